@@ -1,0 +1,268 @@
+package org.o365mail.testkit;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Random;
+
+/**
+ * Fault knobs of the local tenant, for tests and benchmarks. All random decisions come from one generator
+ * seeded by {@link LocalTenant.Builder#seed(long)}, so a run with the same seed and the same order of
+ * requests sees the same faults. Settings take effect for the next request; {@link #reset()} turns every
+ * knob off again. Thread-safe.
+ */
+public final class Faults {
+  private final long seed;
+  private final Random random;
+  private final TestClock clock;
+
+  private volatile Duration identityLatency = Duration.ZERO;
+  private volatile Duration graphLatency = Duration.ZERO;
+  private volatile Duration imapLatency = Duration.ZERO;
+  private volatile double tokenEndpointUnavailableRate;
+  private volatile double graphThrottleRate;
+  private volatile double graphUnavailableRate;
+  private volatile Duration graphRetryAfter = Duration.ofSeconds(1);
+  private volatile int mailboxConcurrencyLimit = 4;
+  private volatile int imapDropAfterFetches;
+  private volatile double imapDropRate;
+  private volatile Duration accessTokenLifetime = Duration.ofMinutes(60);
+  private volatile Duration refreshTokenInactivityLifetime = Duration.ofDays(90);
+  private volatile int imapMaxConnectionsPerMailbox = 20;
+  private volatile int deltaGeneration;
+
+  Faults(long seed, TestClock clock) {
+    this.seed = seed;
+    this.random = new Random(seed);
+    this.clock = clock;
+  }
+
+  /** The seed the random faults are drawn from. */
+  public long seed() {
+    return seed;
+  }
+
+  /** Delay added to every request of the identity endpoint. */
+  public Faults identityLatency(Duration latency) {
+    this.identityLatency = nonNegative(latency, "latency");
+    return this;
+  }
+
+  /** Delay added to every request of the Graph stand-in (each sub-request of a {@code $batch} counts once). */
+  public Faults graphLatency(Duration latency) {
+    this.graphLatency = nonNegative(latency, "latency");
+    return this;
+  }
+
+  /** Delay added to every IMAP command before the server answers it. */
+  public Faults imapLatency(Duration latency) {
+    this.imapLatency = nonNegative(latency, "latency");
+    return this;
+  }
+
+  /** The same delay for every HTTP request (identity and Graph). */
+  public Faults latency(Duration latency) {
+    identityLatency(latency);
+    return graphLatency(latency);
+  }
+
+  /** Share of token requests answered {@code 503 temporarily_unavailable} (AADSTS90033), 0 to 1. */
+  public Faults tokenEndpointUnavailableRate(double rate) {
+    this.tokenEndpointUnavailableRate = rate(rate);
+    return this;
+  }
+
+  /** Share of Graph requests answered {@code 429} with {@code Retry-After}, 0 to 1. */
+  public Faults graphThrottleRate(double rate) {
+    this.graphThrottleRate = rate(rate);
+    return this;
+  }
+
+  /** Share of Graph requests answered {@code 503 ServiceUnavailable} with {@code Retry-After}, 0 to 1. */
+  public Faults graphUnavailableRate(double rate) {
+    this.graphUnavailableRate = rate(rate);
+    return this;
+  }
+
+  /** The {@code Retry-After} Graph sends with its 429 and 503 answers (whole seconds; default 1 s). */
+  public Faults graphRetryAfter(Duration retryAfter) {
+    this.graphRetryAfter = nonNegative(retryAfter, "retryAfter");
+    return this;
+  }
+
+  /** Concurrent Graph requests one app may have on one mailbox before 429 (Exchange: 4). */
+  public Faults mailboxConcurrencyLimit(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be at least 1, was " + limit);
+    }
+    this.mailboxConcurrencyLimit = limit;
+    return this;
+  }
+
+  /**
+   * Drops each IMAP connection, without a BYE, after it has carried about {@code fetches} FETCH responses
+   * (each connection draws its own count within 20% of it). 0 turns it off.
+   */
+  public Faults imapDropAfterFetches(int fetches) {
+    if (fetches < 0) {
+      throw new IllegalArgumentException("fetches must not be negative, was " + fetches);
+    }
+    this.imapDropAfterFetches = fetches;
+    return this;
+  }
+
+  /** Share of IMAP commands after which the connection is dropped without a BYE, 0 to 1. */
+  public Faults imapDropRate(double rate) {
+    this.imapDropRate = rate(rate);
+    return this;
+  }
+
+  /** Most IMAP connections one mailbox may have open; more are refused as throttled (Exchange: 20). */
+  public Faults imapMaxConnectionsPerMailbox(int max) {
+    if (max < 1) {
+      throw new IllegalArgumentException("max must be at least 1, was " + max);
+    }
+    this.imapMaxConnectionsPerMailbox = max;
+    return this;
+  }
+
+  /** Lifetime of access tokens the tenant issues from now on (default 60 minutes). */
+  public Faults accessTokenLifetime(Duration lifetime) {
+    Objects.requireNonNull(lifetime, "lifetime");
+    if (lifetime.isNegative() || lifetime.isZero()) {
+      throw new IllegalArgumentException("lifetime must be positive, was " + lifetime);
+    }
+    this.accessTokenLifetime = lifetime;
+    return this;
+  }
+
+  /** How long a refresh token may go unused before AADSTS700082 (default 90 days). */
+  public Faults refreshTokenInactivityLifetime(Duration lifetime) {
+    this.refreshTokenInactivityLifetime = nonNegative(lifetime, "lifetime");
+    return this;
+  }
+
+  /** Skews the tenant's clock against the caller's, as a server with a wrong clock would be. */
+  public Faults clockOffset(Duration offset) {
+    clock.setOffset(offset);
+    return this;
+  }
+
+  /** Invalidates every Graph delta token handed out so far: their next use gets {@code 410 Gone}. */
+  public Faults dropDeltaTokens() {
+    deltaGeneration++;
+    return this;
+  }
+
+  /** Turns every knob back to its default (latency 0, no faults, 60-minute tokens, clock offset 0). */
+  public Faults reset() {
+    identityLatency = Duration.ZERO;
+    graphLatency = Duration.ZERO;
+    imapLatency = Duration.ZERO;
+    tokenEndpointUnavailableRate = 0;
+    graphThrottleRate = 0;
+    graphUnavailableRate = 0;
+    graphRetryAfter = Duration.ofSeconds(1);
+    mailboxConcurrencyLimit = 4;
+    imapDropAfterFetches = 0;
+    imapDropRate = 0;
+    imapMaxConnectionsPerMailbox = 20;
+    accessTokenLifetime = Duration.ofMinutes(60);
+    refreshTokenInactivityLifetime = Duration.ofDays(90);
+    clock.setOffset(Duration.ZERO);
+    return this;
+  }
+
+  public Duration identityLatency() {
+    return identityLatency;
+  }
+
+  public Duration graphLatency() {
+    return graphLatency;
+  }
+
+  public Duration imapLatency() {
+    return imapLatency;
+  }
+
+  public double tokenEndpointUnavailableRate() {
+    return tokenEndpointUnavailableRate;
+  }
+
+  public double graphThrottleRate() {
+    return graphThrottleRate;
+  }
+
+  public double graphUnavailableRate() {
+    return graphUnavailableRate;
+  }
+
+  public Duration graphRetryAfter() {
+    return graphRetryAfter;
+  }
+
+  public int mailboxConcurrencyLimit() {
+    return mailboxConcurrencyLimit;
+  }
+
+  public int imapDropAfterFetches() {
+    return imapDropAfterFetches;
+  }
+
+  public double imapDropRate() {
+    return imapDropRate;
+  }
+
+  public int imapMaxConnectionsPerMailbox() {
+    return imapMaxConnectionsPerMailbox;
+  }
+
+  public Duration accessTokenLifetime() {
+    return accessTokenLifetime;
+  }
+
+  public Duration refreshTokenInactivityLifetime() {
+    return refreshTokenInactivityLifetime;
+  }
+
+  /** Which generation of delta tokens is current; for the Graph stand-in. */
+  public int deltaGeneration() {
+    return deltaGeneration;
+  }
+
+  /** Draws from the seeded generator: true with probability {@code rate}. */
+  public boolean roll(double rate) {
+    if (rate <= 0) {
+      return false;
+    }
+    synchronized (random) {
+      return random.nextDouble() < rate;
+    }
+  }
+
+  /** Draws a whole number in [0, bound) from the seeded generator. */
+  public int nextInt(int bound) {
+    synchronized (random) {
+      return random.nextInt(bound);
+    }
+  }
+
+  private static double rate(double rate) {
+    if (!(rate >= 0 && rate <= 1)) {
+      throw new IllegalArgumentException("rate must be between 0 and 1, was " + rate);
+    }
+    return rate;
+  }
+
+  private static Duration nonNegative(Duration value, String name) {
+    Objects.requireNonNull(value, name);
+    if (value.isNegative()) {
+      throw new IllegalArgumentException(name + " must not be negative, was " + value);
+    }
+    return value;
+  }
+
+  @Override
+  public String toString() {
+    return "Faults[seed=" + seed + "]";
+  }
+}

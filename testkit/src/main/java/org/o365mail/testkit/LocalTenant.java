@@ -1,0 +1,380 @@
+package org.o365mail.testkit;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import javax.net.ssl.SSLContext;
+import org.o365mail.testkit.internal.Pki;
+
+/**
+ * A Microsoft 365 tenant on loopback: an Entra ID identity endpoint over HTTPS, Exchange Online IMAP (XOAUTH2
+ * over TLS) and SMTP submission (STARTTLS + XOAUTH2), and a Microsoft Graph stand-in over HTTPS, all on
+ * 127.0.0.1 with ephemeral ports and sharing one mailbox store. It behaves, and fails, the way Entra ID,
+ * Exchange Online and Graph do for the setup steps of the vendor guides: model the tenant with {@link
+ * #createTenant(String)}, then point the code under test at {@link #authorityHost()}, {@link #graphBaseUrl()},
+ * {@link #imapPort()} and {@link #smtpPort()}, trusting {@link #sslContext()}.
+ *
+ * <pre>{@code
+ * try (LocalTenant m365 = LocalTenant.start()) {
+ *   Tenant contoso = m365.createTenant("contoso.com");
+ *   Application app = contoso.registerApp("Mail import");
+ *   PasswordCredential secret = app.addClientSecret("prod", Duration.ofDays(180));
+ *   app.addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp").grantAdminConsent();
+ *   Mailbox inbox = contoso.addUser("alice@contoso.com", "Passw0rd!").mailbox();
+ *   contoso.registerExchangeServicePrincipal(app);
+ *   contoso.addMailboxPermission(inbox.address(), ..., "FullAccess");
+ * }
+ * }</pre>
+ *
+ * <p>The TLS certificate is self-signed and generated at start; nothing trusts it unless told to, through
+ * {@link #sslContext()}, {@link #trustStore()} or {@link #writeTrustStore(Path, char[])}. Thread-safe.
+ */
+public final class LocalTenant implements AutoCloseable {
+  private static final int MAX_RECORDED = 200_000;
+
+  private final String hostName;
+  private final TestClock clock;
+  private final Faults faults;
+  private final MailStore mailStore;
+  private final Directory directory;
+  private final TokenService tokens;
+  private final X509Certificate certificate;
+  private final SSLContext serverTls;
+  private final KeyStore trustStore;
+  private final SSLContext clientTls;
+  private final ExchangeAccess exchangeAccess;
+  private final ConcurrentLinkedDeque<RecordedRequest> recorded = new ConcurrentLinkedDeque<>();
+  private final AtomicInteger recordedCount = new AtomicInteger();
+  private final IdentityServer identity;
+  private final GraphServer graph;
+  private final ImapFront imap;
+  private final SmtpServer smtp;
+  private final Instant startedAt;
+  private final Duration startupTime;
+
+  private LocalTenant(Builder builder) {
+    long begin = System.nanoTime();
+    this.hostName = builder.hostName;
+    this.clock = new TestClock();
+    this.faults = new Faults(builder.seed, clock);
+    CompletableFuture<KeyPair> tlsKeys = CompletableFuture.supplyAsync(Pki::rsaKeyPair);
+    CompletableFuture<MailStore> store = CompletableFuture.supplyAsync(MailStore::new);
+    KeyPair signingKeys = Pki.rsaKeyPair();
+    KeyPair serverKeys = tlsKeys.join();
+    this.mailStore = store.join();
+    Instant now = clock.instant();
+    this.certificate = Pki.serverCertificate(serverKeys, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(3650)));
+    this.serverTls = Pki.serverContext(serverKeys.getPrivate(), certificate);
+    this.trustStore = Pki.trustStore(certificate);
+    this.clientTls = Pki.clientContext(trustStore);
+    this.directory = new Directory(clock, faults, mailStore);
+    this.tokens = new TokenService(signingKeys);
+    this.exchangeAccess = new ExchangeAccess(directory, tokens);
+    List<AutoCloseable> started = new ArrayList<>();
+    try {
+      this.identity = new IdentityServer(this, builder.identityPort);
+      started.add(identity);
+      this.graph = new GraphServer(this, builder.graphPort);
+      started.add(graph);
+      this.imap = new ImapFront(this, builder.imapPort);
+      started.add(imap);
+      this.smtp = new SmtpServer(this, builder.smtpPort);
+      started.add(smtp);
+    } catch (RuntimeException e) {
+      for (AutoCloseable c : started) {
+        closeQuietly(c);
+      }
+      mailStore.close();
+      throw e;
+    }
+    this.startedAt = clock.instant();
+    this.startupTime = Duration.ofNanos(System.nanoTime() - begin);
+  }
+
+  /** Starts a local tenant with default settings (seed 1, host name {@code localhost}, ephemeral ports). */
+  public static LocalTenant start() {
+    return builder().start();
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  // ----- the directory -----
+
+  /** A new tenant (Entra ID directory with its Exchange organization) with a random id. */
+  public Tenant createTenant(String primaryDomain) {
+    return directory.createTenant(primaryDomain, null);
+  }
+
+  /** A new tenant with the given id (a GUID). */
+  public Tenant createTenant(String primaryDomain, String tenantId) {
+    return directory.createTenant(primaryDomain, tenantId);
+  }
+
+  /** The tenant named by its id or one of its domains. */
+  public Tenant tenant(String idOrDomain) {
+    return directory
+        .tenant(idOrDomain)
+        .orElseThrow(() -> new IllegalArgumentException("no tenant " + idOrDomain));
+  }
+
+  public Collection<Tenant> tenants() {
+    return directory.tenants();
+  }
+
+  /** A mailbox of any tenant by address. */
+  public Mailbox mailbox(String address) {
+    return directory.mailbox(address).orElseThrow(() -> new IllegalArgumentException("no mailbox " + address));
+  }
+
+  // ----- endpoints -----
+
+  /** {@code https://localhost:PORT}: the authority host to use instead of {@code https://login.microsoftonline.com}. */
+  public URI authorityHost() {
+    return URI.create("https://" + hostName + ":" + identity.port());
+  }
+
+  /** {@code https://localhost:PORT/<tenant>/}: an authority for a tenant id, domain, or organizations/common/consumers. */
+  public String authority(String tenant) {
+    return authorityHost() + "/" + tenant + "/";
+  }
+
+  public String authority(Tenant tenant) {
+    return authority(tenant.id());
+  }
+
+  /** The token endpoint of a tenant. */
+  public URI tokenEndpoint(String tenant) {
+    return URI.create(authorityHost() + "/" + tenant + "/oauth2/v2.0/token");
+  }
+
+  /** {@code https://localhost:PORT/v1.0}: the Graph base URL to use instead of {@code https://graph.microsoft.com/v1.0}. */
+  public String graphBaseUrl() {
+    return "https://" + hostName + ":" + graph.port() + "/v1.0";
+  }
+
+  /** The host name every endpoint is reached by (its certificate names localhost, 127.0.0.1 and ::1). */
+  public String hostName() {
+    return hostName;
+  }
+
+  /** IMAP with implicit TLS (Exchange: outlook.office365.com:993). */
+  public int imapPort() {
+    return imap.port();
+  }
+
+  /** SMTP submission with STARTTLS (Exchange: smtp.office365.com:587). */
+  public int smtpPort() {
+    return smtp.port();
+  }
+
+  public int identityPort() {
+    return identity.port();
+  }
+
+  public int graphPort() {
+    return graph.port();
+  }
+
+  // ----- trust -----
+
+  /** The self-signed certificate every endpoint presents. */
+  public X509Certificate certificate() {
+    return certificate;
+  }
+
+  /** A client SSLContext that trusts exactly this tenant's certificate, hostname checks left to the client. */
+  public SSLContext sslContext() {
+    return clientTls;
+  }
+
+  /** A PKCS#12 trust store holding only this tenant's certificate. */
+  public KeyStore trustStore() {
+    return trustStore;
+  }
+
+  /** Writes {@link #trustStore()} to a PKCS#12 file, for tools configured by file. */
+  public Path writeTrustStore(Path file, char[] password) {
+    Pki.writeTrustStore(file, trustStore, password);
+    return file;
+  }
+
+  // ----- time, faults, traffic -----
+
+  public TestClock clock() {
+    return clock;
+  }
+
+  public Faults faults() {
+    return faults;
+  }
+
+  /** Pending and finished device-code sign-ins, to approve or decline as the user would on the device login page. */
+  public DeviceCodes deviceCodes() {
+    return identity.deviceCodes();
+  }
+
+  /** Every request answered so far (at most the last 200,000), oldest first. */
+  public List<RecordedRequest> requests() {
+    return List.copyOf(recorded);
+  }
+
+  /** The recorded requests of one service: {@code identity}, {@code graph}, {@code imap} or {@code smtp}. */
+  public List<RecordedRequest> requests(String service) {
+    return recorded.stream().filter(r -> r.service().equals(service)).toList();
+  }
+
+  public long count(Predicate<RecordedRequest> filter) {
+    return recorded.stream().filter(filter).count();
+  }
+
+  /** Token requests seen by the identity endpoint (successful or not). */
+  public long tokenRequestCount() {
+    return count(r -> r.service().equals("identity") && r.path().endsWith("/oauth2/v2.0/token"));
+  }
+
+  public void clearRequests() {
+    recorded.clear();
+    recordedCount.set(0);
+  }
+
+  /** How long {@link #start()} took, measured inside the constructor. */
+  public Duration startupTime() {
+    return startupTime;
+  }
+
+  Instant startedAt() {
+    return startedAt;
+  }
+
+  // ----- for the servers -----
+
+  void record(RecordedRequest request) {
+    recorded.addLast(request);
+    if (recordedCount.incrementAndGet() > MAX_RECORDED) {
+      recorded.pollFirst();
+      recordedCount.decrementAndGet();
+    }
+  }
+
+  Directory directory() {
+    return directory;
+  }
+
+  TokenService tokens() {
+    return tokens;
+  }
+
+  SSLContext serverTls() {
+    return serverTls;
+  }
+
+  MailStore mailStore() {
+    return mailStore;
+  }
+
+  ExchangeAccess exchangeAccess() {
+    return exchangeAccess;
+  }
+
+  /** Stops every server. */
+  @Override
+  public void close() {
+    closeQuietly(smtp);
+    closeQuietly(imap);
+    closeQuietly(graph);
+    closeQuietly(identity);
+    mailStore.close();
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      // closing a server that failed half-way is best effort
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "LocalTenant[identity=" + authorityHost() + ", graph=" + graphBaseUrl() + ", imap=" + hostName + ":"
+        + imapPort() + ", smtp=" + hostName + ":" + smtpPort() + "]";
+  }
+
+  /** Settings of a local tenant. */
+  public static final class Builder {
+    private long seed = 1;
+    private String hostName = "localhost";
+    private int identityPort;
+    private int graphPort;
+    private int imapPort;
+    private int smtpPort;
+
+    private Builder() {}
+
+    /** Seed of the fault knobs' random draws (default 1). */
+    public Builder seed(long value) {
+      this.seed = value;
+      return this;
+    }
+
+    /**
+     * The name clients use for the endpoints: {@code localhost} (default) or {@code 127.0.0.1}. Token issuers
+     * follow it, so one name must be used throughout.
+     */
+    public Builder hostName(String name) {
+      Objects.requireNonNull(name, "name");
+      if (!name.equals("localhost") && !name.equals("127.0.0.1")) {
+        throw new IllegalArgumentException("hostName must be localhost or 127.0.0.1, was " + name);
+      }
+      this.hostName = name;
+      return this;
+    }
+
+    /** Fixed port for the identity endpoint (0, the default, picks a free one). */
+    public Builder identityPort(int port) {
+      this.identityPort = port(port);
+      return this;
+    }
+
+    public Builder graphPort(int port) {
+      this.graphPort = port(port);
+      return this;
+    }
+
+    public Builder imapPort(int port) {
+      this.imapPort = port(port);
+      return this;
+    }
+
+    public Builder smtpPort(int port) {
+      this.smtpPort = port(port);
+      return this;
+    }
+
+    private static int port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port must be 0 to 65535, was " + port);
+      }
+      return port;
+    }
+
+    /** Starts the servers; up when this returns. */
+    public LocalTenant start() {
+      return new LocalTenant(this);
+    }
+  }
+}

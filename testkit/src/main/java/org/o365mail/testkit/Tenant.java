@@ -1,0 +1,280 @@
+package org.o365mail.testkit;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A Microsoft Entra ID tenant with its Exchange Online organization: app registrations and enterprise
+ * applications, users, mailboxes, the Exchange service principals registered with {@code New-ServicePrincipal},
+ * and mailbox permissions. Known by its id (a GUID) and by its domains. Thread-safe.
+ */
+public final class Tenant {
+  private final Directory directory;
+  private final String id;
+  private final String primaryDomain;
+  private final Set<String> domains = ConcurrentHashMap.newKeySet();
+  private final Map<String, Application> applications = new ConcurrentHashMap<>();
+  private final Map<String, ServicePrincipal> servicePrincipals = new ConcurrentHashMap<>();
+  private final Map<String, User> users = new ConcurrentHashMap<>();
+  private final Map<String, Mailbox> mailboxes = new ConcurrentHashMap<>();
+  private final Map<String, ExchangeServicePrincipal> exchangePrincipals = new ConcurrentHashMap<>();
+  private volatile boolean smtpClientAuthenticationDisabled;
+
+  Tenant(Directory directory, String id, String primaryDomain) {
+    this.directory = directory;
+    this.id = Objects.requireNonNull(id, "id");
+    this.primaryDomain = lower(primaryDomain);
+    domains.add(this.primaryDomain);
+  }
+
+  Directory directory() {
+    return directory;
+  }
+
+  /** Directory (tenant) ID. */
+  public String id() {
+    return id;
+  }
+
+  public String primaryDomain() {
+    return primaryDomain;
+  }
+
+  public Set<String> domains() {
+    return Set.copyOf(domains);
+  }
+
+  /** Adds a verified domain (users and mailboxes may use it; the tenant can be named by it). */
+  public Tenant addDomain(String domain) {
+    String d = lower(domain);
+    directory.claimDomain(this, d);
+    domains.add(d);
+    return this;
+  }
+
+  // ----- app registrations and enterprise applications -----
+
+  /** New app registration with a fresh client id; its enterprise application is created here too. */
+  public Application registerApp(String displayName) {
+    return registerApp(displayName, Application.newClientId());
+  }
+
+  public Application registerApp(String displayName, String clientId) {
+    Application app = new Application(this, displayName, clientId);
+    directory.registerApplication(app);
+    applications.put(clientId, app);
+    servicePrincipalOrCreate(app);
+    return app;
+  }
+
+  public Collection<Application> applications() {
+    return List.copyOf(applications.values());
+  }
+
+  /** The app's enterprise application in this tenant, if the app is registered or consented here. */
+  public Optional<ServicePrincipal> servicePrincipal(Application app) {
+    return Optional.ofNullable(servicePrincipals.get(app.clientId()));
+  }
+
+  Optional<ServicePrincipal> servicePrincipal(String clientId) {
+    return Optional.ofNullable(servicePrincipals.get(clientId));
+  }
+
+  ServicePrincipal servicePrincipalOrCreate(Application app) {
+    return servicePrincipals.computeIfAbsent(app.clientId(), k -> new ServicePrincipal(this, app));
+  }
+
+  /**
+   * "Grant admin consent for (tenant)": consents to every permission the app lists today, delegated and
+   * application, creating the enterprise application first when the app comes from another tenant.
+   */
+  public ServicePrincipal grantAdminConsent(Application app) {
+    ServicePrincipal sp = servicePrincipalOrCreate(app);
+    sp.grantAll(app.applicationPermissions(), app.delegatedPermissions());
+    return sp;
+  }
+
+  /** Deletes the app's enterprise application from this tenant (consent and Exchange matching go with it). */
+  public Tenant deleteServicePrincipal(Application app) {
+    servicePrincipals.remove(app.clientId());
+    return this;
+  }
+
+  // ----- users and mailboxes -----
+
+  /** A user with a mailbox whose address is the UPN. */
+  public User addUser(String userPrincipalName, String password) {
+    String upn = lower(userPrincipalName);
+    requireOwnDomain(upn);
+    User user = new User(this, upn, password, displayNameOf(upn));
+    if (users.putIfAbsent(upn, user) != null) {
+      throw new IllegalArgumentException("user " + upn + " exists already");
+    }
+    addMailbox(upn, MailboxType.USER_MAILBOX, user);
+    return user;
+  }
+
+  /** A shared mailbox (no password, no sign-in); users or apps reach it through FullAccess. */
+  public Mailbox addSharedMailbox(String address) {
+    String a = lower(address);
+    requireOwnDomain(a);
+    return addMailbox(a, MailboxType.SHARED_MAILBOX, null);
+  }
+
+  private Mailbox addMailbox(String address, MailboxType type, User owner) {
+    Mailbox mailbox = new Mailbox(this, address, type, owner, displayNameOf(address));
+    if (mailboxes.putIfAbsent(address, mailbox) != null) {
+      throw new IllegalArgumentException("mailbox " + address + " exists already");
+    }
+    directory.registerMailbox(mailbox);
+    directory.mailStore().createMailbox(address);
+    return mailbox;
+  }
+
+  public User user(String userPrincipalName) {
+    User user = users.get(lower(userPrincipalName));
+    if (user == null) {
+      throw new IllegalArgumentException("no user " + userPrincipalName + " in " + primaryDomain);
+    }
+    return user;
+  }
+
+  Optional<User> findUser(String userPrincipalName) {
+    return Optional.ofNullable(users.get(lower(userPrincipalName)));
+  }
+
+  Optional<User> findUserByObjectId(String objectId) {
+    return users.values().stream().filter(u -> u.objectId().equals(objectId)).findFirst();
+  }
+
+  public Collection<User> users() {
+    return List.copyOf(users.values());
+  }
+
+  public Mailbox mailbox(String address) {
+    Mailbox mailbox = mailboxes.get(lower(address));
+    if (mailbox == null) {
+      throw new IllegalArgumentException("no mailbox " + address + " in " + primaryDomain);
+    }
+    return mailbox;
+  }
+
+  Optional<Mailbox> findMailbox(String address) {
+    return Optional.ofNullable(mailboxes.get(lower(address)));
+  }
+
+  public Collection<Mailbox> mailboxes() {
+    return List.copyOf(mailboxes.values());
+  }
+
+  // ----- Exchange Online PowerShell -----
+
+  /**
+   * {@code New-ServicePrincipal -AppId <appId> -ObjectId <objectId>}, taking the ids exactly as given, so a
+   * test can register the app registration's object id by mistake, as admins do.
+   */
+  public ExchangeServicePrincipal newExchangeServicePrincipal(String appId, String objectId) {
+    ExchangeServicePrincipal principal =
+        new ExchangeServicePrincipal(
+            lower(appId),
+            lower(objectId),
+            Optional.ofNullable(directory.application(appId)).map(Application::displayName).orElse(appId));
+    exchangePrincipals.put(principal.objectId(), principal);
+    return principal;
+  }
+
+  /** {@code New-ServicePrincipal} done right: the client id and the enterprise application's object id. */
+  public ExchangeServicePrincipal registerExchangeServicePrincipal(Application app) {
+    return newExchangeServicePrincipal(app.clientId(), servicePrincipalOrCreate(app).objectId());
+  }
+
+  /** {@code Remove-ServicePrincipal}. */
+  public Tenant removeExchangeServicePrincipal(String objectId) {
+    exchangePrincipals.remove(lower(objectId));
+    return this;
+  }
+
+  public Collection<ExchangeServicePrincipal> exchangeServicePrincipals() {
+    return List.copyOf(exchangePrincipals.values());
+  }
+
+  /** The Exchange service principal app-only access by this app and enterprise-app object id matches. */
+  Optional<ExchangeServicePrincipal> exchangeServicePrincipal(String appId, String objectId) {
+    ExchangeServicePrincipal principal = exchangePrincipals.get(lower(objectId));
+    return principal != null && principal.appId().equals(lower(appId)) ? Optional.of(principal) : Optional.empty();
+  }
+
+  /**
+   * {@code Add-MailboxPermission -Identity <mailbox> -User <user> -AccessRights FullAccess}, where {@code user}
+   * is a UPN of this tenant or the object id of an Exchange service principal.
+   */
+  public Tenant addMailboxPermission(String mailbox, String user, String accessRights) {
+    if (!"FullAccess".equalsIgnoreCase(accessRights)) {
+      throw new IllegalArgumentException("only FullAccess is modelled, not " + accessRights);
+    }
+    mailbox(mailbox).grantFullAccess(principalId(user));
+    return this;
+  }
+
+  /** {@code Remove-MailboxPermission}. */
+  public Tenant removeMailboxPermission(String mailbox, String user) {
+    mailbox(mailbox).revokeFullAccess(principalId(user));
+    return this;
+  }
+
+  private String principalId(String user) {
+    Optional<User> byUpn = findUser(user);
+    if (byUpn.isPresent()) {
+      return byUpn.get().objectId();
+    }
+    String id = lower(user);
+    if (exchangePrincipals.containsKey(id)) {
+      return id;
+    }
+    throw new IllegalArgumentException(
+        "'" + user + "' is neither a user of " + primaryDomain + " nor a registered Exchange service principal"
+            + " (run newExchangeServicePrincipal first)");
+  }
+
+  public boolean smtpClientAuthenticationDisabled() {
+    return smtpClientAuthenticationDisabled;
+  }
+
+  /** {@code Set-TransportConfig -SmtpClientAuthenticationDisabled}: SMTP AUTH for the whole tenant. */
+  public Tenant smtpClientAuthenticationDisabled(boolean disabled) {
+    this.smtpClientAuthenticationDisabled = disabled;
+    return this;
+  }
+
+  boolean ownsDomainOf(String address) {
+    int at = address.lastIndexOf('@');
+    return at > 0 && domains.contains(lower(address.substring(at + 1)));
+  }
+
+  private void requireOwnDomain(String address) {
+    if (!ownsDomainOf(address)) {
+      throw new IllegalArgumentException(
+          address + " is not in a domain of tenant " + primaryDomain + " " + domains + "; addDomain first");
+    }
+  }
+
+  private static String displayNameOf(String address) {
+    String local = address.substring(0, address.indexOf('@') < 0 ? address.length() : address.indexOf('@'));
+    return local.isEmpty() ? address : Character.toUpperCase(local.charAt(0)) + local.substring(1);
+  }
+
+  static String lower(String s) {
+    return Objects.requireNonNull(s).trim().toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public String toString() {
+    return "Tenant[" + primaryDomain + ", id=" + id + "]";
+  }
+}

@@ -1,0 +1,117 @@
+package org.o365mail.testkit;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.crypto.RSASSAVerifier;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import java.security.KeyPair;
+import java.security.interfaces.RSAPrivateKey;
+import java.security.interfaces.RSAPublicKey;
+import java.text.ParseException;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.o365mail.testkit.internal.Json;
+
+/**
+ * Signs the tenant's tokens (RS256, one key for every tenant, published as JWKS) and verifies them for the
+ * Graph stand-in, IMAP and SMTP.
+ */
+final class TokenService {
+  private final RSAKey signingKey;
+  private final RSASSASigner signer;
+  private final RSASSAVerifier verifier;
+
+  TokenService(KeyPair keys) {
+    String kid = Base64URL.encode(UUID.randomUUID().toString().substring(0, 18)).toString();
+    signingKey =
+        new RSAKey.Builder((RSAPublicKey) keys.getPublic())
+            .privateKey((RSAPrivateKey) keys.getPrivate())
+            .keyID(kid)
+            .keyUse(KeyUse.SIGNATURE)
+            .algorithm(JWSAlgorithm.RS256)
+            .build();
+    try {
+      signer = new RSASSASigner(signingKey);
+      verifier = new RSASSAVerifier(signingKey.toRSAPublicKey());
+    } catch (JOSEException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The public keys as a JWKS document. */
+  String jwksJson() {
+    return Json.write(new JWKSet(signingKey.toPublicJWK()).toJSONObject(true));
+  }
+
+  String keyId() {
+    return signingKey.getKeyID();
+  }
+
+  /** Signs a JWT with these claims; {@link Instant} values become NumericDate seconds. */
+  String sign(Map<String, Object> claims) {
+    JWTClaimsSet.Builder builder = new JWTClaimsSet.Builder();
+    claims.forEach(
+        (name, value) -> {
+          if (value instanceof Instant instant) {
+            builder.claim(name, instant.getEpochSecond());
+          } else {
+            builder.claim(name, value);
+          }
+        });
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.RS256)
+                .type(JOSEObjectType.JWT)
+                .keyID(signingKey.getKeyID())
+                .build(),
+            builder.build());
+    try {
+      jwt.sign(signer);
+    } catch (JOSEException e) {
+      throw new IllegalStateException("cannot sign a token", e);
+    }
+    return jwt.serialize();
+  }
+
+  /**
+   * Checks the signature and parses the claims of an access token this tenant issued. Expiry is not checked
+   * here: each server compares {@link VerifiedToken#expiresAt()} with the tenant clock itself.
+   */
+  Optional<VerifiedToken> verify(String token) {
+    if (token == null || token.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      SignedJWT jwt = SignedJWT.parse(token.trim());
+      if (!JWSAlgorithm.RS256.equals(jwt.getHeader().getAlgorithm()) || !jwt.verify(verifier)) {
+        return Optional.empty();
+      }
+      return Optional.of(VerifiedToken.of(jwt.getJWTClaimsSet()));
+    } catch (ParseException | JOSEException | IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  static Date date(Instant instant) {
+    return Date.from(instant);
+  }
+
+  static List<String> list(Object value) {
+    if (value instanceof List<?> l) {
+      return l.stream().map(String::valueOf).toList();
+    }
+    return List.of();
+  }
+}
