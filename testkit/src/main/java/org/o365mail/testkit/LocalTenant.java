@@ -55,6 +55,7 @@ public final class LocalTenant implements AutoCloseable {
   private final KeyStore trustStore;
   private final SSLContext clientTls;
   private final ExchangeAccess exchangeAccess;
+  private final Delivery delivery;
   private final ConcurrentLinkedDeque<RecordedRequest> recorded = new ConcurrentLinkedDeque<>();
   private final AtomicInteger recordedCount = new AtomicInteger();
   private final IdentityServer identity;
@@ -82,6 +83,7 @@ public final class LocalTenant implements AutoCloseable {
     this.directory = new Directory(clock, faults, mailStore);
     this.tokens = new TokenService(signingKeys);
     this.exchangeAccess = new ExchangeAccess(directory, tokens);
+    this.delivery = new Delivery(directory);
     List<AutoCloseable> started = new ArrayList<>();
     try {
       this.identity = new IdentityServer(this, builder.identityPort);
@@ -227,6 +229,11 @@ public final class LocalTenant implements AutoCloseable {
     return identity.deviceCodes();
   }
 
+  /** Messages sent over SMTP or Graph to recipients outside the local tenant, oldest first. */
+  public List<OutboundMessage> outboundMail() {
+    return delivery.outbound();
+  }
+
   /** Every request answered so far (at most the last 200,000), oldest first. */
   public List<RecordedRequest> requests() {
     return List.copyOf(recorded);
@@ -288,6 +295,10 @@ public final class LocalTenant implements AutoCloseable {
 
   ExchangeAccess exchangeAccess() {
     return exchangeAccess;
+  }
+
+  Delivery delivery() {
+    return delivery;
   }
 
   /** Stops every server. */
