@@ -321,18 +321,23 @@ final class IdentityServer implements AutoCloseable {
             .servicePrincipal(clientId)
             .orElseThrow(() -> appNotFound(clientId, pathTenant));
     String appidacr = authenticateClient(ex, app, form, pathTenant, true);
-    ScopeRequest request = parseScopes(form.getOrDefault("scope", ""), pathTenant);
-    if (request.permissions.isEmpty() && !request.dotDefault) {
-      throw AadError.invalidScope(70011,
-          "The provided request must include a 'scope' input parameter.");
-    }
-    for (String scope : request.nonReserved) {
+    String scopes = form.getOrDefault("scope", "");
+    boolean any = false;
+    for (String scope : scopes.trim().split("\\s+")) {
+      if (scope.isEmpty() || RESERVED_SCOPES.contains(scope)) {
+        continue;
+      }
+      any = true;
       if (!scope.endsWith("/.default")) {
         throw AadError.invalidScope(1002012,
             "The provided value for scope " + scope + " is not valid. Client credential flows must have a scope"
                 + " value with /.default suffixed to the resource identifier (application ID URI).");
       }
     }
+    if (!any) {
+      throw AadError.invalidScope(70011, "The provided request must include a 'scope' input parameter.");
+    }
+    ScopeRequest request = parseScopes(scopes, pathTenant);
     Instant now = directory.clock().instant();
     Instant exp = now.plus(directory.faults().accessTokenLifetime());
     Map<String, Object> claims = baseAccessClaims(request.audience, pathTenant, app, now, exp);
