@@ -123,6 +123,7 @@ final class IdentityServer implements AutoCloseable {
 
   private void handle(HttpExchange ex) throws Exception {
     sleep(directory.faults().identityLatency());
+    ex.header("client-request-id").ifPresent(id -> ex.setHeader("client-request-id", id));
     List<String> s = ex.segments();
     String method = ex.method();
     Map<String, String> attributes = new LinkedHashMap<>();

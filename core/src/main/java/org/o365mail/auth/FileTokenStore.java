@@ -1,0 +1,274 @@
+package org.o365mail.auth;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+import javax.crypto.Cipher;
+import javax.crypto.SecretKey;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * A {@link TokenStore} in a directory: one file per key, readable and writable by the owner only (on POSIX
+ * file systems), written atomically (temporary file, fsync, rename), encrypted with AES-256-GCM when given a
+ * key, and locked per key across processes with a lock file, so two services sharing the directory never lose
+ * a refresh-token rotation. Thread-safe.
+ *
+ * <pre>{@code
+ * TokenStore store = FileTokenStore.builder(Path.of("/var/lib/myapp/tokens"))
+ *     .encryptionKey(keyFromVault)          // 32 bytes; optional
+ *     .build();
+ * }</pre>
+ */
+public final class FileTokenStore implements TokenStore {
+  private static final byte[] MAGIC = "O365TS1\0".getBytes(StandardCharsets.US_ASCII);
+  private static final int NONCE_BYTES = 12;
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
+
+  private final Path directory;
+  private final SecretKey key;
+  private final boolean posix;
+  private final ConcurrentHashMap<String, ReentrantLock> jvmLocks = new ConcurrentHashMap<>();
+
+  private FileTokenStore(Builder b) {
+    this.directory = b.directory.toAbsolutePath();
+    this.key = b.key;
+    this.posix = directory.getFileSystem().supportedFileAttributeViews().contains("posix");
+    try {
+      if (!Files.isDirectory(directory)) {
+        if (posix) {
+          Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(OWNER_DIR));
+        } else {
+          Files.createDirectories(directory);
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the token store directory " + directory, e);
+    }
+  }
+
+  public static Builder builder(Path directory) {
+    return new Builder(directory);
+  }
+
+  /** The directory holding the files. */
+  public Path directory() {
+    return directory;
+  }
+
+  public boolean encrypted() {
+    return key != null;
+  }
+
+  @Override
+  public Optional<byte[]> read(String name) {
+    Path file = fileOf(name);
+    byte[] data;
+    try {
+      data = Files.readAllBytes(file);
+    } catch (java.nio.file.NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read token store file " + file, e);
+    }
+    return Optional.of(decode(name, data, file));
+  }
+
+  @Override
+  public void write(String name, byte[] value) {
+    Path file = fileOf(name);
+    byte[] data = encode(name, value);
+    Path temp = null;
+    try {
+      temp = posix
+          ? Files.createTempFile(directory, ".tmp-", ".tok", PosixFilePermissions.asFileAttribute(OWNER_FILE))
+          : Files.createTempFile(directory, ".tmp-", ".tok");
+      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        ByteBuffer buffer = ByteBuffer.wrap(data);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(true);
+      }
+      try {
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
+      }
+      temp = null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write token store file " + file, e);
+    } finally {
+      if (temp != null) {
+        try {
+          Files.deleteIfExists(temp);
+        } catch (IOException ignored) {
+          // best effort
+        }
+      }
+    }
+  }
+
+  @Override
+  public void delete(String name) {
+    try {
+      Files.deleteIfExists(fileOf(name));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete token store file " + fileOf(name), e);
+    }
+  }
+
+  /** Holds a JVM lock and an exclusive OS lock on the key's lock file while {@code action} runs. */
+  @Override
+  public <T> T withLock(String name, Supplier<T> action) {
+    ReentrantLock jvmLock = jvmLocks.computeIfAbsent(name, k -> new ReentrantLock());
+    jvmLock.lock();
+    try {
+      Path lockFile = directory.resolve(fileName(name) + ".lock");
+      try (FileChannel channel = openLockFile(lockFile)) {
+        FileLock lock = channel.lock();
+        try {
+          return action.get();
+        } finally {
+          lock.release();
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot lock token store file " + lockFile, e);
+      }
+    } finally {
+      jvmLock.unlock();
+    }
+  }
+
+  private FileChannel openLockFile(Path lockFile) throws IOException {
+    if (posix && !Files.exists(lockFile)) {
+      try {
+        FileAttribute<Set<PosixFilePermission>> attr = PosixFilePermissions.asFileAttribute(OWNER_FILE);
+        Files.createFile(lockFile, attr);
+      } catch (FileAlreadyExistsException e) {
+        // another process created it first
+      }
+    }
+    return FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+  }
+
+  private Path fileOf(String name) {
+    return directory.resolve(fileName(name) + (key != null ? ".enc" : ".json"));
+  }
+
+  private static String fileName(String name) {
+    requireNonNull(name, "key");
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(name.getBytes(StandardCharsets.UTF_8));
+      return "tokens-" + HexFormat.of().formatHex(digest, 0, 16);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private byte[] encode(String name, byte[] plain) {
+    if (key == null) {
+      return plain.clone();
+    }
+    try {
+      byte[] nonce = new byte[NONCE_BYTES];
+      RANDOM.nextBytes(nonce);
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, nonce));
+      cipher.updateAAD(name.getBytes(StandardCharsets.UTF_8));
+      byte[] sealed = cipher.doFinal(plain);
+      byte[] out = new byte[MAGIC.length + nonce.length + sealed.length];
+      System.arraycopy(MAGIC, 0, out, 0, MAGIC.length);
+      System.arraycopy(nonce, 0, out, MAGIC.length, nonce.length);
+      System.arraycopy(sealed, 0, out, MAGIC.length + nonce.length, sealed.length);
+      return out;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot encrypt the token cache", e);
+    }
+  }
+
+  private byte[] decode(String name, byte[] data, Path file) {
+    boolean sealed = data.length > MAGIC.length && Arrays.equals(Arrays.copyOf(data, MAGIC.length), MAGIC);
+    if (!sealed) {
+      return data;
+    }
+    if (key == null) {
+      throw new IllegalStateException("token store file " + file + " is encrypted; configure the same"
+          + " encryptionKey() it was written with");
+    }
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.DECRYPT_MODE, key,
+          new GCMParameterSpec(128, Arrays.copyOfRange(data, MAGIC.length, MAGIC.length + NONCE_BYTES)));
+      cipher.updateAAD(name.getBytes(StandardCharsets.UTF_8));
+      return cipher.doFinal(data, MAGIC.length + NONCE_BYTES, data.length - MAGIC.length - NONCE_BYTES);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("token store file " + file + " cannot be decrypted with the configured key"
+          + " (wrong key, or the file was altered)", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FileTokenStore[" + directory + (key != null ? ", encrypted" : "") + "]";
+  }
+
+  /** Builds a {@link FileTokenStore}. */
+  public static final class Builder {
+    private final Path directory;
+    private SecretKey key;
+
+    private Builder(Path directory) {
+      this.directory = requireNonNull(directory, "directory");
+    }
+
+    /** Encrypts the files with AES-256-GCM under this 32-byte key. */
+    public Builder encryptionKey(byte[] aes256Key) {
+      requireNonNull(aes256Key, "encryptionKey");
+      if (aes256Key.length != 32) {
+        throw new IllegalArgumentException("encryptionKey must be 32 bytes (AES-256), was " + aes256Key.length);
+      }
+      this.key = new SecretKeySpec(aes256Key.clone(), "AES");
+      return this;
+    }
+
+    public Builder encryptionKey(SecretKey aesKey) {
+      requireNonNull(aesKey, "encryptionKey");
+      if (!"AES".equalsIgnoreCase(aesKey.getAlgorithm())) {
+        throw new IllegalArgumentException("encryptionKey must be an AES key, was " + aesKey.getAlgorithm());
+      }
+      this.key = aesKey;
+      return this;
+    }
+
+    public FileTokenStore build() {
+      return new FileTokenStore(this);
+    }
+  }
+}

@@ -1,0 +1,300 @@
+package org.o365mail.internal;
+
+import com.microsoft.aad.msal4j.MsalClientException;
+import com.microsoft.aad.msal4j.MsalServiceException;
+import com.microsoft.aad.msal4j.MsalThrottlingException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLHandshakeException;
+import org.o365mail.Diagnosis;
+import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.MailboxException;
+import org.o365mail.SetupStep;
+import org.o365mail.ThrottledException;
+
+/** Translates failures of MSAL and of the SDK's own OAuth calls, once, into the SDK's exceptions. */
+public final class AuthErrors {
+  private static final Pattern AADSTS = Pattern.compile("AADSTS(\\d+)");
+  private static final Pattern TRACE = Pattern.compile("Trace ID: ([0-9a-fA-F-]{36})");
+  private static final Pattern TAIL = Pattern.compile("\\s*Trace ID:.*$", Pattern.DOTALL);
+
+  private AuthErrors() {}
+
+  /** The SDK exception for {@code failure} in {@code context}; already-translated exceptions pass through. */
+  public static MailboxException translate(Throwable failure, AuthContext context) {
+    Throwable t = unwrap(failure);
+    if (t instanceof MailboxException m) {
+      return m;
+    }
+    if (t instanceof OAuthError e) {
+      return fromService(e.error(), e.description(), e.status(), e.correlationId(), e.retryAfter(), context, e);
+    }
+    if (t instanceof MsalThrottlingException e) {
+      Duration wait = Duration.ofMillis(Math.max(0, e.retryInMs()));
+      Diagnosis d = Diagnosis.builder(SetupStep.SERVICE, "throttled")
+          .summary("Entra ID asked this client to slow down")
+          .fix("Wait " + wait.toSeconds() + " s before asking for a token again; cache tokens")
+          .retryable(true)
+          .build();
+      return new ThrottledException(d.describe(), wait, d, e);
+    }
+    if (t instanceof MsalServiceException e) {
+      return fromService(e.errorCode(), e.getMessage(), e.statusCode() == null ? 0 : e.statusCode(),
+          e.correlationId(), retryAfter(e.headers()), context, e);
+    }
+    if (t instanceof MsalClientException e) {
+      Optional<MailboxException> io = fromIo(e.getCause(), context, e);
+      if (io.isPresent()) {
+        return io.get();
+      }
+      String code = e.errorCode() == null ? "msal_client" : e.errorCode();
+      if (code.equals("code_expired")) {
+        return authentication(catalogued(70019, code, context), e, null);
+      }
+      if (code.equals("cache_miss")) {
+        Diagnosis d = Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, code)
+            .summary("There is no stored sign-in for this user")
+            .fix("Run the device-code or interactive sign-in once; its refresh token is then kept in the token store")
+            .build();
+        return authentication(d, e, null);
+      }
+      Optional<MailboxException> nested = fromIo(rootCause(e), context, e);
+      if (nested.isPresent()) {
+        return nested.get();
+      }
+      Diagnosis d = Diagnosis.builder(SetupStep.UNKNOWN, code)
+          .summary("MSAL failed before reaching Entra ID (" + safeMessage(e) + ")")
+          .fix("Check the authority URL and client configuration")
+          .build();
+      return new MailboxException(d.describe(), d, e);
+    }
+    if (t instanceof TimeoutException) {
+      Diagnosis d = Diagnosis.builder(SetupStep.SERVICE, "timeout")
+          .summary("Entra ID did not answer in time")
+          .fix("Retry; check the network path to " + context.app().authorityHost())
+          .retryable(true)
+          .build();
+      return new MailboxException(d.describe(), d, t);
+    }
+    Optional<MailboxException> io = fromIo(t, context, t);
+    if (io.isPresent()) {
+      return io.get();
+    }
+    Diagnosis d = Diagnosis.builder(SetupStep.UNKNOWN, t.getClass().getSimpleName())
+        .summary("Token acquisition failed: " + t.getClass().getSimpleName())
+        .fix("See the cause")
+        .build();
+    return new MailboxException(d.describe(), d, t);
+  }
+
+  /** Diagnosis for an OAuth error answer with its description (which starts with {@code AADSTSnnnn:}). */
+  public static Diagnosis diagnose(String error, String description, String correlationId, AuthContext context) {
+    String oauth = error == null ? "" : error;
+    String text = description == null ? "" : description;
+    Matcher m = AADSTS.matcher(text);
+    int code = m.find() ? Integer.parseInt(m.group(1)) : -1;
+    Matcher trace = TRACE.matcher(text);
+    String traceId = trace.find() ? trace.group(1) : null;
+    Diagnosis base;
+    if (code > 0 && AadstsCatalog.lookup(code).isPresent()) {
+      base = catalogued(code, "AADSTS" + code, context);
+    } else {
+      base = byOAuthError(oauth, code, context);
+    }
+    return base.toBuilder().correlationId(correlationId).traceId(traceId).build();
+  }
+
+  private static MailboxException fromService(String error, String description, int status, String correlationId,
+      Duration retryAfter, AuthContext context, Throwable cause) {
+    Diagnosis d = diagnose(error, description, correlationId, context);
+    if (status == 429 || (d.retryable() && retryAfter != null)) {
+      return new ThrottledException(message(d, description), retryAfter, d, cause);
+    }
+    if (d.setupStep() == SetupStep.SERVICE || d.setupStep() == SetupStep.TRUST) {
+      return new MailboxException(message(d, description), d, cause);
+    }
+    return new MailboxAuthenticationException(message(d, description), d, cause);
+  }
+
+  private static MailboxAuthenticationException authentication(Diagnosis d, Throwable cause, String serviceText) {
+    return new MailboxAuthenticationException(message(d, serviceText), d, cause);
+  }
+
+  private static String message(Diagnosis d, String serviceText) {
+    if (serviceText == null || serviceText.isBlank()) {
+      return d.describe();
+    }
+    String said = TAIL.matcher(serviceText).replaceFirst("").trim();
+    return d.describe() + " Entra ID said: " + said;
+  }
+
+  static Diagnosis catalogued(int code, String serviceCode, AuthContext context) {
+    AadstsCatalog.Entry entry = AadstsCatalog.lookup(code).orElseThrow();
+    SetupStep step = entry.step();
+    String summary = entry.summary();
+    String fix = entry.fix();
+    String clientId = context.app().clientId();
+    switch (code) {
+      case 7000215 -> {
+        if (context.secret() != null && context.secret().looksLikeSecretId()) {
+          summary = "The configured client secret is a Secret ID (a GUID), not the secret's Value";
+        } else {
+          summary = "The configured value is not a current secret of app " + clientId
+              + " (was the secret ID pasted instead of its value?)";
+        }
+      }
+      case 7000222 -> summary = "The client secret of app " + clientId + " has expired";
+      case 7000218 -> {
+        if (context.flow() == AuthFlow.INTERACTIVE) {
+          step = SetupStep.REDIRECT_URI;
+          summary = "Entra ID treats this app as confidential: its redirect URI is registered under Web";
+          fix = "Register http://localhost under Authentication > Mobile and desktop applications (not Web)";
+        } else if (context.flow() == AuthFlow.CLIENT_SECRET || context.flow() == AuthFlow.CLIENT_CERTIFICATE) {
+          step = SetupStep.CLIENT_SECRET;
+          summary = "No client secret or certificate was sent";
+          fix = "Configure the app's client secret or certificate";
+        } else {
+          summary = "Entra ID expected a client secret: public client flows are off for app " + clientId;
+          fix = "Set Authentication > Advanced settings > Allow public client flows = Yes (device code and"
+              + " username/password need it), or configure the app's client secret";
+        }
+      }
+      case 65001 -> {
+        String scopes = String.join(" ", context.scopes());
+        summary = "Nobody has consented to the permissions app " + clientId + " asks for (" + scopes + ")";
+        if (context.flow() == AuthFlow.INTERACTIVE || context.flow() == AuthFlow.DEVICE_CODE) {
+          fix = "Accept the consent prompt when signing in, or have an admin Grant admin consent under API permissions";
+        }
+      }
+      case 700016 -> summary = "No application with client id " + clientId + " exists in tenant "
+          + context.app().authorityTenant();
+      case 50126 -> {
+        if (context.username() != null) {
+          summary = "The password of " + context.username() + " was rejected";
+        }
+      }
+      default -> {
+        // the catalogue's words fit
+      }
+    }
+    return Diagnosis.builder(step, serviceCode).summary(summary).fix(fix).retryable(entry.retryable()).build();
+  }
+
+  private static Diagnosis byOAuthError(String oauth, int code, AuthContext context) {
+    String serviceCode = code > 0 ? "AADSTS" + code : oauth.isEmpty() ? "unknown" : oauth;
+    return switch (oauth) {
+      case "temporarily_unavailable" -> Diagnosis.builder(SetupStep.SERVICE, serviceCode)
+          .summary("Entra ID is temporarily unavailable").fix("Retry with back-off").retryable(true).build();
+      case "authorization_pending" -> Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, oauth)
+          .summary("The user has not finished signing in").fix("Keep polling").retryable(true).build();
+      case "slow_down" -> Diagnosis.builder(SetupStep.SERVICE, oauth)
+          .summary("Polled too fast").fix("Wait 5 s longer between polls").retryable(true).build();
+      case "authorization_declined", "access_denied" -> Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, oauth)
+          .summary("The user declined the sign-in").fix("Start a new sign-in and approve it").build();
+      case "expired_token" -> Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, oauth)
+          .summary("The code expired before the user signed in").fix("Start a new sign-in").build();
+      case "invalid_client" -> Diagnosis.builder(SetupStep.CLIENT_SECRET, serviceCode)
+          .summary("Entra ID rejected the client's credentials").fix("Check the client secret or certificate").build();
+      case "unauthorized_client" -> Diagnosis.builder(SetupStep.REGISTER_APP, serviceCode)
+          .summary("The client is not allowed to use this grant").fix("Check the app registration").build();
+      case "invalid_scope" -> Diagnosis.builder(SetupStep.SCOPES, serviceCode)
+          .summary("The scopes are not valid").fix("Ask for one resource's existing permissions").build();
+      case "invalid_resource" -> Diagnosis.builder(SetupStep.SCOPES, serviceCode)
+          .summary("The resource is not known in the tenant").fix("Check the resource URI of the scopes").build();
+      case "interaction_required", "invalid_grant" -> Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, serviceCode)
+          .summary("Entra ID wants the user to sign in again").fix("Sign in again (device code or interactive)").build();
+      default -> Diagnosis.builder(SetupStep.UNKNOWN, serviceCode)
+          .summary("Entra ID refused the token request (" + (oauth.isEmpty() ? "no error code" : oauth) + ")")
+          .fix("See Entra ID's message").build();
+    };
+  }
+
+  private static Optional<MailboxException> fromIo(Throwable t, AuthContext context, Throwable cause) {
+    if (t == null) {
+      return Optional.empty();
+    }
+    String host = context.app().authorityHost().toString();
+    if (t instanceof SSLHandshakeException || t instanceof SSLException) {
+      Diagnosis d = Diagnosis.builder(SetupStep.TRUST, "tls")
+          .summary("The TLS connection to " + host + " failed: its certificate is not trusted or TLS failed ("
+              + t.getClass().getSimpleName() + ")")
+          .fix("Trust the server's CA: AppRegistration.trust(...) for a private CA or the testkit; check TLS"
+              + " inspection proxies")
+          .build();
+      return Optional.of(new MailboxException(d.describe(), d, cause));
+    }
+    if (t instanceof UnknownHostException || t instanceof ConnectException || t instanceof SocketTimeoutException
+        || t instanceof HttpTimeoutException) {
+      Diagnosis d = Diagnosis.builder(SetupStep.TRUST, "network")
+          .summary("Cannot reach " + host + " (" + t.getClass().getSimpleName() + ")")
+          .fix("Check DNS, proxy and firewall for " + host + "; retry")
+          .retryable(true)
+          .build();
+      return Optional.of(new MailboxException(d.describe(), d, cause));
+    }
+    if (t instanceof IOException) {
+      Diagnosis d = Diagnosis.builder(SetupStep.TRUST, "io")
+          .summary("The connection to " + host + " failed (" + t.getClass().getSimpleName() + ")")
+          .fix("Retry; check the network path")
+          .retryable(true)
+          .build();
+      return Optional.of(new MailboxException(d.describe(), d, cause));
+    }
+    return Optional.empty();
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    Throwable current = t;
+    while ((current instanceof ExecutionException || current instanceof CompletionException)
+        && current.getCause() != null) {
+      current = current.getCause();
+    }
+    return current;
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    Throwable current = t;
+    while (current.getCause() != null && current.getCause() != current) {
+      current = current.getCause();
+    }
+    return current;
+  }
+
+  private static String safeMessage(Throwable t) {
+    String m = t.getMessage();
+    if (m == null) {
+      return t.getClass().getSimpleName();
+    }
+    return m.length() > 200 ? m.substring(0, 200) + "..." : m;
+  }
+
+  static Duration retryAfter(Map<String, List<String>> headers) {
+    if (headers == null) {
+      return null;
+    }
+    for (Map.Entry<String, List<String>> h : headers.entrySet()) {
+      if (h.getKey() != null && h.getKey().toLowerCase(Locale.ROOT).equals("retry-after") && !h.getValue().isEmpty()) {
+        try {
+          return Duration.ofSeconds(Long.parseLong(h.getValue().get(0).trim()));
+        } catch (NumberFormatException e) {
+          return null;
+        }
+      }
+    }
+    return null;
+  }
+}
