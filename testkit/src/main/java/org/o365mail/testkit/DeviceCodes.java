@@ -74,6 +74,7 @@ public final class DeviceCodes {
   private final Map<String, Grant> byUserCode = new ConcurrentHashMap<>();
   private volatile Duration interval = Duration.ofSeconds(1);
   private volatile boolean slowDownWhenPolledEarly = true;
+  private final java.util.concurrent.atomic.AtomicInteger forcedSlowDowns = new java.util.concurrent.atomic.AtomicInteger();
 
   DeviceCodes(Directory directory) {
     this.directory = directory;
@@ -103,6 +104,19 @@ public final class DeviceCodes {
 
   boolean slowDownWhenPolledEarly() {
     return slowDownWhenPolledEarly;
+  }
+
+  /** Answers the next {@code polls} polls of pending codes with {@code slow_down}, however late they come. */
+  public DeviceCodes forceSlowDown(int polls) {
+    if (polls < 0) {
+      throw new IllegalArgumentException("polls must not be negative, was " + polls);
+    }
+    forcedSlowDowns.set(polls);
+    return this;
+  }
+
+  boolean takeForcedSlowDown() {
+    return forcedSlowDowns.getAndUpdate(n -> n > 0 ? n - 1 : 0) > 0;
   }
 
   Grant issue(Application app, String tenantSegment, String scope) {

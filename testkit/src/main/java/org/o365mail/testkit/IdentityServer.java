@@ -173,6 +173,7 @@ final class IdentityServer implements AutoCloseable {
     } catch (AadError e) {
       status = e.status;
       errorCode = e.code > 0 ? "AADSTS" + e.code : e.error;
+      attributes.put("error", e.error);
       sendError(ex, e);
     }
     tenant.record(
@@ -441,8 +442,9 @@ final class IdentityServer implements AutoCloseable {
       if (grant.state == DeviceCodes.State.PENDING) {
         Instant last = grant.lastPoll;
         grant.lastPoll = now;
-        if (deviceCodes.slowDownWhenPolledEarly() && last != null
-            && Duration.between(last, now).compareTo(grant.interval.minusMillis(100)) < 0) {
+        boolean early = deviceCodes.slowDownWhenPolledEarly() && last != null
+            && Duration.between(last, now).compareTo(grant.interval.minusMillis(100)) < 0;
+        if (early || deviceCodes.takeForcedSlowDown()) {
           grant.interval = grant.interval.plusSeconds(5);
           throw new AadError(400, "slow_down", 70016,
               "OAuth 2.0 device flow error. Polled sooner than the interval; wait "
@@ -1135,24 +1137,46 @@ final class IdentityServer implements AutoCloseable {
     authCodes.put(code, new AuthCode(app.clientId(), redirectUri, query.get("code_challenge"),
         query.getOrDefault("code_challenge_method", "plain"), scope, query.get("nonce"), userTenant, user.get(),
         directory.clock().instant().plus(AUTH_CODE_LIFETIME)));
-    StringBuilder location = new StringBuilder(redirectUri);
-    location.append(redirectUri.contains("?") ? '&' : '?').append("code=").append(enc(code));
+    Map<String, String> result = new LinkedHashMap<>();
+    result.put("code", code);
     if (query.containsKey("state")) {
-      location.append("&state=").append(enc(query.get("state")));
+      result.put("state", query.get("state"));
     }
-    location.append("&session_state=").append(UUID.randomUUID());
-    ex.setHeader("Location", location.toString());
-    ex.sendEmpty(302);
-    return 302;
+    result.put("session_state", UUID.randomUUID().toString());
+    return respondToRedirect(ex, redirectUri, query, result);
   }
 
   private static int redirectError(
       HttpExchange ex, String redirectUri, Map<String, String> query, String error, String description) {
-    StringBuilder location = new StringBuilder(redirectUri);
-    location.append(redirectUri.contains("?") ? '&' : '?').append("error=").append(enc(error));
-    location.append("&error_description=").append(enc(description));
+    Map<String, String> result = new LinkedHashMap<>();
+    result.put("error", error);
+    result.put("error_description", description);
     if (query.containsKey("state")) {
-      location.append("&state=").append(enc(query.get("state")));
+      result.put("state", query.get("state"));
+    }
+    return respondToRedirect(ex, redirectUri, query, result);
+  }
+
+  /**
+   * Delivers the authorization result to the redirect URI: a 302 with a query ({@code response_mode=query}, the
+   * default) or an auto-submitting HTML form ({@code response_mode=form_post}, which MSAL4J uses).
+   */
+  private static int respondToRedirect(
+      HttpExchange ex, String redirectUri, Map<String, String> query, Map<String, String> result) {
+    if ("form_post".equals(query.get("response_mode"))) {
+      StringBuilder form = new StringBuilder("<form method=\"post\" action=\"" + escape(redirectUri) + "\">");
+      result.forEach((k, v) -> form.append("<input type=\"hidden\" name=\"").append(escape(k)).append("\" value=\"")
+          .append(escape(v)).append("\"/>"));
+      form.append("<noscript><button>Continue</button></noscript></form>");
+      ex.sendText(200, "text/html; charset=utf-8", "<!DOCTYPE html><html><head><title>Working...</title></head>"
+          + "<body onload=\"document.forms[0].submit()\">" + form + "</body></html>");
+      return 200;
+    }
+    StringBuilder location = new StringBuilder(redirectUri);
+    char sep = redirectUri.contains("?") ? '&' : '?';
+    for (Map.Entry<String, String> e : result.entrySet()) {
+      location.append(sep).append(enc(e.getKey())).append('=').append(enc(e.getValue()));
+      sep = '&';
     }
     ex.setHeader("Location", location.toString());
     ex.sendEmpty(302);
