@@ -27,11 +27,11 @@ import org.slf4j.LoggerFactory;
  * {@link ImapSession} for one connection.
  *
  * <p>Threads: one accept thread per port, one thread per connection, and one more per logged-in connection
- * for the backend-to-client direction; one shared scheduler ends IDLE sessions whose token expired.
+ * for the backend-to-client direction; one shared scheduler ends IDLE sessions whose token expired and polls the store for the others.
  */
 final class ImapFront implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(ImapFront.class);
-  /** How often sessions in IDLE are checked for an expired token. */
+  /** How often sessions in IDLE are checked for an expired token and polled for new mail. */
   private static final long EXPIRY_CHECK_MILLIS = 200;
 
   private final LocalTenant tenant;
@@ -70,7 +70,7 @@ final class ImapFront implements AutoCloseable {
     startAcceptor(implicitTls, true);
     startAcceptor(startTls, false);
     expiryChecker.scheduleWithFixedDelay(
-        this::endExpiredIdleSessions, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+        this::checkIdleSessions, EXPIRY_CHECK_MILLIS, EXPIRY_CHECK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   private static ServerSocket listen(int port) {
@@ -166,11 +166,13 @@ final class ImapFront implements AutoCloseable {
     sessions.remove(session);
   }
 
-  private void endExpiredIdleSessions() {
+  private void checkIdleSessions() {
     try {
       for (ImapSession session : sessions) {
         if (session.idleWithExpiredToken()) {
           threads.execute(session::expire);
+        } else if (session.idling()) {
+          session.pollIdle();
         }
       }
     } catch (RuntimeException e) {

@@ -39,6 +39,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>answer CAPABILITY, ID and NAMESPACE itself and emulate UNSELECT, which GreenMail lacks;
+ *   <li>run IDLE itself, polling GreenMail with NOOP, so that mail arriving just after the continuation is
+ *       pushed too;
  *   <li>refuse MOVE and UID EXPUNGE when {@link Faults#imapAdvertiseMove(boolean)} or {@link
  *       Faults#imapAdvertiseUidPlus(boolean)} hide them;
  *   <li>end the session with {@code * BYE Session invalidated - AccessTokenExpired} once the tenant clock
@@ -66,6 +68,9 @@ final class ImapSession implements Runnable {
   private static final Duration CONNECTION_LIMIT_BACKOFF = Duration.ofSeconds(30);
   /** A name GreenMail has no folder for: EXAMINE on it deselects, which is how UNSELECT is emulated. */
   private static final String UNSELECT_MAILBOX = "\"testkit/unselect\"";
+
+  /** GreenMail's text for a command in the wrong state, which Exchange words differently (and answers BAD). */
+  private static final String GREENMAIL_WRONG_STATE = "Command not valid in this state";
 
   static final String BYE_LOGOUT = "* BYE Microsoft Exchange Server IMAP4 server signing off.";
   static final String BYE_TOKEN_EXPIRED = "* BYE Session invalidated - AccessTokenExpired";
@@ -117,9 +122,16 @@ final class ImapSession implements Runnable {
 
   // relay state shared by the two directions
   private volatile boolean idling;
+  private volatile String idleTag;
   private volatile String literalTag;
   private final BlockingQueue<Boolean> literalAnswer = new ArrayBlockingQueue<>(1);
-  private final Set<String> unselectTags = ConcurrentHashMap.newKeySet();
+  /** Tags whose completion from GreenMail is replaced by the front's own (UNSELECT, IDLE). */
+  private final Map<String, byte[]> rewrittenCompletions = new ConcurrentHashMap<>();
+  /** Tags of the NOOPs that poll GreenMail during IDLE; their completions are not relayed. */
+  private final Set<String> pollTags = ConcurrentHashMap.newKeySet();
+  /** Serialises writes to GreenMail between the client thread and the IDLE poller. */
+  private final ReentrantLock backendLock = new ReentrantLock();
+  private long polls;
   private volatile String dropAfterTag;
   /** Drop after this many FETCH responses (0: never); only the backend thread counts. */
   private int fetchLimit;
@@ -506,10 +518,7 @@ final class ImapSession implements Runnable {
       }
       byte[] line = in.line();
       if (idling) {
-        // DONE ends IDLE; GreenMail answers the IDLE command's tag
-        idling = false;
-        backendOut.write(line, 0, n);
-        backendOut.flush();
+        endIdle();
         continue;
       }
       int end = LineInput.contentLength(line, n);
@@ -524,7 +533,7 @@ final class ImapSession implements Runnable {
       boolean drop = faults.roll(faults.imapDropRate());
       int tagEnd = indexOf(line, (byte) ' ', 0, end);
       if (tagEnd <= 0) {
-        forward("", n, drop);
+        forward("", n);
         continue;
       }
       String tag = new String(line, 0, tagEnd, StandardCharsets.ISO_8859_1);
@@ -545,20 +554,20 @@ final class ImapSession implements Runnable {
         }
         continue;
       }
+      if (drop && dropAfterTag == null) {
+        dropAfterTag = tag;
+      }
       if (name.equals("UNSELECT")) {
-        unselectTags.add(tag);
-        byte[] examine = ascii(tag + " EXAMINE " + UNSELECT_MAILBOX + "\r\n");
-        if (drop && dropAfterTag == null) {
-          dropAfterTag = tag;
-        }
-        backendOut.write(examine);
+        rewrittenCompletions.put(tag, ascii(tag + " OK UNSELECT completed.\r\n"));
+        backendOut.write(ascii(tag + " EXAMINE " + UNSELECT_MAILBOX + "\r\n"));
         backendOut.flush();
         continue;
       }
       if (name.equals("IDLE")) {
-        idling = true;
+        startIdle(tag);
+        continue;
       }
-      forward(tag, n, drop);
+      forward(tag, n);
     }
   }
 
@@ -592,10 +601,7 @@ final class ImapSession implements Runnable {
    * Relays the command whose first line (of length {@code n}) is in the reader's line buffer, with its
    * literals. A synchronizing literal is sent only once GreenMail asked for it with a continuation.
    */
-  private void forward(String tag, int n, boolean drop) throws IOException, InterruptedException {
-    if (drop && dropAfterTag == null && !tag.isEmpty()) {
-      dropAfterTag = tag;
-    }
+  private void forward(String tag, int n) throws IOException, InterruptedException {
     int length = n;
     while (true) {
       byte[] line = in.line();
@@ -650,9 +656,7 @@ final class ImapSession implements Runnable {
         try {
           byte[] line = bin.line();
           if (line[0] == '+') {
-            if (idling) {
-              out.write(IDLE_CONTINUATION);
-            } else if (literalTag != null) {
+            if (literalTag != null) {
               out.write(LITERAL_CONTINUATION);
               out.flush();
               literalAnswer.offer(Boolean.TRUE);
@@ -666,20 +670,24 @@ final class ImapSession implements Runnable {
             if (LineInput.startsWithIgnoreCase(line, n, 0, "* BYE")) {
               out.write(BYE_LOGOUT_LINE);
             } else {
-              writeResponse(line, n, 2);
+              writeResponse(line, n, 2, false);
             }
-            relayLiterals(bin, n);
+            relayLiterals(out, bin, n);
           } else {
             int tagEnd = indexOf(line, (byte) ' ', 0, n);
             String tag = tagEnd < 0 ? "" : new String(line, 0, tagEnd, StandardCharsets.ISO_8859_1);
             if (tag.equals(literalTag)) {
               literalAnswer.offer(Boolean.FALSE);
             }
-            if (unselectTags.remove(tag)) {
-              out.write(ascii(tag + " OK UNSELECT completed.\r\n"));
+            byte[] replacement = rewrittenCompletions.remove(tag);
+            if (pollTags.remove(tag)) {
+              relayLiterals(null, bin, n);
+            } else if (replacement != null) {
+              out.write(replacement);
+              relayLiterals(null, bin, n);
             } else {
-              writeResponse(line, n, tagEnd + 1);
-              relayLiterals(bin, n);
+              writeResponse(line, n, tagEnd + 1, true);
+              relayLiterals(out, bin, n);
             }
             dropNow = tag.equals(dropAfterTag);
           }
@@ -706,26 +714,87 @@ final class ImapSession implements Runnable {
     }
   }
 
-  /** Copies the literals a response line announces, and the lines that follow them. */
-  private void relayLiterals(LineInput bin, int firstLength) throws IOException {
+  /** Copies (or with a null target skips) the literals a response line announces, and the lines after them. */
+  private static void relayLiterals(OutputStream target, LineInput bin, int firstLength) throws IOException {
     int n = firstLength;
     long literal;
     while ((literal = LineInput.literalLength(bin.line(), n)) >= 0) {
-      bin.copy(literal, out);
+      bin.copy(literal, target);
       n = bin.readLine(MAX_RELAY_LINE);
       if (n < 0) {
         throw new IOException("mailbox store ended in the middle of a response");
       }
-      out.write(bin.line(), 0, n);
+      if (target != null) {
+        target.write(bin.line(), 0, n);
+      }
     }
   }
 
+  // ----------------------------------------------------------------------------------------------
+  // IDLE, run by the front: GreenMail's own IDLE registers its folder listener only after it has sent the
+  // continuation, so mail arriving in between would not be pushed. The front answers the continuation itself
+  // and polls GreenMail with NOOP, relaying the untagged updates (EXISTS, EXPUNGE, FETCH) as they come.
+
+  private void startIdle(String tag) throws IOException {
+    backendLock.lock();
+    try {
+      rewrittenCompletions.put(tag, ascii(tag + " OK IDLE completed.\r\n"));
+      idleTag = tag;
+      idling = true;
+    } finally {
+      backendLock.unlock();
+    }
+    sendRaw(IDLE_CONTINUATION);
+  }
+
+  /** DONE (or any line) ends IDLE: a last NOOP carries the IDLE command's tag, its completion reworded. */
+  private void endIdle() throws IOException {
+    backendLock.lock();
+    try {
+      idling = false;
+      backendOut.write(ascii(idleTag + " NOOP\r\n"));
+      backendOut.flush();
+    } finally {
+      backendLock.unlock();
+    }
+  }
+
+  /** For the front's scheduler: asks GreenMail for news while the client idles. */
+  void pollIdle() {
+    if (!idling || closed.get() || !backendLock.tryLock()) {
+      return;
+    }
+    try {
+      if (idling && pollTags.isEmpty()) {
+        String tag = "P" + (++polls);
+        pollTags.add(tag);
+        backendOut.write(ascii(tag + " NOOP\r\n"));
+        backendOut.flush();
+      }
+    } catch (IOException e) {
+      logger.debug("imap#{}: IDLE poll failed: {}", id, e.toString());
+    } finally {
+      backendLock.unlock();
+    }
+  }
+
+  boolean idling() {
+    return idling;
+  }
+
   /**
-   * Writes a status or data response, leaving out {@code APPENDUID}/{@code COPYUID} when UIDPLUS is hidden.
+   * Writes a status or data response, leaving out {@code APPENDUID}/{@code COPYUID} when UIDPLUS is hidden and
+   * wording a command in the wrong state as Exchange does.
    *
    * @param at where the response after the tag (or {@code *}) starts
+   * @param tagged whether it is a command's completion rather than an untagged response
    */
-  private void writeResponse(byte[] line, int n, int at) throws IOException {
+  private void writeResponse(byte[] line, int n, int at, boolean tagged) throws IOException {
+    if (tagged && LineInput.startsWithIgnoreCase(line, n, at, "NO ")
+        && new String(line, 0, n, StandardCharsets.ISO_8859_1).contains(GREENMAIL_WRONG_STATE)) {
+      out.write(ascii(new String(line, 0, at, StandardCharsets.ISO_8859_1) + "BAD Command received in Invalid state.\r\n"));
+      return;
+    }
     if (!faults.imapAdvertiseUidPlus() && LineInput.startsWithIgnoreCase(line, n, at, "OK [")) {
       String text = new String(line, 0, n, StandardCharsets.ISO_8859_1);
       String stripped = text.replaceFirst("OK \\[(?:APPENDUID|COPYUID) [^\\]]*\\] ", "OK ");

@@ -51,6 +51,16 @@ final class Contoso {
         "https://outlook.office365.com/IMAP.AccessAsUser.All https://outlook.office365.com/SMTP.Send");
   }
 
+  /** A fresh user mailbox the daemon app holds FullAccess on, for a test that needs it to itself. */
+  Mailbox newMailbox(String localPart) {
+    String address = localPart + "@contoso.com";
+    tenant.addUser(address, PASSWORD);
+    ExchangeServicePrincipal sp =
+        tenant.exchangeServicePrincipals().stream().filter(p -> p.appId().equalsIgnoreCase(daemon.clientId())).findFirst().orElseThrow();
+    tenant.addMailboxPermission(address, sp.objectId(), "FullAccess");
+    return tenant.mailbox(address);
+  }
+
   Mailbox mailbox(String address) {
     return tenant.mailbox(address);
   }
