@@ -20,7 +20,6 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -1002,18 +1001,7 @@ final class ImapSession implements Runnable {
 
   /** The bracketed token of Exchange's greeting: base64 of the front-end server's name in UTF-16LE. */
   private static String serverNameToken() {
-    return Base64.getEncoder().encodeToString(randomServerName().getBytes(StandardCharsets.UTF_16LE));
-  }
-
-  /** A name shaped like an Exchange Online front-end server's, such as {@code AM6PR04CA0012.EURPRD04.PROD.OUTLOOK.COM}. */
-  static String randomServerName() {
-    ThreadLocalRandom r = ThreadLocalRandom.current();
-    String[] regions = {"AM", "DB", "LO", "BN", "CH", "SN"};
-    String region = regions[r.nextInt(regions.length)];
-    int pod = r.nextInt(1, 10);
-    int ring = r.nextInt(1, 100);
-    return String.format(Locale.ROOT, "%s%dPR%02dCA%04d.%sPRD%02d.PROD.OUTLOOK.COM",
-        region, pod, ring, r.nextInt(10_000), region.equals("BN") || region.equals("CH") ? "NAM" : "EUR", ring);
+    return Base64.getEncoder().encodeToString(ExchangeHosts.serverName().getBytes(StandardCharsets.UTF_16LE));
   }
 
   private static String quoted(String s) {
