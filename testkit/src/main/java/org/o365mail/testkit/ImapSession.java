@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
  * response lines and the literal lengths they announce, so that it can:
  *
  * <ul>
+ *   <li>show folders with Exchange's hierarchy delimiter {@code /} (GreenMail's is {@code .}), with the
+ *       {@code \HasChildren}/{@code \HasNoChildren} attributes CHILDREN promises ({@link ImapMailboxNames});
  *   <li>answer CAPABILITY, ID and NAMESPACE itself and emulate UNSELECT, which GreenMail lacks;
  *   <li>run IDLE itself, polling GreenMail with NOOP, so that mail arriving just after the continuation is
  *       pushed too;
@@ -132,6 +134,8 @@ final class ImapSession implements Runnable {
   private final ReentrantLock backendLock = new ReentrantLock();
   private long polls;
   private volatile String dropAfterTag;
+  /** The mailbox's folders while a LIST answer is relayed; only the backend thread uses it. */
+  private List<String> folderPaths;
   /** Drop after this many FETCH responses (0: never); only the backend thread counts. */
   private int fetchLimit;
   private int fetches;
@@ -539,10 +543,13 @@ final class ImapSession implements Runnable {
       int nameEnd = indexOf(line, (byte) ' ', tagEnd + 1, end);
       String name = upper(line, tagEnd + 1, nameEnd < 0 ? end : nameEnd);
       String sub = "";
+      int argsStart = nameEnd < 0 ? end : nameEnd + 1;
       if (name.equals("UID") && nameEnd > 0) {
         int subEnd = indexOf(line, (byte) ' ', nameEnd + 1, end);
         sub = upper(line, nameEnd + 1, subEnd < 0 ? end : subEnd);
+        argsStart = subEnd < 0 ? end : subEnd + 1;
       }
+      ImapMailboxNames.commandToBackend(line, end, name.equals("UID") ? sub : name, argsStart);
       String[] local = localAnswer(tag, name, sub);
       if (local != null) {
         skipRestOfCommand(n);
@@ -578,7 +585,7 @@ final class ImapSession implements Runnable {
       case "ID":
         return new String[] {"* ID NIL", tag + " OK ID completed."};
       case "NAMESPACE":
-        return new String[] {"* NAMESPACE ((\"\" \".\")) NIL NIL", tag + " OK NAMESPACE completed."};
+        return new String[] {"* NAMESPACE ((\"\" \"/\")) NIL NIL", tag + " OK NAMESPACE completed."};
       case "LOGIN":
       case "AUTHENTICATE":
       case "STARTTLS":
@@ -666,8 +673,11 @@ final class ImapSession implements Runnable {
             if (isFetch(line, n)) {
               fetches++;
             }
+            byte[] translated = ImapMailboxNames.responseToClient(line, n, this::folderPaths);
             if (LineInput.startsWithIgnoreCase(line, n, 0, "* BYE")) {
               out.write(BYE_LOGOUT_LINE);
+            } else if (translated != line) {
+              out.write(translated);
             } else {
               writeResponse(line, n, 2, false);
             }
@@ -689,6 +699,7 @@ final class ImapSession implements Runnable {
               relayLiterals(out, bin, n);
             }
             dropNow = tag.equals(dropAfterTag);
+            folderPaths = null;
           }
           if (fetchLimit > 0 && fetches >= fetchLimit) {
             dropNow = true;
@@ -711,6 +722,13 @@ final class ImapSession implements Runnable {
       literalAnswer.offer(Boolean.FALSE);
       closeGracefully();
     }
+  }
+
+  private List<String> folderPaths() {
+    if (folderPaths == null) {
+      folderPaths = tenant.mailStore().folderPaths(mailbox);
+    }
+    return folderPaths;
   }
 
   /** Copies (or with a null target skips) the literals a response line announces, and the lines after them. */

@@ -212,6 +212,33 @@ class ImapSessionTest {
   }
 
   @Test
+  void folders_useExchangesDelimiter_andChildrenAttributes() {
+    Mailbox box = contoso.newMailbox("folders");
+    box.createFolder("Inbox/Invoices/2026");
+    box.deliver(TestMessages.text("a@b.com", box.address(), "Invoice", "x"));
+    try (Wire wire = loggedIn(box.address(), token)) {
+      assertThat(wire.imap("n", "NAMESPACE")).containsExactly("* NAMESPACE ((\"\" \"/\")) NIL NIL", "n OK NAMESPACE completed.");
+      assertThat(wire.imap("l", "LIST \"\" \"*\"")).contains(
+          "* LIST (\\HasChildren) \"/\" \"INBOX\"",
+          "* LIST (\\HasChildren) \"/\" \"INBOX/Invoices\"",
+          "* LIST (\\HasNoChildren) \"/\" \"INBOX/Invoices/2026\"",
+          "* LIST (\\HasNoChildren) \"/\" \"Sent Items\"");
+      assertThat(wire.imap("p", "LIST \"\" INBOX/%"))
+          .containsExactly("* LIST (\\HasChildren) \"/\" \"INBOX/Invoices\"", "p OK LIST completed.");
+      assertThat(wire.imap("c", "CREATE \"Archive/2025\"")).last().asString().startsWith("c OK");
+      assertThat(wire.imap("q", "CREATE Q1.2026")).last().asString().startsWith("q OK");
+      assertThat(box.hasFolder("Archive/2025")).isTrue();
+      assertThat(wire.imap("l2", "LIST \"\" \"Q1*\"")).containsExactly(
+          "* LIST (\\HasNoChildren) \"/\" \"Q1.2026\"", "l2 OK LIST completed.");
+      wire.imap("s", "SELECT INBOX");
+      assertThat(wire.imap("m", "UID MOVE 1 \"INBOX/Invoices/2026\"")).last().asString().startsWith("m OK");
+      assertThat(wire.imap("t", "STATUS \"INBOX/Invoices/2026\" (MESSAGES)"))
+          .containsExactly("* STATUS \"INBOX/Invoices/2026\" (MESSAGES 1)", "t OK STATUS completed.");
+    }
+    assertThat(box.count("Inbox/Invoices/2026")).isEqualTo(1);
+  }
+
+  @Test
   void namespace_id_andUnselectAreAnsweredLikeExchange() {
     try (Wire wire = loggedIn("unselect", 1)) {
       assertThat(wire.imap("n", "NAMESPACE")).hasSize(2).last().isEqualTo("n OK NAMESPACE completed.");
