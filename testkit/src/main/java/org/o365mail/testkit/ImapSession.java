@@ -20,6 +20,7 @@ import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -136,8 +137,10 @@ final class ImapSession implements Runnable {
   private volatile String dropAfterTag;
   /** The mailbox's folders while a LIST answer is relayed; only the backend thread uses it. */
   private List<String> folderPaths;
-  /** Drop after this many FETCH responses (0: never); only the backend thread counts. */
+  /** Drop after this many FETCH responses (0: never), drawn for the knob value in {@link #fetchLimitFor}. */
   private int fetchLimit;
+  private int fetchLimitFor;
+  /** FETCH responses relayed since login; only the backend thread counts. */
   private int fetches;
 
   ImapSession(ImapFront front, Socket raw, boolean implicitTls) {
@@ -164,7 +167,11 @@ final class ImapSession implements Runnable {
         return;
       }
       if (state == State.CONNECTED) {
-        front.execute(this::relayBackendToClient);
+        try {
+          front.execute(this::relayBackendToClient);
+        } catch (RejectedExecutionException e) {
+          return; // the front is closing
+        }
         relayClientToBackend();
       } else if (state == State.NOT_CONNECTED) {
         notConnected();
@@ -347,11 +354,6 @@ final class ImapSession implements Runnable {
     }
     record(method, address, "OK", "", appId);
     tokenExpiresAt = decision.token().map(VerifiedToken::expiresAt).orElse(Instant.EPOCH);
-    int every = faults.imapDropAfterFetches();
-    if (every > 0) {
-      int spread = every / 5;
-      fetchLimit = Math.max(1, every - spread + faults.nextInt(2 * spread + 1));
-    }
     state = State.CONNECTED;
     sendLocal(tag + " OK AUTHENTICATE completed.");
   }
@@ -672,6 +674,7 @@ final class ImapSession implements Runnable {
           } else if (line[0] == '*') {
             if (isFetch(line, n)) {
               fetches++;
+              updateFetchLimit();
             }
             byte[] translated = ImapMailboxNames.responseToClient(line, n, this::folderPaths);
             if (LineInput.startsWithIgnoreCase(line, n, 0, "* BYE")) {
@@ -819,6 +822,19 @@ final class ImapSession implements Runnable {
       return;
     }
     out.write(line, 0, n);
+  }
+
+  /**
+   * Follows {@link Faults#imapDropAfterFetches(int)}: when the knob changes, this connection draws its own limit
+   * within 20% of it (0 turns dropping off).
+   */
+  private void updateFetchLimit() {
+    int every = faults.imapDropAfterFetches();
+    if (every != fetchLimitFor) {
+      fetchLimitFor = every;
+      int spread = every / 5;
+      fetchLimit = every == 0 ? 0 : Math.max(1, every - spread + faults.nextInt(2 * spread + 1));
+    }
   }
 
   /** {@code * <n> FETCH}. */

@@ -125,9 +125,9 @@ class ImapSessionTest {
 
   @Test
   void dropAfterFetches_cutsTheConnectionAfterAboutThatManyFetchResponses() {
-    m365.faults().imapDropAfterFetches(10);
     try (Wire wire = loggedIn("drops", 30)) {
       assertThat(wire.imap("s", "SELECT INBOX")).contains("* 30 EXISTS");
+      m365.faults().imapDropAfterFetches(10); // also applies to a session already logged in
       wire.send("f FETCH 1:* (UID BODY.PEEK[])");
       int fetches = 0;
       String line;
@@ -138,6 +138,12 @@ class ImapSessionTest {
         }
       }
       assertThat(fetches).isBetween(8, 12);
+    }
+    m365.faults().imapDropAfterFetches(0);
+    try (Wire wire = loggedIn("drops@contoso.com", token)) {
+      wire.imap("s", "SELECT INBOX");
+      List<String> all = wire.imap("f", "FETCH 1:* (UID BODY.PEEK[])");
+      assertThat(all).hasSize(31).last().asString().startsWith("f OK");
     }
   }
 
