@@ -169,6 +169,7 @@ public final class Faults {
     accessTokenLifetime = Duration.ofMinutes(60);
     refreshTokenInactivityLifetime = Duration.ofDays(90);
     clock.setOffset(Duration.ZERO);
+    resetImapKnobs();
     return this;
   }
 
@@ -264,5 +265,91 @@ public final class Faults {
   @Override
   public String toString() {
     return "Faults[seed=" + seed + "]";
+  }
+
+  // ----- IMAP capabilities and login throttling -----
+
+  private volatile boolean imapAdvertiseMove = true;
+  private volatile boolean imapAdvertiseUidPlus = true;
+  private final java.util.Map<String, ImapThrottle> imapThrottles = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /** A throttle on IMAP logins to one mailbox: {@code remaining} below 0 means until cleared. */
+  private record ImapThrottle(Duration backoff, int remaining) {}
+
+  /**
+   * Whether the IMAP front advertises {@code MOVE} after login (default true, as Exchange Online does). When
+   * off, {@code MOVE} and {@code UID MOVE} are answered {@code BAD Command Error. 10}, so a connector's
+   * fallback (COPY, {@code \Deleted}, {@code UID EXPUNGE}) can be tested.
+   */
+  public Faults imapAdvertiseMove(boolean advertise) {
+    this.imapAdvertiseMove = advertise;
+    return this;
+  }
+
+  public boolean imapAdvertiseMove() {
+    return imapAdvertiseMove;
+  }
+
+  /**
+   * Whether the IMAP front advertises {@code UIDPLUS} (default true). When off, {@code UID EXPUNGE} is
+   * answered {@code BAD Command Error. 10} and {@code APPENDUID}/{@code COPYUID} response codes are left out.
+   */
+  public Faults imapAdvertiseUidPlus(boolean advertise) {
+    this.imapAdvertiseUidPlus = advertise;
+    return this;
+  }
+
+  public boolean imapAdvertiseUidPlus() {
+    return imapAdvertiseUidPlus;
+  }
+
+  /**
+   * Refuses every IMAP login to {@code mailbox} that would otherwise succeed with {@code NO Request is
+   * throttled. Suggested Backoff Time: <ms> milliseconds}, until {@link #clearImapThrottle(String)} or
+   * {@link #reset()}. Sessions already logged in are not affected.
+   */
+  public Faults imapThrottle(String mailbox, Duration backoff) {
+    return putImapThrottle(mailbox, backoff, -1);
+  }
+
+  /** As {@link #imapThrottle(String, Duration)}, for the next {@code logins} logins to the mailbox only. */
+  public Faults imapThrottle(String mailbox, Duration backoff, int logins) {
+    if (logins < 1) {
+      throw new IllegalArgumentException("logins must be at least 1, was " + logins);
+    }
+    return putImapThrottle(mailbox, backoff, logins);
+  }
+
+  /** Lifts the login throttle of one mailbox. */
+  public Faults clearImapThrottle(String mailbox) {
+    imapThrottles.remove(MailStore.key(Objects.requireNonNull(mailbox, "mailbox")));
+    return this;
+  }
+
+  private Faults putImapThrottle(String mailbox, Duration backoff, int logins) {
+    Objects.requireNonNull(mailbox, "mailbox");
+    imapThrottles.put(MailStore.key(mailbox), new ImapThrottle(nonNegative(backoff, "backoff"), logins));
+    return this;
+  }
+
+  /** For the IMAP front: the backoff to refuse this login with, counting it against a limited throttle. */
+  java.util.Optional<Duration> takeImapThrottle(String mailbox) {
+    Duration[] taken = new Duration[1];
+    imapThrottles.computeIfPresent(
+        MailStore.key(mailbox),
+        (key, throttle) -> {
+          taken[0] = throttle.backoff();
+          if (throttle.remaining() < 0) {
+            return throttle;
+          }
+          return throttle.remaining() == 1 ? null : new ImapThrottle(throttle.backoff(), throttle.remaining() - 1);
+        });
+    return java.util.Optional.ofNullable(taken[0]);
+  }
+
+  private void resetImapKnobs() {
+    imapAdvertiseMove = true;
+    imapAdvertiseUidPlus = true;
+    imapThrottles.clear();
   }
 }

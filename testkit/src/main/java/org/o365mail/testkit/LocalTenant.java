@@ -388,4 +388,12 @@ public final class LocalTenant implements AutoCloseable {
       return new LocalTenant(this);
     }
   }
+
+  /**
+   * IMAP on a plain port that advertises {@code STARTTLS} and {@code LOGINDISABLED} and refuses to
+   * authenticate until the client has upgraded (Exchange: outlook.office365.com:143). Always ephemeral.
+   */
+  public int imapStartTlsPort() {
+    return imap.startTlsPort();
+  }
 }

@@ -1,0 +1,261 @@
+package org.o365mail.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** The IMAP front after login: relaying to the store, and the Exchange behaviour injected into the session. */
+@Timeout(60)
+class ImapSessionTest {
+  private static LocalTenant m365;
+  private static Contoso contoso;
+  private static String token;
+
+  @BeforeAll
+  static void start() {
+    m365 = LocalTenant.start();
+    contoso = new Contoso(m365);
+    token = contoso.appToken();
+  }
+
+  @AfterAll
+  static void stop() {
+    m365.close();
+  }
+
+  @AfterEach
+  void resetFaults() {
+    m365.faults().reset();
+  }
+
+  /** A logged-in connection to a fresh mailbox holding {@code messages} small messages in the Inbox. */
+  private static Wire loggedIn(String mailbox, int messages) {
+    Mailbox box = contoso.newMailbox(mailbox);
+    for (int i = 1; i <= messages; i++) {
+      box.deliver(TestMessages.text("carol@fabrikam.com", box.address(), "Message " + i, "Body " + i));
+    }
+    return loggedIn(box.address(), token);
+  }
+
+  private static Wire loggedIn(String address, String accessToken) {
+    Wire wire = Wire.tls(m365, m365.imapPort());
+    assertThat(wire.readLine()).startsWith("* OK The Microsoft Exchange IMAP4 service is ready.");
+    assertThat(wire.imap("A1", "AUTHENTICATE XOAUTH2 " + Wire.xoauth2(address, accessToken)))
+        .containsExactly("A1 OK AUTHENTICATE completed.");
+    return wire;
+  }
+
+  @Test
+  void angusMail_logsInWithXoauth2_andReadsADeliveredMessage() throws Exception {
+    Mailbox box = contoso.newMailbox("angus");
+    box.deliver(TestMessages.text("carol@fabrikam.com", box.address(), "Quarterly report", "Hello Angus"));
+    Properties props = new Properties();
+    props.put("mail.imaps.auth.mechanisms", "XOAUTH2");
+    props.put("mail.imaps.ssl.socketFactory", m365.sslContext().getSocketFactory());
+    props.put("mail.imaps.ssl.checkserveridentity", "true");
+    props.put("mail.imaps.connectiontimeout", "10000");
+    props.put("mail.imaps.timeout", "10000");
+    Store store = Session.getInstance(props).getStore("imaps");
+    store.connect("localhost", m365.imapPort(), box.address(), contoso.appToken());
+    try {
+      Folder inbox = store.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      assertThat(inbox.getMessageCount()).isEqualTo(1);
+      Message message = inbox.getMessage(1);
+      assertThat(message.getSubject()).isEqualTo("Quarterly report");
+      assertThat(((String) message.getContent()).trim()).isEqualTo("Hello Angus");
+      inbox.close(false);
+    } finally {
+      store.close();
+    }
+    assertThat(m365.requests("imap")).filteredOn(r -> r.path().equals(box.address()))
+        .extracting(RecordedRequest::method).containsExactly("AUTHENTICATE XOAUTH2");
+  }
+
+  @Test
+  void expiredToken_endsTheSessionOnTheNextCommand() {
+    try (Wire wire = loggedIn("expiry", 1)) {
+      assertThat(wire.imap("s", "SELECT INBOX")).last().asString().startsWith("s OK");
+      m365.clock().advance(Duration.ofMinutes(61));
+      wire.send("f FETCH 1 (FLAGS)");
+      assertThat(wire.readLine()).isEqualTo("* BYE Session invalidated - AccessTokenExpired");
+      assertThat(wire.closedByServer()).isTrue();
+    }
+  }
+
+  @Test
+  void expiredToken_endsAnIdleSessionWithinASecond() {
+    try (Wire wire = loggedIn("idle-expiry", 1)) {
+      assertThat(wire.imap("s", "SELECT INBOX")).last().asString().startsWith("s OK");
+      wire.send("i IDLE");
+      assertThat(wire.readLine()).isEqualTo("+ IDLE accepted, awaiting DONE command.");
+      long start = System.nanoTime();
+      m365.clock().advance(Duration.ofMinutes(61));
+      assertThat(wire.readLine()).isEqualTo("* BYE Session invalidated - AccessTokenExpired");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofMillis(1500));
+      assertThat(wire.closedByServer()).isTrue();
+    }
+  }
+
+  @Test
+  void idle_relaysNewMailAndEndsWithDone() {
+    try (Wire wire = loggedIn("idle", 1)) {
+      assertThat(wire.imap("s", "SELECT INBOX")).contains("* 1 EXISTS");
+      wire.send("i IDLE");
+      assertThat(wire.readLine()).isEqualTo("+ IDLE accepted, awaiting DONE command.");
+      m365.mailbox("idle@contoso.com").deliver(TestMessages.text("a@b.com", "idle@contoso.com", "New", "new"));
+      assertThat(wire.readLine()).isEqualTo("* 2 EXISTS");
+      wire.send("DONE");
+      assertThat(wire.untilTagged("i")).noneMatch(l -> l.startsWith("P")).last().isEqualTo("i OK IDLE completed.");
+      assertThat(wire.imap("n", "NOOP")).last().asString().startsWith("n OK");
+    }
+  }
+
+  @Test
+  void dropAfterFetches_cutsTheConnectionAfterAboutThatManyFetchResponses() {
+    try (Wire wire = loggedIn("drops", 30)) {
+      assertThat(wire.imap("s", "SELECT INBOX")).contains("* 30 EXISTS");
+      m365.faults().imapDropAfterFetches(10); // also applies to a session already logged in
+      wire.send("f FETCH 1:* (UID BODY.PEEK[])");
+      int fetches = 0;
+      String line;
+      while ((line = wire.readLogicalLine()) != null) {
+        assertThat(line).doesNotStartWith("f ").doesNotStartWith("* BYE");
+        if (line.matches("(?s)\\* \\d+ FETCH .*")) {
+          fetches++;
+        }
+      }
+      assertThat(fetches).isBetween(8, 12);
+    }
+    m365.faults().imapDropAfterFetches(0);
+    try (Wire wire = loggedIn("drops@contoso.com", token)) {
+      wire.imap("s", "SELECT INBOX");
+      List<String> all = wire.imap("f", "FETCH 1:* (UID BODY.PEEK[])");
+      assertThat(all).hasSize(31).last().asString().startsWith("f OK");
+    }
+  }
+
+  @Test
+  void dropRate_cutsTheConnectionAfterACommand() {
+    try (Wire wire = loggedIn("droprate", 1)) {
+      m365.faults().imapDropRate(1.0);
+      assertThat(wire.imap("n", "NOOP")).last().asString().startsWith("n OK");
+      assertThat(wire.closedByServer()).isTrue();
+    }
+  }
+
+  @Test
+  void latency_delaysEachAnswer() {
+    try (Wire wire = loggedIn("latency", 0)) {
+      m365.faults().imapLatency(Duration.ofMillis(300));
+      long start = System.nanoTime();
+      assertThat(wire.imap("n", "NOOP")).last().asString().startsWith("n OK");
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(300));
+    }
+  }
+
+  @Test
+  void move_isOfferedByDefault_andHiddenByTheKnob() {
+    try (Wire wire = loggedIn("move", 3)) {
+      wire.imap("s", "SELECT INBOX");
+      assertThat(wire.imap("m", "UID MOVE 1 Archive")).last().asString().startsWith("m OK");
+      assertThat(m365.mailbox("move@contoso.com").count("Archive")).isEqualTo(1);
+
+      m365.faults().imapAdvertiseMove(false);
+      assertThat(wire.imap("c", "CAPABILITY")).first().asString().doesNotContain("MOVE");
+      assertThat(wire.imap("m2", "UID MOVE 2 Archive")).containsExactly("m2 BAD Command Error. 10");
+      assertThat(wire.imap("m3", "MOVE 1 Archive")).containsExactly("m3 BAD Command Error. 10");
+      // the fallback connectors use instead
+      assertThat(wire.imap("c2", "UID COPY 2 Archive")).last().asString().startsWith("c2 OK [COPYUID ");
+      assertThat(wire.imap("d", "UID STORE 2 +FLAGS.SILENT (\\Deleted)")).last().asString().startsWith("d OK");
+      assertThat(wire.imap("e", "UID EXPUNGE 2")).contains("* 1 EXPUNGE").last().asString().startsWith("e OK");
+      assertThat(m365.mailbox("move@contoso.com").count("Archive")).isEqualTo(2);
+      assertThat(m365.mailbox("move@contoso.com").count("Inbox")).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void uidPlusHidden_refusesUidExpungeAndLeavesOutCopyUid() {
+    m365.faults().imapAdvertiseUidPlus(false);
+    try (Wire wire = loggedIn("uidplus", 2)) {
+      assertThat(wire.imap("c", "CAPABILITY")).first().asString()
+          .isEqualTo("* CAPABILITY IMAP4 IMAP4rev1 MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+");
+      wire.imap("s", "SELECT INBOX");
+      assertThat(wire.imap("e", "UID EXPUNGE 1")).containsExactly("e BAD Command Error. 10");
+      assertThat(wire.imap("k", "UID COPY 1 Archive")).last().asString().startsWith("k OK ").doesNotContain("COPYUID");
+    }
+  }
+
+  @Test
+  void append_withSynchronizingAndNonSynchronizingLiterals() {
+    byte[] message = TestMessages.text("a@b.com", "append@contoso.com", "Appended", "Hello");
+    try (Wire wire = loggedIn("append", 0)) {
+      wire.send("a APPEND INBOX (\\Seen) {" + message.length + "}");
+      assertThat(wire.readLine()).isEqualTo("+ Ready for additional command text.");
+      wire.sendRaw(message).send("");
+      assertThat(wire.untilTagged("a")).last().asString().startsWith("a OK [APPENDUID ");
+      wire.send("b APPEND INBOX {" + message.length + "+}");
+      wire.sendRaw(message).send("");
+      assertThat(wire.untilTagged("b")).last().asString().startsWith("b OK [APPENDUID ");
+      wire.imap("s", "SELECT INBOX");
+      List<String> fetched = wire.imap("f", "FETCH 1:2 (BODY.PEEK[])");
+      assertThat(fetched).filteredOn(l -> l.contains("Subject: Appended")).hasSize(2);
+    }
+    assertThat(m365.mailbox("append@contoso.com").mime(m365.mailbox("append@contoso.com").messages("Inbox").get(0)))
+        .asString(StandardCharsets.UTF_8).contains("Hello");
+  }
+
+  @Test
+  void folders_useExchangesDelimiter_andChildrenAttributes() {
+    Mailbox box = contoso.newMailbox("folders");
+    box.createFolder("Inbox/Invoices/2026");
+    box.deliver(TestMessages.text("a@b.com", box.address(), "Invoice", "x"));
+    try (Wire wire = loggedIn(box.address(), token)) {
+      assertThat(wire.imap("n", "NAMESPACE")).containsExactly("* NAMESPACE ((\"\" \"/\")) NIL NIL", "n OK NAMESPACE completed.");
+      assertThat(wire.imap("l", "LIST \"\" \"*\"")).contains(
+          "* LIST (\\HasChildren) \"/\" \"INBOX\"",
+          "* LIST (\\HasChildren) \"/\" \"INBOX/Invoices\"",
+          "* LIST (\\HasNoChildren) \"/\" \"INBOX/Invoices/2026\"",
+          "* LIST (\\HasNoChildren) \"/\" \"Sent Items\"");
+      assertThat(wire.imap("p", "LIST \"\" INBOX/%"))
+          .containsExactly("* LIST (\\HasChildren) \"/\" \"INBOX/Invoices\"", "p OK LIST completed.");
+      assertThat(wire.imap("c", "CREATE \"Archive/2025\"")).last().asString().startsWith("c OK");
+      assertThat(wire.imap("q", "CREATE Q1.2026")).last().asString().startsWith("q OK");
+      assertThat(box.hasFolder("Archive/2025")).isTrue();
+      assertThat(wire.imap("l2", "LIST \"\" \"Q1*\"")).containsExactly(
+          "* LIST (\\HasNoChildren) \"/\" \"Q1.2026\"", "l2 OK LIST completed.");
+      wire.imap("s", "SELECT INBOX");
+      assertThat(wire.imap("m", "UID MOVE 1 \"INBOX/Invoices/2026\"")).last().asString().startsWith("m OK");
+      assertThat(wire.imap("t", "STATUS \"INBOX/Invoices/2026\" (MESSAGES)"))
+          .containsExactly("* STATUS \"INBOX/Invoices/2026\" (MESSAGES 1)", "t OK STATUS completed.");
+    }
+    assertThat(box.count("Inbox/Invoices/2026")).isEqualTo(1);
+  }
+
+  @Test
+  void namespace_id_andUnselectAreAnsweredLikeExchange() {
+    try (Wire wire = loggedIn("unselect", 1)) {
+      assertThat(wire.imap("n", "NAMESPACE")).hasSize(2).last().isEqualTo("n OK NAMESPACE completed.");
+      assertThat(wire.imap("i", "ID NIL")).containsExactly("* ID NIL", "i OK ID completed.");
+      wire.imap("s", "SELECT INBOX");
+      wire.imap("d", "STORE 1 +FLAGS.SILENT (\\Deleted)");
+      assertThat(wire.imap("u", "UNSELECT")).containsExactly("u OK UNSELECT completed.");
+      // UNSELECT does not expunge, and the session is no longer in a selected folder
+      assertThat(m365.mailbox("unselect@contoso.com").count("Inbox")).isEqualTo(1);
+      assertThat(wire.imap("f", "FETCH 1 (FLAGS)")).containsExactly("f BAD Command received in Invalid state.");
+      assertThat(wire.imap("a", "AUTHENTICATE XOAUTH2 x")).containsExactly("a BAD Command received in Invalid state.");
+    }
+  }
+}
