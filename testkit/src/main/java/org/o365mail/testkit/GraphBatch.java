@@ -86,8 +86,8 @@ final class GraphBatch {
         schedule(item, items, futures, pool, outer);
       }
       ArrayNode responses = Json.array();
-      for (CompletableFuture<Result> f : futures.values()) {
-        responses.add(f.join().json());
+      for (String id : items.keySet()) {
+        responses.add(futures.get(id).join().json());
       }
       ObjectNode body = Json.object();
       body.set("responses", responses);
