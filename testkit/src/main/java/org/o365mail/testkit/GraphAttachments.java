@@ -314,7 +314,8 @@ final class GraphAttachments implements AutoCloseable {
       Matcher m = CONTENT_RANGE.matcher(req.header("Content-Range").orElse("").trim());
       if (!m.matches()) {
         req.drain();
-        throw GraphError.badRequest("The Content-Range header is missing or malformed; expected 'bytes start-end/total'.");
+        throw GraphError.badRequest(
+            "The Content-Range header is missing or malformed; expected 'bytes start-end/total'.");
       }
       long start = Long.parseLong(m.group(1));
       long end = Long.parseLong(m.group(2));
@@ -399,11 +400,6 @@ final class GraphAttachments implements AutoCloseable {
     } catch (IOException e) {
       // a temp file left behind is removed with the temp directory
     }
-  }
-
-  /** Open upload sessions, for tests. */
-  int openSessions() {
-    return sessions.size();
   }
 
   @Override

@@ -37,7 +37,8 @@ final class GraphBatch {
   private final AtomicInteger threads = new AtomicInteger();
 
   /** One request of a batch, as parsed. */
-  private record Item(String id, String method, String url, Map<String, String> headers, JsonNode body, List<String> dependsOn) {}
+  private record Item(
+      String id, String method, String url, Map<String, String> headers, JsonNode body, List<String> dependsOn) {}
 
   /** One answer of a batch. */
   private record Result(String id, int status, ObjectNode json) {}
@@ -109,7 +110,8 @@ final class GraphBatch {
     List<String> dependsOn = new ArrayList<>();
     r.path("dependsOn").forEach(d -> dependsOn.add(d.asText()));
     JsonNode body = r.get("body");
-    return new Item(id, method.toUpperCase(Locale.ROOT), url, headers, body == null || body.isNull() ? null : body, dependsOn);
+    JsonNode content = body == null || body.isNull() ? null : body;
+    return new Item(id, method.toUpperCase(Locale.ROOT), url, headers, content, dependsOn);
   }
 
   private static void checkNoCycle(Map<String, Item> items) throws GraphError {

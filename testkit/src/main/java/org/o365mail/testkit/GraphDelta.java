@@ -131,7 +131,8 @@ final class GraphDelta {
         filter = messages.predicate(clauses);
       }
       Optional<String> orderBy = ctx.request.option("$orderby");
-      if (orderBy.isPresent() && !orderBy.get().trim().replaceAll("\\s+", " ").equalsIgnoreCase("receivedDateTime desc")) {
+      if (orderBy.isPresent()
+          && !orderBy.get().trim().replaceAll("\\s+", " ").equalsIgnoreCase("receivedDateTime desc")) {
         throw GraphError.badRequest("Delta orders only by receivedDateTime desc, not '" + orderBy.get() + "'.");
       }
       Map<String, String> now = snapshot(ctx, folder, filter);
@@ -139,7 +140,8 @@ final class GraphDelta {
       for (String id : now.keySet()) {
         changes.add(new Change(id, false));
       }
-      Round r = new Round(ctx.address, folderId, select, selectText, filterText, generation, changes, now, new String[1]);
+      Round r =
+          new Round(ctx.address, folderId, select, selectText, filterText, generation, changes, now, new String[1]);
       response = page(ctx, folder, r, 0, pageSize);
     }
     if (ctx.request.preference("odata.maxpagesize").isPresent()) {
@@ -260,6 +262,7 @@ final class GraphDelta {
       query.add("$filter=" + URLEncoder.encode(filterText, StandardCharsets.UTF_8).replace("+", "%20"));
     }
     String fresh = ctx.request.origin + ctx.request.rawPath + (query.isEmpty() ? "" : "?" + String.join("&", query));
-    return new GraphError(410, "SyncStateNotFound", "The sync state generation is not found.").header("Location", fresh);
+    return new GraphError(410, "SyncStateNotFound", "The sync state generation is not found.")
+        .header("Location", fresh);
   }
 }

@@ -37,6 +37,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Predicate;
+import java.util.stream.Stream;
 import org.o365mail.testkit.GraphServer.Access;
 import org.o365mail.testkit.GraphServer.Route;
 import org.o365mail.testkit.MailStore.Location;
@@ -345,7 +346,8 @@ final class GraphMessages {
       }
       order = parts.length == 2 && parts[1].equalsIgnoreCase("desc") ? BY_RECEIVED.reversed() : BY_RECEIVED;
       if (!clauses.isEmpty() && !clauses.get(0).property().equals("receivedDateTime")) {
-        throw new GraphError(400, "InefficientFilter", "The restriction or sort order is too complex for this operation.");
+        throw new GraphError(
+            400, "InefficientFilter", "The restriction or sort order is too complex for this operation.");
       }
     }
     int top = GraphServer.top(ctx.request, DEFAULT_PAGE);
@@ -452,7 +454,8 @@ final class GraphMessages {
         }
       }
       default -> {
-        if (!Set.of("eq", "ne").contains(op) || literal.length() < 2 || !literal.startsWith("'") || !literal.endsWith("'")) {
+        boolean quoted = literal.length() >= 2 && literal.startsWith("'") && literal.endsWith("'");
+        if (!Set.of("eq", "ne").contains(op) || !quoted) {
           throw invalidFilter();
         }
       }
@@ -550,7 +553,7 @@ final class GraphMessages {
         continue;
       }
       Optional<String> canonical =
-          java.util.stream.Stream.concat(PROPERTIES.stream(), SELECT_ONLY.stream())
+          Stream.concat(PROPERTIES.stream(), SELECT_ONLY.stream())
               .filter(p -> p.equalsIgnoreCase(name))
               .findFirst();
       if (canonical.isEmpty()) {
@@ -630,7 +633,8 @@ final class GraphMessages {
         case "ccRecipients" -> o.set(p, GraphMime.recipients(m, "Cc"));
         case "bccRecipients" -> o.set(p, GraphMime.recipients(m, "Bcc"));
         case "replyTo" -> o.set(p, GraphMime.recipients(m, "Reply-To"));
-        case "flag" -> o.set(p, Json.object().put("flagStatus", sm.isSet(Flags.Flag.FLAGGED) ? "flagged" : "notFlagged"));
+        case "flag" ->
+            o.set(p, Json.object().put("flagStatus", sm.isSet(Flags.Flag.FLAGGED) ? "flagged" : "notFlagged"));
         case "internetMessageHeaders" -> o.set(p, headers(m));
         default -> throw new IllegalStateException("unhandled property " + p);
       }
@@ -655,7 +659,8 @@ final class GraphMessages {
       content =
           preferred.get().equals("text")
               ? GraphMime.stripHtml(content)
-              : "<html><body><div style=\"white-space: pre-wrap\">" + GraphMime.escapeHtml(content) + "</div></body></html>";
+              : "<html><body><div style=\"white-space: pre-wrap\">" + GraphMime.escapeHtml(content)
+                  + "</div></body></html>";
       type = preferred.get();
     }
     return Json.object().put("contentType", type).put("content", content);
@@ -790,7 +795,8 @@ final class GraphMessages {
       switch (name) {
         case "isRead" -> {
           if (!value.isBoolean()) {
-            throw GraphError.badRequest("Cannot convert the literal '" + value + "' to the expected type 'Edm.Boolean'.");
+            throw GraphError.badRequest(
+                "Cannot convert the literal '" + value + "' to the expected type 'Edm.Boolean'.");
           }
           read = value.booleanValue();
         }

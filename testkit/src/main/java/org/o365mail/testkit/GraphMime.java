@@ -243,7 +243,8 @@ final class GraphMime {
 
   static String stripHtml(String html) {
     String noScripts = html.replaceAll("(?is)<(script|style)[^>]*>.*?</\\1>", " ");
-    String text = noScripts.replaceAll("(?s)<br\\s*/?>", "\n").replaceAll("(?s)</p>", "\n").replaceAll("(?s)<[^>]*>", "");
+    String text =
+        noScripts.replaceAll("(?s)<br\\s*/?>", "\n").replaceAll("(?s)</p>", "\n").replaceAll("(?s)<[^>]*>", "");
     return text.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
         .replace("&#39;", "'").replace("&amp;", "&");
   }
@@ -319,7 +320,8 @@ final class GraphMime {
   /** The stable id of an attachment: derived from the message's Graph id and the part's position. */
   static String attachmentId(String messageId, String path) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest((messageId + "/" + path).getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest((messageId + "/" + path).getBytes(StandardCharsets.UTF_8));
       return "AAMkAGAt" + Base64.getUrlEncoder().withoutPadding().encodeToString(digest);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

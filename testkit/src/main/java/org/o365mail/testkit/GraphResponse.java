@@ -56,8 +56,4 @@ final class GraphResponse {
     }
     whenDone.clear();
   }
-
-  boolean succeeded() {
-    return status >= 200 && status < 300;
-  }
 }

@@ -1,18 +1,21 @@
 package org.o365mail.testkit;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.o365mail.testkit.internal.HttpExchange;
 import org.o365mail.testkit.internal.HttpService;
 import org.o365mail.testkit.internal.Json;
@@ -136,7 +139,7 @@ final class GraphServer implements AutoCloseable {
   }
 
   void addRecoverable(String mailbox, StoredMail mail) {
-    recoverableItems.computeIfAbsent(MailStore.key(mailbox), k -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(mail);
+    recoverableItems.computeIfAbsent(MailStore.key(mailbox), k -> new CopyOnWriteArrayList<>()).add(mail);
   }
 
   List<StoredMail> recoverableItems(String mailbox) {
@@ -182,7 +185,8 @@ final class GraphServer implements AutoCloseable {
     } catch (RuntimeException e) {
       logger.warn("graph: {} {} failed", request.method, request.rawPath, e);
       GraphError failure =
-          new GraphError(500, "InternalServerError", "The testkit's Graph stand-in failed: " + e.getClass().getSimpleName());
+          new GraphError(
+              500, "InternalServerError", "The testkit's Graph stand-in failed: " + e.getClass().getSimpleName());
       response = error(failure, requestId, clientRequestId);
       errorCode = failure.code;
     }
@@ -332,7 +336,7 @@ final class GraphServer implements AutoCloseable {
         .owner()
         .map(User::objectId)
         .orElseGet(
-            () -> UUID.nameUUIDFromBytes(("shared-mailbox:" + mailbox.address()).getBytes(java.nio.charset.StandardCharsets.UTF_8))
+            () -> UUID.nameUUIDFromBytes(("shared-mailbox:" + mailbox.address()).getBytes(StandardCharsets.UTF_8))
                 .toString());
   }
 
@@ -514,7 +518,7 @@ final class GraphServer implements AutoCloseable {
     if (token.isPresent()) {
       String decoded;
       try {
-        decoded = new String(java.util.Base64.getUrlDecoder().decode(token.get()), java.nio.charset.StandardCharsets.UTF_8);
+        decoded = new String(Base64.getUrlDecoder().decode(token.get()), StandardCharsets.UTF_8);
       } catch (IllegalArgumentException e) {
         throw GraphError.badRequest("The $skiptoken is not valid.");
       }
@@ -558,7 +562,6 @@ final class GraphServer implements AutoCloseable {
   }
 
   static String skipToken(int offset) {
-    return java.util.Base64.getUrlEncoder().withoutPadding()
-        .encodeToString(("skip:" + offset).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(("skip:" + offset).getBytes(StandardCharsets.UTF_8));
   }
 }

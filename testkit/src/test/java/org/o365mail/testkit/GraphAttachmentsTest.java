@@ -5,6 +5,7 @@ import static org.o365mail.testkit.GraphFixture.user;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
@@ -61,7 +62,8 @@ class GraphAttachmentsTest {
     ObjectNode body = Json.object();
     body.putObject("AttachmentItem").put("attachmentType", "file").put("name", name).put("size", size)
         .put("contentType", "application/octet-stream");
-    TestHttp.Response r = f.post(token(), user(mailbox) + "/messages/" + messageId + "/attachments/createUploadSession", body);
+    String path = user(mailbox) + "/messages/" + messageId + "/attachments/createUploadSession";
+    TestHttp.Response r = f.post(token(), path, body);
     assertThat(r.status()).as(r.text()).isEqualTo(201);
     return r.json();
   }
@@ -124,7 +126,8 @@ class GraphAttachmentsTest {
     String id = draft("direct@contoso.com", "bob@contoso.com");
     String attachments = user("direct@contoso.com") + "/messages/" + id + "/attachments";
     ObjectNode small = Json.object();
-    small.put("@odata.type", "#microsoft.graph.fileAttachment").put("name", "notes.txt").put("contentType", "text/plain")
+    small.put("@odata.type", "#microsoft.graph.fileAttachment").put("name", "notes.txt")
+        .put("contentType", "text/plain")
         .put("contentBytes", Base64.getEncoder().encodeToString("first".getBytes(StandardCharsets.UTF_8)));
     TestHttp.Response first = f.post(token(), attachments, small);
     assertThat(first.status()).as(first.text()).isEqualTo(201);
@@ -168,7 +171,8 @@ class GraphAttachmentsTest {
     TestHttp.Response oversized = put(uploadUrl, content, 4 * MIB, 8 * MIB + 1);
     assertThat(oversized.status()).isEqualTo(413);
 
-    TestHttp.Response second = put(uploadUrl, content, 4 * MIB, 8 * MIB, "Authorization", "Bearer ignored-by-the-upload-url");
+    TestHttp.Response second =
+        put(uploadUrl, content, 4 * MIB, 8 * MIB, "Authorization", "Bearer ignored-by-the-upload-url");
     assertThat(second.status()).as("an Authorization header is ignored").isEqualTo(200);
     assertThat(second.json().get("nextExpectedRanges")).extracting(JsonNode::asText).containsExactly(8 * MIB + "-");
 
@@ -180,16 +184,16 @@ class GraphAttachmentsTest {
     TestHttp.Response raw = f.get(token(), location + "/$value");
     assertThat(raw.status()).isEqualTo(200);
     assertThat(raw.body()).isEqualTo(content);
-    JsonNode list = f.get(token(), user("uploader@contoso.com") + "/messages/" + id + "/attachments").json().get("value");
+    String message = user("uploader@contoso.com") + "/messages/" + id;
+    JsonNode list = f.get(token(), message + "/attachments").json().get("value");
     assertThat(list).hasSize(1);
     assertThat(list.get(0).get("name").asText()).isEqualTo("archive.zip");
     assertThat(list.get(0).get("size").asLong()).isEqualTo(content.length);
-    assertThat(f.get(token(), user("uploader@contoso.com") + "/messages/" + id).json().get("hasAttachments").asBoolean())
-        .isTrue();
+    assertThat(f.get(token(), message).json().get("hasAttachments").asBoolean()).isTrue();
     assertThat(put(uploadUrl, content, 0, 10).status()).as("a completed session is gone").isEqualTo(404);
 
     List<RecordedRequest> uploads =
-        f.m365.requests("graph").stream().filter(r -> r.path().equals(java.net.URI.create(uploadUrl).getRawPath())).toList();
+        f.m365.requests("graph").stream().filter(r -> r.path().equals(URI.create(uploadUrl).getRawPath())).toList();
     assertThat(uploads).extracting(RecordedRequest::status).containsExactly(200, 416, 413, 200, 201, 404);
     assertThat(uploads.subList(0, 5)).allSatisfy(r -> {
       assertThat(r.attribute("mailbox")).isEqualTo("uploader@contoso.com");
@@ -218,7 +222,8 @@ class GraphAttachmentsTest {
     byte[] content = random(3 * MIB + 500_000, 4);
     String uploadUrl = createSession("bigsender@contoso.com", id, "scan.tif", content.length).get("uploadUrl").asText();
     assertThat(put(uploadUrl, content, 0, content.length).status()).isEqualTo(201);
-    TestHttp.Response sent = f.post(token(), user("bigsender@contoso.com") + "/messages/" + id + "/send", Json.object());
+    String draft = user("bigsender@contoso.com") + "/messages/" + id;
+    TestHttp.Response sent = f.post(token(), draft + "/send", Json.object());
     assertThat(sent.status()).as(sent.text()).isEqualTo(202);
     assertThat(f.m365.mailbox("bigsender@contoso.com").count("Drafts")).isZero();
     StoredMail received = to.messages("Inbox").get(0);
@@ -226,7 +231,8 @@ class GraphAttachmentsTest {
     String base = user("bigreceiver@contoso.com") + "/messages/" + received.id();
     JsonNode attachment = f.get(token(), base + "/attachments").json().at("/value/0");
     assertThat(attachment.get("name").asText()).isEqualTo("scan.tif");
-    assertThat(f.get(token(), base + "/attachments/" + attachment.get("id").asText() + "/$value").body()).isEqualTo(content);
+    String value = base + "/attachments/" + attachment.get("id").asText() + "/$value";
+    assertThat(f.get(token(), value).body()).isEqualTo(content);
     assertThat(f.get(token(), base + "?$select=body").json().at("/body/content").asText()).isEqualTo("See attached.");
   }
 }

@@ -84,7 +84,8 @@ class GraphBatchTest {
     ArrayNode requests = Json.array();
     for (int i = 0; i < 10; i++) {
       item(requests, "mime" + i, "GET", "/users/batch20%40contoso.com/messages/" + stored.get(i).id() + "/$value");
-      item(requests, "json" + i, "GET", "users/batch20%40contoso.com/messages/" + stored.get(i).id() + "?$select=subject");
+      String json = "users/batch20%40contoso.com/messages/" + stored.get(i).id() + "?$select=subject";
+      item(requests, "json" + i, "GET", json);
     }
     Map<String, JsonNode> responses = byId(batch(f.token(f.writer), requests));
     assertThat(responses).hasSize(20);
@@ -182,7 +183,10 @@ class GraphBatchTest {
   void items_areThrottledOneByOne() {
     Mailbox m = fresh("throttled", 1);
     String id = m.messages("Inbox").get(0).id();
-    f.m365.faults().graphLatency(Duration.ofMillis(200)).mailboxConcurrencyLimit(1).graphRetryAfter(Duration.ofSeconds(2));
+    f.m365.faults()
+        .graphLatency(Duration.ofMillis(200))
+        .mailboxConcurrencyLimit(1)
+        .graphRetryAfter(Duration.ofSeconds(2));
     ArrayNode requests = Json.array();
     for (int i = 0; i < 8; i++) {
       item(requests, "t" + i, "GET", "/users/throttled%40contoso.com/messages/" + id + "?$select=subject");
@@ -213,12 +217,14 @@ class GraphBatchTest {
     byte[] payload = Base64.getEncoder().encode(mime);
     withBody(item(requests, "mime", "POST", sendMail), "text/plain", text(Base64.getEncoder().encodeToString(payload)));
     byte[] notBase64 = "not base64 MIME!".getBytes(StandardCharsets.US_ASCII);
-    withBody(item(requests, "bad", "POST", sendMail), "text/plain", text(Base64.getEncoder().encodeToString(notBase64)));
+    withBody(
+        item(requests, "bad", "POST", sendMail), "text/plain", text(Base64.getEncoder().encodeToString(notBase64)));
     Map<String, JsonNode> responses = byId(batch(f.token(f.writer), requests));
     assertThat(responses.get("json").get("status").asInt()).isEqualTo(202);
     assertThat(responses.get("mime").get("status").asInt()).isEqualTo(202);
     assertThat(responses.get("bad").get("status").asInt()).isEqualTo(400);
     assertThat(responses.get("bad").at("/body/error/code").asText()).isEqualTo("ErrorMimeContentInvalidBase64String");
-    assertThat(to.messages("Inbox")).extracting(StoredMail::subject).containsExactlyInAnyOrder("Batched JSON", "Batched MIME");
+    assertThat(to.messages("Inbox")).extracting(StoredMail::subject)
+        .containsExactlyInAnyOrder("Batched JSON", "Batched MIME");
   }
 }

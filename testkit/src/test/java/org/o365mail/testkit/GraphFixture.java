@@ -91,7 +91,8 @@ final class GraphFixture implements AutoCloseable {
   String token(Application app, User user) {
     return tokens.computeIfAbsent(
         "user:" + app.clientId() + ":" + user.userPrincipalName(),
-        k -> http.passwordToken(contoso, app, user.userPrincipalName(), PASSWORD, "https://graph.microsoft.com/User.Read"));
+        k -> http.passwordToken(
+            contoso, app, user.userPrincipalName(), PASSWORD, "https://graph.microsoft.com/User.Read"));
   }
 
   String base() {
@@ -150,8 +151,8 @@ final class GraphFixture implements AutoCloseable {
 
   /** Delivers a plain message into a folder of a mailbox at a given received time. */
   StoredMail deliver(Mailbox mailbox, String folder, String subject, java.time.Instant received, boolean seen) {
-    return mailbox.deliver(
-        folder, TestMessages.text("sender@example.org", mailbox.address(), subject, "Body of " + subject), seen, received);
+    byte[] mime = TestMessages.text("sender@example.org", mailbox.address(), subject, "Body of " + subject);
+    return mailbox.deliver(folder, mime, seen, received);
   }
 
   @Override

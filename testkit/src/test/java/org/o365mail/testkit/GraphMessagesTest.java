@@ -111,20 +111,23 @@ class GraphMessagesTest {
   void childFolders_createAndList_duplicateIs409() {
     fresh("tree");
     String inbox = user("tree@contoso.com") + "/mailFolders/inbox";
-    TestHttp.Response created = f.post(token(), inbox + "/childFolders", GraphFixture.json("{\"displayName\":\"Invoices\"}"));
+    TestHttp.Response created =
+        f.post(token(), inbox + "/childFolders", GraphFixture.json("{\"displayName\":\"Invoices\"}"));
     assertThat(created.status()).as(created.text()).isEqualTo(201);
     String inboxId = f.get(token(), inbox).json().get("id").asText();
     assertThat(created.json().get("parentFolderId").asText()).isEqualTo(inboxId);
     assertThat(created.json().get("displayName").asText()).isEqualTo("Invoices");
     String invoicesId = created.json().get("id").asText();
-    TestHttp.Response dup = f.post(token(), inbox + "/childFolders", GraphFixture.json("{\"displayName\":\"invoices\"}"));
+    TestHttp.Response dup =
+        f.post(token(), inbox + "/childFolders", GraphFixture.json("{\"displayName\":\"invoices\"}"));
     assertThat(dup.status()).isEqualTo(409);
     assertThat(error(dup)).isEqualTo("ErrorFolderExists: A folder with the specified name already exists.");
     assertThat(f.get(token(), inbox).json().get("childFolderCount").asInt()).isEqualTo(1);
     JsonNode children = f.get(token(), inbox + "/childFolders").json().get("value");
     assertThat(children).hasSize(1);
     assertThat(children.get(0).get("id").asText()).isEqualTo(invoicesId);
-    TestHttp.Response top = f.post(token(), user("tree@contoso.com") + "/mailFolders", GraphFixture.json("{\"displayName\":\"Projects\"}"));
+    TestHttp.Response top =
+        f.post(token(), user("tree@contoso.com") + "/mailFolders", GraphFixture.json("{\"displayName\":\"Projects\"}"));
     assertThat(top.status()).isEqualTo(201);
     assertThat(f.m365.mailbox("tree@contoso.com").folderPaths()).contains("Inbox/Invoices", "Projects");
     f.m365.mailbox("tree@contoso.com").deliver("Inbox/Invoices", TestMessages.text("a@example.org", "tree@contoso.com",
@@ -144,7 +147,8 @@ class GraphMessagesTest {
     List<JsonNode> pages = pages(user("paging@contoso.com") + "/messages?$select=subject,receivedDateTime");
     assertThat(pages).extracting(p -> p.get("value").size()).containsExactly(10, 10, 5);
     String next = pages.get(0).get("@odata.nextLink").asText();
-    assertThat(next).startsWith("https://localhost:" + f.m365.graphPort() + "/v1.0/users/paging%40contoso.com/messages?");
+    assertThat(next)
+        .startsWith("https://localhost:" + f.m365.graphPort() + "/v1.0/users/paging%40contoso.com/messages?");
     List<String> subjects = new ArrayList<>();
     Set<String> ids = new HashSet<>();
     pages.forEach(p -> p.get("value").forEach(v -> {
@@ -171,19 +175,22 @@ class GraphMessagesTest {
     String base = user("filters@contoso.com") + "/mailFolders/inbox/messages?$select=subject&";
     JsonNode since = f.get(token(), base + "$filter=receivedDateTime%20ge%202026-03-01T10:00:00Z").json().get("value");
     assertThat(since).extracting(v -> v.get("subject").asText()).containsExactly("f5", "f4", "f3", "f2");
-    JsonNode after = f.get(token(), base + "$filter=receivedDateTime%20gt%202026-03-01T10:00:00Z%20and%20isRead%20eq%20false"
-        + "&$orderby=receivedDateTime%20asc").json().get("value");
+    String gtAndUnread = "$filter=receivedDateTime%20gt%202026-03-01T10:00:00Z%20and%20isRead%20eq%20false";
+    JsonNode after = f.get(token(), base + gtAndUnread + "&$orderby=receivedDateTime%20asc").json().get("value");
     assertThat(after).extracting(v -> v.get("subject").asText()).containsExactly("f3", "f5");
     JsonNode before = f.get(token(), base + "$filter=receivedDateTime%20lt%202026-03-01T10:00:00Z").json().get("value");
     assertThat(before).extracting(v -> v.get("subject").asText()).containsExactly("f1", "f0");
     JsonNode unread = f.get(token(), base + "$filter=isRead%20eq%20false").json().get("value");
     assertThat(unread).extracting(v -> v.get("subject").asText()).containsExactly("f5", "f3", "f1");
-    TestHttp.Response inefficient = f.get(token(), base + "$filter=isRead%20eq%20false&$orderby=receivedDateTime%20desc");
+    TestHttp.Response inefficient =
+        f.get(token(), base + "$filter=isRead%20eq%20false&$orderby=receivedDateTime%20desc");
     assertThat(inefficient.status()).isEqualTo(400);
-    assertThat(error(inefficient)).isEqualTo("InefficientFilter: The restriction or sort order is too complex for this operation.");
+    assertThat(error(inefficient))
+        .isEqualTo("InefficientFilter: The restriction or sort order is too complex for this operation.");
     TestHttp.Response invalid = f.get(token(), base + "$filter=size%20gt%2010");
     assertThat(invalid.status()).isEqualTo(400);
-    assertThat(error(invalid)).isEqualTo("ErrorInvalidUrlQueryFilter: The query filter contains one or more invalid nodes.");
+    assertThat(error(invalid))
+        .isEqualTo("ErrorInvalidUrlQueryFilter: The query filter contains one or more invalid nodes.");
   }
 
   @Test
@@ -281,7 +288,8 @@ class GraphMessagesTest {
     assertThat(r.json().get("isRead").asBoolean()).isTrue();
     assertThat(r.json().get("@odata.etag").asText()).isNotEqualTo(etag);
     assertThat(m.messages("Inbox").get(0).seen()).isTrue();
-    assertThat(f.patch(token(), path, GraphFixture.json("{\"isRead\":false}")).json().get("isRead").asBoolean()).isFalse();
+    TestHttp.Response unread = f.patch(token(), path, GraphFixture.json("{\"isRead\":false}"));
+    assertThat(unread.json().get("isRead").asBoolean()).isFalse();
     assertThat(m.messages("Inbox").get(0).seen()).isFalse();
     TestHttp.Response unsupported = f.patch(token(), path, GraphFixture.json("{\"subject\":\"new\"}"));
     assertThat(unsupported.status()).isEqualTo(400);
@@ -299,18 +307,20 @@ class GraphMessagesTest {
     assertThat(moved.header("Preference-Applied")).isNull();
     String newId = moved.json().get("id").asText();
     assertThat(newId).isNotEqualTo(first.id());
-    String deletedItems = f.get(token(), user("mover@contoso.com") + "/mailFolders/deleteditems").json().get("id").asText();
+    String deletedItems =
+        f.get(token(), user("mover@contoso.com") + "/mailFolders/deleteditems").json().get("id").asText();
     assertThat(moved.json().get("parentFolderId").asText()).isEqualTo(deletedItems);
     assertThat(f.get(token(), messages + first.id()).status()).isEqualTo(404);
     assertThat(f.get(token(), messages + newId).json().get("subject").asText()).isEqualTo("first");
 
     TestHttp.Response kept =
-        f.post(token(), messages + second.id() + "/move", GraphFixture.json("{\"destinationId\":\"" + deletedItems + "\"}"),
+        f.post(token(), messages + second.id() + "/move", Json.object().put("destinationId", deletedItems),
             "Prefer", "IdType=\"ImmutableId\"");
     assertThat(kept.status()).isEqualTo(201);
     assertThat(kept.json().get("id").asText()).isEqualTo(second.id());
     assertThat(kept.header("Preference-Applied")).isEqualTo("IdType=\"ImmutableId\"");
-    assertThat(m.messages("Deleted Items")).extracting(StoredMail::subject).containsExactlyInAnyOrder("first", "second");
+    assertThat(m.messages("Deleted Items")).extracting(StoredMail::subject)
+        .containsExactlyInAnyOrder("first", "second");
     assertThat(m.count("Inbox")).isZero();
 
     TestHttp.Response nowhere =
@@ -382,7 +392,8 @@ class GraphMessagesTest {
         f.m365.outboundMail().stream().filter(o -> o.subject().equals("Quarterly report")).findFirst().orElseThrow();
     assertThat(out.sender()).isEqualTo("sender@contoso.com");
     assertThat(out.recipients()).containsExactly("partner@example.net");
-    JsonNode graphView = f.get(token(), user("receiver@contoso.com") + "/mailFolders/inbox/messages").json().at("/value/0");
+    JsonNode graphView =
+        f.get(token(), user("receiver@contoso.com") + "/mailFolders/inbox/messages").json().at("/value/0");
     assertThat(graphView.at("/body/content").asText()).isEqualTo("<p>Hi</p>");
     assertThat(graphView.at("/ccRecipients/0/emailAddress/address").asText()).isEqualTo("partner@example.net");
 
@@ -408,7 +419,8 @@ class GraphMessagesTest {
     TestHttp.Response invalid = f.send("POST", token(), user("mimefrom@contoso.com") + "/sendMail", mime,
         "Content-Type", "text/plain");
     assertThat(invalid.status()).isEqualTo(400);
-    assertThat(error(invalid)).isEqualTo("ErrorMimeContentInvalidBase64String: Invalid base64 string for MIME content.");
+    assertThat(error(invalid))
+        .isEqualTo("ErrorMimeContentInvalidBase64String: Invalid base64 string for MIME content.");
   }
 
   @Test
@@ -423,7 +435,8 @@ class GraphMessagesTest {
     none.putObject("message").put("subject", "nobody");
     TestHttp.Response noRecipients = f.post(token(), user("large@contoso.com") + "/sendMail", none);
     assertThat(noRecipients.status()).isEqualTo(400);
-    assertThat(error(noRecipients)).isEqualTo("ErrorInvalidRecipients: At least one recipient is required, but none were found.");
+    assertThat(error(noRecipients))
+        .isEqualTo("ErrorInvalidRecipients: At least one recipient is required, but none were found.");
   }
 
   @Test

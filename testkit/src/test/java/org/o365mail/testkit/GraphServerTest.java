@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.o365mail.testkit.GraphFixture.user;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.o365mail.testkit.internal.Json;
 
 /** Token checks, permissions, mailbox addressing, /users, /applications and recording of the Graph stand-in. */
 @Timeout(60)
@@ -55,7 +57,8 @@ class GraphServerTest {
 
   @Test
   void tokenThatIsNotOurs_is401ValidationFailure() {
-    assertError(f.get("not-a-jwt", ALICE_MESSAGES), 401, "InvalidAuthenticationToken", "Access token validation failure.");
+    assertError(
+        f.get("not-a-jwt", ALICE_MESSAGES), 401, "InvalidAuthenticationToken", "Access token validation failure.");
     String token = f.token(f.reader);
     String tampered = token.substring(0, token.length() - 4) + (token.endsWith("AAAA") ? "BBBB" : "AAAA");
     TestHttp.Response r = f.get(tampered, ALICE_MESSAGES);
@@ -66,7 +69,8 @@ class GraphServerTest {
   @Test
   void exchangeOnlineToken_is401InvalidAudience() {
     String exchangeToken =
-        f.http.clientCredentialsToken(f.contoso, f.reader.app(), f.reader.secret(), "https://outlook.office365.com/.default");
+        f.http.clientCredentialsToken(
+            f.contoso, f.reader.app(), f.reader.secret(), "https://outlook.office365.com/.default");
     assertError(f.get(exchangeToken, ALICE_MESSAGES), 401, "InvalidAuthenticationToken",
         "Access token validation failure. Invalid audience.");
   }
@@ -87,10 +91,11 @@ class GraphServerTest {
 
   @Test
   void everyResponse_carriesRequestIds_andEchoesTheClientRequestId() {
-    TestHttp.Response r = f.get(f.token(f.reader), ALICE_MESSAGES, "client-request-id", "7d4c9f38-0000-4000-8000-000000000001");
+    String clientRequestId = "7d4c9f38-0000-4000-8000-000000000001";
+    TestHttp.Response r = f.get(f.token(f.reader), ALICE_MESSAGES, "client-request-id", clientRequestId);
     assertThat(r.status()).isEqualTo(200);
     assertThat(r.header("request-id")).matches("[0-9a-f-]{36}");
-    assertThat(r.header("client-request-id")).isEqualTo("7d4c9f38-0000-4000-8000-000000000001");
+    assertThat(r.header("client-request-id")).isEqualTo(clientRequestId);
     TestHttp.Response error = f.get(null, ALICE_MESSAGES, "client-request-id", "abc");
     assertThat(error.header("client-request-id")).isEqualTo("abc");
     assertThat(error.json().at("/error/innerError/client-request-id").asText()).isEqualTo("abc");
@@ -143,9 +148,11 @@ class GraphServerTest {
     String id = f.get(token, ALICE_MESSAGES).json().at("/value/0/id").asText();
     assertError(f.patch(token, ALICE_MESSAGES + "/" + id, GraphFixture.json("{\"isRead\":true}")), 403,
         "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
-    assertError(f.post(token, user("alice@contoso.com") + "/sendMail",
-            GraphFixture.json("{\"message\":{\"subject\":\"x\",\"toRecipients\":[{\"emailAddress\":{\"address\":\"bob@contoso.com\"}}]}}")),
-        403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
+    ObjectNode mail = Json.object();
+    mail.putObject("message").put("subject", "x").putArray("toRecipients").addObject().putObject("emailAddress")
+        .put("address", "bob@contoso.com");
+    assertError(f.post(token, user("alice@contoso.com") + "/sendMail", mail), 403, "ErrorAccessDenied",
+        "Access is denied. Check credentials and try again.");
     assertError(f.post(token, user("alice@contoso.com") + "/mailFolders", GraphFixture.json("{\"displayName\":\"X\"}")),
         403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
   }
@@ -200,8 +207,9 @@ class GraphServerTest {
     assertThat(me.status()).isEqualTo(200);
     assertThat(me.json().at("/value/0/subject").asText()).isEqualTo("Hello");
     assertThat(f.get(token, ALICE_MESSAGES).status()).isEqualTo(200);
-    assertError(f.patch(token, "/me/messages/" + me.json().at("/value/0/id").asText(), GraphFixture.json("{\"isRead\":true}")),
-        403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
+    String first = "/me/messages/" + me.json().at("/value/0/id").asText();
+    assertError(f.patch(token, first, GraphFixture.json("{\"isRead\":true}")), 403, "ErrorAccessDenied",
+        "Access is denied. Check credentials and try again.");
   }
 
   @Test
@@ -249,7 +257,8 @@ class GraphServerTest {
     assertThat(f.get(f.token(f.reader), "/users/" + sharedId + "/messages").json().at("/value/0/subject").asText())
         .isEqualTo("Ticket 1");
     assertError(f.get(token, user("nobody@contoso.com")), 404, "Request_ResourceNotFound",
-        "Resource 'nobody@contoso.com' does not exist or one of its queried reference-property objects are not present.");
+        "Resource 'nobody@contoso.com' does not exist or one of its queried reference-property objects are not"
+            + " present.");
     assertError(f.get(f.token(f.reader), user("alice@contoso.com")), 403, "Authorization_RequestDenied",
         "Insufficient privileges to complete the operation.");
     TestHttp.Response me = f.get(f.token(f.delegatedOwn, f.alice), "/me");
