@@ -325,6 +325,30 @@ public final class LocalTenant implements AutoCloseable {
         + imapPort() + ", smtp=" + hostName + ":" + smtpPort() + "]";
   }
 
+  // ----- Graph traffic -----
+
+  /**
+   * The highest number of Graph requests that were in flight at once on {@code mailbox} (any app; each {@code
+   * $batch} item counts as a request; requests refused with 429 are not counted). 0 when none reached it.
+   */
+  public int graphPeakConcurrency(String mailbox) {
+    return graph.peakConcurrency(mailbox);
+  }
+
+  /** How many Graph requests were refused with 429 because the app was over its per-mailbox concurrency limit. */
+  public long graphConcurrencyRejections() {
+    return graph.concurrencyRejections();
+  }
+
+  /**
+   * Messages deleted through Graph ({@code DELETE .../messages/{id}}, a soft delete into Recoverable Items) from
+   * {@code mailbox}, oldest first, as they were just before deletion; {@code permanentDelete} does not put
+   * messages here.
+   */
+  public List<StoredMail> recoverableItems(String mailbox) {
+    return graph.recoverableItems(mailbox);
+  }
+
   /** Settings of a local tenant. */
   public static final class Builder {
     private long seed = 1;

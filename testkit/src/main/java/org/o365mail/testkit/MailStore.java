@@ -479,6 +479,83 @@ final class MailStore implements AutoCloseable {
     }
   }
 
+  // ----- for the Graph stand-in -----
+
+  /**
+   * Gives the message at {@code location} a fresh Graph id and retires its old one: what a move does to a
+   * regular (not immutable) Graph id.
+   */
+  String reassignId(Location location) {
+    synchronized (idLock) {
+      String old = idsByFolder.getOrDefault(location.folder(), Map.of()).remove(location.uid());
+      if (old != null) {
+        locationsById.remove(old);
+      }
+      return idOf(location.mailbox(), location.folder(), location.uid());
+    }
+  }
+
+  /** Copies a message into another folder (flags and received time kept); the copy gets its own Graph id. */
+  Location copy(Location from, MailFolder to) {
+    try {
+      long uid = from.folder().copyMessage(from.uid(), to);
+      idOf(from.mailbox(), to, uid);
+      return new Location(from.mailbox(), to, uid);
+    } catch (FolderException e) {
+      throw new IllegalStateException("cannot copy message " + from.uid(), e);
+    }
+  }
+
+  /** Appends a parsed message with exactly these flags (a Graph draft is {@code \Draft \Seen}). */
+  Location append(String mailbox, MailFolder folder, MimeMessage message, Flags flags, Instant received) {
+    long uid = folder.appendMessage(message, new Flags(flags), Date.from(received));
+    idOf(mailbox, folder, uid);
+    return new Location(key(mailbox), folder, uid);
+  }
+
+  /**
+   * Replaces a message's content (a draft that gained an attachment): the new content takes the old one's
+   * folder, flags, received time and Graph id; the old one is expunged.
+   */
+  Location replace(Location at, MimeMessage message) {
+    synchronized (idLock) {
+      StoredMessage old = at.folder().getMessage(at.uid());
+      if (old == null) {
+        throw new IllegalArgumentException("no message " + at.uid() + " to replace");
+      }
+      Flags flags = new Flags(old.getFlags());
+      flags.remove(Flags.Flag.RECENT);
+      flags.remove(Flags.Flag.DELETED);
+      long uid = at.folder().appendMessage(message, flags, old.getReceivedDate());
+      Map<Long, String> ids = idsByFolder.computeIfAbsent(at.folder(), f -> new ConcurrentHashMap<>());
+      String id = ids.remove(at.uid());
+      try {
+        at.folder().setFlags(new Flags(Flags.Flag.DELETED), true, at.uid(), null, false);
+      } catch (FolderException e) {
+        throw new IllegalStateException(e);
+      }
+      at.folder().expunge(
+          new com.icegreen.greenmail.imap.commands.IdRange[] {
+            new com.icegreen.greenmail.imap.commands.IdRange(at.uid())
+          });
+      Location replaced = new Location(at.mailbox(), at.folder(), uid);
+      if (id != null) {
+        ids.put(uid, id);
+        locationsById.put(id, replaced);
+      }
+      return replaced;
+    }
+  }
+
+  /** Sets or clears one flag of a message ({@code \Seen} is Graph's {@code isRead}). */
+  void setFlag(Location at, Flags.Flag flag, boolean value) {
+    try {
+      at.folder().setFlags(new Flags(flag), value, at.uid(), null, false);
+    } catch (FolderException e) {
+      throw new IllegalStateException("cannot set a flag on message " + at.uid(), e);
+    }
+  }
+
   static String key(String mailbox) {
     return mailbox.trim().toLowerCase(Locale.ROOT);
   }

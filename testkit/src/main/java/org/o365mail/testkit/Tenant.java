@@ -277,4 +277,36 @@ public final class Tenant {
   public String toString() {
     return "Tenant[" + primaryDomain + ", id=" + id + "]";
   }
+
+  // ----- application access policies (Graph) -----
+
+  private final Map<String, Set<String>> applicationAccessPolicies = new ConcurrentHashMap<>();
+
+  /**
+   * {@code New-ApplicationAccessPolicy -AppId <appId> -PolicyScopeGroupId <group> -AccessRight RestrictAccess}:
+   * from now on the app's app-only Graph requests reach only {@code allowedMailboxes} (addresses); every other
+   * mailbox answers {@code 403 ErrorAccessDenied}. Delegated requests and IMAP/SMTP are not affected, as in
+   * Exchange Online. A second policy for the same app replaces the first.
+   */
+  public Tenant newApplicationAccessPolicy(String appId, Set<String> allowedMailboxes) {
+    Objects.requireNonNull(allowedMailboxes, "allowedMailboxes");
+    Set<String> allowed = ConcurrentHashMap.newKeySet();
+    for (String address : allowedMailboxes) {
+      allowed.add(lower(address));
+    }
+    applicationAccessPolicies.put(lower(appId), allowed);
+    return this;
+  }
+
+  /** {@code Remove-ApplicationAccessPolicy}: the app reaches every mailbox of the tenant again. */
+  public Tenant removeApplicationAccessPolicy(String appId) {
+    applicationAccessPolicies.remove(lower(appId));
+    return this;
+  }
+
+  /** Whether an application access policy lets the app reach the mailbox over Graph (true without a policy). */
+  boolean applicationAccessAllowed(String appId, String mailbox) {
+    Set<String> allowed = applicationAccessPolicies.get(lower(appId));
+    return allowed == null || allowed.contains(lower(mailbox));
+  }
 }

@@ -178,6 +178,12 @@ public final class HttpExchange {
     void writeTo(OutputStream out) throws IOException;
   }
 
+  /** Every value of a request header (a header may be sent on several lines), in order; empty if absent. */
+  public List<String> headers(String name) {
+    List<String> values = raw.getRequestHeaders().get(name);
+    return values == null ? List.of() : List.copyOf(values);
+  }
+
   /** Reads the body fully into memory, at most {@code limit} bytes; more raises {@link IllegalStateException}. */
   public byte[] body(int limit) {
     if (body != null) {

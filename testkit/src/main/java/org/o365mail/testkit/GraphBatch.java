@@ -1,0 +1,262 @@
+package org.o365mail.testkit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.o365mail.testkit.internal.Json;
+
+/**
+ * JSON batching ({@code POST /v1.0/$batch}): at most {@link #MAX_REQUESTS} requests, each run through the same
+ * dispatcher as a plain request with the batch's {@code Authorization} (so each is authorised, throttled and
+ * recorded on its own), at most {@link #PARALLELISM} at a time as Outlook does, {@code dependsOn} honoured (424
+ * when a dependency failed). JSON bodies are embedded as JSON, other bodies (MIME from {@code $value}) as base64
+ * strings; request bodies with a non-JSON {@code Content-Type} are read as base64, as Graph specifies.
+ * Thread-safe.
+ */
+final class GraphBatch {
+  static final int MAX_REQUESTS = 20;
+  static final int PARALLELISM = 4;
+
+  private final GraphServer server;
+  private final AtomicInteger threads = new AtomicInteger();
+
+  /** One request of a batch, as parsed. */
+  private record Item(
+      String id, String method, String url, Map<String, String> headers, JsonNode body, List<String> dependsOn) {}
+
+  /** One answer of a batch. */
+  private record Result(String id, int status, ObjectNode json) {}
+
+  GraphBatch(GraphServer server) {
+    this.server = server;
+  }
+
+  GraphResponse handle(GraphRequest outer) throws GraphError {
+    JsonNode requests = outer.json().get("requests");
+    if (requests == null || !requests.isArray() || requests.isEmpty()) {
+      throw GraphError.badRequest("Invalid batch payload format: 'requests' must be a non-empty array.");
+    }
+    if (requests.size() > MAX_REQUESTS) {
+      throw GraphError.badRequest(
+          "The batch has " + requests.size() + " requests; the limit is " + MAX_REQUESTS + " requests per batch.");
+    }
+    Map<String, Item> items = new LinkedHashMap<>();
+    for (JsonNode r : requests) {
+      Item item = parse(r);
+      if (items.putIfAbsent(item.id(), item) != null) {
+        throw GraphError.badRequest("Invalid batch payload format: the request id '" + item.id() + "' is used twice.");
+      }
+    }
+    for (Item item : items.values()) {
+      for (String dependency : item.dependsOn()) {
+        if (!items.containsKey(dependency)) {
+          throw GraphError.badRequest(
+              "Invalid batch payload format: request '" + item.id() + "' depends on '" + dependency
+                  + "', which is not in the batch.");
+        }
+      }
+    }
+    checkNoCycle(items);
+    ExecutorService pool =
+        Executors.newFixedThreadPool(
+            PARALLELISM,
+            r -> {
+              Thread t = new Thread(r, "testkit-graph-batch-" + threads.incrementAndGet());
+              t.setDaemon(true);
+              return t;
+            });
+    try {
+      Map<String, CompletableFuture<Result>> futures = new LinkedHashMap<>();
+      for (Item item : items.values()) {
+        schedule(item, items, futures, pool, outer);
+      }
+      ArrayNode responses = Json.array();
+      for (String id : items.keySet()) {
+        responses.add(futures.get(id).join().json());
+      }
+      ObjectNode body = Json.object();
+      body.set("responses", responses);
+      return GraphResponse.json(200, body);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Item parse(JsonNode r) throws GraphError {
+    String id = r.path("id").asText("");
+    String method = r.path("method").asText("");
+    String url = r.path("url").asText("");
+    if (!r.isObject() || id.isEmpty() || method.isEmpty() || url.isEmpty()) {
+      throw GraphError.badRequest("Invalid batch payload format: every request needs an id, a method and a url.");
+    }
+    Map<String, String> headers = new LinkedHashMap<>();
+    r.path("headers").properties().forEach(e -> headers.put(e.getKey(), e.getValue().asText()));
+    List<String> dependsOn = new ArrayList<>();
+    r.path("dependsOn").forEach(d -> dependsOn.add(d.asText()));
+    JsonNode body = r.get("body");
+    JsonNode content = body == null || body.isNull() ? null : body;
+    return new Item(id, method.toUpperCase(Locale.ROOT), url, headers, content, dependsOn);
+  }
+
+  private static void checkNoCycle(Map<String, Item> items) throws GraphError {
+    Set<String> done = new HashSet<>();
+    for (String id : items.keySet()) {
+      visit(id, items, new HashSet<>(), done);
+    }
+  }
+
+  private static void visit(String id, Map<String, Item> items, Set<String> path, Set<String> done) throws GraphError {
+    if (done.contains(id)) {
+      return;
+    }
+    if (!path.add(id)) {
+      throw GraphError.badRequest("Invalid batch payload format: the dependsOn of request '" + id + "' form a cycle.");
+    }
+    for (String dependency : items.get(id).dependsOn()) {
+      visit(dependency, items, path, done);
+    }
+    path.remove(id);
+    done.add(id);
+  }
+
+  private CompletableFuture<Result> schedule(
+      Item item, Map<String, Item> items, Map<String, CompletableFuture<Result>> futures, ExecutorService pool,
+      GraphRequest outer) {
+    CompletableFuture<Result> existing = futures.get(item.id());
+    if (existing != null) {
+      return existing;
+    }
+    List<CompletableFuture<Result>> dependencies = new ArrayList<>();
+    for (String d : item.dependsOn()) {
+      dependencies.add(schedule(items.get(d), items, futures, pool, outer));
+    }
+    CompletableFuture<Result> future =
+        CompletableFuture.allOf(dependencies.toArray(new CompletableFuture<?>[0]))
+            .thenApplyAsync(
+                ignored -> {
+                  for (CompletableFuture<Result> d : dependencies) {
+                    int status = d.join().status();
+                    if (status < 200 || status >= 300) {
+                      return failedDependency(item);
+                    }
+                  }
+                  return run(item, outer);
+                },
+                pool);
+    futures.put(item.id(), future);
+    return future;
+  }
+
+  private static Result failedDependency(Item item) {
+    ObjectNode error = Json.object();
+    error.putObject("error").put("code", "FailedDependency").put("message",
+        "The request was not run: a request it depends on failed.");
+    return result(item.id(), 424, Map.of("Content-Type", "application/json"), error);
+  }
+
+  private Result run(Item item, GraphRequest outer) {
+    String url = item.url();
+    if (url.regionMatches(true, 0, "http", 0, 4)) {
+      ObjectNode error = Json.object();
+      error.putObject("error").put("code", "BadRequest").put("message",
+          "The url of a batch request must be relative, such as /me/messages; was '" + url + "'.");
+      return result(item.id(), 400, Map.of("Content-Type", "application/json"), error);
+    }
+    String relative = url.startsWith("/") ? url.substring(1) : url;
+    int q = relative.indexOf('?');
+    String path = "/v1.0/" + (q < 0 ? relative : relative.substring(0, q));
+    String query = q < 0 ? "" : relative.substring(q + 1);
+    Map<String, List<String>> headers = new LinkedHashMap<>();
+    item.headers().forEach((k, v) -> {
+      if (!k.equalsIgnoreCase("Authorization")) {
+        headers.put(k, List.of(v));
+      }
+    });
+    outer.header("Authorization").ifPresent(a -> headers.put("Authorization", List.of(a)));
+    byte[] body;
+    try {
+      body = body(item);
+    } catch (IllegalArgumentException e) {
+      ObjectNode error = Json.object();
+      error.putObject("error").put("code", "BadRequest").put("message", e.getMessage());
+      return result(item.id(), 400, Map.of("Content-Type", "application/json"), error);
+    }
+    GraphRequest request = GraphRequest.item(item.method(), path, query, headers, body, outer.origin);
+    GraphResponse response = server.dispatch(request);
+    try {
+      Map<String, String> responseHeaders = new LinkedHashMap<>(response.headers);
+      JsonNode json = null;
+      if (response.json != null) {
+        json = response.json;
+        responseHeaders.put("Content-Type", response.contentType);
+      } else if (response.writer != null) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try {
+          response.writer.writeTo(out);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+        json = Json.MAPPER.getNodeFactory().textNode(Base64.getEncoder().encodeToString(out.toByteArray()));
+        responseHeaders.put("Content-Type", response.contentType);
+      }
+      return result(item.id(), response.status, responseHeaders, json);
+    } finally {
+      response.done();
+    }
+  }
+
+  /** The item's body as bytes: JSON as JSON, anything else base64-decoded (Graph's rule for batch bodies). */
+  private static byte[] body(Item item) {
+    JsonNode body = item.body();
+    if (body == null) {
+      return new byte[0];
+    }
+    String contentType =
+        item.headers().entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase("Content-Type"))
+            .map(Map.Entry::getValue).findFirst().orElse("");
+    if (contentType.isEmpty()) {
+      throw new IllegalArgumentException("A batch request with a body needs a Content-Type header.");
+    }
+    if (contentType.toLowerCase(Locale.ROOT).contains("json")) {
+      return body.isTextual() ? body.asText().getBytes(StandardCharsets.UTF_8) : Json.bytes(body);
+    }
+    if (!body.isTextual()) {
+      throw new IllegalArgumentException(
+          "The body of a batch request with Content-Type " + contentType + " must be a base64 string.");
+    }
+    try {
+      return Base64.getDecoder().decode(body.asText().replaceAll("\\s+", ""));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "The body of a batch request with Content-Type " + contentType + " must be a base64 string.", e);
+    }
+  }
+
+  private static Result result(String id, int status, Map<String, String> headers, JsonNode body) {
+    ObjectNode o = Json.object();
+    o.put("id", id);
+    o.put("status", status);
+    ObjectNode h = o.putObject("headers");
+    headers.forEach(h::put);
+    if (body != null) {
+      o.set("body", body);
+    }
+    return new Result(id, status, o);
+  }
+}
