@@ -38,9 +38,7 @@ public final class ClientCredentialsStrategy extends AbstractStrategy {
     public Credential(ClientSecret secret, CertificateCredential certificate) {
       this.secret = secret;
       this.certificate = certificate;
-      this.label = secret != null
-          ? "client secret " + secret.hint() + "..." + secret.keyId().map(id -> " (" + id + ")").orElse("")
-          : "certificate " + certificate.thumbprint();
+      this.label = secret != null ? CredentialLabels.of(secret) : CredentialLabels.of(certificate);
     }
 
     public String label() {
