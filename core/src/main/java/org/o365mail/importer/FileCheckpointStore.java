@@ -1,0 +1,261 @@
+package org.o365mail.importer;
+
+import static java.util.Objects.requireNonNull;
+
+import com.azure.json.JsonProviders;
+import com.azure.json.JsonWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.o365mail.SyncState;
+import org.o365mail.internal.JsonSupport;
+
+/**
+ * Checkpoints in a directory: per folder a small JSON file replaced atomically (write, fsync, rename) after
+ * every handled message, and an append-only file of seen message keys, fsynced on every append. A process
+ * killed at any instant leaves either the old or the new checkpoint. Thread-safe; one process per directory.
+ */
+public final class FileCheckpointStore implements CheckpointStore {
+  private final Path directory;
+  private final Map<CheckpointKey, Set<String>> seenCache = new ConcurrentHashMap<>();
+  private final Map<CheckpointKey, Object> locks = new ConcurrentHashMap<>();
+
+  public FileCheckpointStore(Path directory) {
+    this.directory = requireNonNull(directory, "directory").toAbsolutePath();
+    try {
+      Files.createDirectories(this.directory);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the checkpoint directory " + this.directory, e);
+    }
+  }
+
+  public Path directory() {
+    return directory;
+  }
+
+  /** The checkpoint file of a folder (for tools and tests that inspect it). */
+  public Path checkpointFile(CheckpointKey key) {
+    return directory.resolve(name(key) + ".checkpoint.json");
+  }
+
+  private Path seenFile(CheckpointKey key) {
+    return directory.resolve(name(key) + ".seen");
+  }
+
+  @Override
+  public Optional<Checkpoint> load(CheckpointKey key) {
+    Path file = checkpointFile(key);
+    String json;
+    try {
+      json = Files.readString(file, StandardCharsets.UTF_8);
+    } catch (NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read checkpoint " + file, e);
+    }
+    try {
+      return Optional.of(parse(JsonSupport.parseObject(json)));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("checkpoint " + file + " is damaged (" + e.getMessage() + "); move it away to"
+          + " start that folder over", e);
+    }
+  }
+
+  @Override
+  public void save(CheckpointKey key, Checkpoint checkpoint) {
+    byte[] data = write(key, checkpoint);
+    Path file = checkpointFile(key);
+    synchronized (lock(key)) {
+      Path temp = null;
+      try {
+        temp = Files.createTempFile(directory, ".tmp-", ".json");
+        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
+          ByteBuffer buffer = ByteBuffer.wrap(data);
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+          channel.force(true);
+        }
+        try {
+          Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
+        }
+        temp = null;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write checkpoint " + file, e);
+      } finally {
+        if (temp != null) {
+          try {
+            Files.deleteIfExists(temp);
+          } catch (IOException ignored) {
+            // best effort
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  public void recordSeen(CheckpointKey key, String messageKey) {
+    Set<String> seen = seenSet(key);
+    if (seen.contains(messageKey)) {
+      return;
+    }
+    synchronized (lock(key)) {
+      try (FileChannel channel = FileChannel.open(seenFile(key), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND)) {
+        ByteBuffer buffer = ByteBuffer.wrap((escape(messageKey) + "\n").getBytes(StandardCharsets.UTF_8));
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(false);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot append to " + seenFile(key), e);
+      }
+      seen.add(messageKey);
+    }
+  }
+
+  @Override
+  public boolean seen(CheckpointKey key, String messageKey) {
+    return seenSet(key).contains(messageKey);
+  }
+
+  private Set<String> seenSet(CheckpointKey key) {
+    return seenCache.computeIfAbsent(key, k -> {
+      Set<String> set = ConcurrentHashMap.newKeySet();
+      try {
+        for (String line : Files.readAllLines(seenFile(k), StandardCharsets.UTF_8)) {
+          if (!line.isEmpty()) {
+            set.add(unescape(line));
+          }
+        }
+      } catch (NoSuchFileException e) {
+        // nothing seen yet
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + seenFile(k), e);
+      }
+      return set;
+    });
+  }
+
+  private Object lock(CheckpointKey key) {
+    return locks.computeIfAbsent(key, k -> new Object());
+  }
+
+  private static String escape(String s) {
+    return s.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r");
+  }
+
+  private static String unescape(String s) {
+    StringBuilder sb = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\' && i + 1 < s.length()) {
+        char n = s.charAt(++i);
+        sb.append(n == 'n' ? '\n' : n == 'r' ? '\r' : n);
+      } else {
+        sb.append(c);
+      }
+    }
+    return sb.toString();
+  }
+
+  private static String name(CheckpointKey key) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256")
+          .digest(key.toString().getBytes(StandardCharsets.UTF_8));
+      String safe = (key.protocol() + "-" + key.mailbox() + "-" + key.folder()).replaceAll("[^A-Za-z0-9._-]", "_");
+      if (safe.length() > 80) {
+        safe = safe.substring(0, 80);
+      }
+      return safe + "-" + HexFormat.of().formatHex(digest, 0, 6);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static byte[] write(CheckpointKey key, Checkpoint c) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JsonWriter w = JsonProviders.createWriter(out)) {
+      w.writeStartObject();
+      w.writeStringField("protocol", key.protocol());
+      w.writeStringField("mailbox", key.mailbox());
+      w.writeStringField("folder", key.folder());
+      w.writeStringField("state", c.state().value());
+      w.writeStartArray("handled");
+      for (String h : c.handled()) {
+        w.writeString(h);
+      }
+      w.writeEndArray();
+      if (c.inFlight() != null) {
+        w.writeStringField("inFlight", c.inFlight());
+      }
+      w.writeStartArray("pending");
+      for (PendingAction p : c.pending()) {
+        w.writeStartObject().writeStringField("messageKey", p.messageKey()).writeStringField("messageId", p.messageId())
+            .writeEndObject();
+      }
+      w.writeEndArray();
+      w.writeStartArray("deadLetters");
+      for (DeadLetter d : c.deadLetters()) {
+        w.writeStartObject()
+            .writeStringField("messageKey", d.messageKey())
+            .writeStringField("messageId", d.messageId())
+            .writeStringField("subject", d.subject())
+            .writeIntField("attempts", d.attempts())
+            .writeStringField("lastError", d.lastError())
+            .writeStringField("parkedAt", d.parkedAt().toString())
+            .writeEndObject();
+      }
+      w.writeEndArray();
+      w.writeStringField("updatedAt", c.updatedAt().toString());
+      w.writeEndObject();
+      w.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toByteArray();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Checkpoint parse(Map<String, Object> json) {
+    Set<String> handled = new LinkedHashSet<>(JsonSupport.strings(json, "handled"));
+    List<PendingAction> pending = new ArrayList<>();
+    for (Object o : (List<Object>) json.getOrDefault("pending", List.of())) {
+      Map<String, Object> m = (Map<String, Object>) o;
+      pending.add(new PendingAction(JsonSupport.string(m, "messageKey"), JsonSupport.string(m, "messageId")));
+    }
+    List<DeadLetter> dead = new ArrayList<>();
+    for (Object o : (List<Object>) json.getOrDefault("deadLetters", List.of())) {
+      Map<String, Object> m = (Map<String, Object>) o;
+      dead.add(new DeadLetter(JsonSupport.string(m, "messageKey"), JsonSupport.string(m, "messageId"),
+          JsonSupport.string(m, "subject"), (int) JsonSupport.number(m, "attempts", 0), JsonSupport.string(m, "lastError"),
+          Instant.parse(JsonSupport.string(m, "parkedAt"))));
+    }
+    String state = JsonSupport.string(json, "state");
+    return new Checkpoint(new SyncState(state == null ? "" : state), handled, JsonSupport.string(json, "inFlight"),
+        pending, dead, Instant.parse(JsonSupport.string(json, "updatedAt")));
+  }
+}

@@ -1,0 +1,766 @@
+package org.o365mail.importer;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.InputStream;
+import java.lang.management.ManagementFactory;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.o365mail.AttachmentInfo;
+import org.o365mail.Diagnosis;
+import org.o365mail.FolderRef;
+import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.MailboxConnector;
+import org.o365mail.MailboxException;
+import org.o365mail.MessageId;
+import org.o365mail.MessageNotFoundException;
+import org.o365mail.MessageSummary;
+import org.o365mail.SetupStep;
+import org.o365mail.SyncBatch;
+import org.o365mail.SyncState;
+import org.o365mail.ThrottledException;
+import org.o365mail.expiry.ExpiryStatus;
+import org.o365mail.expiry.SecretExpiryTracker;
+import org.o365mail.internal.Sleeper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Imports new mail of one mailbox (one or more folders) into a product, losing none. Each new message goes to
+ * the {@link MessageHandler} as a stream with a stable idempotency key; only when the handler returns does the
+ * checkpoint advance, and only then does the post-action (mark read, move, delete) run. A handler failure is
+ * retried with back-off and then parked (moved to a park folder when one is set, and listed as a {@link
+ * DeadLetter}), never silently skipped and never blocking the rest.
+ *
+ * <p><b>The guarantee.</b> No message is lost. A message is handed to the handler again only if the process died
+ * after the handler accepted it and before its checkpoint was written, and then with the same idempotency key
+ * (and {@link IncomingMessage#possibleRedelivery()} set).
+ *
+ * <p>Run one pass with {@link #runOnce()}, or {@link #start()} it on an {@link ImportScheduler}: it polls on an
+ * interval, or follows IMAP IDLE where the connector has it. Health (throttled, consent required, secret
+ * expired, ...) is published to {@link ImportListener}s. {@link #close()} finishes the message in hand or, past
+ * the timeout, abandons it with the checkpoint consistent. Thread-safe.
+ */
+public final class MailImporter implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(MailImporter.class);
+
+  private final MailboxConnector connector;
+  private final List<FolderRef> folders;
+  private final MessageHandler handler;
+  private final CheckpointStore store;
+  private final PostAction postAction;
+  private final SyncState startFrom;
+  private final Duration pollInterval;
+  private final boolean followChanges;
+  private final int batchSize;
+  private final int handlerAttempts;
+  private final Duration handlerBackoff;
+  private final FolderRef parkFolder;
+  private final Clock clock;
+  private final Sleeper sleeper;
+  private final ImportScheduler scheduler;
+  private final boolean ownScheduler;
+  private final List<ImportListener> listeners = new CopyOnWriteArrayList<>();
+  private final SecretExpiryTracker expiry;
+  private final String leaseOwner;
+  private final Duration closeTimeout;
+
+  private final AtomicBoolean started = new AtomicBoolean();
+  private final AtomicBoolean stopping = new AtomicBoolean();
+  private final AtomicReference<HealthState> health;
+  private final Object cycleLock = new Object();
+  private volatile Thread cycleThread;
+  private volatile CountDownLatch idle = new CountDownLatch(0);
+  private volatile int consecutiveFailures;
+
+  private MailImporter(Builder b) {
+    this.connector = b.connector;
+    this.folders = List.copyOf(b.folders);
+    this.handler = b.handler;
+    this.store = b.store;
+    this.postAction = b.postAction;
+    this.startFrom = b.startFrom;
+    this.pollInterval = b.pollInterval;
+    this.followChanges = b.followChanges;
+    this.batchSize = b.batchSize;
+    this.handlerAttempts = b.handlerAttempts;
+    this.handlerBackoff = b.handlerBackoff;
+    this.parkFolder = b.parkFolder;
+    this.clock = b.clock;
+    this.sleeper = b.sleeper;
+    this.ownScheduler = b.scheduler == null;
+    this.scheduler = ownScheduler ? ImportScheduler.create(1) : b.scheduler;
+    this.listeners.addAll(b.listeners);
+    this.expiry = b.expiry;
+    this.leaseOwner = b.leaseOwner;
+    this.closeTimeout = b.closeTimeout;
+    this.health = new AtomicReference<>(new HealthState(connector.mailbox(), MailboxHealth.HEALTHY, clock.instant(), null));
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public String mailbox() {
+    return connector.mailbox();
+  }
+
+  public HealthState health() {
+    return health.get();
+  }
+
+  public void addListener(ImportListener listener) {
+    listeners.add(requireNonNull(listener, "listener"));
+  }
+
+  /** The parked messages of every folder. */
+  public List<DeadLetter> deadLetters() {
+    List<DeadLetter> all = new ArrayList<>();
+    for (FolderRef f : folders) {
+      store.load(key(f)).ifPresent(c -> all.addAll(c.deadLetters()));
+    }
+    return all;
+  }
+
+  /** Idempotency key of a message: its Message-ID plus the connector's id. */
+  public static String idempotencyKey(String protocol, MessageSummary m) {
+    return (m.internetMessageId() == null ? "" : m.internetMessageId()) + "|" + protocol + ":" + m.id().value();
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // running
+
+  /**
+   * Imports everything new in every folder now, on the calling thread, and returns what it did. Failures of
+   * the connector (token, permission, network) are not thrown: they set the health and end the pass.
+   */
+  public ImportResult runOnce() {
+    synchronized (cycleLock) {
+      cycleThread = Thread.currentThread();
+      idle = new CountDownLatch(1);
+      try {
+        return cycle();
+      } finally {
+        cycleThread = null;
+        idle.countDown();
+      }
+    }
+  }
+
+  /** Starts importing on the scheduler: a first pass now, then on change or every poll interval. */
+  public MailImporter start() {
+    if (stopping.get()) {
+      throw new IllegalStateException("this importer is closed");
+    }
+    if (!started.compareAndSet(false, true)) {
+      throw new IllegalStateException("already started");
+    }
+    scheduler.schedule(this::scheduledCycle, 0);
+    return this;
+  }
+
+  private void scheduledCycle() {
+    if (stopping.get()) {
+      return;
+    }
+    boolean ok;
+    try {
+      ImportResult result = runOnce();
+      ok = result.completed();
+    } catch (RuntimeException e) {
+      logger.warn("Import cycle for {} failed unexpectedly", connector.mailbox(), e);
+      ok = false;
+    }
+    if (stopping.get()) {
+      return;
+    }
+    long delay = nextDelay(ok);
+    if (ok && followChanges && delay > 0) {
+      scheduler.schedule(this::awaitThenCycle, 0);
+    } else {
+      scheduler.schedule(this::scheduledCycle, delay);
+    }
+  }
+
+  private void awaitThenCycle() {
+    if (stopping.get()) {
+      return;
+    }
+    long begin = System.nanoTime();
+    boolean changed;
+    try {
+      changed = connector.awaitChanges(folders.get(0), pollInterval);
+    } catch (RuntimeException e) {
+      changed = false;
+    }
+    long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
+    long rest = changed ? 0 : Math.max(0, pollInterval.toMillis() - waited);
+    scheduler.schedule(this::scheduledCycle, rest);
+  }
+
+  private long nextDelay(boolean ok) {
+    if (ok) {
+      consecutiveFailures = 0;
+      return pollInterval.toMillis();
+    }
+    consecutiveFailures++;
+    HealthState h = health.get();
+    Duration delay = switch (h.health()) {
+      case THROTTLED -> h.why().map(d -> Duration.ofSeconds(30)).orElse(Duration.ofSeconds(30));
+      case AUTHENTICATION_REQUIRED, CONSENT_REQUIRED, SECRET_EXPIRED, MAILBOX_ACCESS_DENIED -> Duration.ofMinutes(5);
+      default -> pollInterval.multipliedBy(1L << Math.min(consecutiveFailures, 4));
+    };
+    if (delay.compareTo(Duration.ofMinutes(10)) > 0) {
+      delay = Duration.ofMinutes(10);
+    }
+    return delay.toMillis();
+  }
+
+  private ImportResult cycle() {
+    ImportResult total = new ImportResult(0, 0, 0, true);
+    if (!store.tryLease(connector.mailbox(), leaseOwner, pollInterval.multipliedBy(2).plusMinutes(5))) {
+      logger.debug("Mailbox {} is imported by another instance; skipping this pass", connector.mailbox());
+      return total;
+    }
+    try {
+      for (FolderRef folder : folders) {
+        if (stopping.get()) {
+          return new ImportResult(total.imported(), total.skipped(), total.parked(), false);
+        }
+        total = total.plus(importFolder(folder));
+        if (!total.completed()) {
+          break;
+        }
+      }
+      if (total.completed()) {
+        setHealth(expiringHealth(), null);
+      }
+    } catch (ThrottledException e) {
+      setHealth(MailboxHealth.THROTTLED, e.diagnosis().orElse(null));
+      logger.debug("Import of {} throttled; retrying after {}", connector.mailbox(), e.retryAfter().orElse(null));
+      return new ImportResult(total.imported(), total.skipped(), total.parked(), false);
+    } catch (MailboxException e) {
+      MailboxHealth state = classify(e);
+      setHealth(state, e.diagnosis().orElse(null));
+      return new ImportResult(total.imported(), total.skipped(), total.parked(), false);
+    }
+    return total;
+  }
+
+  private MailboxHealth expiringHealth() {
+    if (expiry == null) {
+      return MailboxHealth.HEALTHY;
+    }
+    ExpiryStatus status = expiry.health();
+    return status == ExpiryStatus.WARNING || status == ExpiryStatus.CRITICAL ? MailboxHealth.SECRET_EXPIRING
+        : status == ExpiryStatus.EXPIRED ? MailboxHealth.SECRET_EXPIRING : MailboxHealth.HEALTHY;
+  }
+
+  static MailboxHealth classify(MailboxException e) {
+    if (e instanceof ThrottledException) {
+      return MailboxHealth.THROTTLED;
+    }
+    Optional<Diagnosis> d = e.diagnosis();
+    if (!(e instanceof MailboxAuthenticationException) || d.isEmpty()) {
+      return MailboxHealth.DEGRADED;
+    }
+    SetupStep step = d.get().setupStep();
+    return switch (step) {
+      case CLIENT_SECRET, CERTIFICATE -> MailboxHealth.SECRET_EXPIRED;
+      case ADMIN_CONSENT, DELEGATED_PERMISSION, APPLICATION_PERMISSION, SCOPES -> MailboxHealth.CONSENT_REQUIRED;
+      case EXCHANGE_SERVICE_PRINCIPAL, MAILBOX_PERMISSION, APPLICATION_ACCESS_POLICY, MAILBOX_PROTOCOL, MAILBOX ->
+          MailboxHealth.MAILBOX_ACCESS_DENIED;
+      case SIGN_IN_AGAIN, USER_CREDENTIALS, USER_ACCOUNT, CONDITIONAL_ACCESS -> MailboxHealth.AUTHENTICATION_REQUIRED;
+      case SERVICE, TRUST, UNKNOWN -> MailboxHealth.DEGRADED;
+      default -> MailboxHealth.AUTHENTICATION_REQUIRED;
+    };
+  }
+
+  private void setHealth(MailboxHealth next, Diagnosis why) {
+    HealthState previous = health.get();
+    if (previous.health() == next && (why == null || previous.diagnosis() != null
+        && previous.diagnosis().serviceCode().equals(why.serviceCode()))) {
+      return;
+    }
+    HealthState current = new HealthState(connector.mailbox(), next, clock.instant(), why);
+    health.set(current);
+    if (next != MailboxHealth.HEALTHY) {
+      logger.warn("Import of {} is {}{}", connector.mailbox(), next,
+          why == null ? "" : ": " + why.summary() + " Fix: " + why.fix());
+    } else {
+      logger.info("Import of {} is healthy again (was {})", connector.mailbox(), previous.health());
+    }
+    for (ImportListener l : listeners) {
+      try {
+        l.healthChanged(previous, current);
+      } catch (RuntimeException e) {
+        logger.warn("An import listener threw; ignored", e);
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // one folder
+
+  private CheckpointKey key(FolderRef folder) {
+    return new CheckpointKey(connector.protocol(), connector.mailbox(), folder.toString());
+  }
+
+  private ImportResult importFolder(FolderRef folder) {
+    CheckpointKey key = key(folder);
+    Checkpoint checkpoint = store.load(key).orElseGet(() -> Checkpoint.initial(startFrom, clock.instant()));
+    checkpoint = finishPendingActions(key, checkpoint);
+    int imported = 0;
+    int skipped = 0;
+    int parked = 0;
+    while (true) {
+      SyncBatch batch = connector.sync(folder, checkpoint.state(), batchSize);
+      for (MessageSummary m : batch.messages()) {
+        if (stopping.get()) {
+          return new ImportResult(imported, skipped, parked, false);
+        }
+        String messageKey = idempotencyKey(connector.protocol(), m);
+        if (alreadyHandled(key, checkpoint, m, messageKey, batch.resynced())) {
+          skipped++;
+          continue;
+        }
+        boolean redelivery = messageKey.equals(checkpoint.inFlight());
+        checkpoint = checkpoint.withInFlight(messageKey, clock.instant());
+        store.save(key, checkpoint);
+        Outcome outcome = deliver(folder, m, messageKey, redelivery);
+        if (outcome.accepted) {
+          store.recordSeen(key, messageKey);
+          if (m.internetMessageId() != null) {
+            store.recordSeen(key, "mid:" + m.internetMessageId());
+          }
+          PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
+              : new PendingAction(messageKey, m.id().value());
+          checkpoint = checkpoint.withHandled(messageKey, action, clock.instant());
+          store.save(key, checkpoint);
+          imported++;
+          for (ImportListener l : listeners) {
+            try {
+              l.imported(outcome.message);
+            } catch (RuntimeException e) {
+              logger.warn("An import listener threw; ignored", e);
+            }
+          }
+          if (action != null) {
+            checkpoint = runPostAction(key, checkpoint, action);
+          }
+        } else if (outcome.stopped) {
+          return new ImportResult(imported, skipped, parked, false);
+        } else {
+          checkpoint = park(key, checkpoint, m, messageKey, outcome);
+          parked++;
+        }
+      }
+      checkpoint = checkpoint.advanced(batch.next(), clock.instant());
+      store.save(key, checkpoint);
+      if (!batch.hasMore()) {
+        return new ImportResult(imported, skipped, parked, true);
+      }
+    }
+  }
+
+  private boolean alreadyHandled(CheckpointKey key, Checkpoint checkpoint, MessageSummary m, String messageKey,
+      boolean resynced) {
+    if (checkpoint.handled().contains(messageKey) || store.seen(key, messageKey)) {
+      return true;
+    }
+    return resynced && m.internetMessageId() != null && store.seen(key, "mid:" + m.internetMessageId());
+  }
+
+  private record Outcome(boolean accepted, boolean stopped, IncomingMessage message, int attempts, Throwable error) {}
+
+  private Outcome deliver(FolderRef folder, MessageSummary m, String messageKey, boolean redelivery) {
+    Throwable last = null;
+    Duration backoff = handlerBackoff;
+    for (int attempt = 1; attempt <= handlerAttempts; attempt++) {
+      Incoming incoming = new Incoming(m, messageKey, folder, attempt, redelivery);
+      try {
+        handler.handle(incoming);
+        return new Outcome(true, false, incoming, attempt, null);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new Outcome(false, true, incoming, attempt, e);
+      } catch (MailboxException e) {
+        // reading the message from the service failed: that is the connector's failure, not the handler's
+        if (!(e.getCause() instanceof java.io.UncheckedIOException) && !(e instanceof MessageNotFoundException)) {
+          throw e;
+        }
+        last = e;
+      } catch (Exception e) {
+        last = e;
+      }
+      if (stopping.get()) {
+        return new Outcome(false, true, incoming, attempt, last);
+      }
+      if (attempt < handlerAttempts) {
+        logger.debug("Handler refused message {} of {} (attempt {} of {}): {}", messageKey, connector.mailbox(), attempt,
+            handlerAttempts, last.getClass().getSimpleName());
+        try {
+          sleeper.sleep(backoff);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return new Outcome(false, true, incoming, attempt, last);
+        }
+        backoff = backoff.multipliedBy(2);
+      }
+    }
+    return new Outcome(false, false, null, handlerAttempts, last);
+  }
+
+  private Checkpoint park(CheckpointKey key, Checkpoint checkpoint, MessageSummary m, String messageKey, Outcome outcome) {
+    String where = m.id().value();
+    if (parkFolder != null) {
+      try {
+        where = connector.move(m.id(), parkFolder).value();
+      } catch (MailboxException e) {
+        logger.warn("Could not move refused message {} of {} to {}: {}", messageKey, connector.mailbox(), parkFolder,
+            e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
+      }
+    }
+    Throwable error = outcome.error;
+    String lastError = error == null ? "" : error.getClass().getName() + (error.getMessage() == null ? ""
+        : ": " + error.getMessage());
+    DeadLetter letter = new DeadLetter(messageKey, where, m.subject(), outcome.attempts, lastError, clock.instant());
+    store.recordSeen(key, messageKey);
+    Checkpoint next = checkpoint.withDeadLetter(letter, clock.instant());
+    store.save(key, next);
+    logger.warn("Parked message {} of {} ({}) after {} refused attempts{}", messageKey, connector.mailbox(),
+        m.subject(), outcome.attempts, parkFolder == null ? "" : "; moved to " + parkFolder);
+    for (ImportListener l : listeners) {
+      try {
+        l.parked(letter);
+      } catch (RuntimeException e) {
+        logger.warn("An import listener threw; ignored", e);
+      }
+    }
+    return next;
+  }
+
+  private Checkpoint finishPendingActions(CheckpointKey key, Checkpoint checkpoint) {
+    Checkpoint c = checkpoint;
+    for (PendingAction action : checkpoint.pending()) {
+      c = runPostAction(key, c, action);
+    }
+    return c;
+  }
+
+  private Checkpoint runPostAction(CheckpointKey key, Checkpoint checkpoint, PendingAction action) {
+    MessageId id = new MessageId(action.messageId());
+    try {
+      switch (postAction.kind()) {
+        case MARK_READ -> connector.markRead(id, true);
+        case MOVE -> connector.move(id, postAction.destination().orElseThrow());
+        case DELETE -> connector.delete(id, postAction.deleteMode().orElseThrow());
+        default -> {
+          // nothing to do
+        }
+      }
+    } catch (MessageNotFoundException e) {
+      logger.debug("Message {} is gone; post-action '{}' dropped", action.messageKey(), postAction);
+    } catch (MailboxException e) {
+      logger.debug("Post-action '{}' on {} failed ({}); it stays pending", postAction, action.messageKey(),
+          e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
+      return checkpoint;
+    }
+    Checkpoint next = checkpoint.withActionDone(action.messageKey(), clock.instant());
+    store.save(key, next);
+    return next;
+  }
+
+  /** Takes a parked message out of the dead letters and hands it to the handler again now. */
+  public boolean retryDeadLetter(String messageKey) {
+    for (FolderRef folder : folders) {
+      CheckpointKey key = key(folder);
+      Optional<Checkpoint> c = store.load(key);
+      Optional<DeadLetter> letter = c.flatMap(cp -> cp.deadLetters().stream()
+          .filter(d -> d.messageKey().equals(messageKey)).findFirst());
+      if (letter.isPresent()) {
+        MessageSummary m = connector.message(new MessageId(letter.get().messageId()));
+        Outcome outcome = deliver(folder, m, messageKey, false);
+        if (outcome.accepted) {
+          store.save(key, store.load(key).orElseThrow().withoutDeadLetter(messageKey, clock.instant()));
+          return true;
+        }
+        return false;
+      }
+    }
+    throw new IllegalArgumentException("no dead letter with key " + messageKey);
+  }
+
+  /**
+   * Stops: the message in hand is finished, or after the close timeout abandoned (it will be offered again on
+   * the next start, with the same key), the checkpoint consistent either way.
+   */
+  @Override
+  public void close() {
+    if (!stopping.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      if (!idle.await(closeTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        Thread t = cycleThread;
+        if (t != null) {
+          logger.warn("Import of {} did not finish its message within {}; abandoning it (it will be offered again)",
+              connector.mailbox(), closeTimeout);
+          t.interrupt();
+        }
+        idle.await(5, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (ownScheduler) {
+      scheduler.close();
+    }
+    setHealth(MailboxHealth.STOPPED, null);
+  }
+
+  /** The message handed to the handler. */
+  private final class Incoming implements IncomingMessage {
+    private final MessageSummary summary;
+    private final String key;
+    private final FolderRef folder;
+    private final int attempt;
+    private final boolean redelivery;
+
+    Incoming(MessageSummary summary, String key, FolderRef folder, int attempt, boolean redelivery) {
+      this.summary = summary;
+      this.key = key;
+      this.folder = folder;
+      this.attempt = attempt;
+      this.redelivery = redelivery;
+    }
+
+    @Override
+    public MessageSummary summary() {
+      return summary;
+    }
+
+    @Override
+    public String idempotencyKey() {
+      return key;
+    }
+
+    @Override
+    public String mailbox() {
+      return connector.mailbox();
+    }
+
+    @Override
+    public FolderRef folder() {
+      return folder;
+    }
+
+    @Override
+    public InputStream openMime() {
+      return connector.openMime(summary.id());
+    }
+
+    @Override
+    public List<AttachmentInfo> attachments() {
+      return connector.listAttachments(summary.id());
+    }
+
+    @Override
+    public InputStream openAttachment(String attachmentId) {
+      return connector.openAttachment(summary.id(), attachmentId);
+    }
+
+    @Override
+    public int attempt() {
+      return attempt;
+    }
+
+    @Override
+    public boolean possibleRedelivery() {
+      return redelivery;
+    }
+
+    @Override
+    public String toString() {
+      return "IncomingMessage[" + key + ", attempt " + attempt + (redelivery ? ", possible redelivery" : "") + "]";
+    }
+  }
+
+  /** Builds a {@link MailImporter}; {@link #build()} names what is missing. */
+  public static final class Builder {
+    private MailboxConnector connector;
+    private final List<FolderRef> folders = new ArrayList<>();
+    private MessageHandler handler;
+    private CheckpointStore store = CheckpointStore.inMemory();
+    private PostAction postAction = PostAction.none();
+    private SyncState startFrom = SyncState.BEGINNING;
+    private Duration pollInterval = Duration.ofSeconds(60);
+    private boolean followChanges = true;
+    private int batchSize = 50;
+    private int handlerAttempts = 3;
+    private Duration handlerBackoff = Duration.ofSeconds(1);
+    private FolderRef parkFolder;
+    private Clock clock = Clock.systemUTC();
+    private Sleeper sleeper = Sleeper.REAL;
+    private ImportScheduler scheduler;
+    private final List<ImportListener> listeners = new ArrayList<>();
+    private SecretExpiryTracker expiry;
+    private String leaseOwner = ManagementFactory.getRuntimeMXBean().getName();
+    private Duration closeTimeout = Duration.ofSeconds(30);
+
+    private Builder() {}
+
+    public Builder connector(MailboxConnector value) {
+      this.connector = requireNonNull(value, "connector");
+      return this;
+    }
+
+    /** A folder to import (default the Inbox); call again for more. */
+    public Builder folder(FolderRef value) {
+      folders.add(requireNonNull(value, "folder"));
+      return this;
+    }
+
+    public Builder handler(MessageHandler value) {
+      this.handler = requireNonNull(value, "handler");
+      return this;
+    }
+
+    /** Where checkpoints are kept (default memory: an import starts over after a restart). */
+    public Builder checkpointStore(CheckpointStore value) {
+      this.store = requireNonNull(value, "checkpointStore");
+      return this;
+    }
+
+    public Builder postAction(PostAction value) {
+      this.postAction = requireNonNull(value, "postAction");
+      return this;
+    }
+
+    /** {@link SyncState#BEGINNING} (default) imports what is already there; {@link SyncState#NOW} only later mail. */
+    public Builder startFrom(SyncState value) {
+      if (!requireNonNull(value, "startFrom").isBeginning() && !value.isNow()) {
+        throw new IllegalArgumentException("startFrom must be SyncState.BEGINNING or SyncState.NOW");
+      }
+      this.startFrom = value;
+      return this;
+    }
+
+    /** How often to look for new mail when not notified (default 60 s). */
+    public Builder pollInterval(Duration value) {
+      this.pollInterval = positive(value, "pollInterval");
+      return this;
+    }
+
+    /** Wait on IMAP IDLE between passes where the connector has it (default true; one thread per mailbox). */
+    public Builder followChanges(boolean value) {
+      this.followChanges = value;
+      return this;
+    }
+
+    /** Messages per sync batch, 1 to 1000 (default 50). */
+    public Builder batchSize(int value) {
+      if (value < 1 || value > 1000) {
+        throw new IllegalArgumentException("batchSize must be 1 to 1000, was " + value);
+      }
+      this.batchSize = value;
+      return this;
+    }
+
+    /** Calls of the handler per message before it is parked, 1 to 20 (default 3), waiting 1 s, 2 s, ... between. */
+    public Builder handlerAttempts(int value) {
+      if (value < 1 || value > 20) {
+        throw new IllegalArgumentException("handlerAttempts must be 1 to 20, was " + value);
+      }
+      this.handlerAttempts = value;
+      return this;
+    }
+
+    public Builder handlerBackoff(Duration value) {
+      this.handlerBackoff = requireNonNull(value, "handlerBackoff");
+      return this;
+    }
+
+    /** Where refused messages are moved (a "failed" folder); without it they stay in place, listed as dead letters. */
+    public Builder parkFolder(FolderRef value) {
+      this.parkFolder = requireNonNull(value, "parkFolder");
+      return this;
+    }
+
+    public Builder clock(Clock value) {
+      this.clock = requireNonNull(value, "clock");
+      return this;
+    }
+
+    Builder sleeper(Sleeper value) {
+      this.sleeper = requireNonNull(value, "sleeper");
+      return this;
+    }
+
+    /** The shared scheduler for many mailboxes (default a private one-thread scheduler). */
+    public Builder scheduler(ImportScheduler value) {
+      this.scheduler = requireNonNull(value, "scheduler");
+      return this;
+    }
+
+    public Builder listener(ImportListener value) {
+      listeners.add(requireNonNull(value, "listener"));
+      return this;
+    }
+
+    /** Reports SECRET_EXPIRING while the tracker warns. */
+    public Builder secretExpiry(SecretExpiryTracker value) {
+      this.expiry = requireNonNull(value, "secretExpiry");
+      return this;
+    }
+
+    /** This instance's name for mailbox leases in a shared checkpoint store (default pid@host). */
+    public Builder leaseOwner(String value) {
+      this.leaseOwner = requireNonNull(value, "leaseOwner");
+      return this;
+    }
+
+    /** How long {@link #close()} waits for the message in hand (default 30 s). */
+    public Builder closeTimeout(Duration value) {
+      this.closeTimeout = positive(value, "closeTimeout");
+      return this;
+    }
+
+    public MailImporter build() {
+      if (connector == null || handler == null) {
+        throw new IllegalStateException("missing required setting(s):" + (connector == null ? " connector()" : "")
+            + (handler == null ? " handler()" : ""));
+      }
+      if (folders.isEmpty()) {
+        folders.add(FolderRef.INBOX);
+      }
+      if (postAction.kind() == PostAction.Kind.MOVE && parkFolder != null
+          && postAction.destination().orElseThrow().equals(parkFolder)) {
+        throw new IllegalStateException("postAction moves imported mail into the parkFolder " + parkFolder
+            + ": use different folders");
+      }
+      return new MailImporter(this);
+    }
+
+    private static Duration positive(Duration value, String name) {
+      requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException(name + " must be positive, was " + value);
+      }
+      return value;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "MailImporter[" + connector.mailbox() + ", " + folders + ", " + postAction + ", " + health.get().health() + "]";
+  }
+}
