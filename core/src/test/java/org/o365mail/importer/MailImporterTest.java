@@ -1,0 +1,354 @@
+package org.o365mail.importer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.o365mail.DeleteMode;
+import org.o365mail.Diagnosis;
+import org.o365mail.FolderRef;
+import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.MessageSummary;
+import org.o365mail.SetupStep;
+import org.o365mail.SyncState;
+import org.o365mail.ThrottledException;
+import org.o365mail.fake.InMemoryMailboxConnector;
+
+@Timeout(60)
+class MailImporterTest {
+
+  static byte[] message(String subject) {
+    return ("Message-ID: <" + UUID.randomUUID() + "@test>\r\nFrom: a@fabrikam.com\r\nTo: box@contoso.com\r\nSubject: "
+        + subject + "\r\n\r\nBody " + subject + "\r\n").getBytes(StandardCharsets.UTF_8);
+  }
+
+  static InMemoryMailboxConnector mailbox(int messages) {
+    InMemoryMailboxConnector c = InMemoryMailboxConnector.create("box@contoso.com");
+    for (int i = 0; i < messages; i++) {
+      c.deliver(message("M" + i));
+    }
+    return c;
+  }
+
+  /** Keeps what the product received, by key, with the subjects read from the MIME stream. */
+  static final class Recorder implements MessageHandler {
+    final List<String> keys = Collections.synchronizedList(new ArrayList<>());
+    final List<Boolean> redeliveries = Collections.synchronizedList(new ArrayList<>());
+
+    @Override
+    public void handle(IncomingMessage m) throws IOException {
+      try (InputStream in = m.openMime()) {
+        assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).contains(m.summary().subject());
+      }
+      keys.add(m.idempotencyKey());
+      redeliveries.add(m.possibleRedelivery());
+    }
+  }
+
+  @Test
+  void importsEachMessageOnce_thenOnlyNewOnes(@TempDir Path dir) {
+    InMemoryMailboxConnector box = mailbox(23);
+    Recorder product = new Recorder();
+    FileCheckpointStore store = new FileCheckpointStore(dir);
+    try (MailImporter importer = MailImporter.builder().connector(box).handler(product).checkpointStore(store)
+        .batchSize(5).build()) {
+      ImportResult first = importer.runOnce();
+      assertThat(first.imported()).isEqualTo(23);
+      assertThat(first.completed()).isTrue();
+      assertThat(importer.runOnce().imported()).isZero();
+      box.deliver(message("late"));
+      assertThat(importer.runOnce().imported()).isEqualTo(1);
+    }
+    assertThat(product.keys).hasSize(24).doesNotHaveDuplicates();
+    assertThat(product.keys).allMatch(k -> k.contains("@test>|memory:mem:"));
+    // a restart with the same store imports nothing again
+    try (MailImporter again = MailImporter.builder().connector(box).handler(product).checkpointStore(store).build()) {
+      assertThat(again.runOnce().imported()).isZero();
+    }
+  }
+
+  @Test
+  void startFromNow_skipsWhatIsAlreadyThere() {
+    InMemoryMailboxConnector box = mailbox(5);
+    Recorder product = new Recorder();
+    try (MailImporter importer = MailImporter.builder().connector(box).handler(product).startFrom(SyncState.NOW).build()) {
+      assertThat(importer.runOnce().imported()).isZero();
+      box.deliver(message("new"));
+      assertThat(importer.runOnce().imported()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void postActions_runAfterTheCheckpoint() {
+    InMemoryMailboxConnector read = mailbox(3);
+    try (MailImporter i = MailImporter.builder().connector(read).handler(new Recorder()).postAction(PostAction.markRead()).build()) {
+      i.runOnce();
+    }
+    assertThat(read.contents(FolderRef.INBOX)).allMatch(MessageSummary::read);
+
+    InMemoryMailboxConnector move = mailbox(3);
+    move.createFolder(FolderRef.path("Inbox/Imported"));
+    try (MailImporter i = MailImporter.builder().connector(move).handler(new Recorder())
+        .postAction(PostAction.moveTo(FolderRef.path("Inbox/Imported"))).build()) {
+      assertThat(i.runOnce().imported()).isEqualTo(3);
+    }
+    assertThat(move.contents(FolderRef.INBOX)).isEmpty();
+    assertThat(move.contents(FolderRef.path("Inbox/Imported"))).hasSize(3);
+
+    InMemoryMailboxConnector delete = mailbox(3);
+    try (MailImporter i = MailImporter.builder().connector(delete).handler(new Recorder())
+        .postAction(PostAction.delete(DeleteMode.MOVE_TO_DELETED_ITEMS)).build()) {
+      i.runOnce();
+    }
+    assertThat(delete.contents(FolderRef.DELETED_ITEMS)).hasSize(3);
+  }
+
+  @Test
+  void aPostActionThatCannotRunYetStaysPending_andRunsLater() {
+    InMemoryMailboxConnector box = mailbox(2);
+    FolderRef target = FolderRef.path("Inbox/Later");
+    CheckpointStore store = CheckpointStore.inMemory();
+    try (MailImporter i = MailImporter.builder().connector(box).handler(new Recorder()).checkpointStore(store)
+        .postAction(PostAction.moveTo(target)).build()) {
+      assertThat(i.runOnce().imported()).isEqualTo(2);
+      Checkpoint c = store.load(new CheckpointKey("memory", "box@contoso.com", "Inbox")).orElseThrow();
+      assertThat(c.pending()).hasSize(2);
+      box.createFolder(target);
+      i.runOnce();
+    }
+    assertThat(box.contents(target)).hasSize(2);
+    assertThat(store.load(new CheckpointKey("memory", "box@contoso.com", "Inbox")).orElseThrow().pending()).isEmpty();
+  }
+
+  @Test
+  void handlerFailures_areRetried_thenParked_withoutBlockingTheRest() {
+    InMemoryMailboxConnector box = mailbox(0);
+    box.deliver(message("good 1"));
+    box.deliver(message("flaky"));
+    box.deliver(message("poison"));
+    box.deliver(message("good 2"));
+    box.createFolder(FolderRef.path("Inbox/Failed"));
+    Map<String, AtomicInteger> calls = new HashMap<>();
+    List<String> accepted = new ArrayList<>();
+    List<Duration> waits = new ArrayList<>();
+    List<DeadLetter> parked = new ArrayList<>();
+    MessageHandler handler = m -> {
+      String subject = m.summary().subject();
+      int n = calls.computeIfAbsent(subject, s -> new AtomicInteger()).incrementAndGet();
+      assertThat(m.attempt()).isEqualTo(n);
+      if (subject.equals("poison") || (subject.equals("flaky") && n < 3)) {
+        throw new IllegalStateException("refused " + subject);
+      }
+      accepted.add(subject);
+    };
+    try (MailImporter i = MailImporter.builder().connector(box).handler(handler).handlerAttempts(3)
+        .sleeper(waits::add).parkFolder(FolderRef.path("Inbox/Failed"))
+        .listener(new ImportListener() {
+          @Override
+          public void parked(DeadLetter letter) {
+            parked.add(letter);
+          }
+        }).build()) {
+      ImportResult result = i.runOnce();
+      assertThat(result.imported()).isEqualTo(3);
+      assertThat(result.parked()).isEqualTo(1);
+      assertThat(accepted).containsExactly("good 1", "flaky", "good 2");
+      assertThat(calls.get("poison")).hasValue(3);
+      assertThat(waits).contains(Duration.ofSeconds(1), Duration.ofSeconds(2));
+      assertThat(parked).singleElement().satisfies(d -> {
+        assertThat(d.subject()).isEqualTo("poison");
+        assertThat(d.attempts()).isEqualTo(3);
+        assertThat(d.lastError()).contains("refused poison");
+      });
+      assertThat(i.deadLetters()).hasSize(1);
+      assertThat(box.contents(FolderRef.path("Inbox/Failed"))).extracting(MessageSummary::subject).containsExactly("poison");
+      // the next pass does not offer it again
+      assertThat(i.runOnce().imported()).isZero();
+      assertThat(calls.get("poison")).hasValue(3);
+    }
+  }
+
+  /** The process dies after the handler accepted and before the checkpoint is written: offered again, same key. */
+  @Test
+  void crashBetweenHandlerAndCheckpoint_redeliversThatMessageOnly(@TempDir Path dir) {
+    InMemoryMailboxConnector box = mailbox(10);
+    FileCheckpointStore store = new FileCheckpointStore(dir);
+    Recorder product = new Recorder();
+    AtomicInteger handled = new AtomicInteger();
+    CheckpointStore dying = new CheckpointStore() {
+      @Override
+      public java.util.Optional<Checkpoint> load(CheckpointKey key) {
+        return store.load(key);
+      }
+
+      @Override
+      public void save(CheckpointKey key, Checkpoint checkpoint) {
+        if (handled.get() == 6 && checkpoint.inFlight() == null && checkpoint.handled().size() > 0) {
+          throw new ProcessDied();
+        }
+        store.save(key, checkpoint);
+      }
+
+      @Override
+      public void recordSeen(CheckpointKey key, String messageKey) {
+        if (handled.get() == 6) {
+          throw new ProcessDied();
+        }
+        store.recordSeen(key, messageKey);
+      }
+
+      @Override
+      public boolean seen(CheckpointKey key, String messageKey) {
+        return store.seen(key, messageKey);
+      }
+    };
+    MessageHandler counting = m -> {
+      product.handle(m);
+      handled.incrementAndGet();
+    };
+    try (MailImporter first = MailImporter.builder().connector(box).handler(counting).checkpointStore(dying).batchSize(4).build()) {
+      assertThatThrownBy(first::runOnce).isInstanceOf(ProcessDied.class);
+    }
+    String inFlight = store.load(new CheckpointKey("memory", "box@contoso.com", "Inbox")).orElseThrow().inFlight();
+    assertThat(inFlight).isEqualTo(product.keys.get(5));
+    try (MailImporter restarted = MailImporter.builder().connector(box).handler(product).checkpointStore(store)
+        .batchSize(4).build()) {
+      assertThat(restarted.runOnce().imported()).isEqualTo(5);
+    }
+    assertThat(product.keys).hasSize(11);
+    Map<String, Integer> counts = new HashMap<>();
+    product.keys.forEach(k -> counts.merge(k, 1, Integer::sum));
+    assertThat(counts.entrySet()).filteredOn(e -> e.getValue() > 1).singleElement()
+        .satisfies(e -> assertThat(e.getKey()).isEqualTo(inFlight));
+    assertThat(product.redeliveries.get(6)).as("the redelivery says so").isTrue();
+    assertThat(counts).hasSize(10);
+  }
+
+  static final class ProcessDied extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  @Test
+  void aResyncDoesNotHandOutMessagesAgain() {
+    InMemoryMailboxConnector box = mailbox(8);
+    Recorder product = new Recorder();
+    try (MailImporter i = MailImporter.builder().connector(box).handler(product).build()) {
+      i.runOnce();
+      box.invalidateSyncStates();
+      box.deliver(message("after resync"));
+      ImportResult result = i.runOnce();
+      assertThat(result.imported()).isEqualTo(1);
+      assertThat(result.skipped()).isEqualTo(8);
+    }
+    assertThat(product.keys).hasSize(9).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void health_followsTheFailures_andRecovers() {
+    InMemoryMailboxConnector box = mailbox(2);
+    List<String> changes = new ArrayList<>();
+    Diagnosis expired = Diagnosis.builder(SetupStep.CLIENT_SECRET, "AADSTS7000222").summary("expired").fix("renew").build();
+    box.failNextSyncs(1, () -> new MailboxAuthenticationException(expired, null));
+    box.failNextSyncs(1, () -> new ThrottledException("slow down", Duration.ofSeconds(2), null, null));
+    try (MailImporter i = MailImporter.builder().connector(box).handler(new Recorder())
+        .listener(new ImportListener() {
+          @Override
+          public void healthChanged(HealthState previous, HealthState current) {
+            changes.add(previous.health() + "->" + current.health());
+          }
+        }).build()) {
+      assertThat(i.runOnce().completed()).isFalse();
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.SECRET_EXPIRED);
+      assertThat(i.health().why()).hasValueSatisfying(d -> assertThat(d.serviceCode()).isEqualTo("AADSTS7000222"));
+      i.runOnce();
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.THROTTLED);
+      assertThat(i.runOnce().imported()).isEqualTo(2);
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.HEALTHY);
+    }
+    assertThat(changes).containsExactly("HEALTHY->SECRET_EXPIRED", "SECRET_EXPIRED->THROTTLED", "THROTTLED->HEALTHY",
+        "HEALTHY->STOPPED");
+    assertThat(MailImporter.classify(new MailboxAuthenticationException(
+        Diagnosis.builder(SetupStep.EXCHANGE_SERVICE_PRINCIPAL, "IMAP").summary("s").fix("f").build(), null)))
+        .isEqualTo(MailboxHealth.MAILBOX_ACCESS_DENIED);
+    assertThat(MailImporter.classify(new MailboxAuthenticationException(
+        Diagnosis.builder(SetupStep.ADMIN_CONSENT, "AADSTS65001").summary("s").fix("f").build(), null)))
+        .isEqualTo(MailboxHealth.CONSENT_REQUIRED);
+    assertThat(MailImporter.classify(new MailboxAuthenticationException(
+        Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, "AADSTS700082").summary("s").fix("f").build(), null)))
+        .isEqualTo(MailboxHealth.AUTHENTICATION_REQUIRED);
+  }
+
+  @Test
+  void close_finishesTheMessageInHand_orAbandonsItConsistently() throws Exception {
+    InMemoryMailboxConnector box = mailbox(3);
+    CheckpointStore store = CheckpointStore.inMemory();
+    CountDownLatch inHandler = new CountDownLatch(1);
+    CountDownLatch never = new CountDownLatch(1);
+    MessageHandler stuck = m -> {
+      inHandler.countDown();
+      never.await();
+    };
+    MailImporter importer = MailImporter.builder().connector(box).handler(stuck).checkpointStore(store)
+        .closeTimeout(Duration.ofMillis(300)).build().start();
+    assertThat(inHandler.await(10, TimeUnit.SECONDS)).isTrue();
+    importer.close();
+    assertThat(importer.health().health()).isEqualTo(MailboxHealth.STOPPED);
+    Checkpoint checkpoint = store.load(new CheckpointKey("memory", "box@contoso.com", "Inbox")).orElseThrow();
+    assertThat(checkpoint.handled()).isEmpty();
+    assertThat(checkpoint.inFlight()).isNotNull();
+    Recorder product = new Recorder();
+    try (MailImporter restarted = MailImporter.builder().connector(box).handler(product).checkpointStore(store).build()) {
+      assertThat(restarted.runOnce().imported()).isEqualTo(3);
+    }
+    assertThat(product.redeliveries).containsExactly(true, false, false);
+  }
+
+  @Test
+  void oneSchedulerServesManyMailboxes() throws Exception {
+    int mailboxes = 60;
+    CountDownLatch done = new CountDownLatch(mailboxes * 4);
+    List<MailImporter> importers = new ArrayList<>();
+    try (ImportScheduler scheduler = ImportScheduler.create(4)) {
+      for (int b = 0; b < mailboxes; b++) {
+        InMemoryMailboxConnector box = InMemoryMailboxConnector.create("box" + b + "@contoso.com");
+        for (int m = 0; m < 4; m++) {
+          box.deliver(message("b" + b + "m" + m));
+        }
+        importers.add(MailImporter.builder().connector(box).handler(x -> done.countDown()).scheduler(scheduler)
+            .pollInterval(Duration.ofSeconds(30)).build().start());
+      }
+      assertThat(done.await(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(scheduler.peakActiveCycles()).isLessThanOrEqualTo(4);
+      for (MailImporter i : importers) {
+        i.close();
+      }
+    }
+  }
+
+  @Test
+  void damagedCheckpoint_isReportedWithWhatToDo(@TempDir Path dir) throws IOException {
+    FileCheckpointStore store = new FileCheckpointStore(dir);
+    CheckpointKey key = new CheckpointKey("imap", "a@contoso.com", "Inbox");
+    store.save(key, Checkpoint.initial(SyncState.BEGINNING, java.time.Instant.now()));
+    Files.writeString(store.checkpointFile(key), "{not json", StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> store.load(key)).isInstanceOf(IllegalStateException.class).hasMessageContaining("damaged")
+        .hasMessageContaining("move it away");
+  }
+}
