@@ -1,0 +1,190 @@
+package org.o365mail.setup;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.o365mail.SetupStep;
+import org.o365mail.auth.AccountTypes;
+
+/**
+ * The portal and Exchange steps an admin must do for a sign-in flow and a protocol, in the order of the vendor
+ * guides, with the permissions (delegated or application, on which API), whether admin consent is needed, and
+ * the Exchange Online PowerShell where it applies. For an admin console's "how to set this up" page and for
+ * {@code o365mail setup}.
+ */
+public final class SetupGuide {
+  /** The sign-in flow. */
+  public enum Flow {
+    CLIENT_SECRET,
+    CLIENT_CERTIFICATE,
+    USERNAME_PASSWORD,
+    DEVICE_CODE,
+    INTERACTIVE;
+
+    public boolean appOnly() {
+      return this == CLIENT_SECRET || this == CLIENT_CERTIFICATE;
+    }
+
+    public static Flow parse(String text) {
+      String t = requireNonNull(text, "flow").trim().toLowerCase(Locale.ROOT).replace('_', '-');
+      return switch (t) {
+        case "client-secret", "client-credentials", "secret" -> CLIENT_SECRET;
+        case "client-certificate", "certificate" -> CLIENT_CERTIFICATE;
+        case "username-password", "password", "ropc" -> USERNAME_PASSWORD;
+        case "device-code", "device" -> DEVICE_CODE;
+        case "interactive", "browser" -> INTERACTIVE;
+        default -> throw new IllegalArgumentException("flow '" + text + "' is not one of client-secret,"
+            + " client-certificate, username-password, device-code, interactive");
+      };
+    }
+  }
+
+  /** How the mailbox is reached. */
+  public enum Protocol {
+    /** Microsoft Graph: read and write mail. */
+    GRAPH,
+    /** IMAP to read, SMTP AUTH to send. */
+    IMAP,
+    /** Sending only, through Graph {@code sendMail}. */
+    GRAPH_SEND,
+    /** Sending only, through SMTP AUTH. */
+    SMTP;
+
+    public static Protocol parse(String text) {
+      String t = requireNonNull(text, "protocol").trim().toLowerCase(Locale.ROOT).replace('_', '-');
+      return switch (t) {
+        case "graph" -> GRAPH;
+        case "imap" -> IMAP;
+        case "graph-send", "send" -> GRAPH_SEND;
+        case "smtp" -> SMTP;
+        default -> throw new IllegalArgumentException("protocol '" + text + "' is not one of graph, imap, graph-send, smtp");
+      };
+    }
+  }
+
+  /**
+   * One thing to do.
+   *
+   * @param step the setup step it belongs to
+   * @param text what to do, in the portal's words
+   * @param command the PowerShell to run, or {@code null}
+   */
+  public record Instruction(SetupStep step, String text, String command) {
+    public Optional<String> commandOptional() {
+      return Optional.ofNullable(command);
+    }
+  }
+
+  private SetupGuide() {}
+
+  /** The instructions for {@code flow} and {@code protocol} with these supported account types. */
+  public static List<Instruction> instructions(Flow flow, Protocol protocol, AccountTypes accountTypes) {
+    requireNonNull(flow, "flow");
+    requireNonNull(protocol, "protocol");
+    requireNonNull(accountTypes, "accountTypes");
+    if (accountTypes == AccountTypes.PERSONAL_ONLY) {
+      throw new IllegalArgumentException("personal Microsoft accounts only cannot reach Microsoft 365 mailboxes;"
+          + " choose single tenant or multitenant");
+    }
+    if (flow.appOnly() && accountTypes == AccountTypes.MULTI_TENANT_AND_PERSONAL) {
+      throw new IllegalArgumentException("app-only access needs a tenant id, which an app for personal accounts"
+          + " leaves blank: register it for organizational accounts (single tenant or multitenant)");
+    }
+    List<Instruction> list = new ArrayList<>();
+    list.add(new Instruction(SetupStep.REGISTER_APP, "Entra admin center > App registrations > New registration."
+        + " Name it after the product. Copy the Application (client) ID from Overview.", null));
+    list.add(new Instruction(SetupStep.SUPPORTED_ACCOUNT_TYPES, accountTypesText(accountTypes, flow), null));
+    if (flow == Flow.INTERACTIVE) {
+      list.add(new Instruction(SetupStep.REDIRECT_URI, "Authentication > Add a platform > Mobile and desktop"
+          + " applications > redirect URI http://localhost (any port matches; do not register it under Web, or Entra"
+          + " ID will ask for a secret).", null));
+    }
+    if (flow == Flow.DEVICE_CODE || flow == Flow.USERNAME_PASSWORD || flow == Flow.INTERACTIVE) {
+      list.add(new Instruction(SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS, "Authentication > Advanced settings > Allow"
+          + " public client flows = Yes > Save" + (flow == Flow.USERNAME_PASSWORD ? " (username/password is"
+          + " deprecated by Microsoft and fails for users with MFA; prefer device code)." : "."), null));
+    }
+    if (flow == Flow.CLIENT_SECRET) {
+      list.add(new Instruction(SetupStep.CLIENT_SECRET, "Certificates & secrets > Client secrets > New client secret:"
+          + " choose Expires (at most 24 months), then copy the Value at once (not the Secret ID); note the end date"
+          + " so its expiry can be tracked, and create the next one before it ends.", null));
+    }
+    if (flow == Flow.CLIENT_CERTIFICATE) {
+      list.add(new Instruction(SetupStep.CERTIFICATE, "Certificates & secrets > Certificates > Upload certificate:"
+          + " the public part (.cer/.pem) of the key pair the product holds (PKCS#12 or PEM).", null));
+    }
+    String api = protocol == Protocol.GRAPH || protocol == Protocol.GRAPH_SEND ? "Microsoft Graph"
+        : "APIs my organization uses > Office 365 Exchange Online";
+    String permissions = permissions(flow, protocol);
+    list.add(new Instruction(flow.appOnly() ? SetupStep.APPLICATION_PERMISSION : SetupStep.DELEGATED_PERMISSION,
+        "API permissions > Add a permission > " + api + " > " + (flow.appOnly() ? "Application" : "Delegated")
+            + " permissions: " + permissions + ".", null));
+    boolean adminConsent = flow.appOnly() || flow == Flow.USERNAME_PASSWORD || permissions.contains(".Shared");
+    list.add(new Instruction(SetupStep.ADMIN_CONSENT, adminConsent
+        ? "API permissions > Grant admin consent for <tenant> (needed: "
+            + (flow.appOnly() ? "application permissions always need an admin" : "a non-interactive sign-in cannot"
+            + " show the consent prompt") + ")."
+        : "Consent: each user accepts at first sign-in, or an admin uses Grant admin consent for <tenant> to spare"
+            + " them the prompt.", null));
+    if (flow.appOnly() && (protocol == Protocol.IMAP || protocol == Protocol.SMTP)) {
+      list.add(new Instruction(SetupStep.EXCHANGE_SERVICE_PRINCIPAL, "Exchange Online PowerShell: register the app's"
+          + " service principal, using the Object ID shown under Enterprise applications (not the app registration's"
+          + " Object ID).", "Connect-ExchangeOnline; New-ServicePrincipal -AppId <Application (client) ID> -ObjectId"
+          + " <Enterprise application Object ID>"));
+      list.add(new Instruction(SetupStep.MAILBOX_PERMISSION, "Exchange Online PowerShell: give the service principal"
+          + " access to each mailbox it reads.", "Add-MailboxPermission -Identity <mailbox> -User <service principal"
+          + " Object ID> -AccessRights FullAccess"));
+    }
+    if (flow.appOnly() && (protocol == Protocol.GRAPH || protocol == Protocol.GRAPH_SEND)) {
+      list.add(new Instruction(SetupStep.APPLICATION_ACCESS_POLICY, "Optional but advised: application permissions"
+          + " reach every mailbox of the tenant; limit the app to the mailboxes it needs with RBAC for Applications"
+          + " (or an application access policy).", "New-ApplicationAccessPolicy -AppId <Application (client) ID>"
+          + " -PolicyScopeGroupId <mail-enabled security group> -AccessRight RestrictAccess"));
+    }
+    if (protocol == Protocol.IMAP) {
+      list.add(new Instruction(SetupStep.MAILBOX_PROTOCOL, "Make sure IMAP is enabled for the mailbox (Microsoft 365"
+          + " admin center > Users > Mail > Manage email apps).", "Set-CASMailbox -Identity <mailbox> -ImapEnabled $true"));
+    }
+    if (protocol == Protocol.IMAP || protocol == Protocol.SMTP) {
+      list.add(new Instruction(SetupStep.MAILBOX_PROTOCOL, "For sending over SMTP, SMTP AUTH must be on for the"
+          + " mailbox (it is off by default in new tenants).",
+          "Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false"));
+    }
+    if (!flow.appOnly() && (protocol == Protocol.GRAPH || protocol == Protocol.IMAP)) {
+      list.add(new Instruction(SetupStep.MAILBOX_PERMISSION, "For a shared mailbox, the signing-in user needs Full"
+          + " Access to it" + (protocol == Protocol.GRAPH ? " and the app the .Shared permissions" : "") + ".",
+          "Add-MailboxPermission -Identity <shared mailbox> -User <user> -AccessRights FullAccess"));
+    }
+    return List.copyOf(list);
+  }
+
+  static String permissions(Flow flow, Protocol protocol) {
+    boolean app = flow.appOnly();
+    return switch (protocol) {
+      case GRAPH -> app ? "Mail.ReadWrite, Mail.Send" : "Mail.ReadWrite, Mail.Send, User.Read, offline_access"
+          + " (Mail.ReadWrite.Shared and Mail.Send.Shared for shared mailboxes)";
+      case GRAPH_SEND -> app ? "Mail.Send" : "Mail.Send, User.Read, offline_access";
+      case IMAP -> app ? "IMAP.AccessAsApp, SMTP.SendAsApp" : "IMAP.AccessAsUser.All, SMTP.Send, offline_access";
+      case SMTP -> app ? "SMTP.SendAsApp" : "SMTP.Send, offline_access";
+    };
+  }
+
+  private static String accountTypesText(AccountTypes types, Flow flow) {
+    String base = switch (types) {
+      case SINGLE_TENANT -> "Supported account types: Accounts in this organizational directory only. Configure both"
+          + " the Client ID and the Directory (tenant) ID.";
+      case MULTI_TENANT -> "Supported account types: Accounts in any organizational directory. The tenant ID is"
+          + " optional for user sign-ins (they go through /organizations).";
+      case MULTI_TENANT_AND_PERSONAL -> "Supported account types: Accounts in any organizational directory and"
+          + " personal Microsoft accounts. Leave the tenant ID blank (sign-ins go through /common).";
+      case PERSONAL_ONLY -> "Personal Microsoft accounts only is not supported.";
+    };
+    if (flow.appOnly() && types != AccountTypes.SINGLE_TENANT) {
+      base += " App-only access still needs the customer's tenant ID, and an admin of that tenant must consent.";
+    }
+    return base;
+  }
+}
