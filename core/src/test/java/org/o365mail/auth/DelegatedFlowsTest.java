@@ -4,18 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.o365mail.testing.Secrets.secret;
 
-import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -281,7 +274,7 @@ class DelegatedFlowsTest {
     }
   }
 
-  /** A browser that signs in on the testkit's page and follows the redirect to MSAL's loopback listener. */
+  /** A browser launcher whose user signs in on the testkit's page. */
   static final class ScriptedBrowser implements BrowserLauncher {
     private final LocalTenant m365;
     private final String user;
@@ -297,40 +290,7 @@ class DelegatedFlowsTest {
     @Override
     public void open(URI uri) {
       visited = true;
-      CompletableFuture.runAsync(() -> {
-        try {
-          HttpClient https = HttpClient.newBuilder().sslContext(m365.sslContext())
-              .followRedirects(HttpClient.Redirect.NEVER).build();
-          String form = "login=" + URLEncoder.encode(user, StandardCharsets.UTF_8) + "&passwd="
-              + URLEncoder.encode(password, StandardCharsets.UTF_8) + "&consent=yes";
-          HttpResponse<String> signIn = https.send(HttpRequest.newBuilder(uri)
-              .header("Content-Type", "application/x-www-form-urlencoded")
-              .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
-          HttpClient loopback = HttpClient.newHttpClient();
-          if (signIn.statusCode() == 302) {
-            String location = signIn.headers().firstValue("Location").orElseThrow();
-            loopback.send(HttpRequest.newBuilder(URI.create(location)).GET().build(), HttpResponse.BodyHandlers.ofString());
-          } else {
-            // response_mode=form_post: submit the page's hidden form to the loopback redirect, as a browser would
-            java.util.regex.Matcher action = java.util.regex.Pattern.compile("action=\"([^\"]+)\"").matcher(signIn.body());
-            assertThat(action.find()).as(signIn.body()).isTrue();
-            java.util.regex.Matcher input = java.util.regex.Pattern
-                .compile("name=\"([^\"]+)\" value=\"([^\"]*)\"").matcher(signIn.body());
-            StringBuilder body = new StringBuilder();
-            while (input.find()) {
-              body.append(body.length() == 0 ? "" : "&").append(input.group(1)).append('=')
-                  .append(URLEncoder.encode(input.group(2).replace("&amp;", "&"), StandardCharsets.UTF_8));
-            }
-            loopback.send(HttpRequest.newBuilder(URI.create(action.group(1).replace("&amp;", "&")))
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
-          }
-        } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }).orTimeout(30, TimeUnit.SECONDS);
+      m365.signInInBrowser(uri, user, password);
     }
   }
 }

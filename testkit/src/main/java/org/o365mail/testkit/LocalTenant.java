@@ -234,6 +234,16 @@ public final class LocalTenant implements AutoCloseable {
     return delivery.outbound();
   }
 
+  /**
+   * Plays the user's browser for an interactive sign-in: opens {@code authorizeUrl} (what an app's browser
+   * launcher receives), signs in as {@code user} accepting the consent prompt, and delivers the code to the
+   * app's redirect URI, by redirect or {@code form_post} as the request asked. Runs in the background; the
+   * returned future completes with the HTTP status the app's redirect listener answered.
+   */
+  public java.util.concurrent.CompletableFuture<Integer> signInInBrowser(URI authorizeUrl, String user, String password) {
+    return new UserBrowser(this).signIn(authorizeUrl, user, password, true);
+  }
+
   /** Every request answered so far (at most the last 200,000), oldest first. */
   public List<RecordedRequest> requests() {
     return List.copyOf(recorded);
