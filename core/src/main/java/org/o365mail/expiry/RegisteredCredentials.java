@@ -1,0 +1,27 @@
+package org.o365mail.expiry;
+
+import java.util.List;
+
+/**
+ * Reads an app's registered secrets and certificates from the directory (the Graph adapter implements it with
+ * {@code GET /applications(appId='...')}). The app needs {@code Application.Read.All} or to be an owner.
+ */
+@FunctionalInterface
+public interface RegisteredCredentials {
+  /**
+   * The registered credentials of the app with this client id.
+   *
+   * @throws Unavailable when they cannot be read (no permission, network); the tracker then reports the
+   *     credentials it knows from configuration only, with the reason
+   */
+  List<RegisteredCredential> list(String clientId) throws Unavailable;
+
+  /** The registration could not be read; {@link #getMessage()} says why in a way an admin can act on. */
+  final class Unavailable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    public Unavailable(String reason, Throwable cause) {
+      super(reason, cause);
+    }
+  }
+}
