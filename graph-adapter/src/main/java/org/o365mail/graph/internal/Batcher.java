@@ -121,6 +121,7 @@ public final class Batcher {
       if (retry.isEmpty() || !budget.spend(wait)) {
         break;
       }
+      budget.prepaid(wait);
       governor.pause(wait);
       pending = retry;
     }

@@ -69,6 +69,7 @@ public final class Governor implements Interceptor {
   public final class Budget {
     private int attempts;
     private long waitedNanos;
+    private long paidUntil = System.nanoTime();
 
     /** Whether one more attempt after waiting {@code wait} fits; if so, counts it. */
     public boolean spend(Duration wait) {
@@ -91,6 +92,11 @@ public final class Governor implements Interceptor {
 
     void waited(long nanos) {
       waitedNanos += nanos;
+    }
+
+    /** A pause until {@code wait} from now is already charged (the request's own 429). */
+    public void prepaid(Duration wait) {
+      paidUntil = Math.max(paidUntil, System.nanoTime() + wait.toNanos());
     }
   }
 
@@ -153,16 +159,20 @@ public final class Governor implements Interceptor {
   /** Waits out a mailbox pause, charging it to {@code budget}; fails when it outlasts the budget. */
   public void awaitPause(Budget budget) throws IOException {
     while (true) {
-      long remaining = pausedUntil.get() - System.nanoTime();
+      long now = System.nanoTime();
+      long until = pausedUntil.get();
+      long remaining = until - now;
       if (remaining <= 0) {
         return;
       }
-      if (remaining > budget.left().toNanos()) {
+      long unpaid = Math.max(0, until - Math.max(now, budget.paidUntil));
+      if (unpaid > budget.left().toNanos()) {
         throw new Throttled("Graph asked this mailbox to wait " + Duration.ofNanos(remaining).toMillis()
             + " ms, more than the retry budget has left", Duration.ofNanos(remaining));
       }
       sleep(Duration.ofNanos(remaining));
-      budget.waited(remaining);
+      budget.waited(unpaid);
+      budget.prepaid(Duration.ZERO);
     }
   }
 
@@ -246,6 +256,7 @@ public final class Governor implements Interceptor {
         if (budget.spend(wait)) {
           response.close();
           release(held);
+          budget.prepaid(wait);
           pause(wait);
           continue;
         }
