@@ -87,6 +87,43 @@ public interface MailboxConnector extends AutoCloseable {
     }
   }
 
+  /**
+   * Summaries of many messages, in as few requests as the protocol allows (Graph: {@code $batch}); messages that
+   * no longer exist are left out of the map. Iteration order follows {@code ids}.
+   */
+  default Map<MessageId, MessageSummary> messages(Collection<MessageId> ids) {
+    Map<MessageId, MessageSummary> found = new LinkedHashMap<>();
+    for (MessageId id : ids) {
+      try {
+        found.put(id, message(id));
+      } catch (MessageNotFoundException e) {
+        // left out, as documented
+      }
+    }
+    return found;
+  }
+
+  /** Receives one message's MIME in {@link #forEachMime}; the stream is valid only during the call. */
+  @FunctionalInterface
+  interface MimeConsumer {
+    void accept(MessageSummary message, InputStream mime) throws IOException;
+  }
+
+  /**
+   * Hands the raw MIME of each message to {@code consumer}, on the calling thread and in the order given, fetching
+   * ahead and in as few requests as the protocol allows (Graph: small messages by {@code $batch}, large ones
+   * streamed). A message that no longer exists throws {@link MessageNotFoundException} when its turn comes.
+   */
+  default void forEachMime(List<MessageSummary> messages, MimeConsumer consumer) {
+    for (MessageSummary m : messages) {
+      try (InputStream in = openMime(m.id())) {
+        consumer.accept(m, in);
+      } catch (IOException e) {
+        throw streamFailure("handing over the MIME of message " + m.id(), e);
+      }
+    }
+  }
+
   List<AttachmentInfo> listAttachments(MessageId id);
 
   /** One attachment's decoded content, streamed. Close it. */

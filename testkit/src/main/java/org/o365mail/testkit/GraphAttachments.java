@@ -233,7 +233,7 @@ final class GraphAttachments implements AutoCloseable {
   // upload sessions
 
   private GraphResponse createSession(GraphContext ctx, String messageId) throws GraphError {
-    JsonNode item = ctx.request.json().path("AttachmentItem");
+    JsonNode item = GraphMessages.parameter(ctx.request.json(), "AttachmentItem");
     if (!item.isObject()) {
       throw new GraphError(400, "ErrorInvalidRequest", "The AttachmentItem of the upload session is required.");
     }

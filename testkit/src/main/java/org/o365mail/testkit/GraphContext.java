@@ -14,6 +14,11 @@ final class GraphContext {
   final String address;
   final boolean immutableIds;
   boolean basicOnly;
+  /**
+   * Whether messages carry {@code singleValueExtendedProperties} with the message size ({@code Integer 0x0E08},
+   * PidTagMessageSize), asked for with {@code $expand}; a delta round keeps what its first request asked.
+   */
+  boolean expandSize;
 
   GraphContext(GraphRequest request, GraphServer.Caller caller, Mailbox mailbox) {
     this.request = request;
@@ -21,6 +26,7 @@ final class GraphContext {
     this.mailbox = mailbox;
     this.address = mailbox.address();
     this.immutableIds = request.prefers("IdType=\"ImmutableId\"");
+    this.expandSize = GraphMessages.expandsSize(request.option("$expand").orElse(null));
   }
 
   /** {@code https://host:port/v1.0}, with the host the client used. */

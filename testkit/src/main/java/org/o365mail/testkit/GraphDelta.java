@@ -63,6 +63,7 @@ final class GraphDelta {
       List<String> select,
       String selectText,
       String filterText,
+      boolean expandSize,
       int generation,
       List<Change> changes,
       Map<String, String> snapshot,
@@ -70,8 +71,8 @@ final class GraphDelta {
 
   /** What a delta token stands for: the state its round started from. */
   private record Sync(
-      String mailbox, String folderId, List<String> select, String selectText, String filterText, int generation,
-      Map<String, String> snapshot) {}
+      String mailbox, String folderId, List<String> select, String selectText, String filterText, boolean expandSize,
+      int generation, Map<String, String> snapshot) {}
 
   /** What a skip token stands for: a page of a round. */
   private record Page(Round round, int offset) {}
@@ -112,8 +113,8 @@ final class GraphDelta {
           changes.add(new Change(id, true));
         }
       }
-      Round r = new Round(ctx.address, folderId, sync.select(), sync.selectText(), sync.filterText(), generation,
-          changes, now, new String[1]);
+      Round r = new Round(ctx.address, folderId, sync.select(), sync.selectText(), sync.filterText(),
+          sync.expandSize(), generation, changes, now, new String[1]);
       response = page(ctx, folder, r, 0, pageSize);
     } else {
       List<String> select = GraphMessages.select(ctx.request);
@@ -141,7 +142,8 @@ final class GraphDelta {
         changes.add(new Change(id, false));
       }
       Round r =
-          new Round(ctx.address, folderId, select, selectText, filterText, generation, changes, now, new String[1]);
+          new Round(ctx.address, folderId, select, selectText, filterText, ctx.expandSize, generation, changes, now,
+              new String[1]);
       response = page(ctx, folder, r, 0, pageSize);
     }
     if (ctx.request.preference("odata.maxpagesize").isPresent()) {
@@ -177,6 +179,7 @@ final class GraphDelta {
   }
 
   private GraphResponse page(GraphContext ctx, MailFolder folder, Round round, int offset, int pageSize) {
+    ctx.expandSize = round.expandSize();
     int end = Math.min(round.changes().size(), offset + pageSize);
     ArrayNode value = Json.array();
     for (int i = offset; i < end; i++) {
@@ -214,7 +217,7 @@ final class GraphDelta {
       if (round.deltaToken()[0] == null) {
         round.deltaToken()[0] =
             register('D', new Sync(round.mailbox(), round.folderId(), round.select(), round.selectText(),
-                round.filterText(), round.generation(), round.snapshot()));
+                round.filterText(), round.expandSize(), round.generation(), round.snapshot()));
       }
       return round.deltaToken()[0];
     }

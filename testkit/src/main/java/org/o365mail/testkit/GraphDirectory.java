@@ -151,7 +151,9 @@ final class GraphDirectory {
     ArrayNode list = Json.array();
     for (KeyCredential k : app.certificates()) {
       ObjectNode c = list.addObject();
-      c.put("customKeyIdentifier", k.thumbprint());
+      // Edm.Binary, so base64 of the thumbprint's bytes, as Graph sends it (the portal shows the same bytes in hex)
+      c.put("customKeyIdentifier", java.util.Base64.getEncoder().encodeToString(
+          java.util.HexFormat.of().parseHex(k.thumbprint())));
       c.put("displayName", k.displayName());
       c.put("endDateTime", GraphServer.format(k.endDateTime()));
       c.put("keyId", k.keyId());

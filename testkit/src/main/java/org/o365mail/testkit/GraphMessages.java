@@ -123,7 +123,7 @@ final class GraphMessages {
           : new Route(Access.WRITE, () -> createFolder(ctx, folderId));
     }
     if (sub.equals("messages")) {
-      if (t.size() == 3 && t.get(2).equals("delta")) {
+      if (t.size() == 3 && (t.get(2).equals("delta") || t.get(2).equals("delta()"))) {
         requireMethod(ctx, "GET");
         return new Route(Access.READ_BASIC, () -> server.delta().delta(ctx, folderId));
       }
@@ -176,6 +176,46 @@ final class GraphMessages {
       }
       default -> throw GraphError.noResource(action);
     }
+  }
+
+  /**
+   * A parameter of an action body ({@code move}, {@code sendMail}, {@code createUploadSession}): Graph matches their
+   * names case-insensitively, and the Graph SDKs send them capitalised ({@code DestinationId}, {@code Message}).
+   */
+  static JsonNode parameter(JsonNode body, String name) {
+    if (body == null) {
+      return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+    JsonNode exact = body.get(name);
+    if (exact != null) {
+      return exact;
+    }
+    for (Map.Entry<String, JsonNode> e : body.properties()) {
+      if (e.getKey().equalsIgnoreCase(name)) {
+        return e.getValue();
+      }
+    }
+    return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+  }
+
+  private static final java.util.regex.Pattern SIZE_EXPAND = java.util.regex.Pattern.compile(
+      "(?i)\\s*singleValueExtendedProperties\\s*\\(\\s*\\$filter\\s*=\\s*id\\s+eq\\s+'Integer\\s+0x0*e08'\\s*\\)\\s*");
+
+  /**
+   * Whether a {@code $expand} asks for the message size as Graph serves MAPI properties: {@code
+   * singleValueExtendedProperties($filter=id eq 'Integer 0x0E08')} (hex digits in any case, leading zeros or not).
+   * Other expansions are ignored, as before.
+   */
+  static boolean expandsSize(String expand) {
+    if (expand == null) {
+      return false;
+    }
+    for (String part : expand.split(",(?![^(]*\\))")) {
+      if (SIZE_EXPAND.matcher(part).matches()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static void requireMethod(GraphContext ctx, String... methods) throws GraphError {
@@ -639,6 +679,10 @@ final class GraphMessages {
         default -> throw new IllegalStateException("unhandled property " + p);
       }
     }
+    if (ctx.expandSize) {
+      ArrayNode props = o.putArray("singleValueExtendedProperties");
+      props.addObject().put("id", "Integer 0xe08").put("value", Long.toString(MailStore.size(sm)));
+    }
     return o;
   }
 
@@ -842,7 +886,7 @@ final class GraphMessages {
 
   private GraphResponse moveOrCopy(GraphContext ctx, String id, boolean copy) throws GraphError {
     JsonNode json = ctx.request.json();
-    String destination = json.path("destinationId").asText("").trim();
+    String destination = parameter(json, "destinationId").asText("").trim();
     if (destination.isEmpty()) {
       throw new GraphError(400, "ErrorInvalidRequest", "The destinationId of the " + (copy ? "copy" : "move")
           + " is required.");
@@ -903,13 +947,13 @@ final class GraphMessages {
       }
     } else {
       JsonNode json = ctx.request.json();
-      JsonNode m = json.get("message");
-      if (m == null || !m.isObject()) {
+      JsonNode m = parameter(json, "message");
+      if (!m.isObject()) {
         throw new GraphError(400, "ErrorInvalidRequest", "The 'message' property of sendMail is required.");
       }
       message = GraphMime.fromJson(m, ctx.mailbox, server.now());
-      JsonNode save = json.get("saveToSentItems");
-      if (save != null && !save.isNull()) {
+      JsonNode save = parameter(json, "saveToSentItems");
+      if (!save.isMissingNode() && !save.isNull()) {
         saveToSentItems = save.isBoolean() ? save.booleanValue() : !save.asText().equalsIgnoreCase("false");
       }
     }

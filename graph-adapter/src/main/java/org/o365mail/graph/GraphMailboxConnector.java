@@ -1,0 +1,742 @@
+package org.o365mail.graph;
+
+import static java.util.Objects.requireNonNull;
+
+import com.microsoft.graph.models.Attachment;
+import com.microsoft.graph.models.AttachmentCollectionResponse;
+import com.microsoft.graph.models.Message;
+import com.microsoft.graph.models.MessageCollectionResponse;
+import com.microsoft.graph.models.odataerrors.ODataError;
+import com.microsoft.graph.serviceclient.GraphServiceClient;
+import com.microsoft.graph.users.item.messages.item.move.MovePostRequestBody;
+import com.microsoft.kiota.HttpMethod;
+import com.microsoft.kiota.RequestInformation;
+import com.microsoft.kiota.serialization.Parsable;
+import com.microsoft.kiota.serialization.ParsableFactory;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.time.Duration;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
+import org.o365mail.AttachmentInfo;
+import org.o365mail.ConnectionCheck;
+import org.o365mail.DeleteMode;
+import org.o365mail.Diagnosis;
+import org.o365mail.FolderRef;
+import org.o365mail.ListOptions;
+import org.o365mail.MailFolder;
+import org.o365mail.MailboxConnector;
+import org.o365mail.MailboxException;
+import org.o365mail.MessageId;
+import org.o365mail.MessageNotFoundException;
+import org.o365mail.MessageSummary;
+import org.o365mail.OutgoingMessage;
+import org.o365mail.Page;
+import org.o365mail.Paged;
+import org.o365mail.SetupStep;
+import org.o365mail.SyncBatch;
+import org.o365mail.SyncState;
+import org.o365mail.auth.CredentialKind;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.graph.internal.Batcher;
+import org.o365mail.graph.internal.DeltaSync;
+import org.o365mail.graph.internal.Folders;
+import org.o365mail.graph.internal.Governor;
+import org.o365mail.graph.internal.GraphAuthentication;
+import org.o365mail.graph.internal.GraphCall;
+import org.o365mail.graph.internal.GraphCall.Access;
+import org.o365mail.graph.internal.GraphErrors;
+import org.o365mail.graph.internal.GraphErrors.Target;
+import org.o365mail.graph.internal.GraphTransport;
+import org.o365mail.graph.internal.Paths;
+import org.o365mail.graph.internal.Sender;
+import org.o365mail.graph.internal.Summaries;
+
+/**
+ * A {@link MailboxConnector} over Microsoft Graph ({@code /users/{mailbox}}, so app-only access to any mailbox
+ * and to shared mailboxes works, and delegated access to another mailbox with the {@code .Shared} permissions).
+ * Always asks for immutable ids; selects only what a summary shows; streams MIME; syncs folders by delta
+ * queries; uses {@code $batch} for bulk reads and changes; sends large attachments through upload sessions.
+ *
+ * <p>Every request passes one governor per connector: at most {@link Builder#maxConcurrentRequests(int) four}
+ * in flight for the mailbox, {@code Retry-After} honoured on 429/503 by pausing the mailbox, bounded back-off on
+ * 5xx and connection failures, within a {@link Builder#retryBudget(int, Duration) retry budget} after which a
+ * {@link org.o365mail.ThrottledException} says how long Graph asked to wait. The bearer token only ever goes over
+ * HTTPS to the Graph host (and hosts added with {@link Builder#allowedHosts(String...)}).
+ *
+ * <p>Instances are immutable and thread-safe; share one per mailbox and close it when done. Close every stream
+ * it hands out: an open MIME stream holds one of the mailbox's request slots.
+ *
+ * <pre>{@code
+ * try (MailboxConnector inbox = GraphMailboxConnector.builder()
+ *     .mailbox("invoices@contoso.com")
+ *     .credential(credential)
+ *     .build()) {
+ *   inbox.listMessages(FolderRef.INBOX).stream().limit(20).forEach(System.out::println);
+ * }
+ * }</pre>
+ */
+public final class GraphMailboxConnector implements MailboxConnector {
+  /** Messages up to this size are fetched in {@code $batch} by {@link #forEachMime}; bigger ones are streamed. */
+  static final long BATCH_MIME_LIMIT = 256 * 1024;
+  private static final String PREFER_IMMUTABLE = "IdType=\"ImmutableId\"";
+
+  private final String mailbox;
+  private final CredentialStrategy credential;
+  private final GraphTransport transport;
+  private final GraphServiceClient graph;
+  private final GraphErrors errors;
+  private final Folders folders;
+  private final Batcher batcher;
+  private final DeltaSync delta;
+  private final Sender sender;
+  private final ExecutorService prefetch;
+
+  private GraphMailboxConnector(Builder b) {
+    this.mailbox = b.mailbox;
+    this.credential = b.credential;
+    URI base = b.baseUrl != null ? b.baseUrl : URI.create(b.credential.registration().cloud().graphEndpoint() + "/v1.0");
+    boolean own = b.credential.kind() == CredentialKind.APP_ONLY
+        || b.credential.username().map(u -> u.equalsIgnoreCase(b.mailbox)).orElse(!b.shared);
+    String mailPermission = b.mailPermission != null ? b.mailPermission : own ? "Mail.ReadWrite" : "Mail.ReadWrite.Shared";
+    String sendPermission = b.sendPermission != null ? b.sendPermission : own ? "Mail.Send" : "Mail.Send.Shared";
+    GraphAuthentication auth = new GraphAuthentication(b.credential, base, b.allowedHosts, mailPermission, sendPermission);
+    Governor governor = new Governor(b.maxConcurrent, b.maxAttempts, b.maxWait, auth);
+    SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
+    this.transport = new GraphTransport(base, auth, governor, trust, b.timeout);
+    this.graph = transport.client();
+    this.errors = new GraphErrors(mailbox, b.credential.registration().clientId(), auth, own);
+    this.batcher = new Batcher(transport);
+    this.folders = new Folders(graph, mailbox, errors, batcher);
+    this.delta = new DeltaSync(graph, mailbox, folders, errors);
+    this.sender = new Sender(transport, mailbox, errors);
+    AtomicInteger threads = new AtomicInteger();
+    this.prefetch = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "o365mail-graph-prefetch-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  @Override
+  public String mailbox() {
+    return mailbox;
+  }
+
+  @Override
+  public String protocol() {
+    return "graph";
+  }
+
+  /** Graph requests retried so far by the governor (after 429, 503, 5xx or a connection failure). */
+  public long retries() {
+    return transport.governor().retries();
+  }
+
+  // ----- folders -----
+
+  @Override
+  public List<MailFolder> listFolders() {
+    return folders.tree();
+  }
+
+  @Override
+  public MailFolder folder(FolderRef ref) {
+    requireNonNull(ref, "folder");
+    Folders.Resolved r = folders.resolve(ref);
+    com.microsoft.graph.models.MailFolder f;
+    try {
+      f = graph.users().byUserId(mailbox).mailFolders().byMailFolderId(r.id()).get(rc -> {
+        rc.queryParameters.select = new String[] {"id", "displayName", "totalItemCount", "unreadItemCount"};
+        rc.options.add(GraphCall.READ);
+        rc.headers.add("Prefer", PREFER_IMMUTABLE);
+      });
+    } catch (RuntimeException e) {
+      throw errors.map(e, Target.FOLDER, "reading folder " + ref, Access.READ);
+    }
+    var known = folders.wellKnownIds();
+    org.o365mail.WellKnownFolder wk = known.entrySet().stream().filter(e -> e.getValue().equals(r.id()))
+        .map(Map.Entry::getKey).findFirst().orElse(null);
+    return new MailFolder(r.id(), r.path(), f.getDisplayName(), wk,
+        f.getTotalItemCount() == null ? -1 : f.getTotalItemCount(),
+        f.getUnreadItemCount() == null ? -1 : f.getUnreadItemCount(), List.of());
+  }
+
+  @Override
+  public MailFolder createFolder(FolderRef path) {
+    requireNonNull(path, "path");
+    Folders.Resolved r = folders.create(path);
+    return folder(FolderRef.id(r.id()));
+  }
+
+  // ----- messages -----
+
+  @Override
+  public Paged<MessageSummary> listMessages(FolderRef folder, ListOptions options) {
+    requireNonNull(folder, "folder");
+    requireNonNull(options, "options");
+    return new Paged<>(token -> {
+      Folders.Resolved r = folders.resolve(folder);
+      MessageCollectionResponse page;
+      try {
+        if (token.isEmpty()) {
+          page = graph.users().byUserId(mailbox).mailFolders().byMailFolderId(r.id()).messages().get(rc -> {
+            rc.queryParameters.select = Summaries.SELECT;
+            rc.queryParameters.expand = Summaries.EXPAND;
+            rc.queryParameters.top = options.getPageSize();
+            rc.queryParameters.orderby = new String[] {"receivedDateTime " + (options.isNewestFirst() ? "desc" : "asc")};
+            filter(options).ifPresent(f -> rc.queryParameters.filter = f);
+            rc.options.add(GraphCall.READ);
+            rc.headers.add("Prefer", PREFER_IMMUTABLE);
+          });
+        } else {
+          page = graph.users().byUserId(mailbox).mailFolders().byMailFolderId(r.id()).messages().withUrl(token.get())
+              .get(rc -> {
+                rc.options.add(GraphCall.READ);
+                rc.headers.add("Prefer", PREFER_IMMUTABLE);
+              });
+        }
+      } catch (RuntimeException e) {
+        throw errors.map(e, Target.FOLDER, "listing messages of " + r.path(), Access.READ);
+      }
+      List<MessageSummary> items = new ArrayList<>();
+      if (page.getValue() != null) {
+        for (Message m : page.getValue()) {
+          items.add(Summaries.of(m, r.path()));
+        }
+      }
+      return new Page<>(items, Optional.ofNullable(page.getOdataNextLink()));
+    });
+  }
+
+  /**
+   * The {@code $filter}: {@code receivedDateTime} first, as Graph wants the {@code $orderby} property to lead the
+   * filter (otherwise {@code InefficientFilter}).
+   */
+  private static Optional<String> filter(ListOptions options) {
+    List<String> clauses = new ArrayList<>();
+    if (options.getReceivedSince().isPresent()) {
+      clauses.add("receivedDateTime ge " + DateTimeFormatter.ISO_INSTANT.format(
+          options.getReceivedSince().get().truncatedTo(ChronoUnit.SECONDS)));
+    }
+    if (options.isUnreadOnly()) {
+      if (clauses.isEmpty()) {
+        clauses.add("receivedDateTime ge 1900-01-01T00:00:00Z");
+      }
+      clauses.add("isRead eq false");
+    }
+    return clauses.isEmpty() ? Optional.empty() : Optional.of(String.join(" and ", clauses));
+  }
+
+  @Override
+  public MessageSummary message(MessageId id) {
+    requireNonNull(id, "id");
+    Message m;
+    try {
+      m = graph.users().byUserId(mailbox).messages().byMessageId(id.value()).get(rc -> {
+        rc.queryParameters.select = Summaries.SELECT;
+        rc.queryParameters.expand = Summaries.EXPAND;
+        rc.options.add(GraphCall.READ);
+        rc.headers.add("Prefer", PREFER_IMMUTABLE);
+      });
+    } catch (RuntimeException e) {
+      throw errors.map(e, Target.MESSAGE, "reading message " + id, Access.READ);
+    }
+    return Summaries.of(m, folderPath(m));
+  }
+
+  private String folderPath(Message m) {
+    return m.getParentFolderId() == null ? "" : folders.pathOf(m.getParentFolderId());
+  }
+
+  @Override
+  public Map<MessageId, MessageSummary> messages(Collection<MessageId> ids) {
+    List<MessageId> list = List.copyOf(new LinkedHashSet<>(ids));
+    List<Batcher.Item> items = new ArrayList<>();
+    for (MessageId id : list) {
+      items.add(new Batcher.Item("GET", messageUrl(id) + "?$select=" + Summaries.selectValue() + "&$expand="
+          + Summaries.EXPAND[0].replace(" ", "%20").replace("'", "%27"), null));
+    }
+    List<Batcher.Result> results = batcher.run(items, Access.READ, true);
+    Map<MessageId, MessageSummary> out = new LinkedHashMap<>();
+    for (int i = 0; i < list.size(); i++) {
+      Batcher.Result r = results.get(i);
+      if (r.ok() && r.body() != null) {
+        Message m = r.body().getObjectValue(Message::createFromDiscriminatorValue);
+        out.put(list.get(i), Summaries.of(m, folderPath(m)));
+      } else if (r.status() != 404) {
+        throw errors.map(r.failure(), Target.MESSAGE, "reading message " + list.get(i), Access.READ, null);
+      }
+    }
+    return out;
+  }
+
+  private String messageUrl(MessageId id) {
+    return "/users/" + Paths.segment(mailbox) + "/messages/" + Paths.segment(id.value());
+  }
+
+  @Override
+  public InputStream openMime(MessageId id) {
+    requireNonNull(id, "id");
+    try {
+      InputStream in = graph.users().byUserId(mailbox).messages().byMessageId(id.value()).content().get(rc -> {
+        rc.options.add(GraphCall.READ);
+        rc.headers.add("Prefer", PREFER_IMMUTABLE);
+      });
+      if (in == null) {
+        throw new MailboxException("Graph sent no MIME for message " + id);
+      }
+      return in;
+    } catch (RuntimeException e) {
+      throw errors.map(e, Target.MESSAGE, "reading the MIME of message " + id, Access.READ);
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Messages whose size is known and at most 256 KiB go twenty to a {@code $batch}, fetched ahead by a worker
+   * while the caller handles the previous ones; others are streamed when their turn comes.
+   */
+  @Override
+  public void forEachMime(List<MessageSummary> messages, MimeConsumer consumer) {
+    requireNonNull(consumer, "consumer");
+    List<List<MessageSummary>> units = new ArrayList<>();
+    List<MessageSummary> group = new ArrayList<>();
+    for (MessageSummary m : messages) {
+      if (m.size() >= 0 && m.size() <= BATCH_MIME_LIMIT) {
+        group.add(m);
+        if (group.size() == batcher.batchSize()) {
+          units.add(group);
+          group = new ArrayList<>();
+        }
+      } else {
+        if (!group.isEmpty()) {
+          units.add(group);
+          group = new ArrayList<>();
+        }
+        units.add(List.of(m));
+      }
+    }
+    if (!group.isEmpty()) {
+      units.add(group);
+    }
+    Map<Integer, Future<List<Batcher.Result>>> ahead = new HashMap<>();
+    int lookAhead = 2;
+    try {
+      for (int u = 0; u < units.size(); u++) {
+        for (int k = u; k < units.size() && k <= u + lookAhead; k++) {
+          List<MessageSummary> unit = units.get(k);
+          if (!ahead.containsKey(k) && isBatch(unit)) {
+            ahead.put(k, prefetch.submit(() -> fetchMimeBatch(unit)));
+          }
+        }
+        List<MessageSummary> unit = units.get(u);
+        if (!isBatch(unit)) {
+          MessageSummary m = unit.get(0);
+          try (InputStream in = openMime(m.id())) {
+            consumer.accept(m, in);
+          }
+          continue;
+        }
+        List<Batcher.Result> results = await(ahead.remove(u));
+        for (int i = 0; i < unit.size(); i++) {
+          Batcher.Result r = results.get(i);
+          MessageSummary m = unit.get(i);
+          if (!r.ok() || r.body() == null) {
+            throw errors.map(r.failure(), Target.MESSAGE, "reading the MIME of message " + m.id(), Access.READ, null);
+          }
+          byte[] mime = Base64.getMimeDecoder().decode(r.body().getStringValue());
+          consumer.accept(m, new ByteArrayInputStream(mime));
+        }
+      }
+    } catch (IOException e) {
+      throw MailboxConnector.streamFailure("handing over MIME", e);
+    } finally {
+      ahead.values().forEach(f -> f.cancel(true));
+    }
+  }
+
+  private boolean isBatch(List<MessageSummary> unit) {
+    return unit.size() > 1 || unit.get(0).size() >= 0 && unit.get(0).size() <= BATCH_MIME_LIMIT;
+  }
+
+  private List<Batcher.Result> fetchMimeBatch(List<MessageSummary> unit) {
+    List<Batcher.Item> items = new ArrayList<>();
+    for (MessageSummary m : unit) {
+      items.add(new Batcher.Item("GET", messageUrl(m.id()) + "/$value", null));
+    }
+    return batcher.run(items, Access.READ, true);
+  }
+
+  private static <T> T await(Future<T> future) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MailboxException("interrupted while fetching MIME", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new MailboxException("fetching MIME failed", e.getCause());
+    }
+  }
+
+  @Override
+  public List<AttachmentInfo> listAttachments(MessageId id) {
+    requireNonNull(id, "id");
+    List<AttachmentInfo> out = new ArrayList<>();
+    try {
+      AttachmentCollectionResponse page = graph.users().byUserId(mailbox).messages().byMessageId(id.value())
+          .attachments().get(rc -> {
+            rc.queryParameters.select = new String[] {"id", "name", "contentType", "size", "isInline"};
+            rc.options.add(GraphCall.READ);
+            rc.headers.add("Prefer", PREFER_IMMUTABLE);
+          });
+      while (page != null) {
+        if (page.getValue() != null) {
+          for (Attachment a : page.getValue()) {
+            out.add(new AttachmentInfo(a.getId(), a.getName(), a.getContentType(), a.getSize() == null ? -1 : a.getSize(),
+                Boolean.TRUE.equals(a.getIsInline())));
+          }
+        }
+        if (page.getOdataNextLink() == null) {
+          break;
+        }
+        page = graph.users().byUserId(mailbox).messages().byMessageId(id.value()).attachments()
+            .withUrl(page.getOdataNextLink()).get(rc -> rc.options.add(GraphCall.READ));
+      }
+    } catch (RuntimeException e) {
+      throw errors.map(e, Target.MESSAGE, "listing the attachments of message " + id, Access.READ);
+    }
+    return out;
+  }
+
+  @Override
+  public InputStream openAttachment(MessageId id, String attachmentId) {
+    requireNonNull(id, "id");
+    requireNonNull(attachmentId, "attachmentId");
+    Map<String, Object> path = new HashMap<>();
+    path.put("user%2Did", mailbox);
+    path.put("message%2Did", id.value());
+    path.put("attachment%2Did", attachmentId);
+    RequestInformation info = new RequestInformation(HttpMethod.GET,
+        "{+baseurl}/users/{user%2Did}/messages/{message%2Did}/attachments/{attachment%2Did}/$value", path);
+    info.headers.add("Accept", "application/octet-stream");
+    info.headers.add("Prefer", PREFER_IMMUTABLE);
+    info.addRequestOptions(List.of(GraphCall.READ));
+    try {
+      InputStream in = transport.adapter().sendPrimitive(info, odataErrors(), InputStream.class);
+      if (in == null) {
+        throw new MailboxException("Graph sent no content for attachment " + attachmentId + " of message " + id);
+      }
+      return in;
+    } catch (RuntimeException e) {
+      throw errors.map(e, Target.MESSAGE, "reading attachment " + attachmentId + " of message " + id, Access.READ);
+    }
+  }
+
+  private static HashMap<String, ParsableFactory<? extends Parsable>> odataErrors() {
+    HashMap<String, ParsableFactory<? extends Parsable>> map = new HashMap<>();
+    map.put("XXX", ODataError::createFromDiscriminatorValue);
+    return map;
+  }
+
+  // ----- actions -----
+
+  @Override
+  public void markRead(MessageId id, boolean read) {
+    requireNonNull(id, "id");
+    Message patch = new Message();
+    patch.setIsRead(read);
+    try {
+      graph.users().byUserId(mailbox).messages().byMessageId(id.value()).patch(patch, rc -> {
+        rc.options.add(GraphCall.WRITE);
+        rc.headers.add("Prefer", PREFER_IMMUTABLE);
+      });
+    } catch (RuntimeException e) {
+      throw errors.map(e, Target.MESSAGE, "marking message " + id + (read ? " read" : " unread"), Access.WRITE);
+    }
+  }
+
+  /** Marks many messages in {@code $batch}es of twenty. */
+  @Override
+  public void markRead(Collection<MessageId> ids, boolean read) {
+    List<MessageId> list = List.copyOf(new LinkedHashSet<>(ids));
+    List<Batcher.Item> items = new ArrayList<>();
+    for (MessageId id : list) {
+      items.add(new Batcher.Item("PATCH", messageUrl(id), "{\"isRead\":" + read + "}"));
+    }
+    List<Batcher.Result> results = batcher.run(items, Access.WRITE, true);
+    for (int i = 0; i < list.size(); i++) {
+      if (!results.get(i).ok()) {
+        throw errors.map(results.get(i).failure(), Target.MESSAGE, "marking message " + list.get(i)
+            + (read ? " read" : " unread"), Access.WRITE, null);
+      }
+    }
+  }
+
+  @Override
+  public MessageId move(MessageId id, FolderRef destination) {
+    requireNonNull(id, "id");
+    String target = folders.resolve(requireNonNull(destination, "destination")).id();
+    return moveTo(id, target, "moving message " + id + " to " + destination);
+  }
+
+  private MessageId moveTo(MessageId id, String folderId, String what) {
+    MovePostRequestBody body = new MovePostRequestBody();
+    body.setDestinationId(folderId);
+    try {
+      Message moved = graph.users().byUserId(mailbox).messages().byMessageId(id.value()).move().post(body, rc -> {
+        rc.options.add(GraphCall.WRITE);
+        rc.headers.add("Prefer", PREFER_IMMUTABLE);
+      });
+      return new MessageId(moved.getId());
+    } catch (RuntimeException e) {
+      throw errors.map(e, Target.MESSAGE, what, Access.WRITE);
+    }
+  }
+
+  /** Moves many messages in {@code $batch}es of twenty. */
+  @Override
+  public Map<MessageId, MessageId> move(Collection<MessageId> ids, FolderRef destination) {
+    String target = folders.resolve(requireNonNull(destination, "destination")).id();
+    List<MessageId> list = List.copyOf(new LinkedHashSet<>(ids));
+    List<Batcher.Item> items = new ArrayList<>();
+    for (MessageId id : list) {
+      items.add(new Batcher.Item("POST", messageUrl(id) + "/move", "{\"destinationId\":" + Batcher.quote(target) + "}"));
+    }
+    List<Batcher.Result> results = batcher.run(items, Access.WRITE, true);
+    Map<MessageId, MessageId> moved = new LinkedHashMap<>();
+    for (int i = 0; i < list.size(); i++) {
+      Batcher.Result r = results.get(i);
+      if (!r.ok() || r.body() == null || r.body().getChildNode("id") == null) {
+        throw errors.map(r.failure(), Target.MESSAGE, "moving message " + list.get(i) + " to " + destination,
+            Access.WRITE, null);
+      }
+      moved.put(list.get(i), new MessageId(r.body().getChildNode("id").getStringValue()));
+    }
+    return moved;
+  }
+
+  @Override
+  public void delete(MessageId id, DeleteMode mode) {
+    requireNonNull(id, "id");
+    requireNonNull(mode, "mode");
+    if (mode == DeleteMode.MOVE_TO_DELETED_ITEMS) {
+      moveTo(id, "deleteditems", "deleting message " + id);
+      return;
+    }
+    try {
+      graph.users().byUserId(mailbox).messages().byMessageId(id.value()).permanentDelete().post(
+          rc -> rc.options.add(GraphCall.WRITE));
+    } catch (ODataError e) {
+      int status = e.getResponseStatusCode();
+      String code = e.getError() == null || e.getError().getCode() == null ? "" : e.getError().getCode();
+      boolean unavailable = status == 405 || status == 501
+          || status == 400 && !code.startsWith("ErrorItem") || status == 404 && !code.equals("ErrorItemNotFound")
+              && !code.equals("ErrorInvalidUser");
+      if (!unavailable) {
+        throw errors.map(e, Target.MESSAGE, "deleting message " + id + " permanently", Access.WRITE);
+      }
+      try {
+        graph.users().byUserId(mailbox).messages().byMessageId(id.value()).delete(rc -> rc.options.add(GraphCall.WRITE));
+      } catch (RuntimeException e2) {
+        throw errors.map(e2, Target.MESSAGE, "deleting message " + id, Access.WRITE);
+      }
+    } catch (RuntimeException e) {
+      throw errors.map(e, Target.MESSAGE, "deleting message " + id + " permanently", Access.WRITE);
+    }
+  }
+
+  @Override
+  public void send(OutgoingMessage message) {
+    sender.send(requireNonNull(message, "message"));
+  }
+
+  // ----- sync -----
+
+  @Override
+  public SyncBatch sync(FolderRef folder, SyncState state, int maxMessages) {
+    requireNonNull(folder, "folder");
+    requireNonNull(state, "state");
+    return delta.sync(folder, state, maxMessages);
+  }
+
+  // ----- health -----
+
+  @Override
+  public ConnectionCheck checkConnection() {
+    long start = System.nanoTime();
+    try {
+      transport.auth().bearer(transport.baseUrl(), Access.READ);
+      com.microsoft.graph.models.MailFolder inbox = graph.users().byUserId(mailbox).mailFolders()
+          .byMailFolderId("inbox").get(rc -> {
+            rc.queryParameters.select = new String[] {"id", "totalItemCount"};
+            rc.options.add(GraphCall.READ);
+            rc.headers.add("Prefer", PREFER_IMMUTABLE);
+          });
+      int total = inbox.getTotalItemCount() == null ? 0 : inbox.getTotalItemCount();
+      return ConnectionCheck.ok("Inbox of " + mailbox + " over Microsoft Graph: " + total + " messages", elapsed(start));
+    } catch (RuntimeException e) {
+      MailboxException m = errors.map(e, Target.MAILBOX, "checking the connection to " + mailbox, Access.READ);
+      Diagnosis d = m.diagnosis().orElseGet(() -> Diagnosis.builder(SetupStep.UNKNOWN, m.getClass().getSimpleName())
+          .summary(m.getMessage()).fix("See the exception's cause").build());
+      return ConnectionCheck.failed(d, elapsed(start));
+    }
+  }
+
+  private static Duration elapsed(long start) {
+    return Duration.ofNanos(System.nanoTime() - start);
+  }
+
+  @Override
+  public void close() {
+    prefetch.shutdownNow();
+    transport.close();
+  }
+
+  @Override
+  public String toString() {
+    return "GraphMailboxConnector[" + transport.baseUrl().getHost() + ", " + credential.kind() + "]";
+  }
+
+  /**
+   * Builds a {@link GraphMailboxConnector}. Required: {@link #mailbox(String)} and {@link
+   * #credential(CredentialStrategy)}. Defaults: the Graph endpoint of the credential's cloud with {@code /v1.0},
+   * the credential's trust (else the JVM's), four requests in flight, eight attempts and a minute of waiting per
+   * request, 100 s socket timeouts.
+   */
+  public static final class Builder {
+    private String mailbox;
+    private CredentialStrategy credential;
+    private URI baseUrl;
+    private final Set<String> allowedHosts = new LinkedHashSet<>();
+    private SSLContext trust;
+    private int maxConcurrent = 4;
+    private int maxAttempts = 8;
+    private Duration maxWait = Duration.ofSeconds(60);
+    private Duration timeout = Duration.ofSeconds(100);
+    private String mailPermission;
+    private String sendPermission;
+    private boolean shared;
+
+    private Builder() {}
+
+    /** The mailbox: a user principal name or primary SMTP address (user or shared mailbox), or an object id. */
+    public Builder mailbox(String value) {
+      requireNonNull(value, "mailbox");
+      if (value.isBlank()) {
+        throw new IllegalArgumentException("mailbox must not be blank");
+      }
+      this.mailbox = value.trim().toLowerCase(Locale.ROOT);
+      return this;
+    }
+
+    /** Where tokens come from: app-only (client credentials) or a signed-in user. Not closed by the connector. */
+    public Builder credential(CredentialStrategy value) {
+      this.credential = requireNonNull(value, "credential");
+      return this;
+    }
+
+    /** The Graph base URL, {@code https://host[:port]/v1.0} (national clouds, test tenants); HTTPS only. */
+    public Builder baseUrl(String value) {
+      requireNonNull(value, "baseUrl");
+      URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
+      if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+        throw new IllegalArgumentException("baseUrl must be an https:// URL (the token is only sent over HTTPS), was "
+            + value);
+      }
+      this.baseUrl = uri;
+      return this;
+    }
+
+    /** More hosts that may receive the token (over HTTPS), besides the base URL's. */
+    public Builder allowedHosts(String... hosts) {
+      for (String h : hosts) {
+        allowedHosts.add(requireNonNull(h, "host").toLowerCase(Locale.ROOT));
+      }
+      return this;
+    }
+
+    /** The TLS trust for the Graph host (default: the credential's registration's, else the JVM's). */
+    public Builder trust(SSLContext value) {
+      this.trust = requireNonNull(value, "trust");
+      return this;
+    }
+
+    /** Requests in flight at once for this mailbox, 1 to 4 is what Exchange allows (default 4). */
+    public Builder maxConcurrentRequests(int value) {
+      if (value < 1) {
+        throw new IllegalArgumentException("maxConcurrentRequests must be at least 1, was " + value);
+      }
+      this.maxConcurrent = value;
+      return this;
+    }
+
+    /** Attempts per request and total wait per request before a throttled request fails (default 8, 60 s). */
+    public Builder retryBudget(int attempts, Duration maxWait) {
+      if (attempts < 1) {
+        throw new IllegalArgumentException("attempts must be at least 1, was " + attempts);
+      }
+      this.maxAttempts = attempts;
+      this.maxWait = requireNonNull(maxWait, "maxWait");
+      return this;
+    }
+
+    /** Connect, read and write timeout of each HTTP request (default 100 s). */
+    public Builder timeout(Duration value) {
+      this.timeout = requireNonNull(value, "timeout");
+      return this;
+    }
+
+    /**
+     * Delegated tokens: the permissions asked for mail and for sending (default {@code Mail.ReadWrite} and {@code
+     * Mail.Send}, or their {@code .Shared} forms for another user's mailbox). App-only tokens always ask for
+     * {@code .default}.
+     */
+    public Builder delegatedPermissions(String mail, String send) {
+      this.mailPermission = requireNonNull(mail, "mail");
+      this.sendPermission = requireNonNull(send, "send");
+      return this;
+    }
+
+    /** Delegated tokens: the mailbox is not the signed-in user's own (when the credential does not name the user). */
+    public Builder sharedMailbox(boolean value) {
+      this.shared = value;
+      return this;
+    }
+
+    public GraphMailboxConnector build() {
+      if (mailbox == null || credential == null) {
+        throw new IllegalStateException("missing required setting(s):" + (mailbox == null ? " mailbox()" : "")
+            + (credential == null ? " credential()" : ""));
+      }
+      return new GraphMailboxConnector(this);
+    }
+  }
+}

@@ -1,0 +1,275 @@
+package org.o365mail.graph.internal;
+
+import com.microsoft.graph.models.odataerrors.MainError;
+import com.microsoft.graph.models.odataerrors.ODataError;
+import com.microsoft.kiota.ApiException;
+import com.microsoft.kiota.ResponseHeaders;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import javax.net.ssl.SSLException;
+import org.o365mail.Diagnosis;
+import org.o365mail.FolderNotFoundException;
+import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.MailboxException;
+import org.o365mail.MessageNotFoundException;
+import org.o365mail.SetupStep;
+import org.o365mail.ThrottledException;
+import org.o365mail.auth.AccessToken;
+import org.o365mail.auth.CredentialKind;
+import org.o365mail.auth.TokenClaims;
+import org.o365mail.graph.internal.GraphCall.Access;
+
+/**
+ * Turns Graph failures into the SDK's exception tree with a {@link Diagnosis}, once, at the connector's boundary:
+ * 401 (after one retry with a fresh token), 403 {@code ErrorAccessDenied} (application permission, admin consent
+ * or application access policy for app-only tokens; delegated permission or mailbox permission for users), 404
+ * {@code ErrorInvalidUser} and {@code ErrorItemNotFound}, 429/503, 5xx, network and TLS failures. Messages name
+ * the mailbox and what to do, never a token. Thread-safe.
+ */
+public final class GraphErrors {
+  /** What a failed request was about, which decides the not-found exception. */
+  public enum Target {
+    MESSAGE,
+    FOLDER,
+    MAILBOX,
+    DIRECTORY
+  }
+
+  /**
+   * A Graph error answer, from a plain response or a {@code $batch} item.
+   *
+   * @param status the HTTP status
+   * @param code Graph's error code ({@code ErrorAccessDenied}), or the status when there is none
+   * @param message Graph's message
+   * @param requestId the {@code request-id}, or null
+   * @param clientRequestId the {@code client-request-id}, or null
+   * @param retryAfter the wait asked for, or null
+   */
+  public record Failure(int status, String code, String message, String requestId, String clientRequestId,
+      Duration retryAfter) {}
+
+  private final String mailbox;
+  private final String clientId;
+  private final GraphAuthentication auth;
+  private final boolean ownMailbox;
+
+  public GraphErrors(String mailbox, String clientId, GraphAuthentication auth, boolean ownMailbox) {
+    this.mailbox = mailbox;
+    this.clientId = clientId;
+    this.auth = auth;
+    this.ownMailbox = ownMailbox;
+  }
+
+  /** The Graph answer behind {@code e}, when it is one. */
+  public static Optional<Failure> failureOf(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ODataError odata) {
+        MainError main = odata.getError();
+        String code = main == null || main.getCode() == null ? Integer.toString(odata.getResponseStatusCode()) : main.getCode();
+        String message = main == null || main.getMessage() == null ? "" : main.getMessage();
+        String requestId = header(odata.getResponseHeaders(), "request-id");
+        String clientRequestId = header(odata.getResponseHeaders(), "client-request-id");
+        if (main != null && main.getInnerError() != null) {
+          requestId = requestId != null ? requestId : main.getInnerError().getRequestId();
+          clientRequestId = clientRequestId != null ? clientRequestId : main.getInnerError().getClientRequestId();
+        }
+        return Optional.of(new Failure(odata.getResponseStatusCode(), code, message, requestId, clientRequestId,
+            Governor.retryAfter(header(odata.getResponseHeaders(), "Retry-After")).orElse(null)));
+      }
+      if (t instanceof ApiException api && api.getResponseStatusCode() > 0) {
+        return Optional.of(new Failure(api.getResponseStatusCode(), Integer.toString(api.getResponseStatusCode()),
+            "", header(api.getResponseHeaders(), "request-id"), header(api.getResponseHeaders(), "client-request-id"),
+            Governor.retryAfter(header(api.getResponseHeaders(), "Retry-After")).orElse(null)));
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static String header(ResponseHeaders headers, String name) {
+    if (headers == null) {
+      return null;
+    }
+    for (var e : headers.entrySet()) {
+      if (e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty()) {
+        return e.getValue().iterator().next();
+      }
+    }
+    return null;
+  }
+
+  /** Maps any failure of a Graph call about {@code target} ({@code what} says which, for the message). */
+  public MailboxException map(RuntimeException e, Target target, String what, Access access) {
+    if (e instanceof MailboxException m) {
+      return m;
+    }
+    Optional<Failure> failure = failureOf(e);
+    if (failure.isPresent()) {
+      return map(failure.get(), target, what, access, e);
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof MailboxException m) {
+        return m;
+      }
+      if (t instanceof Governor.Throttled throttled) {
+        return throttled(what, throttled.retryAfter(), "ApplicationThrottled", null, null, e);
+      }
+      if (t instanceof InterruptedIOException && Thread.currentThread().isInterrupted()) {
+        return new MailboxException(what + " was interrupted", e);
+      }
+      if (t instanceof SSLException) {
+        return new MailboxException(what + " failed: the TLS connection to Graph was refused", Diagnosis.builder(
+            SetupStep.TRUST, "TLS").summary("The TLS handshake with the Graph host failed: " + t.getClass().getSimpleName())
+            .fix("Check the Graph base URL and that this JVM or the configured trust() trusts its certificate").build(), e);
+      }
+      if (t instanceof IOException || t instanceof UncheckedIOException) {
+        return new MailboxException(what + " failed: " + t.getClass().getSimpleName() + " talking to Graph",
+            Diagnosis.builder(SetupStep.SERVICE, t.getClass().getSimpleName())
+                .summary("The connection to Graph failed (" + t.getClass().getSimpleName() + ")")
+                .fix("Check the network path to the Graph host; retrying later may help").retryable(true).build(), e);
+      }
+    }
+    return new MailboxException(what + " failed: " + e.getClass().getSimpleName(), e);
+  }
+
+  /** Maps a Graph error answer. */
+  public MailboxException map(Failure f, Target target, String what, Access access, Throwable cause) {
+    String code = f.code();
+    String lower = f.message().toLowerCase(Locale.ROOT);
+    Diagnosis.Builder d;
+    switch (f.status()) {
+      case 401 -> {
+        if (lower.contains("audience")) {
+          d = Diagnosis.builder(SetupStep.SCOPES, code)
+              .summary("Graph rejected the token's audience for " + what)
+              .fix("Ask for a Microsoft Graph token (scopes " + auth.scopesOf(access) + "), not one for another resource");
+        } else if (lower.contains("lifetime")) {
+          d = Diagnosis.builder(SetupStep.TRUST, code)
+              .summary("Graph says the token is expired or not yet valid (" + f.message() + "), even after a fresh one")
+              .fix("Check this machine's clock; Graph allows five minutes of skew");
+        } else {
+          d = Diagnosis.builder(auth.kind() == CredentialKind.APP_ONLY ? SetupStep.TENANT : SetupStep.SIGN_IN_AGAIN, code)
+              .summary("Graph did not accept the token for " + what + " (" + f.message() + "), even after a fresh one")
+              .fix(auth.kind() == CredentialKind.APP_ONLY
+                  ? "Check that the tenant configured is the one that holds the mailbox and that the app is enabled"
+                  : "Sign in again; the user's session may have been revoked");
+        }
+        return new MailboxAuthenticationException(message(what, d, f), ids(d, f).build(), cause);
+      }
+      case 403 -> {
+        d = forbidden(f, access);
+        return new MailboxAuthenticationException(message(what, d, f), ids(d, f).build(), cause);
+      }
+      case 404 -> {
+        if (code.equals("ErrorInvalidUser") || code.equals("MailboxNotEnabledForRESTAPI")
+            || code.equals("ResourceNotFound") && target == Target.MAILBOX) {
+          d = Diagnosis.builder(SetupStep.MAILBOX, code)
+              .summary("Graph knows no mailbox '" + mailbox + "' in this tenant")
+              .fix("Check the mailbox address (a user principal name or primary SMTP address of this tenant, with an"
+                  + " Exchange Online licence for users)");
+          return new MailboxException(message(what, d, f), ids(d, f).build(), cause);
+        }
+        if (code.equals("ErrorItemNotFound") || code.equals("ErrorInvalidIdMalformed") || code.equals("ResourceNotFound")) {
+          d = Diagnosis.builder(SetupStep.UNKNOWN, code)
+              .summary((target == Target.FOLDER ? "The folder" : "The message") + " is not in mailbox " + mailbox)
+              .fix(target == Target.FOLDER ? "Check the folder path or id" : "It was moved or deleted; list again");
+          if (target == Target.FOLDER) {
+            return new FolderNotFoundException(what + ": folder not found in " + mailbox, ids(d, f).build(), cause);
+          }
+          return new MessageNotFoundException(what + ": message not found in " + mailbox, ids(d, f).build(), cause);
+        }
+      }
+      case 429, 503 -> {
+        return throttled(what, f.retryAfter(), code, f.requestId(), f.clientRequestId(), cause);
+      }
+      default -> {
+        // below
+      }
+    }
+    boolean serverSide = f.status() >= 500;
+    d = Diagnosis.builder(serverSide ? SetupStep.SERVICE : SetupStep.UNKNOWN, code)
+        .summary("Graph answered " + f.status() + " " + code + (f.message().isEmpty() ? "" : ": " + f.message()))
+        .fix(serverSide ? "Retry later; Graph reported a service failure" : "See the Graph error code")
+        .retryable(serverSide);
+    return new MailboxException(message(what, d, f), ids(d, f).build(), cause);
+  }
+
+  private Diagnosis.Builder forbidden(Failure f, Access access) {
+    String code = f.code();
+    String needed = switch (access) {
+      case SEND -> "Mail.Send";
+      case WRITE -> "Mail.ReadWrite";
+      case DIRECTORY -> "Application.Read.All";
+      default -> "Mail.Read or Mail.ReadWrite";
+    };
+    if (code.equals("Authorization_RequestDenied") || access == Access.DIRECTORY) {
+      return Diagnosis.builder(SetupStep.APPLICATION_PERMISSION, code)
+          .summary("The app may not read the directory object: " + f.message())
+          .fix("Grant Microsoft Graph > Application.Read.All (with admin consent), or make the app an owner of its"
+              + " registration");
+    }
+    if (f.message().toLowerCase(Locale.ROOT).contains("access to odata is disabled")) {
+      return Diagnosis.builder(SetupStep.APPLICATION_ACCESS_POLICY, code)
+          .summary("An Exchange application access policy keeps app " + clientId + " out of mailbox " + mailbox)
+          .fix("Add the mailbox to the mail-enabled security group of the app's access policy (or its RBAC for"
+              + " Applications scope), or remove the policy")
+          .command("Test-ApplicationAccessPolicy -Identity " + mailbox + " -AppId " + clientId);
+    }
+    Optional<TokenClaims> claims = auth.currentToken(access == Access.NONE ? Access.READ : access)
+        .map(AccessToken::claims);
+    if (auth.kind() == CredentialKind.APP_ONLY) {
+      Set<String> roles = claims.map(TokenClaims::roles).orElse(Set.of());
+      if (roles.isEmpty()) {
+        return Diagnosis.builder(SetupStep.ADMIN_CONSENT, code)
+            .summary("The app-only token carries no application permissions, so Graph denies mailbox " + mailbox)
+            .fix("Grant admin consent for Microsoft Graph > Application permissions > " + needed);
+      }
+      return Diagnosis.builder(SetupStep.APPLICATION_PERMISSION, code)
+          .summary("The app-only token has roles " + new TreeSet<>(roles) + ", not " + needed + ", for mailbox " + mailbox)
+          .fix("Add Microsoft Graph > Application permissions > " + needed + ", then Grant admin consent");
+    }
+    Set<String> scopes = claims.map(TokenClaims::scopes).orElse(Set.of());
+    if (ownMailbox) {
+      return Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, code)
+          .summary("The user's token has scopes " + new TreeSet<>(scopes) + "; Graph denies " + needed)
+          .fix("Add Microsoft Graph > Delegated permissions > " + needed + " and consent to it");
+    }
+    boolean shared = scopes.stream().anyMatch(s -> s.endsWith(".Shared"));
+    if (!shared) {
+      return Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, code)
+          .summary("Reading another user's mailbox (" + mailbox + ") needs a .Shared permission; the token has "
+              + new TreeSet<>(scopes))
+          .fix("Add Microsoft Graph > Delegated permissions > " + needed.replace(" or ", ".Shared or ") + ".Shared and"
+              + " consent to it");
+    }
+    String user = claims.flatMap(TokenClaims::userPrincipalName).orElse("<user>");
+    return Diagnosis.builder(SetupStep.MAILBOX_PERMISSION, code)
+        .summary("The signed-in user " + user + " has no access to mailbox " + mailbox)
+        .fix("Give the user FullAccess to the mailbox (or share its folders)")
+        .command("Add-MailboxPermission -Identity " + mailbox + " -User " + user + " -AccessRights FullAccess");
+  }
+
+  private static ThrottledException throttled(String what, Duration retryAfter, String code, String requestId,
+      String clientRequestId, Throwable cause) {
+    Diagnosis d = Diagnosis.builder(SetupStep.SERVICE, code)
+        .summary("Graph throttled " + what + " beyond the retry budget"
+            + (retryAfter == null ? "" : "; it asked to wait " + retryAfter.toSeconds() + " s"))
+        .fix("Wait and try again; fewer concurrent requests per mailbox help (Exchange allows four)")
+        .retryable(true).correlationId(clientRequestId).traceId(requestId).build();
+    return new ThrottledException(what + " was throttled by Graph" + (retryAfter == null ? "" : " (retry after "
+        + retryAfter.toSeconds() + " s)"), retryAfter, d, cause);
+  }
+
+  private static Diagnosis.Builder ids(Diagnosis.Builder d, Failure f) {
+    return d.correlationId(f.clientRequestId()).traceId(f.requestId());
+  }
+
+  private static String message(String what, Diagnosis.Builder d, Failure f) {
+    return what + " failed: " + ids(d, f).build().describe();
+  }
+}

@@ -1,0 +1,118 @@
+package org.o365mail.graph.internal;
+
+import com.microsoft.graph.core.requests.BaseGraphRequestAdapter;
+import com.microsoft.graph.core.requests.middleware.GraphTelemetryHandler;
+import com.microsoft.graph.core.requests.options.GraphClientOption;
+import com.microsoft.graph.serviceclient.GraphServiceClient;
+import com.microsoft.kiota.http.KiotaClientFactory;
+import com.microsoft.kiota.http.middleware.HeadersInspectionHandler;
+import com.microsoft.kiota.http.middleware.ParametersNameDecodingHandler;
+import com.microsoft.kiota.http.middleware.UserAgentHandler;
+import com.microsoft.kiota.serialization.ParseNodeFactoryRegistry;
+import com.microsoft.kiota.serialization.SerializationWriterFactoryRegistry;
+import java.net.URI;
+import java.security.KeyStore;
+import java.security.NoSuchAlgorithmException;
+import java.security.KeyStoreException;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509TrustManager;
+import okhttp3.Interceptor;
+import okhttp3.OkHttpClient;
+
+/**
+ * The HTTP side of the Graph adapter: one OkHttp client with the Graph SDK's middleware minus its retry and
+ * redirect handlers (the {@link Governor} retries, and nothing follows a redirect with a token), the configured
+ * TLS trust, and a {@link GraphServiceClient} on it whose authentication is {@link GraphAuthentication}. Closing
+ * it frees the connection pool and threads. Thread-safe.
+ */
+public final class GraphTransport implements AutoCloseable {
+  private final OkHttpClient http;
+  private final BaseGraphRequestAdapter adapter;
+  private final GraphServiceClient client;
+  private final Governor governor;
+  private final GraphAuthentication auth;
+  private final URI baseUrl;
+
+  public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout) {
+    this.baseUrl = baseUrl;
+    this.auth = auth;
+    this.governor = governor;
+    Interceptor[] interceptors = {
+      new GraphTelemetryHandler(new GraphClientOption()),
+      new ParametersNameDecodingHandler(),
+      new UserAgentHandler(),
+      new HeadersInspectionHandler(),
+      governor
+    };
+    OkHttpClient.Builder builder = KiotaClientFactory.create(interceptors)
+        .followRedirects(false)
+        .followSslRedirects(false)
+        .retryOnConnectionFailure(false)
+        .connectTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .readTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .writeTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (trust != null) {
+      builder.sslSocketFactory(trust.getSocketFactory(), trustManager(trust));
+    }
+    this.http = builder.build();
+    this.adapter = new BaseGraphRequestAdapter(auth, ParseNodeFactoryRegistry.defaultInstance,
+        SerializationWriterFactoryRegistry.defaultInstance, http, new GraphClientOption(), baseUrl.toString());
+    this.client = new GraphServiceClient(adapter);
+  }
+
+  public GraphServiceClient client() {
+    return client;
+  }
+
+  public BaseGraphRequestAdapter adapter() {
+    return adapter;
+  }
+
+  /** The raw client (for upload URLs, which take no token), with the governor in it. */
+  public OkHttpClient http() {
+    return http;
+  }
+
+  public Governor governor() {
+    return governor;
+  }
+
+  public GraphAuthentication auth() {
+    return auth;
+  }
+
+  public URI baseUrl() {
+    return baseUrl;
+  }
+
+  /**
+   * OkHttp wants a trust manager beside the socket factory, but uses it only to clean certificate chains for
+   * certificate pinning, which this client does not use: the handshake itself is checked by the configured
+   * context's socket factory. An {@link SSLContext} does not hand out its trust manager, so the JVM's default one
+   * is given for that purpose.
+   */
+  private static X509TrustManager trustManager(SSLContext context) {
+    try {
+      TrustManagerFactory f = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+      f.init((KeyStore) null);
+      for (TrustManager tm : f.getTrustManagers()) {
+        if (tm instanceof X509TrustManager x) {
+          return x;
+        }
+      }
+      throw new IllegalStateException("no X509TrustManager in this JVM");
+    } catch (NoSuchAlgorithmException | KeyStoreException e) {
+      throw new IllegalStateException("cannot set up TLS trust", e);
+    }
+  }
+
+  @Override
+  public void close() {
+    http.dispatcher().executorService().shutdown();
+    http.connectionPool().evictAll();
+  }
+}

@@ -1,0 +1,193 @@
+package org.o365mail.graph;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.o365mail.DeleteMode;
+import org.o365mail.FolderRef;
+import org.o365mail.ListOptions;
+import org.o365mail.MessageId;
+import org.o365mail.MessageSummary;
+import org.o365mail.Page;
+import org.o365mail.SyncBatch;
+import org.o365mail.SyncState;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.testing.LeakCheck;
+import org.o365mail.testkit.LocalTenant;
+import org.o365mail.testkit.LocalTenantExtension;
+import org.o365mail.testkit.Mailbox;
+import org.o365mail.testkit.StoredMail;
+import org.o365mail.testkit.Tenant;
+import org.o365mail.testkit.TestMessages;
+
+/** Paging across several pages, and delta sync with adds, moves, deletes and dropped delta tokens. */
+@Timeout(90)
+@ExtendWith(LeakCheck.class)
+class GraphSyncAndPagingTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
+  static LocalTenant m365;
+  static Tenant contoso;
+  static CredentialStrategy credential;
+  static int boxes;
+
+  @BeforeAll
+  static void model() {
+    m365 = M365.tenant();
+    contoso = m365.createTenant("contoso.com");
+    credential = GraphApps.clientCredentials(m365, contoso, GraphApps.daemon(contoso, "Sync", "Mail.ReadWrite"));
+  }
+
+  @AfterAll
+  static void close() {
+    credential.close();
+  }
+
+  static Mailbox mailbox() {
+    return contoso.addSharedMailbox("sync" + ++boxes + "@contoso.com");
+  }
+
+  static StoredMail deliver(Mailbox m, String subject, Instant received) {
+    return m.deliver("Inbox", TestMessages.text("a@fabrikam.com", m.address(), subject, "x"), false, received);
+  }
+
+  static Instant minutesAgo(int n) {
+    return Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(Duration.ofMinutes(n));
+  }
+
+  /** Syncs until the round is complete; returns the subjects handed out, failing on any handed out twice. */
+  static SyncState drain(GraphMailboxConnector c, SyncState state, int max, List<String> seen) {
+    SyncBatch batch;
+    int rounds = 0;
+    do {
+      batch = c.sync(FolderRef.INBOX, state, max);
+      assertThat(batch.messages().size()).isLessThanOrEqualTo(max);
+      batch.messages().forEach(m -> seen.add(m.subject()));
+      state = batch.next();
+    } while (batch.hasMore() && ++rounds < 50);
+    assertThat(new HashSet<>(seen)).as("handed out twice: %s", seen).hasSize(seen.size());
+    return state;
+  }
+
+  @Test
+  void listMessages_followsNextLinkAcrossPages() {
+    Mailbox m = mailbox();
+    for (int i = 0; i < 35; i++) {
+      deliver(m, "Page " + i, minutesAgo(100 - i));
+    }
+    m365.clearRequests();
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      List<Page<MessageSummary>> pages = new ArrayList<>();
+      c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(10)).byPage().forEach(pages::add);
+      assertThat(pages).extracting(p -> p.items().size()).containsExactly(10, 10, 10, 5);
+      assertThat(pages.get(0).continuationToken().orElseThrow()).contains("$skiptoken=").contains("%40contoso.com");
+      Set<String> subjects = new HashSet<>();
+      pages.forEach(p -> p.items().forEach(s -> subjects.add(s.subject())));
+      assertThat(subjects).hasSize(35);
+      assertThat(pages.get(0).items().get(0).size()).isEqualTo(m.messages("Inbox").stream()
+          .filter(s -> s.subject().equals("Page 34")).findFirst().orElseThrow().size());
+    }
+    assertThat(m365.requests("graph").stream().filter(r -> r.path().endsWith("/messages")).count()).isEqualTo(4);
+  }
+
+  @Test
+  void delta_handsOutAdds_ignoresUpdatesMovesAndDeletes_andNothingTwice() {
+    Mailbox m = mailbox();
+    for (int i = 0; i < 7; i++) {
+      deliver(m, "Old " + i, minutesAgo(60 - i));
+    }
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      List<String> seen = new ArrayList<>();
+      SyncState state = drain(c, SyncState.BEGINNING, 3, seen);
+      assertThat(seen).hasSize(7);
+      List<MessageId> ids = c.listMessages(FolderRef.INBOX).stream().map(MessageSummary::id).toList();
+
+      deliver(m, "New 1", minutesAgo(0));
+      deliver(m, "New 2", minutesAgo(0));
+      c.markRead(ids.get(0), true);
+      MessageId archived = c.move(ids.get(1), FolderRef.ARCHIVE);
+      c.delete(ids.get(2), DeleteMode.PERMANENT);
+      c.delete(ids.get(3), DeleteMode.MOVE_TO_DELETED_ITEMS);
+      List<String> next = new ArrayList<>();
+      state = drain(c, state, 50, next);
+      assertThat(next).containsExactlyInAnyOrder("New 1", "New 2");
+
+      c.move(archived, FolderRef.INBOX);
+      List<String> back = new ArrayList<>();
+      state = drain(c, state, 50, back);
+      assertThat(back).as("a message moved back is not new").isEmpty();
+
+      List<String> archive = new ArrayList<>();
+      SyncBatch archiveRound = c.sync(FolderRef.ARCHIVE, SyncState.BEGINNING, 50);
+      archiveRound.messages().forEach(s -> archive.add(s.subject()));
+      assertThat(archive).isEmpty();
+    }
+  }
+
+  @Test
+  void droppedDeltaToken_resyncsWithoutHandingOutSeenMessagesAgain() {
+    Mailbox m = mailbox();
+    for (int i = 0; i < 5; i++) {
+      deliver(m, "Seen " + i, minutesAgo(30 - i));
+    }
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      List<String> seen = new ArrayList<>();
+      SyncState state = drain(c, SyncState.BEGINNING, 10, seen);
+      deliver(m, "Fresh", minutesAgo(0));
+      m365.faults().dropDeltaTokens();
+      SyncBatch batch = c.sync(FolderRef.INBOX, state, 10);
+      assertThat(batch.resynced()).isTrue();
+      assertThat(batch.messages()).extracting(MessageSummary::subject).containsExactly("Fresh");
+      assertThat(c.sync(FolderRef.INBOX, batch.next(), 10).messages()).isEmpty();
+    }
+  }
+
+  @Test
+  void droppedToken_inTheMiddleOfACutRound_resumesWithTheRest() {
+    Mailbox m = mailbox();
+    for (int i = 0; i < 10; i++) {
+      deliver(m, "Msg " + i, minutesAgo(40 - i));
+    }
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      SyncBatch first = c.sync(FolderRef.INBOX, SyncState.BEGINNING, 3);
+      assertThat(first.hasMore()).isTrue();
+      List<String> seen = new ArrayList<>();
+      first.messages().forEach(s -> seen.add(s.subject()));
+      m365.faults().dropDeltaTokens();
+      deliver(m, "Arrived meanwhile", minutesAgo(0));
+      SyncBatch second = c.sync(FolderRef.INBOX, first.next(), 3);
+      assertThat(second.resynced()).isTrue();
+      second.messages().forEach(s -> seen.add(s.subject()));
+      drain(c, second.next(), 3, seen);
+      assertThat(seen).hasSize(11).contains("Arrived meanwhile", "Msg 0", "Msg 9");
+    }
+  }
+
+  @Test
+  void syncFromNow_skipsWhatIsThere() {
+    Mailbox m = mailbox();
+    for (int i = 0; i < 4; i++) {
+      deliver(m, "Before " + i, minutesAgo(10 - i));
+    }
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      SyncBatch now = c.sync(FolderRef.INBOX, SyncState.NOW, 2);
+      assertThat(now.messages()).isEmpty();
+      assertThat(now.hasMore()).isFalse();
+      deliver(m, "After", minutesAgo(0));
+      assertThat(c.sync(FolderRef.INBOX, now.next(), 2).messages()).extracting(MessageSummary::subject)
+          .containsExactly("After");
+    }
+  }
+}

@@ -1,0 +1,154 @@
+package org.o365mail.graph;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.o365mail.FolderRef;
+import org.o365mail.MessageId;
+import org.o365mail.MessageSummary;
+import org.o365mail.ThrottledException;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.testing.LeakCheck;
+import org.o365mail.testkit.LocalTenant;
+import org.o365mail.testkit.LocalTenantExtension;
+import org.o365mail.testkit.Mailbox;
+import org.o365mail.testkit.StoredMail;
+import org.o365mail.testkit.Tenant;
+import org.o365mail.testkit.TestMessages;
+
+/**
+ * The governor against the stand-in's throttling: 429 storms and 503s lose nothing and keep the concurrency cap
+ * (counted at the server), a budget that runs out gives a {@link ThrottledException} carrying the wait.
+ */
+@Timeout(90)
+@ExtendWith(LeakCheck.class)
+class GraphThrottlingTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
+  static LocalTenant m365;
+  static Tenant contoso;
+  static CredentialStrategy credential;
+  static int boxes;
+
+  @BeforeAll
+  static void model() {
+    m365 = M365.tenant();
+    contoso = m365.createTenant("contoso.com");
+    credential = GraphApps.clientCredentials(m365, contoso, GraphApps.daemon(contoso, "Throttled", "Mail.ReadWrite"));
+  }
+
+  @AfterEach
+  void calm() {
+    m365.faults().graphThrottleRate(0).graphUnavailableRate(0).graphLatency(Duration.ZERO).mailboxConcurrencyLimit(4);
+  }
+
+  @AfterAll
+  static void close() {
+    credential.close();
+  }
+
+  static Mailbox filled(int n) {
+    Mailbox m = contoso.addSharedMailbox("throttled" + ++boxes + "@contoso.com");
+    for (int i = 0; i < n; i++) {
+      m.deliver(TestMessages.ofSize("a@fabrikam.com", m.address(), "Doc " + i, 4_000));
+    }
+    return m;
+  }
+
+  static byte[] read(InputStream in) {
+    try (in) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  void stormsOf429And503_loseNothing_andNeverExceedFourInFlight() throws Exception {
+    Mailbox m = filled(16);
+    Map<String, byte[]> expected = new java.util.HashMap<>();
+    for (StoredMail s : m.messages("Inbox")) {
+      expected.put(s.subject(), m.mime(s));
+    }
+    long rejectionsBefore = m365.graphConcurrencyRejections();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      List<MessageSummary> all = c.listMessages(FolderRef.INBOX).stream().toList();
+      m365.faults().graphLatency(Duration.ofMillis(30)).graphThrottleRate(0.2).graphUnavailableRate(0.1)
+          .graphRetryAfter(Duration.ofSeconds(1));
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (MessageSummary s : all) {
+        results.add(pool.submit(() -> java.util.Arrays.equals(read(c.openMime(s.id())), expected.get(s.subject()))));
+      }
+      for (Future<Boolean> f : results) {
+        assertThat(f.get(60, TimeUnit.SECONDS)).isTrue();
+      }
+      List<String> batched = new ArrayList<>();
+      c.forEachMime(all, (s, in) -> {
+        assertThat(read(in)).isEqualTo(expected.get(s.subject()));
+        batched.add(s.subject());
+      });
+      assertThat(batched).hasSize(16);
+      assertThat(c.retries()).isPositive();
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(m365.graphPeakConcurrency(m.address())).isBetween(1, 4);
+    assertThat(m365.graphConcurrencyRejections()).isEqualTo(rejectionsBefore);
+  }
+
+  @Test
+  void aLowerCap_isKeptAtTheServer() throws Exception {
+    Mailbox m = filled(8);
+    m365.faults().graphLatency(Duration.ofMillis(40));
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).maxConcurrentRequests(2).build()) {
+      List<MessageId> ids = c.listMessages(FolderRef.INBOX).stream().map(MessageSummary::id).toList();
+      List<Future<Integer>> results = new ArrayList<>();
+      for (MessageId id : ids) {
+        results.add(pool.submit(() -> read(c.openMime(id)).length));
+      }
+      for (Future<Integer> f : results) {
+        assertThat(f.get(30, TimeUnit.SECONDS)).isPositive();
+      }
+      c.markRead(ids, true);
+      assertThat(m.messages("Inbox")).allMatch(StoredMail::seen);
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(m365.graphPeakConcurrency(m.address())).isEqualTo(2);
+  }
+
+  @Test
+  void whenTheBudgetRunsOut_aThrottledExceptionCarriesTheWait() {
+    Mailbox m = filled(1);
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address())
+        .retryBudget(2, Duration.ofMillis(1500)).build()) {
+      MessageId id = c.listMessages(FolderRef.INBOX).stream().findFirst().orElseThrow().id();
+      m365.faults().graphThrottleRate(1.0).graphRetryAfter(Duration.ofSeconds(1));
+      assertThatThrownBy(() -> c.message(id)).isInstanceOfSatisfying(ThrottledException.class, e -> {
+        assertThat(e.retryAfter()).contains(Duration.ofSeconds(1));
+        assertThat(e.diagnosis().orElseThrow().serviceCode()).isEqualTo("ApplicationThrottled");
+        assertThat(e.retryable()).isTrue();
+      });
+    }
+  }
+}
