@@ -17,6 +17,7 @@ public final class Faults {
 
   private volatile Duration identityLatency = Duration.ZERO;
   private volatile Duration graphLatency = Duration.ZERO;
+  private volatile Duration graphProcessingTime = Duration.ZERO;
   private volatile Duration imapLatency = Duration.ZERO;
   private volatile double tokenEndpointUnavailableRate;
   private volatile double graphThrottleRate;
@@ -47,10 +48,26 @@ public final class Faults {
     return this;
   }
 
-  /** Delay added to every request of the Graph stand-in (each sub-request of a {@code $batch} counts once). */
+  /**
+   * Delay added to every HTTP request of the Graph stand-in, as a network round trip would: a {@code $batch} is one
+   * request and pays it once; its items add none, though each holds a concurrency slot while it runs.
+   */
   public Faults graphLatency(Duration latency) {
     this.graphLatency = nonNegative(latency, "latency");
     return this;
+  }
+
+  /**
+   * Time Exchange spends on each Graph request or {@code $batch} item, holding the mailbox's concurrency slot
+   * (default 0): what makes a batch of 20 items take five rounds at four in parallel.
+   */
+  public Faults graphProcessingTime(Duration time) {
+    this.graphProcessingTime = nonNegative(time, "time");
+    return this;
+  }
+
+  public Duration graphProcessingTime() {
+    return graphProcessingTime;
   }
 
   /** Delay added to every IMAP command before the server answers it. */
@@ -157,6 +174,7 @@ public final class Faults {
   public Faults reset() {
     identityLatency = Duration.ZERO;
     graphLatency = Duration.ZERO;
+    graphProcessingTime = Duration.ZERO;
     imapLatency = Duration.ZERO;
     tokenEndpointUnavailableRate = 0;
     graphThrottleRate = 0;

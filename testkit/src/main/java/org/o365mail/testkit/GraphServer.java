@@ -220,10 +220,11 @@ final class GraphServer implements AutoCloseable {
       if (!req.method.equals("POST")) {
         throw GraphError.methodNotAllowed();
       }
+      sleep(directory.faults().graphLatency());
       return batch.handle(req);
     }
     if (first.startsWith("applications")) {
-      return execute(caller.appId(), null, () -> directoryApi.application(req, caller, rest));
+      return execute(req, caller.appId(), null, () -> directoryApi.application(req, caller, rest));
     }
     Mailbox mailbox;
     List<String> tail;
@@ -235,7 +236,7 @@ final class GraphServer implements AutoCloseable {
       tail = rest.subList(1, rest.size());
     } else if (first.equals("users") && rest.size() >= 2) {
       if (rest.size() == 2) {
-        return execute(caller.appId(), null, () -> directoryApi.user(req, caller, rest.get(1)));
+        return execute(req, caller.appId(), null, () -> directoryApi.user(req, caller, rest.get(1)));
       }
       mailbox = resolveMailbox(caller, rest.get(1));
       tail = rest.subList(2, rest.size());
@@ -244,12 +245,12 @@ final class GraphServer implements AutoCloseable {
     }
     req.mailbox = mailbox.address();
     if (tail.isEmpty()) {
-      return execute(caller.appId(), null, () -> directoryApi.user(req, caller, mailbox.address()));
+      return execute(req, caller.appId(), null, () -> directoryApi.user(req, caller, mailbox.address()));
     }
     GraphContext ctx = new GraphContext(req, caller, mailbox);
     Route route = messages.route(ctx, tail);
     ctx.basicOnly = authorize(caller, mailbox, route.access());
-    GraphResponse response = execute(caller.appId(), mailbox.address(), route.handler());
+    GraphResponse response = execute(req, caller.appId(), mailbox.address(), route.handler());
     List<String> applied = new ArrayList<>();
     Optional.ofNullable(response.headers.get("Preference-Applied")).ifPresent(applied::add);
     if (ctx.immutableIds) {
@@ -401,11 +402,24 @@ final class GraphServer implements AutoCloseable {
   // throttling and faults
 
   /**
+   * Runs a handler of a request from the socket: like {@link #execute(String, String, Handler)}, with the
+   * configured latency (a network round trip) slept while holding the slot; a {@code $batch} item adds no latency
+   * of its own, its {@code $batch} request paid it once.
+   */
+  GraphResponse execute(GraphRequest req, String appId, String mailbox, Handler handler) throws GraphError {
+    return execute(appId, mailbox, handler, !req.batchItem);
+  }
+
+  /**
    * Runs a handler as Exchange would: takes a concurrency slot on (app, mailbox) when there is a mailbox (one
    * over the limit: 429), sleeps the configured latency holding it, draws the random 429/503 faults, then runs.
    * The slot is given back when the response has been written.
    */
   GraphResponse execute(String appId, String mailbox, Handler handler) throws GraphError {
+    return execute(appId, mailbox, handler, true);
+  }
+
+  private GraphResponse execute(String appId, String mailbox, Handler handler, boolean latency) throws GraphError {
     Faults faults = directory.faults();
     boolean acquired = false;
     if (mailbox != null) {
@@ -416,7 +430,10 @@ final class GraphServer implements AutoCloseable {
     }
     GraphResponse response = null;
     try {
-      sleep(faults.graphLatency());
+      if (latency) {
+        sleep(faults.graphLatency());
+      }
+      sleep(faults.graphProcessingTime());
       if (faults.roll(faults.graphThrottleRate())) {
         throw throttled(
             faults.nextInt(2) == 0

@@ -163,7 +163,7 @@ class GraphBatchTest {
   void items_runAtMostFourAtATime_andAreRecordedAsRequests() {
     Mailbox m = fresh("parallel", 1);
     String id = m.messages("Inbox").get(0).id();
-    f.m365.faults().graphLatency(Duration.ofMillis(150));
+    f.m365.faults().graphProcessingTime(Duration.ofMillis(150));
     ArrayNode requests = Json.array();
     for (int i = 0; i < 13; i++) {
       item(requests, "g" + i, "GET", "/users/parallel%40contoso.com/messages/" + id + "?$select=subject");
@@ -184,7 +184,7 @@ class GraphBatchTest {
     Mailbox m = fresh("throttled", 1);
     String id = m.messages("Inbox").get(0).id();
     f.m365.faults()
-        .graphLatency(Duration.ofMillis(200))
+        .graphProcessingTime(Duration.ofMillis(200))
         .mailboxConcurrencyLimit(1)
         .graphRetryAfter(Duration.ofSeconds(2));
     ArrayNode requests = Json.array();
