@@ -118,7 +118,7 @@ public final class GraphImportBenchmark {
       });
     }
     Duration wall = Duration.ofNanos(System.nanoTime() - start);
-    return new Run("GraphMailboxConnector", m365.requests("graph").size(), wall, n[0], sum.get());
+    return new Run("GraphMailboxConnector", httpRequests(m365), wall, n[0], sum.get());
   }
 
   static Run naive(LocalTenant m365, CredentialStrategy credential, String mailbox) throws Exception {
@@ -149,7 +149,12 @@ public final class GraphImportBenchmark {
     Duration wall = Duration.ofNanos(System.nanoTime() - start);
     http.dispatcher().executorService().shutdown();
     http.connectionPool().evictAll();
-    return new Run("naive Graph SDK (sequential)", m365.requests("graph").size(), wall, ids.size(), sum);
+    return new Run("naive Graph SDK (sequential)", httpRequests(m365), wall, ids.size(), sum);
+  }
+
+  /** HTTP requests the testkit answered: a {@code $batch} counts once, its items not at all. */
+  static long httpRequests(LocalTenant m365) {
+    return m365.requests("graph").stream().filter(r -> !r.attribute("batchItem").equals("true")).count();
   }
 
   static long crc(InputStream in) {
