@@ -112,8 +112,10 @@ import org.slf4j.LoggerFactory;
  * after it, marking the batch {@link SyncBatch#resynced()}. "Newest first" in listings is the folder's arrival
  * order (highest UID first).
  *
- * <p><b>Content.</b> MIME is read with {@code BODY.PEEK[]} (never setting {@code \Seen}) in partial fetches of at
- * most 2 MB, as the stream is consumed, so message size does not matter to memory. Attachments come from
+ * <p><b>Content.</b> MIME is read with {@code BODY.PEEK[]} (never setting {@code \Seen}): messages handed out by
+ * {@link #sync} or a listing and opened in turn come from one streamed FETCH per batch (messages up to 1 MB,
+ * see {@link Builder#readAhead}); others in partial fetches of 256 KB growing to 8 MB as the stream is consumed, so
+ * message size does not matter to memory. Attachments come from
  * BODYSTRUCTURE, their ids are IMAP section numbers, and their content is streamed and decoded.
  *
  * <p>Methods block. Failures are the SDK's unchecked exceptions, diagnosed: see {@link MailboxConnector}.
@@ -121,7 +123,7 @@ import org.slf4j.LoggerFactory;
 public final class ImapMailboxConnector implements MailboxConnector {
   private static final Logger logger = LoggerFactory.getLogger(ImapMailboxConnector.class);
   private static final int FIRST_CHUNK = 256 * 1024;
-  private static final int CHUNK = 2 * 1024 * 1024;
+  private static final int MAX_CHUNK = 8 * 1024 * 1024;
   private static final int UIDS_PER_COMMAND = 500;
   private static final long READ_AHEAD_MESSAGE_SIZE = 1024 * 1024;
   private static final DateTimeFormatter SEARCH_DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ROOT)
@@ -480,7 +482,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
           return bytes;
         });
     ByteArray first = source.read(0, FIRST_CHUNK);
-    return new BodyStream(source, what, first, FIRST_CHUNK, CHUNK);
+    return new BodyStream(source, what, first, FIRST_CHUNK, MAX_CHUNK);
   }
 
   @Override

@@ -172,7 +172,8 @@ public final class SmtpSender {
         }
         boolean known = claims.map(c -> ExchangeLogins.known(c.tenantId(), login.clientId(), c.objectId()))
             .orElse(false);
-        throw new MailboxAuthenticationException(ExchangeDiagnoses.authenticateFailed(login, text, known), e);
+        throw new MailboxAuthenticationException(
+            ExchangeDiagnoses.authenticateFailed(login, "SMTP " + code(text), known), e);
       } catch (SendFailedException e) {
         String text = text(e);
         if (text.contains("5.2.252")) {

@@ -9,9 +9,11 @@ import org.o365mail.MailboxException;
 
 /**
  * A message (or one of its parts) read off the server chunk by chunk with partial fetches ({@code BODY.PEEK[]<
- * offset.size>}), as it is consumed: at most one chunk is held in memory, whatever the message's size. Each chunk
- * is one operation on the mailbox's connection, so other threads' work interleaves, and a chunk whose connection
- * is lost is fetched again on a new one from the same offset. Not thread-safe (like any stream).
+ * offset.size>}), as it is consumed: at most one chunk is held in memory, whatever the message's size. Chunks
+ * start small and double up to the largest size given, so small messages cost one small fetch and large ones few
+ * round trips. Each chunk is one operation on the mailbox's connection, so other threads' work interleaves, and a
+ * chunk whose connection is lost is fetched again on a new one from the same offset. Not thread-safe (like any
+ * stream).
  */
 public final class BodyStream extends InputStream {
   /** Reads one chunk; null when the message is gone. */
@@ -22,8 +24,8 @@ public final class BodyStream extends InputStream {
 
   private final ChunkSource source;
   private final String what;
-  private final int firstChunk;
-  private final int chunk;
+  private final int maxChunk;
+  private int chunk;
   private byte[] buffer = new byte[0];
   private int position;
   private int limit;
@@ -34,13 +36,13 @@ public final class BodyStream extends InputStream {
   /**
    * @param first the first chunk, already read (so that a missing message fails when the stream is opened)
    * @param firstChunk the size asked for the first chunk
-   * @param chunk the size asked for each later chunk
+   * @param maxChunk the largest size asked for a later chunk
    */
-  public BodyStream(ChunkSource source, String what, ByteArray first, int firstChunk, int chunk) {
+  public BodyStream(ChunkSource source, String what, ByteArray first, int firstChunk, int maxChunk) {
     this.source = requireNonNull(source, "source");
     this.what = requireNonNull(what, "what");
-    this.firstChunk = firstChunk;
-    this.chunk = chunk;
+    this.chunk = firstChunk;
+    this.maxChunk = maxChunk;
     accept(first, firstChunk);
   }
 
@@ -60,6 +62,10 @@ public final class BodyStream extends InputStream {
       if (lastChunk) {
         return false;
       }
+      chunk = (int) Math.min((long) chunk * 2, maxChunk);
+      buffer = new byte[0];
+      position = 0;
+      limit = 0;
       ByteArray next;
       try {
         next = source.read(offset, chunk);
@@ -104,10 +110,6 @@ public final class BodyStream extends InputStream {
   /** Bytes handed out so far plus those buffered. */
   public long fetched() {
     return offset;
-  }
-
-  int firstChunk() {
-    return firstChunk;
   }
 
   @Override

@@ -81,13 +81,14 @@ public final class ExchangeDiagnoses {
   // ----- IMAP -----
 
   /**
-   * {@code NO AUTHENTICATE failed.} after a token that passed the pre-flight.
+   * {@code NO AUTHENTICATE failed.} (IMAP) or {@code 535 5.7.3} (SMTP) after a token that passed the pre-flight.
    *
+   * @param serviceCode the server's answer as the diagnosis shows it ({@code IMAP NO AUTHENTICATE failed.})
    * @param principalKnown whether this app's Exchange service principal has let it into another mailbox already
    *     (then the service principal exists and the mailbox permission is what is missing)
    */
-  public static Diagnosis authenticateFailed(Login login, String serverText, boolean principalKnown) {
-    String code = login.protocol() + " NO " + serverText;
+  public static Diagnosis authenticateFailed(Login login, String serviceCode, boolean principalKnown) {
+    String code = serviceCode;
     String mailbox = login.mailbox();
     String enableImap = "Set-CASMailbox -Identity " + mailbox + " -ImapEnabled $true";
     boolean smtp = login.protocol().equals("SMTP");
@@ -143,7 +144,7 @@ public final class ExchangeDiagnoses {
     boolean tenant = serverText.toLowerCase(java.util.Locale.ROOT).contains("for the tenant");
     String mailboxCommand = "Set-CASMailbox -Identity " + login.mailbox() + " -SmtpClientAuthenticationDisabled $false";
     String tenantCommand = "Set-TransportConfig -SmtpClientAuthenticationDisabled $false";
-    return Diagnosis.builder(SetupStep.MAILBOX_PROTOCOL, "SMTP " + serverText.split(" ", 3)[0] + " 5.7.139")
+    return Diagnosis.builder(SetupStep.MAILBOX_PROTOCOL, "SMTP 535 5.7.139")
         .summary("SMTP AUTH is disabled for " + (tenant ? "the whole tenant" : "mailbox " + login.mailbox())
             + ", so Exchange Online refuses the login even with a valid token")
         .fix(tenant ? "Turn SMTP AUTH on for the tenant, or only for " + login.mailbox() + " (" + mailboxCommand

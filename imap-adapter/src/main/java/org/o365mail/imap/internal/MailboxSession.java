@@ -308,7 +308,7 @@ public final class MailboxSession implements AutoCloseable {
         }
         boolean known = claims.map(cl -> ExchangeLogins.known(cl.tenantId(), login.clientId(), cl.objectId()))
             .orElse(false);
-        Diagnosis d = ImapConnection.isNo(e) ? ExchangeDiagnoses.authenticateFailed(login, text, known)
+        Diagnosis d = ImapConnection.isNo(e) ? ExchangeDiagnoses.authenticateFailed(login, "IMAP NO " + text, known)
             : Diagnosis.builder(SetupStep.UNKNOWN, "IMAP BAD " + text)
                 .summary("Exchange Online rejected the XOAUTH2 login to " + settings.mailbox() + ": " + text)
                 .fix("See the server's answer").build();
