@@ -3,18 +3,8 @@ package org.o365mail.imap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -156,7 +146,7 @@ class ImapLoginTest {
 
   @Test
   void serverWithoutXoauth2_isRefused_andNeitherLoginNorPlainIsTried() throws Exception {
-    try (ScriptedImapServer server = new ScriptedImapServer("IMAP4rev1 AUTH=PLAIN AUTH=LOGIN")) {
+    try (ScriptedImapServer server = new ScriptedImapServer("IMAP4rev1 AUTH=PLAIN AUTH=LOGIN", Map.of())) {
       Mailbox mailbox = contoso.mailbox("noxoauth2");
       try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).host("127.0.0.1")
           .port(server.port()).insecurePlaintextForTestsOnly().build()) {
@@ -173,7 +163,7 @@ class ImapLoginTest {
 
   @Test
   void startTlsRequired_butNotOffered_isRefusedBeforeAnyLogin() throws Exception {
-    try (ScriptedImapServer server = new ScriptedImapServer("IMAP4rev1 AUTH=XOAUTH2")) {
+    try (ScriptedImapServer server = new ScriptedImapServer("IMAP4rev1 AUTH=XOAUTH2", Map.of())) {
       Mailbox mailbox = contoso.mailbox("nostarttls");
       try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).host("127.0.0.1")
           .port(server.port()).startTls().build()) {
@@ -194,67 +184,5 @@ class ImapLoginTest {
     assertThatThrownBy(() -> ImapMailboxConnector.builder().mailbox("not an address"))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ImapMailboxConnector.builder().port(0)).isInstanceOf(IllegalArgumentException.class);
-  }
-
-  /**
-   * An IMAP server on a plain port that speaks just enough to show what a client sends before logging in: a
-   * greeting, the given capabilities, BAD to anything else. Records every line it receives.
-   */
-  static final class ScriptedImapServer implements AutoCloseable {
-    private final ServerSocket listener;
-    private final List<String> received = new CopyOnWriteArrayList<>();
-    private final CompletableFuture<Void> done;
-
-    ScriptedImapServer(String capabilities) throws IOException {
-      listener = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
-      done = CompletableFuture.runAsync(() -> serve(capabilities));
-    }
-
-    int port() {
-      return listener.getLocalPort();
-    }
-
-    List<String> received() throws Exception {
-      done.get(10, TimeUnit.SECONDS);
-      return List.copyOf(received);
-    }
-
-    private void serve(String capabilities) {
-      try (Socket s = listener.accept()) {
-        s.setSoTimeout(10_000);
-        BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
-        OutputStream out = s.getOutputStream();
-        write(out, "* OK scripted server ready");
-        String line;
-        while ((line = in.readLine()) != null) {
-          received.add(line);
-          String[] words = line.split(" ", 3);
-          String tag = words[0];
-          String command = words.length > 1 ? words[1].toUpperCase() : "";
-          if (command.equals("CAPABILITY")) {
-            write(out, "* CAPABILITY " + capabilities);
-            write(out, tag + " OK CAPABILITY completed.");
-          } else if (command.equals("LOGOUT")) {
-            write(out, "* BYE bye");
-            write(out, tag + " OK LOGOUT completed.");
-            return;
-          } else {
-            write(out, tag + " BAD Command received in Invalid state.");
-          }
-        }
-      } catch (IOException e) {
-        // the client hung up: what it sent is recorded
-      }
-    }
-
-    private static void write(OutputStream out, String line) throws IOException {
-      out.write((line + "\r\n").getBytes(StandardCharsets.US_ASCII));
-      out.flush();
-    }
-
-    @Override
-    public void close() throws IOException {
-      listener.close();
-    }
   }
 }
