@@ -37,7 +37,7 @@ import org.o365mail.testkit.TestMessages;
  * calls and large messages.
  */
 @Timeout(60)
-@ExtendWith(LeakCheck.class)
+@ExtendWith({FreshLogs.class, LeakCheck.class})
 class ImapActionsTest {
   @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
 

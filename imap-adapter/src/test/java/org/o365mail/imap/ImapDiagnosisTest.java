@@ -40,7 +40,7 @@ import org.o365mail.testkit.RecordedRequest;
  * it, which the tests then run (against the testkit) to show it is the right one.
  */
 @Timeout(60)
-@ExtendWith(LeakCheck.class)
+@ExtendWith({FreshLogs.class, LeakCheck.class})
 class ImapDiagnosisTest {
   @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
 

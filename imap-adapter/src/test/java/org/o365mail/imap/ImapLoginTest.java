@@ -30,7 +30,7 @@ import org.o365mail.testkit.RecordedRequest;
  * basic-authentication attempt); servers that cannot be logged in to safely are refused before the token leaves.
  */
 @Timeout(60)
-@ExtendWith(LeakCheck.class)
+@ExtendWith({FreshLogs.class, LeakCheck.class})
 class ImapLoginTest {
   @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
 

@@ -26,7 +26,7 @@ import org.o365mail.testkit.Tenant;
  * enterprise application's object id, and FullAccess on each mailbox it works in.
  */
 @Timeout(120)
-@ExtendWith(LeakCheck.class)
+@ExtendWith({FreshLogs.class, LeakCheck.class})
 class ImapMailboxConnectorContractTest extends MailboxConnectorContract {
   private static Application daemon;
   private static ExchangeServicePrincipal principal;

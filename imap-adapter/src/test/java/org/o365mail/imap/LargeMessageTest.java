@@ -34,7 +34,7 @@ import org.o365mail.testkit.TestMessages;
  * hashed as it streams: the MIME byte for byte as the server stores it, and the attachment decoded.
  */
 @Timeout(120)
-@ExtendWith(LeakCheck.class)
+@ExtendWith({FreshLogs.class, LeakCheck.class})
 class LargeMessageTest {
   @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
   private static final int ATTACHMENT_BYTES = 75 * 1024 * 1024;

@@ -43,7 +43,7 @@ import org.o365mail.testkit.StoredMail;
  * Every message must be handed out exactly once.
  */
 @Timeout(120)
-@ExtendWith(LeakCheck.class)
+@ExtendWith({FreshLogs.class, LeakCheck.class})
 class LongImportTest {
   @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
   private static final int MESSAGES = 2_000;

@@ -45,7 +45,7 @@ import org.o365mail.testkit.StoredMail;
  * that fixes them, which the tests then run against the testkit.
  */
 @Timeout(60)
-@ExtendWith(LeakCheck.class)
+@ExtendWith({FreshLogs.class, LeakCheck.class})
 class SmtpSenderTest {
   @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
   private static final int TEN_MEGABYTES = 10 * 1024 * 1024;

@@ -129,10 +129,9 @@ public final class MailboxSession implements AutoCloseable {
             c.settle();
           }
           T result = op.run(c);
+          // reading on in a running FETCH is not a command of its own: only commands are logged
           if (settle && logger.isDebugEnabled()) {
             logger.debug("imap {}: {} ({} ms)", label, what, (System.nanoTime() - start) / 1_000_000);
-          } else if (logger.isTraceEnabled()) {
-            logger.trace("imap {}: {} ({} ms)", label, what, (System.nanoTime() - start) / 1_000_000);
           }
           return result;
         } catch (ProtocolException e) {
