@@ -29,7 +29,6 @@ import org.eclipse.angus.mail.iap.ByteArray;
 import org.eclipse.angus.mail.iap.CommandFailedException;
 import org.eclipse.angus.mail.iap.ProtocolException;
 import org.eclipse.angus.mail.iap.Response;
-import org.eclipse.angus.mail.imap.protocol.BODY;
 import org.eclipse.angus.mail.imap.protocol.BODYSTRUCTURE;
 import org.eclipse.angus.mail.imap.protocol.ENVELOPE;
 import org.eclipse.angus.mail.imap.protocol.FetchResponse;
@@ -56,7 +55,6 @@ import org.o365mail.Paged;
 import org.o365mail.SetupStep;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
-import org.o365mail.WellKnownFolder;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.imap.internal.BodyCursor;
@@ -252,7 +250,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
   /** Selects the folder; a folder that cannot be selected any more is looked up again once. */
   private long select(ImapConnection c, Folders.ServerFolder f) throws ProtocolException {
     try {
-      return c.select(f.path(), f.serverName());
+      return c.select(f.serverName());
     } catch (CommandFailedException e) {
       folders.invalidate();
       c.forgetSelection();
@@ -412,7 +410,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
     }
     long validity;
     try {
-      validity = c.select(f.get().path(), f.get().serverName());
+      validity = c.select(f.get().serverName());
     } catch (CommandFailedException e) {
       folders.invalidate();
       throw new MessageNotFoundException("message " + ref.toMessageId() + " is gone: its folder '" + ref.path()
@@ -422,10 +420,10 @@ public final class ImapMailboxConnector implements MailboxConnector {
       // the selection may predate a change: ask the server what the folder's UIDVALIDITY is now
       Status now = c.status(f.get().serverName(), "UIDVALIDITY");
       if (now.uidvalidity == ref.uidValidity()) {
-        return c.reselect(f.get().path(), f.get().serverName());
+        return c.reselect(f.get().serverName());
       }
       if (now.uidvalidity != validity) {
-        c.reselect(f.get().path(), f.get().serverName());
+        c.reselect(f.get().serverName());
       }
       throw new MessageNotFoundException("message " + ref.toMessageId() + " was issued under UIDVALIDITY "
           + ref.uidValidity() + " of folder '" + ref.path() + "', which now has UIDVALIDITY " + now.uidvalidity
@@ -569,11 +567,28 @@ public final class ImapMailboxConnector implements MailboxConnector {
     }
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * @throws MessageNotFoundException if the message no longer exists
+   * @throws FolderNotFoundException if {@code destination} does not exist
+   */
   @Override
   public MessageId move(MessageId id, FolderRef destination) {
-    return move(List.of(id), destination).get(id);
+    MessageId moved = move(List.of(id), destination).get(id);
+    if (moved == null) {
+      throw notFound(ImapIds.parse(id), null);
+    }
+    return moved;
   }
 
+  /**
+   * {@inheritDoc} Messages of one folder move in one command ({@code UID MOVE}, or {@code UID COPY}, {@code
+   * \Deleted} and {@code UID EXPUNGE} where MOVE is not offered); messages that no longer exist are left out of
+   * the map.
+   *
+   * @throws FolderNotFoundException if {@code destination} does not exist
+   */
   @Override
   public Map<MessageId, MessageId> move(Collection<MessageId> ids, FolderRef destination) {
     requireNonNull(ids, "ids");
@@ -801,7 +816,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
         // selected earlier: ask what the folder looks like now (new mail, or a new UIDVALIDITY)
         Status status = c.status(f.serverName(), "UIDVALIDITY", "UIDNEXT");
         if (status.uidvalidity != validity) {
-          validity = c.reselect(path, f.serverName());
+          validity = c.reselect(f.serverName());
         }
         uidNext = status.uidnext;
       }
@@ -971,7 +986,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
     long start = System.nanoTime();
     try {
       int messages = session.callDedicated("EXAMINE INBOX", c -> {
-        c.select(WellKnownFolder.INBOX.displayName(), "INBOX");
+        c.select("INBOX");
         return c.exists();
       });
       return ConnectionCheck.ok("INBOX of " + mailbox + ": " + messages + " messages (IMAP at " + endpoint.host()

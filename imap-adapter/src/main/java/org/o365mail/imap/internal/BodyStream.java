@@ -107,11 +107,6 @@ public final class BodyStream extends InputStream {
     return closed ? 0 : limit - position;
   }
 
-  /** Bytes handed out so far plus those buffered. */
-  public long fetched() {
-    return offset;
-  }
-
   @Override
   public void close() {
     closed = true;

@@ -1,8 +1,8 @@
 package org.o365mail.imap.internal;
 
 import java.io.IOException;
-import java.io.PrintStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,11 +38,9 @@ public final class ImapConnection implements AutoCloseable {
   private final Instant expiresAt;
   private final Instant reauthAt;
   private final AtomicBoolean idleDone = new AtomicBoolean(true);
-  private volatile boolean idling;
 
   private BodyCursor cursor;
   private String selectedName;
-  private String selectedPath;
   private long uidValidity = -1;
   private long uidNext = -1;
   private int exists = -1;
@@ -137,21 +135,19 @@ public final class ImapConnection implements AutoCloseable {
   }
 
   /** Selects {@code serverName} (read-write) unless it is selected already; returns its UIDVALIDITY. */
-  public long select(String path, String serverName) throws ProtocolException {
+  public long select(String serverName) throws ProtocolException {
     if (serverName.equals(selectedName)) {
       freshlySelected = false;
       return uidValidity;
     }
-    return reselect(path, serverName);
+    return reselect(serverName);
   }
 
   /** Selects {@code serverName} again even if it is selected (to see a new UIDVALIDITY). */
-  public long reselect(String path, String serverName) throws ProtocolException {
+  public long reselect(String serverName) throws ProtocolException {
     selectedName = null;
-    selectedPath = null;
     MailboxInfo info = protocol.select(serverName);
     selectedName = serverName;
-    selectedPath = path;
     uidValidity = info.uidvalidity;
     uidNext = info.uidnext;
     exists = info.total;
@@ -162,10 +158,6 @@ public final class ImapConnection implements AutoCloseable {
   /** Whether the last {@link #select} actually sent SELECT (so its UIDVALIDITY and UIDNEXT are current). */
   public boolean freshlySelected() {
     return freshlySelected;
-  }
-
-  public String selectedPath() {
-    return selectedPath;
   }
 
   public long uidValidity() {
@@ -184,7 +176,6 @@ public final class ImapConnection implements AutoCloseable {
   /** Forgets the selection (after the folder was deleted or renamed under us). */
   public void forgetSelection() {
     selectedName = null;
-    selectedPath = null;
   }
 
   // ----- messages of the selected folder -----
@@ -263,10 +254,6 @@ public final class ImapConnection implements AutoCloseable {
     protocol.expunge();
   }
 
-  public void noop() throws ProtocolException {
-    protocol.noop();
-  }
-
   // ----- a command left running (BodyCursor) -----
 
   /** Writes a command without waiting for its answer; returns its tag. */
@@ -304,16 +291,10 @@ public final class ImapConnection implements AutoCloseable {
 
   // ----- IDLE -----
 
-  /**
-   * Sends IDLE and waits for its continuation. Untagged responses arriving before it are returned too.
-   *
-   * @return false if the server ended the command before the continuation (it then cannot IDLE)
-   */
-  public boolean idleStart() throws ProtocolException {
+  /** Sends IDLE and waits for the server's continuation. */
+  public void idleStart() throws ProtocolException {
     idleDone.set(false);
     protocol.idleStart();
-    idling = true;
-    return true;
   }
 
   /** Blocks for the next response during IDLE. A lost connection comes back as a synthetic BYE. */
@@ -323,11 +304,7 @@ public final class ImapConnection implements AutoCloseable {
 
   /** Handles one IDLE response; false once IDLE has ended (its tagged answer arrived). */
   public boolean idleProcess(Response r) throws ProtocolException {
-    boolean more = protocol.processIdleResponse(r);
-    if (!more) {
-      idling = false;
-    }
-    return more;
+    return protocol.processIdleResponse(r);
   }
 
   /** Ends IDLE with DONE, once; callable from any thread. */
@@ -335,10 +312,6 @@ public final class ImapConnection implements AutoCloseable {
     if (idleDone.compareAndSet(false, true)) {
       protocol.idleAbort();
     }
-  }
-
-  public boolean idling() {
-    return idling;
   }
 
   // ----- the end -----
@@ -363,11 +336,6 @@ public final class ImapConnection implements AutoCloseable {
   @Override
   public void close() {
     protocol.disconnect();
-  }
-
-  /** Whether a failure means this connection is unusable. */
-  public static boolean isConnectionLost(Throwable t) {
-    return t instanceof org.eclipse.angus.mail.iap.ConnectionException || t instanceof IOException;
   }
 
   /** The server's text of a failed command ({@code AUTHENTICATE failed.}). */

@@ -78,20 +78,10 @@ public final class MailboxSession implements AutoCloseable {
   private volatile ImapConnection idler;
   private volatile boolean idleBroken;
   private volatile boolean closed;
-  private int logins;
 
   public MailboxSession(Settings settings) {
     this.settings = requireNonNull(settings, "settings");
     this.label = Pii.mailbox(settings.mailbox(), settings.logPii());
-  }
-
-  public Settings settings() {
-    return settings;
-  }
-
-  /** Logins performed so far (a new connection each). */
-  public int logins() {
-    return logins;
   }
 
   /**
@@ -270,7 +260,6 @@ public final class MailboxSession implements AutoCloseable {
       long start = System.nanoTime();
       try {
         ImapConnection c = ImapConnection.open(settings.endpoint(), settings.mailbox(), token, expiresAt, reauthAt);
-        logins++;
         if (settings.credential().kind() == CredentialKind.APP_ONLY && claims.isPresent()) {
           ExchangeLogins.succeeded(claims.get().tenantId(), settings.credential().registration().clientId(),
               claims.get().objectId());

@@ -17,8 +17,8 @@ import org.o365mail.MessageSummary;
  * command each is slow. When {@code sync} or a listing hands out summaries, their UIDs and sizes are remembered as
  * the folder's plan; when the MIME of one of them is opened, one {@link BodyCursor} streams it and the planned small
  * messages after it, read one at a time as they are opened. Messages passed over, or drained when the connection
- * is needed for something else, are held here up to {@link #budget()} bytes (the oldest dropped first; dropped ones
- * are fetched again when opened). Only messages up to {@link #maxMessageSize()} go this way; larger ones are read in
+ * is needed for something else, are held here up to the budget bytes (the oldest dropped first; dropped ones
+ * are fetched again when opened). Only messages up to the largest message size given go this way; larger ones are read in
  * partial fetches. A UID under one UIDVALIDITY names immutable content, so nothing held here can be stale.
  * Thread-safe.
  */
@@ -47,14 +47,6 @@ public final class ReadAhead {
   public ReadAhead(long budget, long maxMessageSize) {
     this.budget = budget;
     this.maxMessageSize = Math.min(maxMessageSize, budget);
-  }
-
-  public long budget() {
-    return budget;
-  }
-
-  public long maxMessageSize() {
-    return maxMessageSize;
   }
 
   /** Remembers the messages just handed out for {@code folder}, in the order they were handed out. */
@@ -136,10 +128,5 @@ public final class ReadAhead {
       }
       return false;
     });
-  }
-
-  /** Bytes held now. */
-  public synchronized long heldBytes() {
-    return heldBytes;
   }
 }
