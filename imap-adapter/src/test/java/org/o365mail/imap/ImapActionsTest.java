@@ -218,6 +218,22 @@ class ImapActionsTest {
   }
 
   @Test
+  void aListingReadNewestFirst_yieldsEveryMessageExactly() {
+    Mailbox mailbox = contoso.mailbox("newestfirst");
+    Exchange.fill(mailbox, 45, "Listed");
+    Map<String, byte[]> stored = mailbox.messages("Inbox").stream()
+        .collect(Collectors.toMap(StoredMail::subject, mailbox::mime));
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).readAhead(2_000).build()) {
+      List<MessageSummary> all = c.listMessages(FolderRef.INBOX, org.o365mail.ListOptions.defaults().pageSize(20))
+          .stream().toList();
+      assertThat(all).hasSize(45).first().extracting(MessageSummary::subject).isEqualTo("Listed 44");
+      for (MessageSummary m : all) {
+        assertThat(read(c, m.id())).as(m.subject()).isEqualTo(stored.get(m.subject()));
+      }
+    }
+  }
+
+  @Test
   void readAheadOff_readsEachMessageOnItsOwn_withTheSameBytes() {
     Mailbox mailbox = contoso.mailbox("noreadahead");
     Exchange.fill(mailbox, 5, "Plain");

@@ -67,7 +67,13 @@ public final class BodyCursor {
    */
   public ByteArray next(long uid) throws IOException, ProtocolException {
     while (!done) {
-      Response r = connection.read();
+      Response r;
+      try {
+        r = connection.read();
+      } catch (org.eclipse.angus.mail.iap.ParsingException e) {
+        // an answer Angus cannot parse: skipped, as Angus's own command loop does
+        continue;
+      }
       if (r.isTagged() && tag.equals(r.getTag())) {
         finish();
         connection.result(r);

@@ -88,13 +88,25 @@ public final class ReadAhead {
     if (at < 0 || plan.sizes()[at] < 0 || plan.sizes()[at] > maxMessageSize) {
       return new long[0];
     }
+    // the server answers in UID order: planned messages with higher UIDs come after the one opened and are read
+    // as they are opened; those with lower UIDs (a newest-first listing) come before it and must be held, so only
+    // as many as the budget holds are asked for
     List<Long> batch = new ArrayList<>();
+    long before = 0;
     for (int i = at; i < plan.uids().length; i++) {
+      long uid = plan.uids()[i];
       long size = plan.sizes()[i];
-      if (size >= 0 && size <= maxMessageSize && (i == at
-          || !held.containsKey(new Key(key.folder(), key.uidValidity(), plan.uids()[i])))) {
-        batch.add(plan.uids()[i]);
+      if (size < 0 || size > maxMessageSize
+          || (i > at && held.containsKey(new Key(key.folder(), key.uidValidity(), uid)))) {
+        continue;
       }
+      if (uid < key.uid()) {
+        if (before + size > budget) {
+          continue;
+        }
+        before += size;
+      }
+      batch.add(uid);
     }
     return batch.stream().mapToLong(Long::longValue).toArray();
   }
