@@ -175,6 +175,41 @@ class ImapLoginTest {
   }
 
   @Test
+  void angusProtocolTrace_staysOff_evenWithJavaUtilLoggingAtFinest() throws Exception {
+    Mailbox mailbox = contoso.mailbox("jul");
+    Exchange.fill(mailbox, 1, "Traced?");
+    java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+    java.util.logging.Level level = root.getLevel();
+    List<java.util.logging.LogRecord> records = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.logging.Handler handler = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        records.add(r);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    handler.setLevel(java.util.logging.Level.ALL);
+    root.addHandler(handler);
+    root.setLevel(java.util.logging.Level.FINEST);
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      MessageSummary m = c.listMessages(FolderRef.INBOX).stream().findFirst().orElseThrow();
+      try (var in = c.openMime(m.id())) {
+        assertThat(in.readAllBytes()).isNotEmpty();
+      }
+    } finally {
+      root.removeHandler(handler);
+      root.setLevel(level);
+    }
+    assertThat(records).noneMatch(r -> r.getLoggerName() != null && r.getLoggerName().startsWith("org.o365mail"));
+    assertThat(records).noneMatch(r -> String.valueOf(r.getMessage()).contains("Traced?"));
+  }
+
+  @Test
   void builder_namesWhatIsMissing_andRefusesContradictions() {
     assertThatThrownBy(() -> ImapMailboxConnector.builder().build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("mailbox()").hasMessageContaining("credential()");

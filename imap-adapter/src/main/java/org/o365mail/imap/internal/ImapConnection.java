@@ -33,6 +33,12 @@ import org.o365mail.auth.AccessToken;
  */
 public final class ImapConnection implements AutoCloseable {
   private static final PrintStream NO_DEBUG_OUTPUT = new PrintStream(OutputStream.nullOutputStream());
+  /**
+   * The java.util.logging logger Angus's protocol layer writes to (and traces the protocol to at FINEST, message
+   * content included). Switched off and held here so that no logging setup can make it trace: this SDK logs
+   * through SLF4J, never message content.
+   */
+  private static final java.util.logging.Logger ANGUS = silenced("org.o365mail.imap.internal.angus");
 
   private final IMAPProtocol protocol;
   private final Instant expiresAt;
@@ -75,7 +81,7 @@ public final class ImapConnection implements AutoCloseable {
     if (endpoint.security() == ImapEndpoint.Security.STARTTLS) {
       props.putAll(endpoint.socketProperties("imap"));
     }
-    MailLogger angusLogger = new MailLogger(ImapConnection.class, "IMAP", false, NO_DEBUG_OUTPUT);
+    MailLogger angusLogger = new MailLogger(ANGUS.getName(), "IMAP", false, NO_DEBUG_OUTPUT);
     IMAPProtocol p = new IMAPProtocol(name, endpoint.host(), endpoint.port(), props,
         endpoint.security() == ImapEndpoint.Security.IMPLICIT_TLS, angusLogger);
     boolean ok = false;
@@ -103,6 +109,12 @@ public final class ImapConnection implements AutoCloseable {
         p.disconnect();
       }
     }
+  }
+
+  private static java.util.logging.Logger silenced(String name) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    logger.setLevel(java.util.logging.Level.OFF);
+    return logger;
   }
 
   /** When the token this connection logged in with expires. */
