@@ -1,0 +1,294 @@
+package org.o365mail.bench;
+
+import jakarta.mail.Folder;
+import jakarta.mail.Message;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Store;
+import java.io.BufferedInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Properties;
+import javax.net.ssl.SSLSocket;
+import org.o365mail.FolderRef;
+import org.o365mail.MessageSummary;
+import org.o365mail.SyncBatch;
+import org.o365mail.SyncState;
+import org.o365mail.auth.AppRegistration;
+import org.o365mail.auth.ClientSecret;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.auth.TokenRequest;
+import org.o365mail.imap.ImapMailboxConnector;
+import org.o365mail.testkit.ApiResource;
+import org.o365mail.testkit.Application;
+import org.o365mail.testkit.ExchangeServicePrincipal;
+import org.o365mail.testkit.LocalTenant;
+import org.o365mail.testkit.Mailbox;
+import org.o365mail.testkit.PasswordCredential;
+import org.o365mail.testkit.Tenant;
+import org.o365mail.testkit.TestMessages;
+
+/**
+ * Imports messages of about 20 KB from the testkit's IMAP front over TLS three ways, in one run, and prints
+ * messages/s and bytes/s for each:
+ *
+ * <ol>
+ *   <li><b>connector</b>: {@link ImapMailboxConnector#sync} in batches, then {@link ImapMailboxConnector#openMime} for
+ *       every message, streamed into a counting sink (what an import product does);
+ *   <li><b>naive Angus loop</b>: {@code folder.getMessages()}, then {@code writeTo} per message, with Angus Mail's
+ *       defaults apart from XOAUTH2 and the trust;
+ *   <li><b>raw lower bound</b>: one {@code UID FETCH 1:* BODY.PEEK[]} read off a TLS socket and discarded, no
+ *       parsing beyond literal lengths.
+ * </ol>
+ *
+ * Each is warmed up first on a small mailbox. The naive loop reads only the first {@code --naive-messages} messages
+ * (default 20) and its rate is reported from those: against the testkit every FETCH costs time in proportion to the
+ * square of the folder's size (GreenMail looks up each message's sequence number by scanning the folder), about a
+ * second and a half per FETCH at 10,000 messages, and the naive loop issues two FETCHes per message, so reading all
+ * 10,000 would take hours. The rate per message does not change along the folder.
+ *
+ * <p>Arguments (all optional): {@code --messages N} (10000), {@code --size BYTES} (20000), {@code --batch N} (the
+ * connector's sync batch, default all messages in one batch), {@code --naive-messages N} (20). With {@code
+ * -Dbench.detail} the connector's time is split into sync and MIME. Run with {@code mvn -q -pl examples exec:java
+ * -Dexec.mainClass=org.o365mail.bench.ImapImportBenchmark [-Dexec.args="--batch 1000"]}.
+ */
+public final class ImapImportBenchmark {
+  private ImapImportBenchmark() {}
+
+  /** Figures of one way of importing. */
+  private record Result(String name, long messages, long bytes, long nanos) {
+    double messagesPerSecond() {
+      return messages / (nanos / 1e9);
+    }
+
+    double bytesPerSecond() {
+      return bytes / (nanos / 1e9);
+    }
+
+    String line() {
+      return String.format(Locale.ROOT, "%-22s %8d msgs %12d bytes %9.2f s %10.1f msgs/s %9.2f MB/s", name, messages,
+          bytes, nanos / 1e9, messagesPerSecond(), bytesPerSecond() / 1e6);
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    int messages = intArg(args, "--messages", 10_000);
+    int size = intArg(args, "--size", 20_000);
+    int batch = intArg(args, "--batch", messages);
+    int naiveMessages = Math.min(messages, intArg(args, "--naive-messages", 20));
+    System.out.printf(Locale.ROOT, "Java %s, %d processors, max heap %d MB%n", System.getProperty("java.version"),
+        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() / (1024 * 1024));
+    try (LocalTenant m365 = LocalTenant.start()) {
+      Tenant contoso = m365.createTenant("contoso.com");
+      Application daemon = contoso.registerApp("Import benchmark");
+      PasswordCredential secret = daemon.addClientSecret("bench", Duration.ofDays(30));
+      daemon.addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp").grantAdminConsent();
+      ExchangeServicePrincipal principal = contoso.registerExchangeServicePrincipal(daemon);
+      AppRegistration app = AppRegistration.builder()
+          .clientId(daemon.clientId())
+          .tenant(contoso.id())
+          .authorityHost(m365.authorityHost())
+          .trust(m365.sslContext())
+          .build();
+      try (CredentialStrategy credential = CredentialStrategy.clientCredentials(app)
+          .secret(ClientSecret.of(secret.value())).build()) {
+        Mailbox warm = mailbox(contoso, principal, "warmup@contoso.com", 300, size);
+        Mailbox big = mailbox(contoso, principal, "import@contoso.com", messages, size);
+        System.out.printf(Locale.ROOT, "Mailbox %s: %d messages of about %d bytes; connector sync batch %d%n",
+            big.address(), messages, size, batch);
+
+        // warm-up: every path once on a small mailbox
+        connector(m365, credential, warm, batch);
+        naive(m365, credential, warm, 30);
+        raw(m365, credential, warm);
+
+        Result raw = raw(m365, credential, big);
+        Result connector = connector(m365, credential, big, batch);
+        Result naive = naive(m365, credential, big, naiveMessages);
+
+        System.out.println();
+        System.out.println(raw.line());
+        System.out.println(connector.line());
+        System.out.println(naive.line() + (naiveMessages < messages ? "  (first " + naiveMessages + " messages)" : ""));
+        System.out.println();
+        System.out.printf(Locale.ROOT, "connector / naive loop: %6.2fx messages/s (target >= 5x)%n",
+            connector.messagesPerSecond() / naive.messagesPerSecond());
+        System.out.printf(Locale.ROOT, "connector / raw bound:  %6.2fx messages/s, %6.2fx bytes/s (target >= 0.7x)%n",
+            connector.messagesPerSecond() / raw.messagesPerSecond(), connector.bytesPerSecond() / raw.bytesPerSecond());
+      }
+    }
+  }
+
+  private static Mailbox mailbox(Tenant contoso, ExchangeServicePrincipal principal, String address, int count,
+      int size) {
+    Mailbox mailbox = contoso.addUser(address, "Bench-Pw-1!").mailbox();
+    contoso.addMailboxPermission(address, principal.objectId(), "FullAccess");
+    for (int i = 0; i < count; i++) {
+      mailbox.deliver(TestMessages.ofSize("sender@fabrikam.com", address, "Message " + i, size));
+    }
+    return mailbox;
+  }
+
+  /** The connector: sync in batches, openMime each message into a counting sink. */
+  private static Result connector(LocalTenant m365, CredentialStrategy credential, Mailbox mailbox, int batch)
+      throws IOException {
+    long start = System.nanoTime();
+    long count = 0;
+    CountingSink sink = new CountingSink();
+    try (ImapMailboxConnector imap = ImapMailboxConnector.builder()
+        .mailbox(mailbox.address())
+        .credential(credential)
+        .host(m365.hostName())
+        .port(m365.imapPort())
+        .build()) {
+      SyncState state = SyncState.BEGINNING;
+      SyncBatch b;
+      long syncNanos = 0;
+      long mimeNanos = 0;
+      do {
+        long t0 = System.nanoTime();
+        b = imap.sync(FolderRef.INBOX, state, batch);
+        long t1 = System.nanoTime();
+        syncNanos += t1 - t0;
+        for (MessageSummary m : b.messages()) {
+          try (InputStream mime = imap.openMime(m.id())) {
+            mime.transferTo(sink);
+          }
+          count++;
+        }
+        mimeNanos += System.nanoTime() - t1;
+        state = b.next();
+      } while (b.hasMore());
+      if (System.getProperty("bench.detail") != null) {
+        System.out.printf(Locale.ROOT, "  connector: sync %.2f s, MIME %.2f s%n", syncNanos / 1e9, mimeNanos / 1e9);
+      }
+    }
+    return new Result("connector", count, sink.bytes, System.nanoTime() - start);
+  }
+
+  /** The naive Angus Mail loop. */
+  private static Result naive(LocalTenant m365, CredentialStrategy credential, Mailbox mailbox, int limit)
+      throws MessagingException, IOException {
+    long start = System.nanoTime();
+    Properties props = new Properties();
+    props.put("mail.imaps.auth.mechanisms", "XOAUTH2");
+    props.put("mail.imaps.ssl.socketFactory", m365.sslContext().getSocketFactory());
+    props.put("mail.imaps.ssl.checkserveridentity", "true");
+    Store store = Session.getInstance(props).getStore("imaps");
+    store.connect(m365.hostName(), m365.imapPort(), mailbox.address(), credential.token(TokenRequest.imap()).value());
+    CountingSink sink = new CountingSink();
+    long count = 0;
+    try {
+      Folder inbox = store.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      Message[] all = inbox.getMessages();
+      for (int i = 0; i < all.length && i < limit; i++) {
+        all[i].writeTo(sink);
+        count++;
+      }
+      inbox.close(false);
+    } finally {
+      store.close();
+    }
+    return new Result("naive Angus loop", count, sink.bytes, System.nanoTime() - start);
+  }
+
+  /** One UID FETCH 1:* BODY.PEEK[] off a TLS socket, counting literal bytes and discarding them. */
+  private static Result raw(LocalTenant m365, CredentialStrategy credential, Mailbox mailbox) throws IOException {
+    long start = System.nanoTime();
+    String token = credential.token(TokenRequest.imap()).value();
+    try (SSLSocket socket = (SSLSocket) m365.sslContext().getSocketFactory().createSocket(m365.hostName(),
+        m365.imapPort())) {
+      socket.startHandshake();
+      InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
+      OutputStream out = socket.getOutputStream();
+      readLine(in);
+      String xoauth2 = Base64.getEncoder().encodeToString(("user=" + mailbox.address() + "\u0001auth=Bearer " + token
+          + "\u0001\u0001").getBytes(StandardCharsets.UTF_8));
+      command(in, out, "a AUTHENTICATE XOAUTH2 " + xoauth2, "a", null);
+      command(in, out, "s SELECT INBOX", "s", null);
+      long[] counts = new long[2];
+      command(in, out, "f UID FETCH 1:* BODY.PEEK[]", "f", counts);
+      command(in, out, "l LOGOUT", "l", null);
+      return new Result("raw lower bound", counts[0], counts[1], System.nanoTime() - start);
+    }
+  }
+
+  /** Sends a command and reads to its tagged answer; with {@code counts}, counts FETCH literals and their bytes. */
+  private static void command(InputStream in, OutputStream out, String command, String tag, long[] counts)
+      throws IOException {
+    out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    byte[] skip = new byte[64 * 1024];
+    while (true) {
+      String line = readLine(in);
+      if (line.startsWith(tag + " ")) {
+        if (!line.startsWith(tag + " OK")) {
+          throw new IOException("the server refused the command: " + line);
+        }
+        return;
+      }
+      while (line.endsWith("}")) {
+        long literal = Long.parseLong(line.substring(line.lastIndexOf('{') + 1, line.length() - 1));
+        if (counts != null) {
+          counts[0]++;
+          counts[1] += literal;
+        }
+        long left = literal;
+        while (left > 0) {
+          int n = in.read(skip, 0, (int) Math.min(skip.length, left));
+          if (n < 0) {
+            throw new IOException("connection closed inside a literal");
+          }
+          left -= n;
+        }
+        line = readLine(in);
+      }
+    }
+  }
+
+  private static String readLine(InputStream in) throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream(128);
+    int b;
+    while ((b = in.read()) != -1) {
+      if (b == '\n') {
+        byte[] bytes = line.toByteArray();
+        int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
+        return new String(bytes, 0, n, StandardCharsets.ISO_8859_1);
+      }
+      line.write(b);
+    }
+    throw new UncheckedIOException(new IOException("connection closed"));
+  }
+
+  private static int intArg(String[] args, String name, int defaultValue) {
+    for (int i = 0; i + 1 < args.length; i++) {
+      if (args[i].equals(name)) {
+        return Integer.parseInt(args[i + 1]);
+      }
+    }
+    return defaultValue;
+  }
+
+  /** Counts bytes written and drops them. */
+  private static final class CountingSink extends OutputStream {
+    long bytes;
+
+    @Override
+    public void write(int b) {
+      bytes++;
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      bytes += len;
+    }
+  }
+}

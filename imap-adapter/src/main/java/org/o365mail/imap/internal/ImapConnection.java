@@ -1,0 +1,372 @@
+package org.o365mail.imap.internal;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.angus.mail.iap.Argument;
+import org.eclipse.angus.mail.iap.BadCommandException;
+import org.eclipse.angus.mail.iap.ByteArray;
+import org.eclipse.angus.mail.iap.CommandFailedException;
+import org.eclipse.angus.mail.iap.ProtocolException;
+import org.eclipse.angus.mail.iap.Response;
+import org.eclipse.angus.mail.imap.protocol.BASE64MailboxEncoder;
+import org.eclipse.angus.mail.imap.protocol.BODY;
+import org.eclipse.angus.mail.imap.protocol.FetchResponse;
+import org.eclipse.angus.mail.imap.protocol.IMAPProtocol;
+import org.eclipse.angus.mail.imap.protocol.IMAPResponse;
+import org.eclipse.angus.mail.imap.protocol.ListInfo;
+import org.eclipse.angus.mail.imap.protocol.MailboxInfo;
+import org.eclipse.angus.mail.imap.protocol.Status;
+import org.eclipse.angus.mail.imap.protocol.UID;
+import org.eclipse.angus.mail.util.MailLogger;
+import org.o365mail.auth.AccessToken;
+
+/**
+ * One IMAP connection, authenticated with SASL XOAUTH2 and nothing else, on Angus Mail's protocol layer (no
+ * {@code IMAPStore}, so there is no connection pool, no message cache growing with the folder, and no fallback
+ * to {@code LOGIN}). Tracks which folder is selected. Not thread-safe: {@link MailboxSession} serialises its use.
+ */
+public final class ImapConnection implements AutoCloseable {
+  private static final PrintStream NO_DEBUG_OUTPUT = new PrintStream(OutputStream.nullOutputStream());
+  /**
+   * The java.util.logging logger Angus's protocol layer writes to (and traces the protocol to at FINEST, message
+   * content included). Switched off and held here so that no logging setup can make it trace: this SDK logs
+   * through SLF4J, never message content.
+   */
+  private static final java.util.logging.Logger ANGUS = silenced("org.o365mail.imap.internal.angus");
+
+  private final IMAPProtocol protocol;
+  private final Instant expiresAt;
+  private final Instant reauthAt;
+  private final AtomicBoolean idleDone = new AtomicBoolean(true);
+
+  private BodyCursor cursor;
+  private String selectedName;
+  private long uidValidity = -1;
+  private long uidNext = -1;
+  private int exists = -1;
+  private boolean freshlySelected;
+
+  private ImapConnection(IMAPProtocol protocol, Instant expiresAt, Instant reauthAt) {
+    this.protocol = protocol;
+    this.expiresAt = expiresAt;
+    this.reauthAt = reauthAt;
+  }
+
+  /** Thrown when the server does not offer what a safe login needs; nothing secret has been sent. */
+  public static final class UnsafeServerException extends ProtocolException {
+    private static final long serialVersionUID = 1L;
+
+    UnsafeServerException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Connects, upgrades with STARTTLS where configured, and logs in as {@code mailbox} with XOAUTH2.
+   *
+   * @param reauthAt when the connection should be replaced by one with a fresh token
+   * @throws UnsafeServerException if the server offers no STARTTLS (when required) or no {@code AUTH=XOAUTH2}
+   * @throws CommandFailedException if the server refused the login ({@code NO AUTHENTICATE failed.}, throttling)
+   */
+  public static ImapConnection open(ImapEndpoint endpoint, String mailbox, AccessToken token, Instant expiresAt,
+      Instant reauthAt) throws IOException, ProtocolException {
+    String name = endpoint.protocolName("imap");
+    Properties props = endpoint.socketProperties(name);
+    if (endpoint.security() == ImapEndpoint.Security.STARTTLS) {
+      props.putAll(endpoint.socketProperties("imap"));
+    }
+    MailLogger angusLogger = new MailLogger(ANGUS.getName(), "IMAP", false, NO_DEBUG_OUTPUT);
+    IMAPProtocol p = new IMAPProtocol(name, endpoint.host(), endpoint.port(), props,
+        endpoint.security() == ImapEndpoint.Security.IMPLICIT_TLS, angusLogger);
+    boolean ok = false;
+    try {
+      if (endpoint.security() == ImapEndpoint.Security.STARTTLS) {
+        if (!p.hasCapability("STARTTLS")) {
+          throw new UnsafeServerException("the server at " + endpoint.host() + ":" + endpoint.port()
+              + " does not offer STARTTLS; the token is not sent over a plain connection");
+        }
+        p.startTLS();
+        p.capability();
+      }
+      if (!p.hasCapability("AUTH=XOAUTH2")) {
+        throw new UnsafeServerException("the server at " + endpoint.host() + ":" + endpoint.port()
+            + " does not offer AUTH=XOAUTH2; the token is never sent with PLAIN or LOGIN");
+      }
+      // the only authentication this class ever performs
+      p.authoauth2(mailbox, token.value());
+      // Exchange announces MOVE, UIDPLUS and IDLE only after login
+      p.capability();
+      ok = true;
+      return new ImapConnection(p, expiresAt, reauthAt);
+    } finally {
+      if (!ok) {
+        p.disconnect();
+      }
+    }
+  }
+
+  private static java.util.logging.Logger silenced(String name) {
+    java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    logger.setLevel(java.util.logging.Level.OFF);
+    return logger;
+  }
+
+  /** When the token this connection logged in with expires. */
+  public Instant expiresAt() {
+    return expiresAt;
+  }
+
+  /** When this connection should be replaced by one logged in with a fresh token. */
+  public Instant reauthAt() {
+    return reauthAt;
+  }
+
+  public boolean hasCapability(String capability) {
+    return protocol.hasCapability(capability);
+  }
+
+  // ----- folders -----
+
+  public List<ListInfo> list(String pattern) throws ProtocolException {
+    ListInfo[] infos = protocol.list("", pattern);
+    return infos == null ? List.of() : List.of(infos);
+  }
+
+  public void create(String serverName) throws ProtocolException {
+    protocol.create(serverName);
+  }
+
+  public Status status(String serverName, String... items) throws ProtocolException {
+    return protocol.status(serverName, items);
+  }
+
+  /** Selects {@code serverName} (read-write) unless it is selected already; returns its UIDVALIDITY. */
+  public long select(String serverName) throws ProtocolException {
+    if (serverName.equals(selectedName)) {
+      freshlySelected = false;
+      return uidValidity;
+    }
+    return reselect(serverName);
+  }
+
+  /** Selects {@code serverName} again even if it is selected (to see a new UIDVALIDITY). */
+  public long reselect(String serverName) throws ProtocolException {
+    selectedName = null;
+    MailboxInfo info = protocol.select(serverName);
+    selectedName = serverName;
+    uidValidity = info.uidvalidity;
+    uidNext = info.uidnext;
+    exists = info.total;
+    freshlySelected = true;
+    return uidValidity;
+  }
+
+  /** Whether the last {@link #select} actually sent SELECT (so its UIDVALIDITY and UIDNEXT are current). */
+  public boolean freshlySelected() {
+    return freshlySelected;
+  }
+
+  public long uidValidity() {
+    return uidValidity;
+  }
+
+  public long uidNext() {
+    return uidNext;
+  }
+
+  /** Messages in the selected folder when it was selected. */
+  public int exists() {
+    return exists;
+  }
+
+  /** Forgets the selection (after the folder was deleted or renamed under us). */
+  public void forgetSelection() {
+    selectedName = null;
+  }
+
+  // ----- messages of the selected folder -----
+
+  /** {@code UID FETCH <set> <items>}: the FETCH responses (unsolicited ones included). */
+  public List<FetchResponse> uidFetch(String uidSet, String items) throws ProtocolException {
+    Response[] r = protocol.command("UID FETCH " + uidSet + " " + items, null);
+    protocol.handleResult(r[r.length - 1]);
+    List<FetchResponse> out = new ArrayList<>(r.length);
+    for (Response response : r) {
+      if (response instanceof FetchResponse f) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code UID FETCH <uid> (BODY.PEEK[<section>]<offset.size>)}: never sets {@code \Seen}.
+   *
+   * @return the bytes (fewer than {@code size} at the end), or null if there is no such message
+   */
+  public ByteArray fetchPartial(long uid, String section, long offset, int size) throws ProtocolException {
+    String item = "BODY.PEEK[" + section + "]<" + offset + "." + size + ">";
+    for (FetchResponse f : uidFetch(Long.toString(uid), "(UID " + item + ")")) {
+      UID u = f.getItem(UID.class);
+      BODY body = f.getItem(BODY.class);
+      if (u != null && u.uid == uid && body != null) {
+        ByteArray bytes = body.getByteArray();
+        return bytes == null ? new ByteArray(0) : bytes;
+      }
+    }
+    return null;
+  }
+
+  /** {@code UID SEARCH <criteria>}: the UIDs found, ascending. */
+  public long[] uidSearch(Argument criteria) throws ProtocolException {
+    Response[] r = protocol.command("UID SEARCH", criteria);
+    protocol.handleResult(r[r.length - 1]);
+    List<Long> uids = new ArrayList<>();
+    for (Response response : r) {
+      if (response instanceof IMAPResponse search && search.keyEquals("SEARCH")) {
+        long uid;
+        while ((uid = search.readLong()) != -1) {
+          uids.add(uid);
+        }
+      }
+    }
+    return uids.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
+  }
+
+  /** {@code UID STORE <set> <op> (<flags>)}, e.g. {@code +FLAGS.SILENT (\Seen)}. */
+  public void uidStore(String uidSet, String operation, String flags) throws ProtocolException {
+    Response[] r = protocol.command("UID STORE " + uidSet + " " + operation + " (" + flags + ")", null);
+    protocol.handleResult(r[r.length - 1]);
+  }
+
+  /** {@code UID MOVE} or {@code UID COPY}: every response, for the {@code COPYUID} code. */
+  public Response[] uidTransfer(String command, String uidSet, String serverName) throws ProtocolException {
+    Argument args = new Argument();
+    args.writeAtom(uidSet);
+    args.writeString(BASE64MailboxEncoder.encode(serverName));
+    Response[] r = protocol.command("UID " + command, args);
+    protocol.handleResult(r[r.length - 1]);
+    return r;
+  }
+
+  /** {@code UID EXPUNGE <set>} (UIDPLUS). */
+  public void uidExpunge(String uidSet) throws ProtocolException {
+    Response[] r = protocol.command("UID EXPUNGE " + uidSet, null);
+    protocol.handleResult(r[r.length - 1]);
+  }
+
+  /** {@code EXPUNGE}: every message flagged {@code \Deleted} in the selected folder. */
+  public void expunge() throws ProtocolException {
+    protocol.expunge();
+  }
+
+  // ----- a command left running (BodyCursor) -----
+
+  /** Writes a command without waiting for its answer; returns its tag. */
+  String send(String command) throws IOException, ProtocolException {
+    return protocol.writeCommand(command, null);
+  }
+
+  /** Reads the next response from the server. */
+  Response read() throws IOException, ProtocolException {
+    return protocol.readResponse();
+  }
+
+  /** Throws for a NO, BAD or BYE answer. */
+  void result(Response r) throws ProtocolException {
+    protocol.handleResult(r);
+  }
+
+  void cursor(BodyCursor value) {
+    this.cursor = value;
+  }
+
+  /** The command left running on this connection, if any. */
+  public BodyCursor cursor() {
+    return cursor;
+  }
+
+  /** Finishes any command left running, so the connection can take another. */
+  public void settle() throws IOException, ProtocolException {
+    BodyCursor c = cursor;
+    if (c != null && !c.done()) {
+      c.drain();
+    }
+    cursor = null;
+  }
+
+  // ----- IDLE -----
+
+  /** Sends IDLE and waits for the server's continuation. */
+  public void idleStart() throws ProtocolException {
+    idleDone.set(false);
+    protocol.idleStart();
+  }
+
+  /** Blocks for the next response during IDLE. A lost connection comes back as a synthetic BYE. */
+  public Response idleRead() {
+    return protocol.readIdleResponse();
+  }
+
+  /** Handles one IDLE response; false once IDLE has ended (its tagged answer arrived). */
+  public boolean idleProcess(Response r) throws ProtocolException {
+    return protocol.processIdleResponse(r);
+  }
+
+  /** Ends IDLE with DONE, once; callable from any thread. */
+  public void idleDone() {
+    if (idleDone.compareAndSet(false, true)) {
+      protocol.idleAbort();
+    }
+  }
+
+  // ----- the end -----
+
+  /** LOGOUT, then closes the socket; failures are ignored (the connection is going away anyway). */
+  public void logout() {
+    if (cursor != null && !cursor.done()) {
+      // answers of a FETCH are still coming: no point reading them to say goodbye
+      protocol.disconnect();
+      return;
+    }
+    try {
+      protocol.logout();
+    } catch (ProtocolException | RuntimeException e) {
+      // the server may have gone already
+    } finally {
+      protocol.disconnect();
+    }
+  }
+
+  /** Closes the socket without a word (after a failure). */
+  @Override
+  public void close() {
+    protocol.disconnect();
+  }
+
+  /** The server's text of a failed command ({@code AUTHENTICATE failed.}). */
+  public static String serverText(ProtocolException e) {
+    Response r = e.getResponse();
+    String rest = r == null ? null : r.getRest();
+    if (rest == null || rest.isBlank()) {
+      rest = e.getMessage();
+    }
+    return rest == null ? "" : rest.trim();
+  }
+
+  /** Whether the response is a tagged NO (as opposed to BAD or a lost connection). */
+  public static boolean isNo(ProtocolException e) {
+    return e instanceof CommandFailedException;
+  }
+
+  public static boolean isBad(ProtocolException e) {
+    return e instanceof BadCommandException;
+  }
+
+}

@@ -1,0 +1,64 @@
+package org.o365mail.imap.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import java.util.Properties;
+import javax.net.ssl.SSLSocketFactory;
+
+/**
+ * Where and how to reach an IMAP or SMTP server: host, port, transport security, the TLS trust (null: the JVM's
+ * default trust store) and timeouts. Host names are always verified when TLS is on.
+ *
+ * @param host server host name
+ * @param port server port
+ * @param security implicit TLS, STARTTLS, or (tests only) none
+ * @param socketFactory TLS socket factory of the configured trust, or null for the JVM default
+ * @param connectTimeout TCP connect timeout
+ * @param readTimeout longest wait for the server's next bytes
+ */
+public record ImapEndpoint(String host, int port, Security security, SSLSocketFactory socketFactory,
+    Duration connectTimeout, Duration readTimeout) {
+
+  /** Transport security of a connection. */
+  public enum Security {
+    /** TLS from the first byte (IMAP 993). */
+    IMPLICIT_TLS,
+    /** Plain connection upgraded with STARTTLS before anything is authenticated (IMAP 143, SMTP 587). */
+    STARTTLS,
+    /** No TLS at all: tokens travel in clear text. Only for tests against local servers. */
+    PLAINTEXT
+  }
+
+  public ImapEndpoint {
+    requireNonNull(host, "host");
+    requireNonNull(security, "security");
+    requireNonNull(connectTimeout, "connectTimeout");
+    requireNonNull(readTimeout, "readTimeout");
+  }
+
+  /** The Angus protocol name whose {@code mail.<name>.*} properties configure the socket. */
+  public String protocolName(String base) {
+    return security == Security.IMPLICIT_TLS ? base + "s" : base;
+  }
+
+  /** Angus socket properties for {@code protocol} ({@code imap}, {@code imaps}, {@code smtp}). */
+  public Properties socketProperties(String protocol) {
+    Properties props = new Properties();
+    String p = "mail." + protocol;
+    props.put(p + ".connectiontimeout", Long.toString(connectTimeout.toMillis()));
+    props.put(p + ".timeout", Long.toString(readTimeout.toMillis()));
+    // Angus checks the host name with the JDK's endpoint identification; never turned off here
+    props.put(p + ".ssl.checkserveridentity", "true");
+    if (socketFactory != null) {
+      props.put(p + ".ssl.socketFactory", socketFactory);
+    }
+    props.put("mail.debug.auth", "false");
+    return props;
+  }
+
+  @Override
+  public String toString() {
+    return host + ":" + port + " (" + security + ")";
+  }
+}

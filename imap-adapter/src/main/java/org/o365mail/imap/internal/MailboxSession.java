@@ -1,0 +1,489 @@
+package org.o365mail.imap.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.eclipse.angus.mail.iap.ConnectionException;
+import org.eclipse.angus.mail.iap.ProtocolException;
+import org.eclipse.angus.mail.iap.Response;
+import org.eclipse.angus.mail.imap.protocol.IMAPResponse;
+import org.o365mail.Diagnosis;
+import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.MailboxException;
+import org.o365mail.SetupStep;
+import org.o365mail.ThrottledException;
+import org.o365mail.auth.AccessToken;
+import org.o365mail.auth.CredentialKind;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.auth.TokenClaims;
+import org.o365mail.auth.TokenPreflight;
+import org.o365mail.auth.TokenRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one IMAP connection of a mailbox, shared by every thread that uses the connector. Each operation runs with
+ * the connection to itself; before it the connection is (re)established: a token from the credential strategy,
+ * the pre-flight, the per-mailbox throttling governor, XOAUTH2. A connection is replaced before its token's
+ * {@code exp} (with a margin), and an operation whose connection is lost (a drop, {@code BYE ...
+ * AccessTokenExpired}) runs again on a fresh one, so operations are written to be safe to repeat. Server answers
+ * are turned into the SDK's exceptions here, once.
+ *
+ * <p>An IDLE in progress gives the connection up as soon as another operation asks for it.
+ */
+public final class MailboxSession implements AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(MailboxSession.class);
+  private static final Pattern BACKOFF = Pattern.compile("(?i)Suggested Backoff Time:\\s*(\\d+)\\s*milli");
+  private static final String NOT_CONNECTED = "authenticated but not connected";
+  private static final TokenRequest IMAP = TokenRequest.imap();
+  private static final AtomicInteger THREADS = new AtomicInteger();
+  private static final ScheduledThreadPoolExecutor TIMERS = timers();
+
+  /** An operation on the connection; must be safe to run again on a new connection. */
+  @FunctionalInterface
+  public interface Op<T> {
+    T run(ImapConnection connection) throws ProtocolException, IOException;
+  }
+
+  /** Settings of a session. */
+  public record Settings(ImapEndpoint endpoint, String mailbox, CredentialStrategy credential, Clock clock,
+      Duration reauthMargin, Duration throttleBudget, int maxAttempts, boolean logPii) {
+    public Settings {
+      requireNonNull(endpoint, "endpoint");
+      requireNonNull(mailbox, "mailbox");
+      requireNonNull(credential, "credential");
+      requireNonNull(clock, "clock");
+      requireNonNull(reauthMargin, "reauthMargin");
+      requireNonNull(throttleBudget, "throttleBudget");
+    }
+  }
+
+  private final Settings settings;
+  private final String label;
+  private final MailboxGovernor governor = MailboxGovernor.shared();
+  private final ReentrantLock lock = new ReentrantLock();
+  private ImapConnection connection;
+  private volatile ImapConnection idler;
+  private volatile boolean idleBroken;
+  private volatile boolean closed;
+
+  public MailboxSession(Settings settings) {
+    this.settings = requireNonNull(settings, "settings");
+    this.label = Pii.mailbox(settings.mailbox(), settings.logPii());
+  }
+
+  /**
+   * Runs {@code op} on the mailbox's connection, connecting first if needed, and once more on a new connection
+   * (up to the attempts allowed) if the connection is lost on the way.
+   *
+   * @param what the command class, for logs and messages ({@code "UID FETCH summaries"})
+   */
+  public <T> T call(String what, Op<T> op) {
+    return call(what, op, true);
+  }
+
+  /**
+   * Like {@link #call(String, Op)}, but leaves a command running on the connection ({@link BodyCursor}) as it is
+   * for {@code op} to go on reading; every other operation first drains it.
+   */
+  public <T> T callKeepingCursor(String what, Op<T> op) {
+    return call(what, op, false);
+  }
+
+  private <T> T call(String what, Op<T> op, boolean settle) {
+    acquire();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the connector for " + settings.mailbox() + " is closed");
+      }
+      long budgetEnd = System.nanoTime() + settings.throttleBudget().toNanos();
+      int lost = 0;
+      String throttleText = null;
+      while (true) {
+        ImapConnection c = connected(budgetEnd);
+        long start = System.nanoTime();
+        try {
+          if (settle) {
+            c.settle();
+          }
+          T result = op.run(c);
+          // reading on in a running FETCH is not a command of its own: only commands are logged
+          if (settle && logger.isDebugEnabled()) {
+            logger.debug("imap {}: {} ({} ms)", label, what, (System.nanoTime() - start) / 1_000_000);
+          }
+          return result;
+        } catch (ProtocolException e) {
+          String text = ImapConnection.serverText(e);
+          if (isThrottled(text)) {
+            throttleText = text;
+            governor.block(settings.mailbox(), backoff(text));
+            logger.debug("imap {}: {} throttled; backing off {} ms", label, what, backoff(text).toMillis());
+            awaitGovernor(budgetEnd, throttleText);
+            continue;
+          }
+          if (!(e instanceof ConnectionException)) {
+            if (text.toLowerCase(Locale.ROOT).contains(NOT_CONNECTED)) {
+              drop();
+            }
+            throw translate(what, e);
+          }
+          lost = lost(what, e, lost);
+        } catch (IOException e) {
+          lost = lost(what, e, lost);
+        }
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private int lost(String what, Exception e, int lostBefore) {
+    int lost = lostBefore + 1;
+    boolean tokenExpired = String.valueOf(e instanceof ProtocolException p ? ImapConnection.serverText(p)
+        : e.getMessage()).contains("AccessTokenExpired");
+    drop();
+    if (tokenExpired) {
+      settings.credential().invalidate(IMAP);
+    }
+    logger.debug("imap {}: connection lost during {} ({}); attempt {} of {} on a new connection", label, what,
+        tokenExpired ? "access token expired" : e.getClass().getSimpleName(), lost + 1, settings.maxAttempts());
+    if (lost >= settings.maxAttempts()) {
+      Diagnosis d = ExchangeDiagnoses.connectionLost(settings.endpoint(), lost, e);
+      throw new MailboxException(d.describe(), d, e);
+    }
+    return lost;
+  }
+
+  /**
+   * Runs {@code op} on a connection of its own, logged in for it and logged out after (the connection check:
+   * proves a fresh login). No second attempt.
+   */
+  public <T> T callDedicated(String what, Op<T> op) {
+    if (closed) {
+      throw new IllegalStateException("the connector for " + settings.mailbox() + " is closed");
+    }
+    ImapConnection c = login(System.nanoTime() + settings.throttleBudget().toNanos());
+    try {
+      return op.run(c);
+    } catch (ProtocolException e) {
+      if (e instanceof ConnectionException && !ImapConnection.serverText(e).toLowerCase(Locale.ROOT)
+          .contains(NOT_CONNECTED)) {
+        Diagnosis d = ExchangeDiagnoses.connectionLost(settings.endpoint(), 1, e);
+        throw new MailboxException(d.describe(), d, e);
+      }
+      throw translate(what, e);
+    } catch (IOException e) {
+      Diagnosis d = ExchangeDiagnoses.connectionLost(settings.endpoint(), 1, e);
+      throw new MailboxException(d.describe(), d, e);
+    } finally {
+      c.logout();
+    }
+  }
+
+  /** A refused command (not a lost connection) as the SDK's exception. */
+  private MailboxException translate(String what, ProtocolException e) {
+    String text = ImapConnection.serverText(e);
+    if (text.toLowerCase(Locale.ROOT).contains(NOT_CONNECTED)) {
+      Diagnosis d = ExchangeDiagnoses.notConnected(identity(Optional.empty()), text);
+      return new MailboxAuthenticationException(d, e);
+    }
+    if (isThrottled(text)) {
+      Duration wait = backoff(text);
+      Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), text, wait);
+      return new ThrottledException(d.describe(), wait, d, e);
+    }
+    return failed(what, e);
+  }
+
+  private MailboxException failed(String what, ProtocolException e) {
+    String text = ImapConnection.serverText(e);
+    String kind = ImapConnection.isBad(e) ? "BAD" : "NO";
+    Diagnosis d = Diagnosis.builder(SetupStep.UNKNOWN, "IMAP " + kind + " " + text)
+        .summary("Exchange Online refused " + what + " in mailbox " + settings.mailbox() + ": " + text)
+        .fix("See the server's answer")
+        .build();
+    return new MailboxException(d.describe(), d, e);
+  }
+
+  /** The connection, logged in and with a token that is not about to expire. */
+  private ImapConnection connected(long budgetEnd) {
+    ImapConnection c = connection;
+    if (c != null && !settings.clock().instant().isBefore(c.reauthAt())) {
+      logger.debug("imap {}: token expires at {}; logging in again on a new connection", label, c.expiresAt());
+      connection = null;
+      c.logout();
+      c = null;
+    }
+    if (c == null) {
+      c = login(budgetEnd);
+      connection = c;
+    }
+    return c;
+  }
+
+  private ImapConnection login(long budgetEnd) {
+    boolean retriedRefused = false;
+    boolean refreshedEarly = false;
+    int transportFailures = 0;
+    String throttleText = null;
+    while (true) {
+      awaitGovernor(budgetEnd, throttleText);
+      AccessToken token = settings.credential().token(IMAP);
+      TokenPreflight.verify(token, TokenPreflight.Requirement.imap(), settings.credential().registration());
+      Optional<TokenClaims> claims = claims(token);
+      Instant now = settings.clock().instant();
+      Instant expiresAt = claims.flatMap(TokenClaims::expiresAt).orElse(token.expiresAt());
+      Instant issuedAt = claims.flatMap(TokenClaims::issuedAt).orElse(now);
+      Duration margin = settings.reauthMargin();
+      Duration quarter = Duration.between(issuedAt, expiresAt).dividedBy(4);
+      if (!quarter.isNegative() && quarter.compareTo(margin) < 0) {
+        margin = quarter;
+      }
+      Instant reauthAt = expiresAt.minus(margin);
+      if (!now.isBefore(reauthAt) && !refreshedEarly) {
+        refreshedEarly = true;
+        settings.credential().invalidate(IMAP);
+        continue;
+      }
+      long start = System.nanoTime();
+      try {
+        ImapConnection c = ImapConnection.open(settings.endpoint(), settings.mailbox(), token, expiresAt, reauthAt);
+        if (settings.credential().kind() == CredentialKind.APP_ONLY && claims.isPresent()) {
+          ExchangeLogins.succeeded(claims.get().tenantId(), settings.credential().registration().clientId(),
+              claims.get().objectId());
+        }
+        if (settings.endpoint().security() == ImapEndpoint.Security.PLAINTEXT) {
+          logger.warn("imap {}: logged in WITHOUT TLS at {} (insecurePlaintextForTestsOnly): the token crossed the"
+              + " network in clear text", label, settings.endpoint());
+        }
+        logger.debug("imap {}: logged in at {} ({} ms); token valid until {}, new login due at {}", label,
+            settings.endpoint(), (System.nanoTime() - start) / 1_000_000, expiresAt, reauthAt);
+        return c;
+      } catch (ImapConnection.UnsafeServerException e) {
+        Diagnosis d = ExchangeDiagnoses.unsafeServer(settings.endpoint(), e.getMessage());
+        throw new MailboxException(d.describe(), d, e);
+      } catch (ProtocolException e) {
+        String text = ImapConnection.serverText(e);
+        if (isThrottled(text)) {
+          throttleText = text;
+          governor.block(settings.mailbox(), backoff(text));
+          logger.debug("imap {}: login throttled; backing off {} ms", label, backoff(text).toMillis());
+          continue;
+        }
+        if (e instanceof ConnectionException) {
+          transportFailures = transportFailure(e, transportFailures);
+          continue;
+        }
+        ExchangeDiagnoses.Login login = identity(claims);
+        if (!retriedRefused) {
+          // a token revoked or expired by the server's clock gets one more try with a fresh one
+          retriedRefused = true;
+          settings.credential().invalidate(IMAP);
+          logger.debug("imap {}: login refused ({}); trying once more with a new token", label, text);
+          continue;
+        }
+        boolean known = claims.map(cl -> ExchangeLogins.known(cl.tenantId(), login.clientId(), cl.objectId()))
+            .orElse(false);
+        Diagnosis d = ImapConnection.isNo(e) ? ExchangeDiagnoses.authenticateFailed(login, "IMAP NO " + text, known)
+            : Diagnosis.builder(SetupStep.UNKNOWN, "IMAP BAD " + text)
+                .summary("Exchange Online rejected the XOAUTH2 login to " + settings.mailbox() + ": " + text)
+                .fix("See the server's answer").build();
+        throw new MailboxAuthenticationException(d, e);
+      } catch (IOException e) {
+        transportFailures = transportFailure(e, transportFailures);
+      }
+    }
+  }
+
+  private int transportFailure(Exception e, int before) {
+    int failures = before + 1;
+    Diagnosis d = ExchangeDiagnoses.transport(settings.endpoint(), e);
+    if (!d.retryable() || failures >= settings.maxAttempts()) {
+      throw new MailboxException(d.describe(), d, e);
+    }
+    logger.debug("imap {}: cannot connect to {} ({}); attempt {} of {}", label, settings.endpoint(),
+        d.serviceCode(), failures + 1, settings.maxAttempts());
+    pause(Duration.ofMillis(100L * failures));
+    return failures;
+  }
+
+  private void awaitGovernor(long budgetEnd, String throttleText) {
+    Duration wait = governor.remaining(settings.mailbox());
+    if (wait.isZero()) {
+      return;
+    }
+    if (System.nanoTime() + wait.toNanos() - budgetEnd > 0) {
+      String text = throttleText != null ? throttleText : "Request is throttled.";
+      Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), text, wait);
+      throw new ThrottledException(d.describe(), wait, d, null);
+    }
+    logger.debug("imap {}: waiting {} ms as Exchange Online asked", label, wait.toMillis());
+    pause(wait);
+  }
+
+  private static void pause(Duration wait) {
+    try {
+      TimeUnit.NANOSECONDS.sleep(wait.toNanos());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MailboxException("interrupted while waiting to retry IMAP", e);
+    }
+  }
+
+  static boolean isThrottled(String text) {
+    return text.toLowerCase(Locale.ROOT).contains("request is throttled");
+  }
+
+  static Duration backoff(String text) {
+    Matcher m = BACKOFF.matcher(text);
+    return m.find() ? Duration.ofMillis(Long.parseLong(m.group(1))) : Duration.ofSeconds(1);
+  }
+
+  private static Optional<TokenClaims> claims(AccessToken token) {
+    try {
+      return Optional.of(token.claims());
+    } catch (IllegalArgumentException e) {
+      return Optional.empty();
+    }
+  }
+
+  private ExchangeDiagnoses.Login identity(Optional<TokenClaims> claims) {
+    Optional<TokenClaims> known = claims;
+    if (known.isEmpty()) {
+      try {
+        known = claims(settings.credential().token(IMAP));
+      } catch (MailboxException e) {
+        known = Optional.empty();
+      }
+    }
+    return new ExchangeDiagnoses.Login("IMAP", settings.mailbox(), settings.credential().kind(),
+        settings.credential().registration().clientId(), known, settings.credential().username());
+  }
+
+  /** Closes the shared connection without a word (it is broken). */
+  private void drop() {
+    ImapConnection c = connection;
+    connection = null;
+    if (c != null) {
+      c.close();
+    }
+  }
+
+  // ----- IDLE -----
+
+  /**
+   * Selects a folder with {@code prepare} and waits in IDLE until the server reports a change or {@code timeout}
+   * passes. Gives the connection up early (returning false) when another operation needs it.
+   *
+   * @param prepare selects the folder and says whether a change is known already (then no IDLE is started)
+   * @return whether a change was signalled
+   */
+  public boolean idle(Op<Boolean> prepare, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      Boolean changed = call("IDLE", c -> {
+        if (prepare.run(c)) {
+          return Boolean.TRUE;
+        }
+        if (!c.hasCapability("IDLE")) {
+          return null;
+        }
+        return idleOnce(c, deadline);
+      });
+      if (changed == null) {
+        return false;
+      }
+      if (changed || idleBroken || System.nanoTime() - deadline >= 0) {
+        return changed;
+      }
+    }
+  }
+
+  private boolean idleOnce(ImapConnection c, long deadline) throws ProtocolException {
+    long untilReauth = Duration.between(settings.clock().instant(), c.reauthAt()).toNanos();
+    long cycle = Math.min(deadline - System.nanoTime(),
+        Math.min(untilReauth, settings.endpoint().readTimeout().toNanos() * 4 / 5));
+    if (cycle <= 0) {
+      return false;
+    }
+    idleBroken = false;
+    c.idleStart();
+    idler = c;
+    ScheduledFuture<?> timer = TIMERS.schedule(c::idleDone, cycle, TimeUnit.NANOSECONDS);
+    boolean changed = false;
+    try {
+      while (true) {
+        Response r = c.idleRead();
+        if (r == null) {
+          break;
+        }
+        if (r instanceof IMAPResponse u && u.isUnTagged()
+            && (u.keyEquals("EXISTS") || u.keyEquals("EXPUNGE") || u.keyEquals("FETCH") || u.keyEquals("RECENT"))) {
+          changed = true;
+          c.idleDone();
+        }
+        if (!c.idleProcess(r)) {
+          break;
+        }
+      }
+    } finally {
+      timer.cancel(false);
+      idler = null;
+    }
+    return changed;
+  }
+
+  /** Takes the lock, ending another thread's IDLE if that is what holds it. */
+  private void acquire() {
+    try {
+      while (!lock.tryLock(20, TimeUnit.MILLISECONDS)) {
+        ImapConnection c = idler;
+        if (c != null) {
+          idleBroken = true;
+          c.idleDone();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MailboxException("interrupted while waiting for the IMAP connection of " + settings.mailbox(), e);
+    }
+  }
+
+  /** Logs out and closes the connection; the session cannot be used afterwards. */
+  @Override
+  public void close() {
+    acquire();
+    try {
+      closed = true;
+      ImapConnection c = connection;
+      connection = null;
+      if (c != null) {
+        c.logout();
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private static ScheduledThreadPoolExecutor timers() {
+    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "o365mail-imap-idle-" + THREADS.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    executor.setRemoveOnCancelPolicy(true);
+    return executor;
+  }
+}

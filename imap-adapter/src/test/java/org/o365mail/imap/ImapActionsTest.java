@@ -1,0 +1,255 @@
+package org.o365mail.imap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.o365mail.DeleteMode;
+import org.o365mail.FolderRef;
+import org.o365mail.MessageId;
+import org.o365mail.MessageSummary;
+import org.o365mail.SyncBatch;
+import org.o365mail.SyncState;
+import org.o365mail.testing.LeakCheck;
+import org.o365mail.testkit.LocalTenant;
+import org.o365mail.testkit.LocalTenantExtension;
+import org.o365mail.testkit.Mailbox;
+import org.o365mail.testkit.StoredMail;
+import org.o365mail.testkit.TestMessages;
+
+/**
+ * Moves without MOVE and without UIDPLUS, IDLE, and the streamed read-ahead of a sync batch interrupted by other
+ * calls and large messages.
+ */
+@Timeout(60)
+@ExtendWith({FreshLogs.class, LeakCheck.class})
+class ImapActionsTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
+  static LocalTenant m365;
+  static Exchange contoso;
+
+  @BeforeAll
+  static void tenant() {
+    m365 = M365.tenant();
+    contoso = new Exchange(m365, "contoso.com");
+  }
+
+  @AfterEach
+  void resetFaults() {
+    m365.faults().reset();
+  }
+
+  @AfterAll
+  static void close() {
+    contoso.close();
+  }
+
+  private static Map<String, MessageId> bySubject(ImapMailboxConnector c) {
+    return c.listMessages(FolderRef.INBOX).stream().collect(Collectors.toMap(MessageSummary::subject, MessageSummary::id));
+  }
+
+  private static byte[] read(ImapMailboxConnector c, MessageId id) {
+    try (InputStream in = c.openMime(id)) {
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private void movesThreeAndKeepsTheRest(Mailbox mailbox) {
+    Exchange.fill(mailbox, 5, "Move");
+    mailbox.createFolder("Inbox/Done");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      Map<String, MessageId> ids = bySubject(c);
+      List<MessageId> chosen = List.of(ids.get("Move 0"), ids.get("Move 2"), ids.get("Move 4"));
+      Map<MessageId, MessageId> moved = c.move(chosen, FolderRef.path("Inbox/Done"));
+      assertThat(moved.keySet()).containsExactlyElementsOf(chosen);
+      assertThat(moved.values()).extracting(id -> c.message(id).subject())
+          .containsExactly("Move 0", "Move 2", "Move 4");
+      assertThat(mailbox.messages("Inbox/Done")).extracting(StoredMail::subject)
+          .containsExactlyInAnyOrder("Move 0", "Move 2", "Move 4");
+      assertThat(mailbox.messages("Inbox")).extracting(StoredMail::subject).containsExactly("Move 1", "Move 3");
+      c.delete(ids.get("Move 1"), DeleteMode.PERMANENT);
+      assertThat(mailbox.messages("Inbox")).extracting(StoredMail::subject).containsExactly("Move 3");
+      c.delete(ids.get("Move 3"), DeleteMode.MOVE_TO_DELETED_ITEMS);
+      assertThat(mailbox.messages("Deleted Items")).extracting(StoredMail::subject).containsExactly("Move 3");
+    }
+  }
+
+  @Test
+  void withoutMove_copiesFlagsAndExpungesByUid_withUidsFromCopyUid() {
+    m365.faults().imapAdvertiseMove(false);
+    movesThreeAndKeepsTheRest(contoso.mailbox("nomove"));
+  }
+
+  @Test
+  void withoutMoveOrUidplus_expunges_andFindsTheNewUidsByMessageId() {
+    m365.faults().imapAdvertiseMove(false).imapAdvertiseUidPlus(false);
+    movesThreeAndKeepsTheRest(contoso.mailbox("nouidplus"));
+  }
+
+  @Test
+  void withMove_andUidplus_movesInOneCommand() {
+    movesThreeAndKeepsTheRest(contoso.mailbox("move"));
+  }
+
+  @Test
+  void awaitChanges_wakesUpWhenMailArrivesDuringIdle() throws Exception {
+    Mailbox mailbox = contoso.mailbox("idle");
+    Exchange.fill(mailbox, 1, "Before");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      SyncBatch seen = c.sync(FolderRef.INBOX, SyncState.BEGINNING, 10);
+      long start = System.nanoTime();
+      CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(
+          () -> c.awaitChanges(FolderRef.INBOX, Duration.ofSeconds(30)));
+      // delivered a while after IDLE began (the IDLE itself is what must notice it)
+      CompletableFuture.runAsync(() -> mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), "During",
+          "x")), CompletableFuture.delayedExecutor(700, TimeUnit.MILLISECONDS));
+      assertThat(waiting.get(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+      assertThat(c.sync(FolderRef.INBOX, seen.next(), 10).messages()).extracting(MessageSummary::subject)
+          .containsExactly("During");
+    }
+  }
+
+  @Test
+  void awaitChanges_returnsAtOnceForMailThatArrivedSinceTheLastSync() {
+    Mailbox mailbox = contoso.mailbox("idle-missed");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      c.sync(FolderRef.INBOX, SyncState.NOW, 10);
+      Exchange.fill(mailbox, 1, "Between");
+      long start = System.nanoTime();
+      assertThat(c.awaitChanges(FolderRef.INBOX, Duration.ofSeconds(30))).isTrue();
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    }
+  }
+
+  @Test
+  void awaitChanges_returnsFalseWhenTheTimeoutPassesQuietly() {
+    Mailbox mailbox = contoso.mailbox("idle-quiet");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      c.sync(FolderRef.INBOX, SyncState.NOW, 10);
+      long start = System.nanoTime();
+      assertThat(c.awaitChanges(FolderRef.INBOX, Duration.ofSeconds(1))).isFalse();
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .isBetween(Duration.ofMillis(900), Duration.ofSeconds(6));
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void anotherCall_endsAnIdleEarly_insteadOfWaitingForItsTimeout() throws Exception {
+    Mailbox mailbox = contoso.mailbox("idle-shared");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      c.sync(FolderRef.INBOX, SyncState.NOW, 10);
+      long start = System.nanoTime();
+      CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(
+          () -> c.awaitChanges(FolderRef.INBOX, Duration.ofSeconds(40)));
+      // other calls keep coming while the IDLE runs; the first one after it began must end it
+      Boolean changed = null;
+      for (int i = 0; i < 40 && changed == null; i++) {
+        try {
+          changed = waiting.get(500, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+          assertThat(c.listFolders()).isNotEmpty();
+        }
+      }
+      assertThat(changed).isFalse();
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+    }
+  }
+
+  @Test
+  void awaitChanges_withoutIdle_returnsFalseAtOnce_forTheCallerToPoll() throws Exception {
+    try (ScriptedImapServer server = new ScriptedImapServer("IMAP4rev1 AUTH=XOAUTH2 UIDPLUS", Map.of(
+        "AUTHENTICATE", List.of(),
+        "SELECT", List.of("* 0 EXISTS", "* OK [UIDVALIDITY 7] UIDs valid", "* OK [UIDNEXT 1] next"),
+        "STATUS", List.of("* STATUS INBOX (UIDNEXT 1)")))) {
+      Mailbox mailbox = contoso.mailbox("noidle");
+      try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).host("127.0.0.1").port(server.port())
+          .insecurePlaintextForTestsOnly().build()) {
+        long start = System.nanoTime();
+        assertThat(c.awaitChanges(FolderRef.INBOX, Duration.ofSeconds(30))).isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      }
+      assertThat(server.received()).noneMatch(l -> l.toUpperCase().endsWith(" IDLE"));
+    }
+  }
+
+  @Test
+  void aSyncBatchReadInTurn_withOtherCallsAndALargeMessageInBetween_yieldsEveryMessageExactly() {
+    Mailbox mailbox = contoso.mailbox("readahead");
+    Instant now = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    for (int i = 0; i < 60; i++) {
+      byte[] mime = i == 30 ? TestMessages.ofSize("big@fabrikam.com", mailbox.address(), "Message " + i, 3_000_000)
+          : TestMessages.text("a@fabrikam.com", mailbox.address(), "Message " + i, "Body " + i);
+      mailbox.deliver("Inbox", mime, false, now.minusSeconds(600 - i));
+    }
+    Map<String, byte[]> stored = mailbox.messages("Inbox").stream()
+        .collect(Collectors.toMap(StoredMail::subject, mailbox::mime));
+    // a budget smaller than the batch: what the other calls drain does not all fit
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).readAhead(20_000).build()) {
+      SyncBatch batch = c.sync(FolderRef.INBOX, SyncState.BEGINNING, 100);
+      assertThat(batch.messages()).hasSize(60);
+      int i = 0;
+      for (MessageSummary m : batch.messages()) {
+        assertThat(read(c, m.id())).as(m.subject()).isEqualTo(stored.get(m.subject()));
+        if (++i % 7 == 0) {
+          c.markRead(m.id(), true);
+        }
+      }
+      // out of order, and again: still the right bytes
+      MessageSummary last = batch.messages().get(59);
+      MessageSummary first = batch.messages().get(0);
+      assertThat(read(c, last.id())).isEqualTo(stored.get(last.subject()));
+      assertThat(read(c, first.id())).isEqualTo(stored.get(first.subject()));
+    }
+    assertThat(mailbox.messages("Inbox")).filteredOn(StoredMail::seen).hasSize(8);
+  }
+
+  @Test
+  void aListingReadNewestFirst_yieldsEveryMessageExactly() {
+    Mailbox mailbox = contoso.mailbox("newestfirst");
+    Exchange.fill(mailbox, 45, "Listed");
+    Map<String, byte[]> stored = mailbox.messages("Inbox").stream()
+        .collect(Collectors.toMap(StoredMail::subject, mailbox::mime));
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).readAhead(2_000).build()) {
+      List<MessageSummary> all = c.listMessages(FolderRef.INBOX, org.o365mail.ListOptions.defaults().pageSize(20))
+          .stream().toList();
+      assertThat(all).hasSize(45).first().extracting(MessageSummary::subject).isEqualTo("Listed 44");
+      for (MessageSummary m : all) {
+        assertThat(read(c, m.id())).as(m.subject()).isEqualTo(stored.get(m.subject()));
+      }
+    }
+  }
+
+  @Test
+  void readAheadOff_readsEachMessageOnItsOwn_withTheSameBytes() {
+    Mailbox mailbox = contoso.mailbox("noreadahead");
+    Exchange.fill(mailbox, 5, "Plain");
+    Map<String, byte[]> stored = mailbox.messages("Inbox").stream()
+        .collect(Collectors.toMap(StoredMail::subject, mailbox::mime));
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).readAhead(0).build()) {
+      for (MessageSummary m : c.sync(FolderRef.INBOX, SyncState.BEGINNING, 10).messages()) {
+        assertThat(read(c, m.id())).isEqualTo(stored.get(m.subject()));
+      }
+    }
+    assertThat(mailbox.messages("Inbox")).noneMatch(StoredMail::seen);
+  }
+}

@@ -1,0 +1,299 @@
+package org.o365mail.imap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.o365mail.testing.Secrets.secret;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.o365mail.ConnectionCheck;
+import org.o365mail.Diagnosis;
+import org.o365mail.FolderRef;
+import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.MailboxException;
+import org.o365mail.SetupStep;
+import org.o365mail.ThrottledException;
+import org.o365mail.auth.AccessToken;
+import org.o365mail.auth.AppRegistration;
+import org.o365mail.auth.CredentialKind;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.auth.TokenRequest;
+import org.o365mail.testing.LeakCheck;
+import org.o365mail.testing.Secrets;
+import org.o365mail.testkit.ApiResource;
+import org.o365mail.testkit.Application;
+import org.o365mail.testkit.LocalTenant;
+import org.o365mail.testkit.LocalTenantExtension;
+import org.o365mail.testkit.Mailbox;
+import org.o365mail.testkit.PasswordCredential;
+import org.o365mail.testkit.RecordedRequest;
+
+/**
+ * Each way the testkit's Exchange refuses an IMAP login, mapped to its setup step, with the PowerShell that fixes
+ * it, which the tests then run (against the testkit) to show it is the right one.
+ */
+@Timeout(60)
+@ExtendWith({FreshLogs.class, LeakCheck.class})
+class ImapDiagnosisTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
+  static LocalTenant m365;
+  static Exchange contoso;
+
+  @BeforeAll
+  static void tenant() {
+    m365 = M365.tenant();
+    contoso = new Exchange(m365, "contoso.com");
+  }
+
+  @AfterAll
+  static void close() {
+    contoso.close();
+  }
+
+  /** A new app with IMAP.AccessAsApp and admin consent, not (yet) registered in Exchange. */
+  private static Application unregisteredApp(String name) {
+    return contoso.tenant.registerApp(name)
+        .addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp").grantAdminConsent();
+  }
+
+  private static CredentialStrategy credentialOf(Application app) {
+    PasswordCredential s = app.addClientSecret("prod", Duration.ofDays(30));
+    secret(s.value());
+    return contoso.appOnly(app, s);
+  }
+
+  private static Diagnosis refusal(ImapMailboxConnector c) {
+    MailboxAuthenticationException e = (MailboxAuthenticationException) org.assertj.core.api.Assertions.catchThrowable(
+        c::listFolders);
+    assertThat(e).as("the login should have been refused").isNotNull();
+    Secrets.assertClean(e);
+    return e.diagnosis().orElseThrow();
+  }
+
+  private static List<RecordedRequest> logins(Mailbox mailbox) {
+    return m365.requests("imap").stream().filter(r -> r.path().equalsIgnoreCase(mailbox.address())).toList();
+  }
+
+  @Test
+  void missingServicePrincipal_isDiagnosedWithBothCommands_andRunningThemFixesIt() {
+    Application app = unregisteredApp("Never registered in Exchange");
+    CredentialStrategy credential = credentialOf(app);
+    Mailbox mailbox = contoso.user("nosp");
+    String enterpriseObjectId = contoso.tenant.servicePrincipal(app).orElseThrow().objectId();
+    try (ImapMailboxConnector c = contoso.connector(mailbox, credential).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
+      assertThat(d.serviceCode()).isEqualTo("IMAP NO AUTHENTICATE failed.");
+      assertThat(d.command()).contains("New-ServicePrincipal -AppId " + app.clientId() + " -ObjectId "
+          + enterpriseObjectId + "; Add-MailboxPermission -Identity " + mailbox.address() + " -User "
+          + enterpriseObjectId + " -AccessRights FullAccess");
+      assertThat(d.fix()).contains("enterprise application", "not the app registration's object id");
+      assertThat(d.retryable()).isFalse();
+      ConnectionCheck check = c.checkConnection();
+      assertThat(check.ok()).isFalse();
+      assertThat(check.diagnosis()).get().extracting(Diagnosis::setupStep).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
+
+      PowerShell.run(contoso.tenant, d.command().orElseThrow());
+      assertThat(c.checkConnection().ok()).isTrue();
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void servicePrincipalRegisteredWithTheAppRegistrationsObjectId_isDiagnosedWithTheEnterpriseOne() {
+    Application app = unregisteredApp("Registered with the wrong object id");
+    CredentialStrategy credential = credentialOf(app);
+    Mailbox mailbox = contoso.user("wrongoid");
+    // the classic mistake: the object id from the app registration's Overview page
+    contoso.tenant.newExchangeServicePrincipal(app.clientId(), app.objectId());
+    contoso.tenant.addMailboxPermission(mailbox.address(), app.objectId(), "FullAccess");
+    String enterpriseObjectId = contoso.tenant.servicePrincipal(app).orElseThrow().objectId();
+    assertThat(enterpriseObjectId).isNotEqualTo(app.objectId());
+    try (ImapMailboxConnector c = contoso.connector(mailbox, credential).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
+      assertThat(d.command()).get().asString().contains("-ObjectId " + enterpriseObjectId)
+          .doesNotContain(app.objectId());
+      PowerShell.run(contoso.tenant, d.command().orElseThrow());
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void noFullAccess_forAnAppThatLogsInElsewhere_isTheMailboxPermission() {
+    Mailbox allowed = contoso.mailbox("allowed");
+    Mailbox forbidden = contoso.user("forbidden");
+    CredentialStrategy daemon = contoso.appOnly();
+    try (ImapMailboxConnector c = contoso.connector(allowed, daemon).build()) {
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+    try (ImapMailboxConnector c = contoso.connector(forbidden, daemon).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PERMISSION);
+      assertThat(d.command()).contains("Add-MailboxPermission -Identity " + forbidden.address() + " -User "
+          + contoso.principal.objectId() + " -AccessRights FullAccess");
+      assertThat(d.summary()).contains("works for other mailboxes");
+      PowerShell.run(contoso.tenant, d.command().orElseThrow());
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void imapDisabledForTheMailbox_delegated_isTheMailboxProtocol() {
+    Mailbox own = contoso.user("noimap");
+    own.imapEnabled(false);
+    try (ImapMailboxConnector c = contoso.connector(own, contoso.delegated(own.address())).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PROTOCOL);
+      assertThat(d.command()).contains("Set-CASMailbox -Identity " + own.address() + " -ImapEnabled $true");
+      PowerShell.run(contoso.tenant, d.command().orElseThrow());
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void imapDisabledForTheMailbox_appOnly_isNamedAmongTheCauses() {
+    Mailbox mailbox = contoso.mailbox("noimap-app");
+    mailbox.imapEnabled(false);
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isIn(SetupStep.EXCHANGE_SERVICE_PRINCIPAL, SetupStep.MAILBOX_PERMISSION);
+      assertThat(d.fix()).contains("Set-CASMailbox -Identity " + mailbox.address() + " -ImapEnabled $true");
+    }
+  }
+
+  @Test
+  void authenticatedButNotConnected_isNoRightsOnThatMailbox() {
+    Mailbox bob = contoso.user("bob");
+    Mailbox shared = contoso.tenant.addSharedMailbox("finance@contoso.com");
+    try (ImapMailboxConnector c = contoso.connector(shared, contoso.delegated(bob.address())).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PERMISSION);
+      assertThat(d.serviceCode()).isEqualTo("IMAP BAD User is authenticated but not connected.");
+      assertThat(d.summary()).contains("no rights on that mailbox, or it is the wrong mailbox");
+      assertThat(d.command()).contains("Add-MailboxPermission -Identity " + shared.address() + " -User "
+          + bob.address() + " -AccessRights FullAccess");
+      assertThat(logins(shared)).extracting(r -> r.attribute("outcome")).contains("NOT_CONNECTED");
+      PowerShell.run(contoso.tenant, d.command().orElseThrow());
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+  }
+
+  @Test
+  void throttledLogin_waitsTheSuggestedBackoff_forThatMailbox() {
+    Mailbox mailbox = contoso.mailbox("throttled");
+    m365.faults().imapThrottle(mailbox.address(), Duration.ofMillis(300), 2);
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      long start = System.nanoTime();
+      assertThat(c.listFolders()).isNotEmpty();
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(600));
+    }
+    assertThat(logins(mailbox)).extracting(r -> r.attribute("outcome")).containsExactly("THROTTLED", "THROTTLED", "OK");
+  }
+
+  @Test
+  void throttledBeyondTheBudget_isAThrottledExceptionWithTheWait_andOtherMailboxesCarryOn() {
+    Mailbox busy = contoso.mailbox("busy");
+    Mailbox quiet = contoso.mailbox("quiet");
+    m365.faults().imapThrottle(busy.address(), Duration.ofSeconds(30));
+    try (ImapMailboxConnector c = contoso.connector(busy, contoso.appOnly()).throttleBudget(Duration.ofSeconds(1))
+        .build(); ImapMailboxConnector other = contoso.connector(quiet, contoso.appOnly()).build()) {
+      long start = System.nanoTime();
+      assertThatThrownBy(c::listFolders)
+          .isInstanceOfSatisfying(ThrottledException.class, e -> {
+            assertThat(e.retryAfter()).get().satisfies(wait ->
+                assertThat(wait).isBetween(Duration.ofSeconds(25), Duration.ofSeconds(30)));
+            assertThat(e.retryable()).isTrue();
+            assertThat(e.serviceErrorCode()).get().asString().contains("Request is throttled");
+          });
+      assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+      // the governor keeps callers off the busy mailbox without asking the server again
+      long before = logins(busy).size();
+      assertThatThrownBy(c::listFolders).isInstanceOf(ThrottledException.class);
+      assertThat(logins(busy)).hasSize((int) before);
+      long quietStart = System.nanoTime();
+      assertThat(other.listFolders()).isNotEmpty();
+      assertThat(Duration.ofNanos(System.nanoTime() - quietStart)).isLessThan(Duration.ofSeconds(5));
+    } finally {
+      m365.faults().clearImapThrottle(busy.address());
+    }
+  }
+
+  @Test
+  void graphToken_isCaughtByThePreflight_andNeverReachesImap() {
+    Application app = contoso.tenant.registerApp("Graph only")
+        .addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read").grantAdminConsent();
+    CredentialStrategy real = credentialOf(app);
+    CredentialStrategy graphForEverything = new CredentialStrategy() {
+      @Override
+      public AccessToken token(TokenRequest request) {
+        AccessToken t = real.token(TokenRequest.graph("Mail.Read"));
+        secret(t.value());
+        return t;
+      }
+
+      @Override
+      public CredentialKind kind() {
+        return real.kind();
+      }
+
+      @Override
+      public AppRegistration registration() {
+        return real.registration();
+      }
+
+      @Override
+      public void invalidate(TokenRequest request) {
+        real.invalidate(request);
+      }
+
+      @Override
+      public void close() {
+        // closed with the tenant
+      }
+    };
+    Mailbox mailbox = contoso.mailbox("graphtoken");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, graphForEverything).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.SCOPES);
+      assertThat(d.serviceCode()).isEqualTo("preflight:aud");
+      assertThat(d.summary()).contains("Microsoft Graph", "IMAP");
+      assertThat(d.fix()).contains("https://outlook.office365.com/.default");
+    }
+    assertThat(logins(mailbox)).isEmpty();
+  }
+
+  @Test
+  void tokenWithoutTheImapRole_isCaughtByThePreflight() {
+    Application app = contoso.tenant.registerApp("SMTP only")
+        .addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "SMTP.SendAsApp").grantAdminConsent();
+    Mailbox mailbox = contoso.mailbox("norole");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, credentialOf(app)).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.APPLICATION_PERMISSION);
+      assertThat(d.fix()).contains("IMAP.AccessAsApp");
+    }
+    assertThat(logins(mailbox)).isEmpty();
+  }
+
+  @Test
+  void failures_carryNoSecret_andAreUncheckedSdkExceptions() {
+    Application app = unregisteredApp("Leak check");
+    Mailbox mailbox = contoso.user("leak");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, credentialOf(app)).build()) {
+      Optional<Throwable> failure = Optional.ofNullable(org.assertj.core.api.Assertions.catchThrowable(
+          () -> c.sync(FolderRef.INBOX, org.o365mail.SyncState.BEGINNING, 10)));
+      assertThat(failure).get().isInstanceOf(MailboxException.class);
+      Secrets.assertClean(failure.get());
+      assertThat(failure.get().getMessage()).contains("Run: New-ServicePrincipal");
+    }
+  }
+}
