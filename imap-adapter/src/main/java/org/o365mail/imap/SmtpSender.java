@@ -149,7 +149,7 @@ public final class SmtpSender {
         transport.connect(endpoint.host(), endpoint.port(), mailbox, token.value());
         if (credential.kind() == CredentialKind.APP_ONLY && claims.isPresent()) {
           ExchangeLogins.succeeded(claims.get().tenantId(), credential.registration().clientId(),
-              claims.get().objectId());
+              claims.get().objectId(), mailbox);
         }
         return work.run(session, transport);
       } catch (AuthenticationFailedException e) {
@@ -170,7 +170,8 @@ public final class SmtpSender {
           logger.debug("smtp {}: login refused ({}); trying once more with a new token", label, code(text));
           continue;
         }
-        boolean known = claims.map(c -> ExchangeLogins.known(c.tenantId(), login.clientId(), c.objectId()))
+        boolean known = claims.map(c -> ExchangeLogins.knownElsewhere(c.tenantId(), login.clientId(), c.objectId(),
+            mailbox))
             .orElse(false);
         throw new MailboxAuthenticationException(
             ExchangeDiagnoses.authenticateFailed(login, "SMTP " + code(text), known), e);

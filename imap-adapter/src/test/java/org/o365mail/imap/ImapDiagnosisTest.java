@@ -147,6 +147,28 @@ class ImapDiagnosisTest {
   }
 
   @Test
+  void servicePrincipalReplacedUnderAWorkingImport_isNotBlamedOnTheMailboxPermission() {
+    Application app = unregisteredApp("Re-registered with the wrong object id");
+    CredentialStrategy credential = credentialOf(app);
+    Mailbox mailbox = contoso.mailbox("was-working");
+    String enterpriseObjectId = contoso.tenant.registerExchangeServicePrincipal(app).objectId();
+    contoso.tenant.addMailboxPermission(mailbox.address(), enterpriseObjectId, "FullAccess");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, credential).build()) {
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+    // an admin "fixes" the registration with the app registration's object id: the mailbox the app opened a
+    // moment ago refuses it, and that says nothing about which of the two PowerShell steps broke
+    contoso.tenant.removeExchangeServicePrincipal(enterpriseObjectId);
+    contoso.tenant.newExchangeServicePrincipal(app.clientId(), app.objectId());
+    try (ImapMailboxConnector c = contoso.connector(mailbox, credential).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
+      assertThat(d.command()).get().asString().contains("New-ServicePrincipal -AppId " + app.clientId()
+          + " -ObjectId " + enterpriseObjectId);
+    }
+  }
+
+  @Test
   void imapDisabledForTheMailbox_delegated_isTheMailboxProtocol() {
     Mailbox own = contoso.user("noimap");
     own.imapEnabled(false);

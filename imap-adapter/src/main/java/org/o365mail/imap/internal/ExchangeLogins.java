@@ -1,26 +1,35 @@
 package org.o365mail.imap.internal;
 
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Which apps' Exchange service principals have let them log in (IMAP or SMTP) in this JVM, by tenant, client id
- * and enterprise-application object id. Used only to sharpen a diagnosis: when an app that logged in to one
- * mailbox is refused by another, its service principal exists and the mailbox permission is what is missing.
- * Holds ids, never tokens. Thread-safe.
+ * Which mailboxes each app's Exchange service principal has let it log in to (IMAP or SMTP) in this JVM, by
+ * tenant, client id and enterprise-application object id. Used only to sharpen a diagnosis: when an app that
+ * logged in to one mailbox is refused by another, its service principal exists and the mailbox permission is what
+ * is missing. A refusal by a mailbox the app used to open says only that something changed, so it does not count.
+ * Holds ids and addresses, never tokens. Thread-safe.
  */
 public final class ExchangeLogins {
-  private static final Set<String> KNOWN = ConcurrentHashMap.newKeySet();
+  private static final Map<String, Set<String>> MAILBOXES = new ConcurrentHashMap<>();
 
   private ExchangeLogins() {}
 
-  public static void succeeded(String tenantId, String clientId, String objectId) {
-    KNOWN.add(key(tenantId, clientId, objectId));
+  public static void succeeded(String tenantId, String clientId, String objectId, String mailbox) {
+    MAILBOXES.computeIfAbsent(key(tenantId, clientId, objectId), k -> ConcurrentHashMap.newKeySet())
+        .add(mailbox.toLowerCase(Locale.ROOT));
   }
 
-  public static boolean known(String tenantId, String clientId, String objectId) {
-    return KNOWN.contains(key(tenantId, clientId, objectId));
+  /** Whether the app has logged in to a mailbox other than {@code mailbox}. */
+  public static boolean knownElsewhere(String tenantId, String clientId, String objectId, String mailbox) {
+    Set<String> opened = MAILBOXES.get(key(tenantId, clientId, objectId));
+    if (opened == null) {
+      return false;
+    }
+    String refused = mailbox.toLowerCase(Locale.ROOT);
+    return opened.stream().anyMatch(m -> !m.equals(refused));
   }
 
   private static String key(String tenantId, String clientId, String objectId) {

@@ -262,7 +262,7 @@ public final class MailboxSession implements AutoCloseable {
         ImapConnection c = ImapConnection.open(settings.endpoint(), settings.mailbox(), token, expiresAt, reauthAt);
         if (settings.credential().kind() == CredentialKind.APP_ONLY && claims.isPresent()) {
           ExchangeLogins.succeeded(claims.get().tenantId(), settings.credential().registration().clientId(),
-              claims.get().objectId());
+              claims.get().objectId(), settings.mailbox());
         }
         if (settings.endpoint().security() == ImapEndpoint.Security.PLAINTEXT) {
           logger.warn("imap {}: logged in WITHOUT TLS at {} (insecurePlaintextForTestsOnly): the token crossed the"
@@ -294,7 +294,8 @@ public final class MailboxSession implements AutoCloseable {
           logger.debug("imap {}: login refused ({}); trying once more with a new token", label, text);
           continue;
         }
-        boolean known = claims.map(cl -> ExchangeLogins.known(cl.tenantId(), login.clientId(), cl.objectId()))
+        boolean known = claims.map(cl -> ExchangeLogins.knownElsewhere(cl.tenantId(), login.clientId(),
+            cl.objectId(), settings.mailbox()))
             .orElse(false);
         Diagnosis d = ImapConnection.isNo(e) ? ExchangeDiagnoses.authenticateFailed(login, "IMAP NO " + text, known)
             : Diagnosis.builder(SetupStep.UNKNOWN, "IMAP BAD " + text)
