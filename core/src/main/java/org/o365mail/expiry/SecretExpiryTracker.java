@@ -57,6 +57,8 @@ public final class SecretExpiryTracker implements AutoCloseable {
   private final List<ExpiryListener> listeners = new CopyOnWriteArrayList<>();
   private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
   private final Map<String, Registration> registrations = new ConcurrentHashMap<>();
+  /** Set while this thread reads a registration: that read may use a tracked credential and fail into us again. */
+  private final ThreadLocal<Boolean> readingRegistration = ThreadLocal.withInitial(() -> false);
   private final Map<String, CredentialStatus> lastStatus = new ConcurrentHashMap<>();
   private volatile ExpiryReport lastReport;
   private volatile ScheduledExecutorService scheduler;
@@ -293,13 +295,20 @@ public final class SecretExpiryTracker implements AutoCloseable {
     if (cached != null && Duration.between(cached.fetchedAt(), now).compareTo(registrationRefresh) < 0) {
       return cached;
     }
+    if (readingRegistration.get()) {
+      // the source reads the registration with a credential we track, and that credential just failed
+      return new Registration(List.of(), "the app registration is read with the credential that failed", now);
+    }
     Registration fresh;
+    readingRegistration.set(true);
     try {
       fresh = new Registration(List.copyOf(registered.list(appId)), null, now);
     } catch (RegisteredCredentials.Unavailable e) {
       fresh = new Registration(List.of(), e.getMessage(), now);
     } catch (RuntimeException e) {
       fresh = new Registration(List.of(), "reading the app registration failed (" + e.getClass().getSimpleName() + ")", now);
+    } finally {
+      readingRegistration.remove();
     }
     registrations.put(appId, fresh);
     return fresh;

@@ -1,5 +1,8 @@
 package org.o365mail.expiry;
 
+import org.o365mail.MailboxException;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.o365mail.testing.Secrets.secret;
 
@@ -214,6 +217,40 @@ class SecretExpiryTrackerTest {
       } finally {
         m365.clock().advance(Duration.ofHours(-2));
       }
+    }
+  }
+
+  @Test
+  void aRegistrationReadWithTheFailingCredential_doesNotFeedBackIntoItself() {
+    Application app = contoso.registerApp("reads itself");
+    app.addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp").grantAdminConsent();
+    Instant now = m365.clock().instant();
+    PasswordCredential expired = app.addClientSecret("expired", now.minus(Duration.ofDays(300)),
+        now.minus(Duration.ofDays(1)));
+    secret(expired.value());
+    AtomicReference<CredentialStrategy> self = new AtomicReference<>();
+    AtomicInteger reads = new AtomicInteger();
+    // as GraphRegisteredCredentials does when given the service's own credential: the read needs a token
+    RegisteredCredentials throughTheSameCredential = clientId -> {
+      reads.incrementAndGet();
+      self.get().token(TokenRequest.graph());
+      return List.of();
+    };
+    SecretExpiryTracker tracker = SecretExpiryTracker.builder().clock(m365.clock())
+        .registeredCredentials(throughTheSameCredential).build();
+    ClientSecret only = ClientSecret.of(expired.value()).withKeyId(expired.keyId());
+    try (CredentialStrategy strategy = CredentialStrategy.clientCredentials(Tenants.app(m365, contoso, app))
+        .secret(only).clock(m365.clock()).listener(tracker.credentialListener()).build()) {
+      self.set(strategy);
+      tracker.track(strategy);
+      assertThatThrownBy(() -> strategy.token(TokenRequest.imap())).isInstanceOf(MailboxException.class);
+      ExpiryReport report = tracker.report();
+      assertThat(report.credentials()).singleElement().satisfies(c -> {
+        assertThat(c.status()).isEqualTo(ExpiryStatus.EXPIRED);
+        assertThat(c.inUse()).isFalse();
+      });
+      assertThat(reads.get()).isBetween(1, 4);
+      Secrets.assertClean("report", report.toText());
     }
   }
 
