@@ -16,6 +16,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.o365mail.AttachmentInfo;
 import org.o365mail.Diagnosis;
+import org.o365mail.FolderNotFoundException;
 import org.o365mail.FolderRef;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxConnector;
@@ -76,6 +77,8 @@ public final class MailImporter implements AutoCloseable {
   private final AtomicBoolean started = new AtomicBoolean();
   private final AtomicBoolean stopping = new AtomicBoolean();
   private final AtomicReference<HealthState> health;
+  /** Set during a pass when the post-action's destination folder is missing; read and reset by the pass. */
+  private volatile Diagnosis postActionBlocked;
   private final Object cycleLock = new Object();
   private volatile Thread cycleThread;
   private volatile CountDownLatch idle = new CountDownLatch(0);
@@ -230,6 +233,7 @@ public final class MailImporter implements AutoCloseable {
       logger.debug("Mailbox {} is imported by another instance; skipping this pass", connector.mailbox());
       return total;
     }
+    postActionBlocked = null;
     try {
       for (FolderRef folder : folders) {
         if (stopping.get()) {
@@ -240,7 +244,9 @@ public final class MailImporter implements AutoCloseable {
           break;
         }
       }
-      if (total.completed()) {
+      if (total.completed() && postActionBlocked != null) {
+        setHealth(MailboxHealth.DEGRADED, postActionBlocked);
+      } else if (total.completed()) {
         setHealth(expiringHealth(), null);
       }
     } catch (ThrottledException e) {
@@ -317,6 +323,9 @@ public final class MailImporter implements AutoCloseable {
   private ImportResult importFolder(FolderRef folder) {
     CheckpointKey key = key(folder);
     Checkpoint checkpoint = store.load(key).orElseGet(() -> Checkpoint.initial(startFrom, clock.instant()));
+    for (String handled : checkpoint.handled()) {
+      recordSeen(key, handled); // a crash may have come between the checkpoint and these records
+    }
     checkpoint = finishPendingActions(key, checkpoint);
     int imported = 0;
     int skipped = 0;
@@ -337,14 +346,13 @@ public final class MailImporter implements AutoCloseable {
         store.save(key, checkpoint);
         Outcome outcome = deliver(folder, m, messageKey, redelivery);
         if (outcome.accepted) {
-          store.recordSeen(key, messageKey);
-          if (m.internetMessageId() != null) {
-            store.recordSeen(key, "mid:" + m.internetMessageId());
-          }
           PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
               : new PendingAction(messageKey, m.id().value());
           checkpoint = checkpoint.withHandled(messageKey, action, clock.instant());
           store.save(key, checkpoint);
+          // after the checkpoint: a crash in between leaves the key in 'handled', which the next pass records;
+          // recorded first, the message would count as done while its post-action was never written down
+          recordSeen(key, messageKey);
           imported++;
           for (ImportListener l : listeners) {
             try {
@@ -368,6 +376,15 @@ public final class MailImporter implements AutoCloseable {
       if (!batch.hasMore()) {
         return new ImportResult(imported, skipped, parked, true);
       }
+    }
+  }
+
+  /** Records a key, and the Message-ID it starts with, as handed out and accepted for good. */
+  private void recordSeen(CheckpointKey key, String messageKey) {
+    store.recordSeen(key, messageKey);
+    int end = messageKey.lastIndexOf('|');
+    if (end > 0) {
+      store.recordSeen(key, "mid:" + messageKey.substring(0, end));
     }
   }
 
@@ -433,9 +450,9 @@ public final class MailImporter implements AutoCloseable {
     String lastError = error == null ? "" : error.getClass().getName() + (error.getMessage() == null ? ""
         : ": " + error.getMessage());
     DeadLetter letter = new DeadLetter(messageKey, where, m.subject(), outcome.attempts, lastError, clock.instant());
-    store.recordSeen(key, messageKey);
     Checkpoint next = checkpoint.withDeadLetter(letter, clock.instant());
     store.save(key, next);
+    store.recordSeen(key, messageKey);
     logger.warn("Parked message {} of {} ({}) after {} refused attempts{}", messageKey, connector.mailbox(),
         m.subject(), outcome.attempts, parkFolder == null ? "" : "; moved to " + parkFolder);
     for (ImportListener l : listeners) {
@@ -457,6 +474,9 @@ public final class MailImporter implements AutoCloseable {
   }
 
   private Checkpoint runPostAction(CheckpointKey key, Checkpoint checkpoint, PendingAction action) {
+    if (postActionBlocked != null) {
+      return checkpoint; // its destination is missing: the rest of this pass would fail the same way
+    }
     MessageId id = new MessageId(action.messageId());
     try {
       switch (postAction.kind()) {
@@ -469,6 +489,15 @@ public final class MailImporter implements AutoCloseable {
       }
     } catch (MessageNotFoundException e) {
       logger.debug("Message {} is gone; post-action '{}' dropped", action.messageKey(), postAction);
+    } catch (FolderNotFoundException e) {
+      FolderRef destination = postAction.destination().orElseThrow();
+      postActionBlocked = Diagnosis.builder(SetupStep.MAILBOX, e.serviceErrorCode().orElse("folder not found"))
+          .summary("The post-action moves imported mail to " + destination + ", which does not exist in "
+              + connector.mailbox() + "; the messages are imported and their move waits until the folder exists")
+          .fix("Create the folder " + destination + " in " + connector.mailbox() + ", or change the post-action")
+          .retryable(true)
+          .build();
+      return checkpoint;
     } catch (MailboxException e) {
       logger.debug("Post-action '{}' on {} failed ({}); it stays pending", postAction, action.messageKey(),
           e.serviceErrorCode().orElse(e.getClass().getSimpleName()));

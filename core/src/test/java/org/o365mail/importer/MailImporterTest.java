@@ -130,8 +130,15 @@ class MailImporterTest {
       assertThat(i.runOnce().imported()).isEqualTo(2);
       Checkpoint c = store.load(new CheckpointKey("memory", "box@contoso.com", "Inbox")).orElseThrow();
       assertThat(c.pending()).hasSize(2);
+      // said, not only logged at debug: the health names the folder to create
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.DEGRADED);
+      assertThat(i.health().why()).get().satisfies(d -> {
+        assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX);
+        assertThat(d.fix()).contains("Create the folder Inbox/Later in box@contoso.com");
+      });
       box.createFolder(target);
       i.runOnce();
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.HEALTHY);
     }
     assertThat(box.contents(target)).hasSize(2);
     assertThat(store.load(new CheckpointKey("memory", "box@contoso.com", "Inbox")).orElseThrow().pending()).isEmpty();
@@ -239,6 +246,52 @@ class MailImporterTest {
         .satisfies(e -> assertThat(e.getKey()).isEqualTo(inFlight));
     assertThat(product.redeliveries.get(6)).as("the redelivery says so").isTrue();
     assertThat(counts).hasSize(10);
+  }
+
+  @Test
+  void crashAfterTheCheckpointBeforeTheSeenRecord_stillRunsThePostAction(@TempDir Path dir) {
+    InMemoryMailboxConnector box = mailbox(6);
+    FolderRef done = FolderRef.path("Inbox/Done");
+    box.createFolder(done);
+    FileCheckpointStore store = new FileCheckpointStore(dir);
+    AtomicInteger records = new AtomicInteger();
+    CheckpointStore dying = new CheckpointStore() {
+      @Override
+      public java.util.Optional<Checkpoint> load(CheckpointKey key) {
+        return store.load(key);
+      }
+
+      @Override
+      public void save(CheckpointKey key, Checkpoint checkpoint) {
+        store.save(key, checkpoint);
+      }
+
+      @Override
+      public void recordSeen(CheckpointKey key, String messageKey) {
+        if (records.incrementAndGet() == 7) { // the fourth message: its checkpoint is written, its move is not
+          throw new ProcessDied();
+        }
+        store.recordSeen(key, messageKey);
+      }
+
+      @Override
+      public boolean seen(CheckpointKey key, String messageKey) {
+        return store.seen(key, messageKey);
+      }
+    };
+    Recorder product = new Recorder();
+    try (MailImporter first = MailImporter.builder().connector(box).handler(product).checkpointStore(dying)
+        .postAction(PostAction.moveTo(done)).build()) {
+      assertThatThrownBy(first::runOnce).isInstanceOf(ProcessDied.class);
+    }
+    assertThat(box.contents(done)).hasSize(3);
+    try (MailImporter restarted = MailImporter.builder().connector(box).handler(product).checkpointStore(store)
+        .postAction(PostAction.moveTo(done)).build()) {
+      assertThat(restarted.runOnce().imported()).isEqualTo(2);
+    }
+    assertThat(product.keys).hasSize(6).doesNotHaveDuplicates();
+    assertThat(box.contents(FolderRef.INBOX)).isEmpty();
+    assertThat(box.contents(done)).hasSize(6);
   }
 
   static final class ProcessDied extends RuntimeException {
