@@ -1,0 +1,78 @@
+package org.o365mail.cli;
+
+import java.net.URI;
+import java.util.Optional;
+import org.o365mail.MailboxConnector;
+import org.o365mail.OutgoingMessage;
+import org.o365mail.auth.AppRegistration;
+import org.o365mail.auth.CredentialKind;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.auth.TokenPreflight;
+import org.o365mail.auth.TokenRequest;
+import org.o365mail.cli.config.ConnectionConfig;
+import org.o365mail.graph.GraphMailboxConnector;
+import org.o365mail.graph.GraphRegisteredCredentials;
+import org.o365mail.imap.ImapMailboxConnector;
+import org.o365mail.imap.SmtpSender;
+
+/** Builds the connector, the sender and the registration reader of a configured connection. */
+public final class Connectors {
+  private Connectors() {}
+
+  public static MailboxConnector connector(ConnectionConfig c, CredentialStrategy credential) {
+    if (c.protocol() == ConnectionConfig.Protocol.GRAPH) {
+      GraphMailboxConnector.Builder b = GraphMailboxConnector.builder().mailbox(c.mailbox()).credential(credential);
+      c.graphBaseUrl().ifPresent(url -> b.baseUrl(url).allowedHosts(URI.create(url).getHost()));
+      Credentials.trust(c).ifPresent(b::trust);
+      return b.build();
+    }
+    ImapMailboxConnector.Builder b = ImapMailboxConnector.builder().mailbox(c.mailbox()).credential(credential);
+    c.imapHost().ifPresent(b::host);
+    c.imapPort().ifPresent(b::port);
+    c.smtpHost().ifPresent(b::smtpHost);
+    c.smtpPort().ifPresent(b::smtpPort);
+    Credentials.trust(c).ifPresent(b::trust);
+    return b.build();
+  }
+
+  /** Sends through Graph {@code sendMail} or SMTP AUTH, by the connection's protocol. */
+  public static void send(ConnectionConfig c, CredentialStrategy credential, OutgoingMessage message) {
+    if (c.protocol() == ConnectionConfig.Protocol.GRAPH) {
+      try (MailboxConnector connector = connector(c, credential)) {
+        connector.send(message);
+      }
+      return;
+    }
+    SmtpSender.Builder b = SmtpSender.builder().mailbox(c.mailbox()).credential(credential);
+    c.smtpHost().ifPresent(b::host);
+    c.smtpPort().ifPresent(b::port);
+    Credentials.trust(c).ifPresent(b::trust);
+    b.build().send(message);
+  }
+
+  /** The token the connector asks for, and what its claims must allow. */
+  public static TokenRequest tokenRequest(ConnectionConfig c) {
+    return Credentials.signInRequest(c);
+  }
+
+  public static TokenPreflight.Requirement requirement(ConnectionConfig c) {
+    return c.protocol() == ConnectionConfig.Protocol.IMAP ? TokenPreflight.Requirement.imap()
+        : TokenPreflight.Requirement.graphReadWrite();
+  }
+
+  /**
+   * Reads the app's registered secrets and certificates through Graph with the connection's own app-only
+   * credential (needs Application.Read.All; without it the tracker reports UNKNOWN with the reason). Close it.
+   */
+  public static Optional<GraphRegisteredCredentials> registeredCredentials(ConnectionConfig c, CredentialStrategy credential) {
+    if (credential.kind() != CredentialKind.APP_ONLY) {
+      return Optional.empty();
+    }
+    AppRegistration app = credential.registration();
+    GraphRegisteredCredentials.Builder b = GraphRegisteredCredentials.builder().credential(credential);
+    String base = c.graphBaseUrl().orElse(app.cloud().graphEndpoint() + "/v1.0");
+    b.baseUrl(base).allowedHosts(URI.create(base).getHost());
+    Credentials.trust(c).ifPresent(b::trust);
+    return Optional.of(b.build());
+  }
+}

@@ -1,0 +1,195 @@
+package org.o365mail.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.o365mail.MailboxConnector;
+import org.o365mail.auth.CredentialListener;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.cli.config.ConnectionConfig;
+import org.o365mail.importer.FileCheckpointStore;
+import org.o365mail.importer.HealthState;
+import org.o365mail.importer.ImportListener;
+import org.o365mail.importer.ImportResult;
+import org.o365mail.importer.IncomingMessage;
+import org.o365mail.importer.MailImporter;
+import org.o365mail.importer.MailboxHealth;
+import org.o365mail.importer.MessageHandler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code o365mail import}: each new message of the configured folder becomes an {@code .eml} file named by its
+ * idempotency key, with the checkpoint beside them; rerun it (after Ctrl-C, or a crash) and it goes on where it
+ * stopped, without duplicates in the directory.
+ */
+@Command(name = "import", mixinStandardHelpOptions = true,
+    description = "Import new mail of the connection's folder into a directory of .eml files, resumably.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {"0:every new message imported", "1:every new message imported, but the post-action waits"
+        + " (e.g. its folder is missing; see the diagnosis)", "2:the import stopped on a failure (see the diagnosis)",
+        "64:configuration error"})
+final class ImportCommand implements Callable<Integer> {
+  @Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Mixin ConfigOptions options;
+
+  @Option(names = "--out", required = true, description = "the directory for the .eml files (and .o365mail/ checkpoints)")
+  Path out;
+
+  @Option(names = "--follow", description = "keep importing new mail until stopped (Ctrl-C)")
+  boolean follow;
+
+  @Option(names = "--poll-interval", defaultValue = "PT60S", description = "with --follow: how often to look (default ${DEFAULT-VALUE})")
+  Duration pollInterval;
+
+  @Option(names = "--json", description = "print a JSON summary")
+  boolean json;
+
+  @Override
+  public Integer call() throws IOException, InterruptedException {
+    ConnectionConfig c = options.load();
+    Files.createDirectories(out);
+    PrintWriter stdout = spec.commandLine().getOut();
+    boolean progress = !json && System.console() != null;
+    AtomicInteger imported = new AtomicInteger();
+    long start = System.nanoTime();
+    try (CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
+        MailboxConnector connector = Connectors.connector(c, credential)) {
+      MailImporter.Builder b = MailImporter.builder()
+          .connector(connector)
+          .folder(c.folder())
+          .handler(new EmlWriter(out))
+          .checkpointStore(new FileCheckpointStore(out.resolve(".o365mail")))
+          .postAction(c.postAction())
+          .pollInterval(pollInterval)
+          .followChanges(true)
+          .listener(new ImportListener() {
+            @Override
+            public void imported(IncomingMessage message) {
+              int n = imported.incrementAndGet();
+              if (progress && (n % 10 == 0)) {
+                double seconds = Math.max(0.001, (System.nanoTime() - start) / 1e9);
+                stdout.printf("\rImported %d messages (%.0f/s)", n, n / seconds);
+                stdout.flush();
+              }
+            }
+          });
+      c.parkFolder().ifPresent(b::parkFolder);
+      MailImporter importer = b.build();
+      CountDownLatch stopped = new CountDownLatch(1);
+      Thread hook = new Thread(() -> {
+        importer.close();
+        stopped.countDown();
+      }, "o365mail-import-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      ImportResult result;
+      HealthState health;
+      try {
+        if (follow) {
+          importer.start();
+          stopped.await();
+          result = new ImportResult(imported.get(), 0, importer.deadLetters().size(), true);
+        } else {
+          result = importer.runOnce();
+        }
+        health = importer.health(); // before close, which makes it STOPPED
+      } finally {
+        if (!follow) {
+          try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+          } catch (IllegalStateException e) {
+            // already shutting down
+          }
+          importer.close();
+        }
+      }
+      if (progress) {
+        stdout.println();
+      }
+      boolean failed = !result.completed() && health.health() != MailboxHealth.STOPPED
+          && health.health() != MailboxHealth.HEALTHY;
+      boolean warned = !failed && health.health() == MailboxHealth.DEGRADED;
+      if (json) {
+        Json.Obj o = Json.object().put("connection", c.name()).put("mailbox", c.mailbox()).put("folder", c.folder().toString())
+            .put("imported", result.imported()).put("skipped", result.skipped()).put("parked", result.parked())
+            .put("completed", result.completed()).put("health", health.health().name()).put("out", out.toString());
+        health.why().ifPresent(d -> o.put("setupStep", d.setupStep().name()).put("fix", d.fix()));
+        stdout.println(o);
+      } else {
+        stdout.println("Imported " + result.imported() + " message(s) from " + c.mailbox() + "/" + c.folder() + " into "
+            + out + (result.skipped() > 0 ? "; " + result.skipped() + " already imported" : "")
+            + (result.parked() > 0 ? "; " + result.parked() + " parked" : ""));
+        if (failed || warned) {
+          stdout.println((failed ? "Stopped: " : "Warning: ") + health.health());
+          health.why().ifPresent(d -> DoctorCommand.printDiagnosis(stdout, d));
+        }
+      }
+      return failed ? O365Mail.FAILURES : warned ? O365Mail.WARNINGS : O365Mail.OK;
+    }
+  }
+
+  /** Writes each message to {@code <key>.eml} atomically: a file exists only when complete. */
+  static final class EmlWriter implements MessageHandler {
+    private final Path dir;
+
+    EmlWriter(Path dir) {
+      this.dir = dir;
+    }
+
+    @Override
+    public void handle(IncomingMessage message) throws IOException {
+      String name = fileName(message.idempotencyKey());
+      Path target = dir.resolve(name + ".eml");
+      if (Files.exists(target)) {
+        return;
+      }
+      Path part = dir.resolve("." + name + ".part");
+      try (InputStream in = message.openMime();
+          FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING)) {
+        OutputStream os = Channels.newOutputStream(channel);
+        in.transferTo(os);
+        os.flush();
+        channel.force(true);
+      }
+      try {
+        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+  }
+
+  /** A file name for an idempotency key: readable, safe on every file system, unique. */
+  static String fileName(String key) {
+    String safe = key.replaceAll("[^A-Za-z0-9._@=-]", "_");
+    if (safe.length() > 120) {
+      safe = safe.substring(0, 120);
+    }
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
+      return safe + "-" + HexFormat.of().formatHex(digest, 0, 4);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

@@ -1,0 +1,77 @@
+package org.o365mail.cli;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import org.o365mail.cli.config.ConfigException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code o365mail}: test, import from and send through Microsoft 365 mailboxes, and show the SDK on a local
+ * tenant. Exit codes: 0 success, 1 warnings, 2 failures, 64 usage or configuration error, 70 internal error.
+ */
+@Command(
+    name = "o365mail",
+    mixinStandardHelpOptions = true,
+    version = "o365mail 0.1.0",
+    description = "OAuth 2.0 access to Microsoft 365 mailboxes: diagnose, import, send.",
+    subcommands = {
+      DemoCommand.class,
+      DoctorCommand.class,
+      ImportCommand.class,
+      SendCommand.class,
+      SecretsCommand.class,
+      SetupCommand.class,
+      LoginCommand.class,
+      TestkitCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+      "0:success",
+      "1:warnings (doctor, secrets)",
+      "2:failures",
+      "64:usage or configuration error",
+      "70:internal error"
+    })
+public final class O365Mail implements Callable<Integer> {
+  public static final int OK = 0;
+  public static final int WARNINGS = 1;
+  public static final int FAILURES = 2;
+  public static final int USAGE = 64;
+  public static final int INTERNAL = 70;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+    return USAGE;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** Runs the tool with these streams (for tests and embedding); returns the exit code. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = new CommandLine(new O365Mail());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExitCodeExceptionMapper(e -> e instanceof ConfigException ? USAGE : INTERNAL);
+    cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
+      if (e instanceof ConfigException c) {
+        commandLine.getErr().println(c.getMessage());
+        return USAGE;
+      }
+      commandLine.getErr().println("o365mail: " + e.getClass().getSimpleName() + ": " + e.getMessage());
+      return INTERNAL;
+    });
+    cli.setParameterExceptionHandler((e, a) -> {
+      e.getCommandLine().getErr().println(e.getMessage());
+      e.getCommandLine().usage(e.getCommandLine().getErr());
+      return USAGE;
+    });
+    return cli.execute(args);
+  }
+}
