@@ -298,7 +298,9 @@ public final class MailImporter implements AutoCloseable {
     }
     HealthState current = new HealthState(connector.mailbox(), next, clock.instant(), why);
     health.set(current);
-    if (next != MailboxHealth.HEALTHY) {
+    if (next == MailboxHealth.STOPPED) {
+      logger.info("Import of {} stopped", connector.mailbox());
+    } else if (next != MailboxHealth.HEALTHY) {
       logger.warn("Import of {} is {}{}", connector.mailbox(), next,
           why == null ? "" : ": " + why.summary() + " Fix: " + why.fix());
     } else {
