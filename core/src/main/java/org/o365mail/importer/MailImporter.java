@@ -363,9 +363,6 @@ public final class MailImporter implements AutoCloseable {
               logger.warn("An import listener threw; ignored", e);
             }
           }
-          if (action != null) {
-            checkpoint = runPostAction(key, checkpoint, action);
-          }
         } else if (outcome.stopped) {
           return new ImportResult(imported, skipped, parked, false);
         } else {
@@ -373,6 +370,8 @@ public final class MailImporter implements AutoCloseable {
           parked++;
         }
       }
+      // one command per batch, not one per message: each would be a round trip (and on IMAP a search)
+      checkpoint = runPostActions(key, checkpoint, checkpoint.pending());
       checkpoint = checkpoint.advanced(batch.next(), clock.instant());
       store.save(key, checkpoint);
       if (!batch.hasMore()) {
@@ -468,8 +467,39 @@ public final class MailImporter implements AutoCloseable {
   }
 
   private Checkpoint finishPendingActions(CheckpointKey key, Checkpoint checkpoint) {
+    return runPostActions(key, checkpoint, checkpoint.pending());
+  }
+
+  /**
+   * Runs the post-action on several messages with one call of the connector ({@code markRead} and {@code move}
+   * take many ids); if one of them is gone, or the connector cannot do them together, one by one.
+   */
+  private Checkpoint runPostActions(CheckpointKey key, Checkpoint checkpoint, List<PendingAction> actions) {
+    if (actions.isEmpty() || postActionBlocked != null) {
+      return checkpoint;
+    }
+    PostAction.Kind kind = postAction.kind();
+    if (actions.size() > 1 && (kind == PostAction.Kind.MARK_READ || kind == PostAction.Kind.MOVE)) {
+      List<MessageId> ids = actions.stream().map(a -> new MessageId(a.messageId())).toList();
+      try {
+        if (kind == PostAction.Kind.MARK_READ) {
+          connector.markRead(ids, true);
+        } else {
+          connector.move(ids, postAction.destination().orElseThrow());
+        }
+        Checkpoint next = checkpoint;
+        for (PendingAction action : actions) {
+          next = next.withActionDone(action.messageKey(), clock.instant());
+        }
+        store.save(key, next);
+        return next;
+      } catch (MailboxException e) {
+        logger.debug("Post-action '{}' on {} messages together failed ({}); one by one", postAction, ids.size(),
+            e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
+      }
+    }
     Checkpoint c = checkpoint;
-    for (PendingAction action : checkpoint.pending()) {
+    for (PendingAction action : actions) {
       c = runPostAction(key, c, action);
     }
     return c;

@@ -121,6 +121,26 @@ class MailImporterTest {
   }
 
   @Test
+  void postActionsRunOncePerBatch_andOneMessageGoneDoesNotStopTheOthers() {
+    InMemoryMailboxConnector box = mailbox(6);
+    FolderRef done = FolderRef.path("Inbox/Done");
+    box.createFolder(done);
+    List<MessageSummary> inbox = box.contents(FolderRef.INBOX);
+    MessageHandler deletesTheSecondWhenGivenTheFifth = m -> {
+      if (m.summary().subject().equals("M4")) {
+        box.delete(inbox.get(1).id(), DeleteMode.PERMANENT);
+      }
+    };
+    try (MailImporter i = MailImporter.builder().connector(box).handler(deletesTheSecondWhenGivenTheFifth)
+        .batchSize(10).postAction(PostAction.moveTo(done)).build()) {
+      assertThat(i.runOnce().imported()).isEqualTo(6);
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.HEALTHY);
+    }
+    assertThat(box.contents(done)).extracting(MessageSummary::subject).containsExactlyInAnyOrder("M0", "M2", "M3", "M4", "M5");
+    assertThat(box.contents(FolderRef.INBOX)).isEmpty();
+  }
+
+  @Test
   void aPostActionThatCannotRunYetStaysPending_andRunsLater() {
     InMemoryMailboxConnector box = mailbox(2);
     FolderRef target = FolderRef.path("Inbox/Later");
@@ -284,7 +304,9 @@ class MailImporterTest {
         .postAction(PostAction.moveTo(done)).build()) {
       assertThatThrownBy(first::runOnce).isInstanceOf(ProcessDied.class);
     }
-    assertThat(box.contents(done)).hasSize(3);
+    // the moves run once per batch: all four handled messages wait in the checkpoint, the fourth included
+    assertThat(store.load(new CheckpointKey("memory", "box@contoso.com", "Inbox")).orElseThrow().pending()).hasSize(4);
+    assertThat(box.contents(done)).isEmpty();
     try (MailImporter restarted = MailImporter.builder().connector(box).handler(product).checkpointStore(store)
         .postAction(PostAction.moveTo(done)).build()) {
       assertThat(restarted.runOnce().imported()).isEqualTo(2);
