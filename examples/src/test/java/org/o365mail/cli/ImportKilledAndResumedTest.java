@@ -66,7 +66,8 @@ class ImportKilledAndResumedTest {
         .addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.ReadWrite").grantAdminConsent();
     contoso.addMailboxPermission(inbox.address(), contoso.registerExchangeServicePrincipal(app).objectId(), "FullAccess");
     PasswordCredential secret = app.addClientSecret("kill", Duration.ofDays(90));
-    Path config = config(dir, app, secret, protocol, inbox);
+    Path config = ChildProcesses.config(m365, contoso, dir, app, secret, protocol, inbox,
+        "c.postAction = move:Inbox/Imported");
     Path out = dir.resolve("out");
 
     List<Integer> killedAt = new ArrayList<>();
@@ -76,7 +77,7 @@ class ImportKilledAndResumedTest {
         Thread.sleep(2);
       }
       assertThat(child.isAlive()).as("the import must still be running at %d files: %s", threshold,
-          log(dir.resolve("kill-" + threshold + ".log"))).isTrue();
+          ChildProcesses.log(dir.resolve("kill-" + threshold + ".log"))).isTrue();
       child.destroyForcibly(); // SIGKILL: no shutdown hook, no close
       assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
       killedAt.add(emlFiles(out).size());
@@ -87,7 +88,7 @@ class ImportKilledAndResumedTest {
     Path last = dir.resolve("resume.log");
     Process resumed = importer(config, out, last);
     assertThat(resumed.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(resumed.exitValue()).as(log(last)).isZero();
+    assertThat(resumed.exitValue()).as(ChildProcesses.log(last)).isZero();
 
     List<Path> files = emlFiles(out);
     List<String> subjects = new ArrayList<>();
@@ -110,8 +111,8 @@ class ImportKilledAndResumedTest {
     Path again = dir.resolve("again.log");
     Process rerun = importer(config, out, again);
     assertThat(rerun.waitFor(60, TimeUnit.SECONDS)).isTrue();
-    assertThat(rerun.exitValue()).as(log(again)).isZero();
-    assertThat(log(again)).contains("\"imported\":0");
+    assertThat(rerun.exitValue()).as(ChildProcesses.log(again)).isZero();
+    assertThat(ChildProcesses.log(again)).contains("\"imported\":0");
     assertThat(emlFiles(out)).hasSize(MESSAGES);
   }
 
@@ -129,35 +130,5 @@ class ImportKilledAndResumedTest {
     try (Stream<Path> s = Files.list(out)) {
       return s.filter(p -> p.getFileName().toString().endsWith(".eml")).toList();
     }
-  }
-
-  static String log(Path p) {
-    try {
-      return Files.exists(p) ? Files.readString(p) : "";
-    } catch (IOException e) {
-      return e.toString();
-    }
-  }
-
-  static Path config(Path dir, Application app, PasswordCredential secret, String protocol, Mailbox mailbox)
-      throws IOException {
-    m365.writeTrustStore(dir.resolve("trust.p12"), "changeit".toCharArray());
-    Files.writeString(dir.resolve("trust-password"), "changeit");
-    Files.writeString(dir.resolve("secret"), secret.value());
-    String text = String.join("\n",
-        "c.clientId = " + app.clientId(),
-        "c.tenant = " + contoso.id(),
-        "c.flow = client-secret",
-        "c.clientSecret = file:secret",
-        "c.protocol = " + protocol,
-        "c.mailbox = " + mailbox.address(),
-        "c.postAction = move:Inbox/Imported",
-        "c.authorityHost = " + m365.authorityHost(),
-        "c.graphBaseUrl = " + m365.graphBaseUrl(),
-        "c.imapHost = " + m365.hostName(),
-        "c.imapPort = " + m365.imapPort(),
-        "c.trustStore = trust.p12",
-        "c.trustStore.password = file:trust-password", "");
-    return Files.writeString(dir.resolve("c.properties"), text);
   }
 }

@@ -1,0 +1,255 @@
+package org.o365mail.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.o365mail.MailboxConnector;
+import org.o365mail.auth.CredentialListener;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.cli.config.ConfigFile;
+import org.o365mail.cli.config.ConnectionConfig;
+import org.o365mail.importer.FileCheckpointStore;
+import org.o365mail.importer.ImportResult;
+import org.o365mail.importer.MailImporter;
+import org.o365mail.testkit.ApiResource;
+import org.o365mail.testkit.Application;
+import org.o365mail.testkit.LocalTenant;
+import org.o365mail.testkit.Mailbox;
+import org.o365mail.testkit.PasswordCredential;
+import org.o365mail.testkit.StoredMail;
+import org.o365mail.testkit.Tenant;
+import org.o365mail.testkit.TestMessages;
+
+/**
+ * The guarantee under SIGKILL: a child JVM imports 5,000 messages and is killed at 20 random points, restarted
+ * each time. Its handler reports each message to this test over a loopback socket before returning, so the record
+ * of what was handed out lives outside the child. In the end every message was handed out, each duplicate carries
+ * the key of a message that was in flight at a kill, and the post-action (mark read) ran for every message.
+ */
+@Timeout(600)
+class ImportCrashTest {
+  static final int MESSAGES = 5_000;
+  static final int KILLS = 20;
+
+  static LocalTenant m365;
+  static Tenant contoso;
+
+  @BeforeAll
+  static void start() {
+    m365 = LocalTenant.start();
+    contoso = m365.createTenant("contoso.com");
+  }
+
+  @AfterAll
+  static void stop() {
+    m365.close();
+  }
+
+  /** What the child's handler reported, in order, with the run it came from. */
+  static final class Record {
+    final List<String> keys = new ArrayList<>();
+    final List<Integer> runs = new ArrayList<>();
+    final List<Boolean> redeliveries = new ArrayList<>();
+
+    synchronized void add(int run, String key, boolean redelivery) {
+      keys.add(key);
+      runs.add(run);
+      redeliveries.add(redelivery);
+      notifyAll();
+    }
+
+    synchronized int size() {
+      return keys.size();
+    }
+
+    synchronized String lastOf(int run) {
+      for (int i = keys.size() - 1; i >= 0; i--) {
+        if (runs.get(i) == run) {
+          return keys.get(i);
+        }
+      }
+      return null;
+    }
+
+    synchronized void awaitSize(int n, Process child, long deadlineNanos) throws InterruptedException {
+      while (keys.size() < n && child.isAlive() && System.nanoTime() < deadlineNanos) {
+        wait(5);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"imap", "graph"})
+  void killedAtTwentyRandomPoints_everyMessageHandedOut_duplicatesOnlyInFlight(String protocol, @TempDir Path dir)
+      throws Exception {
+    Mailbox inbox = contoso.addSharedMailbox("crash-" + protocol + "@contoso.com");
+    for (int i = 0; i < MESSAGES; i++) {
+      inbox.deliver(TestMessages.text("billing@fabrikam.com", inbox.address(), "Invoice " + i, "Amount due: " + i));
+    }
+    Application app = contoso.registerApp("crash test " + protocol);
+    app.addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp")
+        .addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.ReadWrite").grantAdminConsent();
+    contoso.addMailboxPermission(inbox.address(), contoso.registerExchangeServicePrincipal(app).objectId(), "FullAccess");
+    PasswordCredential secret = app.addClientSecret("crash", Duration.ofDays(90));
+    Path config = ChildProcesses.config(m365, contoso, dir, app, secret, protocol, inbox,
+        "c.postAction = mark-read");
+
+    long seed = new Random().nextLong();
+    Random random = new Random(seed);
+    TreeSet<Integer> points = new TreeSet<>();
+    while (points.size() < KILLS) {
+      points.add(1 + random.nextInt(MESSAGES - 1));
+    }
+    Record record = new Record();
+    List<String> inFlightAtKill = new ArrayList<>();
+    long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(8);
+    try (ServerSocket parent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      Thread collector = collector(parent, record);
+      int run = 0;
+      for (int point : points) {
+        run++;
+        Process child = child(config, dir, parent.getLocalPort(), run);
+        record.awaitSize(point, child, deadline);
+        assertThat(child.isAlive()).as("run %d (seed %d) should still be importing at %d messages: %s", run, seed,
+            point, ChildProcesses.log(dir.resolve("run-" + run + ".log"))).isTrue();
+        child.destroyForcibly();
+        assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        String last = record.lastOf(run);
+        if (last != null) {
+          inFlightAtKill.add(last);
+        }
+      }
+      run++;
+      Process last = child(config, dir, parent.getLocalPort(), run);
+      if (!last.waitFor(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+        last.destroyForcibly();
+        throw new AssertionError("the last run did not finish: " + ChildProcesses.log(dir.resolve("run-" + run + ".log")));
+      }
+      assertThat(last.exitValue()).as(ChildProcesses.log(dir.resolve("run-" + run + ".log"))).isZero();
+      collector.interrupt();
+    }
+
+    Map<String, Integer> counts = new HashMap<>();
+    record.keys.forEach(k -> counts.merge(k, 1, Integer::sum));
+    Set<String> duplicated = counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey)
+        .collect(Collectors.toSet());
+    System.out.printf("ImportCrashTest %s: %d messages, %d kills (seed %d), %d deliveries, %d duplicated keys%n",
+        protocol, MESSAGES, KILLS, seed, record.keys.size(), duplicated.size());
+    Set<String> mids = new HashSet<>();
+    for (String key : counts.keySet()) {
+      mids.add(key.substring(0, key.lastIndexOf('|')));
+    }
+    assertThat(mids).as("seed %d", seed).containsExactlyInAnyOrderElementsOf(
+        inbox.messages("Inbox").stream().map(StoredMail::internetMessageId).toList());
+    assertThat(counts).as("one key per message (seed %d)", seed).hasSize(MESSAGES);
+    assertThat(inFlightAtKill).as("seed %d", seed).containsAll(duplicated);
+    assertThat(counts.values()).allMatch(n -> n <= 1 + KILLS);
+    for (int i = 0; i < record.keys.size(); i++) {
+      if (record.redeliveries.get(i)) {
+        assertThat(inFlightAtKill).as("a delivery flagged as possible redelivery was in flight at a kill")
+            .contains(record.keys.get(i));
+      }
+    }
+    // the post-action ran for every message, after the crashes too
+    assertThat(inbox.messages("Inbox")).hasSize(MESSAGES).allMatch(StoredMail::seen);
+  }
+
+  static Thread collector(ServerSocket parent, Record record) {
+    Thread t = new Thread(() -> {
+      while (!parent.isClosed()) {
+        try {
+          Socket s = parent.accept();
+          Thread reader = new Thread(() -> read(s, record), "crash-test-reader");
+          reader.setDaemon(true);
+          reader.start();
+        } catch (IOException e) {
+          return;
+        }
+      }
+    }, "crash-test-collector");
+    t.setDaemon(true);
+    t.start();
+    return t;
+  }
+
+  static void read(Socket s, Record record) {
+    try (s; BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));
+        OutputStream out = s.getOutputStream()) {
+      int run = Integer.parseInt(in.readLine());
+      String line;
+      while ((line = in.readLine()) != null) {
+        int tab = line.lastIndexOf('\t');
+        record.add(run, line.substring(0, tab), Boolean.parseBoolean(line.substring(tab + 1)));
+        out.write('\n');
+        out.flush();
+      }
+    } catch (IOException e) {
+      // the child was killed
+    }
+  }
+
+  static Process child(Path config, Path dir, int parentPort, int run) throws IOException {
+    return new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), Child.class.getName(), config.toString(),
+        dir.resolve("checkpoints").toString(), Integer.toString(parentPort), Integer.toString(run))
+        .redirectErrorStream(true).redirectOutput(dir.resolve("run-" + run + ".log").toFile()).start();
+  }
+
+  /** The importing process: the connection of the configuration, a file checkpoint store, a reporting handler. */
+  public static final class Child {
+    public static void main(String[] args) throws Exception {
+      ConnectionConfig c = ConfigFile.load(Path.of(args[0])).connection(null);
+      try (Socket parent = new Socket(InetAddress.getLoopbackAddress(), Integer.parseInt(args[2]));
+          PrintWriter report = new PrintWriter(parent.getOutputStream(), false, StandardCharsets.UTF_8);
+          BufferedReader acks = new BufferedReader(new InputStreamReader(parent.getInputStream(), StandardCharsets.UTF_8));
+          CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
+          MailboxConnector connector = Connectors.connector(c, credential)) {
+        report.println(args[3]);
+        report.flush();
+        try (MailImporter importer = MailImporter.builder().connector(connector).folder(c.folder())
+            .checkpointStore(new FileCheckpointStore(Files.createDirectories(Path.of(args[1]))))
+            .postAction(c.postAction())
+            .handler(m -> {
+              // accepted only once the record outside this process has it
+              report.println(m.idempotencyKey() + "\t" + m.possibleRedelivery());
+              report.flush();
+              if (acks.readLine() == null) {
+                throw new IOException("the test went away");
+              }
+            }).build()) {
+          ImportResult result;
+          do {
+            result = importer.runOnce();
+          } while (!result.completed() || result.imported() > 0);
+        }
+      }
+    }
+  }
+}
