@@ -33,8 +33,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.o365mail.AttachmentInfo;
@@ -110,8 +112,15 @@ public final class GraphMailboxConnector implements MailboxConnector {
   private final DeltaSync delta;
   private final Sender sender;
   private final ExecutorService prefetch;
+  /** What this connector was built with, for {@link #forMailbox}. */
+  private final Builder settings;
 
   private GraphMailboxConnector(Builder b) {
+    this(b, null);
+  }
+
+  private GraphMailboxConnector(Builder b, GraphTransport poolOf) {
+    this.settings = b.copy();
     this.mailbox = b.mailbox;
     this.credential = b.credential;
     URI base = b.baseUrl != null ? b.baseUrl : URI.create(b.credential.registration().cloud().graphEndpoint() + "/v1.0");
@@ -122,7 +131,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
     GraphAuthentication auth = new GraphAuthentication(b.credential, base, b.allowedHosts, mailPermission, sendPermission);
     Governor governor = new Governor(b.maxConcurrent, b.maxAttempts, b.maxWait, auth);
     SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
-    this.transport = new GraphTransport(base, auth, governor, trust, b.timeout);
+    this.transport = poolOf == null ? new GraphTransport(base, auth, governor, trust, b.timeout)
+        : new GraphTransport(base, auth, governor, b.timeout, poolOf);
     this.graph = transport.client();
     this.errors = new GraphErrors(mailbox, b.credential.registration().clientId(), auth, own);
     this.batcher = new Batcher(transport);
@@ -130,11 +140,26 @@ public final class GraphMailboxConnector implements MailboxConnector {
     this.delta = new DeltaSync(graph, mailbox, folders, errors);
     this.sender = new Sender(transport, mailbox, errors);
     AtomicInteger threads = new AtomicInteger();
-    this.prefetch = Executors.newFixedThreadPool(2, r -> {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
       Thread t = new Thread(r, "o365mail-graph-prefetch-" + threads.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
+    pool.allowCoreThreadTimeOut(true); // hundreds of idle mailboxes hold no thread
+    this.prefetch = pool;
+  }
+
+  /**
+   * A connector for another mailbox with this one's credential and settings, sharing its connections to Graph: what
+   * a service polling many mailboxes should use, so that one pool of connections (and TLS sessions) serves them
+   * all. Each has its own request governor, as Exchange limits concurrency per mailbox. Close each when done.
+   *
+   * @param otherMailbox a user principal name or primary SMTP address, or an object id
+   */
+  public GraphMailboxConnector forMailbox(String otherMailbox) {
+    Builder b = settings.copy();
+    b.mailbox(otherMailbox);
+    return new GraphMailboxConnector(b, transport);
   }
 
   public static Builder builder() {
@@ -646,6 +671,23 @@ public final class GraphMailboxConnector implements MailboxConnector {
     private boolean shared;
 
     private Builder() {}
+
+    private Builder copy() {
+      Builder c = new Builder();
+      c.mailbox = mailbox;
+      c.credential = credential;
+      c.baseUrl = baseUrl;
+      c.allowedHosts.addAll(allowedHosts);
+      c.trust = trust;
+      c.maxConcurrent = maxConcurrent;
+      c.maxAttempts = maxAttempts;
+      c.maxWait = maxWait;
+      c.timeout = timeout;
+      c.mailPermission = mailPermission;
+      c.sendPermission = sendPermission;
+      c.shared = shared;
+      return c;
+    }
 
     /** The mailbox: a user principal name or primary SMTP address (user or shared mailbox), or an object id. */
     public Builder mailbox(String value) {

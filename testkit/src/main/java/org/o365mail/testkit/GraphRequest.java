@@ -42,6 +42,9 @@ final class GraphRequest {
 
   String appId = "";
 
+  /** The client port of the TCP connection the request came on; empty for a {@code $batch} item. */
+  String connection = "";
+
   GraphRequest(
       String method,
       String rawPath,
@@ -82,9 +85,11 @@ final class GraphRequest {
     } catch (NumberFormatException e) {
       length = -1;
     }
-    return new GraphRequest(
+    GraphRequest r = new GraphRequest(
         ex.method(), ex.rawPath(), ex.rawQuery(), headers, ex.bodyStream(), length,
         "https://" + ex.host() + ":" + port, false);
+    r.connection = Integer.toString(ex.remotePort());
+    return r;
   }
 
   /** A {@code $batch} item. */

@@ -194,7 +194,8 @@ final class GraphServer implements AutoCloseable {
     tenant.record(
         new RecordedRequest(
             "graph", request.method, request.rawPath,
-            Map.of("mailbox", request.mailbox, "appid", request.appId, "batchItem", Boolean.toString(request.batchItem)),
+            Map.of("mailbox", request.mailbox, "appid", request.appId, "batchItem", Boolean.toString(request.batchItem),
+                "connection", request.connection),
             response.status, errorCode, now()));
     return response;
   }

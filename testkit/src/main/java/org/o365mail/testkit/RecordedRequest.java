@@ -11,8 +11,9 @@ import java.util.Map;
  * @param method HTTP method, or the IMAP/SMTP command
  * @param path request path (HTTP) or the mailbox (IMAP/SMTP)
  * @param attributes what else identifies it: {@code grant_type}, {@code client_id}, {@code scope}, {@code tenant}
- *     for the identity endpoint; {@code mailbox}, {@code appid} and {@code batchItem} ({@code true} for an item of a
- *     {@code $batch}, which is not an HTTP request of its own) for Graph
+ *     for the identity endpoint; {@code mailbox}, {@code appid}, {@code batchItem} ({@code true} for an item of a
+ *     {@code $batch}, which is not an HTTP request of its own) and {@code connection} (the client port of the TCP
+ *     connection, empty for a batch item) for Graph
  * @param status HTTP status, or 0 for OK / 1 for a failure on IMAP and SMTP
  * @param errorCode {@code AADSTS7000215}, a Graph error code, or empty
  * @param at tenant clock time of the answer

@@ -1,5 +1,7 @@
 package org.o365mail.graph.internal;
 
+import static java.util.Objects.requireNonNull;
+
 import com.microsoft.graph.core.requests.BaseGraphRequestAdapter;
 import com.microsoft.graph.core.requests.middleware.GraphTelemetryHandler;
 import com.microsoft.graph.core.requests.options.GraphClientOption;
@@ -16,10 +18,12 @@ import java.security.NoSuchAlgorithmException;
 import java.security.KeyStoreException;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.X509TrustManager;
+import okhttp3.Dispatcher;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
 
@@ -36,8 +40,25 @@ public final class GraphTransport implements AutoCloseable {
   private final Governor governor;
   private final GraphAuthentication auth;
   private final URI baseUrl;
+  /** Set once another transport uses this one's connection pool: then closing one must not empty it. */
+  private final AtomicBoolean poolShared;
 
   public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout) {
+    this(baseUrl, auth, governor, trust, timeout, null);
+  }
+
+  /**
+   * A transport for another mailbox that shares {@code poolOf}'s connections (and so its TLS trust): one pool of
+   * connections to Graph serves every mailbox, as OkHttp intends, instead of one pool and one set of idle
+   * connections per mailbox.
+   */
+  public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, Duration timeout,
+      GraphTransport poolOf) {
+    this(baseUrl, auth, governor, null, timeout, requireNonNull(poolOf, "poolOf"));
+  }
+
+  private GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout,
+      GraphTransport poolOf) {
     this.baseUrl = baseUrl;
     this.auth = auth;
     this.governor = governor;
@@ -48,14 +69,29 @@ public final class GraphTransport implements AutoCloseable {
       new HeadersInspectionHandler(),
       governor
     };
-    OkHttpClient.Builder builder = KiotaClientFactory.create(interceptors)
+    OkHttpClient.Builder builder;
+    if (poolOf == null) {
+      builder = KiotaClientFactory.create(interceptors);
+      this.poolShared = new AtomicBoolean();
+    } else {
+      // the same settings KiotaClientFactory gives, on the other transport's pool and socket factory
+      builder = poolOf.http.newBuilder().dispatcher(new Dispatcher()).callTimeout(Duration.ofSeconds(100));
+      builder.interceptors().clear();
+      builder.networkInterceptors().clear();
+      for (Interceptor i : interceptors) {
+        builder.addInterceptor(i);
+      }
+      poolOf.poolShared.set(true);
+      this.poolShared = poolOf.poolShared;
+    }
+    builder
         .followRedirects(false)
         .followSslRedirects(false)
         .retryOnConnectionFailure(false)
         .connectTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .readTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .writeTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    if (trust != null) {
+    if (trust != null && poolOf == null) {
       builder.sslSocketFactory(trust.getSocketFactory(), trustManager(trust));
     }
     this.http = builder.build();
@@ -113,6 +149,8 @@ public final class GraphTransport implements AutoCloseable {
   @Override
   public void close() {
     http.dispatcher().executorService().shutdown();
-    http.connectionPool().evictAll();
+    if (!poolShared.get()) {
+      http.connectionPool().evictAll(); // shared, the pool's idle connections end with their keep-alive
+    }
   }
 }

@@ -23,6 +23,11 @@ public final class HttpExchange {
     this.raw = raw;
   }
 
+  /** The client's port: which TCP connection the request came on. */
+  public int remotePort() {
+    return raw.getRemoteAddress().getPort();
+  }
+
   public String method() {
     return raw.getRequestMethod();
   }
