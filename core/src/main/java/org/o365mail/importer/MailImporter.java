@@ -186,7 +186,8 @@ public final class MailImporter implements AutoCloseable {
       return;
     }
     long delay = nextDelay(ok);
-    if (ok && followChanges && delay > 0) {
+    // a shared scheduler's threads serve every mailbox: none of them may sit in a mailbox's IMAP IDLE
+    if (ok && followChanges && ownScheduler && delay > 0) {
       scheduler.schedule(this::awaitThenCycle, 0);
     } else {
       scheduler.schedule(this::scheduledCycle, delay);
@@ -721,7 +722,11 @@ public final class MailImporter implements AutoCloseable {
       return this;
     }
 
-    /** Wait on IMAP IDLE between passes where the connector has it (default true; one thread per mailbox). */
+    /**
+     * Wait on IMAP IDLE between passes where the connector has it (default true). IDLE holds a thread for as long
+     * as it waits, so it is used only with the importer's own thread: with a shared {@link #scheduler} the
+     * importer polls every {@link #pollInterval} instead.
+     */
     public Builder followChanges(boolean value) {
       this.followChanges = value;
       return this;
@@ -766,7 +771,10 @@ public final class MailImporter implements AutoCloseable {
       return this;
     }
 
-    /** The shared scheduler for many mailboxes (default a private one-thread scheduler). */
+    /**
+     * The shared scheduler for many mailboxes (default a private one-thread scheduler). Its importers poll every
+     * {@link #pollInterval}: none holds a thread waiting on IMAP IDLE.
+     */
     public Builder scheduler(ImportScheduler value) {
       this.scheduler = requireNonNull(value, "scheduler");
       return this;

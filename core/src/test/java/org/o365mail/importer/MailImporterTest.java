@@ -418,6 +418,44 @@ class MailImporterTest {
   }
 
   @Test
+  void onASharedScheduler_noMailboxHoldsAThreadWaitingForChanges() throws Exception {
+    Map<String, AtomicInteger> syncs = new java.util.concurrent.ConcurrentHashMap<>();
+    AtomicInteger waits = new AtomicInteger();
+    List<MailImporter> importers = new ArrayList<>();
+    try (ImportScheduler scheduler = ImportScheduler.create(1)) {
+      for (int b = 0; b < 3; b++) {
+        InMemoryMailboxConnector box = InMemoryMailboxConnector.create("box" + b + "@contoso.com");
+        AtomicInteger polls = syncs.computeIfAbsent(box.mailbox(), k -> new AtomicInteger());
+        // IMAP IDLE: blocks for the whole timeout when nothing arrives
+        org.o365mail.MailboxConnector idling = (org.o365mail.MailboxConnector) java.lang.reflect.Proxy.newProxyInstance(
+            getClass().getClassLoader(), new Class<?>[] {org.o365mail.MailboxConnector.class}, (proxy, method, args) -> {
+              if (method.getName().equals("awaitChanges")) {
+                waits.incrementAndGet();
+                Thread.sleep(((Duration) args[1]).toMillis());
+                return false;
+              }
+              if (method.getName().equals("sync")) {
+                polls.incrementAndGet();
+              }
+              try {
+                return method.invoke(box, args);
+              } catch (java.lang.reflect.InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+        importers.add(MailImporter.builder().connector(idling).handler(new Recorder()).scheduler(scheduler)
+            .followChanges(true).pollInterval(Duration.ofMillis(100)).build().start());
+      }
+      Thread.sleep(1_000);
+      for (MailImporter i : importers) {
+        i.close();
+      }
+    }
+    assertThat(waits.get()).isZero();
+    assertThat(syncs.values()).allSatisfy(n -> assertThat(n.get()).isGreaterThanOrEqualTo(3));
+  }
+
+  @Test
   void damagedCheckpoint_isReportedWithWhatToDo(@TempDir Path dir) throws IOException {
     FileCheckpointStore store = new FileCheckpointStore(dir);
     CheckpointKey key = new CheckpointKey("imap", "a@contoso.com", "Inbox");

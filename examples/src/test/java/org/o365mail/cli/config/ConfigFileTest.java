@@ -59,6 +59,21 @@ class ConfigFileTest {
     assertThat(c.toString()).doesNotContain(SECRET);
   }
 
+  @Test
+  void theReadmesExampleConfiguration_isValid() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8);
+    int start = readme.indexOf("```properties\n");
+    assertThat(start).as("the README shows a configuration").isNotNegative();
+    String text = readme.substring(start + "```properties\n".length(), readme.indexOf("```", start + 3));
+    UnaryOperator<String> env = name -> name.equals("INVOICES_CLIENT_SECRET") ? SECRET : null;
+    Path dir = Files.createTempDirectory("readme-config");
+    Files.writeString(dir.resolve("next-secret"), "Xyz8Q~the-next-secret-0123456789abcdefgh");
+    ConnectionConfig c = ConfigFile.parse(text, dir.resolve("o365mail.properties"), env).connection(null);
+    assertThat(c.name()).isEqualTo("invoices");
+    assertThat(c.clientSecrets()).hasSize(2);
+    assertThat(c.postAction().kind()).isEqualTo(PostAction.Kind.MOVE);
+  }
+
   /** Every key wrong in turn: the message names that key and what is allowed. */
   @ParameterizedTest(name = "{0} = {1}")
   @CsvSource(delimiter = '|', value = {
