@@ -4,15 +4,12 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
@@ -44,6 +41,8 @@ import javax.crypto.spec.SecretKeySpec;
  *     .build();
  * }</pre>
  */
+import org.o365mail.internal.AtomicFiles;
+
 public final class FileTokenStore implements TokenStore {
   private static final byte[] MAGIC = "O365TS1\0".getBytes(StandardCharsets.US_ASCII);
   private static final int NONCE_BYTES = 12;
@@ -104,34 +103,14 @@ public final class FileTokenStore implements TokenStore {
   public void write(String name, byte[] value) {
     Path file = fileOf(name);
     byte[] data = encode(name, value);
-    Path temp = null;
     try {
-      temp = posix
-          ? Files.createTempFile(directory, ".tmp-", ".tok", PosixFilePermissions.asFileAttribute(OWNER_FILE))
-          : Files.createTempFile(directory, ".tmp-", ".tok");
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-        ByteBuffer buffer = ByteBuffer.wrap(data);
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
-        }
-        channel.force(true);
+      if (posix) {
+        AtomicFiles.replace(file, data, ".tok", PosixFilePermissions.asFileAttribute(OWNER_FILE));
+      } else {
+        AtomicFiles.replace(file, data, ".tok");
       }
-      try {
-        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-      }
-      temp = null;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write token store file " + file, e);
-    } finally {
-      if (temp != null) {
-        try {
-          Files.deleteIfExists(temp);
-        } catch (IOException ignored) {
-          // best effort
-        }
-      }
     }
   }
 

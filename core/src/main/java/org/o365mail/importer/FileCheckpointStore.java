@@ -10,11 +10,9 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -28,6 +26,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.o365mail.SyncState;
+import org.o365mail.internal.AtomicFiles;
 import org.o365mail.internal.JsonSupport;
 
 /**
@@ -86,32 +85,10 @@ public final class FileCheckpointStore implements CheckpointStore {
     byte[] data = write(key, checkpoint);
     Path file = checkpointFile(key);
     synchronized (lock(key)) {
-      Path temp = null;
       try {
-        temp = Files.createTempFile(directory, ".tmp-", ".json");
-        try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-          ByteBuffer buffer = ByteBuffer.wrap(data);
-          while (buffer.hasRemaining()) {
-            channel.write(buffer);
-          }
-          channel.force(true);
-        }
-        try {
-          Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING);
-        }
-        temp = null;
+        AtomicFiles.replace(file, data, ".json");
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write checkpoint " + file, e);
-      } finally {
-        if (temp != null) {
-          try {
-            Files.deleteIfExists(temp);
-          } catch (IOException ignored) {
-            // best effort
-          }
-        }
       }
     }
   }

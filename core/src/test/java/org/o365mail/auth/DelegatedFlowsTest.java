@@ -23,7 +23,6 @@ import org.o365mail.testing.Secrets;
 import org.o365mail.testing.Tenants;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
-import org.o365mail.testkit.DeviceCodes;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.PasswordCredential;

@@ -49,7 +49,6 @@ import org.o365mail.MailFolder;
 import org.o365mail.MailboxConnector;
 import org.o365mail.MailboxException;
 import org.o365mail.MessageId;
-import org.o365mail.MessageNotFoundException;
 import org.o365mail.MessageSummary;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.Page;
