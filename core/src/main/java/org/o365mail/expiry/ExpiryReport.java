@@ -2,6 +2,12 @@ package org.o365mail.expiry;
 
 import static java.util.Objects.requireNonNull;
 
+import com.azure.json.JsonProviders;
+import com.azure.json.JsonWriter;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -47,51 +53,34 @@ public record ExpiryReport(Instant checkedAt, List<CredentialStatus> credentials
 
   /** The same as JSON: {@code {"checkedAt":..,"overall":..,"credentials":[{..}]}}. */
   public String toJson() {
-    StringBuilder sb = new StringBuilder();
-    sb.append("{\"checkedAt\":").append(str(checkedAt.toString()));
-    sb.append(",\"overall\":").append(str(overall.name()));
-    sb.append(",\"credentials\":[");
-    for (int i = 0; i < credentials.size(); i++) {
-      CredentialStatus c = credentials.get(i);
-      if (i > 0) {
-        sb.append(',');
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JsonWriter w = JsonProviders.createWriter(out)) {
+      w.writeStartObject();
+      w.writeStringField("checkedAt", checkedAt.toString());
+      w.writeStringField("overall", overall.name());
+      w.writeStartArray("credentials");
+      for (CredentialStatus c : credentials) {
+        w.writeStartObject();
+        w.writeStringField("label", c.label());
+        w.writeStringField("type", c.type().name());
+        w.writeStringField("appId", c.appId());
+        w.writeUntypedField("keyId", c.keyId().orElse(null));
+        w.writeUntypedField("description", c.description().orElse(null));
+        w.writeUntypedField("expiresAt", c.expiresAt().map(Instant::toString).orElse(null));
+        w.writeUntypedField("daysLeft", c.daysLeft().orElse(null));
+        w.writeStringField("status", c.status().name());
+        w.writeStringField("source", c.source());
+        w.writeBooleanField("configured", c.configured());
+        w.writeBooleanField("inUse", c.inUse());
+        w.writeStringField("advice", c.advice());
+        w.writeEndObject();
       }
-      sb.append("{\"label\":").append(str(c.label()));
-      sb.append(",\"type\":").append(str(c.type().name()));
-      sb.append(",\"appId\":").append(str(c.appId()));
-      sb.append(",\"keyId\":").append(c.keyId().map(ExpiryReport::str).orElse("null"));
-      sb.append(",\"description\":").append(c.description().map(ExpiryReport::str).orElse("null"));
-      sb.append(",\"expiresAt\":").append(c.expiresAt().map(t -> str(t.toString())).orElse("null"));
-      sb.append(",\"daysLeft\":").append(c.daysLeft().map(String::valueOf).orElse("null"));
-      sb.append(",\"status\":").append(str(c.status().name()));
-      sb.append(",\"source\":").append(str(c.source()));
-      sb.append(",\"configured\":").append(c.configured());
-      sb.append(",\"inUse\":").append(c.inUse());
-      sb.append(",\"advice\":").append(str(c.advice()));
-      sb.append('}');
+      w.writeEndArray();
+      w.writeEndObject();
+      w.flush();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
-    sb.append("]}");
-    return sb.toString();
-  }
-
-  private static String str(String s) {
-    StringBuilder sb = new StringBuilder("\"");
-    for (char ch : s.toCharArray()) {
-      switch (ch) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\r' -> sb.append("\\r");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (ch < 0x20) {
-            sb.append(String.format(Locale.ROOT, "\\u%04x", (int) ch));
-          } else {
-            sb.append(ch);
-          }
-        }
-      }
-    }
-    return sb.append('"').toString();
+    return out.toString(StandardCharsets.UTF_8);
   }
 }

@@ -166,6 +166,8 @@ class SecretExpiryTrackerTest {
     Secrets.assertClean("text report", report.toText());
     Secrets.assertClean("json report", report.toJson());
     assertThat(report.toJson()).startsWith("{\"checkedAt\":").contains("\"status\":\"CRITICAL\"");
+    assertThat(org.o365mail.internal.JsonSupport.parseObject(report.toJson()))
+        .containsKeys("checkedAt", "overall", "credentials");
   }
 
   @Test
