@@ -3,15 +3,41 @@ package org.o365mail.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testkit.PasswordCredential;
 import org.o365mail.testkit.Tenant;
+import org.o365mail.testkit.TestMessages;
 
 /** For tests that run the tool or an importer in a child JVM: its configuration file and its log. */
 final class ChildProcesses {
   private ChildProcesses() {}
+
+  /** A shared mailbox holding {@code messages} invoices, "Invoice 0" to "Invoice n-1". */
+  static Mailbox invoices(Tenant contoso, String address, int messages) {
+    Mailbox inbox = contoso.addSharedMailbox(address);
+    for (int i = 0; i < messages; i++) {
+      inbox.deliver(TestMessages.text("billing@fabrikam.com", inbox.address(), "Invoice " + i, "Amount due: " + i));
+    }
+    return inbox;
+  }
+
+  /**
+   * An app-only import set up the way the guides do it, for IMAP and Graph alike, and its configuration file in
+   * {@code dir}.
+   */
+  static Path importConfig(LocalTenant m365, Tenant contoso, Path dir, String name, String protocol, Mailbox inbox,
+      String... extra) throws IOException {
+    Application app = contoso.registerApp(name);
+    app.addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp")
+        .addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.ReadWrite").grantAdminConsent();
+    contoso.addMailboxPermission(inbox.address(), contoso.registerExchangeServicePrincipal(app).objectId(), "FullAccess");
+    PasswordCredential secret = app.addClientSecret(name, Duration.ofDays(90));
+    return config(m365, contoso, dir, app, secret, protocol, inbox, extra);
+  }
 
   static String log(Path p) {
     try {

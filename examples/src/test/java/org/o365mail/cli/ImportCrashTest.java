@@ -13,7 +13,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -38,14 +37,10 @@ import org.o365mail.cli.config.ConnectionConfig;
 import org.o365mail.importer.FileCheckpointStore;
 import org.o365mail.importer.ImportResult;
 import org.o365mail.importer.MailImporter;
-import org.o365mail.testkit.ApiResource;
-import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.Mailbox;
-import org.o365mail.testkit.PasswordCredential;
 import org.o365mail.testkit.StoredMail;
 import org.o365mail.testkit.Tenant;
-import org.o365mail.testkit.TestMessages;
 
 /**
  * The guarantee under SIGKILL: a child JVM imports 5,000 messages and is killed at 20 random points, restarted
@@ -109,16 +104,8 @@ class ImportCrashTest {
   @ValueSource(strings = {"imap", "graph"})
   void killedAtTwentyRandomPoints_everyMessageHandedOut_duplicatesOnlyInFlight(String protocol, @TempDir Path dir)
       throws Exception {
-    Mailbox inbox = contoso.addSharedMailbox("crash-" + protocol + "@contoso.com");
-    for (int i = 0; i < MESSAGES; i++) {
-      inbox.deliver(TestMessages.text("billing@fabrikam.com", inbox.address(), "Invoice " + i, "Amount due: " + i));
-    }
-    Application app = contoso.registerApp("crash test " + protocol);
-    app.addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp")
-        .addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.ReadWrite").grantAdminConsent();
-    contoso.addMailboxPermission(inbox.address(), contoso.registerExchangeServicePrincipal(app).objectId(), "FullAccess");
-    PasswordCredential secret = app.addClientSecret("crash", Duration.ofDays(90));
-    Path config = ChildProcesses.config(m365, contoso, dir, app, secret, protocol, inbox,
+    Mailbox inbox = ChildProcesses.invoices(contoso, "crash-" + protocol + "@contoso.com", MESSAGES);
+    Path config = ChildProcesses.importConfig(m365, contoso, dir, "crash test " + protocol, protocol, inbox,
         "c.postAction = mark-read");
 
     long seed = new Random().nextLong();

@@ -19,14 +19,10 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.o365mail.testkit.ApiResource;
-import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.Mailbox;
-import org.o365mail.testkit.PasswordCredential;
 import org.o365mail.testkit.StoredMail;
 import org.o365mail.testkit.Tenant;
-import org.o365mail.testkit.TestMessages;
 
 /**
  * {@code o365mail import} in a child JVM, killed with SIGKILL at several points of a run and started again: in the
@@ -57,16 +53,9 @@ class ImportKilledAndResumedTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"imap", "graph"})
   void killedThreeTimes_thenResumed_importsEachMessageOnce(String protocol, @TempDir Path dir) throws Exception {
-    Mailbox inbox = contoso.addSharedMailbox("killed-" + protocol + "@contoso.com").createFolder("Inbox/Imported");
-    for (int i = 0; i < MESSAGES; i++) {
-      inbox.deliver(TestMessages.text("billing@fabrikam.com", inbox.address(), "Invoice " + i, "Amount due: " + i));
-    }
-    Application app = contoso.registerApp("kill test " + protocol);
-    app.addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp")
-        .addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.ReadWrite").grantAdminConsent();
-    contoso.addMailboxPermission(inbox.address(), contoso.registerExchangeServicePrincipal(app).objectId(), "FullAccess");
-    PasswordCredential secret = app.addClientSecret("kill", Duration.ofDays(90));
-    Path config = ChildProcesses.config(m365, contoso, dir, app, secret, protocol, inbox,
+    Mailbox inbox = ChildProcesses.invoices(contoso, "killed-" + protocol + "@contoso.com", MESSAGES)
+        .createFolder("Inbox/Imported");
+    Path config = ChildProcesses.importConfig(m365, contoso, dir, "kill test " + protocol, protocol, inbox,
         "c.postAction = move:Inbox/Imported");
     Path out = dir.resolve("out");
 
