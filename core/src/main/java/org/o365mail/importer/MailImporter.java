@@ -347,7 +347,18 @@ public final class MailImporter implements AutoCloseable {
         boolean redelivery = messageKey.equals(checkpoint.inFlight());
         checkpoint = checkpoint.withInFlight(messageKey, clock.instant());
         store.save(key, checkpoint);
-        Outcome outcome = deliver(folder, m, messageKey, redelivery);
+        Outcome outcome;
+        try {
+          outcome = deliver(folder, m, messageKey, redelivery);
+        } catch (MailboxException e) {
+          if (!redelivery) {
+            // the service failed the handler's read, so the handler did not take it: it is not in flight any more,
+            // and offering it again is not a possible redelivery (one left in flight by a dead process stays one)
+            checkpoint = checkpoint.withInFlight(null, clock.instant());
+            store.save(key, checkpoint);
+          }
+          throw e;
+        }
         if (outcome.accepted) {
           PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
               : new PendingAction(messageKey, m.id().value());

@@ -269,6 +269,54 @@ class MailImporterTest {
   }
 
   @Test
+  void aMessageWhoseReadFailed_isOfferedAgainAsAFirstDelivery_unlessItWasInFlightWhenTheProcessDied(
+      @TempDir Path dir) {
+    InMemoryMailboxConnector box = mailbox(3);
+    FileCheckpointStore store = new FileCheckpointStore(dir);
+    CheckpointKey key = new CheckpointKey("memory", "box@contoso.com", "Inbox");
+    Recorder product = new Recorder();
+    AtomicInteger throttled = new AtomicInteger(1);
+    MessageHandler readFailsOnce = m -> {
+      if (m.summary().subject().equals("M1") && throttled.getAndDecrement() > 0) {
+        throw new ThrottledException("Graph throttled reading the MIME", Duration.ofSeconds(1), null, null);
+      }
+      product.handle(m);
+    };
+    try (MailImporter importer = MailImporter.builder().connector(box).handler(readFailsOnce).checkpointStore(store)
+        .build()) {
+      assertThat(importer.runOnce().completed()).isFalse();
+      assertThat(store.load(key).orElseThrow().inFlightKey()).as("the handler did not take it").isEmpty();
+      assertThat(importer.runOnce().imported()).isEqualTo(2);
+    }
+    assertThat(product.keys).hasSize(3).doesNotHaveDuplicates();
+    assertThat(product.redeliveries).as("no process died: nothing is a possible redelivery").containsOnly(false);
+
+    // a message in flight when the process died stays a possible redelivery when its read then fails
+    box.deliver(message("M4"));
+    MessageSummary m4 = box.contents(FolderRef.INBOX).stream().filter(s -> s.subject().equals("M4")).findFirst()
+        .orElseThrow();
+    String m4Key = MailImporter.idempotencyKey("memory", m4);
+    Checkpoint before = store.load(key).orElseThrow();
+    store.save(key, new Checkpoint(before.state(), before.handled(), m4Key, before.pending(), before.deadLetters(),
+        before.updatedAt()));
+    AtomicInteger m4Fails = new AtomicInteger(1);
+    MessageHandler m4ReadFailsOnce = m -> {
+      if (m.summary().subject().equals("M4") && m4Fails.getAndDecrement() > 0) {
+        throw new ThrottledException("Graph throttled reading the MIME", Duration.ofSeconds(1), null, null);
+      }
+      product.handle(m);
+    };
+    try (MailImporter restarted = MailImporter.builder().connector(box).handler(m4ReadFailsOnce)
+        .checkpointStore(store).build()) {
+      assertThat(restarted.runOnce().completed()).isFalse();
+      assertThat(store.load(key).orElseThrow().inFlightKey()).contains(m4Key);
+      assertThat(restarted.runOnce().imported()).isEqualTo(1);
+    }
+    assertThat(product.keys).hasSize(4).endsWith(m4Key);
+    assertThat(product.redeliveries).endsWith(true);
+  }
+
+  @Test
   void crashAfterTheCheckpointBeforeTheSeenRecord_stillRunsThePostAction(@TempDir Path dir) {
     InMemoryMailboxConnector box = mailbox(6);
     FolderRef done = FolderRef.path("Inbox/Done");

@@ -136,6 +136,36 @@ class GraphSyncAndPagingTest {
     }
   }
 
+  /**
+   * Exchange stamps {@code receivedDateTime} when delivery starts and shows the message when it commits, so a large
+   * message can appear after smaller ones received seconds later, and after a round that saw them.
+   */
+  @Test
+  void aMessageThatAppearsAfterNewerOnes_isStillHandedOut_bothInARoundAndAfterAResync() {
+    Mailbox m = mailbox();
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    deliver(m, "Old", minutesAgo(30));
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      List<String> seen = new ArrayList<>();
+      SyncState state = drain(c, SyncState.BEGINNING, 10, seen);
+      deliver(m, "Small", now);
+      state = drain(c, state, 10, seen);
+      deliver(m, "Large, received before Small", now.minusSeconds(20));
+      state = drain(c, state, 10, seen);
+      assertThat(seen).containsExactly("Old", "Small", "Large, received before Small");
+
+      deliver(m, "Small 2", now.plusSeconds(1));
+      state = drain(c, state, 10, seen);
+      deliver(m, "Large 2, received before Small 2", now.minusSeconds(5));
+      m365.faults().dropDeltaTokens();
+      SyncBatch resync = c.sync(FolderRef.INBOX, state, 10);
+      assertThat(resync.resynced()).isTrue();
+      assertThat(resync.messages()).extracting(MessageSummary::subject)
+          .containsExactly("Large 2, received before Small 2");
+      assertThat(c.sync(FolderRef.INBOX, resync.next(), 10).messages()).isEmpty();
+    }
+  }
+
   @Test
   void droppedDeltaToken_resyncsWithoutHandingOutSeenMessagesAgain() {
     Mailbox m = mailbox();

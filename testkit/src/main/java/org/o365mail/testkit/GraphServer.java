@@ -155,11 +155,18 @@ final class GraphServer implements AutoCloseable {
     try {
       request.drain();
       response.headers.forEach(ex::setHeader);
+      // the slot goes back before the answer's last byte leaves: a client that has the whole answer may send its
+      // next request at once, and must not find this one still counted
       if (response.json != null) {
+        ex.beforeResponse(status -> response.done());
         ex.sendJson(response.status, response.json);
       } else if (response.writer != null) {
-        ex.stream(response.status, response.contentType, response.writer);
+        ex.stream(response.status, response.contentType, out -> {
+          response.writer.writeTo(out);
+          response.done();
+        });
       } else {
+        ex.beforeResponse(status -> response.done());
         ex.sendEmpty(response.status);
       }
     } finally {

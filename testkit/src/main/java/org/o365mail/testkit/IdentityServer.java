@@ -128,7 +128,14 @@ final class IdentityServer implements AutoCloseable {
     String method = ex.method();
     Map<String, String> attributes = new LinkedHashMap<>();
     int status;
-    String errorCode = "";
+    String[] errorCode = {""};
+    boolean[] recorded = {false};
+    // recorded as the answer leaves, not after: a test that counts requests once it has the answer sees this one
+    ex.beforeResponse(sent -> {
+      recorded[0] = true;
+      tenant.record(new RecordedRequest("identity", method, ex.rawPath(), attributes, sent, errorCode[0],
+          directory.clock().instant()));
+    });
     try {
       if (s.size() == 1 && s.get(0).equals("devicelogin")) {
         status = deviceLoginPage(ex);
@@ -172,12 +179,14 @@ final class IdentityServer implements AutoCloseable {
       }
     } catch (AadError e) {
       status = e.status;
-      errorCode = e.code > 0 ? "AADSTS" + e.code : e.error;
+      errorCode[0] = e.code > 0 ? "AADSTS" + e.code : e.error;
       attributes.put("error", e.error);
       sendError(ex, e);
     }
-    tenant.record(
-        new RecordedRequest("identity", method, ex.rawPath(), attributes, status, errorCode, directory.clock().instant()));
+    if (!recorded[0]) {
+      tenant.record(new RecordedRequest("identity", method, ex.rawPath(), attributes, status, errorCode[0],
+          directory.clock().instant()));
+    }
   }
 
   private static boolean isOpenIdConfiguration(List<String> s) {

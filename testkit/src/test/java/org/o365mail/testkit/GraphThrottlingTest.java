@@ -109,6 +109,25 @@ class GraphThrottlingTest {
         .allSatisfy(r -> assertThat(r.errorCode()).isEqualTo("ApplicationThrottled"));
   }
 
+  /**
+   * A client that sends its next request once it holds the answer to the last never has two in flight: the slot
+   * is given back before the answer's last byte leaves, or a client keeping the limit would be refused.
+   */
+  @Test
+  void oneRequestAfterTheOther_isNeverTwoInFlight() {
+    fresh("serial");
+    String token = f.token(f.reader);
+    String mailbox = "serial@contoso.com";
+    String id = f.get(token, user(mailbox) + "/messages?$select=id").json().at("/value/0/id").asText();
+    f.m365.faults().mailboxConcurrencyLimit(1);
+    for (int i = 0; i < 300; i++) {
+      String path = i % 2 == 0 ? user(mailbox) + "/messages?$select=subject" : user(mailbox) + "/messages/" + id + "/$value";
+      TestHttp.Response r = f.get(token, path);
+      assertThat(r.status()).as("request %d (%s)", i, path).isEqualTo(200);
+    }
+    assertThat(f.m365.graphPeakConcurrency(mailbox)).isEqualTo(1);
+  }
+
   @Test
   void theLimitIsPerAppAndMailbox() throws Exception {
     fresh("shared1");

@@ -110,6 +110,26 @@ class IdentityServerTest {
       assertThat(r.json().get("expires_in").asLong()).isBetween(3500L, 3600L);
     }
 
+    /** Tests count token requests right after the answer: each must be recorded before it is sent. */
+    @Test
+    void eachRequest_isRecordedByTheTimeItsAnswerArrives() {
+      for (int i = 0; i < 300; i++) {
+        long before = m365.tokenRequestCount();
+        Map<String, String> request = i % 2 == 0
+            ? form("grant_type", "client_credentials", "client_id", daemon.clientId(), "client_secret",
+                daemonSecret.value(), "scope", GRAPH_DEFAULT)
+            : form("grant_type", "client_credentials", "client_id", daemon.clientId(), "client_secret",
+                expiredSecret.value(), "scope", GRAPH_DEFAULT);
+        TestHttp.Response r = token(contoso.id(), request);
+        assertThat(r.status()).isEqualTo(i % 2 == 0 ? 200 : 401);
+        assertThat(m365.tokenRequestCount() - before).as("recorded after request %d", i).isEqualTo(1);
+      }
+      assertThat(m365.requests("identity")).last().satisfies(q -> {
+        assertThat(q.status()).isEqualTo(401);
+        assertThat(q.errorCode()).isEqualTo("AADSTS7000222");
+      });
+    }
+
     @Test
     void tenantByDomainWorksLikeTenantId() {
       VerifiedToken t =

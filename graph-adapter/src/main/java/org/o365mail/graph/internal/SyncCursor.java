@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -19,10 +21,23 @@ import java.util.TreeSet;
  * second (hashed): a round walks the folder newest first, so everything between the newest and the oldest message
  * it has visited has been visited. A round that reaches its delta link has visited every message, so all spans
  * collapse into one that is open below. A message counts as new when no span holds it: later arrivals, and
- * messages a cut round had not reached yet. Not thread-safe; one per sync call.
+ * messages a cut round had not reached yet.
+ *
+ * <p>Spans assume a message appears in the folder in the order of its received time, which holds only roughly:
+ * Exchange stamps {@code receivedDateTime} when delivery starts and shows the message when it commits, so a large
+ * message can appear after smaller ones received seconds later (and after a round that saw them). So the newest
+ * {@link #GRACE} of received time (at most {@link #MAX_RECENT} messages) is not judged by spans but by the exact
+ * (hashed) ids visited there: a message received in that window and never visited is new, wherever it falls. Older
+ * than that, a message that appears in the folder only now (moved in from another folder) counts as seen. Not
+ * thread-safe; one per sync call.
  */
 final class SyncCursor {
-  private static final String VERSION = "g1";
+  private static final String VERSION = "g2";
+  private static final String VERSION_1 = "g1";
+  /** How far below the newest visited received time messages are judged by their exact ids, in seconds. */
+  static final long GRACE = 120;
+  /** The most ids kept for that; past it the window shrinks from below. */
+  static final int MAX_RECENT = 1000;
 
   /** A span of seen received times; {@code from == null} is open below. */
   static final class Span {
@@ -74,6 +89,11 @@ final class SyncCursor {
   boolean midRound;
   final List<Span> spans = new ArrayList<>();
   Span current;
+  /** Received times up to here are judged by the spans; above it by {@link #recent}. */
+  long horizon = Long.MIN_VALUE;
+  /** Every message visited with a received time above {@link #horizon}: time to hashed ids. */
+  final TreeMap<Long, Set<String>> recent = new TreeMap<>();
+  private int recentCount;
 
   static SyncCursor fresh() {
     return new SyncCursor();
@@ -90,6 +110,10 @@ final class SyncCursor {
   }
 
   boolean seen(long t, String h) {
+    if (t > horizon) {
+      Set<String> ids = recent.get(t);
+      return ids != null && ids.contains(h);
+    }
     if (current != null && current.contains(t, h)) {
       return true;
     }
@@ -103,6 +127,7 @@ final class SyncCursor {
 
   /** Records that the round has visited (handed out or skipped) a message. */
   void visit(long t, String h) {
+    remember(t, h);
     if (current == null) {
       current = new Span(t, t);
       current.fromIds.add(h);
@@ -130,6 +155,20 @@ final class SyncCursor {
         it.remove();
       }
     }
+  }
+
+  /** Keeps the exact id of a message received in the window, and moves the window up to its newest message. */
+  private void remember(long t, String h) {
+    if (t > horizon && recent.computeIfAbsent(t, k -> new TreeSet<>()).add(h)) {
+      recentCount++;
+    }
+    long floor = t - GRACE;
+    while (!recent.isEmpty() && (recent.firstKey() <= floor || recentCount > MAX_RECENT)) {
+      Map.Entry<Long, Set<String>> oldest = recent.pollFirstEntry();
+      recentCount -= oldest.getValue().size();
+      horizon = Math.max(horizon, oldest.getKey());
+    }
+    horizon = Math.max(horizon, floor);
   }
 
   /** The round reached its delta link: every message has been visited, everything up to the newest is seen. */
@@ -176,6 +215,10 @@ final class SyncCursor {
   String encode() {
     StringBuilder b = new StringBuilder(VERSION).append('\n');
     b.append(midRound ? 'R' : 'D').append(' ').append(link == null ? "-" : link).append('\n');
+    b.append("H ").append(horizon == Long.MIN_VALUE ? "-" : Long.toString(horizon)).append('\n');
+    for (Map.Entry<Long, Set<String>> e : recent.entrySet()) {
+      b.append("N ").append(e.getKey()).append(' ').append(String.join(",", e.getValue())).append('\n');
+    }
     for (Span s : spans) {
       append(b, 'S', s);
     }
@@ -199,7 +242,8 @@ final class SyncCursor {
       throw new IllegalArgumentException("not a sync state of the Graph connector", e);
     }
     String[] lines = text.split("\n");
-    if (lines.length < 2 || !lines[0].equals(VERSION)) {
+    boolean first = lines.length >= 2 && lines[0].equals(VERSION_1);
+    if (lines.length < 2 || !first && !lines[0].equals(VERSION)) {
       throw new IllegalArgumentException("not a sync state of the Graph connector");
     }
     SyncCursor c = new SyncCursor();
@@ -207,6 +251,21 @@ final class SyncCursor {
     c.midRound = head[0].equals("R");
     c.link = head.length < 2 || head[1].equals("-") ? null : head[1];
     for (int i = 2; i < lines.length; i++) {
+      if (lines[i].startsWith("H ")) {
+        String h = lines[i].substring(2);
+        c.horizon = h.equals("-") ? Long.MIN_VALUE : Long.parseLong(h);
+        continue;
+      }
+      if (lines[i].startsWith("N ")) {
+        String[] n = lines[i].split(" ");
+        if (n.length != 3) {
+          throw new IllegalArgumentException("not a sync state of the Graph connector");
+        }
+        Set<String> ids = new TreeSet<>(List.of(n[2].split(",")));
+        c.recent.put(Long.parseLong(n[1]), ids);
+        c.recentCount += ids.size();
+        continue;
+      }
       String[] f = lines[i].split(" ");
       if (f.length != 5) {
         throw new IllegalArgumentException("not a sync state of the Graph connector");
@@ -222,6 +281,15 @@ final class SyncCursor {
         c.current = s;
       } else {
         c.spans.add(s);
+      }
+    }
+    if (first) {
+      // a state written before exact ids were kept: everything it has seen is judged by its spans
+      for (Span s : c.spans) {
+        c.horizon = Math.max(c.horizon, s.to);
+      }
+      if (c.current != null) {
+        c.horizon = Math.max(c.horizon, c.current.to);
       }
     }
     return c;

@@ -12,12 +12,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntConsumer;
 
 /** One request and its response, over the JDK exchange: decoded path segments, query and form, JSON answers. */
 public final class HttpExchange {
   private final com.sun.net.httpserver.HttpExchange raw;
   private byte[] body;
   private boolean responded;
+  private IntConsumer beforeResponse;
 
   HttpExchange(com.sun.net.httpserver.HttpExchange raw) {
     this.raw = raw;
@@ -123,12 +125,29 @@ public final class HttpExchange {
     return this;
   }
 
+  /**
+   * Runs {@code hook} with the status just before the response starts to leave (once): what a server records
+   * about a request is then there by the time the client holds the answer.
+   */
+  public void beforeResponse(IntConsumer hook) {
+    this.beforeResponse = hook;
+  }
+
+  private void responding(int status) {
+    responded = true;
+    IntConsumer hook = beforeResponse;
+    beforeResponse = null;
+    if (hook != null) {
+      hook.accept(status);
+    }
+  }
+
   public void send(int status, String contentType, byte[] content) {
     if (contentType != null) {
       raw.getResponseHeaders().set("Content-Type", contentType);
     }
     try {
-      responded = true;
+      responding(status);
       if (content.length == 0) {
         raw.sendResponseHeaders(status, -1);
       } else {
@@ -154,7 +173,7 @@ public final class HttpExchange {
   public void stream(int status, String contentType, BodyWriter writer) {
     raw.getResponseHeaders().set("Content-Type", contentType);
     try {
-      responded = true;
+      responding(status);
       raw.sendResponseHeaders(status, 0);
       try (OutputStream out = raw.getResponseBody()) {
         writer.writeTo(out);
