@@ -79,6 +79,8 @@ public final class MailImporter implements AutoCloseable {
   private final AtomicReference<HealthState> health;
   /** Set during a pass when the post-action's destination folder is missing; read and reset by the pass. */
   private volatile Diagnosis postActionBlocked;
+  /** The Retry-After of the last throttling, for the next pass's delay. */
+  private volatile Duration throttledFor;
   private final Object cycleLock = new Object();
   private volatile Thread cycleThread;
   private volatile CountDownLatch idle = new CountDownLatch(0);
@@ -218,7 +220,7 @@ public final class MailImporter implements AutoCloseable {
     consecutiveFailures++;
     HealthState h = health.get();
     Duration delay = switch (h.health()) {
-      case THROTTLED -> h.why().map(d -> Duration.ofSeconds(30)).orElse(Duration.ofSeconds(30));
+      case THROTTLED -> throttledFor != null ? max(throttledFor, Duration.ofSeconds(1)) : Duration.ofSeconds(30);
       case AUTHENTICATION_REQUIRED, CONSENT_REQUIRED, SECRET_EXPIRED, MAILBOX_ACCESS_DENIED -> Duration.ofMinutes(5);
       default -> pollInterval.multipliedBy(1L << Math.min(consecutiveFailures, 4));
     };
@@ -226,6 +228,10 @@ public final class MailImporter implements AutoCloseable {
       delay = Duration.ofMinutes(10);
     }
     return delay.toMillis();
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
   }
 
   private ImportResult cycle() {
@@ -251,6 +257,7 @@ public final class MailImporter implements AutoCloseable {
         setHealth(expiringHealth(), null);
       }
     } catch (ThrottledException e) {
+      throttledFor = e.retryAfter().orElse(null); // the service's own word on when to come back
       setHealth(MailboxHealth.THROTTLED, e.diagnosis().orElse(null));
       logger.debug("Import of {} throttled; retrying after {}", connector.mailbox(), e.retryAfter().orElse(null));
       return new ImportResult(total.imported(), total.skipped(), total.parked(), false);

@@ -504,6 +504,21 @@ class MailImporterTest {
   }
 
   @Test
+  void aThrottledPass_isRetriedWhenTheServiceSays_notAfterAFixedWait() throws Exception {
+    InMemoryMailboxConnector box = mailbox(2);
+    box.failNextSyncs(1, () -> new ThrottledException("slow down", Duration.ofSeconds(1), null, null));
+    CountDownLatch imported = new CountDownLatch(2);
+    long start = System.nanoTime();
+    try (MailImporter i = MailImporter.builder().connector(box).handler(m -> imported.countDown())
+        .pollInterval(Duration.ofMinutes(10)).build()) {
+      i.start();
+      // the fixed wait after throttling is 30 s; Retry-After: 1 s brings the next pass after about one second
+      assertThat(imported.await(15, TimeUnit.SECONDS)).isTrue();
+    }
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(900));
+  }
+
+  @Test
   void damagedCheckpoint_isReportedWithWhatToDo(@TempDir Path dir) throws IOException {
     FileCheckpointStore store = new FileCheckpointStore(dir);
     CheckpointKey key = new CheckpointKey("imap", "a@contoso.com", "Inbox");

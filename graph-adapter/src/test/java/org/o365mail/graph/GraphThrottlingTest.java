@@ -148,6 +148,13 @@ class GraphThrottlingTest {
         assertThat(e.retryAfter()).contains(Duration.ofSeconds(1));
         assertThat(e.diagnosis().orElseThrow().serviceCode()).isEqualTo("ApplicationThrottled");
         assertThat(e.retryable()).isTrue();
+        assertThat(e.diagnosis().orElseThrow().fix()).contains("fewer concurrent requests");
+      });
+      // an unavailable service is not told to send fewer requests
+      m365.faults().graphThrottleRate(0).graphUnavailableRate(1.0);
+      assertThatThrownBy(() -> c.message(id)).isInstanceOfSatisfying(ThrottledException.class, e -> {
+        assertThat(e.diagnosis().orElseThrow().summary()).startsWith("Graph was unavailable");
+        assertThat(e.diagnosis().orElseThrow().fix()).doesNotContain("concurrent");
       });
     }
   }

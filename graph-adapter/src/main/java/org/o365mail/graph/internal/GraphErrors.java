@@ -117,7 +117,7 @@ public final class GraphErrors {
         return m;
       }
       if (t instanceof Governor.Throttled throttled) {
-        return throttled(what, throttled.retryAfter(), "ApplicationThrottled", null, null, e);
+        return throttled(what, throttled.retryAfter(), "ApplicationThrottled", false, null, null, e);
       }
       if (t instanceof InterruptedIOException && Thread.currentThread().isInterrupted()) {
         return new MailboxException(what + " was interrupted", e);
@@ -185,7 +185,7 @@ public final class GraphErrors {
         }
       }
       case 429, 503 -> {
-        return throttled(what, f.retryAfter(), code, f.requestId(), f.clientRequestId(), cause);
+        return throttled(what, f.retryAfter(), code, f.status() == 503, f.requestId(), f.clientRequestId(), cause);
       }
       default -> {
         // below
@@ -254,14 +254,16 @@ public final class GraphErrors {
         .command("Add-MailboxPermission -Identity " + mailbox + " -User " + user + " -AccessRights FullAccess");
   }
 
-  private static ThrottledException throttled(String what, Duration retryAfter, String code, String requestId,
-      String clientRequestId, Throwable cause) {
+  private static ThrottledException throttled(String what, Duration retryAfter, String code, boolean unavailable,
+      String requestId, String clientRequestId, Throwable cause) {
     Diagnosis d = Diagnosis.builder(SetupStep.SERVICE, code)
-        .summary("Graph throttled " + what + " beyond the retry budget"
+        .summary((unavailable ? "Graph was unavailable for " : "Graph throttled ") + what + " beyond the retry budget"
             + (retryAfter == null ? "" : "; it asked to wait " + retryAfter.toSeconds() + " s"))
-        .fix("Wait and try again; fewer concurrent requests per mailbox help (Exchange allows four)")
+        .fix(unavailable ? "Wait and try again: the service is unavailable for now, nothing to change on this side"
+            : "Wait and try again; fewer concurrent requests per mailbox help (Exchange allows four)")
         .retryable(true).correlationId(clientRequestId).traceId(requestId).build();
-    return new ThrottledException(what + " was throttled by Graph" + (retryAfter == null ? "" : " (retry after "
+    return new ThrottledException(what + (unavailable ? " met an unavailable Graph" : " was throttled by Graph")
+        + (retryAfter == null ? "" : " (retry after "
         + retryAfter.toSeconds() + " s)"), retryAfter, d, cause);
   }
 
