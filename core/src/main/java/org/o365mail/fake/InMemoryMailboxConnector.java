@@ -54,6 +54,8 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
   private final Deque<Supplier<? extends MailboxException>> scriptedFailures = new ArrayDeque<>();
   private volatile long generation = 1;
   private volatile int syncCalls;
+  private final Deque<Supplier<? extends MailboxException>> changeFailures = new ArrayDeque<>();
+  private volatile int changeCalls;
 
   private static final class Stored {
     final String id;
@@ -108,6 +110,31 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
       scriptedFailures.add(failure);
     }
     return this;
+  }
+
+  /**
+   * Makes the next {@code times} changes of a message (mark read, move, delete; each message of a bulk call counts)
+   * throw what {@code failure} supplies.
+   */
+  public synchronized InMemoryMailboxConnector failNextChanges(int times,
+      Supplier<? extends MailboxException> failure) {
+    for (int i = 0; i < times; i++) {
+      changeFailures.add(failure);
+    }
+    return this;
+  }
+
+  /** How many times a message was asked to change (mark read, move, delete), failed or not. */
+  public int changeCalls() {
+    return changeCalls;
+  }
+
+  private void changing() {
+    changeCalls++;
+    Supplier<? extends MailboxException> failure = changeFailures.poll();
+    if (failure != null) {
+      throw failure.get();
+    }
   }
 
   /** Invalidates every sync state handed out (like an IMAP UIDVALIDITY change): the next sync starts over. */
@@ -248,11 +275,13 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   @Override
   public synchronized void markRead(MessageId id, boolean read) {
+    changing();
     locate(id).stored.read = read;
   }
 
   @Override
   public synchronized MessageId move(MessageId id, FolderRef destination) {
+    changing();
     Located l = locate(id);
     String to = pathOf(destination);
     if (!folders.containsKey(to)) {
@@ -270,6 +299,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     if (mode == DeleteMode.MOVE_TO_DELETED_ITEMS) {
       move(id, FolderRef.DELETED_ITEMS);
     } else {
+      changing();
       Located l = locate(id);
       folders.get(l.path).remove(l.stored);
     }

@@ -513,15 +513,33 @@ public final class MailImporter implements AutoCloseable {
         store.save(key, next);
         return next;
       } catch (MailboxException e) {
+        if (mailboxWide(e)) {
+          logger.debug("Post-action '{}' on {} messages failed ({}); they stay pending", postAction, ids.size(),
+              e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
+          return checkpoint;
+        }
         logger.debug("Post-action '{}' on {} messages together failed ({}); one by one", postAction, ids.size(),
             e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
       }
     }
     Checkpoint c = checkpoint;
     for (PendingAction action : actions) {
-      c = runPostAction(key, c, action);
+      try {
+        c = runPostAction(key, c, action);
+      } catch (MailboxException e) {
+        // throttled, signed out or the service down: each further message would wait out the same failure
+        logger.debug("Post-action '{}' on {} failed ({}); it and the {} after it stay pending", postAction,
+            action.messageKey(), e.serviceErrorCode().orElse(e.getClass().getSimpleName()),
+            actions.size() - actions.indexOf(action) - 1);
+        break;
+      }
     }
     return c;
+  }
+
+  /** Whether a failure is the mailbox's or the service's as a whole rather than one message's. */
+  private static boolean mailboxWide(MailboxException e) {
+    return e instanceof ThrottledException || e instanceof MailboxAuthenticationException || e.retryable();
   }
 
   private Checkpoint runPostAction(CheckpointKey key, Checkpoint checkpoint, PendingAction action) {
@@ -550,6 +568,9 @@ public final class MailImporter implements AutoCloseable {
           .build();
       return checkpoint;
     } catch (MailboxException e) {
+      if (mailboxWide(e)) {
+        throw e;
+      }
       logger.debug("Post-action '{}' on {} failed ({}); it stays pending", postAction, action.messageKey(),
           e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
       return checkpoint;

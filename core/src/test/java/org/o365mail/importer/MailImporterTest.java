@@ -18,6 +18,7 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,6 +26,8 @@ import org.o365mail.DeleteMode;
 import org.o365mail.Diagnosis;
 import org.o365mail.FolderRef;
 import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.MailboxException;
+import org.o365mail.MessageNotFoundException;
 import org.o365mail.MessageSummary;
 import org.o365mail.SetupStep;
 import org.o365mail.SyncState;
@@ -138,6 +141,43 @@ class MailImporterTest {
     }
     assertThat(box.contents(done)).extracting(MessageSummary::subject).containsExactlyInAnyOrder("M0", "M2", "M3", "M4", "M5");
     assertThat(box.contents(FolderRef.INBOX)).isEmpty();
+  }
+
+  @Test
+  void postActionsMeetingAThrottledMailbox_stayPending_withoutTryingEachMessage() {
+    InMemoryMailboxConnector box = mailbox(6);
+    FolderRef done = FolderRef.path("Inbox/Done");
+    box.createFolder(done);
+    CheckpointStore store = CheckpointStore.inMemory();
+    CheckpointKey key = new CheckpointKey("memory", "box@contoso.com", "Inbox");
+    Supplier<MailboxException> throttled = () -> new ThrottledException("throttled", Duration.ofSeconds(1), null, null);
+    box.failNextChanges(1, throttled);
+    try (MailImporter i = MailImporter.builder().connector(box).handler(new Recorder()).checkpointStore(store)
+        .batchSize(10).postAction(PostAction.moveTo(done)).build()) {
+      assertThat(i.runOnce().imported()).isEqualTo(6);
+      // the six together were throttled: each alone would only wait out the same throttling
+      assertThat(box.changeCalls()).isEqualTo(1);
+      assertThat(store.load(key).orElseThrow().pending()).hasSize(6);
+      i.runOnce();
+      assertThat(box.changeCalls()).isEqualTo(1 + 6);
+    }
+    assertThat(box.contents(done)).hasSize(6);
+    assertThat(store.load(key).orElseThrow().pending()).isEmpty();
+
+    // together they failed for one message; one by one, the mailbox is then throttled: the rest wait for the next pass
+    InMemoryMailboxConnector other = mailbox(6);
+    other.createFolder(done);
+    CheckpointStore otherStore = CheckpointStore.inMemory();
+    other.failNextChanges(2, () -> new MessageNotFoundException("gone", null, null)).failNextChanges(1, throttled);
+    try (MailImporter i = MailImporter.builder().connector(other).handler(new Recorder()).checkpointStore(otherStore)
+        .batchSize(10).postAction(PostAction.moveTo(done)).build()) {
+      i.runOnce();
+      assertThat(other.changeCalls()).isEqualTo(3);
+      assertThat(otherStore.load(key).orElseThrow().pending()).hasSize(5);
+      i.runOnce();
+      assertThat(other.changeCalls()).isEqualTo(3 + 5);
+      assertThat(otherStore.load(key).orElseThrow().pending()).isEmpty();
+    }
   }
 
   @Test
