@@ -3,7 +3,6 @@ package org.o365mail.testkit;
 import com.icegreen.greenmail.Managers;
 import com.icegreen.greenmail.imap.AuthorizationException;
 import com.icegreen.greenmail.imap.ImapHostManager;
-import com.icegreen.greenmail.imap.ImapServer;
 import com.icegreen.greenmail.store.FolderException;
 import com.icegreen.greenmail.store.MailFolder;
 import com.icegreen.greenmail.store.StoredMessage;
@@ -56,7 +55,7 @@ final class MailStore implements AutoCloseable {
   private static final Session SESSION = Session.getInstance(new Properties());
 
   private final Managers managers = new Managers();
-  private final ImapServer imapServer;
+  private final BackendImapServer imapServer;
   private final Map<String, String> backendPasswords = new ConcurrentHashMap<>();
   private final Object idLock = new Object();
   private final Map<String, Location> locationsById = new ConcurrentHashMap<>();
@@ -71,7 +70,7 @@ final class MailStore implements AutoCloseable {
   record FolderRef(String mailbox, String path, MailFolder folder) {}
 
   MailStore() {
-    imapServer = new ImapServer(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_IMAP), managers);
+    imapServer = new BackendImapServer(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_IMAP), managers);
     imapServer.setClientSocketTimeout(60 * 60 * 1000);
     imapServer.startService();
     try {
