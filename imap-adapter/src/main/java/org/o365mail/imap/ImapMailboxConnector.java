@@ -64,6 +64,7 @@ import org.o365mail.imap.internal.ImapConnection;
 import org.o365mail.imap.internal.ImapEndpoint;
 import org.o365mail.imap.internal.ImapIds;
 import org.o365mail.imap.internal.ImapSyncState;
+import org.o365mail.imap.internal.KnownMessageIds;
 import org.o365mail.imap.internal.MailboxSession;
 import org.o365mail.imap.internal.Pii;
 import org.o365mail.imap.internal.ReadAhead;
@@ -103,8 +104,11 @@ import org.slf4j.LoggerFactory;
  * mailbox (and only that one) alone for N ms, up to {@link Builder#throttleBudget}, after which a {@link
  * org.o365mail.ThrottledException} says how long to wait.
  *
- * <p><b>Ids and checkpoints.</b> A {@link MessageId} is {@code imap:<UIDVALIDITY>:<UID>:<folder path>}; an id whose
- * UIDVALIDITY is no longer the folder's gives {@link MessageNotFoundException}. A {@link SyncState} holds the
+ * <p><b>Ids and checkpoints.</b> A {@link MessageId} is {@code imap:<UIDVALIDITY>:<UID>:<folder path>}. When Exchange
+ * renumbers a folder (a new UIDVALIDITY), an id this connector handed out (by {@link #sync}, a listing or {@link
+ * #message}; the last 20,000) still names its message, found again by its Message-ID, so that reads, flags, moves
+ * and deletes of a batch in hand go on; any other id of the old numbering gives {@link MessageNotFoundException}, as
+ * does one whose Message-ID is no longer unique in the folder. A {@link SyncState} holds the
  * folder's UIDVALIDITY, the last UID handed out and that message's INTERNALDATE and Message-ID: when Exchange
  * changes the UIDVALIDITY, sync finds that Message-ID in the new numbering (falling back to the date) and goes on
  * after it, marking the batch {@link SyncBatch#resynced()}. "Newest first" in listings is the folder's arrival
@@ -123,6 +127,10 @@ public final class ImapMailboxConnector implements MailboxConnector {
   private static final int FIRST_CHUNK = 256 * 1024;
   private static final int MAX_CHUNK = 8 * 1024 * 1024;
   private static final int UIDS_PER_COMMAND = 500;
+  /** Message-IDs ORed into one UID SEARCH when messages are found again after a renumbering. */
+  private static final int MESSAGE_IDS_PER_SEARCH = 50;
+  /** Messages handed out whose Message-IDs are kept to find them again after a renumbering. */
+  private static final int KNOWN_MESSAGE_IDS = 20_000;
   private static final long READ_AHEAD_MESSAGE_SIZE = 1024 * 1024;
   private static final DateTimeFormatter SEARCH_DATE = DateTimeFormatter.ofPattern("d-MMM-yyyy", Locale.ROOT)
       .withZone(ZoneOffset.UTC);
@@ -137,6 +145,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
   private final boolean logPii;
   private final Map<String, Long> uidNextSeen = new ConcurrentHashMap<>();
   private final ReadAhead readAhead;
+  private final KnownMessageIds handedOut = new KnownMessageIds(KNOWN_MESSAGE_IDS);
 
   private ImapMailboxConnector(Builder b) {
     this.mailbox = b.mailbox;
@@ -299,6 +308,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
         items.removeIf(m -> m.receivedAt().isBefore(since.get()));
       }
       readAhead.plan(f.path(), validity, items);
+      handedOut.remember(items);
       boolean more = page.length > 0 && hasBeyond(uids, page[page.length - 1], options.isNewestFirst());
       return new Page<>(items, more ? Optional.of(validity + ":" + page[page.length - 1]) : Optional.empty());
     }));
@@ -392,17 +402,21 @@ public final class ImapMailboxConnector implements MailboxConnector {
   public MessageSummary message(MessageId id) {
     ImapIds.Ref ref = ImapIds.parse(id);
     return session.call("UID FETCH summary", c -> {
-      long validity = selectFor(c, ref);
-      List<MessageSummary> found = summaries(c, ref.path(), validity, new long[] {ref.uid()});
+      ImapIds.Ref now = current(c, ref);
+      List<MessageSummary> found = summaries(c, now.path(), now.uidValidity(), new long[] {now.uid()});
       if (found.isEmpty()) {
         throw notFound(ref, null);
       }
+      handedOut.remember(found);
       return found.get(0);
     });
   }
 
-  /** Selects the message's folder and checks that its UIDVALIDITY is still the id's. */
-  private long selectFor(ImapConnection c, ImapIds.Ref ref) throws ProtocolException {
+  /**
+   * Selects the message's folder; returns its UIDVALIDITY now. A folder selected by an earlier operation is asked
+   * for its UIDVALIDITY: after a renumbering the old selection would answer for the old numbering.
+   */
+  private long selectFolderOf(ImapConnection c, ImapIds.Ref ref) throws ProtocolException {
     Optional<Folders.ServerFolder> f = folders.resolve(c, FolderRef.path(ref.path()));
     if (f.isEmpty()) {
       throw new MessageNotFoundException("message " + ref.toMessageId() + " is gone: its folder '" + ref.path()
@@ -416,21 +430,93 @@ public final class ImapMailboxConnector implements MailboxConnector {
       throw new MessageNotFoundException("message " + ref.toMessageId() + " is gone: its folder '" + ref.path()
           + "' cannot be opened (" + ImapConnection.serverText(e) + ")", null, e);
     }
-    if (validity != ref.uidValidity()) {
+    if (!c.freshlySelected() || validity != ref.uidValidity()) {
       // the selection may predate a change: ask the server what the folder's UIDVALIDITY is now
       Status now = c.status(f.get().serverName(), "UIDVALIDITY");
-      if (now.uidvalidity == ref.uidValidity()) {
-        return c.reselect(f.get().serverName());
-      }
       if (now.uidvalidity != validity) {
-        c.reselect(f.get().serverName());
+        validity = c.reselect(f.get().serverName());
       }
+    }
+    return validity;
+  }
+
+  /** Where the messages of {@code refs} (all of one folder and UIDVALIDITY) are now: see {@link #place}. */
+  private record Placement(long uidValidity, Map<ImapIds.Ref, ImapIds.Ref> now) {}
+
+  /**
+   * Selects the folder of {@code refs} (all of one folder and one UIDVALIDITY) and says where each of their messages
+   * is in it now: where the id says while the folder's UIDVALIDITY is still the ids'. After Exchange renumbered the
+   * folder, a message this connector handed out is found again by the Message-ID it had; messages it cannot place
+   * (never handed out here, gone, or their Message-ID no longer unique) are left out.
+   */
+  private Placement place(ImapConnection c, List<ImapIds.Ref> refs) throws ProtocolException {
+    ImapIds.Ref first = refs.get(0);
+    long validity = selectFolderOf(c, first);
+    Map<ImapIds.Ref, ImapIds.Ref> now = new LinkedHashMap<>();
+    if (validity == first.uidValidity()) {
+      refs.forEach(r -> now.put(r, r));
+    } else {
+      now.putAll(findAgain(c, refs, validity));
+    }
+    return new Placement(validity, now);
+  }
+
+  /** The one message {@code ref} names now, found again after a renumbering if need be (see {@link #place}). */
+  private ImapIds.Ref current(ImapConnection c, ImapIds.Ref ref) throws ProtocolException {
+    Placement p = place(c, List.of(ref));
+    ImapIds.Ref now = p.now().get(ref);
+    if (now == null) {
       throw new MessageNotFoundException("message " + ref.toMessageId() + " was issued under UIDVALIDITY "
-          + ref.uidValidity() + " of folder '" + ref.path() + "', which now has UIDVALIDITY " + now.uidvalidity
+          + ref.uidValidity() + " of folder '" + ref.path() + "', which now has UIDVALIDITY " + p.uidValidity()
           + ": Exchange renumbered the folder, so the id no longer names a message; find it again with sync() or"
           + " listMessages()", null, null);
     }
-    return validity;
+    return now;
+  }
+
+  /**
+   * The messages of {@code refs}, issued under an earlier UIDVALIDITY, in the folder's numbering now ({@code
+   * validity}, selected): each by the Message-ID it had when this connector handed it out, searched for 50 at a
+   * time and checked exactly in the ENVELOPE, when exactly one message has it.
+   */
+  private Map<ImapIds.Ref, ImapIds.Ref> findAgain(ImapConnection c, List<ImapIds.Ref> refs, long validity)
+      throws ProtocolException {
+    Map<ImapIds.Ref, String> wanted = new LinkedHashMap<>();
+    for (ImapIds.Ref r : refs) {
+      handedOut.messageId(r).ifPresent(id -> wanted.put(r, id));
+    }
+    List<String> distinct = wanted.values().stream().distinct().toList();
+    Map<String, List<Long>> found = new HashMap<>();
+    for (int from = 0; from < distinct.size(); from += MESSAGE_IDS_PER_SEARCH) {
+      List<String> part = distinct.subList(from, Math.min(distinct.size(), from + MESSAGE_IDS_PER_SEARCH));
+      Argument a = new Argument();
+      for (int i = 0; i < part.size(); i++) {
+        if (i < part.size() - 1) {
+          a.writeAtom("OR");
+        }
+        a.writeAtom("HEADER");
+        a.writeAtom("Message-ID");
+        a.writeString(part.get(i));
+      }
+      long[] hits = c.uidSearch(a);
+      // SEARCH HEADER matches substrings, ignoring case: only the exact Message-ID counts
+      messageIds(c, hits).forEach((uid, id) -> {
+        if (part.contains(id)) {
+          found.computeIfAbsent(id, k -> new ArrayList<>()).add(uid);
+        }
+      });
+    }
+    Map<ImapIds.Ref, ImapIds.Ref> now = new LinkedHashMap<>();
+    wanted.forEach((r, id) -> {
+      List<Long> uids = found.getOrDefault(id, List.of());
+      if (uids.size() == 1) {
+        now.put(r, new ImapIds.Ref(r.path(), validity, uids.get(0)));
+      }
+    });
+    logger.debug("imap {}: folder {} was renumbered (UIDVALIDITY {} now {}); {} of {} messages found again by"
+        + " Message-ID", Pii.mailbox(mailbox, logPii), refs.get(0).path(), refs.get(0).uidValidity(), validity,
+        now.size(), refs.size());
+    return now;
   }
 
   private MessageNotFoundException notFound(ImapIds.Ref ref, Throwable cause) {
@@ -456,7 +542,9 @@ public final class ImapMailboxConnector implements MailboxConnector {
           return Optional.<ByteArray>empty();
         }
         c.settle();
-        selectFor(c, ref);
+        if (!current(c, ref).equals(ref)) {
+          return Optional.<ByteArray>empty(); // renumbered: the planned UIDs are the old ones; read it in parts
+        }
         cursor = BodyCursor.start(c, ref.path(), ref.uidValidity(), planned, keep);
         logger.debug("imap {}: streaming {} planned messages of {} in one FETCH", Pii.mailbox(mailbox, logPii),
             planned.length, ref.path());
@@ -472,8 +560,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
   private BodyStream openPart(ImapIds.Ref ref, String section, String what) {
     BodyStream.ChunkSource source = (offset, size) -> session.call("UID FETCH BODY.PEEK[" + section + "] partial",
         c -> {
-          selectFor(c, ref);
-          ByteArray bytes = c.fetchPartial(ref.uid(), section, offset, size);
+          ByteArray bytes = c.fetchPartial(current(c, ref).uid(), section, offset, size);
           if (bytes == null && offset == 0) {
             throw notFound(ref, null);
           }
@@ -491,10 +578,10 @@ public final class ImapMailboxConnector implements MailboxConnector {
 
   private BODYSTRUCTURE structure(ImapIds.Ref ref) {
     return session.call("UID FETCH BODYSTRUCTURE", c -> {
-      selectFor(c, ref);
-      for (FetchResponse f : c.uidFetch(Long.toString(ref.uid()), "(UID BODYSTRUCTURE)")) {
+      long uid = current(c, ref).uid();
+      for (FetchResponse f : c.uidFetch(Long.toString(uid), "(UID BODYSTRUCTURE)")) {
         BODYSTRUCTURE bs = f.getItem(BODYSTRUCTURE.class);
-        if (Summaries.uid(f) == ref.uid() && bs != null) {
+        if (Summaries.uid(f) == uid && bs != null) {
           return bs;
         }
       }
@@ -533,33 +620,37 @@ public final class ImapMailboxConnector implements MailboxConnector {
     requireNonNull(ids, "ids");
     for (Map.Entry<String, List<ImapIds.Ref>> group : byFolder(ids).entrySet()) {
       List<ImapIds.Ref> refs = group.getValue();
-      long[] uids = refs.stream().mapToLong(ImapIds.Ref::uid).sorted().distinct().toArray();
       session.call("UID STORE \\Seen", c -> {
-        selectFor(c, refs.get(0));
+        Map<ImapIds.Ref, ImapIds.Ref> now = place(c, refs).now();
+        long[] uids = now.values().stream().mapToLong(ImapIds.Ref::uid).sorted().distinct().toArray();
         for (int from = 0; from < uids.length; from += UIDS_PER_COMMAND) {
           long[] part = Arrays.copyOfRange(uids, from, Math.min(uids.length, from + UIDS_PER_COMMAND));
           c.uidStore(uidSet(part), read ? "+FLAGS.SILENT" : "-FLAGS.SILENT", "\\Seen");
         }
-        requireAll(c, refs, uids);
+        requireAll(c, refs, now);
         return null;
       });
     }
   }
 
-  /** Throws {@link MessageNotFoundException} if any of {@code uids} is not in the selected folder. */
-  private void requireAll(ImapConnection c, List<ImapIds.Ref> refs, long[] uids) throws ProtocolException {
-    Set<Long> missing = new TreeSet<>();
-    for (long u : uids) {
-      missing.add(u);
-    }
+  /**
+   * Throws {@link MessageNotFoundException} if a message of {@code refs} could not be placed ({@code now}) or is not
+   * in the selected folder.
+   */
+  private void requireAll(ImapConnection c, List<ImapIds.Ref> refs, Map<ImapIds.Ref, ImapIds.Ref> now)
+      throws ProtocolException {
+    long[] uids = now.values().stream().mapToLong(ImapIds.Ref::uid).sorted().distinct().toArray();
+    Set<Long> present = new TreeSet<>();
     for (int from = 0; from < uids.length; from += UIDS_PER_COMMAND) {
       long[] part = Arrays.copyOfRange(uids, from, Math.min(uids.length, from + UIDS_PER_COMMAND));
       for (long found : c.uidSearch(uidCriteria(part))) {
-        missing.remove(found);
+        present.add(found);
       }
     }
+    List<ImapIds.Ref> missing = refs.stream().filter(r -> now.get(r) == null || !present.contains(now.get(r).uid()))
+        .distinct().toList();
     if (!missing.isEmpty()) {
-      ImapIds.Ref first = refs.stream().filter(r -> r.uid() == missing.iterator().next()).findFirst().orElseThrow();
+      ImapIds.Ref first = missing.get(0);
       throw new MessageNotFoundException(missing.size() == 1 ? "message " + first.toMessageId()
           + " no longer exists in folder '" + first.path() + "' of mailbox " + mailbox
           : missing.size() + " of the messages no longer exist in folder '" + first.path() + "' of mailbox "
@@ -623,6 +714,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
     final List<ImapIds.Ref> refs;
     final Map<MessageId, MessageId> moved = new LinkedHashMap<>();
     Map<Long, String> messageIds;
+    long messageIdsValidity = -1;
     long destUidNext = -1;
     boolean attempted;
 
@@ -633,14 +725,20 @@ public final class ImapMailboxConnector implements MailboxConnector {
     void run(ImapConnection c, FolderRef destination) throws ProtocolException {
       ImapIds.Ref first = refs.get(0);
       Folders.ServerFolder dest = resolve(c, destination);
-      long[] uids = refs.stream().mapToLong(ImapIds.Ref::uid).sorted().distinct().toArray();
       if (dest.path().equalsIgnoreCase(first.path())) {
         refs.forEach(r -> moved.put(r.toMessageId(), r.toMessageId()));
         return;
       }
-      selectFor(c, first);
-      if (messageIds == null) {
+      Placement placement = place(c, refs);
+      long[] uids = placement.now().values().stream().mapToLong(ImapIds.Ref::uid).sorted().distinct().toArray();
+      if (uids.length == 0) {
+        return; // none of them is there any more
+      }
+      if (messageIds == null || messageIdsValidity != placement.uidValidity()) {
         messageIds = messageIds(c, uids);
+        messageIdsValidity = placement.uidValidity();
+      }
+      if (destUidNext < 0) {
         destUidNext = c.status(dest.serverName(), "UIDNEXT").uidnext;
       }
       long[] present = uids;
@@ -657,7 +755,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
           // a COPY may have happened before the connection was lost: do not copy those again
           Map<Long, Long> copied = findByMessageId(c, dest, present);
           newUids.putAll(copied);
-          selectFor(c, first);
+          selectFolderOf(c, first);
           toTransfer = Arrays.stream(present).filter(u -> !copied.containsKey(u)).toArray();
         }
         for (int from = 0; from < toTransfer.length; from += UIDS_PER_COMMAND) {
@@ -688,7 +786,8 @@ public final class ImapMailboxConnector implements MailboxConnector {
         destValidity = c.status(dest.serverName(), "UIDVALIDITY").uidvalidity;
       }
       for (ImapIds.Ref r : refs) {
-        Long to = newUids.get(r.uid());
+        ImapIds.Ref now = placement.now().get(r);
+        Long to = now == null ? null : newUids.get(now.uid());
         if (to != null) {
           moved.put(r.toMessageId(), ImapIds.of(dest.path(), destValidity, to));
         }
@@ -777,8 +876,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
       }
     }
     session.call("UID STORE \\Deleted/UID EXPUNGE", c -> {
-      selectFor(c, ref);
-      long[] uid = {ref.uid()};
+      long[] uid = {current(c, ref).uid()};
       if (c.uidSearch(uidCriteria(uid)).length == 0) {
         throw notFound(ref, null);
       }
@@ -853,6 +951,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
         }
       }
       readAhead.plan(path, validity, messages);
+      handedOut.remember(messages);
       ImapSyncState next;
       if (messages.isEmpty()) {
         next = new ImapSyncState(path, validity, Math.max(after, 0), from.lastReceived(), from.lastMessageId());

@@ -29,6 +29,7 @@ import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.imap.internal.ImapIds;
 import org.o365mail.testing.CapturingLoggerProvider;
 import org.o365mail.testing.LeakCheck;
 import org.o365mail.testing.Tenants;
@@ -224,9 +225,48 @@ class LongImportTest {
       assertThat(seen).hasSize(503).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(messageIds(mailbox));
 
       MessageId stale = early;
-      assertThatThrownBy(() -> c.message(stale)).isInstanceOf(MessageNotFoundException.class)
-          .hasMessageContaining("UIDVALIDITY " + oldValidity).hasMessageContaining("renumbered");
-      assertThatThrownBy(() -> c.openMime(stale)).isInstanceOf(MessageNotFoundException.class);
+      // a connector that never handed the id out cannot tell which message it named
+      try (ImapMailboxConnector other = contoso.connector(mailbox, contoso.appOnly()).build()) {
+        assertThatThrownBy(() -> other.message(stale)).isInstanceOf(MessageNotFoundException.class)
+            .hasMessageContaining("UIDVALIDITY " + oldValidity).hasMessageContaining("renumbered");
+        assertThatThrownBy(() -> other.openMime(stale)).isInstanceOf(MessageNotFoundException.class);
+      }
+      // the one that did finds it again by its Message-ID
+      assertThat(c.message(stale).subject()).isEqualTo("Before 100");
+    }
+  }
+
+  @Test
+  void idsHandedOutBeforeARenumbering_stillNameTheirMessages() {
+    Mailbox mailbox = contoso.mailbox("renumbered-ids");
+    Exchange.fill(mailbox, 40, "Held");
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      List<MessageSummary> batch = c.sync(FolderRef.INBOX, SyncState.BEGINNING, 40).messages();
+      long oldValidity = mailbox.uidValidity("Inbox");
+      assertThat(mailbox.resetUidValidity("Inbox")).isNotEqualTo(oldValidity);
+
+      // what an importer does with the batch in hand: read each message, then act on them
+      for (MessageSummary m : batch.subList(0, 3)) {
+        byte[] mime = read(c, m.id());
+        assertThat(new String(mime, 0, 200, StandardCharsets.UTF_8)).startsWith("Message-ID: " + m.internetMessageId());
+      }
+      MessageSummary again = c.message(batch.get(3).id());
+      assertThat(again.internetMessageId()).isEqualTo(batch.get(3).internetMessageId());
+      assertThat(ImapIds.parse(again.id()).uidValidity()).isNotEqualTo(oldValidity);
+      assertThat(c.listAttachments(batch.get(4).id())).isEmpty();
+      c.markRead(batch.subList(0, 20).stream().map(MessageSummary::id).toList(), true);
+      assertThat(c.move(batch.subList(20, 22).stream().map(MessageSummary::id).toList(), FolderRef.path("Archive")))
+          .hasSize(2);
+      c.delete(batch.get(22).id(), DeleteMode.PERMANENT);
+      c.delete(batch.get(23).id(), DeleteMode.MOVE_TO_DELETED_ITEMS);
+
+      List<StoredMail> inbox = mailbox.messages("Inbox");
+      assertThat(inbox).hasSize(36);
+      assertThat(inbox).filteredOn(StoredMail::seen).extracting(StoredMail::subject)
+          .containsExactlyInAnyOrderElementsOf(batch.subList(0, 20).stream().map(MessageSummary::subject).toList());
+      assertThat(mailbox.messages("Archive")).extracting(StoredMail::subject).containsExactly("Held 20", "Held 21");
+      assertThat(mailbox.messages("Deleted Items")).extracting(StoredMail::subject).containsExactly("Held 23");
+      assertThat(inbox).extracting(StoredMail::subject).doesNotContain("Held 22");
     }
   }
 
