@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -475,48 +476,74 @@ public final class ImapMailboxConnector implements MailboxConnector {
   }
 
   /**
-   * The messages of {@code refs}, issued under an earlier UIDVALIDITY, in the folder's numbering now ({@code
-   * validity}, selected): each by the Message-ID it had when this connector handed it out, searched for 50 at a
-   * time and checked exactly in the ENVELOPE, when exactly one message has it.
+   * The messages of {@code refs} (of one folder, issued under one earlier UIDVALIDITY) in the folder's numbering now
+   * ({@code validity}, selected): each by the Message-ID it had when this connector handed it out, when exactly one
+   * message has it. The messages planned to be read with them (the rest of a batch in hand) are looked for at the
+   * same time, 50 Message-IDs to a UID SEARCH checked exactly in the ENVELOPE; what is learnt is kept as it comes,
+   * so that a lost connection costs only the last 50 and each message is looked for once. Once all are looked for,
+   * what is planned and held to read moves to the new numbering along with them.
    */
   private Map<ImapIds.Ref, ImapIds.Ref> findAgain(ImapConnection c, List<ImapIds.Ref> refs, long validity)
       throws ProtocolException {
-    Map<ImapIds.Ref, String> wanted = new LinkedHashMap<>();
-    for (ImapIds.Ref r : refs) {
-      handedOut.messageId(r).ifPresent(id -> wanted.put(r, id));
+    ImapIds.Ref first = refs.get(0);
+    Set<ImapIds.Ref> lookFor = new LinkedHashSet<>(refs);
+    for (long uid : readAhead.planned(first.path(), first.uidValidity())) {
+      lookFor.add(new ImapIds.Ref(first.path(), first.uidValidity(), uid));
     }
-    List<String> distinct = wanted.values().stream().distinct().toList();
-    Map<String, List<Long>> found = new HashMap<>();
-    for (int from = 0; from < distinct.size(); from += MESSAGE_IDS_PER_SEARCH) {
-      List<String> part = distinct.subList(from, Math.min(distinct.size(), from + MESSAGE_IDS_PER_SEARCH));
-      Argument a = new Argument();
-      for (int i = 0; i < part.size(); i++) {
-        if (i < part.size() - 1) {
-          a.writeAtom("OR");
+    lookFor.removeIf(r -> handedOut.lookedFor(r, validity));
+    if (!lookFor.isEmpty()) {
+      Map<String, List<ImapIds.Ref>> byMessageId = new LinkedHashMap<>();
+      for (ImapIds.Ref r : lookFor) {
+        Optional<String> id = handedOut.messageId(r);
+        if (id.isPresent()) {
+          byMessageId.computeIfAbsent(id.get(), k -> new ArrayList<>()).add(r);
+        } else {
+          handedOut.notFoundAgain(r, validity); // never handed out here: nothing to look for it by
         }
-        a.writeAtom("HEADER");
-        a.writeAtom("Message-ID");
-        a.writeString(part.get(i));
       }
-      long[] hits = c.uidSearch(a);
-      // SEARCH HEADER matches substrings, ignoring case: only the exact Message-ID counts
-      messageIds(c, hits).forEach((uid, id) -> {
-        if (part.contains(id)) {
-          found.computeIfAbsent(id, k -> new ArrayList<>()).add(uid);
+      List<String> wanted = new ArrayList<>(byMessageId.keySet());
+      int found = 0;
+      for (int from = 0; from < wanted.size(); from += MESSAGE_IDS_PER_SEARCH) {
+        List<String> part = wanted.subList(from, Math.min(wanted.size(), from + MESSAGE_IDS_PER_SEARCH));
+        Argument a = new Argument();
+        for (int i = 0; i < part.size(); i++) {
+          if (i < part.size() - 1) {
+            a.writeAtom("OR");
+          }
+          a.writeAtom("HEADER");
+          a.writeAtom("Message-ID");
+          a.writeString(part.get(i));
         }
-      });
+        // SEARCH HEADER matches substrings, ignoring case: only the exact Message-ID counts
+        Map<String, List<Long>> uids = new HashMap<>();
+        messageIds(c, c.uidSearch(a)).forEach((uid, id) -> uids.computeIfAbsent(id, k -> new ArrayList<>()).add(uid));
+        for (String id : part) {
+          List<Long> hits = uids.getOrDefault(id, List.of());
+          for (ImapIds.Ref r : byMessageId.get(id)) {
+            if (hits.size() == 1) {
+              handedOut.foundAgain(r, new ImapIds.Ref(r.path(), validity, hits.get(0)));
+              found++;
+            } else {
+              handedOut.notFoundAgain(r, validity); // gone, or no longer unique
+            }
+          }
+        }
+      }
+      logger.debug("imap {}: folder {} was renumbered (UIDVALIDITY {} now {}); {} of {} messages handed out under"
+          + " the old one found again by Message-ID", Pii.mailbox(mailbox, logPii), first.path(), first.uidValidity(),
+          validity, found, lookFor.size());
     }
+    readAhead.renumber(first.path(), first.uidValidity(), validity,
+        uid -> foundAgain(new ImapIds.Ref(first.path(), first.uidValidity(), uid), validity).map(ImapIds.Ref::uid));
     Map<ImapIds.Ref, ImapIds.Ref> now = new LinkedHashMap<>();
-    wanted.forEach((r, id) -> {
-      List<Long> uids = found.getOrDefault(id, List.of());
-      if (uids.size() == 1) {
-        now.put(r, new ImapIds.Ref(r.path(), validity, uids.get(0)));
-      }
-    });
-    logger.debug("imap {}: folder {} was renumbered (UIDVALIDITY {} now {}); {} of {} messages found again by"
-        + " Message-ID", Pii.mailbox(mailbox, logPii), refs.get(0).path(), refs.get(0).uidValidity(), validity,
-        now.size(), refs.size());
+    for (ImapIds.Ref r : refs) {
+      foundAgain(r, validity).ifPresent(there -> now.put(r, there));
+    }
     return now;
+  }
+
+  private Optional<ImapIds.Ref> foundAgain(ImapIds.Ref ref, long validity) {
+    return handedOut.foundAgain(ref).filter(f -> f.uidValidity() == validity);
   }
 
   private MessageNotFoundException notFound(ImapIds.Ref ref, Throwable cause) {
@@ -526,30 +553,34 @@ public final class ImapMailboxConnector implements MailboxConnector {
 
   @Override
   public InputStream openMime(MessageId id) {
-    ImapIds.Ref ref = ImapIds.parse(id);
-    ReadAhead.Key key = new ReadAhead.Key(ref.path(), ref.uidValidity(), ref.uid());
-    Optional<ByteArray> held = readAhead.take(key);
+    ImapIds.Ref asked = ImapIds.parse(id);
+    // after a renumbering found it again: its planned and held content moved with it (see findAgain)
+    ImapIds.Ref ref = handedOut.foundAgain(asked).orElse(asked);
+    Optional<ByteArray> held = readAhead.take(new ReadAhead.Key(ref.path(), ref.uidValidity(), ref.uid()));
     if (held.isPresent()) {
       return held.get().toByteArrayInputStream();
     }
-    BodyCursor.Sink keep = (uid, bytes) -> readAhead.hold(new ReadAhead.Key(ref.path(), ref.uidValidity(), uid),
-        bytes);
     Optional<ByteArray> streamed = session.callKeepingCursor("UID FETCH BODY.PEEK[] of planned messages", c -> {
       BodyCursor cursor = c.cursor();
-      if (cursor == null || !cursor.covers(ref.path(), ref.uidValidity(), ref.uid())) {
-        long[] planned = readAhead.cursorFor(key);
-        if (planned.length == 0) {
+      ImapIds.Ref at = ref;
+      if (cursor == null || !cursor.covers(at.path(), at.uidValidity(), at.uid())) {
+        if (readAhead.cursorFor(new ReadAhead.Key(at.path(), at.uidValidity(), at.uid())).length == 0) {
           return Optional.<ByteArray>empty();
         }
         c.settle();
-        if (!current(c, ref).equals(ref)) {
-          return Optional.<ByteArray>empty(); // renumbered: the planned UIDs are the old ones; read it in parts
+        at = current(c, at); // where it is now, the plan moved along if the folder was renumbered meanwhile
+        long[] planned = readAhead.cursorFor(new ReadAhead.Key(at.path(), at.uidValidity(), at.uid()));
+        if (planned.length == 0) {
+          return Optional.<ByteArray>empty();
         }
-        cursor = BodyCursor.start(c, ref.path(), ref.uidValidity(), planned, keep);
+        String path = at.path();
+        long validity = at.uidValidity();
+        cursor = BodyCursor.start(c, path, validity, planned,
+            (uid, bytes) -> readAhead.hold(new ReadAhead.Key(path, validity, uid), bytes));
         logger.debug("imap {}: streaming {} planned messages of {} in one FETCH", Pii.mailbox(mailbox, logPii),
-            planned.length, ref.path());
+            planned.length, path);
       }
-      return Optional.ofNullable(cursor.next(ref.uid()));
+      return Optional.ofNullable(cursor.next(at.uid()));
     });
     if (streamed.isPresent()) {
       return streamed.get().toByteArrayInputStream();

@@ -10,12 +10,15 @@ import org.o365mail.MessageSummary;
 /**
  * The Message-IDs of the messages a connector handed out, by folder, UIDVALIDITY and UID: what finds a message again
  * when Exchange renumbers its folder (a new UIDVALIDITY) while a caller still holds the id it was handed, such as an
- * importer with post-actions pending or the rest of a batch still to read. Holds the most recent {@code capacity}
- * entries (about 150 bytes each). Thread-safe.
+ * importer with post-actions pending or the rest of a batch still to read. Also where such messages were found in
+ * the new numbering, or that they were not, so that each is searched for once. Holds the most recent {@code
+ * capacity} entries of each (about 150 bytes an entry). Thread-safe.
  */
 public final class KnownMessageIds {
   private final int capacity;
   private final LinkedHashMap<ReadAhead.Key, String> ids = new LinkedHashMap<>();
+  private final LinkedHashMap<ReadAhead.Key, ImapIds.Ref> foundAgain = new LinkedHashMap<>();
+  private final LinkedHashMap<ReadAhead.Key, Long> notFoundAgain = new LinkedHashMap<>();
 
   public KnownMessageIds(int capacity) {
     if (capacity < 1) {
@@ -28,23 +31,54 @@ public final class KnownMessageIds {
   public synchronized void remember(List<MessageSummary> messages) {
     for (MessageSummary m : messages) {
       String messageId = m.internetMessageId();
-      if (messageId == null || messageId.isBlank()) {
-        continue;
+      if (messageId != null && !messageId.isBlank()) {
+        put(ids, key(ImapIds.parse(m.id())), messageId.trim());
       }
-      ImapIds.Ref ref = ImapIds.parse(m.id());
-      ReadAhead.Key key = new ReadAhead.Key(ref.path(), ref.uidValidity(), ref.uid());
-      ids.remove(key);
-      ids.put(key, messageId.trim());
-    }
-    Iterator<Map.Entry<ReadAhead.Key, String>> oldest = ids.entrySet().iterator();
-    while (ids.size() > capacity && oldest.hasNext()) {
-      oldest.next();
-      oldest.remove();
     }
   }
 
   /** The Message-ID of the message {@code ref} named when it was handed out, if it is still remembered. */
   public synchronized Optional<String> messageId(ImapIds.Ref ref) {
-    return Optional.ofNullable(ids.get(new ReadAhead.Key(ref.path(), ref.uidValidity(), ref.uid())));
+    return Optional.ofNullable(ids.get(key(ref)));
+  }
+
+  /** Notes where the message {@code old} named was found after a renumbering ({@code now}, same Message-ID). */
+  public synchronized void foundAgain(ImapIds.Ref old, ImapIds.Ref now) {
+    put(foundAgain, key(old), now);
+    String messageId = ids.get(key(old));
+    if (messageId != null) {
+      put(ids, key(now), messageId); // found again if the folder is renumbered once more
+    }
+  }
+
+  /** Where the message {@code old} named was found after a renumbering, if it was. */
+  public synchronized Optional<ImapIds.Ref> foundAgain(ImapIds.Ref old) {
+    return Optional.ofNullable(foundAgain.get(key(old)));
+  }
+
+  /** Notes that the message {@code old} named is not to be found in the numbering {@code uidValidity}. */
+  public synchronized void notFoundAgain(ImapIds.Ref old, long uidValidity) {
+    put(notFoundAgain, key(old), uidValidity);
+  }
+
+  /** Whether the message {@code old} named was looked for in the numbering {@code uidValidity}, found or not. */
+  public synchronized boolean lookedFor(ImapIds.Ref old, long uidValidity) {
+    ImapIds.Ref found = foundAgain.get(key(old));
+    Long missing = notFoundAgain.get(key(old));
+    return (found != null && found.uidValidity() == uidValidity) || (missing != null && missing == uidValidity);
+  }
+
+  private <V> void put(LinkedHashMap<ReadAhead.Key, V> map, ReadAhead.Key key, V value) {
+    map.remove(key);
+    map.put(key, value);
+    Iterator<Map.Entry<ReadAhead.Key, V>> oldest = map.entrySet().iterator();
+    while (map.size() > capacity && oldest.hasNext()) {
+      oldest.next();
+      oldest.remove();
+    }
+  }
+
+  private static ReadAhead.Key key(ImapIds.Ref ref) {
+    return new ReadAhead.Key(ref.path(), ref.uidValidity(), ref.uid());
   }
 }

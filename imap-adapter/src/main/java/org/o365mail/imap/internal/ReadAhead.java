@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.eclipse.angus.mail.iap.ByteArray;
 import org.o365mail.MessageSummary;
 
@@ -111,6 +112,12 @@ public final class ReadAhead {
     return batch.stream().mapToLong(Long::longValue).toArray();
   }
 
+  /** The UIDs planned for {@code folder} under {@code uidValidity}, in the order handed out (empty if none). */
+  public synchronized long[] planned(String folder, long uidValidity) {
+    Plan plan = plans.get(folder.toLowerCase(Locale.ROOT));
+    return plan == null || plan.uidValidity() != uidValidity ? new long[0] : plan.uids().clone();
+  }
+
   /** Holds fetched content until it is opened, dropping the oldest held content beyond the budget. */
   public synchronized void hold(Key key, ByteArray bytes) {
     if (budget <= 0 || bytes.getCount() > budget) {
@@ -127,6 +134,49 @@ public final class ReadAhead {
       heldBytes -= e.getValue().getCount();
       oldest.remove();
     }
+  }
+
+  /**
+   * Moves what is planned and held for a folder under {@code oldValidity} to the folder's new numbering: messages
+   * {@code newUid} knows (old UID to new) under their new UIDs, the others dropped. Content stays valid, as it is the
+   * same message's.
+   */
+  public synchronized void renumber(String folder, long oldValidity, long newValidity,
+      Function<Long, Optional<Long>> newUid) {
+    String f = folder.toLowerCase(Locale.ROOT);
+    Plan plan = plans.get(f);
+    if (plan != null && plan.uidValidity() == oldValidity) {
+      List<Long> uids = new ArrayList<>();
+      List<Long> sizes = new ArrayList<>();
+      for (int i = 0; i < plan.uids().length; i++) {
+        Optional<Long> now = newUid.apply(plan.uids()[i]);
+        if (now.isPresent()) {
+          uids.add(now.get());
+          sizes.add(plan.sizes()[i]);
+        }
+      }
+      Map<Long, Integer> positions = new HashMap<>(uids.size() * 2);
+      for (int i = 0; i < uids.size(); i++) {
+        positions.put(uids.get(i), i);
+      }
+      plans.put(f, new Plan(newValidity, uids.stream().mapToLong(Long::longValue).toArray(),
+          sizes.stream().mapToLong(Long::longValue).toArray(), positions));
+    }
+    Map<Key, ByteArray> moved = new LinkedHashMap<>();
+    Iterator<Map.Entry<Key, ByteArray>> it = held.entrySet().iterator();
+    while (it.hasNext()) {
+      Map.Entry<Key, ByteArray> e = it.next();
+      if (e.getKey().folder().equals(f) && e.getKey().uidValidity() == oldValidity) {
+        it.remove();
+        Optional<Long> now = newUid.apply(e.getKey().uid());
+        if (now.isPresent()) {
+          moved.put(new Key(f, newValidity, now.get()), e.getValue());
+        } else {
+          heldBytes -= e.getValue().getCount();
+        }
+      }
+    }
+    held.putAll(moved);
   }
 
   /** Drops what is held and planned for a folder (its UIDVALIDITY changed). */
