@@ -56,8 +56,8 @@ import org.o365mail.testkit.TestMessages;
  *
  * <p>Arguments (all optional): {@code --messages N} (10000), {@code --size BYTES} (20000), {@code --batch N} (the
  * connector's sync batch, default all messages in one batch), {@code --naive-messages N} (20). With {@code
- * -Dbench.detail} the connector's time is split into sync and MIME. Run with {@code mvn -q -pl examples exec:java
- * -Dexec.mainClass=org.o365mail.bench.ImapImportBenchmark [-Dexec.args="--batch 1000"]}.
+ * -Dbench.detail} the connector's time is split into sync and MIME. Run with {@code mvn -q package -DskipTests
+ * && java -cp examples/target/o365mail.jar org.o365mail.bench.ImapImportBenchmark [--batch 1000]}.
  */
 public final class ImapImportBenchmark {
   private ImapImportBenchmark() {}

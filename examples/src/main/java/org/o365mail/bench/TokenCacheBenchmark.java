@@ -39,7 +39,7 @@ import org.o365mail.testkit.Tenant;
  * on port 443 when this user may bind it, giving them the port-less authority they need; otherwise it says so and
  * measures them on fewer calls. {@code -Dport=N} forces a port.
  *
- * <pre>mvn -q -pl examples exec:java -Dexec.mainClass=org.o365mail.bench.TokenCacheBenchmark [-Dexec.args="64 100000"]</pre>
+ * <pre>mvn -q package -DskipTests && java -cp examples/target/o365mail.jar org.o365mail.bench.TokenCacheBenchmark [threads] [calls each]</pre>
  */
 public final class TokenCacheBenchmark {
   private static final String GRAPH = "https://graph.microsoft.com/.default";
