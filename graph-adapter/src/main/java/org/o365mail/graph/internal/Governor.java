@@ -298,7 +298,8 @@ public final class Governor implements Interceptor {
 
   private Response releasingOnClose(Response response, int held) {
     ResponseBody body = response.body();
-    if (body == null) {
+    if (body == null || response.code() == 204 || body.contentLength() == 0) {
+      // nothing to read, and Kiota does not close a response without content: its slot is free now
       release(held);
       return response;
     }
