@@ -62,6 +62,7 @@ import org.o365mail.graph.internal.Batcher;
 import org.o365mail.graph.internal.DeltaSync;
 import org.o365mail.graph.internal.Folders;
 import org.o365mail.graph.internal.Governor;
+import org.o365mail.graph.internal.MimeReadAhead;
 import org.o365mail.graph.internal.GraphAuthentication;
 import org.o365mail.graph.internal.GraphCall;
 import org.o365mail.graph.internal.GraphCall.Access;
@@ -111,6 +112,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   private final DeltaSync delta;
   private final Sender sender;
   private final ExecutorService prefetch;
+  private final MimeReadAhead readAhead;
   /** What this connector was built with, for {@link #forMailbox}. */
   private final Builder settings;
 
@@ -146,6 +148,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     });
     pool.allowCoreThreadTimeOut(true); // hundreds of idle mailboxes hold no thread
     this.prefetch = pool;
+    this.readAhead = new MimeReadAhead(batcher.batchSize(), BATCH_MIME_LIMIT, pool, this::fetchMimeBodies);
   }
 
   /**
@@ -325,6 +328,10 @@ public final class GraphMailboxConnector implements MailboxConnector {
   @Override
   public InputStream openMime(MessageId id) {
     requireNonNull(id, "id");
+    Optional<byte[]> ahead = readAhead.take(id.value());
+    if (ahead.isPresent()) {
+      return new ByteArrayInputStream(ahead.get());
+    }
     try {
       InputStream in = graph.users().byUserId(mailbox).messages().byMessageId(id.value()).content().get(rc -> {
         rc.options.add(GraphCall.READ);
@@ -406,6 +413,19 @@ public final class GraphMailboxConnector implements MailboxConnector {
 
   private boolean isBatch(List<MessageSummary> unit) {
     return unit.size() > 1 || unit.get(0).size() >= 0 && unit.get(0).size() <= BATCH_MIME_LIMIT;
+  }
+
+  /** The MIME of each message, or null for one whose item failed (it is then read on its own, errors and all). */
+  private List<byte[]> fetchMimeBodies(List<String> ids) {
+    List<Batcher.Item> items = new ArrayList<>();
+    for (String id : ids) {
+      items.add(new Batcher.Item("GET", messageUrl(new MessageId(id)) + "/$value", null));
+    }
+    List<byte[]> bodies = new ArrayList<>();
+    for (Batcher.Result r : batcher.run(items, Access.READ, true)) {
+      bodies.add(r.ok() && r.body() != null ? Base64.getMimeDecoder().decode(r.body().getStringValue()) : null);
+    }
+    return bodies;
   }
 
   private List<Batcher.Result> fetchMimeBatch(List<MessageSummary> unit) {
@@ -608,7 +628,9 @@ public final class GraphMailboxConnector implements MailboxConnector {
   public SyncBatch sync(FolderRef folder, SyncState state, int maxMessages) {
     requireNonNull(folder, "folder");
     requireNonNull(state, "state");
-    return delta.sync(folder, state, maxMessages);
+    SyncBatch batch = delta.sync(folder, state, maxMessages);
+    readAhead.plan(batch.messages()); // the caller reads these next: twenty to a $batch, one batch ahead
+    return batch;
   }
 
   // ----- health -----
@@ -640,6 +662,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
 
   @Override
   public void close() {
+    readAhead.clear();
     prefetch.shutdownNow();
     transport.close();
   }

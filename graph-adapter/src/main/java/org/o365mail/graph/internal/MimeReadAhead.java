@@ -1,0 +1,169 @@
+package org.o365mail.graph.internal;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
+import org.o365mail.MailboxException;
+import org.o365mail.MessageSummary;
+
+/**
+ * The MIME of the messages a sync handed out, read ahead of the caller {@code batchSize} to a {@code $batch}: when
+ * the caller opens a planned message, the batch holding it and the next one are fetched, so that an importer
+ * reading its messages one at a time pays one round trip per batch instead of one per message. Only messages of
+ * known size up to {@code itemLimit} are planned; a message the read-ahead could not fetch (its item failed, the
+ * batch failed, or it was never planned) is for the caller to read on its own, so errors surface where they did
+ * before. Holds at most two batches' content. Thread-safe.
+ */
+public final class MimeReadAhead {
+  private final int batchSize;
+  private final long itemLimit;
+  private final Executor executor;
+  /** Fetches the MIME of the ids given, in order; an element is null where that message could not be fetched. */
+  private final Function<List<String>, List<byte[]>> fetch;
+
+  private List<String> order = List.of();
+  private Map<String, Integer> position = Map.of();
+  private final Set<String> taken = new HashSet<>();
+  private final Map<String, CompletableFuture<byte[]>> fetched = new HashMap<>();
+
+  public MimeReadAhead(int batchSize, long itemLimit, Executor executor, Function<List<String>, List<byte[]>> fetch) {
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be at least 1, was " + batchSize);
+    }
+    this.batchSize = batchSize;
+    this.itemLimit = itemLimit;
+    this.executor = executor;
+    this.fetch = fetch;
+  }
+
+  /** Plans the messages a sync just handed out, in their order, in place of the previous plan. */
+  public synchronized void plan(List<MessageSummary> messages) {
+    List<String> ids = new ArrayList<>();
+    Map<String, Integer> at = new HashMap<>();
+    for (MessageSummary m : messages) {
+      if (m.size() >= 0 && m.size() <= itemLimit && at.putIfAbsent(m.id().value(), ids.size()) == null) {
+        ids.add(m.id().value());
+      }
+    }
+    order = List.copyOf(ids);
+    position = Map.copyOf(at);
+    taken.clear();
+    fetched.entrySet().removeIf(e -> {
+      if (!at.containsKey(e.getKey())) {
+        e.getValue().cancel(false);
+        return true;
+      }
+      return false;
+    });
+  }
+
+  /**
+   * The MIME of message {@code id}, read ahead (waiting for its batch if it is on its way), or empty when the caller
+   * should read it on its own.
+   */
+  public Optional<byte[]> take(String id) {
+    CompletableFuture<byte[]> mine;
+    synchronized (this) {
+      Integer at = position.get(id);
+      if (at == null || !taken.add(id)) {
+        return Optional.empty(); // not planned, or read once already: whatever changed since, read it afresh
+      }
+      mine = fetched.remove(id);
+      if (mine == null) {
+        schedule(at);
+        mine = fetched.remove(id);
+      }
+      keepOneBatchAhead(at);
+    }
+    if (mine == null) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.ofNullable(mine.get());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MailboxException("interrupted while reading the MIME of message " + id, e);
+    } catch (ExecutionException | CancellationException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Forgets the plan and what was fetched for it. */
+  public synchronized void clear() {
+    fetched.values().forEach(f -> f.cancel(false));
+    fetched.clear();
+    order = List.of();
+    position = Map.of();
+    taken.clear();
+  }
+
+  /** Messages fetched or on their way and not yet taken, for tests. */
+  synchronized int held() {
+    return fetched.size();
+  }
+
+  private void keepOneBatchAhead(int at) {
+    int pending = 0;
+    for (int i = at + 1; i < order.size(); i++) {
+      String id = order.get(i);
+      if (taken.contains(id)) {
+        continue;
+      }
+      if (fetched.containsKey(id)) {
+        pending++;
+      } else {
+        if (pending < batchSize) {
+          schedule(i);
+        }
+        return;
+      }
+    }
+  }
+
+  /** Starts fetching up to a batch of planned messages from position {@code from} on, not taken or under way. */
+  private void schedule(int from) {
+    List<String> ids = new ArrayList<>();
+    for (int i = from; i < order.size() && ids.size() < batchSize; i++) {
+      String id = order.get(i);
+      if (!taken.contains(id) || i == from) {
+        if (!fetched.containsKey(id)) {
+          ids.add(id);
+        }
+      }
+    }
+    if (ids.isEmpty()) {
+      return;
+    }
+    Map<String, CompletableFuture<byte[]>> futures = new HashMap<>();
+    for (String id : ids) {
+      CompletableFuture<byte[]> f = new CompletableFuture<>();
+      futures.put(id, f);
+      fetched.put(id, f);
+    }
+    Runnable task = () -> {
+      try {
+        List<byte[]> bodies = fetch.apply(ids);
+        for (int i = 0; i < ids.size(); i++) {
+          futures.get(ids.get(i)).complete(i < bodies.size() ? bodies.get(i) : null);
+        }
+      } catch (RuntimeException e) {
+        futures.values().forEach(f -> f.complete(null)); // each is read on its own, where its error belongs
+      }
+    };
+    try {
+      executor.execute(task);
+    } catch (RejectedExecutionException e) {
+      futures.values().forEach(f -> f.complete(null)); // closed
+    }
+  }
+}
