@@ -85,7 +85,12 @@ import org.o365mail.graph.internal.Summaries;
  * {@link org.o365mail.ThrottledException} says how long Graph asked to wait. The bearer token only ever goes over
  * HTTPS to the Graph host (and hosts added with {@link Builder#allowedHosts(String...)}).
  *
- * <p>Instances are immutable and thread-safe; share one per mailbox and close it when done. Close every stream
+ * <p>The messages a {@link #sync} hands out are read ahead when the first of them is opened: twenty MIME bodies
+ * (of at most 256 KiB each) to a {@code $batch}, one batch ahead of the caller, so that an importer reading one
+ * message at a time pays one round trip per twenty. A message opened a second time, or one its batch could not
+ * fetch, is read on its own.
+ *
+ * <p>Instances are thread-safe; share one per mailbox and close it when done. Close every stream
  * it hands out: an open MIME stream holds one of the mailbox's request slots.
  *
  * <pre>{@code
