@@ -37,6 +37,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import org.o365mail.AttachmentInfo;
@@ -116,16 +117,46 @@ public final class GraphMailboxConnector implements MailboxConnector {
   private final Batcher batcher;
   private final DeltaSync delta;
   private final Sender sender;
+  private final Prefetch prefetchThreads;
+  private final AtomicBoolean closed = new AtomicBoolean();
   private final ExecutorService prefetch;
   private final MimeReadAhead readAhead;
   /** What this connector was built with, for {@link #forMailbox}. */
   private final Builder settings;
 
   private GraphMailboxConnector(Builder b) {
-    this(b, null);
+    this(b, null, null);
   }
 
-  private GraphMailboxConnector(Builder b, GraphTransport poolOf) {
+  /** The read-ahead threads, shared by a connector and those {@link #forMailbox} made from it; the last closes them. */
+  private static final class Prefetch {
+    final ExecutorService pool;
+    final AtomicInteger users = new AtomicInteger(1);
+
+    Prefetch() {
+      AtomicInteger threads = new AtomicInteger();
+      ThreadPoolExecutor p = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        Thread t = new Thread(r, "o365mail-graph-prefetch-" + threads.incrementAndGet());
+        t.setDaemon(true);
+        return t;
+      });
+      p.allowCoreThreadTimeOut(true); // hundreds of idle mailboxes hold no thread
+      this.pool = p;
+    }
+
+    Prefetch share() {
+      users.incrementAndGet();
+      return this;
+    }
+
+    void release() {
+      if (users.decrementAndGet() == 0) {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  private GraphMailboxConnector(Builder b, GraphTransport poolOf, Prefetch sharedPrefetch) {
     this.settings = b.copy();
     this.mailbox = b.mailbox;
     this.credential = b.credential;
@@ -145,15 +176,11 @@ public final class GraphMailboxConnector implements MailboxConnector {
     this.folders = new Folders(graph, mailbox, errors, batcher);
     this.delta = new DeltaSync(graph, mailbox, folders, errors);
     this.sender = new Sender(transport, mailbox, errors);
-    AtomicInteger threads = new AtomicInteger();
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-      Thread t = new Thread(r, "o365mail-graph-prefetch-" + threads.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    pool.allowCoreThreadTimeOut(true); // hundreds of idle mailboxes hold no thread
-    this.prefetch = pool;
-    this.readAhead = new MimeReadAhead(batcher.batchSize(), BATCH_MIME_LIMIT, pool, this::fetchMimeBodies);
+    // two threads read ahead for this connector and every one forMailbox makes from it: a read the pool has not
+    // started yet is run by the thread that needs it, so a busy pool slows nobody down
+    this.prefetchThreads = sharedPrefetch == null ? new Prefetch() : sharedPrefetch.share();
+    this.prefetch = prefetchThreads.pool;
+    this.readAhead = new MimeReadAhead(batcher.batchSize(), BATCH_MIME_LIMIT, prefetch, this::fetchMimeBodies);
   }
 
   /**
@@ -166,7 +193,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   public GraphMailboxConnector forMailbox(String otherMailbox) {
     Builder b = settings.copy();
     b.mailbox(otherMailbox);
-    return new GraphMailboxConnector(b, transport);
+    return new GraphMailboxConnector(b, transport, prefetchThreads);
   }
 
   public static Builder builder() {
@@ -668,7 +695,9 @@ public final class GraphMailboxConnector implements MailboxConnector {
   @Override
   public void close() {
     readAhead.clear();
-    prefetch.shutdownNow();
+    if (closed.compareAndSet(false, true)) {
+      prefetchThreads.release();
+    }
     transport.close();
   }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.o365mail.MailboxException;
 import org.o365mail.MessageSummary;
@@ -22,7 +23,8 @@ import org.o365mail.MessageSummary;
  * reading its messages one at a time pays one round trip per batch instead of one per message. Only messages of
  * known size up to {@code itemLimit} are planned; a message the read-ahead could not fetch (its item failed, the
  * batch failed, or it was never planned) is for the caller to read on its own, so errors surface where they did
- * before. Holds at most two batches' content. Thread-safe.
+ * before. Holds at most two batches' content. The executor may serve many mailboxes: a batch it has not started when
+ * the caller needs it is fetched by the caller. Thread-safe.
  */
 public final class MimeReadAhead {
   private final int batchSize;
@@ -35,6 +37,35 @@ public final class MimeReadAhead {
   private Map<String, Integer> position = Map.of();
   private final Set<String> taken = new HashSet<>();
   private final Map<String, CompletableFuture<byte[]>> fetched = new HashMap<>();
+  /** The fetch each message waits for, so that a caller can run one the executor has not started. */
+  private final Map<String, Fetch> fetchOf = new HashMap<>();
+
+  /** One batch's fetch: run once, by the executor or by the first caller who needs it before the executor did. */
+  private final class Fetch implements Runnable {
+    private final List<String> ids;
+    private final Map<String, CompletableFuture<byte[]>> futures;
+    private final AtomicBoolean started = new AtomicBoolean();
+
+    Fetch(List<String> ids, Map<String, CompletableFuture<byte[]>> futures) {
+      this.ids = ids;
+      this.futures = futures;
+    }
+
+    @Override
+    public void run() {
+      if (!started.compareAndSet(false, true)) {
+        return;
+      }
+      try {
+        List<byte[]> bodies = fetch.apply(ids);
+        for (int i = 0; i < ids.size(); i++) {
+          futures.get(ids.get(i)).complete(i < bodies.size() ? bodies.get(i) : null);
+        }
+      } catch (RuntimeException e) {
+        futures.values().forEach(f -> f.complete(null)); // each is read on its own, where its error belongs
+      }
+    }
+  }
 
   public MimeReadAhead(int batchSize, long itemLimit, Executor executor, Function<List<String>, List<byte[]>> fetch) {
     if (batchSize < 1) {
@@ -65,6 +96,7 @@ public final class MimeReadAhead {
       }
       return false;
     });
+    fetchOf.keySet().retainAll(fetched.keySet());
   }
 
   /**
@@ -73,6 +105,7 @@ public final class MimeReadAhead {
    */
   public Optional<byte[]> take(String id) {
     CompletableFuture<byte[]> mine;
+    Fetch itsFetch;
     synchronized (this) {
       Integer at = position.get(id);
       if (at == null || !taken.add(id)) {
@@ -83,10 +116,14 @@ public final class MimeReadAhead {
         schedule(at);
         mine = fetched.remove(id);
       }
+      itsFetch = fetchOf.remove(id);
       keepOneBatchAhead(at);
     }
     if (mine == null) {
       return Optional.empty();
+    }
+    if (itsFetch != null) {
+      itsFetch.run(); // not started by the executor yet (it serves other mailboxes too): this thread does it
     }
     try {
       return Optional.ofNullable(mine.get());
@@ -102,14 +139,10 @@ public final class MimeReadAhead {
   public synchronized void clear() {
     fetched.values().forEach(f -> f.cancel(false));
     fetched.clear();
+    fetchOf.clear();
     order = List.of();
     position = Map.of();
     taken.clear();
-  }
-
-  /** Messages fetched or on their way and not yet taken, for tests. */
-  synchronized int held() {
-    return fetched.size();
   }
 
   private void keepOneBatchAhead(int at) {
@@ -150,16 +183,8 @@ public final class MimeReadAhead {
       futures.put(id, f);
       fetched.put(id, f);
     }
-    Runnable task = () -> {
-      try {
-        List<byte[]> bodies = fetch.apply(ids);
-        for (int i = 0; i < ids.size(); i++) {
-          futures.get(ids.get(i)).complete(i < bodies.size() ? bodies.get(i) : null);
-        }
-      } catch (RuntimeException e) {
-        futures.values().forEach(f -> f.complete(null)); // each is read on its own, where its error belongs
-      }
-    };
+    Fetch task = new Fetch(List.copyOf(ids), futures);
+    ids.forEach(id -> fetchOf.put(id, task));
     try {
       executor.execute(task);
     } catch (RejectedExecutionException e) {
