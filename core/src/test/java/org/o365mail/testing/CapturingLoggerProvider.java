@@ -32,6 +32,18 @@ public final class CapturingLoggerProvider implements SLF4JServiceProvider {
     }
   }
 
+  /** How many captured lines hold every one of {@code words}. */
+  public static long count(String... words) {
+    return lines().stream().filter(l -> {
+      for (String w : words) {
+        if (!l.contains(w)) {
+          return false;
+        }
+      }
+      return true;
+    }).count();
+  }
+
   public static void clear() {
     synchronized (LINES) {
       LINES.clear();

@@ -214,14 +214,7 @@ class ImapImportSoakTest {
   }
 
   private static long logLines(String... words) {
-    return CapturingLoggerProvider.lines().stream().filter(l -> {
-      for (String w : words) {
-        if (!l.contains(w)) {
-          return false;
-        }
-      }
-      return true;
-    }).count();
+    return CapturingLoggerProvider.count(words);
   }
 
   /** A clock that runs {@code lag} behind another: a client whose clock is slow against the server's. */

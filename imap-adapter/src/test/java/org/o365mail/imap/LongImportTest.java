@@ -135,14 +135,7 @@ class LongImportTest {
   }
 
   private static long logLines(String... words) {
-    return CapturingLoggerProvider.lines().stream().filter(l -> {
-      for (String w : words) {
-        if (!l.contains(w)) {
-          return false;
-        }
-      }
-      return true;
-    }).count();
+    return CapturingLoggerProvider.count(words);
   }
 
   @Test
