@@ -63,13 +63,13 @@ import org.o365mail.graph.internal.Batcher;
 import org.o365mail.graph.internal.DeltaSync;
 import org.o365mail.graph.internal.Folders;
 import org.o365mail.graph.internal.Governor;
-import org.o365mail.graph.internal.MimeReadAhead;
 import org.o365mail.graph.internal.GraphAuthentication;
 import org.o365mail.graph.internal.GraphCall;
 import org.o365mail.graph.internal.GraphCall.Access;
 import org.o365mail.graph.internal.GraphErrors;
 import org.o365mail.graph.internal.GraphErrors.Target;
 import org.o365mail.graph.internal.GraphTransport;
+import org.o365mail.graph.internal.MimeReadAhead;
 import org.o365mail.graph.internal.Paths;
 import org.o365mail.graph.internal.Sender;
 import org.o365mail.graph.internal.Summaries;
@@ -414,7 +414,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
         for (int k = u; k < units.size() && k <= u + lookAhead; k++) {
           List<MessageSummary> unit = units.get(k);
           if (!ahead.containsKey(k) && isBatch(unit)) {
-            ahead.put(k, prefetch.submit(() -> fetchMimeBatch(unit)));
+            ahead.put(k, prefetch.submit(() -> fetchMimeBatch(unit.stream().map(MessageSummary::id).toList())));
           }
         }
         List<MessageSummary> unit = units.get(u);
@@ -432,7 +432,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
           if (!r.ok() || r.body() == null) {
             throw errors.map(r.failure(), Target.MESSAGE, "reading the MIME of message " + m.id(), Access.READ, null);
           }
-          byte[] mime = Base64.getMimeDecoder().decode(r.body().getStringValue());
+          byte[] mime = mime(r);
           consumer.accept(m, new ByteArrayInputStream(mime));
         }
       }
@@ -449,23 +449,24 @@ public final class GraphMailboxConnector implements MailboxConnector {
 
   /** The MIME of each message, or null for one whose item failed (it is then read on its own, errors and all). */
   private List<byte[]> fetchMimeBodies(List<String> ids) {
-    List<Batcher.Item> items = new ArrayList<>();
-    for (String id : ids) {
-      items.add(new Batcher.Item("GET", messageUrl(new MessageId(id)) + "/$value", null));
-    }
     List<byte[]> bodies = new ArrayList<>();
-    for (Batcher.Result r : batcher.run(items, Access.READ, true)) {
-      bodies.add(r.ok() && r.body() != null ? Base64.getMimeDecoder().decode(r.body().getStringValue()) : null);
+    for (Batcher.Result r : fetchMimeBatch(ids.stream().map(MessageId::new).toList())) {
+      bodies.add(r.ok() && r.body() != null ? mime(r) : null);
     }
     return bodies;
   }
 
-  private List<Batcher.Result> fetchMimeBatch(List<MessageSummary> unit) {
+  private List<Batcher.Result> fetchMimeBatch(List<MessageId> ids) {
     List<Batcher.Item> items = new ArrayList<>();
-    for (MessageSummary m : unit) {
-      items.add(new Batcher.Item("GET", messageUrl(m.id()) + "/$value", null));
+    for (MessageId id : ids) {
+      items.add(new Batcher.Item("GET", messageUrl(id) + "/$value", null));
     }
     return batcher.run(items, Access.READ, true);
+  }
+
+  /** A {@code $value} item's body: Graph sends content that is not JSON base64-encoded. */
+  private static byte[] mime(Batcher.Result r) {
+    return Base64.getMimeDecoder().decode(r.body().getStringValue());
   }
 
   private static <T> T await(Future<T> future) {
