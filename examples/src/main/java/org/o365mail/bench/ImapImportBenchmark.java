@@ -36,7 +36,7 @@ import org.o365mail.testkit.Tenant;
 import org.o365mail.testkit.TestMessages;
 
 /**
- * Imports messages of about 20 KB from the testkit's IMAP front over TLS three ways, in one run, and prints
+ * Imports messages of about 20 KB from the testkit's IMAP front over TLS four ways, in one run, and prints
  * messages/s and bytes/s for each:
  *
  * <ol>
@@ -45,7 +45,9 @@ import org.o365mail.testkit.TestMessages;
  *   <li><b>naive Angus loop</b>: {@code folder.getMessages()}, then {@code writeTo} per message, with Angus Mail's
  *       defaults apart from XOAUTH2 and the trust;
  *   <li><b>raw lower bound</b>: one {@code UID FETCH 1:* BODY.PEEK[]} read off a TLS socket and discarded, no
- *       parsing beyond literal lengths.
+ *       parsing beyond literal lengths;
+ *   <li><b>raw summaries + bodies</b>: the same, after a {@code UID FETCH 1:*} of the items the connector's sync
+ *       fetches for each summary, also read and discarded: what the connector reads, without the connector.
  * </ol>
  *
  * Each is warmed up first on a small mailbox. The naive loop reads only the first {@code --naive-messages} messages
