@@ -16,6 +16,7 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -74,6 +75,8 @@ final class ImportCommand implements Callable<Integer> {
     long start = System.nanoTime();
     try (CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
         MailboxConnector connector = Connectors.connector(c, credential)) {
+      // the bar's length: what the folder holds now (on a resume, part of it was imported before)
+      long total = progress ? folderSize(connector, c) : -1;
       MailImporter.Builder b = MailImporter.builder()
           .connector(connector)
           .folder(c.folder())
@@ -87,8 +90,7 @@ final class ImportCommand implements Callable<Integer> {
             public void imported(IncomingMessage message) {
               int n = imported.incrementAndGet();
               if (progress && (n % 10 == 0)) {
-                double seconds = Math.max(0.001, (System.nanoTime() - start) / 1e9);
-                stdout.printf("\rImported %d messages (%.0f/s)", n, n / seconds);
+                stdout.print("\r" + progressLine(n, total, System.nanoTime() - start));
                 stdout.flush();
               }
             }
@@ -123,7 +125,9 @@ final class ImportCommand implements Callable<Integer> {
         }
       }
       if (progress) {
-        stdout.println();
+        // a pass that completed has read the whole folder, whatever it held before
+        long shown = result.completed() && !follow ? Math.max(total, imported.get()) : total;
+        stdout.println("\r" + progressLine(imported.get(), shown, System.nanoTime() - start, result.completed()));
       }
       boolean failed = !result.completed() && health.health() != MailboxHealth.STOPPED
           && health.health() != MailboxHealth.HEALTHY;
@@ -191,5 +195,30 @@ final class ImportCommand implements Callable<Integer> {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  private static long folderSize(MailboxConnector connector, ConnectionConfig c) {
+    try {
+      return connector.folder(c.folder()).totalCount();
+    } catch (RuntimeException e) {
+      return -1; // the import itself will say what is wrong
+    }
+  }
+
+  static String progressLine(int imported, long total, long nanos) {
+    return progressLine(imported, total, nanos, false);
+  }
+
+  /** {@code [#########-----------]  450 of 1,000 messages (85/s)}, or a count alone when the total is unknown. */
+  static String progressLine(int imported, long total, long nanos, boolean complete) {
+    double seconds = Math.max(0.001, nanos / 1e9);
+    String rate = String.format(Locale.ROOT, "(%.0f/s)", imported / seconds);
+    if (total <= 0) {
+      return String.format(Locale.ROOT, "Imported %,d messages %s", imported, rate);
+    }
+    int width = 30;
+    int filled = complete ? width : (int) Math.min(width, imported * width / total);
+    return String.format(Locale.ROOT, "[%s%s] %,d of %,d messages %s", "#".repeat(filled), "-".repeat(width - filled),
+        imported, Math.max(total, imported), rate);
   }
 }
