@@ -23,7 +23,8 @@ import org.o365mail.MessageSummary;
  * reading its messages one at a time pays one round trip per batch instead of one per message. Only messages of
  * known size up to {@code itemLimit} are planned; a message the read-ahead could not fetch (its item failed, the
  * batch failed, or it was never planned) is for the caller to read on its own, so errors surface where they did
- * before. Holds at most two batches' content. The executor may serve many mailboxes: a batch it has not started when
+ * before. Only a caller reading on through the plan is read ahead for: one that passes planned messages by (an
+ * importer skipping what it had, as after a resync) reads the next on its own. Holds at most two batches' content. The executor may serve many mailboxes: a batch it has not started when
  * the caller needs it is fetched by the caller. Thread-safe.
  */
 public final class MimeReadAhead {
@@ -36,6 +37,8 @@ public final class MimeReadAhead {
   private List<String> order = List.of();
   private Map<String, Integer> position = Map.of();
   private final Set<String> taken = new HashSet<>();
+  /** Where in the plan the caller took a message last: reading on from there is what is worth reading ahead for. */
+  private int lastTaken = -1;
   private final Map<String, CompletableFuture<byte[]>> fetched = new HashMap<>();
   /** The fetch each message waits for, so that a caller can run one the executor has not started. */
   private final Map<String, Fetch> fetchOf = new HashMap<>();
@@ -89,6 +92,7 @@ public final class MimeReadAhead {
     order = List.copyOf(ids);
     position = Map.copyOf(at);
     taken.clear();
+    lastTaken = -1;
     fetched.entrySet().removeIf(e -> {
       if (!at.containsKey(e.getKey())) {
         e.getValue().cancel(false);
@@ -111,13 +115,22 @@ public final class MimeReadAhead {
       if (at == null || !taken.add(id)) {
         return Optional.empty(); // not planned, or read once already: whatever changed since, read it afresh
       }
+      boolean readingOn = at == lastTaken + 1;
+      lastTaken = at;
       mine = fetched.remove(id);
       if (mine == null) {
+        if (!readingOn) {
+          // the caller passed planned messages by (it had them already, as after a resync): the ones after this
+          // may be passed by too, so this one is read on its own and nothing is read ahead until it reads on
+          return Optional.empty();
+        }
         schedule(at);
         mine = fetched.remove(id);
       }
       itsFetch = fetchOf.remove(id);
-      keepOneBatchAhead(at);
+      if (readingOn) {
+        keepOneBatchAhead(at);
+      }
     }
     if (mine == null) {
       return Optional.empty();
