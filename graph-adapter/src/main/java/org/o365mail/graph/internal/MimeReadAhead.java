@@ -24,8 +24,9 @@ import org.o365mail.MessageSummary;
  * known size up to {@code itemLimit} are planned; a message the read-ahead could not fetch (its item failed, the
  * batch failed, or it was never planned) is for the caller to read on its own, so errors surface where they did
  * before. Only a caller reading on through the plan is read ahead for: one that passes planned messages by (an
- * importer skipping what it had, as after a resync) reads the next on its own. Holds at most two batches' content. The executor may serve many mailboxes: a batch it has not started when
- * the caller needs it is fetched by the caller. Thread-safe.
+ * importer skipping what it had, as after a resync) reads the next on its own. Holds at most two batches' content.
+ * The executor may serve many mailboxes: a batch it has not started when the caller needs it is fetched by the
+ * caller. Thread-safe.
  */
 public final class MimeReadAhead {
   private final int batchSize;
