@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
+import org.o365mail.internal.Arguments;
 import org.o365mail.internal.Sleeper;
 import org.o365mail.internal.StrategySettings;
 
@@ -58,11 +59,7 @@ public abstract class StrategyBuilder<B extends StrategyBuilder<B>> {
 
   /** Longest wait for one token request (default 60 s). */
   public B timeout(Duration value) {
-    requireNonNull(value, "timeout");
-    if (value.isNegative() || value.isZero()) {
-      throw new IllegalArgumentException("timeout must be positive, was " + value);
-    }
-    this.timeout = value;
+    this.timeout = Arguments.positive(value, "timeout");
     return self();
   }
 

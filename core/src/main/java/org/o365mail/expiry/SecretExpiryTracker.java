@@ -1,6 +1,7 @@
 package org.o365mail.expiry;
 
 import static java.util.Objects.requireNonNull;
+import static org.o365mail.internal.Arguments.positive;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -504,14 +505,6 @@ public final class SecretExpiryTracker implements AutoCloseable {
             + warning + ")");
       }
       return new SecretExpiryTracker(this);
-    }
-
-    private static Duration positive(Duration value, String name) {
-      requireNonNull(value, name);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive, was " + value);
-      }
-      return value;
     }
   }
 }

@@ -1,6 +1,7 @@
 package org.o365mail.importer;
 
 import static java.util.Objects.requireNonNull;
+import static org.o365mail.internal.Arguments.positive;
 
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -856,14 +857,6 @@ public final class MailImporter implements AutoCloseable {
             + ": use different folders");
       }
       return new MailImporter(this);
-    }
-
-    private static Duration positive(Duration value, String name) {
-      requireNonNull(value, name);
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException(name + " must be positive, was " + value);
-      }
-      return value;
     }
   }
 

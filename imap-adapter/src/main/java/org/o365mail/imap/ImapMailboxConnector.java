@@ -70,6 +70,7 @@ import org.o365mail.imap.internal.MailboxSession;
 import org.o365mail.imap.internal.Pii;
 import org.o365mail.imap.internal.ReadAhead;
 import org.o365mail.imap.internal.Summaries;
+import org.o365mail.internal.Arguments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -1208,20 +1209,13 @@ public final class ImapMailboxConnector implements MailboxConnector {
 
     /** IMAP host (default: the credential's cloud, {@code outlook.office365.com} in the global cloud). */
     public Builder host(String value) {
-      requireNonNull(value, "host");
-      if (value.isBlank()) {
-        throw new IllegalArgumentException("host must not be blank");
-      }
-      this.host = value.strip();
+      this.host = Arguments.notBlank(value, "host");
       return this;
     }
 
     /** IMAP port (default 993, or 143 with {@link #startTls()}). */
     public Builder port(int value) {
-      if (value < 1 || value > 65535) {
-        throw new IllegalArgumentException("port must be 1 to 65535, was " + value);
-      }
-      this.port = value;
+      this.port = Arguments.port(value, "port");
       return this;
     }
 
@@ -1251,20 +1245,13 @@ public final class ImapMailboxConnector implements MailboxConnector {
 
     /** SMTP host for {@link ImapMailboxConnector#send} (default: the cloud's, {@code smtp.office365.com}). */
     public Builder smtpHost(String value) {
-      requireNonNull(value, "smtpHost");
-      if (value.isBlank()) {
-        throw new IllegalArgumentException("smtpHost must not be blank");
-      }
-      this.smtpHost = value.strip();
+      this.smtpHost = Arguments.notBlank(value, "smtpHost");
       return this;
     }
 
     /** SMTP submission port for {@link ImapMailboxConnector#send} (default 587, STARTTLS). */
     public Builder smtpPort(int value) {
-      if (value < 1 || value > 65535) {
-        throw new IllegalArgumentException("smtpPort must be 1 to 65535, was " + value);
-      }
-      this.smtpPort = value;
+      this.smtpPort = Arguments.port(value, "smtpPort");
       return this;
     }
 
@@ -1311,11 +1298,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
 
     /** Connect and read timeout (default 60 s); IDLE re-issues itself before it. */
     public Builder timeout(Duration value) {
-      requireNonNull(value, "timeout");
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException("timeout must be positive, was " + value);
-      }
-      this.timeout = value;
+      this.timeout = Arguments.positive(value, "timeout");
       return this;
     }
 

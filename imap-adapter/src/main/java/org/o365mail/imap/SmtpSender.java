@@ -32,6 +32,7 @@ import org.o365mail.imap.internal.ExchangeLogins;
 import org.o365mail.imap.internal.ImapEndpoint;
 import org.o365mail.imap.internal.Pii;
 import org.o365mail.imap.internal.SmtpMessages;
+import org.o365mail.internal.Arguments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -292,20 +293,13 @@ public final class SmtpSender {
 
     /** SMTP host (default: the credential's cloud, {@code smtp.office365.com} in the global cloud). */
     public Builder host(String value) {
-      requireNonNull(value, "host");
-      if (value.isBlank()) {
-        throw new IllegalArgumentException("host must not be blank");
-      }
-      this.host = value.strip();
+      this.host = Arguments.notBlank(value, "host");
       return this;
     }
 
     /** SMTP submission port (default 587); STARTTLS is always required. */
     public Builder port(int value) {
-      if (value < 1 || value > 65535) {
-        throw new IllegalArgumentException("port must be 1 to 65535, was " + value);
-      }
-      this.port = value;
+      this.port = Arguments.port(value, "port");
       return this;
     }
 
@@ -317,11 +311,7 @@ public final class SmtpSender {
 
     /** Connect and read timeout (default 60 s). */
     public Builder timeout(Duration value) {
-      requireNonNull(value, "timeout");
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException("timeout must be positive, was " + value);
-      }
-      this.timeout = value;
+      this.timeout = Arguments.positive(value, "timeout");
       return this;
     }
 

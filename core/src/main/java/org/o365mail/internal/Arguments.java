@@ -1,0 +1,36 @@
+package org.o365mail.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+
+/** Checks of builder arguments whose message names the setting. */
+public final class Arguments {
+  private Arguments() {}
+
+  /** {@code value}, if it is longer than zero. */
+  public static Duration positive(Duration value, String name) {
+    requireNonNull(value, name);
+    if (value.isNegative() || value.isZero()) {
+      throw new IllegalArgumentException(name + " must be positive, was " + value);
+    }
+    return value;
+  }
+
+  /** {@code value} without surrounding blanks, if it is not blank: a host name, say. */
+  public static String notBlank(String value, String name) {
+    requireNonNull(value, name);
+    if (value.isBlank()) {
+      throw new IllegalArgumentException(name + " must not be blank");
+    }
+    return value.strip();
+  }
+
+  /** {@code value}, if it is a TCP port number. */
+  public static int port(int value, String name) {
+    if (value < 1 || value > 65535) {
+      throw new IllegalArgumentException(name + " must be 1 to 65535, was " + value);
+    }
+    return value;
+  }
+}
