@@ -35,11 +35,11 @@ public final class TestkitStartupBenchmark {
   }
 
   private static Duration startOnce() {
+    // timed from outside: what a test waits for, which includes the tenant's own startupTime()
     long begin = System.nanoTime();
-    try (LocalTenant m365 = LocalTenant.start()) {
-      Duration reported = m365.startupTime();
-      Duration outside = Duration.ofNanos(System.nanoTime() - begin);
-      return outside.compareTo(reported) > 0 ? outside : reported;
-    }
+    LocalTenant m365 = LocalTenant.start();
+    Duration took = Duration.ofNanos(System.nanoTime() - begin);
+    m365.close();
+    return took;
   }
 }

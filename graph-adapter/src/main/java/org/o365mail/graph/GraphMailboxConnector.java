@@ -119,7 +119,6 @@ public final class GraphMailboxConnector implements MailboxConnector {
   private final Sender sender;
   private final Prefetch prefetchThreads;
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final ExecutorService prefetch;
   private final MimeReadAhead readAhead;
   /** What this connector was built with, for {@link #forMailbox}. */
   private final Builder settings;
@@ -179,8 +178,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
     // two threads read ahead for this connector and every one forMailbox makes from it: a read the pool has not
     // started yet is run by the thread that needs it, so a busy pool slows nobody down
     this.prefetchThreads = sharedPrefetch == null ? new Prefetch() : sharedPrefetch.share();
-    this.prefetch = prefetchThreads.pool;
-    this.readAhead = new MimeReadAhead(batcher.batchSize(), BATCH_MIME_LIMIT, prefetch, this::fetchMimeBodies);
+    this.readAhead = new MimeReadAhead(batcher.batchSize(), BATCH_MIME_LIMIT, prefetchThreads.pool,
+        this::fetchMimeBodies);
   }
 
   /**
@@ -414,7 +413,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
         for (int k = u; k < units.size() && k <= u + lookAhead; k++) {
           List<MessageSummary> unit = units.get(k);
           if (!ahead.containsKey(k) && isBatch(unit)) {
-            ahead.put(k, prefetch.submit(() -> fetchMimeBatch(unit.stream().map(MessageSummary::id).toList())));
+            ahead.put(k, prefetchThreads.pool.submit(() -> fetchMimeBatch(unit.stream().map(MessageSummary::id).toList())));
           }
         }
         List<MessageSummary> unit = units.get(u);

@@ -40,9 +40,10 @@ public final class MimeReadAhead {
   private final Set<String> taken = new HashSet<>();
   /** Where in the plan the caller took a message last: reading on from there is what is worth reading ahead for. */
   private int lastTaken = -1;
-  private final Map<String, CompletableFuture<byte[]>> fetched = new HashMap<>();
-  /** The fetch each message waits for, so that a caller can run one the executor has not started. */
-  private final Map<String, Fetch> fetchOf = new HashMap<>();
+  /** Each message fetched or on its way, with the fetch it waits for (a caller may run one not started yet). */
+  private final Map<String, Pending> fetched = new HashMap<>();
+
+  private record Pending(CompletableFuture<byte[]> mime, Fetch fetch) {}
 
   /** One batch's fetch: run once, by the executor or by the first caller who needs it before the executor did. */
   private final class Fetch implements Runnable {
@@ -96,12 +97,11 @@ public final class MimeReadAhead {
     lastTaken = -1;
     fetched.entrySet().removeIf(e -> {
       if (!at.containsKey(e.getKey())) {
-        e.getValue().cancel(false);
+        e.getValue().mime().cancel(false);
         return true;
       }
       return false;
     });
-    fetchOf.keySet().retainAll(fetched.keySet());
   }
 
   /**
@@ -109,8 +109,7 @@ public final class MimeReadAhead {
    * should read it on its own.
    */
   public Optional<byte[]> take(String id) {
-    CompletableFuture<byte[]> mine;
-    Fetch itsFetch;
+    Pending mine;
     synchronized (this) {
       Integer at = position.get(id);
       if (at == null || !taken.add(id)) {
@@ -128,7 +127,6 @@ public final class MimeReadAhead {
         schedule(at);
         mine = fetched.remove(id);
       }
-      itsFetch = fetchOf.remove(id);
       if (readingOn) {
         keepOneBatchAhead(at);
       }
@@ -136,11 +134,9 @@ public final class MimeReadAhead {
     if (mine == null) {
       return Optional.empty();
     }
-    if (itsFetch != null) {
-      itsFetch.run(); // not started by the executor yet (it serves other mailboxes too): this thread does it
-    }
+    mine.fetch().run(); // a no-op once the executor started it; else (it serves other mailboxes too) done here
     try {
-      return Optional.ofNullable(mine.get());
+      return Optional.ofNullable(mine.mime().get());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new MailboxException("interrupted while reading the MIME of message " + id, e);
@@ -151,9 +147,8 @@ public final class MimeReadAhead {
 
   /** Forgets the plan and what was fetched for it. */
   public synchronized void clear() {
-    fetched.values().forEach(f -> f.cancel(false));
+    fetched.values().forEach(p -> p.mime().cancel(false));
     fetched.clear();
-    fetchOf.clear();
     order = List.of();
     position = Map.of();
     taken.clear();
@@ -182,23 +177,17 @@ public final class MimeReadAhead {
     List<String> ids = new ArrayList<>();
     for (int i = from; i < order.size() && ids.size() < batchSize; i++) {
       String id = order.get(i);
-      if (!taken.contains(id) || i == from) {
-        if (!fetched.containsKey(id)) {
-          ids.add(id);
-        }
+      if ((!taken.contains(id) || i == from) && !fetched.containsKey(id)) {
+        ids.add(id);
       }
     }
     if (ids.isEmpty()) {
       return;
     }
     Map<String, CompletableFuture<byte[]>> futures = new HashMap<>();
-    for (String id : ids) {
-      CompletableFuture<byte[]> f = new CompletableFuture<>();
-      futures.put(id, f);
-      fetched.put(id, f);
-    }
+    ids.forEach(id -> futures.put(id, new CompletableFuture<>()));
     Fetch task = new Fetch(List.copyOf(ids), futures);
-    ids.forEach(id -> fetchOf.put(id, task));
+    futures.forEach((id, f) -> fetched.put(id, new Pending(f, task)));
     try {
       executor.execute(task);
     } catch (RejectedExecutionException e) {
