@@ -824,7 +824,7 @@ final class GraphMessages {
   }
 
   private GraphResponse mime(GraphContext ctx, String id) throws GraphError {
-    StoredMessage sm = message(locate(ctx, id));
+    StoredMessage sm = store().find(ctx.address, id).orElseThrow(GraphError::itemNotFound);
     return GraphResponse.stream(200, "text/plain", out -> MailStore.writeTo(sm, out));
   }
 

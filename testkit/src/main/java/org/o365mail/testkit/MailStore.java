@@ -339,6 +339,15 @@ final class MailStore implements AutoCloseable {
     }
   }
 
+  /** The message a Graph id names, if it still exists in that mailbox: {@link #locate} without a second look-up. */
+  Optional<StoredMessage> find(String mailbox, String id) {
+    Location location = locationsById.get(id);
+    if (location == null || !location.mailbox().equals(key(mailbox))) {
+      return Optional.empty();
+    }
+    return Optional.ofNullable(location.folder().getMessage(location.uid()));
+  }
+
   /** Where a Graph id is now, if the message still exists in that mailbox. */
   Optional<Location> locate(String mailbox, String id) {
     Location location = locationsById.get(id);

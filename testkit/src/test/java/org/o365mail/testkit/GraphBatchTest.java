@@ -160,6 +160,38 @@ class GraphBatchTest {
   }
 
   @Test
+  void aChain_runsOneItemAtATime_soItHoldsOneSlot_and424sTheRestAfterAFailure() {
+    Mailbox m = fresh("chain", 3);
+    List<String> ids = m.messages("Inbox").stream().map(StoredMail::id).toList();
+    f.m365.faults().mailboxConcurrencyLimit(1).graphProcessingTime(Duration.ofMillis(20));
+    ArrayNode requests = Json.array();
+    for (int i = 0; i < 8; i++) {
+      ObjectNode item = item(requests, Integer.toString(i + 1), "GET",
+          "/users/chain%40contoso.com/messages/" + ids.get(i % 3) + "/$value");
+      if (i > 0) {
+        item.putArray("dependsOn").add(Integer.toString(i));
+      }
+    }
+    Map<String, JsonNode> responses = byId(batch(f.token(f.writer), requests));
+    // one slot is enough: with no dependsOn, eight items would run four at a time and seven would be throttled
+    assertThat(responses.values()).allSatisfy(x -> assertThat(x.get("status").asInt()).isEqualTo(200));
+    assertThat(f.m365.graphPeakConcurrency("chain@contoso.com")).isEqualTo(1);
+    assertThat(Base64.getDecoder().decode(responses.get("2").get("body").asText())).isEqualTo(m.mime(m.messages("Inbox")
+        .get(1)));
+
+    ArrayNode broken = Json.array();
+    item(broken, "1", "GET", "/users/chain%40contoso.com/messages/" + ids.get(0) + "/$value");
+    item(broken, "2", "GET", "/users/chain%40contoso.com/messages/AAMkAGTgone/$value").putArray("dependsOn").add("1");
+    item(broken, "3", "GET", "/users/chain%40contoso.com/messages/" + ids.get(1) + "/$value").putArray("dependsOn")
+        .add("2");
+    item(broken, "4", "GET", "/users/chain%40contoso.com/messages/" + ids.get(2) + "/$value").putArray("dependsOn")
+        .add("3");
+    TestHttp.Response r = batch(f.token(f.writer), broken);
+    assertThat(r.json().get("responses")).extracting(x -> x.get("id").asText() + ":" + x.get("status").asInt())
+        .containsExactly("1:200", "2:404", "3:424", "4:424");
+  }
+
+  @Test
   void items_runAtMostFourAtATime_andAreRecordedAsRequests() {
     Mailbox m = fresh("parallel", 1);
     String id = m.messages("Inbox").get(0).id();
