@@ -6,6 +6,11 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -19,10 +24,16 @@ import java.util.stream.StreamSupport;
  */
 public final class Paged<T> implements Iterable<T> {
   private final Function<Optional<String>, Page<T>> fetcher;
+  private final Executor readAhead;
 
   /** @param fetcher fetches the page after a continuation token (empty for the first page) */
   public Paged(Function<Optional<String>, Page<T>> fetcher) {
+    this(fetcher, null);
+  }
+
+  private Paged(Function<Optional<String>, Page<T>> fetcher, Executor readAhead) {
     this.fetcher = Objects.requireNonNull(fetcher, "fetcher");
+    this.readAhead = readAhead;
   }
 
   /** A listing held in memory, as one page. */
@@ -30,10 +41,21 @@ public final class Paged<T> implements Iterable<T> {
     return new Paged<>(token -> new Page<>(items, Optional.empty()));
   }
 
-  /** The pages, fetched as iteration reaches them. */
+  /**
+   * This listing, fetching each next page on {@code executor} as soon as the one before it is handed out, so that it
+   * is there (or on its way) when the caller has handled the current one. A fetch the executor has not started when
+   * the caller asks for the page is run by the caller; a failed fetch throws when the caller reaches that page.
+   * For connectors: callers ask for it with {@link ListOptions#readAhead()}.
+   */
+  public Paged<T> readingAhead(Executor executor) {
+    return new Paged<>(fetcher, Objects.requireNonNull(executor, "executor"));
+  }
+
+  /** The pages, fetched as iteration reaches them (or one ahead, when {@linkplain #readingAhead reading ahead}). */
   public Iterable<Page<T>> byPage() {
     return () -> new Iterator<>() {
       private Optional<String> next = Optional.empty();
+      private Ahead<T> ahead;
       private boolean done;
 
       @Override
@@ -46,12 +68,61 @@ public final class Paged<T> implements Iterable<T> {
         if (done) {
           throw new NoSuchElementException();
         }
-        Page<T> page = fetcher.apply(next);
+        Page<T> page = ahead != null ? ahead.join() : fetcher.apply(next);
+        ahead = null;
         next = page.continuationToken();
         done = next.isEmpty();
+        if (!done && readAhead != null) {
+          ahead = new Ahead<>(fetcher, next);
+          try {
+            readAhead.execute(ahead);
+          } catch (RejectedExecutionException e) {
+            // the caller fetches it when it gets there
+          }
+        }
         return page;
       }
     };
+  }
+
+  /** One page fetched ahead: by the executor, or by the caller if it gets there first. */
+  private static final class Ahead<T> implements Runnable {
+    private final Function<Optional<String>, Page<T>> fetcher;
+    private final Optional<String> token;
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final CompletableFuture<Page<T>> page = new CompletableFuture<>();
+
+    Ahead(Function<Optional<String>, Page<T>> fetcher, Optional<String> token) {
+      this.fetcher = fetcher;
+      this.token = token;
+    }
+
+    @Override
+    public void run() {
+      if (!started.compareAndSet(false, true)) {
+        return;
+      }
+      try {
+        page.complete(fetcher.apply(token));
+      } catch (RuntimeException | Error e) {
+        page.completeExceptionally(e);
+      }
+    }
+
+    Page<T> join() {
+      run();
+      try {
+        return page.join();
+      } catch (CompletionException e) {
+        if (e.getCause() instanceof RuntimeException r) {
+          throw r; // as the caller would have met it fetching the page itself
+        }
+        if (e.getCause() instanceof Error err) {
+          throw err;
+        }
+        throw e;
+      }
+    }
   }
 
   @Override

@@ -5,9 +5,9 @@ import static java.util.Objects.requireNonNull;
 import com.microsoft.graph.models.Attachment;
 import com.microsoft.graph.models.AttachmentCollectionResponse;
 import com.microsoft.graph.models.Message;
-import com.microsoft.graph.models.MessageCollectionResponse;
 import com.microsoft.graph.models.odataerrors.ODataError;
 import com.microsoft.graph.serviceclient.GraphServiceClient;
+import com.microsoft.graph.users.item.mailfolders.item.messages.MessagesRequestBuilder;
 import com.microsoft.graph.users.item.messages.item.move.MovePostRequestBody;
 import com.microsoft.kiota.HttpMethod;
 import com.microsoft.kiota.RequestInformation;
@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -73,6 +72,7 @@ import org.o365mail.graph.internal.MimeReadAhead;
 import org.o365mail.graph.internal.Paths;
 import org.o365mail.graph.internal.Sender;
 import org.o365mail.graph.internal.Summaries;
+import org.o365mail.graph.internal.SummaryPages;
 
 /**
  * A {@link MailboxConnector} over Microsoft Graph ({@code /users/{mailbox}}, so app-only access to any mailbox
@@ -129,16 +129,19 @@ public final class GraphMailboxConnector implements MailboxConnector {
 
   /** The read-ahead threads, shared by a connector and those {@link #forMailbox} made from it; the last closes them. */
   private static final class Prefetch {
+    /** As many as the batches one mailbox may have in flight (each holds one of its four slots). */
+    static final int THREADS = Batcher.SERVER_PARALLELISM;
     final ExecutorService pool;
     final AtomicInteger users = new AtomicInteger(1);
 
     Prefetch() {
       AtomicInteger threads = new AtomicInteger();
-      ThreadPoolExecutor p = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
-        Thread t = new Thread(r, "o365mail-graph-prefetch-" + threads.incrementAndGet());
-        t.setDaemon(true);
-        return t;
-      });
+      ThreadPoolExecutor p = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+          r -> {
+            Thread t = new Thread(r, "o365mail-graph-prefetch-" + threads.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+          });
       p.allowCoreThreadTimeOut(true); // hundreds of idle mailboxes hold no thread
       this.pool = p;
     }
@@ -173,12 +176,12 @@ public final class GraphMailboxConnector implements MailboxConnector {
     this.errors = new GraphErrors(mailbox, b.credential.registration().clientId(), auth, own);
     this.batcher = new Batcher(transport);
     this.folders = new Folders(graph, mailbox, errors, batcher);
-    this.delta = new DeltaSync(graph, mailbox, folders, errors);
+    this.delta = new DeltaSync(transport, mailbox, folders, errors);
     this.sender = new Sender(transport, mailbox, errors);
-    // two threads read ahead for this connector and every one forMailbox makes from it: a read the pool has not
+    // four threads read ahead for this connector and every one forMailbox makes from it: a read the pool has not
     // started yet is run by the thread that needs it, so a busy pool slows nobody down
     this.prefetchThreads = sharedPrefetch == null ? new Prefetch() : sharedPrefetch.share();
-    this.readAhead = new MimeReadAhead(batcher.batchSize(), BATCH_MIME_LIMIT, prefetchThreads.pool,
+    this.readAhead = new MimeReadAhead(Batcher.MAX_ITEMS, BATCH_MIME_LIMIT, prefetchThreads.pool,
         this::fetchMimeBodies);
   }
 
@@ -256,38 +259,31 @@ public final class GraphMailboxConnector implements MailboxConnector {
   public Paged<MessageSummary> listMessages(FolderRef folder, ListOptions options) {
     requireNonNull(folder, "folder");
     requireNonNull(options, "options");
-    return new Paged<>(token -> {
+    Paged<MessageSummary> listing = new Paged<>(token -> {
       Folders.Resolved r = folders.resolve(folder);
-      MessageCollectionResponse page;
+      SummaryPages.Page page;
       try {
-        if (token.isEmpty()) {
-          page = graph.users().byUserId(mailbox).mailFolders().byMailFolderId(r.id()).messages().get(rc -> {
-            rc.queryParameters.select = Summaries.SELECT;
-            rc.queryParameters.expand = Summaries.EXPAND;
-            rc.queryParameters.top = options.getPageSize();
-            rc.queryParameters.orderby = new String[] {"receivedDateTime " + (options.isNewestFirst() ? "desc" : "asc")};
-            filter(options).ifPresent(f -> rc.queryParameters.filter = f);
-            rc.options.add(GraphCall.READ);
-            rc.headers.add("Prefer", PREFER_IMMUTABLE);
-          });
-        } else {
-          page = graph.users().byUserId(mailbox).mailFolders().byMailFolderId(r.id()).messages().withUrl(token.get())
-              .get(rc -> {
-                rc.options.add(GraphCall.READ);
-                rc.headers.add("Prefer", PREFER_IMMUTABLE);
-              });
-        }
+        MessagesRequestBuilder messages = graph.users().byUserId(mailbox).mailFolders().byMailFolderId(r.id())
+            .messages();
+        RequestInformation request = token.isEmpty()
+            ? messages.toGetRequestInformation(rc -> {
+              rc.queryParameters.select = Summaries.SELECT;
+              rc.queryParameters.expand = Summaries.EXPAND;
+              rc.queryParameters.top = options.getPageSize();
+              rc.queryParameters.orderby =
+                  new String[] {"receivedDateTime " + (options.isNewestFirst() ? "desc" : "asc")};
+              filter(options).ifPresent(f -> rc.queryParameters.filter = f);
+            })
+            : messages.withUrl(token.get()).toGetRequestInformation();
+        request.headers.add("Prefer", PREFER_IMMUTABLE);
+        request.addRequestOptions(List.of(GraphCall.READ));
+        page = SummaryPages.fetch(transport, request, r.path());
       } catch (RuntimeException e) {
         throw errors.map(e, Target.FOLDER, "listing messages of " + r.path(), Access.READ);
       }
-      List<MessageSummary> items = new ArrayList<>();
-      if (page.getValue() != null) {
-        for (Message m : page.getValue()) {
-          items.add(Summaries.of(m, r.path()));
-        }
-      }
-      return new Page<>(items, Optional.ofNullable(page.getOdataNextLink()));
+      return new Page<>(page.summaries(), Optional.ofNullable(page.nextLink()));
     });
+    return options.isReadAhead() ? listing.readingAhead(prefetchThreads.pool) : listing;
   }
 
   /**
@@ -380,8 +376,9 @@ public final class GraphMailboxConnector implements MailboxConnector {
   /**
    * {@inheritDoc}
    *
-   * <p>Messages whose size is known and at most 256 KiB go twenty to a {@code $batch}, fetched ahead by a worker
-   * while the caller handles the previous ones; others are streamed when their turn comes.
+   * <p>Messages whose size is known and at most 256 KiB go twenty to a {@code $batch} whose items run one after
+   * another (holding one of the mailbox's slots), up to as many batches in flight as the mailbox has slots, fetched
+   * ahead by workers while the caller handles the previous ones; others are streamed when their turn comes.
    */
   @Override
   public void forEachMime(List<MessageSummary> messages, MimeConsumer consumer) {
@@ -391,7 +388,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     for (MessageSummary m : messages) {
       if (m.size() >= 0 && m.size() <= BATCH_MIME_LIMIT) {
         group.add(m);
-        if (group.size() == batcher.batchSize()) {
+        if (group.size() == Batcher.MAX_ITEMS) {
           units.add(group);
           group = new ArrayList<>();
         }
@@ -407,7 +404,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
       units.add(group);
     }
     Map<Integer, Future<List<Batcher.Result>>> ahead = new HashMap<>();
-    int lookAhead = 2;
+    int lookAhead = transport.governor().maxConcurrent() - 1;
     try {
       for (int u = 0; u < units.size(); u++) {
         for (int k = u; k < units.size() && k <= u + lookAhead; k++) {
@@ -428,11 +425,10 @@ public final class GraphMailboxConnector implements MailboxConnector {
         for (int i = 0; i < unit.size(); i++) {
           Batcher.Result r = results.get(i);
           MessageSummary m = unit.get(i);
-          if (!r.ok() || r.body() == null) {
+          if (!r.ok() || r.content() == null) {
             throw errors.map(r.failure(), Target.MESSAGE, "reading the MIME of message " + m.id(), Access.READ, null);
           }
-          byte[] mime = mime(r);
-          consumer.accept(m, new ByteArrayInputStream(mime));
+          consumer.accept(m, new ByteArrayInputStream(r.content()));
         }
       }
     } catch (IOException e) {
@@ -450,7 +446,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   private List<byte[]> fetchMimeBodies(List<String> ids) {
     List<byte[]> bodies = new ArrayList<>();
     for (Batcher.Result r : fetchMimeBatch(ids.stream().map(MessageId::new).toList())) {
-      bodies.add(r.ok() && r.body() != null ? mime(r) : null);
+      bodies.add(r.ok() ? r.content() : null);
     }
     return bodies;
   }
@@ -460,13 +456,9 @@ public final class GraphMailboxConnector implements MailboxConnector {
     for (MessageId id : ids) {
       items.add(new Batcher.Item("GET", messageUrl(id) + "/$value", null));
     }
-    return batcher.run(items, Access.READ, true);
+    return batcher.runInSequence(items, Access.READ);
   }
 
-  /** A {@code $value} item's body: Graph sends content that is not JSON base64-encoded. */
-  private static byte[] mime(Batcher.Result r) {
-    return Base64.getMimeDecoder().decode(r.body().getStringValue());
-  }
 
   private static <T> T await(Future<T> future) {
     try {

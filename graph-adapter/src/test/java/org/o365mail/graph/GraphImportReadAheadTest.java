@@ -123,7 +123,9 @@ class GraphImportReadAheadTest {
         throw new UncheckedIOException(e);
       }
     }
-    assertThat(requests("/$batch")).as("two batches for thirty messages").isEqualTo(2);
+    // a batch's items run one after another (dependsOn), so Graph does not run those after a missing message (424):
+    // each batch with a message gone is followed by one more for the rest
+    assertThat(requests("/$batch")).as("two batches for thirty messages, one more for each gone").isEqualTo(4);
     assertThat(requests("/$value")).as("the two messages gone, and the one read again, each on its own")
         .isEqualTo(3);
   }

@@ -100,6 +100,43 @@ class GraphSyncAndPagingTest {
           .filter(s -> s.subject().equals("Page 34")).findFirst().orElseThrow().size());
     }
     assertThat(m365.requests("graph").stream().filter(r -> r.path().endsWith("/messages")).count()).isEqualTo(4);
+    // the Inbox's id and path came with the well-known folders' $batch, which also read the mailbox root
+    assertThat(m365.requests("graph").stream().filter(r -> r.path().matches(".*/mailFolders/[^/]+"))
+        .filter(r -> !r.attribute("batchItem").equals("true"))).as("folder look-ups of their own").isEmpty();
+  }
+
+  @Test
+  void listMessages_readingAhead_fetchesTheNextPageWhileTheCallerHandlesOne() throws Exception {
+    Mailbox m = mailbox();
+    for (int i = 0; i < 25; i++) {
+      deliver(m, "Ahead " + i, minutesAgo(100 - i));
+    }
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      List<String> plain = c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(10)).stream()
+          .map(MessageSummary::subject).toList();
+      m365.clearRequests();
+      List<String> ahead = new ArrayList<>();
+      int page = 0;
+      for (Page<MessageSummary> p : c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(10).readAhead())
+          .byPage()) {
+        page++;
+        if (page == 1) {
+          // the caller is still on the first page: the second is fetched meanwhile, by the connector's threads
+          long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+          while (listings() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+          }
+          assertThat(listings()).as("pages requested while the caller holds the first").isEqualTo(2);
+        }
+        p.items().forEach(s -> ahead.add(s.subject()));
+      }
+      assertThat(ahead).isEqualTo(plain).hasSize(25);
+      assertThat(listings()).as("no page fetched twice, none after the last").isEqualTo(3);
+    }
+  }
+
+  private static long listings() {
+    return m365.requests("graph").stream().filter(r -> r.path().endsWith("/messages")).count();
   }
 
   @Test

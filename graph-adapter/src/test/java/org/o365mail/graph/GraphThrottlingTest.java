@@ -24,6 +24,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
+import org.o365mail.ListOptions;
 import org.o365mail.MessageId;
 import org.o365mail.MessageSummary;
 import org.o365mail.ThrottledException;
@@ -32,6 +33,7 @@ import org.o365mail.testing.LeakCheck;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;
+import org.o365mail.testkit.RecordedRequest;
 import org.o365mail.testkit.StoredMail;
 import org.o365mail.testkit.Tenant;
 import org.o365mail.testkit.TestMessages;
@@ -150,6 +152,27 @@ class GraphThrottlingTest {
       pool.shutdownNow();
     }
     assertThat(m365.graphPeakConcurrency(m.address())).isEqualTo(2);
+  }
+
+  @Test
+  void forEachMime_keepsFourBatchesInFlight_eachHoldingOneSlot() {
+    Mailbox m = filled(160);
+    long rejectionsBefore = m365.graphConcurrencyRejections();
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      List<MessageSummary> all = c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(200)).stream().toList();
+      m365.faults().graphLatency(Duration.ofMillis(30));
+      m365.clearRequests();
+      List<String> read = new ArrayList<>();
+      c.forEachMime(all, (s, in) -> read.add(s.subject()));
+      assertThat(read).hasSize(160).doesNotHaveDuplicates();
+    }
+    List<RecordedRequest> requests = m365.requests("graph");
+    assertThat(requests.stream().filter(r -> r.path().endsWith("/$batch"))).as("twenty to a batch").hasSize(8);
+    assertThat(requests.stream().filter(r -> r.path().endsWith("/$value"))).hasSize(160)
+        .allMatch(r -> r.attribute("batchItem").equals("true"));
+    // a batch runs its items one after another: items of two batches at once means batches were in flight together
+    assertThat(m365.graphPeakConcurrency(m.address())).as("items running at once, all batches").isBetween(2, 4);
+    assertThat(m365.graphConcurrencyRejections()).isEqualTo(rejectionsBefore);
   }
 
   @Test

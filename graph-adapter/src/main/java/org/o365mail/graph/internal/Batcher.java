@@ -1,13 +1,20 @@
 package org.o365mail.graph.internal;
 
+import com.fasterxml.jackson.core.Base64Variant;
+import com.fasterxml.jackson.core.Base64Variants;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.microsoft.graph.models.odataerrors.ODataError;
 import com.microsoft.kiota.HttpMethod;
 import com.microsoft.kiota.RequestInformation;
 import com.microsoft.kiota.serialization.Parsable;
 import com.microsoft.kiota.serialization.ParsableFactory;
 import com.microsoft.kiota.serialization.ParseNode;
-import com.microsoft.kiota.serialization.SerializationWriter;
+import com.microsoft.kiota.serialization.ParseNodeFactoryRegistry;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -19,21 +26,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.o365mail.graph.internal.GraphCall.Access;
 
 /**
  * JSON batching: runs many small requests as {@code POST /$batch} of at most 20, each batch holding as many of
  * the mailbox's slots as Exchange runs its items in parallel (four, or fewer when the governor allows fewer).
+ * Reads may instead go {@linkplain #runInSequence in sequence}: each item {@code dependsOn} the one before, so the
+ * batch holds one slot and up to four such batches are in flight at once, their round trips overlapping.
  * Items answered 429/503 (throttled one by one, as Exchange does) or 5xx are sent again in a later batch after
- * their {@code Retry-After} or a back-off, within one retry budget for the whole call; the rest come back as they
- * were answered, in request order. Thread-safe.
+ * their {@code Retry-After} or a back-off, within one retry budget for the whole call; items not run because one
+ * before them failed (424) are sent again at once; the rest come back as they were answered, in request order.
+ * Thread-safe.
  */
 public final class Batcher {
   /** Graph's limit of requests per batch. */
   public static final int MAX_ITEMS = 20;
   /** Items Exchange runs at once per batch, whatever the mailbox. */
   public static final int SERVER_PARALLELISM = 4;
+
+  private static final JsonFactory JSON = new JsonFactory();
+  /** Graph's base64 for bodies that are not JSON: standard alphabet; padding taken with or without. */
+  private static final Base64Variant BASE64 =
+      Base64Variants.MIME_NO_LINEFEEDS.withReadPadding(Base64Variant.PaddingReadBehaviour.PADDING_ALLOWED);
 
   private final GraphTransport transport;
 
@@ -51,17 +65,27 @@ public final class Batcher {
    *
    * @param status HTTP status
    * @param headers response headers, names in lower case
-   * @param body the JSON body (a string node for non-JSON content, base64), or null
+   * @param json the body when it is JSON (as Graph embeds it), else null
+   * @param content the body when it is not JSON (Graph sends it base64-encoded; here decoded), else null
    */
-  public record Result(int status, Map<String, String> headers, ParseNode body) {
+  public record Result(int status, Map<String, String> headers, byte[] json, byte[] content) {
     public boolean ok() {
       return status >= 200 && status < 300;
+    }
+
+    /** The JSON body as a Kiota parse node, or null when there is none. */
+    public ParseNode body() {
+      if (json == null) {
+        return null;
+      }
+      return ParseNodeFactoryRegistry.defaultInstance.getParseNode("application/json", new ByteArrayInputStream(json));
     }
 
     /** The Graph error of a failed item. */
     public GraphErrors.Failure failure() {
       String code = Integer.toString(status);
       String message = "";
+      ParseNode body = body();
       if (body != null) {
         ParseNode error = body.getChildNode("error");
         if (error != null) {
@@ -73,6 +97,12 @@ public final class Batcher {
       }
       return new GraphErrors.Failure(status, code, message, headers.get("request-id"), headers.get("client-request-id"),
           Governor.retryAfter(headers.get("retry-after")).orElse(null));
+    }
+
+    @Override
+    public String toString() {
+      return "Result[status=" + status + ", " + (json != null ? json.length + " bytes of JSON"
+          : content != null ? content.length + " bytes of content" : "no body") + "]";
     }
   }
 
@@ -88,6 +118,20 @@ public final class Batcher {
 
   /** Runs {@code items} (any number), returning their answers in the same order. */
   public List<Result> run(List<Item> items, Access access, boolean idempotent) {
+    return run(items, access, idempotent, false);
+  }
+
+  /**
+   * Runs idempotent {@code items} as batches of twenty whose items run one after another, each batch holding a
+   * single slot: for a caller keeping several batches in flight. Items after one that failed are answered 424 by
+   * Graph; they are sent again at once, in batches run the ordinary way so that one missing message costs one more
+   * batch, not one per message after it. Answers come back in the same order.
+   */
+  public List<Result> runInSequence(List<Item> items, Access access) {
+    return run(items, access, true, true);
+  }
+
+  private List<Result> run(List<Item> items, Access access, boolean idempotent, boolean sequenceFirst) {
     Result[] results = new Result[items.size()];
     List<Integer> pending = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
@@ -98,15 +142,23 @@ public final class Batcher {
     int round = 0;
     while (!pending.isEmpty()) {
       round++;
+      boolean sequence = sequenceFirst && round == 1;
+      int size = sequence ? MAX_ITEMS : batchSize();
       List<Integer> retry = new ArrayList<>();
       Duration wait = Duration.ZERO;
-      for (int from = 0; from < pending.size(); from += batchSize()) {
-        List<Integer> chunk = pending.subList(from, Math.min(pending.size(), from + batchSize()));
-        List<Result> answers = post(chunk.stream().map(items::get).toList(), access, idempotent);
+      boolean notRun = false;
+      for (int from = 0; from < pending.size(); from += size) {
+        List<Integer> chunk = pending.subList(from, Math.min(pending.size(), from + size));
+        List<Result> answers = post(chunk.stream().map(items::get).toList(), access, idempotent, sequence);
         for (int k = 0; k < chunk.size(); k++) {
           Result r = answers.get(k);
           int index = chunk.get(k);
           results[index] = r;
+          if (sequence && r.status() == 424) {
+            retry.add(index); // not run: one before it failed
+            notRun = true;
+            continue;
+          }
           boolean throttled = r.status() == 429 || r.status() == 503;
           boolean transientFailure = idempotent && (r.status() == 500 || r.status() == 502 || r.status() == 504);
           if (throttled || transientFailure) {
@@ -118,17 +170,22 @@ public final class Batcher {
           }
         }
       }
-      if (retry.isEmpty() || !budget.spend(wait)) {
+      if (retry.isEmpty()) {
         break;
       }
-      budget.prepaid(wait);
-      governor.pause(wait);
+      if (!(notRun && wait.isZero())) { // sending again what was not run is no retry: it is free
+        if (!budget.spend(wait)) {
+          break;
+        }
+        budget.prepaid(wait);
+        governor.pause(wait);
+      }
       pending = retry;
     }
     return List.of(results);
   }
 
-  private List<Result> post(List<Item> chunk, Access access, boolean idempotent) {
+  private List<Result> post(List<Item> chunk, Access access, boolean idempotent, boolean sequence) {
     StringBuilder json = new StringBuilder("{\"requests\":[");
     for (int i = 0; i < chunk.size(); i++) {
       Item item = chunk.get(i);
@@ -137,12 +194,13 @@ public final class Batcher {
       }
       json.append("{\"id\":\"").append(i + 1).append("\",\"method\":\"").append(item.method())
           .append("\",\"url\":").append(quote(item.url()))
-          .append(",\"headers\":{\"Prefer\":\"IdType=\\\"ImmutableId\\\"\"");
+          .append(",\"headers\":{\"Prefer\":\"IdType=\\\"ImmutableId\\\"\"")
+          .append(item.json() != null ? ",\"Content-Type\":\"application/json\"}" : "}");
       if (item.json() != null) {
-        json.append(",\"Content-Type\":\"application/json\"}");
         json.append(",\"body\":").append(item.json());
-      } else {
-        json.append('}');
+      }
+      if (sequence && i > 0) {
+        json.append(",\"dependsOn\":[\"").append(i).append("\"]");
       }
       json.append('}');
     }
@@ -150,26 +208,20 @@ public final class Batcher {
     RequestInformation info = new RequestInformation(HttpMethod.POST, "{+baseurl}/$batch", new HashMap<>());
     info.headers.add("Accept", "application/json");
     info.setStreamContent(new ByteArrayInputStream(json.toString().getBytes(StandardCharsets.UTF_8)), "application/json");
-    int permits = Math.min(chunk.size(), SERVER_PARALLELISM);
+    int permits = sequence ? 1 : Math.min(chunk.size(), SERVER_PARALLELISM);
     info.addRequestOptions(List.of(GraphCall.batch(access, permits, idempotent)));
     HashMap<String, ParsableFactory<? extends Parsable>> errors = new HashMap<>();
     errors.put("XXX", ODataError::createFromDiscriminatorValue);
-    Map<String, Result> byId = new HashMap<>();
+    Map<String, Result> byId;
     try (InputStream in = transport.adapter().sendPrimitive(info, errors, InputStream.class)) {
-      ParseNode root = com.microsoft.kiota.serialization.ParseNodeFactoryRegistry.defaultInstance.getParseNode("application/json", in);
-      ParseNode responses = root.getChildNode("responses");
-      if (responses != null) {
-        for (ItemAnswer a : responses.getCollectionOfObjectValues(ItemAnswer::create)) {
-          byId.put(a.id, new Result(a.status, a.headers, a.body));
-        }
-      }
+      byId = in == null ? Map.of() : answers(in);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     List<Result> ordered = new ArrayList<>();
     for (int i = 0; i < chunk.size(); i++) {
       Result r = byId.get(Integer.toString(i + 1));
-      ordered.add(r != null ? r : new Result(500, Map.of(), null));
+      ordered.add(r != null ? r : new Result(500, Map.of(), null, null));
     }
     return ordered;
   }
@@ -197,67 +249,71 @@ public final class Batcher {
     return b.append('"').toString();
   }
 
-  /** One element of the batch's {@code responses}, read with Kiota's JSON parse nodes. */
-  static final class ItemAnswer implements Parsable {
-    String id = "";
-    int status;
-    Map<String, String> headers = new LinkedHashMap<>();
-    ParseNode body;
-
-    static ItemAnswer create(ParseNode node) {
-      return new ItemAnswer();
+  /**
+   * The answers of a {@code $batch} by id, read as a stream: a response carries up to twenty MIME bodies of up to
+   * 256 KiB as base64, which are decoded straight from the parser's buffer rather than built into a tree first.
+   */
+  static Map<String, Result> answers(InputStream in) throws IOException {
+    Map<String, Result> byId = new HashMap<>();
+    try (JsonParser p = JSON.createParser(in)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new IOException("Graph answered a $batch with something other than a JSON object");
+      }
+      while (p.nextToken() == JsonToken.FIELD_NAME) {
+        String field = p.currentName();
+        JsonToken value = p.nextToken();
+        if (field.equals("responses") && value == JsonToken.START_ARRAY) {
+          while (p.nextToken() == JsonToken.START_OBJECT) {
+            answer(p, byId);
+          }
+        } else {
+          p.skipChildren();
+        }
+      }
     }
-
-    @Override
-    public Map<String, Consumer<ParseNode>> getFieldDeserializers() {
-      Map<String, Consumer<ParseNode>> fields = new HashMap<>();
-      fields.put("id", n -> id = n.getStringValue());
-      fields.put("status", n -> status = n.getIntegerValue() == null ? 500 : n.getIntegerValue());
-      fields.put("headers", n -> n.getObjectValue(HeaderBag::create).values.forEach(
-          (k, v) -> headers.put(k.toLowerCase(Locale.ROOT), v)));
-      fields.put("body", n -> body = n);
-      return fields;
-    }
-
-    @Override
-    public void serialize(SerializationWriter writer) {
-      throw new UnsupportedOperationException("batch answers are only read");
-    }
+    return byId;
   }
 
-  /** A JSON object of string values. */
-  static final class HeaderBag implements Parsable, com.microsoft.kiota.serialization.AdditionalDataHolder {
-    final Map<String, String> values = new LinkedHashMap<>();
-    final Map<String, Object> additional = new HashMap<>();
-
-    static HeaderBag create(ParseNode node) {
-      return new HeaderBag();
-    }
-
-    @Override
-    public Map<String, Consumer<ParseNode>> getFieldDeserializers() {
-      return new HashMap<>();
-    }
-
-    @Override
-    public Map<String, Object> getAdditionalData() {
-      return new java.util.AbstractMap<>() {
-        @Override
-        public Object put(String key, Object value) {
-          values.put(key, String.valueOf(value));
-          return additional.put(key, value);
+  private static void answer(JsonParser p, Map<String, Result> byId) throws IOException {
+    String id = null;
+    int status = 500;
+    Map<String, String> headers = new LinkedHashMap<>();
+    byte[] json = null;
+    byte[] content = null;
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      JsonToken value = p.nextToken();
+      switch (field) {
+        case "id" -> id = p.getValueAsString();
+        case "status" -> status = p.getValueAsInt(500);
+        case "headers" -> {
+          if (value == JsonToken.START_OBJECT) {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+              String name = p.currentName().toLowerCase(Locale.ROOT);
+              p.nextToken();
+              headers.put(name, p.getValueAsString());
+              p.skipChildren();
+            }
+          } else {
+            p.skipChildren();
+          }
         }
-
-        @Override
-        public java.util.Set<Map.Entry<String, Object>> entrySet() {
-          return additional.entrySet();
+        case "body" -> {
+          if (value == JsonToken.VALUE_STRING) {
+            content = p.getBinaryValue(BASE64); // decoded straight from the parser's buffer
+          } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            try (JsonGenerator g = JSON.createGenerator(out)) {
+              g.copyCurrentStructure(p);
+            }
+            json = out.toByteArray();
+          }
         }
-      };
+        default -> p.skipChildren();
+      }
     }
-
-    @Override
-    public void serialize(SerializationWriter writer) {
-      throw new UnsupportedOperationException("batch answers are only read");
+    if (id != null) {
+      byId.put(id, new Result(status, headers, json, content));
     }
   }
 }

@@ -1,14 +1,12 @@
 package org.o365mail.graph.internal;
 
-import com.microsoft.graph.models.Message;
 import com.microsoft.graph.models.odataerrors.ODataError;
 import com.microsoft.graph.serviceclient.GraphServiceClient;
-import com.microsoft.graph.users.item.mailfolders.item.messages.delta.DeltaGetResponse;
+import com.microsoft.kiota.RequestInformation;
 import com.microsoft.graph.users.item.mailfolders.item.messages.delta.DeltaRequestBuilder;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import org.o365mail.FolderRef;
 import org.o365mail.MailboxException;
 import org.o365mail.MessageSummary;
@@ -32,12 +30,14 @@ public final class DeltaSync {
   private static final int MAX_PAGE = 200;
 
   private final GraphServiceClient graph;
+  private final GraphTransport transport;
   private final String user;
   private final Folders folders;
   private final GraphErrors errors;
 
-  public DeltaSync(GraphServiceClient graph, String user, Folders folders, GraphErrors errors) {
-    this.graph = graph;
+  public DeltaSync(GraphTransport transport, String user, Folders folders, GraphErrors errors) {
+    this.graph = transport.client();
+    this.transport = transport;
     this.user = user;
     this.folders = folders;
     this.errors = errors;
@@ -54,9 +54,9 @@ public final class DeltaSync {
     boolean resynced = false;
     while (true) {
       int room = skipAll ? MAX_PAGE : Math.min(MAX_PAGE, maxMessages - out.size());
-      DeltaGetResponse page;
+      SummaryPages.Page page;
       try {
-        page = fetch(where.id(), cursor.link, room);
+        page = fetch(where, cursor.link, room);
       } catch (ODataError e) {
         String code = e.getError() == null || e.getError().getCode() == null ? "" : e.getError().getCode();
         boolean lost = e.getResponseStatusCode() == 410 || code.equalsIgnoreCase("SyncStateNotFound")
@@ -72,27 +72,24 @@ public final class DeltaSync {
       } catch (RuntimeException e) {
         throw errors.map(e, Target.FOLDER, "syncing folder " + where.path(), Access.READ);
       }
-      if (page.getValue() != null) {
-        for (Message m : page.getValue()) {
-          Map<String, Object> extra = m.getAdditionalData();
-          if (m.getId() == null || extra != null && extra.containsKey("@removed") || m.getReceivedDateTime() == null) {
-            continue;
-          }
-          long t = m.getReceivedDateTime().toEpochSecond();
-          String h = SyncCursor.hash(m.getId());
-          if (!skipAll && !cursor.seen(t, h)) {
-            out.add(Summaries.of(m, where.path()));
-          }
-          cursor.visit(t, h);
+      for (SummaryPages.Entry m : page.entries()) {
+        if (m.removed() || m.received() == null) {
+          continue;
         }
+        long t = m.received().getEpochSecond();
+        String h = SyncCursor.hash(m.id());
+        if (!skipAll && !cursor.seen(t, h)) {
+          out.add(m.summary());
+        }
+        cursor.visit(t, h);
       }
-      if (page.getOdataNextLink() != null) {
-        cursor.cut(page.getOdataNextLink());
+      if (page.nextLink() != null) {
+        cursor.cut(page.nextLink());
         if (!skipAll && out.size() >= maxMessages) {
           break;
         }
-      } else if (page.getOdataDeltaLink() != null) {
-        cursor.completeRound(page.getOdataDeltaLink());
+      } else if (page.deltaLink() != null) {
+        cursor.completeRound(page.deltaLink());
         break;
       } else {
         throw new MailboxException("Graph's delta answer for folder " + where.path() + " had neither a next nor a delta link");
@@ -102,19 +99,20 @@ public final class DeltaSync {
     return new SyncBatch(out, new SyncState(cursor.encode()), resynced, cursor.midRound);
   }
 
-  private DeltaGetResponse fetch(String folderId, String link, int pageSize) {
+  private SummaryPages.Page fetch(Folders.Resolved folder, String link, int pageSize) {
     DeltaRequestBuilder delta = link == null
-        ? graph.users().byUserId(user).mailFolders().byMailFolderId(folderId).messages().delta()
-        : graph.users().byUserId(user).mailFolders().byMailFolderId(folderId).messages().delta().withUrl(link);
-    return delta.get(rc -> {
+        ? graph.users().byUserId(user).mailFolders().byMailFolderId(folder.id()).messages().delta()
+        : graph.users().byUserId(user).mailFolders().byMailFolderId(folder.id()).messages().delta().withUrl(link);
+    RequestInformation request = delta.toGetRequestInformation(rc -> {
       if (link == null) {
         rc.queryParameters.select = Summaries.SELECT;
         rc.queryParameters.expand = Summaries.EXPAND;
         rc.queryParameters.orderby = new String[] {"receivedDateTime desc"};
       }
-      rc.headers.add("Prefer", "IdType=\"ImmutableId\"");
-      rc.headers.add("Prefer", "odata.maxpagesize=" + pageSize);
-      rc.options.add(GraphCall.READ);
     });
+    request.headers.add("Prefer", "IdType=\"ImmutableId\"");
+    request.headers.add("Prefer", "odata.maxpagesize=" + pageSize);
+    request.addRequestOptions(List.of(GraphCall.READ));
+    return SummaryPages.fetch(transport, request, folder.path());
   }
 }

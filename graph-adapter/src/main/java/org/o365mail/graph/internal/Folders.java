@@ -4,6 +4,7 @@ import com.microsoft.graph.models.MailFolder;
 import com.microsoft.graph.models.MailFolderCollectionResponse;
 import com.microsoft.graph.models.odataerrors.ODataError;
 import com.microsoft.graph.serviceclient.GraphServiceClient;
+import com.microsoft.kiota.serialization.ParseNode;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -76,7 +77,11 @@ public final class Folders {
     }
   }
 
-  /** The ids of the well-known folders this mailbox has, in one {@code $batch}. */
+  /**
+   * The ids of the well-known folders this mailbox has, in one {@code $batch} that also reads the mailbox root: the
+   * paths of those directly under it (all of them, in a mailbox as Exchange makes it) are then known without a
+   * request each.
+   */
   public Map<WellKnownFolder, String> wellKnownIds() {
     Map<WellKnownFolder, String> known = wellKnownIds;
     if (known != null) {
@@ -85,20 +90,36 @@ public final class Folders {
     List<Batcher.Item> items = new ArrayList<>();
     for (WellKnownFolder w : WellKnownFolder.values()) {
       items.add(new Batcher.Item("GET", "/users/" + Paths.segment(user) + "/mailFolders/" + w.graphName()
-          + "?$select=id,displayName", null));
+          + "?$select=id,displayName,parentFolderId", null));
     }
+    items.add(new Batcher.Item("GET", "/users/" + Paths.segment(user) + "/mailFolders/msgfolderroot?$select=id", null));
     List<Batcher.Result> results = batcher.run(items, Access.READ, true);
+    Batcher.Result root = results.get(results.size() - 1);
+    String rootFolder = root.ok() ? text(root.body(), "id") : null;
+    if (rootFolder != null) {
+      rootId = rootFolder;
+    }
     Map<WellKnownFolder, String> ids = new EnumMap<>(WellKnownFolder.class);
-    for (int i = 0; i < results.size(); i++) {
+    for (int i = 0; i < WellKnownFolder.values().length; i++) {
       Batcher.Result r = results.get(i);
-      if (r.ok() && r.body() != null && r.body().getChildNode("id") != null) {
-        ids.put(WellKnownFolder.values()[i], r.body().getChildNode("id").getStringValue());
+      String id = r.ok() ? text(r.body(), "id") : null;
+      if (id != null) {
+        ids.put(WellKnownFolder.values()[i], id);
+        String name = text(r.body(), "displayName");
+        if (rootFolder != null && name != null && rootFolder.equals(text(r.body(), "parentFolderId"))) {
+          remember(id, name);
+        }
       } else if (r.status() != 404) {
         throw errors.map(r.failure(), Target.MAILBOX, "looking up the well-known folders", Access.READ, null);
       }
     }
     wellKnownIds = ids;
     return ids;
+  }
+
+  private static String text(ParseNode body, String field) {
+    ParseNode node = body == null ? null : body.getChildNode(field);
+    return node == null ? null : node.getStringValue();
   }
 
   /** The folder tree: top-level folders with their children. */
