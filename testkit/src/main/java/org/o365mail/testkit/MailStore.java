@@ -3,10 +3,13 @@ package org.o365mail.testkit;
 import com.icegreen.greenmail.Managers;
 import com.icegreen.greenmail.imap.AuthorizationException;
 import com.icegreen.greenmail.imap.ImapHostManager;
+import com.icegreen.greenmail.imap.ImapHostManagerImpl;
+import com.icegreen.greenmail.smtp.SmtpManager;
 import com.icegreen.greenmail.store.FolderException;
 import com.icegreen.greenmail.store.MailFolder;
 import com.icegreen.greenmail.store.StoredMessage;
 import com.icegreen.greenmail.user.GreenMailUser;
+import com.icegreen.greenmail.user.UserManager;
 import com.icegreen.greenmail.user.UserException;
 import com.icegreen.greenmail.util.ServerSetup;
 import jakarta.mail.Flags;
@@ -54,7 +57,7 @@ final class MailStore implements AutoCloseable {
 
   private static final Session SESSION = Session.getInstance(new Properties());
 
-  private final Managers managers = new Managers();
+  private final Managers managers = new IndexedManagers();
   private final BackendImapServer imapServer;
   private final Map<String, String> backendPasswords = new ConcurrentHashMap<>();
   private final Object idLock = new Object();
@@ -62,6 +65,28 @@ final class MailStore implements AutoCloseable {
   private final Map<MailFolder, Map<Long, String>> idsByFolder = new IdentityHashMap<>();
   private final Map<MailFolder, String> folderIds = new IdentityHashMap<>();
   private final Map<String, FolderRef> foldersById = new ConcurrentHashMap<>();
+
+  /** GreenMail's managers over a store whose folders look messages up by UID through an index. */
+  private static final class IndexedManagers extends Managers {
+    private final ImapHostManager hosts = new ImapHostManagerImpl(new IndexedStore());
+    private final UserManager users = new UserManager(hosts);
+    private final SmtpManager smtp = new SmtpManager(hosts, users);
+
+    @Override
+    public ImapHostManager getImapHostManager() {
+      return hosts;
+    }
+
+    @Override
+    public UserManager getUserManager() {
+      return users;
+    }
+
+    @Override
+    public SmtpManager getSmtpManager() {
+      return smtp;
+    }
+  }
 
   /** Where a Graph id points now. */
   record Location(String mailbox, MailFolder folder, long uid) {}
