@@ -7,6 +7,7 @@ import com.icegreen.greenmail.imap.ImapHostManagerImpl;
 import com.icegreen.greenmail.smtp.SmtpManager;
 import com.icegreen.greenmail.store.FolderException;
 import com.icegreen.greenmail.store.MailFolder;
+import com.icegreen.greenmail.store.MailMessageAttributes;
 import com.icegreen.greenmail.store.StoredMessage;
 import com.icegreen.greenmail.user.GreenMailUser;
 import com.icegreen.greenmail.user.UserManager;
@@ -319,6 +320,12 @@ final class MailStore implements AutoCloseable {
   }
 
   static long size(StoredMessage message) {
+    // RFC822.SIZE as GreenMail counted it once, when the message was stored (the same writeTo, as IMAP reports it);
+    // counting again served every listing of a thousand messages by writing out 20 MB
+    MailMessageAttributes attributes = message.getAttributes();
+    if (attributes != null && attributes.getSize() > 0) {
+      return attributes.getSize();
+    }
     CountingStream counter = new CountingStream();
     writeTo(message, counter);
     return counter.count;
