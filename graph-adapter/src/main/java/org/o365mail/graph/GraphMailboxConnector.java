@@ -127,23 +127,34 @@ public final class GraphMailboxConnector implements MailboxConnector {
     this(b, null, null);
   }
 
-  /** The read-ahead threads, shared by a connector and those {@link #forMailbox} made from it; the last closes them. */
+  /**
+   * The read-ahead threads, shared by a connector and those {@link #forMailbox} made from it; the last closes them.
+   * Two read ahead for importers (one batch or page ahead each, however many mailboxes); {@link #forEachMime}, which
+   * keeps up to four batches of one mailbox in flight, has four of its own, started when first needed.
+   */
   private static final class Prefetch {
-    /** As many as the batches one mailbox may have in flight (each holds one of its four slots). */
-    static final int THREADS = Batcher.SERVER_PARALLELISM;
-    final ExecutorService pool;
+    final ExecutorService pool = pool("o365mail-graph-prefetch-", 2);
+    private ExecutorService bulk;
     final AtomicInteger users = new AtomicInteger(1);
 
-    Prefetch() {
+    private static ExecutorService pool(String name, int size) {
       AtomicInteger threads = new AtomicInteger();
-      ThreadPoolExecutor p = new ThreadPoolExecutor(THREADS, THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+      ThreadPoolExecutor p = new ThreadPoolExecutor(size, size, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
           r -> {
-            Thread t = new Thread(r, "o365mail-graph-prefetch-" + threads.incrementAndGet());
+            Thread t = new Thread(r, name + threads.incrementAndGet());
             t.setDaemon(true);
             return t;
           });
       p.allowCoreThreadTimeOut(true); // hundreds of idle mailboxes hold no thread
-      this.pool = p;
+      return p;
+    }
+
+    /** Threads for the batches forEachMime keeps in flight. */
+    synchronized ExecutorService bulk() {
+      if (bulk == null) {
+        bulk = pool("o365mail-graph-bulk-", Batcher.SERVER_PARALLELISM);
+      }
+      return bulk;
     }
 
     Prefetch share() {
@@ -154,6 +165,11 @@ public final class GraphMailboxConnector implements MailboxConnector {
     void release() {
       if (users.decrementAndGet() == 0) {
         pool.shutdownNow();
+        synchronized (this) {
+          if (bulk != null) {
+            bulk.shutdownNow();
+          }
+        }
       }
     }
   }
@@ -178,7 +194,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     this.folders = new Folders(graph, mailbox, errors, batcher);
     this.delta = new DeltaSync(transport, mailbox, folders, errors);
     this.sender = new Sender(transport, mailbox, errors);
-    // four threads read ahead for this connector and every one forMailbox makes from it: a read the pool has not
+    // two threads read ahead for this connector and every one forMailbox makes from it: a read the pool has not
     // started yet is run by the thread that needs it, so a busy pool slows nobody down
     this.prefetchThreads = sharedPrefetch == null ? new Prefetch() : sharedPrefetch.share();
     this.readAhead = new MimeReadAhead(Batcher.MAX_ITEMS, BATCH_MIME_LIMIT, prefetchThreads.pool,
@@ -405,12 +421,13 @@ public final class GraphMailboxConnector implements MailboxConnector {
     }
     Map<Integer, Future<List<Batcher.Result>>> ahead = new HashMap<>();
     int lookAhead = transport.governor().maxConcurrent() - 1;
+    ExecutorService bulk = prefetchThreads.bulk();
     try {
       for (int u = 0; u < units.size(); u++) {
         for (int k = u; k < units.size() && k <= u + lookAhead; k++) {
           List<MessageSummary> unit = units.get(k);
           if (!ahead.containsKey(k) && isBatch(unit)) {
-            ahead.put(k, prefetchThreads.pool.submit(() -> fetchMimeBatch(unit.stream().map(MessageSummary::id).toList())));
+            ahead.put(k, bulk.submit(() -> fetchMimeBatch(unit.stream().map(MessageSummary::id).toList())));
           }
         }
         List<MessageSummary> unit = units.get(u);

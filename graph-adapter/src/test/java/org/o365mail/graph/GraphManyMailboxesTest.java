@@ -72,7 +72,7 @@ class GraphManyMailboxesTest {
   }
 
   @Test
-  void manyMailboxesImportingAtOnce_shareFourReadAheadThreads() throws Exception {
+  void manyMailboxesImportingAtOnce_shareTwoReadAheadThreads() throws Exception {
     LocalTenant m365 = M365.tenant();
     Tenant fabrikam = m365.createTenant("fabrikam.com");
     List<Mailbox> boxes = new ArrayList<>();
@@ -117,8 +117,8 @@ class GraphManyMailboxesTest {
     }
     assertThat(read.get()).isEqualTo(12 * 25);
     seen.removeAll(before);
-    // one pool for the connector and every one forMailbox made from it, not four threads per mailbox
-    assertThat(seen).as("read-ahead threads").hasSizeLessThanOrEqualTo(4);
+    // one pool for the connector and every one forMailbox made from it, not two threads per mailbox
+    assertThat(seen).as("read-ahead threads").hasSizeLessThanOrEqualTo(2);
     assertThat(m365.requests("graph").stream().filter(r -> r.path().endsWith("/$value")
         && !r.attribute("batchItem").equals("true"))).as("MIME read one message at a time").isEmpty();
   }
