@@ -80,9 +80,8 @@ import org.o365mail.testkit.TestMessages;
  * died after the handler accepted it and before its checkpoint was written. One process that never dies must
  * therefore hand every message out exactly once, never flagged as a possible redelivery, and carry out every
  * post-action. The import is driven with {@link MailImporter#runOnce()} until a pass completes with nothing new and no
- * post-action pending; every wait is bounded. Against the testkit every IMAP command costs time in proportion to the
- * square of the folder's size (GreenMail looks up sequence numbers by scanning the folder), so the 5,000-message run
- * uses sync batches of 500; the figures are printed on one line.
+ * post-action pending; every wait is bounded. The 5,000-message run uses sync batches of 500, as an importer would;
+ * the figures are printed on one line.
  */
 @ExtendWith({FreshLogs.class, LeakCheck.class})
 class ImapImportSoakTest {
