@@ -113,8 +113,11 @@ public interface MailboxConnector extends AutoCloseable {
    * Hands the raw MIME of each message to {@code consumer}, on the calling thread and in the order given, fetching
    * ahead and in as few requests as the protocol allows (Graph: small messages by {@code $batch}, large ones
    * streamed). A message that no longer exists throws {@link MessageNotFoundException} when its turn comes.
+   *
+   * @param messages read as the fetch needs them: a list, or a whole folder's {@link #listMessages listing} (with
+   *     {@link ListOptions#readAhead()} its next page comes while this one's messages are read)
    */
-  default void forEachMime(List<MessageSummary> messages, MimeConsumer consumer) {
+  default void forEachMime(Iterable<MessageSummary> messages, MimeConsumer consumer) {
     for (MessageSummary m : messages) {
       try (InputStream in = openMime(m.id())) {
         consumer.accept(m, in);

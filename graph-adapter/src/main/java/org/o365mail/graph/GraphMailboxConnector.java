@@ -20,9 +20,12 @@ import java.net.URI;
 import java.time.Duration;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Deque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -397,51 +400,41 @@ public final class GraphMailboxConnector implements MailboxConnector {
    * ahead by workers while the caller handles the previous ones; others are streamed when their turn comes.
    */
   @Override
-  public void forEachMime(List<MessageSummary> messages, MimeConsumer consumer) {
+  public void forEachMime(Iterable<MessageSummary> messages, MimeConsumer consumer) {
+    requireNonNull(messages, "messages");
     requireNonNull(consumer, "consumer");
-    List<List<MessageSummary>> units = new ArrayList<>();
-    List<MessageSummary> group = new ArrayList<>();
-    for (MessageSummary m : messages) {
-      if (m.size() >= 0 && m.size() <= BATCH_MIME_LIMIT) {
-        group.add(m);
-        if (group.size() == Batcher.MAX_ITEMS) {
-          units.add(group);
-          group = new ArrayList<>();
-        }
-      } else {
-        if (!group.isEmpty()) {
-          units.add(group);
-          group = new ArrayList<>();
-        }
-        units.add(List.of(m));
-      }
-    }
-    if (!group.isEmpty()) {
-      units.add(group);
-    }
-    Map<Integer, Future<List<Batcher.Result>>> ahead = new HashMap<>();
-    int lookAhead = transport.governor().maxConcurrent() - 1;
+    Units units = new Units(messages.iterator());
+    Deque<Unit> ahead = new ArrayDeque<>();
+    int inFlight = transport.governor().maxConcurrent();
     ExecutorService bulk = prefetchThreads.bulk();
     try {
-      for (int u = 0; u < units.size(); u++) {
-        for (int k = u; k < units.size() && k <= u + lookAhead; k++) {
-          List<MessageSummary> unit = units.get(k);
-          if (!ahead.containsKey(k) && isBatch(unit)) {
-            ahead.put(k, bulk.submit(() -> fetchMimeBatch(unit.stream().map(MessageSummary::id).toList())));
+      while (true) {
+        // batches ahead of the caller: as many in flight as the mailbox has slots, summaries pulled as needed
+        while (ahead.size() < inFlight) {
+          List<MessageSummary> next = units.next();
+          if (next == null) {
+            break;
           }
+          Future<List<Batcher.Result>> fetch = isBatch(next)
+              ? bulk.submit(() -> fetchMimeBatch(next.stream().map(MessageSummary::id).toList()))
+              : null;
+          ahead.add(new Unit(next, fetch));
         }
-        List<MessageSummary> unit = units.get(u);
-        if (!isBatch(unit)) {
-          MessageSummary m = unit.get(0);
+        Unit unit = ahead.poll();
+        if (unit == null) {
+          return;
+        }
+        if (unit.fetch() == null) {
+          MessageSummary m = unit.messages().get(0);
           try (InputStream in = openMime(m.id())) {
             consumer.accept(m, in);
           }
           continue;
         }
-        List<Batcher.Result> results = await(ahead.remove(u));
-        for (int i = 0; i < unit.size(); i++) {
+        List<Batcher.Result> results = await(unit.fetch());
+        for (int i = 0; i < unit.messages().size(); i++) {
           Batcher.Result r = results.get(i);
-          MessageSummary m = unit.get(i);
+          MessageSummary m = unit.messages().get(i);
           if (!r.ok() || r.content() == null) {
             throw errors.map(r.failure(), Target.MESSAGE, "reading the MIME of message " + m.id(), Access.READ, null);
           }
@@ -451,11 +444,50 @@ public final class GraphMailboxConnector implements MailboxConnector {
     } catch (IOException e) {
       throw MailboxConnector.streamFailure("handing over MIME", e);
     } finally {
-      ahead.values().forEach(f -> f.cancel(true));
+      ahead.forEach(u -> {
+        if (u.fetch() != null) {
+          u.fetch().cancel(true);
+        }
+      });
     }
   }
 
-  private boolean isBatch(List<MessageSummary> unit) {
+  /** Messages read together: a batch of small ones (fetched ahead), or one too big for a batch (streamed). */
+  private record Unit(List<MessageSummary> messages, Future<List<Batcher.Result>> fetch) {}
+
+  /** Groups summaries, as they come, into batches of twenty small messages and single big ones. */
+  private static final class Units {
+    private final Iterator<MessageSummary> source;
+    private MessageSummary big;
+
+    Units(Iterator<MessageSummary> source) {
+      this.source = source;
+    }
+
+    /** The next group, or null when there are no more summaries. */
+    List<MessageSummary> next() {
+      if (big != null) {
+        List<MessageSummary> single = List.of(big);
+        big = null;
+        return single;
+      }
+      List<MessageSummary> group = new ArrayList<>();
+      while (group.size() < Batcher.MAX_ITEMS && source.hasNext()) {
+        MessageSummary m = requireNonNull(source.next(), "a message summary");
+        if (m.size() >= 0 && m.size() <= BATCH_MIME_LIMIT) {
+          group.add(m);
+        } else if (group.isEmpty()) {
+          return List.of(m);
+        } else {
+          big = m; // after the small ones before it
+          break;
+        }
+      }
+      return group.isEmpty() ? null : group;
+    }
+  }
+
+  private static boolean isBatch(List<MessageSummary> unit) {
     return unit.size() > 1 || unit.get(0).size() >= 0 && unit.get(0).size() <= BATCH_MIME_LIMIT;
   }
 

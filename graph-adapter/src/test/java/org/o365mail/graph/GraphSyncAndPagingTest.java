@@ -2,6 +2,7 @@ package org.o365mail.graph;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -133,6 +134,36 @@ class GraphSyncAndPagingTest {
       assertThat(ahead).isEqualTo(plain).hasSize(25);
       assertThat(listings()).as("no page fetched twice, none after the last").isEqualTo(3);
     }
+  }
+
+  @Test
+  void forEachMime_overAWholeListing_readsAcrossPagesInOrder_andBigMessagesOnTheirOwn() {
+    Mailbox m = mailbox();
+    for (int i = 0; i < 47; i++) {
+      String subject = "Stream " + i;
+      if (i == 13 || i == 30) {
+        m.deliver("Inbox", TestMessages.ofSize("a@fabrikam.com", m.address(), subject, 300_000), false,
+            minutesAgo(100 - i));
+      } else {
+        deliver(m, subject, minutesAgo(100 - i));
+      }
+    }
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+      List<String> listed = c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(10)).stream()
+          .map(MessageSummary::subject).toList();
+      m365.clearRequests();
+      List<String> read = new ArrayList<>();
+      c.forEachMime(c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(10).readAhead()), (s, in) -> {
+        assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).contains("Subject: " + s.subject());
+        read.add(s.subject());
+      });
+      assertThat(read).isEqualTo(listed).hasSize(47);
+    }
+    assertThat(listings()).as("five pages of ten, each listed once").isEqualTo(5);
+    assertThat(m365.requests("graph").stream().filter(r -> r.path().endsWith("/$value"))
+        .filter(r -> !r.attribute("batchItem").equals("true"))).as("the two big ones, streamed").hasSize(2);
+    assertThat(m365.requests("graph").stream().filter(r -> r.path().endsWith("/$value"))
+        .filter(r -> r.attribute("batchItem").equals("true"))).as("the rest, batched").hasSize(45);
   }
 
   private static long listings() {
