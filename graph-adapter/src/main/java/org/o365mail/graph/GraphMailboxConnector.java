@@ -33,10 +33,14 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -279,10 +283,28 @@ public final class GraphMailboxConnector implements MailboxConnector {
     requireNonNull(folder, "folder");
     requireNonNull(options, "options");
     Paged<MessageSummary> listing = new Paged<>(token -> {
-      Folders.Resolved r = folders.resolve(folder);
+      Optional<Folders.Resolved> known = folders.known(folder);
+      FutureTask<Folders.Resolved> resolving = null;
+      String target;
+      if (known.isPresent()) {
+        target = known.get().id();
+      } else if (token.isEmpty() && folder.wellKnown().isPresent()) {
+        // Graph takes the well-known name in the URL: the first page is asked for while the folder's id and path
+        // are looked up, one round trip instead of two; run here if the read-ahead threads have not started it
+        resolving = new FutureTask<>(() -> folders.resolve(folder));
+        try {
+          prefetchThreads.pool.execute(resolving);
+        } catch (RejectedExecutionException e) {
+          // run below
+        }
+        target = folder.wellKnown().get().graphName();
+      } else {
+        known = Optional.of(folders.resolve(folder));
+        target = known.get().id();
+      }
       SummaryPages.Page page;
       try {
-        MessagesRequestBuilder messages = graph.users().byUserId(mailbox).mailFolders().byMailFolderId(r.id())
+        MessagesRequestBuilder messages = graph.users().byUserId(mailbox).mailFolders().byMailFolderId(target)
             .messages();
         RequestInformation request = token.isEmpty()
             ? messages.toGetRequestInformation(rc -> {
@@ -296,13 +318,35 @@ public final class GraphMailboxConnector implements MailboxConnector {
             : messages.withUrl(token.get()).toGetRequestInformation();
         request.headers.add("Prefer", PREFER_IMMUTABLE);
         request.addRequestOptions(List.of(GraphCall.READ));
-        page = SummaryPages.fetch(transport, request, r.path());
+        page = SummaryPages.fetch(transport, request, known.map(Folders.Resolved::path).orElse(""));
       } catch (RuntimeException e) {
+        // a folder the mailbox does not have is reported as such, not as the listing's failure
+        Folders.Resolved r = resolving != null ? resolved(resolving) : known.orElseThrow();
         throw errors.map(e, Target.FOLDER, "listing messages of " + r.path(), Access.READ);
       }
-      return new Page<>(page.summaries(), Optional.ofNullable(page.nextLink()));
+      if (resolving == null) {
+        return new Page<>(page.summaries(), Optional.ofNullable(page.nextLink()));
+      }
+      return new Page<>(SummaryPages.inFolder(page.summaries(), resolved(resolving).path()),
+          Optional.ofNullable(page.nextLink()));
     });
     return options.isReadAhead() ? listing.readingAhead(prefetchThreads.pool) : listing;
+  }
+
+  /** A folder look-up's answer, run by the caller if no thread has started it; its failure thrown as it was. */
+  private static Folders.Resolved resolved(FutureTask<Folders.Resolved> resolving) {
+    resolving.run();
+    try {
+      return resolving.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MailboxException("interrupted while looking up a folder", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      throw new MailboxException("looking up a folder failed", e.getCause());
+    }
   }
 
   /**
@@ -403,27 +447,9 @@ public final class GraphMailboxConnector implements MailboxConnector {
   public void forEachMime(Iterable<MessageSummary> messages, MimeConsumer consumer) {
     requireNonNull(messages, "messages");
     requireNonNull(consumer, "consumer");
-    Units units = new Units(messages.iterator());
-    Deque<Unit> ahead = new ArrayDeque<>();
-    int inFlight = transport.governor().maxConcurrent();
-    ExecutorService bulk = prefetchThreads.bulk();
+    Pipeline pipeline = new Pipeline(new Units(messages.iterator()), transport.governor().maxConcurrent());
     try {
-      while (true) {
-        // batches ahead of the caller: as many in flight as the mailbox has slots, summaries pulled as needed
-        while (ahead.size() < inFlight) {
-          List<MessageSummary> next = units.next();
-          if (next == null) {
-            break;
-          }
-          Future<List<Batcher.Result>> fetch = isBatch(next)
-              ? bulk.submit(() -> fetchMimeBatch(next.stream().map(MessageSummary::id).toList()))
-              : null;
-          ahead.add(new Unit(next, fetch));
-        }
-        Unit unit = ahead.poll();
-        if (unit == null) {
-          return;
-        }
+      for (Unit unit = pipeline.next(); unit != null; unit = pipeline.next()) {
         if (unit.fetch() == null) {
           MessageSummary m = unit.messages().get(0);
           try (InputStream in = openMime(m.id())) {
@@ -444,6 +470,75 @@ public final class GraphMailboxConnector implements MailboxConnector {
     } catch (IOException e) {
       throw MailboxConnector.streamFailure("handing over MIME", e);
     } finally {
+      pipeline.cancel();
+    }
+  }
+
+  /** Messages read together: a batch of small ones (fetched ahead), or one too big for a batch (streamed). */
+  private record Unit(List<MessageSummary> messages, Future<List<Batcher.Result>> fetch) {}
+
+  /**
+   * The batches of a {@link #forEachMime}: as many in flight as the mailbox has slots, a new one sent as soon as any
+   * finishes (not only the one the caller waits for), and at most twice that many fetched ahead of the caller.
+   * Used by the calling thread only.
+   */
+  private final class Pipeline {
+    private final Units units;
+    private final int slots;
+    private final Deque<Unit> ahead = new ArrayDeque<>();
+    private final BlockingQueue<Boolean> finished = new LinkedBlockingQueue<>();
+    private final ExecutorService bulk = prefetchThreads.bulk();
+    private int running;
+
+    Pipeline(Units units, int slots) {
+      this.units = units;
+      this.slots = slots;
+    }
+
+    /** The next unit in order, batches topped up meanwhile; null when all were handed out. */
+    Unit next() {
+      refill();
+      Unit unit = ahead.poll();
+      if (unit == null || unit.fetch() == null) {
+        return unit;
+      }
+      while (!unit.fetch().isDone()) {
+        try {
+          if (finished.poll(100, TimeUnit.MILLISECONDS) == null) {
+            continue;
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new MailboxException("interrupted while fetching MIME", e);
+        }
+        running--;
+        refill();
+      }
+      return unit;
+    }
+
+    private void refill() {
+      while (finished.poll() != null) {
+        running--;
+      }
+      while (running < slots && ahead.size() < 2 * slots) {
+        List<MessageSummary> next = units.next();
+        if (next == null) {
+          return;
+        }
+        Future<List<Batcher.Result>> fetch = null;
+        if (isBatch(next)) {
+          CompletableFuture<List<Batcher.Result>> batch = CompletableFuture.supplyAsync(
+              () -> fetchMimeBatch(next.stream().map(MessageSummary::id).toList()), bulk);
+          batch.whenComplete((results, failure) -> finished.add(Boolean.TRUE)); // signalled once it is done
+          fetch = batch;
+          running++;
+        }
+        ahead.add(new Unit(next, fetch));
+      }
+    }
+
+    void cancel() {
       ahead.forEach(u -> {
         if (u.fetch() != null) {
           u.fetch().cancel(true);
@@ -451,9 +546,6 @@ public final class GraphMailboxConnector implements MailboxConnector {
       });
     }
   }
-
-  /** Messages read together: a batch of small ones (fetched ahead), or one too big for a batch (streamed). */
-  private record Unit(List<MessageSummary> messages, Future<List<Batcher.Result>> fetch) {}
 
   /** Groups summaries, as they come, into batches of twenty small messages and single big ones. */
   private static final class Units {

@@ -184,6 +184,21 @@ public final class Folders {
     return all;
   }
 
+  /** The folder's id and path if they are known already (no request needed), else empty. */
+  public Optional<Resolved> known(FolderRef ref) {
+    String id;
+    if (ref.wellKnown().isPresent()) {
+      Map<WellKnownFolder, String> ids = wellKnownIds;
+      id = ids == null ? null : ids.get(ref.wellKnown().get());
+    } else if (ref.id().isPresent()) {
+      id = ref.id().get();
+    } else {
+      id = idByPath.get(key(ref.path().orElseThrow()));
+    }
+    String path = id == null ? null : pathById.get(id);
+    return path == null ? Optional.empty() : Optional.of(new Resolved(id, path));
+  }
+
   /** Resolves a reference to the folder's id and path. */
   public Resolved resolve(FolderRef ref) {
     Optional<WellKnownFolder> w = ref.wellKnown();

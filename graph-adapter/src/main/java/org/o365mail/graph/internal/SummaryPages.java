@@ -61,6 +61,16 @@ public final class SummaryPages {
     }
   }
 
+  /** The same summaries in folder {@code path} (for a page read before its folder's path was known). */
+  public static List<MessageSummary> inFolder(List<MessageSummary> summaries, String path) {
+    List<MessageSummary> out = new ArrayList<>(summaries.size());
+    for (MessageSummary s : summaries) {
+      out.add(new MessageSummary(s.id(), path, s.internetMessageId(), s.from(), s.to(), s.subject(), s.receivedAt(),
+          s.size(), s.hasAttachments(), s.read()));
+    }
+    return out;
+  }
+
   /** Sends a request built by the Graph SDK and reads its answer as a page; Graph errors come as ODataError. */
   public static Page fetch(GraphTransport transport, RequestInformation request, String folderPath) {
     HashMap<String, ParsableFactory<? extends Parsable>> errors = new HashMap<>();
