@@ -58,12 +58,13 @@ class GraphManyMailboxesTest {
         assertThat(others.get(i).mailbox()).isEqualTo(queues.get(i + 1).address());
         assertThat(subjects(others.get(i))).containsExactly("Ticket " + (i + 1));
       }
-      // one after the other, twelve mailboxes go over one kept-alive connection, not one connection each
+      // one after the other, twelve mailboxes go over the same kept-alive connections, not one or two each (a first
+      // listing asks for its page and looks its folder up at once: two connections)
       Set<String> connections = m365.requests("graph").stream().map(r -> r.attribute("connection"))
           .filter(c -> !c.isEmpty()).collect(Collectors.toSet());
       assertThat(m365.requests("graph").stream().map(RecordedRequest::path).filter(p -> p.contains("/messages")))
           .hasSizeGreaterThanOrEqualTo(12);
-      assertThat(connections).hasSize(1);
+      assertThat(connections).hasSizeBetween(1, 2);
 
       first.close();
       assertThat(subjects(others.get(0))).containsExactly("Ticket 1"); // closing one does not close the pool

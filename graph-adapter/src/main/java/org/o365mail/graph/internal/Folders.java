@@ -87,24 +87,33 @@ public final class Folders {
     if (known != null) {
       return known;
     }
-    List<Batcher.Item> items = new ArrayList<>();
+    // in sequence, so the batch holds one of the mailbox's slots and a listing may start beside it; the root first,
+    // and Archive, which many mailboxes lack, last: a 404 stops the items after it (Graph answers them 424)
+    List<WellKnownFolder> order = new ArrayList<>();
     for (WellKnownFolder w : WellKnownFolder.values()) {
+      if (w != WellKnownFolder.ARCHIVE) {
+        order.add(w);
+      }
+    }
+    order.add(WellKnownFolder.ARCHIVE);
+    List<Batcher.Item> items = new ArrayList<>();
+    items.add(new Batcher.Item("GET", "/users/" + Paths.segment(user) + "/mailFolders/msgfolderroot?$select=id", null));
+    for (WellKnownFolder w : order) {
       items.add(new Batcher.Item("GET", "/users/" + Paths.segment(user) + "/mailFolders/" + w.graphName()
           + "?$select=id,displayName,parentFolderId", null));
     }
-    items.add(new Batcher.Item("GET", "/users/" + Paths.segment(user) + "/mailFolders/msgfolderroot?$select=id", null));
-    List<Batcher.Result> results = batcher.run(items, Access.READ, true);
-    Batcher.Result root = results.get(results.size() - 1);
+    List<Batcher.Result> results = batcher.runInSequence(items, Access.READ);
+    Batcher.Result root = results.get(0);
     String rootFolder = root.ok() ? text(root.body(), "id") : null;
     if (rootFolder != null) {
       rootId = rootFolder;
     }
     Map<WellKnownFolder, String> ids = new EnumMap<>(WellKnownFolder.class);
-    for (int i = 0; i < WellKnownFolder.values().length; i++) {
-      Batcher.Result r = results.get(i);
+    for (int i = 0; i < order.size(); i++) {
+      Batcher.Result r = results.get(i + 1);
       String id = r.ok() ? text(r.body(), "id") : null;
       if (id != null) {
-        ids.put(WellKnownFolder.values()[i], id);
+        ids.put(order.get(i), id);
         String name = text(r.body(), "displayName");
         if (rootFolder != null && name != null && rootFolder.equals(text(r.body(), "parentFolderId"))) {
           remember(id, name);
