@@ -6,11 +6,10 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -55,7 +54,7 @@ public final class Paged<T> implements Iterable<T> {
   public Iterable<Page<T>> byPage() {
     return () -> new Iterator<>() {
       private Optional<String> next = Optional.empty();
-      private Ahead<T> ahead;
+      private FutureTask<Page<T>> ahead; // run by the executor, or by the caller if it gets there first
       private boolean done;
 
       @Override
@@ -68,12 +67,13 @@ public final class Paged<T> implements Iterable<T> {
         if (done) {
           throw new NoSuchElementException();
         }
-        Page<T> page = ahead != null ? ahead.join() : fetcher.apply(next);
+        Page<T> page = ahead != null ? take(ahead) : fetcher.apply(next);
         ahead = null;
         next = page.continuationToken();
         done = next.isEmpty();
         if (!done && readAhead != null) {
-          ahead = new Ahead<>(fetcher, next);
+          Optional<String> token = next;
+          ahead = new FutureTask<>(() -> fetcher.apply(token));
           try {
             readAhead.execute(ahead);
           } catch (RejectedExecutionException e) {
@@ -85,43 +85,22 @@ public final class Paged<T> implements Iterable<T> {
     };
   }
 
-  /** One page fetched ahead: by the executor, or by the caller if it gets there first. */
-  private static final class Ahead<T> implements Runnable {
-    private final Function<Optional<String>, Page<T>> fetcher;
-    private final Optional<String> token;
-    private final AtomicBoolean started = new AtomicBoolean();
-    private final CompletableFuture<Page<T>> page = new CompletableFuture<>();
-
-    Ahead(Function<Optional<String>, Page<T>> fetcher, Optional<String> token) {
-      this.fetcher = fetcher;
-      this.token = token;
-    }
-
-    @Override
-    public void run() {
-      if (!started.compareAndSet(false, true)) {
-        return;
+  /** A page fetched ahead, fetched here if no thread has started it; its failure thrown as the fetch threw it. */
+  private static <T> Page<T> take(FutureTask<Page<T>> ahead) {
+    ahead.run();
+    try {
+      return ahead.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MailboxException("interrupted while waiting for a page", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
       }
-      try {
-        page.complete(fetcher.apply(token));
-      } catch (RuntimeException | Error e) {
-        page.completeExceptionally(e);
+      if (e.getCause() instanceof Error err) {
+        throw err;
       }
-    }
-
-    Page<T> join() {
-      run();
-      try {
-        return page.join();
-      } catch (CompletionException e) {
-        if (e.getCause() instanceof RuntimeException r) {
-          throw r; // as the caller would have met it fetching the page itself
-        }
-        if (e.getCause() instanceof Error err) {
-          throw err;
-        }
-        throw e;
-      }
+      throw new MailboxException("fetching a page failed", e.getCause());
     }
   }
 

@@ -24,7 +24,6 @@ import javax.net.ssl.X509TrustManager;
 import okhttp3.OkHttpClient;
 import org.o365mail.FolderRef;
 import org.o365mail.ListOptions;
-import org.o365mail.MessageSummary;
 import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.CredentialStrategy;

@@ -336,17 +336,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   /** A folder look-up's answer, run by the caller if no thread has started it; its failure thrown as it was. */
   private static Folders.Resolved resolved(FutureTask<Folders.Resolved> resolving) {
     resolving.run();
-    try {
-      return resolving.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new MailboxException("interrupted while looking up a folder", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new MailboxException("looking up a folder failed", e.getCause());
-    }
+    return await(resolving);
   }
 
   /**
@@ -606,12 +596,12 @@ public final class GraphMailboxConnector implements MailboxConnector {
       return future.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new MailboxException("interrupted while fetching MIME", e);
+      throw new MailboxException("interrupted while waiting for Graph", e);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException r) {
         throw r;
       }
-      throw new MailboxException("fetching MIME failed", e.getCause());
+      throw new MailboxException("a request to Graph failed", e.getCause());
     }
   }
 
