@@ -6,13 +6,13 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import org.o365mail.internal.Futures;
 
 /**
  * A lazily fetched listing: iterate it item by item, {@link #stream()} it, or walk it {@link #byPage()}. Each
@@ -67,7 +67,10 @@ public final class Paged<T> implements Iterable<T> {
         if (done) {
           throw new NoSuchElementException();
         }
-        Page<T> page = ahead != null ? take(ahead) : fetcher.apply(next);
+        if (ahead != null) {
+          ahead.run(); // no-op if the executor started it; else fetched here
+        }
+        Page<T> page = ahead != null ? Futures.await(ahead, "fetching a page") : fetcher.apply(next);
         ahead = null;
         next = page.continuationToken();
         done = next.isEmpty();
@@ -83,25 +86,6 @@ public final class Paged<T> implements Iterable<T> {
         return page;
       }
     };
-  }
-
-  /** A page fetched ahead, fetched here if no thread has started it; its failure thrown as the fetch threw it. */
-  private static <T> Page<T> take(FutureTask<Page<T>> ahead) {
-    ahead.run();
-    try {
-      return ahead.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new MailboxException("interrupted while waiting for a page", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      if (e.getCause() instanceof Error err) {
-        throw err;
-      }
-      throw new MailboxException("fetching a page failed", e.getCause());
-    }
   }
 
   @Override

@@ -35,7 +35,6 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
@@ -80,6 +79,7 @@ import org.o365mail.graph.internal.Paths;
 import org.o365mail.graph.internal.Sender;
 import org.o365mail.graph.internal.Summaries;
 import org.o365mail.graph.internal.SummaryPages;
+import org.o365mail.internal.Futures;
 
 /**
  * A {@link MailboxConnector} over Microsoft Graph ({@code /users/{mailbox}}, so app-only access to any mailbox
@@ -336,7 +336,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   /** A folder look-up's answer, run by the caller if no thread has started it; its failure thrown as it was. */
   private static Folders.Resolved resolved(FutureTask<Folders.Resolved> resolving) {
     resolving.run();
-    return await(resolving);
+    return Futures.await(resolving, "looking up a folder");
   }
 
   /**
@@ -447,7 +447,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
           }
           continue;
         }
-        List<Batcher.Result> results = await(unit.fetch());
+        List<Batcher.Result> results = Futures.await(unit.fetch(), "fetching a batch of MIME");
         for (int i = 0; i < unit.messages().size(); i++) {
           Batcher.Result r = results.get(i);
           MessageSummary m = unit.messages().get(i);
@@ -590,20 +590,6 @@ public final class GraphMailboxConnector implements MailboxConnector {
     return batcher.runInSequence(items, Access.READ);
   }
 
-
-  private static <T> T await(Future<T> future) {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new MailboxException("interrupted while waiting for Graph", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RuntimeException r) {
-        throw r;
-      }
-      throw new MailboxException("a request to Graph failed", e.getCause());
-    }
-  }
 
   @Override
   public List<AttachmentInfo> listAttachments(MessageId id) {
