@@ -33,10 +33,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
@@ -465,7 +464,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   }
 
   /** Messages read together: a batch of small ones (fetched ahead), or one too big for a batch (streamed). */
-  private record Unit(List<MessageSummary> messages, Future<List<Batcher.Result>> fetch) {}
+  private record Unit(List<MessageSummary> messages, CompletableFuture<List<Batcher.Result>> fetch) {}
 
   /**
    * The batches of a {@link #forEachMime}: as many in flight as the mailbox has slots, a new one sent as soon as any
@@ -475,10 +474,9 @@ public final class GraphMailboxConnector implements MailboxConnector {
   private final class Pipeline {
     private final Units units;
     private final int slots;
+    /** Units not yet handed to the caller, in order; the batches among them that are not done are in flight. */
     private final Deque<Unit> ahead = new ArrayDeque<>();
-    private final BlockingQueue<Boolean> finished = new LinkedBlockingQueue<>();
     private final ExecutorService bulk = prefetchThreads.bulk();
-    private int running;
 
     Pipeline(Units units, int slots) {
       this.units = units;
@@ -487,41 +485,47 @@ public final class GraphMailboxConnector implements MailboxConnector {
 
     /** The next unit in order, batches topped up meanwhile; null when all were handed out. */
     Unit next() {
-      refill();
+      refill(null);
       Unit unit = ahead.poll();
       if (unit == null || unit.fetch() == null) {
         return unit;
       }
       while (!unit.fetch().isDone()) {
-        try {
-          if (finished.poll(100, TimeUnit.MILLISECONDS) == null) {
-            continue;
+        // whichever batch finishes first, its slot takes the next one
+        List<CompletableFuture<?>> inFlight = new ArrayList<>(List.of(unit.fetch()));
+        ahead.forEach(u -> {
+          if (u.fetch() != null && !u.fetch().isDone()) {
+            inFlight.add(u.fetch());
           }
+        });
+        try {
+          CompletableFuture.anyOf(inFlight.toArray(CompletableFuture<?>[]::new)).get();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new MailboxException("interrupted while fetching MIME", e);
+        } catch (ExecutionException e) {
+          // one finished by failing: its failure is thrown when its unit's turn comes
         }
-        running--;
-        refill();
+        refill(unit);
       }
       return unit;
     }
 
-    private void refill() {
-      while (finished.poll() != null) {
-        running--;
+    /** Sends batches while a slot is free (the caller's {@code current} one counts) and the look-ahead has room. */
+    private void refill(Unit current) {
+      int running = current != null && !current.fetch().isDone() ? 1 : 0;
+      for (Unit u : ahead) {
+        running += u.fetch() != null && !u.fetch().isDone() ? 1 : 0;
       }
       while (running < slots && ahead.size() < 2 * slots) {
         List<MessageSummary> next = units.next();
         if (next == null) {
           return;
         }
-        Future<List<Batcher.Result>> fetch = null;
+        CompletableFuture<List<Batcher.Result>> fetch = null;
         if (isBatch(next)) {
-          CompletableFuture<List<Batcher.Result>> batch = CompletableFuture.supplyAsync(
+          fetch = CompletableFuture.supplyAsync(
               () -> fetchMimeBatch(next.stream().map(MessageSummary::id).toList()), bulk);
-          batch.whenComplete((results, failure) -> finished.add(Boolean.TRUE)); // signalled once it is done
-          fetch = batch;
           running++;
         }
         ahead.add(new Unit(next, fetch));

@@ -111,11 +111,12 @@ public final class Folders {
     Map<WellKnownFolder, String> ids = new EnumMap<>(WellKnownFolder.class);
     for (int i = 0; i < order.size(); i++) {
       Batcher.Result r = results.get(i + 1);
-      String id = r.ok() ? text(r.body(), "id") : null;
+      ParseNode body = r.ok() ? r.body() : null;
+      String id = text(body, "id");
       if (id != null) {
         ids.put(order.get(i), id);
-        String name = text(r.body(), "displayName");
-        if (rootFolder != null && name != null && rootFolder.equals(text(r.body(), "parentFolderId"))) {
+        String name = text(body, "displayName");
+        if (rootFolder != null && name != null && rootFolder.equals(text(body, "parentFolderId"))) {
           remember(id, name);
         }
       } else if (r.status() != 404) {
