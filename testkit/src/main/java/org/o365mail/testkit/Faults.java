@@ -290,6 +290,7 @@ public final class Faults {
   private volatile boolean imapAdvertiseMove = true;
   private volatile boolean imapAdvertiseUidPlus = true;
   private final java.util.Map<String, ImapThrottle> imapThrottles = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.Map<String, Integer> imapLostAnswers = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** A throttle on IMAP logins to one mailbox: {@code remaining} below 0 means until cleared. */
   private record ImapThrottle(Duration backoff, int remaining) {}
@@ -350,6 +351,42 @@ public final class Faults {
     return this;
   }
 
+  /**
+   * Lets the next {@code count} IMAP commands named {@code command} ({@code "UID COPY"}, {@code "UID STORE"},
+   * {@code "APPEND"}; any mailbox, any session) take effect, then drops their connection, without a BYE, before
+   * their tagged answer is sent: the network failing while the server answers, so that the client cannot tell
+   * whether the command was carried out. Counts add up; {@link #reset()} forgets them.
+   */
+  public Faults imapLoseAnswers(String command, int count) {
+    Objects.requireNonNull(command, "command");
+    if (count < 1) {
+      throw new IllegalArgumentException("count must be at least 1, was " + count);
+    }
+    String key = commandKey(command);
+    if (key.isEmpty()) {
+      throw new IllegalArgumentException("command must name an IMAP command, was blank");
+    }
+    imapLostAnswers.merge(key, count, Integer::sum);
+    return this;
+  }
+
+  /** For the IMAP front: whether to lose the answer of this command ({@code "UID COPY"}), counting it. */
+  boolean takeImapLostAnswer(String command) {
+    if (imapLostAnswers.isEmpty()) {
+      return false;
+    }
+    boolean[] taken = new boolean[1];
+    imapLostAnswers.computeIfPresent(commandKey(command), (key, left) -> {
+      taken[0] = true;
+      return left == 1 ? null : left - 1;
+    });
+    return taken[0];
+  }
+
+  private static String commandKey(String command) {
+    return command.trim().replaceAll("\\s+", " ").toUpperCase(java.util.Locale.ROOT);
+  }
+
   /** For the IMAP front: the backoff to refuse this login with, counting it against a limited throttle. */
   java.util.Optional<Duration> takeImapThrottle(String mailbox) {
     Duration[] taken = new Duration[1];
@@ -369,5 +406,6 @@ public final class Faults {
     imapAdvertiseMove = true;
     imapAdvertiseUidPlus = true;
     imapThrottles.clear();
+    imapLostAnswers.clear();
   }
 }

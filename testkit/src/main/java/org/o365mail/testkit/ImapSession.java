@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -135,6 +136,8 @@ final class ImapSession implements Runnable {
   private final ReentrantLock backendLock = new ReentrantLock();
   private long polls;
   private volatile String dropAfterTag;
+  /** The command whose tagged answer is never sent: the connection is dropped in its place. */
+  private volatile String loseAnswerTag;
   /** The mailbox's folders while a LIST answer is relayed; only the backend thread uses it. */
   private List<String> folderPaths;
   /** Drop after this many FETCH responses (0: never), drawn for the knob value in {@link #fetchLimitFor}. */
@@ -552,9 +555,15 @@ final class ImapSession implements Runnable {
         argsStart = subEnd < 0 ? end : subEnd + 1;
       }
       ImapMailboxNames.commandToBackend(line, end, name.equals("UID") ? sub : name, argsStart);
+      boolean loseAnswer = faults.takeImapLostAnswer(name.equals("UID") ? "UID " + sub : name);
       String[] local = localAnswer(tag, name, sub);
       if (local != null) {
         skipRestOfCommand(n);
+        if (loseAnswer) {
+          sendLocal(Arrays.copyOf(local, local.length - 1));
+          drop();
+          return;
+        }
         sendLocal(local);
         if (drop) {
           drop();
@@ -564,6 +573,9 @@ final class ImapSession implements Runnable {
       }
       if (drop && dropAfterTag == null) {
         dropAfterTag = tag;
+      }
+      if (loseAnswer) {
+        loseAnswerTag = tag;
       }
       if (name.equals("UNSELECT")) {
         rewrittenCompletions.put(tag, ascii(tag + " OK UNSELECT completed.\r\n"));
@@ -692,7 +704,10 @@ final class ImapSession implements Runnable {
               literalAnswer.offer(Boolean.FALSE);
             }
             byte[] replacement = rewrittenCompletions.remove(tag);
-            if (pollTags.remove(tag)) {
+            boolean lose = tag.equals(loseAnswerTag);
+            if (lose) {
+              relayLiterals(null, bin, n); // carried out, and the answer lost with the connection
+            } else if (pollTags.remove(tag)) {
               relayLiterals(null, bin, n);
             } else if (replacement != null) {
               out.write(replacement);
@@ -701,7 +716,7 @@ final class ImapSession implements Runnable {
               writeResponse(line, n, tagEnd + 1, true);
               relayLiterals(out, bin, n);
             }
-            dropNow = tag.equals(dropAfterTag);
+            dropNow = lose || tag.equals(dropAfterTag);
             folderPaths = null;
           }
           if (fetchLimit > 0 && fetches >= fetchLimit) {

@@ -157,6 +157,40 @@ class ImapSessionTest {
   }
 
   @Test
+  void loseAnswers_carriesTheCommandOut_andDropsTheConnectionInsteadOfItsAnswer() {
+    m365.faults().imapLoseAnswers("uid  copy", 1).imapLoseAnswers("CAPABILITY", 1)
+        .imapLoseAnswers("NOOP", 1).imapLoseAnswers("noop", 1);
+    try (Wire wire = loggedIn("lose", 3)) {
+      wire.imap("s", "SELECT INBOX");
+      assertThat(wire.imap("f", "UID FETCH 1 (FLAGS)")).last().asString().startsWith("f OK");
+      wire.send("c UID COPY 1 Archive");
+      assertThat(wire.readLogicalLine()).as("the answer to UID COPY").isNull();
+    }
+    Mailbox box = m365.mailbox("lose@contoso.com");
+    assertThat(box.count("Archive")).as("copied all the same").isEqualTo(1);
+    assertThat(box.count("Inbox")).isEqualTo(3);
+    try (Wire wire = loggedIn("lose@contoso.com", token)) {
+      wire.imap("s", "SELECT INBOX");
+      assertThat(wire.imap("c", "UID COPY 2 Archive")).as("only the next one was lost").last().asString()
+          .startsWith("c OK");
+      wire.send("k CAPABILITY"); // answered by the front itself: the untagged line comes, the tagged one not
+      assertThat(wire.readLogicalLine()).startsWith("* CAPABILITY ");
+      assertThat(wire.readLogicalLine()).isNull();
+    }
+    for (int lost = 1; lost <= 2; lost++) {
+      try (Wire wire = loggedIn("lose@contoso.com", token)) {
+        wire.send("n NOOP");
+        assertThat(wire.readLogicalLine()).as("NOOP %d of 2", lost).isNull();
+      }
+    }
+    try (Wire wire = loggedIn("lose@contoso.com", token)) {
+      assertThat(wire.imap("n", "NOOP")).last().asString().startsWith("n OK");
+      assertThat(wire.imap("k", "CAPABILITY")).last().asString().startsWith("k OK");
+    }
+    assertThat(box.count("Archive")).isEqualTo(2);
+  }
+
+  @Test
   void latency_delaysEachAnswer() {
     try (Wire wire = loggedIn("latency", 0)) {
       m365.faults().imapLatency(Duration.ofMillis(300));
