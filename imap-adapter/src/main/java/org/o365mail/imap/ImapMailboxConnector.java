@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.ByteArray;
@@ -708,7 +709,8 @@ public final class ImapMailboxConnector implements MailboxConnector {
   /**
    * {@inheritDoc} Messages of one folder move in one command ({@code UID MOVE}, or {@code UID COPY}, {@code
    * \Deleted} and {@code UID EXPUNGE} where MOVE is not offered); messages that no longer exist are left out of
-   * the map.
+   * the map. Without MOVE, a call that failed after the server had copied some of the messages leaves them in
+   * both folders; calling again with the same ids finishes the move without copying them a second time.
    *
    * @throws FolderNotFoundException if {@code destination} does not exist
    */
@@ -740,7 +742,11 @@ public final class ImapMailboxConnector implements MailboxConnector {
    * {@code \Deleted} and {@code UID EXPUNGE} (plain {@code EXPUNGE} without UIDPLUS). New UIDs come from {@code
    * COPYUID}, else by searching the destination for the messages' Message-IDs. Safe to run again after a lost
    * connection: messages already gone from the source, or already copied, are found in the destination instead
-   * of being moved twice.
+   * of being moved twice. A copy is looked for only where it can be: above the destination's UIDNEXT from before
+   * the first COPY of this call, or of an earlier call that copied the message and gave up before its source was
+   * deleted (remembered in {@link #handedOut}); a message with the same Message-ID that was in the destination
+   * before is not taken for a copy. A process that dies between COPY and {@code \Deleted} forgets: moving the
+   * message again leaves two copies in the destination, none lost.
    */
   private final class Transfer {
     final List<ImapIds.Ref> refs;
@@ -748,7 +754,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
     Map<Long, String> messageIds;
     long messageIdsValidity = -1;
     long destUidNext = -1;
-    boolean attempted;
+    long destValidityBefore = -1;
 
     Transfer(List<ImapIds.Ref> refs) {
       this.refs = refs;
@@ -764,31 +770,38 @@ public final class ImapMailboxConnector implements MailboxConnector {
       Placement placement = place(c, refs);
       long[] uids = placement.now().values().stream().mapToLong(ImapIds.Ref::uid).sorted().distinct().toArray();
       if (uids.length == 0) {
+        handedOut.copiesFinished(refs);
         return; // none of them is there any more
       }
       if (messageIds == null || messageIdsValidity != placement.uidValidity()) {
         messageIds = messageIds(c, uids);
         messageIdsValidity = placement.uidValidity();
       }
-      if (destUidNext < 0) {
-        destUidNext = c.status(dest.serverName(), "UIDNEXT").uidnext;
-      }
-      long[] present = uids;
-      if (attempted) {
-        present = c.uidSearch(uidCriteria(uids));
-      }
-      attempted = true;
       boolean move = c.hasCapability("MOVE");
+      long[] present = uids;
+      long[] mayBeCopied;
+      if (destUidNext < 0) {
+        Status status = c.status(dest.serverName(), "UIDNEXT", "UIDVALIDITY");
+        destUidNext = status.uidnext;
+        destValidityBefore = status.uidvalidity;
+        mayBeCopied = move ? new long[0] : copiedBefore(dest, placement);
+      } else {
+        present = c.uidSearch(uidCriteria(uids));
+        mayBeCopied = present; // by the attempt before, on the connection that was lost
+      }
       Map<Long, Long> newUids = new HashMap<>();
       long destValidity = -1;
       if (present.length > 0) {
         long[] toTransfer = present;
-        if (!move && present != uids) {
+        if (!move && mayBeCopied.length > 0) {
           // a COPY may have happened before the connection was lost: do not copy those again
-          Map<Long, Long> copied = findByMessageId(c, dest, present);
+          Map<Long, Long> copied = findByMessageId(c, dest, mayBeCopied);
           newUids.putAll(copied);
           selectFolderOf(c, first);
           toTransfer = Arrays.stream(present).filter(u -> !copied.containsKey(u)).toArray();
+        }
+        if (!move) {
+          copyStarting(toTransfer, placement, dest);
         }
         for (int from = 0; from < toTransfer.length; from += UIDS_PER_COMMAND) {
           long[] part = Arrays.copyOfRange(toTransfer, from, Math.min(toTransfer.length, from + UIDS_PER_COMMAND));
@@ -810,6 +823,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
           }
         }
       }
+      handedOut.copiesFinished(refs);
       long[] unmapped = Arrays.stream(uids).filter(u -> !newUids.containsKey(u)).toArray();
       if (unmapped.length > 0) {
         newUids.putAll(findByMessageId(c, dest, unmapped));
@@ -822,6 +836,41 @@ public final class ImapMailboxConnector implements MailboxConnector {
         Long to = now == null ? null : newUids.get(now.uid());
         if (to != null) {
           moved.put(r.toMessageId(), ImapIds.of(dest.path(), destValidity, to));
+        }
+      }
+    }
+
+    /**
+     * The source UIDs (now) of the messages an earlier call started copying to {@code dest} and did not see through;
+     * lowers {@link #destUidNext} to where the first of those copies can be (to 1 if the destination was renumbered
+     * since).
+     */
+    private long[] copiedBefore(Folders.ServerFolder dest, Placement placement) {
+      List<Long> found = new ArrayList<>();
+      for (ImapIds.Ref r : refs) {
+        ImapIds.Ref now = placement.now().get(r);
+        Optional<KnownMessageIds.Copy> copy = handedOut.unfinishedCopy(r, dest.path());
+        if (now == null || copy.isEmpty()) {
+          continue;
+        }
+        long from = copy.get().destinationValidity() == destValidityBefore ? copy.get().uidNextBefore() : 1;
+        destUidNext = Math.min(destUidNext, from);
+        found.add(now.uid());
+        if (copy.get().messageId() != null) {
+          messageIds.putIfAbsent(now.uid(), copy.get().messageId()); // gone from the source if it was expunged
+        }
+      }
+      return found.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
+    }
+
+    /** Remembers, before {@code UID COPY}, where the copies of {@code sourceUids} will be, in case this call fails. */
+    private void copyStarting(long[] sourceUids, Placement placement, Folders.ServerFolder dest) {
+      Set<Long> copying = Arrays.stream(sourceUids).boxed().collect(Collectors.toSet());
+      for (ImapIds.Ref r : refs) {
+        ImapIds.Ref now = placement.now().get(r);
+        if (now != null && copying.contains(now.uid())) {
+          handedOut.copyStarted(r, new KnownMessageIds.Copy(dest.path(), destValidityBefore, destUidNext,
+              messageIds.get(now.uid())));
         }
       }
     }

@@ -1,6 +1,7 @@
 package org.o365mail.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,12 +20,20 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
+import org.o365mail.MailboxException;
 import org.o365mail.MessageId;
 import org.o365mail.MessageSummary;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
+import org.o365mail.importer.CheckpointKey;
+import org.o365mail.importer.CheckpointStore;
+import org.o365mail.importer.ImportResult;
+import org.o365mail.importer.MailImporter;
+import org.o365mail.importer.PostAction;
 import org.o365mail.testing.LeakCheck;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
@@ -102,6 +111,83 @@ class ImapActionsTest {
   void withoutMoveOrUidplus_expunges_andFindsTheNewUidsByMessageId() {
     m365.faults().imapAdvertiseMove(false).imapAdvertiseUidPlus(false);
     movesThreeAndKeepsTheRest(contoso.mailbox("nouidplus"));
+  }
+
+  /**
+   * A move without MOVE whose call gave up after its connection was lost (one attempt allowed) once the server had
+   * copied: moving again finds the copies instead of copying a second time, while a message of the same Message-ID
+   * that was in the destination before is not taken for one.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"UID COPY", "UID STORE", "UID EXPUNGE"})
+  void withoutMove_aCallThatGaveUpAfterCopying_isFinishedByTheNext_withoutASecondCopy(String lostAnswer) {
+    m365.faults().imapAdvertiseMove(false);
+    Mailbox mailbox = contoso.mailbox("lost-" + lostAnswer.replace(' ', '-').toLowerCase(java.util.Locale.ROOT));
+    Exchange.fill(mailbox, 3, "Move");
+    String sameId = mailbox.messages("Inbox").get(0).internetMessageId();
+    mailbox.createFolder("Inbox/Done");
+    mailbox.deliver("Inbox/Done", TestMessages.text("sender@fabrikam.com", mailbox.address(), "Earlier",
+        "Delivered twice", sameId), false);
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).maxAttempts(1).build()) {
+      Map<String, MessageId> ids = bySubject(c);
+      List<MessageId> chosen = List.of(ids.get("Move 0"), ids.get("Move 1"));
+      FolderRef done = FolderRef.path("Inbox/Done");
+
+      m365.faults().imapLoseAnswers(lostAnswer, 1);
+      assertThatThrownBy(() -> c.move(chosen, done)).isInstanceOf(MailboxException.class)
+          .satisfies(e -> assertThat(((MailboxException) e).retryable()).isTrue());
+      assertThat(mailbox.messages("Inbox/Done")).extracting(StoredMail::subject)
+          .containsExactlyInAnyOrder("Earlier", "Move 0", "Move 1");
+
+      Map<MessageId, MessageId> moved = c.move(chosen, done);
+      assertThat(mailbox.messages("Inbox/Done")).extracting(StoredMail::subject)
+          .containsExactlyInAnyOrder("Earlier", "Move 0", "Move 1");
+      assertThat(mailbox.messages("Inbox")).extracting(StoredMail::subject).containsExactly("Move 2");
+      assertThat(moved.keySet()).containsExactlyElementsOf(chosen);
+      assertThat(moved.values()).extracting(id -> c.message(id).subject()).containsExactly("Move 0", "Move 1");
+
+      // a later copy of the same message is moved as the new message it is
+      mailbox.deliver("Inbox", mailbox.mime(mailbox.messages("Inbox/Done").stream()
+          .filter(m -> m.subject().equals("Move 0")).findFirst().orElseThrow()), false);
+      c.move(List.of(bySubject(c).get("Move 0")), done);
+      assertThat(mailbox.messages("Inbox/Done")).extracting(StoredMail::subject)
+          .containsExactlyInAnyOrder("Earlier", "Move 0", "Move 0", "Move 1");
+    }
+  }
+
+  /**
+   * The importer's side of it: a delete to Deleted Items whose connection is lost after the COPY, with no attempt
+   * left, stays pending; the next pass finishes it, and each message is in Deleted Items once.
+   */
+  @Test
+  void importer_deleteToDeletedItemsLostAfterTheCopy_isFinishedInTheNextPass_withOneCopy() {
+    m365.faults().imapAdvertiseMove(false);
+    Mailbox mailbox = contoso.mailbox("lost-delete");
+    Exchange.fill(mailbox, 3, "Delete");
+    List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CheckpointStore store = CheckpointStore.inMemory();
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).maxAttempts(1).build();
+        MailImporter importer = MailImporter.builder()
+            .connector(c)
+            .handler(m -> handled.add(m.summary().subject()))
+            .checkpointStore(store)
+            .postAction(PostAction.delete(DeleteMode.MOVE_TO_DELETED_ITEMS))
+            .build()) {
+      m365.faults().imapLoseAnswers("UID STORE", 1);
+      ImportResult first = importer.runOnce();
+      assertThat(first.imported()).isEqualTo(3);
+      CheckpointKey key = new CheckpointKey("imap", mailbox.address(), FolderRef.INBOX.toString());
+      assertThat(store.load(key).orElseThrow().pending()).as("deletes left for the next pass").isNotEmpty();
+      assertThat(mailbox.messages("Deleted Items")).extracting(StoredMail::subject).containsExactly("Delete 0");
+
+      ImportResult second = importer.runOnce();
+      assertThat(second.completed()).isTrue();
+      assertThat(store.load(key).orElseThrow().pending()).isEmpty();
+    }
+    assertThat(handled).containsExactly("Delete 0", "Delete 1", "Delete 2");
+    assertThat(mailbox.messages("Inbox")).isEmpty();
+    assertThat(mailbox.messages("Deleted Items")).extracting(StoredMail::subject)
+        .containsExactlyInAnyOrder("Delete 0", "Delete 1", "Delete 2");
   }
 
   @Test

@@ -11,14 +11,23 @@ import org.o365mail.MessageSummary;
  * The Message-IDs of the messages a connector handed out, by folder, UIDVALIDITY and UID: what finds a message again
  * when Exchange renumbers its folder (a new UIDVALIDITY) while a caller still holds the id it was handed, such as an
  * importer with post-actions pending or the rest of a batch still to read. Also where such messages were found in
- * the new numbering, or that they were not, so that each is searched for once. Holds the most recent {@code
- * capacity} entries of each (about 150 bytes an entry). Thread-safe.
+ * the new numbering, or that they were not, so that each is searched for once. And the copies started and not seen
+ * through (a move by COPY on a server without MOVE, whose source was not yet confirmed deleted when the connection was
+ * lost), so that moving the message again finds the copy instead of making a second one. Holds the most recent
+ * {@code capacity} entries of each (about 150 bytes an entry). Thread-safe.
  */
 public final class KnownMessageIds {
   private final int capacity;
   private final LinkedHashMap<ReadAhead.Key, String> ids = new LinkedHashMap<>();
   private final LinkedHashMap<ReadAhead.Key, ImapIds.Ref> foundAgain = new LinkedHashMap<>();
   private final LinkedHashMap<ReadAhead.Key, Long> notFoundAgain = new LinkedHashMap<>();
+  private final LinkedHashMap<ReadAhead.Key, Copy> unfinishedCopies = new LinkedHashMap<>();
+
+  /**
+   * Where a copy of a message may be: the destination folder's path and UIDVALIDITY, and its UIDNEXT before the
+   * COPY, the lowest UID the copy can have; and the Message-ID to find it by (null if the message has none).
+   */
+  public record Copy(String destinationPath, long destinationValidity, long uidNextBefore, String messageId) {}
 
   public KnownMessageIds(int capacity) {
     if (capacity < 1) {
@@ -66,6 +75,27 @@ public final class KnownMessageIds {
     ImapIds.Ref found = foundAgain.get(key(old));
     Long missing = notFoundAgain.get(key(old));
     return (found != null && found.uidValidity() == uidValidity) || (missing != null && missing == uidValidity);
+  }
+
+  /**
+   * Notes that the message {@code source} names is about to be copied as {@code copy} says; {@code copy} starts at
+   * or below the UIDNEXT of any copy noted before, which it replaces.
+   */
+  public synchronized void copyStarted(ImapIds.Ref source, Copy copy) {
+    put(unfinishedCopies, key(source), copy);
+  }
+
+  /** A copy of the message {@code source} names to {@code destinationPath} that was started and not seen through. */
+  public synchronized Optional<Copy> unfinishedCopy(ImapIds.Ref source, String destinationPath) {
+    return Optional.ofNullable(unfinishedCopies.get(key(source)))
+        .filter(c -> c.destinationPath().equalsIgnoreCase(destinationPath));
+  }
+
+  /** Notes that the messages of {@code sources} are moved (or gone): no copy of theirs is unfinished any more. */
+  public synchronized void copiesFinished(List<ImapIds.Ref> sources) {
+    if (!unfinishedCopies.isEmpty()) {
+      sources.forEach(r -> unfinishedCopies.remove(key(r)));
+    }
   }
 
   private <V> void put(LinkedHashMap<ReadAhead.Key, V> map, ReadAhead.Key key, V value) {
