@@ -1,7 +1,6 @@
 package org.o365mail.testkit;
 
 import com.icegreen.greenmail.Managers;
-import com.icegreen.greenmail.imap.ImapHandler;
 import com.icegreen.greenmail.server.AbstractServer;
 import com.icegreen.greenmail.server.ProtocolHandler;
 import com.icegreen.greenmail.util.ServerSetup;
@@ -9,10 +8,10 @@ import java.net.Socket;
 import java.net.SocketException;
 
 /**
- * GreenMail's IMAP server as the mailbox store's backend, with Nagle's algorithm off on its connections. GreenMail
- * writes a response in several flushes (untagged lines, then the tagged one); with Nagle on, each flush after the
- * first waits for the front's delayed ACK, about 40 ms a command on Linux, which made every IMAP command through
- * the front cost that much however little work it was.
+ * GreenMail's IMAP server as the mailbox store's backend, its connections run by {@link BackendImapHandler}, with
+ * Nagle's algorithm off on them. GreenMail writes a response in several flushes (untagged lines, then the tagged
+ * one); with Nagle on, each flush after the first waits for the front's delayed ACK, about 40 ms a command on Linux,
+ * which made every IMAP command through the front cost that much however little work it was.
  */
 final class BackendImapServer extends AbstractServer {
   BackendImapServer(ServerSetup setup, Managers managers) {
@@ -21,7 +20,7 @@ final class BackendImapServer extends AbstractServer {
 
   @Override
   protected ProtocolHandler createProtocolHandler(Socket clientSocket) {
-    return new ImapHandler(managers.getUserManager(), managers.getImapHostManager(), clientSocket);
+    return new BackendImapHandler(managers.getUserManager(), managers.getImapHostManager(), clientSocket);
   }
 
   @Override

@@ -191,6 +191,35 @@ class ImapSessionTest {
   }
 
   @Test
+  void anotherSessionsChanges_areReported_andSequenceNumbersFollowExpunges() {
+    Mailbox box = contoso.newMailbox("twosessions");
+    for (int i = 1; i <= 4; i++) {
+      box.deliver(TestMessages.text("carol@fabrikam.com", box.address(), "Message " + i, "Body " + i));
+    }
+    try (Wire a = loggedIn(box.address(), token); Wire b = loggedIn(box.address(), token)) {
+      assertThat(a.imap("s", "SELECT INBOX")).contains("* 4 EXISTS");
+      b.imap("s", "SELECT INBOX");
+
+      b.imap("f", "STORE 1 +FLAGS.SILENT (\\Flagged)");
+      assertThat(a.imap("n1", "NOOP")).anyMatch(l -> l.startsWith("* 1 FETCH (FLAGS (\\Flagged"));
+      assertThat(b.imap("n1", "NOOP")).as("not reported to the session that stored silently").hasSize(1);
+
+      b.imap("d", "STORE 2 +FLAGS.SILENT (\\Deleted)");
+      b.imap("e", "EXPUNGE");
+      assertThat(a.imap("n2", "NOOP")).contains("* 2 EXPUNGE");
+      assertThat(a.imap("f", "FETCH 2 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")).first().asString()
+          .startsWith("* 2 FETCH").contains("Message 3");
+
+      box.deliver(TestMessages.text("carol@fabrikam.com", box.address(), "Message 5", "Body 5"));
+      assertThat(a.imap("n3", "NOOP")).contains("* 4 EXISTS");
+      assertThat(a.imap("u", "UID FETCH 1:* (UID)")).hasSize(5);
+      assertThat(a.imap("f4", "FETCH 4 (BODY.PEEK[HEADER.FIELDS (SUBJECT)])")).first().asString()
+          .contains("Message 5");
+      assertThat(a.imap("c", "SEARCH SUBJECT \"Message 4\"")).first().isEqualTo("* SEARCH 3");
+    }
+  }
+
+  @Test
   void latency_delaysEachAnswer() {
     try (Wire wire = loggedIn("latency", 0)) {
       m365.faults().imapLatency(Duration.ofMillis(300));
