@@ -353,9 +353,9 @@ public final class Faults {
 
   /**
    * Lets the next {@code count} IMAP commands named {@code command} ({@code "UID COPY"}, {@code "UID STORE"},
-   * {@code "APPEND"}; any mailbox, any session) take effect, then drops their connection, without a BYE, before
-   * their tagged answer is sent: the network failing while the server answers, so that the client cannot tell
-   * whether the command was carried out. Counts add up; {@link #reset()} forgets them.
+   * {@code "APPEND"}) that logged-in sessions send, to any mailbox, take effect, then drops their connection, without
+   * a BYE, before their tagged answer is sent: the network failing while the server answers, so that the client
+   * cannot tell whether the command was carried out. Counts add up; {@link #reset()} forgets them.
    */
   public Faults imapLoseAnswers(String command, int count) {
     Objects.requireNonNull(command, "command");
