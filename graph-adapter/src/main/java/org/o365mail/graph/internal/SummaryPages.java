@@ -182,17 +182,9 @@ public final class SummaryPages {
       String field = p.currentName();
       JsonToken value = p.nextToken();
       if (field.equals("emailAddress") && value == JsonToken.START_OBJECT) {
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
-          String f = p.currentName();
-          p.nextToken();
-          if (f.equals("name")) {
-            name = p.getValueAsString();
-          } else if (f.equals("address")) {
-            address = p.getValueAsString();
-          } else {
-            p.skipChildren();
-          }
-        }
+        String[] nameAndAddress = twoFields(p, "name", "address");
+        name = nameAndAddress[0];
+        address = nameAndAddress[1];
       } else {
         p.skipChildren();
       }
@@ -215,19 +207,9 @@ public final class SummaryPages {
       return size;
     }
     while (p.nextToken() == JsonToken.START_OBJECT) {
-      String id = null;
-      String value = null;
-      while (p.nextToken() == JsonToken.FIELD_NAME) {
-        String f = p.currentName();
-        p.nextToken();
-        if (f.equals("id")) {
-          id = p.getValueAsString();
-        } else if (f.equals("value")) {
-          value = p.getValueAsString();
-        } else {
-          p.skipChildren();
-        }
-      }
+      String[] idAndValue = twoFields(p, "id", "value");
+      String id = idAndValue[0];
+      String value = idAndValue[1];
       if (id != null && value != null && Summaries.isSizeProperty(id)) {
         try {
           size = Long.parseLong(value.trim());
@@ -237,6 +219,26 @@ public final class SummaryPages {
       }
     }
     return size;
+  }
+
+  /**
+   * The text of two fields of the object the parser is in (just after its START_OBJECT), null where absent;
+   * reads to the object's end, skipping the other fields.
+   */
+  private static String[] twoFields(JsonParser p, String first, String second) throws IOException {
+    String[] values = new String[2];
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String field = p.currentName();
+      p.nextToken();
+      if (field.equals(first)) {
+        values[0] = p.getValueAsString();
+      } else if (field.equals(second)) {
+        values[1] = p.getValueAsString();
+      } else {
+        p.skipChildren();
+      }
+    }
+    return values;
   }
 
   private static Instant instant(String text) {
