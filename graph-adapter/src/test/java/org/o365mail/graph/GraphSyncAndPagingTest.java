@@ -26,6 +26,7 @@ import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.testing.LeakCheck;
+import org.o365mail.testkit.Faults;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;
@@ -290,6 +291,50 @@ class GraphSyncAndPagingTest {
       deliver(m, "After", minutesAgo(0));
       assertThat(c.sync(FolderRef.INBOX, now.next(), 2).messages()).extracting(MessageSummary::subject)
           .containsExactly("After");
+    }
+  }
+
+  /**
+   * Microsoft's delta docs: "Do not assume a specific sequence of the responses returned from a delta query. Assume
+   * that the same item can show up anywhere in the @odata.nextLink sequence" (concepts/delta-query-overview.md). 134
+   * new messages received one a second, two old ones changed and one deleted between them, in every order the
+   * testkit can play, with repeats, cut into batches of 20: each new message is handed out once, nothing else.
+   */
+  @Test
+  void delta_inAnyOrder_withRepeatsAndChangesBetween_handsOutEveryNewMessageOnce() {
+    for (Faults.DeltaOrder order : List.of(Faults.DeltaOrder.RANDOM, Faults.DeltaOrder.OLDEST_FIRST,
+        Faults.DeltaOrder.CHANGE_ORDER, Faults.DeltaOrder.NEWEST_FIRST)) {
+      m365.faults().graphDeltaOrder(order).graphDeltaOrderOverridesOrderBy(true).graphDeltaRepeatRate(0.2);
+      try {
+        Mailbox m = mailbox();
+        for (int i = 0; i < 30; i++) {
+          deliver(m, "Old " + i, minutesAgo(300 - i));
+        }
+        try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+          List<String> first = new ArrayList<>();
+          SyncState state = drain(c, SyncState.BEGINNING, 7, first);
+          assertThat(first).as(order.toString()).hasSize(30);
+          List<MessageId> old = c.listMessages(FolderRef.INBOX).stream().map(MessageSummary::id).toList();
+          Instant start = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(200);
+          Set<String> expected = new HashSet<>();
+          for (int i = 0; i < 134; i++) {
+            deliver(m, "New " + i, start.plusSeconds(i));
+            expected.add("New " + i);
+            if (i == 40) {
+              c.markRead(old.get(3), true);
+            } else if (i == 90) {
+              c.markRead(old.get(27), true);
+            } else if (i == 100) {
+              c.delete(old.get(12), DeleteMode.PERMANENT);
+            }
+          }
+          List<String> next = new ArrayList<>();
+          drain(c, state, 20, next);
+          assertThat(next).as(order.toString()).containsExactlyInAnyOrderElementsOf(expected);
+        }
+      } finally {
+        m365.faults().reset();
+      }
     }
   }
 }

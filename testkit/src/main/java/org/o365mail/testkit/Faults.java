@@ -188,6 +188,7 @@ public final class Faults {
     refreshTokenInactivityLifetime = Duration.ofDays(90);
     clock.setOffset(Duration.ZERO);
     resetImapKnobs();
+    resetDeltaKnobs();
     return this;
   }
 
@@ -407,5 +408,88 @@ public final class Faults {
     imapAdvertiseUidPlus = true;
     imapThrottles.clear();
     imapLostAnswers.clear();
+  }
+
+  // ----- Graph delta: the order and repetition Microsoft's documentation allows -----
+
+  /**
+   * The order in which a delta round hands out its changes. Microsoft's delta documentation leaves it open: "Do not
+   * assume a specific sequence of the responses returned from a delta query. Assume that the same item can show up
+   * anywhere in the @odata.nextLink sequence and handle that in your merge logic" (microsoft-graph-docs-contrib,
+   * concepts/delta-query-overview.md). For messages, {@code $orderby} takes only {@code receivedDateTime desc} and is
+   * documented for the first round (concepts/delta-query-messages.md, api-reference message-delta.md); nothing is
+   * said of the order of later rounds.
+   */
+  public enum DeltaOrder {
+    /** Newest received first, {@code @removed} entries last: what this testkit did before it had a contract mode. */
+    NEWEST_FIRST,
+    /** Oldest received first, {@code @removed} entries interleaved at random places. */
+    OLDEST_FIRST,
+    /**
+     * The order the messages entered the folder (which differs from their received order when a large message
+     * commits late), {@code @removed} entries interleaved at random places.
+     */
+    CHANGE_ORDER,
+    /** A seeded shuffle of everything, {@code @removed} entries included. */
+    RANDOM
+  }
+
+  private volatile DeltaOrder deltaOrder = DeltaOrder.NEWEST_FIRST;
+  private volatile boolean deltaOrderOverridesOrderBy;
+  private volatile double deltaRepeatRate;
+
+  /**
+   * The order of delta rounds: of every later (incremental) round, and of a first round that asked no {@code
+   * $orderby}. A first round with {@code $orderby=receivedDateTime desc} stays newest first, as documented, unless
+   * {@link #graphDeltaOrderOverridesOrderBy(boolean)}.
+   */
+  public Faults graphDeltaOrder(DeltaOrder order) {
+    this.deltaOrder = Objects.requireNonNull(order, "order");
+    return this;
+  }
+
+  public DeltaOrder graphDeltaOrder() {
+    return deltaOrder;
+  }
+
+  /**
+   * Whether {@link #graphDeltaOrder(DeltaOrder)} applies to a first round with {@code $orderby} too (default false).
+   * The docs give {@code $orderby} for delta without saying the order holds across pages; a test that wants no
+   * order at all turns this on.
+   */
+  public Faults graphDeltaOrderOverridesOrderBy(boolean overrides) {
+    this.deltaOrderOverridesOrderBy = overrides;
+    return this;
+  }
+
+  public boolean graphDeltaOrderOverridesOrderBy() {
+    return deltaOrderOverridesOrderBy;
+  }
+
+  /**
+   * The chance that a change of a delta round is handed out once more, at a random place of the round's next-link
+   * sequence (before or after the first time, on the same page or another): "the same item can show up anywhere
+   * in the @odata.nextLink sequence" (concepts/delta-query-overview.md).
+   */
+  public Faults graphDeltaRepeatRate(double rate) {
+    this.deltaRepeatRate = rate(rate);
+    return this;
+  }
+
+  public double graphDeltaRepeatRate() {
+    return deltaRepeatRate;
+  }
+
+  /** A seeded generator for one decision of many draws (a shuffle), drawn from the tenant's seeded generator. */
+  public java.util.Random split() {
+    synchronized (random) {
+      return new Random(random.nextLong());
+    }
+  }
+
+  private void resetDeltaKnobs() {
+    deltaOrder = DeltaOrder.NEWEST_FIRST;
+    deltaOrderOverridesOrderBy = false;
+    deltaRepeatRate = 0;
   }
 }

@@ -7,10 +7,14 @@ import com.icegreen.greenmail.store.StoredMessage;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import org.o365mail.testkit.MailStore.Location;
@@ -21,7 +25,8 @@ import org.o365mail.testkit.internal.Json;
  * from the folder's state (message id to change key) and hands out, in pages of {@code Prefer:
  * odata.maxpagesize} (default 10), every message on the first round and, on later rounds, the messages added
  * or changed since the state the delta link stands for plus an {@code @removed} entry for each message gone
- * from the folder. Its last page carries a delta link standing for the state the round started from, so a
+ * from the folder, in the order and with the repeats the {@link Faults} ask for ({@link Faults.DeltaOrder}; by
+ * default newest first, removals last). Its last page carries a delta link standing for the state the round started from, so a
  * change made while paging shows up (again) on the next round: replays happen, losses do not.
  *
  * <p>Tokens live on the server, the newest {@link #MAX_TOKENS} (skip and delta tokens together). Answers:
@@ -114,7 +119,7 @@ final class GraphDelta {
         }
       }
       Round r = new Round(ctx.address, folderId, sync.select(), sync.selectText(), sync.filterText(),
-          sync.expandSize(), generation, changes, now, new String[1]);
+          sync.expandSize(), generation, arrange(ctx, folder, changes, false), now, new String[1]);
       response = page(ctx, folder, r, 0, pageSize);
     } else {
       List<String> select = GraphMessages.select(ctx.request);
@@ -142,14 +147,77 @@ final class GraphDelta {
         changes.add(new Change(id, false));
       }
       Round r =
-          new Round(ctx.address, folderId, select, selectText, filterText, ctx.expandSize, generation, changes, now,
-              new String[1]);
+          new Round(ctx.address, folderId, select, selectText, filterText, ctx.expandSize, generation,
+              arrange(ctx, folder, changes, orderBy.isPresent()), now, new String[1]);
       response = page(ctx, folder, r, 0, pageSize);
     }
     if (ctx.request.preference("odata.maxpagesize").isPresent()) {
       response.header("Preference-Applied", "odata.maxpagesize=" + pageSize);
     }
     return response;
+  }
+
+  /**
+   * Puts a round's changes (newest first, removals last) in the order {@link Faults#graphDeltaOrder()} asks for and
+   * repeats some anywhere in the round ({@link Faults#graphDeltaRepeatRate()}), every draw from the tenant's seeded
+   * generator. A first round that asked {@code $orderby=receivedDateTime desc} keeps that order unless the faults
+   * override it; repeats apply to every round.
+   */
+  private List<Change> arrange(GraphContext ctx, MailFolder folder, List<Change> changes, boolean orderedByRequest) {
+    Faults faults = server.directory().faults();
+    Faults.DeltaOrder order = orderedByRequest && !faults.graphDeltaOrderOverridesOrderBy()
+        ? Faults.DeltaOrder.NEWEST_FIRST : faults.graphDeltaOrder();
+    double repeat = faults.graphDeltaRepeatRate();
+    if (order == Faults.DeltaOrder.NEWEST_FIRST && repeat == 0) {
+      return changes;
+    }
+    Random random = faults.split();
+    List<Change> shown = new ArrayList<>();
+    List<Change> removed = new ArrayList<>();
+    for (Change c : changes) {
+      (c.removed() ? removed : shown).add(c);
+    }
+    List<Change> out;
+    switch (order) {
+      case OLDEST_FIRST -> {
+        out = new ArrayList<>(shown);
+        Collections.reverse(out);
+        interleave(out, removed, random);
+      }
+      case CHANGE_ORDER -> {
+        out = new ArrayList<>(shown);
+        Map<String, Long> uids = new HashMap<>();
+        for (Change c : out) {
+          uids.put(c.id(), server.store().locate(ctx.address, c.id())
+              .filter(at -> at.folder() == folder).map(at -> at.uid()).orElse(Long.MAX_VALUE));
+        }
+        out.sort(Comparator.comparing(c -> uids.get(c.id())));
+        interleave(out, removed, random);
+      }
+      case RANDOM -> {
+        out = new ArrayList<>(changes);
+        Collections.shuffle(out, random);
+      }
+      default -> out = new ArrayList<>(changes);
+    }
+    if (repeat > 0) {
+      List<Change> copies = new ArrayList<>();
+      for (Change c : out) {
+        if (!c.removed() && random.nextDouble() < repeat) {
+          copies.add(c);
+        }
+      }
+      for (Change c : copies) {
+        out.add(random.nextInt(out.size() + 1), c);
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private static void interleave(List<Change> into, List<Change> removed, Random random) {
+    for (Change c : removed) {
+      into.add(random.nextInt(into.size() + 1), c);
+    }
   }
 
   private static int pageSize(GraphRequest req) throws GraphError {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.o365mail.testkit.GraphFixture.user;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -196,5 +197,65 @@ class GraphDeltaTest {
     String othersLink = round(deltaPath("other@contoso.com"), 10).deltaLink();
     String stolen = deltaPath("tokens@contoso.com") + othersLink.substring(othersLink.indexOf('?'));
     assertThat(f.get(token(), stolen).status()).as("a token of another mailbox").isEqualTo(410);
+  }
+
+  @Test
+  void deltaOrder_oldestFirst_andChangeOrder_interleaveRemovals_andFirstRoundsKeepTheirOrderBy() {
+    Mailbox m = fresh("ordered", 6);
+    Faults faults = f.m365.faults();
+    try {
+      faults.graphDeltaOrder(Faults.DeltaOrder.OLDEST_FIRST);
+      String ordered = deltaPath("ordered@contoso.com") + "?$select=subject&$orderby=receivedDateTime%20desc";
+      assertThat(subjects(round(ordered, 4))).as("$orderby asked in the first round").startsWith("m5", "m4");
+      Round first = round(deltaPath("ordered@contoso.com") + "?$select=subject", 4);
+      assertThat(subjects(first)).containsExactly("m0", "m1", "m2", "m3", "m4", "m5");
+
+      faults.graphDeltaOrder(Faults.DeltaOrder.CHANGE_ORDER);
+      List<StoredMail> inbox = m.messages("Inbox");
+      f.deliver(m, "Inbox", "committed first, received last", T0.plus(2, ChronoUnit.DAYS), false);
+      f.deliver(m, "Inbox", "committed last, received first", T0.plus(1, ChronoUnit.DAYS), false);
+      for (int i = 0; i < 4; i++) {
+        assertThat(f.delete(token(), user("ordered@contoso.com") + "/messages/" + inbox.get(i).id()).status())
+            .isEqualTo(204);
+      }
+      Round second = round(first.deltaLink(), 2);
+      assertThat(subjects(second)).containsExactly("committed first, received last", "committed last, received first");
+      assertThat(removed(second)).hasSize(4);
+    } finally {
+      faults.reset();
+    }
+  }
+
+  @Test
+  void deltaOrder_random_withRepeats_showsEveryChange_someTwice_andReplaysWithTheSameSeed() {
+    List<List<String>> runs = new ArrayList<>();
+    for (int run = 0; run < 2; run++) {
+      try (LocalTenant tenant = LocalTenant.builder().seed(4242).start()) {
+        tenant.faults().graphDeltaOrder(Faults.DeltaOrder.RANDOM).graphDeltaRepeatRate(0.3);
+        Tenant t = tenant.createTenant("replay.com");
+        Mailbox m = t.addUser("r@replay.com", GraphFixture.PASSWORD).mailbox();
+        for (int i = 0; i < 30; i++) {
+          m.deliver("Inbox", TestMessages.text("a@fabrikam.com", m.address(), "m" + i, "x"), false,
+              T0.plus(i, ChronoUnit.MINUTES));
+        }
+        Application app = t.registerApp("replay");
+        PasswordCredential secret = app.addClientSecret("test", Duration.ofDays(30));
+        app.addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read").grantAdminConsent();
+        TestHttp http = new TestHttp(tenant);
+        String token = http.clientCredentialsToken(t, app, secret, GraphFixture.GRAPH);
+        List<String> seen = new ArrayList<>();
+        String next = tenant.graphBaseUrl() + user("r@replay.com") + "/mailFolders/inbox/messages/delta?$select=subject";
+        while (next != null) {
+          JsonNode page = http.get(next, "Authorization", "Bearer " + token, "Prefer", "odata.maxpagesize=7").json();
+          page.get("value").forEach(i -> seen.add(i.get("subject").asText()));
+          next = page.has("@odata.nextLink") ? page.get("@odata.nextLink").asText() : null;
+        }
+        assertThat(new java.util.HashSet<>(seen)).hasSize(30);
+        assertThat(seen.size()).as("some changes shown twice").isGreaterThan(30);
+        assertThat(seen.subList(0, 30)).isNotEqualTo(seen.stream().sorted().toList());
+        runs.add(seen);
+      }
+    }
+    assertThat(runs.get(1)).as("the same seed, the same answers").isEqualTo(runs.get(0));
   }
 }

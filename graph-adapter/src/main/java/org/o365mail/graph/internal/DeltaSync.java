@@ -6,7 +6,9 @@ import com.microsoft.kiota.RequestInformation;
 import com.microsoft.graph.users.item.mailfolders.item.messages.delta.DeltaRequestBuilder;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.o365mail.FolderRef;
 import org.o365mail.MailboxException;
 import org.o365mail.MessageSummary;
@@ -19,15 +21,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Incremental sync of one folder through {@code messages/delta}: a round pages through the folder's changes
- * (newest first, {@code Prefer: odata.maxpagesize} no more than the batch has room for), hands out the messages
- * not seen before, and stores the delta link as the state; a round cut by {@code maxMessages} stores its next
- * link. {@code 410 SyncStateNotFound} (and {@code SyncStateInvalid}) start a new round that skips what the state
+ * ({@code Prefer: odata.maxpagesize} no more than the batch has room for), hands out the messages not seen before
+ * whatever order or repetition the pages come in ({@link SyncCursor}), and stores the delta link as the state; a
+ * round cut by {@code maxMessages} (or after {@link #MAX_PAGES_PER_CALL} pages) stores its next link.
+ * {@code 410 SyncStateNotFound} (and {@code SyncStateInvalid}) start a new round that skips what the state
  * says was seen, and the batch says {@code resynced}. {@link SyncState#NOW} runs a round handing out nothing.
  * Thread-safe (stateless between calls).
  */
 public final class DeltaSync {
   private static final Logger logger = LoggerFactory.getLogger(DeltaSync.class);
   private static final int MAX_PAGE = 200;
+  /**
+   * Pages read by one call before it returns what it has with {@code hasMore}: a service that keeps answering empty
+   * or already-seen pages with a new next link still lets the caller checkpoint, report progress and stop.
+   */
+  static final int MAX_PAGES_PER_CALL = 50;
 
   private final GraphServiceClient graph;
   private final GraphTransport transport;
@@ -52,6 +60,8 @@ public final class DeltaSync {
     Folders.Resolved where = folders.resolve(folder);
     List<MessageSummary> out = new ArrayList<>();
     boolean resynced = false;
+    Set<String> handedOut = new HashSet<>();
+    int pages = 0;
     while (true) {
       int room = skipAll ? MAX_PAGE : Math.min(MAX_PAGE, maxMessages - out.size());
       SummaryPages.Page page;
@@ -72,20 +82,22 @@ public final class DeltaSync {
       } catch (RuntimeException e) {
         throw errors.map(e, Target.FOLDER, "syncing folder " + where.path(), Access.READ);
       }
+      pages++;
       for (SummaryPages.Entry m : page.entries()) {
-        if (m.removed() || m.received() == null) {
+        if (m.removed()) {
           continue;
         }
-        long t = m.received().getEpochSecond();
+        // Graph gives every message of a mail folder a receivedDateTime; one without is judged by its id alone
+        long t = m.received() == null ? SyncCursor.UNKNOWN_TIME : m.received().getEpochSecond();
         String h = SyncCursor.hash(m.id());
-        if (!skipAll && !cursor.seen(t, h)) {
+        if (!skipAll && !cursor.seen(t, h) && handedOut.add(m.id())) {
           out.add(m.summary());
         }
         cursor.visit(t, h);
       }
       if (page.nextLink() != null) {
         cursor.cut(page.nextLink());
-        if (!skipAll && out.size() >= maxMessages) {
+        if (!skipAll && (out.size() >= maxMessages || pages >= MAX_PAGES_PER_CALL)) {
           break;
         }
       } else if (page.deltaLink() != null) {

@@ -5,7 +5,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -15,85 +14,96 @@ import java.util.TreeSet;
 /**
  * Where delta sync of one folder stands, as the {@code SyncState} stores it: the link to call next (a delta link
  * between rounds, a next link when a round was cut by {@code maxMessages}) and which messages were already seen,
- * so that a re-sync after {@code 410 SyncStateNotFound} hands out none of them again.
+ * so that neither a later round nor a re-sync after {@code 410 SyncStateNotFound} hands any of them out again.
  *
- * <p>"Seen" is kept as spans of received time (whole seconds, as Graph gives them) with the ids seen at each end
- * second (hashed): a round walks the folder newest first, so everything between the newest and the oldest message
- * it has visited has been visited. A round that reaches its delta link has visited every message, so all spans
- * collapse into one that is open below. A message counts as new when no span holds it: later arrivals, and
- * messages a cut round had not reached yet.
+ * <p><b>No assumption about order.</b> Microsoft's delta documentation says not to assume any sequence of the
+ * answers and that the same item can show up anywhere in the {@code @odata.nextLink} sequence (delta-query-overview,
+ * "Do not assume a specific sequence"; delta-query-messages). So what was seen is decided from exact (hashed) ids and
+ * from one received-time floor that moves only when a round <em>completes</em>:
  *
- * <p>Spans assume a message appears in the folder in the order of its received time, which holds only roughly:
- * Exchange stamps {@code receivedDateTime} when delivery starts and shows the message when it commits, so a large
- * message can appear after smaller ones received seconds later (and after a round that saw them). So the newest
- * {@link #GRACE} of received time (at most {@link #MAX_RECENT} messages) is not judged by spans but by the exact
- * (hashed) ids visited there: a message received in that window and never visited is new, wherever it falls. Older
- * than that, a message that appears in the folder only now (moved in from another folder) counts as seen. Not
- * thread-safe; one per sync call.
+ * <ul>
+ *   <li>{@link #floor}: when a round reaches its delta link, every message then in the folder has been visited, in
+ *       this round or an earlier one. A message that shows up later with a received time at or below the floor is an
+ *       old message that changed (read, flagged, categorised) or was moved in from another folder, and counts as
+ *       seen. The floor is {@link #GRACE} below the newest received time of the completed round, because Exchange
+ *       stamps {@code receivedDateTime} when delivery starts and shows the message when it commits: a large message
+ *       can appear after smaller ones received seconds later.
+ *   <li>{@link #recent}: the exact ids of every visited message above the floor (at most {@link #MAX_RECENT}; past
+ *       that the floor rises from below, the oldest seconds first). A message above the floor is seen only if its id
+ *       is here.
+ *   <li>{@link #round}: the exact ids visited by the round in progress (the newest {@link #MAX_RECENT} received
+ *       seconds of them when there are more). They make a cut round's repeats, and what a round broken by a {@code
+ *       410} had handed out, seen; at completion they join {@link #recent} and the floor moves up to {@link #GRACE}
+ *       below the round's newest received time.
+ * </ul>
+ *
+ * <p>Within a round nothing is judged by position, so whatever order, repetition or paging the service chooses, a
+ * message not visited before is handed out. What can be handed out twice: an item the service repeats in a later
+ * call of a cut round after more than {@link #MAX_RECENT} newer messages (the importer drops it by its key); what counts as
+ * seen without a visit: a message that appears more than {@link #GRACE} after a message received later than it was
+ * seen by a completed round. Memory and the stored state are bounded by {@code 2 x MAX_RECENT} ids whatever the
+ * folder's size. Not thread-safe; one per sync call.
  */
 final class SyncCursor {
-  private static final String VERSION = "g2";
+  private static final String VERSION = "g3";
+  private static final String VERSION_2 = "g2";
   private static final String VERSION_1 = "g1";
-  /** How far below the newest visited received time messages are judged by their exact ids, in seconds. */
+  /** How far below the newest received time of a round messages are judged by their exact ids, in seconds. */
   static final long GRACE = 120;
-  /** The most ids kept for that; past it the window shrinks from below. */
+  /** The most ids kept above each floor; past it the floor rises from below. */
   static final int MAX_RECENT = 1000;
+  /** Bucket of the messages Graph sent without a received time: judged by id only, never below a floor. */
+  static final long UNKNOWN_TIME = Long.MAX_VALUE;
+  private static final long NONE = Long.MIN_VALUE;
 
-  /** A span of seen received times; {@code from == null} is open below. */
-  static final class Span {
-    Long from;
-    final Set<String> fromIds = new TreeSet<>();
-    long to;
-    final Set<String> toIds = new TreeSet<>();
-
-    Span(Long from, long to) {
-      this.from = from;
-      this.to = to;
-    }
+  /** Exact hashed ids by received second, with their count and the floor below which none are kept. */
+  static final class Ids {
+    final TreeMap<Long, Set<String>> bySecond = new TreeMap<>();
+    int count;
+    long floor = NONE;
 
     boolean contains(long t, String h) {
-      boolean above = from == null || t > from || t == from && fromIds.contains(h);
-      boolean below = t < to || t == to && toIds.contains(h);
-      return above && below;
+      Set<String> at = bySecond.get(t);
+      return at != null && at.contains(h);
     }
 
-    /** Strictly overlapping, so that their union is seen throughout. */
-    boolean overlaps(Span o) {
-      boolean left = from == null || from < o.to;
-      boolean right = o.from == null || o.from < to;
-      return left && right;
+    void add(long t, String h) {
+      if ((t == UNKNOWN_TIME || t > floor) && bySecond.computeIfAbsent(t, k -> new TreeSet<>()).add(h)) {
+        count++;
+      }
     }
 
-    void absorb(Span o) {
-      if (o.from == null) {
-        from = null;
-        fromIds.clear();
-      } else if (from != null && o.from < from) {
-        from = o.from;
-        fromIds.clear();
-        fromIds.addAll(o.fromIds);
-      } else if (from != null && o.from.longValue() == from.longValue()) {
-        fromIds.addAll(o.fromIds);
+    /** Raises the floor to {@code to}, then past the oldest seconds while more than {@link #MAX_RECENT} remain. */
+    void raise(long to) {
+      floor = Math.max(floor, to);
+      while (!bySecond.isEmpty() && bySecond.firstKey() <= floor) {
+        count -= bySecond.pollFirstEntry().getValue().size();
       }
-      if (o.to > to) {
-        to = o.to;
-        toIds.clear();
-        toIds.addAll(o.toIds);
-      } else if (o.to == to) {
-        toIds.addAll(o.toIds);
+      while (count > MAX_RECENT && bySecond.firstKey() != UNKNOWN_TIME) {
+        Map.Entry<Long, Set<String>> oldest = bySecond.pollFirstEntry();
+        count -= oldest.getValue().size();
+        floor = Math.max(floor, oldest.getKey());
       }
+    }
+
+    void clear() {
+      bySecond.clear();
+      count = 0;
+      floor = NONE;
     }
   }
 
   String link;
   boolean midRound;
-  final List<Span> spans = new ArrayList<>();
-  Span current;
-  /** Received times up to here are judged by the spans; above it by {@link #recent}. */
-  long horizon = Long.MIN_VALUE;
-  /** Every message visited with a received time above {@link #horizon}: time to hashed ids. */
-  final TreeMap<Long, Set<String>> recent = new TreeMap<>();
-  private int recentCount;
+  /**
+   * The ids of the visited messages above the floor; messages received at or before {@code recent.floor} count
+   * as seen ({@link #NONE}: nothing yet).
+   */
+  final Ids recent = new Ids();
+  /** The newest received second the round in progress has visited. */
+  long roundTop = NONE;
+  /** The ids the round in progress has visited (above its floor, raised only past {@link #MAX_RECENT} ids). */
+  final Ids round = new Ids();
 
   static SyncCursor fresh() {
     return new SyncCursor();
@@ -109,91 +119,42 @@ final class SyncCursor {
     }
   }
 
+  /** The received second below which (inclusive) every message counts as seen. */
+  long floor() {
+    return recent.floor;
+  }
+
+  /** Whether a message received at second {@code t} ({@link #UNKNOWN_TIME} if unknown) with hashed id {@code h} was seen. */
   boolean seen(long t, String h) {
-    if (t > horizon) {
-      Set<String> ids = recent.get(t);
-      return ids != null && ids.contains(h);
-    }
-    if (current != null && current.contains(t, h)) {
+    if (t != UNKNOWN_TIME && t <= recent.floor) {
       return true;
     }
-    for (Span s : spans) {
-      if (s.contains(t, h)) {
-        return true;
-      }
-    }
-    return false;
+    return recent.contains(t, h) || round.contains(t, h);
   }
 
-  /** Records that the round has visited (handed out or skipped) a message. */
+  /** Records that the round in progress has visited (handed out or skipped) a message. */
   void visit(long t, String h) {
-    remember(t, h);
-    if (current == null) {
-      current = new Span(t, t);
-      current.fromIds.add(h);
-      current.toIds.add(h);
-    } else {
-      if (current.from != null && t < current.from) {
-        current.from = t;
-        current.fromIds.clear();
-        current.fromIds.add(h);
-      } else if (current.from != null && t == current.from) {
-        current.fromIds.add(h);
-      }
-      if (t > current.to) {
-        current.to = t;
-        current.toIds.clear();
-        current.toIds.add(h);
-      } else if (t == current.to) {
-        current.toIds.add(h);
-      }
+    round.add(t, h);
+    if (t != UNKNOWN_TIME && t > roundTop) {
+      roundTop = t;
     }
-    for (Iterator<Span> it = spans.iterator(); it.hasNext(); ) {
-      Span s = it.next();
-      if (current.overlaps(s)) {
-        current.absorb(s);
-        it.remove();
-      }
+    if (round.count > MAX_RECENT) {
+      round.raise(round.floor);
     }
   }
 
-  /** Keeps the exact id of a message received in the window, and moves the window up to its newest message. */
-  private void remember(long t, String h) {
-    if (t > horizon && recent.computeIfAbsent(t, k -> new TreeSet<>()).add(h)) {
-      recentCount++;
-    }
-    long floor = t - GRACE;
-    while (!recent.isEmpty() && (recent.firstKey() <= floor || recentCount > MAX_RECENT)) {
-      Map.Entry<Long, Set<String>> oldest = recent.pollFirstEntry();
-      recentCount -= oldest.getValue().size();
-      horizon = Math.max(horizon, oldest.getKey());
-    }
-    horizon = Math.max(horizon, floor);
-  }
-
-  /** The round reached its delta link: every message has been visited, everything up to the newest is seen. */
+  /** The round reached its delta link: every message in the folder has been visited, in it or before it. */
   void completeRound(String deltaLink) {
     link = deltaLink;
     midRound = false;
-    if (current != null) {
-      spans.add(current);
-      current = null;
-    }
-    if (spans.isEmpty()) {
-      return;
-    }
-    long top = Long.MIN_VALUE;
-    for (Span s : spans) {
-      top = Math.max(top, s.to);
-    }
-    Span all = new Span(null, top);
-    for (Span s : spans) {
-      if (s.to == top) {
-        all.toIds.addAll(s.toIds);
+    for (Map.Entry<Long, Set<String>> e : round.bySecond.entrySet()) {
+      for (String h : e.getValue()) {
+        recent.add(e.getKey(), h);
       }
     }
-    spans.clear();
-    spans.add(all);
+    recent.raise(Math.max(round.floor, roundTop == NONE ? NONE : roundTop - GRACE));
+    round.clear();
+    roundTop = NONE;
   }
 
   /** The round was cut before its end; {@code nextLink} continues it. */
@@ -202,36 +163,37 @@ final class SyncCursor {
     midRound = true;
   }
 
-  /** The service forgot the sync state: start a new round, keeping what was seen. */
+  /**
+   * The service forgot the sync state: a new round starts from the beginning, keeping what was seen. What the
+   * broken round visited stays in {@link #round}: the new round visits the whole folder again before it completes.
+   */
   void restart() {
     link = null;
     midRound = false;
-    if (current != null) {
-      spans.add(current);
-      current = null;
-    }
   }
 
   String encode() {
     StringBuilder b = new StringBuilder(VERSION).append('\n');
     b.append(midRound ? 'R' : 'D').append(' ').append(link == null ? "-" : link).append('\n');
-    b.append("H ").append(horizon == Long.MIN_VALUE ? "-" : Long.toString(horizon)).append('\n');
-    for (Map.Entry<Long, Set<String>> e : recent.entrySet()) {
-      b.append("N ").append(e.getKey()).append(' ').append(String.join(",", e.getValue())).append('\n');
-    }
-    for (Span s : spans) {
-      append(b, 'S', s);
-    }
-    if (current != null) {
-      append(b, 'C', current);
-    }
+    b.append("F ").append(time(recent.floor)).append('\n');
+    b.append("T ").append(time(roundTop)).append(' ').append(time(round.floor)).append('\n');
+    append(b, 'N', recent);
+    append(b, 'M', round);
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b.toString().getBytes(StandardCharsets.UTF_8));
   }
 
-  private static void append(StringBuilder b, char kind, Span s) {
-    b.append(kind).append(' ').append(s.from == null ? "-" : Long.toString(s.from)).append(' ')
-        .append(s.fromIds.isEmpty() ? "." : String.join(",", s.fromIds)).append(' ').append(s.to).append(' ')
-        .append(s.toIds.isEmpty() ? "." : String.join(",", s.toIds)).append('\n');
+  private static String time(long t) {
+    return t == NONE ? "-" : Long.toString(t);
+  }
+
+  private static long time(String s) {
+    return s.equals("-") ? NONE : Long.parseLong(s);
+  }
+
+  private static void append(StringBuilder b, char kind, Ids ids) {
+    for (Map.Entry<Long, Set<String>> e : ids.bySecond.entrySet()) {
+      b.append(kind).append(' ').append(e.getKey()).append(' ').append(String.join(",", e.getValue())).append('\n');
+    }
   }
 
   static SyncCursor decode(String value) {
@@ -239,59 +201,98 @@ final class SyncCursor {
     try {
       text = new String(Base64.getUrlDecoder().decode(value), StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("not a sync state of the Graph connector", e);
+      throw invalid(e);
     }
     String[] lines = text.split("\n");
-    boolean first = lines.length >= 2 && lines[0].equals(VERSION_1);
-    if (lines.length < 2 || !first && !lines[0].equals(VERSION)) {
-      throw new IllegalArgumentException("not a sync state of the Graph connector");
+    if (lines.length < 2) {
+      throw invalid(null);
     }
-    SyncCursor c = new SyncCursor();
-    String[] head = lines[1].split(" ", 2);
+    try {
+      return switch (lines[0]) {
+        case VERSION -> decode3(lines);
+        case VERSION_2, VERSION_1 -> decodeSpans(lines, lines[0].equals(VERSION_1));
+        default -> throw invalid(null);
+      };
+    } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
+      throw invalid(e);
+    }
+  }
+
+  private static IllegalArgumentException invalid(Exception cause) {
+    return new IllegalArgumentException("not a sync state of the Graph connector", cause);
+  }
+
+  private static void head(SyncCursor c, String line) {
+    String[] head = line.split(" ", 2);
     c.midRound = head[0].equals("R");
     c.link = head.length < 2 || head[1].equals("-") ? null : head[1];
+  }
+
+  private static SyncCursor decode3(String[] lines) {
+    SyncCursor c = new SyncCursor();
+    head(c, lines[1]);
     for (int i = 2; i < lines.length; i++) {
-      if (lines[i].startsWith("H ")) {
-        String h = lines[i].substring(2);
-        c.horizon = h.equals("-") ? Long.MIN_VALUE : Long.parseLong(h);
-        continue;
-      }
-      if (lines[i].startsWith("N ")) {
-        String[] n = lines[i].split(" ");
-        if (n.length != 3) {
-          throw new IllegalArgumentException("not a sync state of the Graph connector");
-        }
-        Set<String> ids = new TreeSet<>(List.of(n[2].split(",")));
-        c.recent.put(Long.parseLong(n[1]), ids);
-        c.recentCount += ids.size();
-        continue;
-      }
       String[] f = lines[i].split(" ");
-      if (f.length != 5) {
-        throw new IllegalArgumentException("not a sync state of the Graph connector");
+      switch (f[0]) {
+        case "F" -> c.recent.floor = time(f[1]);
+        case "T" -> {
+          c.roundTop = time(f[1]);
+          c.round.floor = time(f[2]);
+        }
+        case "N", "M" -> {
+          if (f.length != 3) {
+            throw invalid(null);
+          }
+          Ids ids = f[0].equals("N") ? c.recent : c.round;
+          for (String h : f[2].split(",")) {
+            ids.add(Long.parseLong(f[1]), h);
+          }
+        }
+        default -> throw invalid(null);
       }
-      Span s = new Span(f[1].equals("-") ? null : Long.parseLong(f[1]), Long.parseLong(f[3]));
-      if (!f[2].equals(".")) {
-        s.fromIds.addAll(List.of(f[2].split(",")));
-      }
-      if (!f[4].equals(".")) {
-        s.toIds.addAll(List.of(f[4].split(",")));
-      }
-      if (f[0].equals("C")) {
-        c.current = s;
+    }
+    return c;
+  }
+
+  /**
+   * A state written by the span-based cursor (formats g1 and g2). Its last completed round is the span open below:
+   * everything up to that span's top was seen, exactly so at the top second; g2 also kept exact ids above its
+   * horizon. A cut round's spans are not trusted (they assumed an order); what the cut round visited is handed out
+   * again and dropped by the importer by its key.
+   */
+  private static SyncCursor decodeSpans(String[] lines, boolean first) {
+    SyncCursor c = new SyncCursor();
+    head(c, lines[1]);
+    long horizon = NONE;
+    List<String[]> spans = new ArrayList<>();
+    TreeMap<Long, Set<String>> exact = new TreeMap<>();
+    for (int i = 2; i < lines.length; i++) {
+      String[] f = lines[i].split(" ");
+      if (f[0].equals("H")) {
+        horizon = time(f[1]);
+      } else if (f[0].equals("N")) {
+        if (f.length != 3) {
+          throw invalid(null);
+        }
+        exact.computeIfAbsent(Long.parseLong(f[1]), k -> new TreeSet<>()).addAll(List.of(f[2].split(",")));
+      } else if (f.length == 5 && (f[0].equals("S") || f[0].equals("C"))) {
+        spans.add(f);
       } else {
-        c.spans.add(s);
+        throw invalid(null);
       }
     }
-    if (first) {
-      // a state written before exact ids were kept: everything it has seen is judged by its spans
-      for (Span s : c.spans) {
-        c.horizon = Math.max(c.horizon, s.to);
-      }
-      if (c.current != null) {
-        c.horizon = Math.max(c.horizon, c.current.to);
+    for (String[] s : spans) {
+      if (s[0].equals("S") && s[1].equals("-")) {
+        long top = Long.parseLong(s[3]);
+        Set<String> topIds = s[4].equals(".") ? Set.of() : Set.of(s[4].split(","));
+        // g1 judged everything by its spans; g2 judged by exact ids above its horizon
+        long floor = first ? top - 1 : Math.min(horizon, top - 1);
+        c.recent.floor = Math.max(c.recent.floor, floor);
+        exact.computeIfAbsent(top, k -> new TreeSet<>()).addAll(topIds);
       }
     }
+    exact.forEach((t, ids) -> ids.forEach(h -> c.recent.add(t, h)));
+    c.recent.raise(c.recent.floor);
     return c;
   }
 }
