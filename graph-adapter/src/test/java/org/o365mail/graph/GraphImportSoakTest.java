@@ -32,6 +32,8 @@ import org.junit.jupiter.api.Timeout.ThreadMode;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
 import org.o365mail.MessageId;
@@ -307,6 +309,7 @@ class GraphImportSoakTest {
     double unavailableRate = 0.0003;
     faults.tokenEndpointUnavailableRate(0.3).graphThrottleRate(throttleRate).graphUnavailableRate(unavailableRate)
         .graphRetryAfter(Duration.ofSeconds(1));
+    faults.contract(); // Microsoft's latitude on top: delta order and repeats, and the rest contract mode plays
     m365.clearRequests();
     long tokensBefore = m365.tokenRequestCount();
 
@@ -375,7 +378,8 @@ class GraphImportSoakTest {
           tokenRefusals(),
           m365.count(r -> r.service().equals("graph")), run.took().toMillis() / 1000.0);
 
-      System.out.println("Graph soak health: " + String.join(" -> ", health.why));
+      System.out.println("Graph soak health: " + String.join(" -> ", health.why) + "; delta order "
+          + faults.graphDeltaOrder());
       assertEachOnce(accepted, expected);
       assertThat(importer.deadLetters()).isEmpty();
       assertThat(graphAnswers(410)).as("delta tokens dropped in a round and between rounds").isGreaterThanOrEqualTo(2);
@@ -391,6 +395,69 @@ class GraphImportSoakTest {
     assertThat(imported.stream().map(StoredMail::internetMessageId).toList()).as("in Inbox/Imported")
         .doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expected);
     Secrets.assertLogsClean();
+  }
+
+  /**
+   * Contract mode with several seeds, each a tenant of its own: 600 messages moved to {@code Inbox/Imported} while
+   * the tenant uses the latitude Microsoft's documentation leaves (see {@link Faults#contract()}), delta tokens are
+   * dropped in a round and between rounds, mail arrives (some of it shown late with an older received time) and a
+   * user reads mail in Outlook. Each message accepted once and moved, whatever the seed drew.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {11, 13, 14}) // seeds whose tenants draw oldest first, change order and random
+  void contractMode_severalSeeds_eachMessageHandedOutOnce_andMoved(long seed) throws Exception {
+    int seeded = 500;
+    int total = 600;
+    try (LocalTenant tenant = LocalTenant.builder().seed(seed).contract().start()) {
+      Tenant t = tenant.createTenant("contract.com");
+      try (CredentialStrategy cred = GraphApps.clientCredentials(tenant, t, GraphApps.daemon(t, "Contract", "Mail.ReadWrite"))) {
+        Mailbox box = t.addSharedMailbox("contract@contract.com");
+        box.createFolder("Inbox/Imported");
+        deliver(box, 0, seeded, Instant.now().minus(Duration.ofHours(1)), 2);
+        Set<String> expected = new LinkedHashSet<>();
+        for (int i = 0; i < total; i++) {
+          expected.add(messageId(box.address(), i));
+        }
+        tenant.faults().tokenEndpointUnavailableRate(0.2).graphThrottleRate(0.001).graphRetryAfter(Duration.ofSeconds(1));
+        Product product = new Product();
+        CheckpointStore store = CheckpointStore.inMemory();
+        AtomicInteger arrived = new AtomicInteger(seeded);
+        try (GraphMailboxConnector connector = GraphApps.connector(tenant, cred, box.address()).build();
+            MailImporter importer = MailImporter.builder().connector(connector).handler(product).checkpointStore(store)
+                .postAction(PostAction.moveTo(FolderRef.path("Inbox/Imported"))).batchSize(40).build()) {
+          CheckpointKey key = new CheckpointKey(connector.protocol(), connector.mailbox(), FolderRef.INBOX.toString());
+          product.afterAccept = n -> {
+            if (n == 120) {
+              tenant.faults().dropDeltaTokens();
+            }
+            if (n % 100 == 0 && arrived.get() < total - 20) {
+              arrive(box, arrived.getAndAdd(20), 17, 3, Duration.ofSeconds(30));
+            }
+            if (n == 250) {
+              try (GraphMailboxConnector outlook = GraphApps.connector(tenant, cred, box.address()).build()) {
+                box.messages("Inbox").stream().limit(15).forEach(s -> outlook.markRead(new MessageId(s.id()), true));
+              }
+            }
+            return null;
+          };
+          Run run = drive(() -> importer, store, key, Duration.ofSeconds(60), () -> arrived.get() >= total, r -> {
+            if (r.completed() && arrived.get() < total) {
+              tenant.faults().dropDeltaTokens();
+              arrive(box, arrived.getAndAdd(total - arrived.get()), 17, 3, Duration.ofSeconds(30));
+            }
+          });
+          List<Delivery> accepted = product.acceptedCalls();
+          System.out.printf(Locale.ROOT, "Graph contract soak, seed %d (delta %s): %d messages, %d accepted, %d passes,"
+              + " %.1f s%n", seed, tenant.faults().graphDeltaOrder(), expected.size(), accepted.size(), run.passes(),
+              run.took().toMillis() / 1000.0);
+          assertEachOnce(accepted, expected);
+          assertThat(importer.deadLetters()).isEmpty();
+        }
+        assertThat(box.messages("Inbox")).as("left in the Inbox").isEmpty();
+        assertThat(box.messages("Inbox/Imported").stream().map(StoredMail::internetMessageId).toList())
+            .doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(expected);
+      }
+    }
   }
 
   /** A user reading a message in Outlook: its read flag and change key change, under the import's feet. */

@@ -487,9 +487,36 @@ public final class Faults {
     }
   }
 
+  // ----- contract mode -----
+
+  private volatile boolean contract;
+
+  /**
+   * Contract mode: the tenant plays Microsoft at the edges of what its documentation allows, every choice drawn
+   * from the seeded generator so that a failure replays with the same seed. On: delta rounds in an order chosen
+   * per tenant among {@link DeltaOrder#OLDEST_FIRST}, {@link DeltaOrder#CHANGE_ORDER} and {@link DeltaOrder#RANDOM}
+   * (also for first rounds that ask {@code $orderby}), with 5 % of the changes shown twice. The knobs stay
+   * individually settable afterwards; {@link #reset()} turns contract mode off. What each behaviour follows is cited
+   * at its knob.
+   */
+  public Faults contract() {
+    DeltaOrder[] orders = {DeltaOrder.OLDEST_FIRST, DeltaOrder.CHANGE_ORDER, DeltaOrder.RANDOM};
+    graphDeltaOrder(orders[nextInt(orders.length)]);
+    graphDeltaOrderOverridesOrderBy(true);
+    graphDeltaRepeatRate(0.05);
+    contract = true;
+    return this;
+  }
+
+  /** Whether {@link #contract()} is on. */
+  public boolean contractMode() {
+    return contract;
+  }
+
   private void resetDeltaKnobs() {
     deltaOrder = DeltaOrder.NEWEST_FIRST;
     deltaOrderOverridesOrderBy = false;
     deltaRepeatRate = 0;
+    contract = false;
   }
 }

@@ -70,6 +70,9 @@ public final class LocalTenant implements AutoCloseable {
     this.hostName = builder.hostName;
     this.clock = new TestClock();
     this.faults = new Faults(builder.seed, clock);
+    if (builder.contract) {
+      faults.contract();
+    }
     CompletableFuture<KeyPair> tlsKeys = CompletableFuture.supplyAsync(Pki::rsaKeyPair);
     CompletableFuture<MailStore> store = CompletableFuture.supplyAsync(MailStore::new);
     KeyPair signingKeys = Pki.rsaKeyPair();
@@ -367,8 +370,18 @@ public final class LocalTenant implements AutoCloseable {
     private int graphPort;
     private int imapPort;
     private int smtpPort;
+    private boolean contract;
 
     private Builder() {}
+
+    /**
+     * Starts in contract mode ({@link Faults#contract()}): the tenant uses the latitude Microsoft's documentation
+     * leaves (order and repetition of delta answers, and the other behaviours listed there), drawn from the seed.
+     */
+    public Builder contract() {
+      this.contract = true;
+      return this;
+    }
 
     /** Seed of the fault knobs' random draws (default 1). */
     public Builder seed(long value) {
