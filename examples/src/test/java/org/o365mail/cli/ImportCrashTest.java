@@ -47,7 +47,10 @@ import org.o365mail.testkit.Tenant;
  * each time. Its handler reports each message to this test over a loopback socket before returning, so the record
  * of what was handed out lives outside the child. In the end every message was handed out, each duplicate carries
  * the key of a message that was in flight at a kill and is flagged as a possible redelivery, only the first message
- * of a run after a kill is ever so flagged, and the post-action (mark read) ran for every message.
+ * of a run after a kill is ever so flagged, and the post-action (mark read) ran for every message. The tenant runs
+ * in contract mode ({@link org.o365mail.testkit.Faults#contract()}) with a seed drawn per run and printed, so the
+ * runs over time cover many seeds and a failure replays with {@code -Do365mail.crash.seed} and {@code
+ * -Do365mail.crash.tenantSeed}.
  */
 @Timeout(600)
 class ImportCrashTest {
@@ -56,10 +59,14 @@ class ImportCrashTest {
 
   static LocalTenant m365;
   static Tenant contoso;
+  /** The tenant's seed: {@code -Do365mail.crash.tenantSeed=N} replays a run's contract-mode draws. */
+  static long tenantSeed;
 
   @BeforeAll
   static void start() {
-    m365 = LocalTenant.start();
+    tenantSeed = Long.getLong("o365mail.crash.tenantSeed", new Random().nextLong());
+    // contract mode: the tenant uses the latitude Microsoft's documentation leaves (delta order, repeats, ...)
+    m365 = LocalTenant.builder().seed(tenantSeed).contract().start();
     contoso = m365.createTenant("contoso.com");
   }
 
@@ -109,7 +116,7 @@ class ImportCrashTest {
     Path config = ChildProcesses.importConfig(m365, contoso, dir, "crash test " + protocol, protocol, inbox,
         "c.postAction = mark-read");
 
-    long seed = new Random().nextLong();
+    long seed = Long.getLong("o365mail.crash.seed", new Random().nextLong());
     Random random = new Random(seed);
     TreeSet<Integer> points = new TreeSet<>();
     while (points.size() < KILLS) {
@@ -148,13 +155,14 @@ class ImportCrashTest {
     record.keys.forEach(k -> counts.merge(k, 1, Integer::sum));
     Set<String> duplicated = counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey)
         .collect(Collectors.toSet());
-    System.out.printf("ImportCrashTest %s: %d messages, %d kills (seed %d), %d deliveries, %d duplicated keys%n",
-        protocol, MESSAGES, KILLS, seed, record.keys.size(), duplicated.size());
+    System.out.printf("ImportCrashTest %s: %d messages, %d kills (seed %d), %d deliveries, %d duplicated keys;"
+        + " contract mode, tenant seed %d, delta order %s%n", protocol, MESSAGES, KILLS, seed, record.keys.size(),
+        duplicated.size(), tenantSeed, m365.faults().graphDeltaOrder());
     Set<String> mids = new HashSet<>();
     for (String key : counts.keySet()) {
       mids.add(key.substring(0, key.lastIndexOf('|')));
     }
-    assertThat(mids).as("seed %d", seed).containsExactlyInAnyOrderElementsOf(
+    assertThat(mids).as("seed %d, tenant seed %d", seed, tenantSeed).containsExactlyInAnyOrderElementsOf(
         inbox.messages("Inbox").stream().map(StoredMail::internetMessageId).toList());
     assertThat(counts).as("one key per message (seed %d)", seed).hasSize(MESSAGES);
     assertThat(inFlightAtKill).as("seed %d", seed).containsAll(duplicated);
