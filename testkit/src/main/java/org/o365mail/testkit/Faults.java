@@ -480,6 +480,23 @@ public final class Faults {
     return deltaRepeatRate;
   }
 
+  private volatile boolean deltaShortPages;
+
+  /**
+   * Pages of a delta round hold a seeded random number of changes from none up to {@code Prefer:
+   * odata.maxpagesize}, with a next link until the round ends. The preference is a maximum the service may go under
+   * (OData 4.01 Protocol, the {@code odata.maxpagesize} preference and server-driven paging); Graph's docs say
+   * nothing of how full a delta page is, so an empty page with a next link is within the contract.
+   */
+  public Faults graphDeltaShortPages(boolean shortPages) {
+    this.deltaShortPages = shortPages;
+    return this;
+  }
+
+  public boolean graphDeltaShortPages() {
+    return deltaShortPages;
+  }
+
   /** A seeded generator for one decision of many draws (a shuffle), drawn from the tenant's seeded generator. */
   public java.util.Random split() {
     synchronized (random) {
@@ -495,7 +512,8 @@ public final class Faults {
    * Contract mode: the tenant plays Microsoft at the edges of what its documentation allows, every choice drawn
    * from the seeded generator so that a failure replays with the same seed. On: delta rounds in an order chosen
    * per tenant among {@link DeltaOrder#OLDEST_FIRST}, {@link DeltaOrder#CHANGE_ORDER} and {@link DeltaOrder#RANDOM}
-   * (also for first rounds that ask {@code $orderby}), with 5 % of the changes shown twice. The knobs stay
+   * (also for first rounds that ask {@code $orderby}), with 5 % of the changes shown twice, on pages of any size up
+   * to the one asked for. The knobs stay
    * individually settable afterwards; {@link #reset()} turns contract mode off. What each behaviour follows is cited
    * at its knob.
    */
@@ -504,6 +522,7 @@ public final class Faults {
     graphDeltaOrder(orders[nextInt(orders.length)]);
     graphDeltaOrderOverridesOrderBy(true);
     graphDeltaRepeatRate(0.05);
+    graphDeltaShortPages(true);
     contract = true;
     return this;
   }
@@ -517,6 +536,7 @@ public final class Faults {
     deltaOrder = DeltaOrder.NEWEST_FIRST;
     deltaOrderOverridesOrderBy = false;
     deltaRepeatRate = 0;
+    deltaShortPages = false;
     contract = false;
   }
 }

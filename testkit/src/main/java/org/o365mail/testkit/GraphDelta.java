@@ -248,7 +248,10 @@ final class GraphDelta {
 
   private GraphResponse page(GraphContext ctx, MailFolder folder, Round round, int offset, int pageSize) {
     ctx.expandSize = round.expandSize();
-    int end = Math.min(round.changes().size(), offset + pageSize);
+    Faults faults = server.directory().faults();
+    // odata.maxpagesize is a maximum: a page may hold fewer, none at all, and still have a next link
+    int take = faults.graphDeltaShortPages() ? faults.nextInt(pageSize + 1) : pageSize;
+    int end = Math.min(round.changes().size(), offset + take);
     ArrayNode value = Json.array();
     for (int i = offset; i < end; i++) {
       Change change = round.changes().get(i);

@@ -258,4 +258,20 @@ class GraphDeltaTest {
     }
     assertThat(runs.get(1)).as("the same seed, the same answers").isEqualTo(runs.get(0));
   }
+
+  @Test
+  void shortPages_holdAnyNumberUpToThePreference_emptyOnesIncluded_andTheRoundIsComplete() {
+    fresh("short", 40);
+    Faults faults = f.m365.faults();
+    try {
+      faults.graphDeltaShortPages(true);
+      Round round = round(deltaPath("short@contoso.com") + "?$select=subject", 5);
+      assertThat(subjects(round)).hasSize(40).doesNotHaveDuplicates();
+      assertThat(round.pageSizes()).allMatch(n -> n <= 5);
+      assertThat(round.pageSizes().subList(0, round.pageSizes().size() - 1)).as("pages before the last")
+          .anyMatch(n -> n < 5);
+    } finally {
+      faults.reset();
+    }
+  }
 }
