@@ -188,6 +188,7 @@ public final class Faults {
     refreshTokenInactivityLifetime = Duration.ofDays(90);
     clock.setOffset(Duration.ZERO);
     resetImapKnobs();
+    resetGraphContractKnobs();
     return this;
   }
 
@@ -407,5 +408,33 @@ public final class Faults {
     imapAdvertiseUidPlus = true;
     imapThrottles.clear();
     imapLostAnswers.clear();
+  }
+
+  // ----- Graph contract -----
+
+  private volatile boolean graphRejectMalformedIds;
+
+  /**
+   * Whether message routes ({@code GET}, {@code $value}, {@code PATCH}, {@code move}, {@code copy}, {@code DELETE},
+   * {@code permanentDelete}, {@code attachments}, also inside a {@code $batch}) check a message id as Exchange does
+   * (default false: every unknown id is {@code 404 ErrorItemNotFound}). When on, an id this tenant never handed out
+   * is {@code 400 ErrorInvalidIdMalformed} "Id is malformed." (the transcript in mguessan/davmail#459; the Graph
+   * error-code page lists 400 for malformed requests without naming this code), and an id handed out for another
+   * mailbox is {@code 400 ErrorInvalidMailboxItemId} "Item Id doesn't belong to the current mailbox."
+   * (MicrosoftDocs/BusinessApplicationPlatform-Connectors-public#80, OfficeDev/office-js#1152; the status is not in
+   * those transcripts, and the docs are silent, so 400 is an assumption). An id once valid here whose message is gone
+   * stays {@code 404 ErrorItemNotFound}.
+   */
+  public Faults graphRejectMalformedIds(boolean reject) {
+    this.graphRejectMalformedIds = reject;
+    return this;
+  }
+
+  public boolean graphRejectMalformedIds() {
+    return graphRejectMalformedIds;
+  }
+
+  private void resetGraphContractKnobs() {
+    graphRejectMalformedIds = false;
   }
 }

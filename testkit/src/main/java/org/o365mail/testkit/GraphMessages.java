@@ -141,6 +141,7 @@ final class GraphMessages {
           : new Route(Access.WRITE, () -> createDraft(ctx, folderId == null ? "drafts" : folderId));
     }
     String id = t.get(0);
+    checkId(ctx, id);
     if (t.size() == 1) {
       requireMethod(ctx, "GET", "PATCH", "DELETE");
       return switch (method) {
@@ -175,6 +176,24 @@ final class GraphMessages {
         return new Route(Access.SEND, () -> sendDraft(ctx, id));
       }
       default -> throw GraphError.noResource(action);
+    }
+  }
+
+  /**
+   * With {@link Faults#graphRejectMalformedIds(boolean)} on, refuses a message id this tenant never handed out ({@code
+   * 400 ErrorInvalidIdMalformed}) or handed out for another mailbox ({@code 400 ErrorInvalidMailboxItemId}); sources
+   * on the knob.
+   */
+  private void checkId(GraphContext ctx, String id) throws GraphError {
+    if (!server.directory().faults().graphRejectMalformedIds()) {
+      return;
+    }
+    Optional<String> owner = store().issuedTo(id);
+    if (owner.isEmpty()) {
+      throw new GraphError(400, "ErrorInvalidIdMalformed", "Id is malformed.");
+    }
+    if (!owner.get().equals(MailStore.key(ctx.address))) {
+      throw new GraphError(400, "ErrorInvalidMailboxItemId", "Item Id doesn't belong to the current mailbox.");
     }
   }
 
