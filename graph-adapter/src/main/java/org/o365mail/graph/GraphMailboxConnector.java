@@ -393,11 +393,16 @@ public final class GraphMailboxConnector implements MailboxConnector {
       if (r.ok() && r.body() != null) {
         Message m = r.body().getObjectValue(Message::createFromDiscriminatorValue);
         out.put(list.get(i), Summaries.of(m, folderPath(m)));
-      } else if (r.status() != 404) {
+      } else if (!isGone(r)) {
         throw errors.map(r.failure(), Target.MESSAGE, "reading message " + list.get(i), Access.READ, null);
       }
     }
     return out;
+  }
+
+  /** Whether a batch item says its message is not in the mailbox: 404, or 400 for an id not of this mailbox. */
+  private static boolean isGone(Batcher.Result r) {
+    return r.status() == 404 || r.status() == 400 && GraphErrors.isForeignOrMalformedId(r.failure().code());
   }
 
   private String messageUrl(MessageId id) {
@@ -747,7 +752,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
       int status = e.getResponseStatusCode();
       String code = e.getError() == null || e.getError().getCode() == null ? "" : e.getError().getCode();
       boolean unavailable = status == 405 || status == 501
-          || status == 400 && !code.startsWith("ErrorItem") || status == 404 && !code.equals("ErrorItemNotFound")
+          || status == 400 && !code.startsWith("ErrorItem") && !GraphErrors.isForeignOrMalformedId(code)
+          || status == 404 && !code.equals("ErrorItemNotFound")
               && !code.equals("ErrorInvalidUser");
       if (!unavailable) {
         throw errors.map(e, Target.MESSAGE, "deleting message " + id + " permanently", Access.WRITE);
