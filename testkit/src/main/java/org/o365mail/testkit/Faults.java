@@ -410,9 +410,23 @@ public final class Faults {
     imapLostAnswers.clear();
   }
 
-  // ----- Graph contract -----
+  // ----- Graph contract: batch bodies, $expand, the size property, malformed ids -----
 
+  private volatile BatchBodies graphBatchBodies = BatchBodies.BASE64;
   private volatile boolean graphRejectMalformedIds;
+
+  /**
+   * How a {@code $batch} answer carries a non-JSON body, such as the MIME of {@code messages/{id}/$value}
+   * (default {@link BatchBodies#BASE64}). See {@link BatchBodies} for the shapes and their sources.
+   */
+  public Faults graphBatchBodies(BatchBodies bodies) {
+    this.graphBatchBodies = Objects.requireNonNull(bodies, "bodies");
+    return this;
+  }
+
+  public BatchBodies graphBatchBodies() {
+    return graphBatchBodies;
+  }
 
   /**
    * Whether message routes ({@code GET}, {@code $value}, {@code PATCH}, {@code move}, {@code copy}, {@code DELETE},
@@ -435,6 +449,7 @@ public final class Faults {
   }
 
   private void resetGraphContractKnobs() {
+    graphBatchBodies = BatchBodies.BASE64;
     graphRejectMalformedIds = false;
   }
 }
