@@ -455,10 +455,18 @@ public final class GraphMailboxConnector implements MailboxConnector {
         for (int i = 0; i < unit.messages().size(); i++) {
           Batcher.Result r = results.get(i);
           MessageSummary m = unit.messages().get(i);
-          if (!r.ok() || r.content() == null) {
+          if (!r.ok()) {
             throw errors.map(r.failure(), Target.MESSAGE, "reading the MIME of message " + m.id(), Access.READ, null);
           }
-          consumer.accept(m, new ByteArrayInputStream(r.content()));
+          byte[] mime = r.mime();
+          if (mime == null) {
+            // the item's body did not decode to a message exactly: read on its own, never handed on as it came
+            try (InputStream in = openMime(m.id())) {
+              consumer.accept(m, in);
+            }
+            continue;
+          }
+          consumer.accept(m, new ByteArrayInputStream(mime));
         }
       }
     } catch (IOException e) {
@@ -586,7 +594,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   private List<byte[]> fetchMimeBodies(List<String> ids) {
     List<byte[]> bodies = new ArrayList<>();
     for (Batcher.Result r : fetchMimeBatch(ids.stream().map(MessageId::new).toList())) {
-      bodies.add(r.ok() ? r.content() : null);
+      bodies.add(r.ok() ? r.mime() : null); // null: read on its own, where its error (if any) belongs
     }
     return bodies;
   }
