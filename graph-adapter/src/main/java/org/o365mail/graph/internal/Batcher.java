@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.microsoft.graph.models.odataerrors.ODataError;
 import com.microsoft.kiota.HttpMethod;
 import com.microsoft.kiota.RequestInformation;
@@ -43,7 +45,25 @@ public final class Batcher {
   /** Items Exchange runs at once per batch, whatever the mailbox. */
   public static final int SERVER_PARALLELISM = 4;
 
-  private static final JsonFactory JSON = new JsonFactory();
+  /**
+   * Most characters one item's body may have in an answer (base64 of about 1.5 MB): items of unknown size go in
+   * batches too, and this bounds what one of them can hold in memory. A batch with a bigger body fails as a whole
+   * with {@link BodyTooLarge}, and its messages are read on their own.
+   */
+  public static final int MAX_BODY_CHARS = 2 * 1024 * 1024;
+
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_BODY_CHARS).build())
+      .build();
+
+  /** A {@code $batch} answer held a body longer than {@link #MAX_BODY_CHARS}; its items were not read. */
+  public static final class BodyTooLarge extends UncheckedIOException {
+    private static final long serialVersionUID = 1L;
+
+    BodyTooLarge(IOException cause) {
+      super("a $batch answer held a body of more than " + MAX_BODY_CHARS + " characters", cause);
+    }
+  }
 
   private final GraphTransport transport;
 
@@ -221,6 +241,8 @@ public final class Batcher {
     Map<String, Result> byId;
     try (InputStream in = transport.adapter().sendPrimitive(info, errors, InputStream.class)) {
       byId = in == null ? Map.of() : answers(in);
+    } catch (StreamConstraintsException e) {
+      throw new BodyTooLarge(e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
