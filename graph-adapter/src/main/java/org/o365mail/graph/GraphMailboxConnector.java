@@ -312,20 +312,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
         if (token.isPresent()) {
           RequestInformation request = messages.withUrl(token.get()).toGetRequestInformation();
           page = fetchPage(request, GraphCall.READ, path);
-        } else if (!listingSizes.wanted()) {
-          page = fetchPage(firstPage(messages, options, false), GraphCall.READ, path);
         } else {
-          try {
-            page = fetchPage(firstPage(messages, options, true), listingSizes.call(), path);
-            listingSizes.worked();
-          } catch (RuntimeException e) {
-            if (!SizeExpansion.isRefusal(e)) {
-              throw e;
-            }
-            // Graph refused the size's $expand: the same listing without it, and no more asking on this connector
-            page = fetchPage(firstPage(messages, options, false), GraphCall.READ, path);
-            listingSizes.refused();
-          }
+          page = listingSizes.run((expand, call) -> fetchPage(firstPage(messages, options, expand), call, path));
         }
       } catch (RuntimeException e) {
         // a folder the mailbox does not have is reported as such, not as the listing's failure
@@ -390,20 +378,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     requireNonNull(id, "id");
     Message m;
     try {
-      if (!listingSizes.wanted()) {
-        m = getMessage(id, false, GraphCall.READ);
-      } else {
-        try {
-          m = getMessage(id, true, listingSizes.call());
-          listingSizes.worked();
-        } catch (RuntimeException e) {
-          if (!SizeExpansion.isRefusal(e)) {
-            throw e;
-          }
-          m = getMessage(id, false, GraphCall.READ);
-          listingSizes.refused();
-        }
-      }
+      m = listingSizes.run((expand, call) -> getMessage(id, expand, call));
     } catch (RuntimeException e) {
       throw errors.map(e, Target.MESSAGE, "reading message " + id, Access.READ);
     }

@@ -107,25 +107,10 @@ public final class DeltaSync {
    * remembered, so that later rounds do not send a request known to fail. Summaries then have size -1.
    */
   private SummaryPages.Page fetch(Folders.Resolved folder, String link, int pageSize) {
-    boolean expand = link == null && sizes.wanted();
-    if (!expand) {
+    if (link != null) {
       return fetch(folder, link, pageSize, false, GraphCall.READ);
     }
-    SummaryPages.Page page;
-    try {
-      page = fetch(folder, null, pageSize, true, sizes.call());
-    } catch (RuntimeException e) {
-      if (!SizeExpansion.isRefusal(e)) {
-        throw e;
-      }
-      logger.debug("graph delta: Graph refused $expand of the message size ({}); syncing without it",
-          GraphErrors.failureOf(e).map(GraphErrors.Failure::code).orElse("?"));
-      page = fetch(folder, null, pageSize, false, GraphCall.READ);
-      sizes.refused();
-      return page;
-    }
-    sizes.worked();
-    return page;
+    return sizes.run((expand, call) -> fetch(folder, null, pageSize, expand, call));
   }
 
   private SummaryPages.Page fetch(Folders.Resolved folder, String link, int pageSize, boolean expand, GraphCall call) {
