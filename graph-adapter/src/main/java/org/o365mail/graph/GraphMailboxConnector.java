@@ -76,6 +76,7 @@ import org.o365mail.graph.internal.GraphTransport;
 import org.o365mail.graph.internal.MimeReadAhead;
 import org.o365mail.graph.internal.Paths;
 import org.o365mail.graph.internal.Sender;
+import org.o365mail.graph.internal.SizeExpansion;
 import org.o365mail.graph.internal.Summaries;
 import org.o365mail.graph.internal.SummaryPages;
 import org.o365mail.internal.Futures;
@@ -126,6 +127,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
   private final Prefetch prefetchThreads;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final MimeReadAhead readAhead;
+  /** Whether listings and message look-ups may ask for the size (a national cloud refused it). */
+  private final SizeExpansion listingSizes = new SizeExpansion();
   /** What this connector was built with, for {@link #forMailbox}. */
   private final Builder settings;
 
@@ -305,19 +308,13 @@ public final class GraphMailboxConnector implements MailboxConnector {
       try {
         MessagesRequestBuilder messages = graph.users().byUserId(mailbox).mailFolders().byMailFolderId(target)
             .messages();
-        RequestInformation request = token.isEmpty()
-            ? messages.toGetRequestInformation(rc -> {
-              rc.queryParameters.select = Summaries.SELECT;
-              rc.queryParameters.expand = Summaries.EXPAND;
-              rc.queryParameters.top = options.getPageSize();
-              rc.queryParameters.orderby =
-                  new String[] {"receivedDateTime " + (options.isNewestFirst() ? "desc" : "asc")};
-              filter(options).ifPresent(f -> rc.queryParameters.filter = f);
-            })
-            : messages.withUrl(token.get()).toGetRequestInformation();
-        request.headers.add("Prefer", PREFER_IMMUTABLE);
-        request.addRequestOptions(List.of(GraphCall.READ));
-        page = SummaryPages.fetch(transport, request, known.map(Folders.Resolved::path).orElse(""));
+        String path = known.map(Folders.Resolved::path).orElse("");
+        if (token.isPresent()) {
+          RequestInformation request = messages.withUrl(token.get()).toGetRequestInformation();
+          page = fetchPage(request, GraphCall.READ, path);
+        } else {
+          page = listingSizes.run((expand, call) -> fetchPage(firstPage(messages, options, expand), call, path));
+        }
       } catch (RuntimeException e) {
         // a folder the mailbox does not have is reported as such, not as the listing's failure
         Folders.Resolved r = resolving != null ? resolved(resolving) : known.orElseThrow();
@@ -330,6 +327,25 @@ public final class GraphMailboxConnector implements MailboxConnector {
           Optional.ofNullable(page.nextLink()));
     });
     return options.isReadAhead() ? listing.readingAhead(prefetchThreads.pool) : listing;
+  }
+
+  /** The request for a listing's first page, with or without the size's {@code $expand}. */
+  private static RequestInformation firstPage(MessagesRequestBuilder messages, ListOptions options, boolean expand) {
+    return messages.toGetRequestInformation(rc -> {
+      rc.queryParameters.select = Summaries.SELECT;
+      if (expand) {
+        rc.queryParameters.expand = Summaries.EXPAND;
+      }
+      rc.queryParameters.top = options.getPageSize();
+      rc.queryParameters.orderby = new String[] {"receivedDateTime " + (options.isNewestFirst() ? "desc" : "asc")};
+      filter(options).ifPresent(f -> rc.queryParameters.filter = f);
+    });
+  }
+
+  private SummaryPages.Page fetchPage(RequestInformation request, GraphCall call, String folderPath) {
+    request.headers.add("Prefer", PREFER_IMMUTABLE);
+    request.addRequestOptions(List.of(call));
+    return SummaryPages.fetch(transport, request, folderPath);
   }
 
   /** A folder look-up's answer, run by the caller if no thread has started it; its failure thrown as it was. */
@@ -362,16 +378,22 @@ public final class GraphMailboxConnector implements MailboxConnector {
     requireNonNull(id, "id");
     Message m;
     try {
-      m = graph.users().byUserId(mailbox).messages().byMessageId(id.value()).get(rc -> {
-        rc.queryParameters.select = Summaries.SELECT;
-        rc.queryParameters.expand = Summaries.EXPAND;
-        rc.options.add(GraphCall.READ);
-        rc.headers.add("Prefer", PREFER_IMMUTABLE);
-      });
+      m = listingSizes.run((expand, call) -> getMessage(id, expand, call));
     } catch (RuntimeException e) {
       throw errors.map(e, Target.MESSAGE, "reading message " + id, Access.READ);
     }
     return Summaries.of(m, folderPath(m));
+  }
+
+  private Message getMessage(MessageId id, boolean expand, GraphCall call) {
+    return graph.users().byUserId(mailbox).messages().byMessageId(id.value()).get(rc -> {
+      rc.queryParameters.select = Summaries.SELECT;
+      if (expand) {
+        rc.queryParameters.expand = Summaries.EXPAND;
+      }
+      rc.options.add(call);
+      rc.headers.add("Prefer", PREFER_IMMUTABLE);
+    });
   }
 
   private String folderPath(Message m) {
@@ -381,23 +403,55 @@ public final class GraphMailboxConnector implements MailboxConnector {
   @Override
   public Map<MessageId, MessageSummary> messages(Collection<MessageId> ids) {
     List<MessageId> list = List.copyOf(new LinkedHashSet<>(ids));
-    List<Batcher.Item> items = new ArrayList<>();
-    for (MessageId id : list) {
-      items.add(new Batcher.Item("GET", messageUrl(id) + "?$select=" + Summaries.selectValue() + "&$expand="
-          + Summaries.EXPAND[0].replace(" ", "%20").replace("'", "%27"), null));
+    boolean expand = listingSizes.wanted();
+    List<Batcher.Result> results = batcher.run(summaryItems(list, expand), Access.READ, true);
+    if (expand) {
+      List<MessageId> refused = new ArrayList<>();
+      for (int i = 0; i < list.size(); i++) {
+        if (!results.get(i).ok() && SizeExpansion.isRefusal(results.get(i).failure())) {
+          refused.add(list.get(i));
+        }
+      }
+      if (!refused.isEmpty()) {
+        // Graph refused the size's $expand: those items again without it, and no more asking on this connector
+        List<Batcher.Result> again = batcher.run(summaryItems(refused, false), Access.READ, true);
+        List<Batcher.Result> merged = new ArrayList<>(results);
+        for (int i = 0, k = 0; i < list.size(); i++) {
+          if (k < refused.size() && list.get(i).equals(refused.get(k))) {
+            merged.set(i, again.get(k++));
+          }
+        }
+        results = merged;
+        listingSizes.refused();
+      } else if (results.stream().anyMatch(Batcher.Result::ok)) {
+        listingSizes.worked();
+      }
     }
-    List<Batcher.Result> results = batcher.run(items, Access.READ, true);
     Map<MessageId, MessageSummary> out = new LinkedHashMap<>();
     for (int i = 0; i < list.size(); i++) {
       Batcher.Result r = results.get(i);
       if (r.ok() && r.body() != null) {
         Message m = r.body().getObjectValue(Message::createFromDiscriminatorValue);
         out.put(list.get(i), Summaries.of(m, folderPath(m)));
-      } else if (r.status() != 404) {
+      } else if (!isGone(r)) {
         throw errors.map(r.failure(), Target.MESSAGE, "reading message " + list.get(i), Access.READ, null);
       }
     }
     return out;
+  }
+
+  private List<Batcher.Item> summaryItems(List<MessageId> ids, boolean expand) {
+    List<Batcher.Item> items = new ArrayList<>();
+    for (MessageId id : ids) {
+      items.add(new Batcher.Item("GET", messageUrl(id) + "?$select=" + Summaries.selectValue() + (expand ? "&$expand="
+          + Summaries.EXPAND[0].replace(" ", "%20").replace("'", "%27") : ""), null));
+    }
+    return items;
+  }
+
+  /** Whether a batch item says its message is not in the mailbox: 404, or 400 for an id not of this mailbox. */
+  private static boolean isGone(Batcher.Result r) {
+    return r.status() == 404 || r.status() == 400 && GraphErrors.isForeignOrMalformedId(r.failure().code());
   }
 
   private String messageUrl(MessageId id) {
@@ -428,7 +482,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   /**
    * {@inheritDoc}
    *
-   * <p>Messages whose size is known and at most 256 KiB go twenty to a {@code $batch} whose items run one after
+   * <p>Messages of at most 256 KiB, or whose size Graph did not give, go twenty to a {@code $batch} whose items run one after
    * another (holding one of the mailbox's slots), up to as many batches in flight as the mailbox has slots, fetched
    * ahead by workers while the caller handles the previous ones; others are streamed when their turn comes.
    */
@@ -450,10 +504,18 @@ public final class GraphMailboxConnector implements MailboxConnector {
         for (int i = 0; i < unit.messages().size(); i++) {
           Batcher.Result r = results.get(i);
           MessageSummary m = unit.messages().get(i);
-          if (!r.ok() || r.content() == null) {
+          if (!r.ok()) {
             throw errors.map(r.failure(), Target.MESSAGE, "reading the MIME of message " + m.id(), Access.READ, null);
           }
-          consumer.accept(m, new ByteArrayInputStream(r.content()));
+          byte[] mime = r.mime();
+          if (mime == null) {
+            // the item's body did not decode to a message exactly: read on its own, never handed on as it came
+            try (InputStream in = openMime(m.id())) {
+              consumer.accept(m, in);
+            }
+            continue;
+          }
+          consumer.accept(m, new ByteArrayInputStream(mime));
         }
       }
     } catch (IOException e) {
@@ -560,7 +622,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
       List<MessageSummary> group = new ArrayList<>();
       while (group.size() < Batcher.MAX_ITEMS && source.hasNext()) {
         MessageSummary m = requireNonNull(source.next(), "a message summary");
-        if (m.size() >= 0 && m.size() <= BATCH_MIME_LIMIT) {
+        if (m.size() <= BATCH_MIME_LIMIT) { // unknown (-1) too: batched, bounded by Batcher.MAX_BODY_CHARS
           group.add(m);
         } else if (group.isEmpty()) {
           return List.of(m);
@@ -574,14 +636,14 @@ public final class GraphMailboxConnector implements MailboxConnector {
   }
 
   private static boolean isBatch(List<MessageSummary> unit) {
-    return unit.size() > 1 || unit.get(0).size() >= 0 && unit.get(0).size() <= BATCH_MIME_LIMIT;
+    return unit.size() > 1 || unit.get(0).size() <= BATCH_MIME_LIMIT;
   }
 
   /** The MIME of each message, or null for one whose item failed (it is then read on its own, errors and all). */
   private List<byte[]> fetchMimeBodies(List<String> ids) {
     List<byte[]> bodies = new ArrayList<>();
     for (Batcher.Result r : fetchMimeBatch(ids.stream().map(MessageId::new).toList())) {
-      bodies.add(r.ok() ? r.content() : null);
+      bodies.add(r.ok() ? r.mime() : null); // null: read on its own, where its error (if any) belongs
     }
     return bodies;
   }
@@ -591,7 +653,12 @@ public final class GraphMailboxConnector implements MailboxConnector {
     for (MessageId id : ids) {
       items.add(new Batcher.Item("GET", messageUrl(id) + "/$value", null));
     }
-    return batcher.runInSequence(items, Access.READ);
+    try {
+      return batcher.runInSequence(items, Access.READ);
+    } catch (Batcher.BodyTooLarge e) {
+      // a message of unknown size was too big for a batch: each is read on its own, streamed
+      return ids.stream().map(id -> new Batcher.Result(200, Map.of(), null, null)).toList();
+    }
   }
 
 
@@ -747,7 +814,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
       int status = e.getResponseStatusCode();
       String code = e.getError() == null || e.getError().getCode() == null ? "" : e.getError().getCode();
       boolean unavailable = status == 405 || status == 501
-          || status == 400 && !code.startsWith("ErrorItem") || status == 404 && !code.equals("ErrorItemNotFound")
+          || status == 400 && !code.startsWith("ErrorItem") && !GraphErrors.isForeignOrMalformedId(code)
+          || status == 404 && !code.equals("ErrorItemNotFound")
               && !code.equals("ErrorInvalidUser");
       if (!unavailable) {
         throw errors.map(e, Target.MESSAGE, "deleting message " + id + " permanently", Access.WRITE);

@@ -189,6 +189,7 @@ public final class Faults {
     clock.setOffset(Duration.ZERO);
     resetImapKnobs();
     resetDeltaKnobs();
+    resetGraphContractKnobs();
     return this;
   }
 
@@ -513,7 +514,9 @@ public final class Faults {
    * from the seeded generator so that a failure replays with the same seed. On: delta rounds in an order chosen
    * per tenant among {@link DeltaOrder#OLDEST_FIRST}, {@link DeltaOrder#CHANGE_ORDER} and {@link DeltaOrder#RANDOM}
    * (also for first rounds that ask {@code $orderby}), with 5 % of the changes shown twice, on pages of any size up
-   * to the one asked for. The knobs stay
+   * to the one asked for; {@code $batch} bodies in every shape ({@link BatchBodies#MIXED}); {@code $expand} of the
+   * size refused on delta and on listings, each with a chance of one half, and the size missing from a fifth of the
+   * messages; ids Exchange cannot have issued answered {@code ErrorInvalidIdMalformed}. The knobs stay
    * individually settable afterwards; {@link #reset()} turns contract mode off. What each behaviour follows is cited
    * at its knob.
    */
@@ -523,6 +526,11 @@ public final class Faults {
     graphDeltaOrderOverridesOrderBy(true);
     graphDeltaRepeatRate(0.05);
     graphDeltaShortPages(true);
+    graphBatchBodies(BatchBodies.MIXED);
+    graphRefuseExpandOnDelta(roll(0.5));
+    graphRefuseExpandOnMessages(roll(0.5));
+    graphOmitSizeRate(0.2);
+    graphRejectMalformedIds(true);
     contract = true;
     return this;
   }
@@ -538,5 +546,103 @@ public final class Faults {
     deltaRepeatRate = 0;
     deltaShortPages = false;
     contract = false;
+  }
+
+  // ----- Graph contract: batch bodies, $expand, the size property, malformed ids -----
+
+  private volatile BatchBodies graphBatchBodies = BatchBodies.BASE64;
+  private volatile boolean graphRefuseExpandOnDelta;
+  private volatile boolean graphRefuseExpandOnMessages;
+  private volatile double graphOmitSizeRate;
+  private volatile boolean graphRejectMalformedIds;
+
+  /**
+   * How a {@code $batch} answer carries a non-JSON body, such as the MIME of {@code messages/{id}/$value}
+   * (default {@link BatchBodies#BASE64}). See {@link BatchBodies} for the shapes and their sources.
+   */
+  public Faults graphBatchBodies(BatchBodies bodies) {
+    this.graphBatchBodies = Objects.requireNonNull(bodies, "bodies");
+    return this;
+  }
+
+  public BatchBodies graphBatchBodies() {
+    return graphBatchBodies;
+  }
+
+  /**
+   * Refuses {@code $expand} on the first request of a message delta round, as users report Graph doing: each refusal
+   * draws one of the two answers seen from the seeded generator, {@code 500 InternalServerError} "Value cannot be
+   * null. Parameter name: type" (microsoftgraph/microsoft-graph-docs#1993 on {@code messages/delta}, #2270 on
+   * {@code calendarView/delta}, both with an expanded extended property) or {@code 400 BadRequest} "Parsing OData
+   * Select and Expand failed: Value cannot be null. (Parameter 'initialState')" (microsoftgraph/msgraph-sdk-dotnet
+   * #2678, a delta with {@code singleValueExtendedProperties} expanded). The message-delta page documents {@code
+   * $expand} as supported; it is silent on these failures. Delta requests that carry a token are answered as usual.
+   */
+  public Faults graphRefuseExpandOnDelta(boolean refuse) {
+    this.graphRefuseExpandOnDelta = refuse;
+    return this;
+  }
+
+  public boolean graphRefuseExpandOnDelta() {
+    return graphRefuseExpandOnDelta;
+  }
+
+  /**
+   * Refuses {@code $expand} of {@code singleValueExtendedProperties} on message listings and single messages (also
+   * inside a {@code $batch}) with {@code 400 BadRequest} "Parsing OData Select and Expand failed: Could not find a
+   * property named 'singleValueExtendedProperties' on type 'microsoft.graph.message'.", the answer a national cloud
+   * gave (microsoftgraph/msgraph-sdk-dotnet#2578), although the extended-property pages list that cloud as supported.
+   */
+  public Faults graphRefuseExpandOnMessages(boolean refuse) {
+    this.graphRefuseExpandOnMessages = refuse;
+    return this;
+  }
+
+  public boolean graphRefuseExpandOnMessages() {
+    return graphRefuseExpandOnMessages;
+  }
+
+  /**
+   * Share of messages, 0 to 1, rendered without the size property ({@code Integer 0x0E08}, PidTagMessageSize) even
+   * when it was asked for with {@code $expand=singleValueExtendedProperties($filter=...)}: Graph leaves the collection
+   * out of a message that has no property matching the filter (a listing with two messages, one without it, in
+   * Microsoft Q&amp;A 599013, "how to get extended property pidtagsentmailentryid"). The docs do not say that every
+   * message carries PidTagMessageSize. Each rendering draws from the seeded generator.
+   */
+  public Faults graphOmitSizeRate(double rate) {
+    this.graphOmitSizeRate = rate(rate);
+    return this;
+  }
+
+  public double graphOmitSizeRate() {
+    return graphOmitSizeRate;
+  }
+
+  /**
+   * Whether message routes ({@code GET}, {@code $value}, {@code PATCH}, {@code move}, {@code copy}, {@code DELETE},
+   * {@code permanentDelete}, {@code attachments}, also inside a {@code $batch}) check a message id as Exchange does
+   * (default false: every unknown id is {@code 404 ErrorItemNotFound}). When on, an id this tenant never handed out
+   * is {@code 400 ErrorInvalidIdMalformed} "Id is malformed." (the transcript in mguessan/davmail#459; the Graph
+   * error-code page lists 400 for malformed requests without naming this code), and an id handed out for another
+   * mailbox is {@code 400 ErrorInvalidMailboxItemId} "Item Id doesn't belong to the current mailbox."
+   * (MicrosoftDocs/BusinessApplicationPlatform-Connectors-public#80, OfficeDev/office-js#1152; the status is not in
+   * those transcripts, and the docs are silent, so 400 is an assumption). An id once valid here whose message is gone
+   * stays {@code 404 ErrorItemNotFound}.
+   */
+  public Faults graphRejectMalformedIds(boolean reject) {
+    this.graphRejectMalformedIds = reject;
+    return this;
+  }
+
+  public boolean graphRejectMalformedIds() {
+    return graphRejectMalformedIds;
+  }
+
+  private void resetGraphContractKnobs() {
+    graphBatchBodies = BatchBodies.BASE64;
+    graphRefuseExpandOnDelta = false;
+    graphRefuseExpandOnMessages = false;
+    graphOmitSizeRate = 0;
+    graphRejectMalformedIds = false;
   }
 }

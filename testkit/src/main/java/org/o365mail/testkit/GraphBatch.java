@@ -10,6 +10,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -29,8 +32,9 @@ import org.o365mail.testkit.internal.Json;
  * JSON batching ({@code POST /v1.0/$batch}): at most {@link #MAX_REQUESTS} requests, each run through the same
  * dispatcher as a plain request with the batch's {@code Authorization} (so each is authorised, throttled and
  * recorded on its own), at most {@link #PARALLELISM} at a time as Outlook does, {@code dependsOn} honoured (424
- * when a dependency failed). JSON bodies are embedded as JSON, other bodies (MIME from {@code $value}) as base64
- * strings; request bodies with a non-JSON {@code Content-Type} are read as base64, as Graph specifies.
+ * when a dependency failed). JSON bodies are embedded as JSON; other bodies (MIME from {@code $value}) as base64
+ * strings, or text bodies as the raw string, as {@link Faults#graphBatchBodies(BatchBodies)} says (sources on {@link
+ * BatchBodies}); request bodies with a non-JSON {@code Content-Type} are read as base64, as Graph specifies.
  * Thread-safe.
  */
 final class GraphBatch {
@@ -60,6 +64,15 @@ final class GraphBatch {
 
   /** One answer of a batch. */
   private record Result(String id, int status, ObjectNode json) {}
+
+  /**
+   * How one item's non-JSON body is written ({@link Faults#graphBatchBodies(BatchBodies)}): as raw text when it is
+   * text, base64 in the URL alphabet, and {@code body} before {@code headers}.
+   */
+  private record Shape(boolean rawText, boolean urlAlphabet, boolean bodyFirst) {
+    static final Shape BASE64 = new Shape(false, false, false);
+    static final Shape RAW_TEXT = new Shape(true, false, true);
+  }
 
   GraphBatch(GraphServer server) {
     this.server = server;
@@ -91,8 +104,9 @@ final class GraphBatch {
       }
     }
     checkNoCycle(items);
+    Map<String, Shape> shapes = shapes(items);
     if (isChain(items)) {
-      return answer(inOrder(items, outer));
+      return answer(inOrder(items, outer, shapes));
     }
     ExecutorService pool =
         Executors.newFixedThreadPool(
@@ -105,7 +119,7 @@ final class GraphBatch {
     try {
       Map<String, CompletableFuture<Result>> futures = new LinkedHashMap<>();
       for (Item item : items.values()) {
-        schedule(item, items, futures, pool, outer);
+        schedule(item, items, futures, pool, outer, shapes);
       }
       List<Result> results = new ArrayList<>();
       for (String id : items.keySet()) {
@@ -125,6 +139,24 @@ final class GraphBatch {
     return GraphResponse.json(200, body);
   }
 
+  /**
+   * Each item's body shape, drawn in request order on the request's thread (the items then run in parallel), so that
+   * the same seed and the same requests give the same shapes.
+   */
+  private Map<String, Shape> shapes(Map<String, Item> items) {
+    Faults faults = server.directory().faults();
+    BatchBodies mode = faults.graphBatchBodies();
+    Map<String, Shape> shapes = new LinkedHashMap<>();
+    for (String id : items.keySet()) {
+      shapes.put(id, switch (mode) {
+        case BASE64 -> Shape.BASE64;
+        case RAW_TEXT -> Shape.RAW_TEXT;
+        case MIXED -> new Shape(faults.nextInt(2) == 0, faults.nextInt(2) == 0, faults.nextInt(2) == 0);
+      });
+    }
+    return shapes;
+  }
+
   /** Whether each request but the first depends on exactly the one before it: they run one at a time, in order. */
   private static boolean isChain(Map<String, Item> items) {
     String previous = null;
@@ -138,11 +170,11 @@ final class GraphBatch {
   }
 
   /** Runs a chain on the request's own thread (as Graph would, one after another); after a failure, 424s. */
-  private List<Result> inOrder(Map<String, Item> items, GraphRequest outer) {
+  private List<Result> inOrder(Map<String, Item> items, GraphRequest outer, Map<String, Shape> shapes) {
     List<Result> results = new ArrayList<>();
     boolean failed = false;
     for (Item item : items.values()) {
-      Result r = failed ? failedDependency(item) : run(item, outer);
+      Result r = failed ? failedDependency(item) : run(item, outer, shapes.get(item.id()));
       failed = r.status() < 200 || r.status() >= 300;
       results.add(r);
     }
@@ -188,14 +220,14 @@ final class GraphBatch {
 
   private CompletableFuture<Result> schedule(
       Item item, Map<String, Item> items, Map<String, CompletableFuture<Result>> futures, ExecutorService pool,
-      GraphRequest outer) {
+      GraphRequest outer, Map<String, Shape> shapes) {
     CompletableFuture<Result> existing = futures.get(item.id());
     if (existing != null) {
       return existing;
     }
     List<CompletableFuture<Result>> dependencies = new ArrayList<>();
     for (String d : item.dependsOn()) {
-      dependencies.add(schedule(items.get(d), items, futures, pool, outer));
+      dependencies.add(schedule(items.get(d), items, futures, pool, outer, shapes));
     }
     CompletableFuture<Result> future =
         CompletableFuture.allOf(dependencies.toArray(new CompletableFuture<?>[0]))
@@ -207,7 +239,7 @@ final class GraphBatch {
                       return failedDependency(item);
                     }
                   }
-                  return run(item, outer);
+                  return run(item, outer, shapes.get(item.id()));
                 },
                 pool);
     futures.put(item.id(), future);
@@ -221,7 +253,7 @@ final class GraphBatch {
     return result(item.id(), 424, Map.of("Content-Type", "application/json"), error);
   }
 
-  private Result run(Item item, GraphRequest outer) {
+  private Result run(Item item, GraphRequest outer, Shape shape) {
     String url = item.url();
     if (url.regionMatches(true, 0, "http", 0, 4)) {
       ObjectNode error = Json.object();
@@ -263,13 +295,37 @@ final class GraphBatch {
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
-        json = Json.MAPPER.getNodeFactory().pojoNode(new Base64Body(Base64.getEncoder().encode(out.toByteArray())));
+        json = nonJson(out.toByteArray(), response.contentType, shape);
         responseHeaders.put("Content-Type", response.contentType);
+        return result(item.id(), response.status, responseHeaders, json, shape.bodyFirst());
       }
       return result(item.id(), response.status, responseHeaders, json);
     } finally {
       response.done();
     }
+  }
+
+  /**
+   * A body that is not JSON, as the item's shape says: text ({@code text/*}) as the raw string when the shape says so
+   * and its bytes are valid UTF-8 (a JSON string cannot carry other bytes exactly), else base64 in the shape's
+   * alphabet (see {@link BatchBodies}).
+   */
+  private static JsonNode nonJson(byte[] bytes, String contentType, Shape shape) {
+    boolean text = contentType != null && contentType.trim().toLowerCase(Locale.ROOT).startsWith("text/");
+    if (text && shape.rawText()) {
+      try {
+        String decoded = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)
+            .decode(ByteBuffer.wrap(bytes))
+            .toString();
+        return Json.MAPPER.getNodeFactory().textNode(decoded);
+      } catch (CharacterCodingException e) {
+        // not UTF-8: base64 below
+      }
+    }
+    Base64.Encoder encoder = shape.urlAlphabet() ? Base64.getUrlEncoder() : Base64.getEncoder();
+    return Json.MAPPER.getNodeFactory().pojoNode(new Base64Body(encoder.encode(bytes)));
   }
 
   /** The item's body as bytes: JSON as JSON, anything else base64-decoded (Graph's rule for batch bodies). */
@@ -300,12 +356,19 @@ final class GraphBatch {
   }
 
   private static Result result(String id, int status, Map<String, String> headers, JsonNode body) {
+    return result(id, status, headers, body, false);
+  }
+
+  private static Result result(String id, int status, Map<String, String> headers, JsonNode body, boolean bodyFirst) {
     ObjectNode o = Json.object();
     o.put("id", id);
     o.put("status", status);
+    if (body != null && bodyFirst) {
+      o.set("body", body);
+    }
     ObjectNode h = o.putObject("headers");
     headers.forEach(h::put);
-    if (body != null) {
+    if (body != null && !bodyFirst) {
       o.set("body", body);
     }
     return new Result(id, status, o);

@@ -122,6 +122,7 @@ final class GraphDelta {
           sync.expandSize(), generation, arrange(ctx, folder, changes, false), now, new String[1]);
       response = page(ctx, folder, r, 0, pageSize);
     } else {
+      messages.refuseExpand(ctx, true);
       List<String> select = GraphMessages.select(ctx.request);
       String selectText = ctx.request.option("$select").orElse(null);
       String filterText = ctx.request.option("$filter").orElse(null);

@@ -141,6 +141,7 @@ final class GraphMessages {
           : new Route(Access.WRITE, () -> createDraft(ctx, folderId == null ? "drafts" : folderId));
     }
     String id = t.get(0);
+    checkId(ctx, id);
     if (t.size() == 1) {
       requireMethod(ctx, "GET", "PATCH", "DELETE");
       return switch (method) {
@@ -179,6 +180,24 @@ final class GraphMessages {
   }
 
   /**
+   * With {@link Faults#graphRejectMalformedIds(boolean)} on, refuses a message id this tenant never handed out ({@code
+   * 400 ErrorInvalidIdMalformed}) or handed out for another mailbox ({@code 400 ErrorInvalidMailboxItemId}); sources
+   * on the knob.
+   */
+  private void checkId(GraphContext ctx, String id) throws GraphError {
+    if (!server.directory().faults().graphRejectMalformedIds()) {
+      return;
+    }
+    Optional<String> owner = store().issuedTo(id);
+    if (owner.isEmpty()) {
+      throw new GraphError(400, "ErrorInvalidIdMalformed", "Id is malformed.");
+    }
+    if (!owner.get().equals(MailStore.key(ctx.address))) {
+      throw new GraphError(400, "ErrorInvalidMailboxItemId", "Item Id doesn't belong to the current mailbox.");
+    }
+  }
+
+  /**
    * A parameter of an action body ({@code move}, {@code sendMail}, {@code createUploadSession}): Graph matches their
    * names case-insensitively, and the Graph SDKs send them capitalised ({@code DestinationId}, {@code Message}).
    */
@@ -196,6 +215,31 @@ final class GraphMessages {
       }
     }
     return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+  }
+
+  /**
+   * Refuses the request's {@code $expand} when a knob says so: on the first request of a delta round ({@link
+   * Faults#graphRefuseExpandOnDelta(boolean)}, one of two answers drawn from the seeded generator) or on message
+   * listings and single messages ({@link Faults#graphRefuseExpandOnMessages(boolean)}); sources on the knobs.
+   */
+  void refuseExpand(GraphContext ctx, boolean delta) throws GraphError {
+    Optional<String> expand = ctx.request.option("$expand");
+    if (expand.isEmpty()) {
+      return;
+    }
+    Faults faults = server.directory().faults();
+    if (delta && faults.graphRefuseExpandOnDelta()) {
+      if (faults.nextInt(2) == 0) {
+        throw new GraphError(500, "InternalServerError", "Value cannot be null.\r\nParameter name: type");
+      }
+      throw GraphError.badRequest("Parsing OData Select and Expand failed: Value cannot be null. (Parameter"
+          + " 'initialState')");
+    }
+    if (!delta && faults.graphRefuseExpandOnMessages()
+        && expand.get().toLowerCase(Locale.ROOT).contains("singlevalueextendedproperties")) {
+      throw GraphError.badRequest("Parsing OData Select and Expand failed: Could not find a property named"
+          + " 'singleValueExtendedProperties' on type 'microsoft.graph.message'.");
+    }
   }
 
   private static final java.util.regex.Pattern SIZE_EXPAND = java.util.regex.Pattern.compile(
@@ -371,6 +415,7 @@ final class GraphMessages {
 
   private GraphResponse listMessages(GraphContext ctx, String folderIdOrNull) throws GraphError {
     MailFolder folder = folderIdOrNull == null ? null : messageFolder(ctx, folderIdOrNull);
+    refuseExpand(ctx, false);
     List<String> select = select(ctx.request);
     Optional<String> filterText = ctx.request.option("$filter");
     List<Clause> clauses = filterText.isPresent() ? parseFilter(filterText.get()) : List.of();
@@ -679,7 +724,8 @@ final class GraphMessages {
         default -> throw new IllegalStateException("unhandled property " + p);
       }
     }
-    if (ctx.expandSize) {
+    Faults faults = server.directory().faults();
+    if (ctx.expandSize && !faults.roll(faults.graphOmitSizeRate())) { // left out: see Faults#graphOmitSizeRate
       ArrayNode props = o.putArray("singleValueExtendedProperties");
       props.addObject().put("id", "Integer 0xe08").put("value", Long.toString(MailStore.size(sm)));
     }
@@ -819,6 +865,7 @@ final class GraphMessages {
   }
 
   private GraphResponse getMessage(GraphContext ctx, String id) throws GraphError {
+    refuseExpand(ctx, false);
     List<String> select = select(ctx.request);
     return single(ctx, 200, locate(ctx, id), select);
   }

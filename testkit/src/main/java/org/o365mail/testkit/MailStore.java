@@ -63,6 +63,8 @@ final class MailStore implements AutoCloseable {
   private final Map<String, String> backendPasswords = new ConcurrentHashMap<>();
   private final Object idLock = new Object();
   private final Map<String, Location> locationsById = new ConcurrentHashMap<>();
+  /** Every message id ever handed out, with the mailbox it was handed out for: kept after the message is gone. */
+  private final Map<String, String> issuedTo = new ConcurrentHashMap<>();
   private final Map<MailFolder, Map<Long, String>> idsByFolder = new IdentityHashMap<>();
   private final Map<MailFolder, String> folderIds = new IdentityHashMap<>();
   private final Map<String, FolderRef> foldersById = new ConcurrentHashMap<>();
@@ -366,9 +368,15 @@ final class MailStore implements AutoCloseable {
         id = "AAMkAGT" + Application.randomToken(33);
         ids.put(uid, id);
         locationsById.put(id, new Location(key(mailbox), folder, uid));
+        issuedTo.put(id, key(mailbox));
       }
       return id;
     }
+  }
+
+  /** The mailbox (as a key) a message id was handed out for, if this store ever handed it out. */
+  Optional<String> issuedTo(String id) {
+    return Optional.ofNullable(issuedTo.get(id));
   }
 
   /** The message a Graph id names, if it still exists in that mailbox: {@link #locate} without a second look-up. */

@@ -42,6 +42,8 @@ public final class DeltaSync {
   private final String user;
   private final Folders folders;
   private final GraphErrors errors;
+  /** Whether this connector's delta rounds may ask for the size (Graph has refused it on delta). */
+  private final SizeExpansion sizes = new SizeExpansion();
 
   public DeltaSync(GraphTransport transport, String user, Folders folders, GraphErrors errors) {
     this.graph = transport.client();
@@ -111,20 +113,34 @@ public final class DeltaSync {
     return new SyncBatch(out, new SyncState(cursor.encode()), resynced, cursor.midRound);
   }
 
+  /**
+   * One page. A round's first request asks for the size with {@code $expand} unless Graph refused that on this
+   * connector before; a refusal (see {@link SizeExpansion}) is answered by the same request without it, once, and
+   * remembered, so that later rounds do not send a request known to fail. Summaries then have size -1.
+   */
   private SummaryPages.Page fetch(Folders.Resolved folder, String link, int pageSize) {
+    if (link != null) {
+      return fetch(folder, link, pageSize, false, GraphCall.READ);
+    }
+    return sizes.run((expand, call) -> fetch(folder, null, pageSize, expand, call));
+  }
+
+  private SummaryPages.Page fetch(Folders.Resolved folder, String link, int pageSize, boolean expand, GraphCall call) {
     DeltaRequestBuilder delta = link == null
         ? graph.users().byUserId(user).mailFolders().byMailFolderId(folder.id()).messages().delta()
         : graph.users().byUserId(user).mailFolders().byMailFolderId(folder.id()).messages().delta().withUrl(link);
     RequestInformation request = delta.toGetRequestInformation(rc -> {
       if (link == null) {
         rc.queryParameters.select = Summaries.SELECT;
-        rc.queryParameters.expand = Summaries.EXPAND;
+        if (expand) {
+          rc.queryParameters.expand = Summaries.EXPAND;
+        }
         rc.queryParameters.orderby = new String[] {"receivedDateTime desc"};
       }
     });
     request.headers.add("Prefer", "IdType=\"ImmutableId\"");
     request.headers.add("Prefer", "odata.maxpagesize=" + pageSize);
-    request.addRequestOptions(List.of(GraphCall.READ));
+    request.addRequestOptions(List.of(call));
     return SummaryPages.fetch(transport, request, folder.path());
   }
 }

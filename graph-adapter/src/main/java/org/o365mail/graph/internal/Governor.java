@@ -260,7 +260,7 @@ public final class Governor implements Interceptor {
           pause(wait);
           continue;
         }
-      } else if ((code == 500 || code == 502 || code == 504) && call.idempotent()) {
+      } else if ((code == 500 || code == 502 || code == 504) && call.idempotent() && call.retryServerErrors()) {
         Duration wait = backoff(attempt);
         if (budget.spend(wait)) {
           response.close();

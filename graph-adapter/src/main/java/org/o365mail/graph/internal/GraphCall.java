@@ -10,8 +10,10 @@ import com.microsoft.kiota.RequestOption;
  * @param access the permission class, which picks the token and the pre-flight requirement
  * @param permits slots of the mailbox governor it holds while in flight
  * @param idempotent whether a connection failure may be retried (a second {@code sendMail} would send twice)
+ * @param retryServerErrors whether an idempotent request answered 500, 502 or 504 is sent again after a back-off
  */
-public record GraphCall(Access access, int permits, boolean idempotent) implements RequestOption {
+public record GraphCall(Access access, int permits, boolean idempotent, boolean retryServerErrors)
+    implements RequestOption {
   /** The permission class of a request. */
   public enum Access {
     /** Reading folders, summaries, MIME, attachments. */
@@ -27,11 +29,20 @@ public record GraphCall(Access access, int permits, boolean idempotent) implemen
   }
 
   public static final GraphCall READ = new GraphCall(Access.READ, 1, true);
+  /**
+   * A read whose 500 may be an answer, not a failure: Graph refusing an {@code $expand} with "Value cannot be null"
+   * ({@link SizeExpansion}); it is not sent again on 5xx, so that the caller sees the refusal at once.
+   */
+  public static final GraphCall READ_ONCE_ON_SERVER_ERROR = new GraphCall(Access.READ, 1, true, false);
   public static final GraphCall WRITE = new GraphCall(Access.WRITE, 1, true);
   public static final GraphCall WRITE_ONCE = new GraphCall(Access.WRITE, 1, false);
   public static final GraphCall SEND = new GraphCall(Access.SEND, 1, false);
   public static final GraphCall DIRECTORY = new GraphCall(Access.DIRECTORY, 1, true);
   public static final GraphCall UPLOAD = new GraphCall(Access.NONE, 1, true);
+
+  public GraphCall(Access access, int permits, boolean idempotent) {
+    this(access, permits, idempotent, true);
+  }
 
   public GraphCall {
     if (permits < 1) {

@@ -184,6 +184,20 @@ public final class GraphErrors {
           return new MessageNotFoundException(what + ": message not found in " + mailbox, ids(d, f).build(), cause);
         }
       }
+      case 400 -> {
+        if (isForeignOrMalformedId(code) && (target == Target.MESSAGE || target == Target.FOLDER)) {
+          // Exchange answers an id it cannot have issued for this mailbox with 400, not 404: to the caller the
+          // message (or folder) is as absent as a deleted one
+          d = Diagnosis.builder(SetupStep.UNKNOWN, code)
+              .summary((target == Target.FOLDER ? "The folder id" : "The message id") + " is not one of mailbox "
+                  + mailbox + " (" + code + ")")
+              .fix("Use an id listed from this mailbox; ids of other mailboxes are not valid here");
+          if (target == Target.FOLDER) {
+            return new FolderNotFoundException(what + ": folder not found in " + mailbox, ids(d, f).build(), cause);
+          }
+          return new MessageNotFoundException(what + ": message not found in " + mailbox, ids(d, f).build(), cause);
+        }
+      }
       case 429, 503 -> {
         return throttled(what, f.retryAfter(), code, f.status() == 503, f.requestId(), f.clientRequestId(), cause);
       }
@@ -197,6 +211,14 @@ public final class GraphErrors {
         .fix(serverSide ? "Retry later; Graph reported a service failure" : "See the Graph error code")
         .retryable(serverSide);
     return new MailboxException(message(what, d, f), ids(d, f).build(), cause);
+  }
+
+  /**
+   * Whether a Graph error code says the id is not one this mailbox could have issued: {@code ErrorInvalidIdMalformed}
+   * ("Id is malformed.") or {@code ErrorInvalidMailboxItemId} ("Item Id doesn't belong to the current mailbox.").
+   */
+  public static boolean isForeignOrMalformedId(String code) {
+    return code.equals("ErrorInvalidIdMalformed") || code.equals("ErrorInvalidMailboxItemId");
   }
 
   private Diagnosis.Builder forbidden(Failure f, Access access) {

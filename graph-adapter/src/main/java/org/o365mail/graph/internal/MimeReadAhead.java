@@ -20,8 +20,8 @@ import org.o365mail.MessageSummary;
 /**
  * The MIME of the messages a sync handed out, read ahead of the caller {@code batchSize} to a {@code $batch}: when
  * the caller opens a planned message, the batch holding it and the next one are fetched, so that an importer
- * reading its messages one at a time pays one round trip per batch instead of one per message. Only messages of
- * known size up to {@code itemLimit} are planned; a message the read-ahead could not fetch (its item failed, the
+ * reading its messages one at a time pays one round trip per batch instead of one per message. Messages up to {@code
+ * itemLimit}, or of unknown size, are planned; a message the read-ahead could not fetch (its item failed, the
  * batch failed, or it was never planned) is for the caller to read on its own, so errors surface where they did
  * before. Only a caller reading on through the plan is read ahead for: one that passes planned messages by (an
  * importer skipping what it had, as after a resync) reads the next on its own. Holds at most two batches' content.
@@ -87,7 +87,8 @@ public final class MimeReadAhead {
     List<String> ids = new ArrayList<>();
     Map<String, Integer> at = new HashMap<>();
     for (MessageSummary m : messages) {
-      if (m.size() >= 0 && m.size() <= itemLimit && at.putIfAbsent(m.id().value(), ids.size()) == null) {
+      // a size Graph did not give (-1) is planned too: a message of unknown size costs no request of its own
+      if (m.size() <= itemLimit && at.putIfAbsent(m.id().value(), ids.size()) == null) {
         ids.add(m.id().value());
       }
     }
