@@ -180,9 +180,14 @@ public final class ExchangeDiagnoses {
         .build();
   }
 
-  /** {@code NO Request is throttled. Suggested Backoff Time: N milliseconds} once the retry budget is spent. */
-  public static Diagnosis throttled(Login login, String serverText, Duration wait) {
-    return Diagnosis.builder(SetupStep.SERVICE, login.protocol() + " NO " + serverText)
+  /**
+   * {@code NO} or {@code BAD Request is throttled. Suggested Backoff Time: N milliseconds} once the retry budget is
+   * spent.
+   *
+   * @param serverAnswer the answer with its kind, {@code BAD Request is throttled. ...}
+   */
+  public static Diagnosis throttled(Login login, String serverAnswer, Duration wait) {
+    return Diagnosis.builder(SetupStep.SERVICE, login.protocol() + " " + serverAnswer)
         .summary("Exchange Online is throttling mailbox " + login.mailbox() + " and asked to wait "
             + wait.toMillis() + " ms, longer than the retry budget left")
         .fix("Try this mailbox again after " + wait.toMillis() + " ms; use fewer connections per mailbox")
