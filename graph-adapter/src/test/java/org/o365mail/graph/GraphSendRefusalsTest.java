@@ -149,7 +149,7 @@ class GraphSendRefusalsTest {
   }
 
   @Test
-  void draftWithAnUploadSession_overMaxSendSize_isRefusedAtSend_andTheDraftIsDeleted() {
+  void draftWithAnUploadSession_overMaxSendSize_isRefusedAsTheUploadEnds_andTheDraftIsDeleted() {
     Mailbox scans = user("scans");
     Mailbox customer = user("archive");
     scans.maxSendSize(1024 * 1024);
@@ -160,7 +160,9 @@ class GraphSendRefusalsTest {
         GraphMailboxConnector connector = GraphApps.connector(m365, c, scans.address()).build()) {
       Diagnosis d = refused(connector, big, MailboxException.class);
       assertThat(d.setupStep()).isEqualTo(SetupStep.MAX_SEND_SIZE);
-      assertThat(m365.requests("graph")).filteredOn(r -> r.path().contains("/attachmentSessions/")).isNotEmpty();
+      assertThat(m365.requests("graph")).filteredOn(r -> r.path().contains("/attachmentSessions/"))
+          .extracting(r -> r.errorCode()).as("the upload's last range refused").endsWith("ErrorMessageSizeExceeded");
+      assertThat(m365.requests("graph")).noneMatch(r -> r.path().endsWith("/send"));
       assertThat(scans.messages("Drafts")).as("the refused draft").isEmpty();
       run(d);
       connector.send(big);

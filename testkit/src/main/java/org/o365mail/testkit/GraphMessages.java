@@ -981,7 +981,7 @@ final class GraphMessages {
    *       with status 400, as public transcripts show it (motze92/office365-mail#39, on adding an attachment to a
    *       draft; microsoftgraph/microsoft-graph-docs-contrib#2561, during an upload session). Microsoft's pages
    *       give neither the status nor the point at which the limit is checked; here it is checked when the message
-   *       is sent.
+   *       is sent, and when an attachment (directly or by an upload session) would take a draft over the limit.
    * </ul>
    */
   private static void checkSubmission(GraphContext ctx, MimeMessage message, long size) throws GraphError {
@@ -998,9 +998,14 @@ final class GraphMessages {
           + " not have the right to send mail on behalf of the specified sending account. Cannot submit message.");
     }
     if (size > ctx.mailbox.maxSendSize()) {
-      throw new GraphError(400, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.,"
-          + " Cannot save changes made to an item to store.");
+      throw messageSizeExceeded();
     }
+  }
+
+  /** {@code 400 ErrorMessageSizeExceeded}: a message larger than its mailbox's MaxSendSize. */
+  static GraphError messageSizeExceeded() {
+    return new GraphError(400, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.,"
+        + " Cannot save changes made to an item to store.");
   }
 
   private static GraphError mimeInvalid() {
