@@ -85,7 +85,7 @@ public final class ImapConnection implements AutoCloseable {
    * 14}, look like a lost connection). Here the tagged answer ends it and is what {@code idleStart} throws for.
    */
   private static final class ExchangeProtocol extends IMAPProtocol {
-    private boolean startingIdle;
+    private volatile boolean startingIdle;
     private Response idleRefusal;
 
     ExchangeProtocol(String name, String host, int port, Properties props, boolean ssl, MailLogger logger)
