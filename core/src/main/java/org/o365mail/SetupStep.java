@@ -23,6 +23,12 @@ public enum SetupStep {
   MAILBOX_PERMISSION("Mailbox permission", "Exchange Online PowerShell: Add-MailboxPermission"),
   APPLICATION_ACCESS_POLICY("Application access policy",
       "Exchange Online PowerShell: Get-ApplicationAccessPolicy / RBAC for Applications"),
+  SEND_AS_PERMISSION("Send As permission",
+      "Exchange Online PowerShell: Add-RecipientPermission -AccessRights SendAs; Exchange admin center > Recipients >"
+          + " Mailboxes > the From address > Delegation > Send as"),
+  MAX_SEND_SIZE("Maximum send size",
+      "Exchange Online PowerShell: Set-Mailbox -MaxSendSize (35 MB by default, at most 150 MB); Exchange admin center"
+          + " > Recipients > Mailboxes > Mail flow settings > Message size restrictions"),
   MAILBOX_PROTOCOL("Mailbox protocol (IMAP, SMTP AUTH) enabled",
       "Microsoft 365 admin center > Users > Mail > Manage email apps; Set-CASMailbox, Set-TransportConfig"),
   MAILBOX("Mailbox address", "the mailbox configured in this SDK; Exchange admin center > Recipients"),

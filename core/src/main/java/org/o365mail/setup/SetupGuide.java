@@ -153,6 +153,15 @@ public final class SetupGuide {
           + " mailbox (it is off by default in new tenants).",
           "Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false"));
     }
+    // every protocol sends: over IMAP's connector through SMTP
+    list.add(new Instruction(SetupStep.SEND_AS_PERMISSION, "Only to send with a From address other than the"
+        + " mailbox's own: give the " + (flow.appOnly() ? "mailbox the app sends through" : "signing-in user")
+        + " Send As on that address (Exchange admin center > Recipients > Mailboxes > Delegation > Send as).",
+        "Add-RecipientPermission -Identity <From address> -Trustee <" + (flow.appOnly()
+            ? "sending mailbox" : "user") + "> -AccessRights SendAs"));
+    list.add(new Instruction(SetupStep.MAX_SEND_SIZE, "Exchange Online refuses a message larger than the sending"
+        + " mailbox's MaxSendSize (35 MB by default, at most 150 MB); raise it if the product sends larger mail.",
+        "Set-Mailbox -Identity <mailbox> -MaxSendSize 150MB"));
     if (!flow.appOnly() && (protocol == Protocol.GRAPH || protocol == Protocol.IMAP)) {
       list.add(new Instruction(SetupStep.MAILBOX_PERMISSION, "For a shared mailbox, the signing-in user needs Full"
           + " Access to it" + (protocol == Protocol.GRAPH ? " and the app the .Shared permissions" : "") + ".",

@@ -103,9 +103,11 @@ import org.slf4j.LoggerFactory;
  * with app-only and delegated tokens alike; the token passes {@link org.o365mail.auth.TokenPreflight} first. The
  * connection is replaced by a new login before the token's {@code exp} (minus {@link Builder#reauthMargin}), and an
  * operation whose connection is dropped or ended with {@code BYE ... AccessTokenExpired} runs again on a new one.
- * {@code Request is throttled. Suggested Backoff Time: N milliseconds} makes every connector of the JVM leave that
- * mailbox (and only that one) alone for N ms, up to {@link Builder#throttleBudget}, after which a {@link
- * org.o365mail.ThrottledException} says how long to wait.
+ * {@code Request is throttled. Suggested Backoff Time: N milliseconds}, which Exchange answers to the login or to any
+ * later command ({@code NO} or {@code BAD}, often followed by {@code * BYE}), makes every connector of the JVM leave
+ * that mailbox (and only that one) alone for N ms; the throttled command was not carried out, so the operation runs
+ * again from its start on a new login, without counting against {@link Builder#maxAttempts}. Throttling is waited out
+ * up to {@link Builder#throttleBudget}, after which a {@link org.o365mail.ThrottledException} says how long to wait.
  *
  * <p><b>Ids and checkpoints.</b> A {@link MessageId} is {@code imap:<UIDVALIDITY>:<UID>:<folder path>}. When Exchange
  * renumbers a folder (a new UIDVALIDITY), an id this connector handed out (by {@link #sync}, a listing or {@link
@@ -1336,7 +1338,10 @@ public final class ImapMailboxConnector implements MailboxConnector {
       return this;
     }
 
-    /** Connections an operation may use when they keep being lost, 1 to 10 (default 4). */
+    /**
+     * Connections an operation may use when they keep being lost, 1 to 10 (default 4). Connections given up because
+     * Exchange throttled a command do not count: {@link #throttleBudget} bounds those.
+     */
     public Builder maxAttempts(int value) {
       if (value < 1 || value > 10) {
         throw new IllegalArgumentException("maxAttempts must be 1 to 10, was " + value);

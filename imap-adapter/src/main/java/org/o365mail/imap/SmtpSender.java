@@ -50,7 +50,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Failures: {@code 535 5.7.3} is diagnosed as the Exchange service principal or mailbox permission (app-only)
  * or the user's permission on the mailbox (delegated), {@code 535 5.7.139} as SMTP AUTH disabled for the tenant or
- * the mailbox, {@code 554 5.2.252} as a missing Send As permission, each with the PowerShell that fixes it.
+ * the mailbox, SendAsDenied ({@code 554 5.2.252}, or {@code 554 5.2.0 ...SendAsDeniedException}) as a missing Send As
+ * permission ({@link SetupStep#SEND_AS_PERMISSION}), and a message over the mailbox's MaxSendSize ({@code 552 5.3.4}, or
+ * {@code 554 5.2.0 ...MaxSubmissionExceeded}) as {@link SetupStep#MAX_SEND_SIZE}, each with the PowerShell that fixes
+ * it.
  *
  * <p>Immutable and thread-safe; each {@link #send} uses a connection of its own.
  *
@@ -178,9 +181,13 @@ public final class SmtpSender {
             ExchangeDiagnoses.authenticateFailed(login, "SMTP " + code(text), known), e);
       } catch (SendFailedException e) {
         String text = text(e);
-        if (text.contains("5.2.252")) {
+        if (text.contains("SendAsDenied")) {
           throw new MailboxAuthenticationException(
               ExchangeDiagnoses.sendAsDenied(login(claims), from.address(), text), e);
+        }
+        if (ExchangeDiagnoses.isOverMaxSendSize(text)) {
+          Diagnosis d = ExchangeDiagnoses.overMaxSendSize(login(claims), text);
+          throw new MailboxException(d.describe(), d, e);
         }
         Diagnosis d = Diagnosis.builder(SetupStep.UNKNOWN, "SMTP " + code(text))
             .summary("Exchange Online refused the message from " + from.address() + ": " + text)

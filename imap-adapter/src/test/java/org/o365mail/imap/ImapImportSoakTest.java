@@ -70,7 +70,8 @@ import org.o365mail.testkit.TestMessages;
  *       Exchange ends sessions with {@code BYE ... AccessTokenExpired} instead;
  *   <li>connections are dropped without a BYE after a share of commands and after every 800 or so FETCH answers,
  *       and a mailbox takes at most two connections;
- *   <li>logins are throttled ({@code Suggested Backoff Time}) for longer than the connector's retry budget;
+ *   <li>logins are throttled ({@code Suggested Backoff Time}) for longer than the connector's retry budget, and a
+ *       share of every other command is throttled too ({@code NO} or {@code BAD}, with or without {@code * BYE});
  *   <li>outages: the IMAP front drops every connection, later the token endpoint answers only 503, each until a pass
  *       of the import fails for it;
  *   <li>Exchange renumbers the Inbox (a new UIDVALIDITY) once, from inside the handler, in the middle of a batch.
@@ -124,6 +125,7 @@ class ImapImportSoakTest {
     Soak soak = new Soak(mailbox, PostAction.markRead(), 500, Duration.ofSeconds(95));
     soak.faults(800, 0.02);
     soak.at(1_000, () -> m365.faults().imapThrottle(mailbox.address(), Duration.ofMillis(1_500), 2));
+    soak.at(1_500, () -> m365.faults().imapThrottleCommands(0.05, Duration.ofMillis(20)));
     soak.at(2_000, soak::clientClockSlow);
     soak.at(2_537, soak::renumberInbox);
     soak.at(3_300, soak::clientClockRight);
@@ -145,6 +147,7 @@ class ImapImportSoakTest {
     assertThat(report.tokenExpiredByes).as("sessions ended by Exchange with AccessTokenExpired").isPositive();
     assertThat(report.dropped).as("connections the IMAP front dropped").isGreaterThanOrEqualTo(3);
     assertThat(report.throttledLogins).as("logins refused as throttled").isPositive();
+    assertThat(report.throttledCommands).as("other commands refused as throttled").isPositive();
     assertThat(report.token503s).as("token requests answered 503").isPositive();
     assertLogsClean();
   }
@@ -165,6 +168,7 @@ class ImapImportSoakTest {
       m365.faults().imapAdvertiseMove(false);
     }
     soak.at(100, () -> m365.faults().imapThrottle(mailbox.address(), Duration.ofMillis(1_500), 1));
+    soak.at(150, () -> m365.faults().imapThrottleCommands(0.02, Duration.ofMillis(20)));
     soak.at(213, soak::renumberInbox);
     Report report = soak.run();
     report.print("delete, " + mode);
@@ -182,6 +186,7 @@ class ImapImportSoakTest {
     assertThat(report.healthStates()).as("health reported along the way").contains(MailboxHealth.THROTTLED);
     report.assertHealthMadeSense();
     assertThat(report.uidValidityChanges).isEqualTo(1);
+    assertThat(report.throttledCommands).as("commands refused as throttled").isPositive();
     assertLogsClean();
   }
 
@@ -468,6 +473,7 @@ class ImapImportSoakTest {
     final long proactiveRelogins;
     final long logins;
     final long throttledLogins;
+    final long throttledCommands;
 
     Report(Soak soak, int passes, int failedPasses, long nanos, long tokenRequests, long token503s, Counts counts) {
       this.deliveries = List.copyOf(soak.deliveries);
@@ -486,7 +492,10 @@ class ImapImportSoakTest {
       List<RecordedRequest> logins = m365.requests("imap").stream()
           .filter(r -> r.path().equalsIgnoreCase(soak.mailbox.address())).toList();
       this.logins = logins.stream().filter(r -> r.attribute("outcome").equals("OK")).count();
-      this.throttledLogins = logins.stream().filter(r -> r.attribute("outcome").equals("THROTTLED")).count();
+      this.throttledLogins = logins.stream().filter(r -> r.attribute("outcome").equals("THROTTLED")
+          && r.method().startsWith("AUTHENTICATE")).count();
+      this.throttledCommands = logins.stream().filter(r -> r.attribute("outcome").equals("THROTTLED")
+          && !r.method().startsWith("AUTHENTICATE")).count();
     }
 
     /** Every message handed out and accepted exactly once, by Message-ID and by key, never as a redelivery. */
@@ -535,11 +544,12 @@ class ImapImportSoakTest {
       System.out.printf(Locale.ROOT,
           "IMAP import soak (%s): %d messages handed out, %d duplicates, %d passes (%d failed), %d reads refused,"
               + " %d connections dropped by the faults, %d lost by the connector (%d ended AccessTokenExpired),"
-              + " %d logins (%d throttled, %d renewed before exp), %d token requests (%d answered 503),"
+              + " %d logins (%d throttled, %d renewed before exp), %d other commands throttled,"
+              + " %d token requests (%d answered 503),"
               + " %d UIDVALIDITY change, health %s, %.1f s, seed %d%n",
           what, deliveries.size(), deliveries.size() - deliveries.stream().map(Delivery::messageId).distinct().count(),
           passes, failedPasses, refusedReads, dropped, connectionsLost, tokenExpiredByes, logins, throttledLogins,
-          proactiveRelogins, tokenRequests, token503s, uidValidityChanges,
+          proactiveRelogins, throttledCommands, tokenRequests, token503s, uidValidityChanges,
           healthStates().stream().map(Enum::name).collect(Collectors.joining(">")), nanos / 1e9, SEED);
     }
   }

@@ -19,6 +19,9 @@ final class PowerShell {
   private static final Pattern IMAP_ENABLED = Pattern.compile("Set-CASMailbox -Identity (\\S+) -ImapEnabled \\$true");
   private static final Pattern SMTP_MAILBOX =
       Pattern.compile("Set-CASMailbox -Identity (\\S+) -SmtpClientAuthenticationDisabled \\$false");
+  private static final Pattern ADD_RECIPIENT_PERMISSION =
+      Pattern.compile("Add-RecipientPermission -Identity (\\S+) -Trustee (\\S+) -AccessRights SendAs");
+  private static final Pattern MAX_SEND_SIZE = Pattern.compile("Set-Mailbox -Identity (\\S+) -MaxSendSize (\\d+)MB");
   private static final Pattern SMTP_TENANT = Pattern.compile("Set-TransportConfig -SmtpClientAuthenticationDisabled \\$false");
 
   private PowerShell() {}
@@ -36,6 +39,10 @@ final class PowerShell {
         tenant.mailbox(m.group(1)).imapEnabled(true);
       } else if ((m = SMTP_MAILBOX.matcher(c)).matches()) {
         tenant.mailbox(m.group(1)).smtpClientAuthenticationDisabled(false);
+      } else if ((m = ADD_RECIPIENT_PERMISSION.matcher(c)).matches()) {
+        tenant.addRecipientPermission(m.group(1), m.group(2), "SendAs");
+      } else if ((m = MAX_SEND_SIZE.matcher(c)).matches()) {
+        tenant.mailbox(m.group(1)).maxSendSize(Long.parseLong(m.group(2)) * 1024 * 1024);
       } else if (SMTP_TENANT.matcher(c).matches()) {
         tenant.smtpClientAuthenticationDisabled(false);
       } else {

@@ -404,11 +404,134 @@ public final class Faults {
     return java.util.Optional.ofNullable(taken[0]);
   }
 
+  // ----- IMAP throttling of any command after login -----
+
+  /**
+   * How Exchange Online answers a command it throttles after login. The docs are silent on IMAP throttling (no
+   * Microsoft page gives its wording or its limits); these forms are the ones seen in public transcripts:
+   *
+   * <ul>
+   *   <li>{@link #NO}: {@code <tag> NO Request is throttled. Suggested Backoff Time: N milliseconds}, the session
+   *       going on (imapsync/imapsync#198, on APPEND; ikvk/imap_tools#135, on FETCH);
+   *   <li>{@link #BAD}: the same text as a {@code BAD} (imapsync/imapsync#212 and #272, the imapsync FAQ quoted
+   *       there: "BAD Request is throttled. Suggested Backoff Time: 178755 milliseconds");
+   *   <li>{@link #NO_THEN_BYE}, {@link #BAD_THEN_BYE}: the tagged answer followed by {@code * BYE Connection
+   *       closed. 14} and the end of the connection (simonrob/email-oauth2-proxy#191: "BAD Request is throttled.
+   *       Suggested Backoff Time: 89117 milliseconds" then "* BYE Connection closed. 14"; jstedfast/MailKit#849,
+   *       where a LIST ended in "Connection closed. 14").
+   * </ul>
+   *
+   * A throttled command is not carried out.
+   */
+  public enum ImapThrottleAnswer {
+    NO,
+    BAD,
+    NO_THEN_BYE,
+    BAD_THEN_BYE;
+
+    /** Whether the answer is a {@code BAD} rather than a {@code NO}. */
+    public boolean bad() {
+      return this == BAD || this == BAD_THEN_BYE;
+    }
+
+    /** Whether {@code * BYE Connection closed. 14} follows and the connection ends. */
+    public boolean bye() {
+      return this == NO_THEN_BYE || this == BAD_THEN_BYE;
+    }
+  }
+
+  /** A decision of the IMAP front to throttle one command. */
+  record ImapCommandThrottle(Duration backoff, ImapThrottleAnswer answer) {}
+
+  /** The next throttles of one named command: {@code answer} null means drawn by the seeded generator. */
+  private record NamedImapThrottle(Duration backoff, ImapThrottleAnswer answer, int remaining) {}
+
+  private volatile double imapCommandThrottleRate;
+  private volatile Duration imapCommandThrottleBackoff = Duration.ofSeconds(1);
+  private final java.util.Map<String, NamedImapThrottle> imapCommandThrottles =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Throttles a share {@code rate} (0 to 1) of the commands logged-in sessions send, to any mailbox, whatever the
+   * command ({@code SELECT}, {@code UID FETCH}, {@code UID COPY}, {@code IDLE}, {@code CAPABILITY} ...; never {@code
+   * LOGOUT}), as Exchange Online does when a mailbox is busy: the command is not carried out and is answered with
+   * one of the {@link ImapThrottleAnswer}s, drawn by the seeded generator like the choice of the command, with
+   * {@code Suggested Backoff Time:} {@code backoff} in milliseconds. 0 turns it off.
+   */
+  public Faults imapThrottleCommands(double rate, Duration backoff) {
+    this.imapCommandThrottleBackoff = nonNegative(backoff, "backoff");
+    this.imapCommandThrottleRate = rate(rate);
+    return this;
+  }
+
+  /**
+   * Throttles the next {@code count} commands named {@code command} ({@code "SELECT"}, {@code "UID COPY"}) that
+   * logged-in sessions send, with the answer given (see {@link ImapThrottleAnswer}). Replaces an earlier setting for
+   * the same command; {@link #reset()} forgets it.
+   */
+  public Faults imapThrottleCommand(String command, int count, Duration backoff, ImapThrottleAnswer answer) {
+    Objects.requireNonNull(answer, "answer");
+    return putImapCommandThrottle(command, count, backoff, answer);
+  }
+
+  /** As {@link #imapThrottleCommand(String, int, Duration, ImapThrottleAnswer)}, the answer drawn by the seeded generator. */
+  public Faults imapThrottleCommand(String command, int count, Duration backoff) {
+    return putImapCommandThrottle(command, count, backoff, null);
+  }
+
+  public double imapThrottleCommandsRate() {
+    return imapCommandThrottleRate;
+  }
+
+  private Faults putImapCommandThrottle(String command, int count, Duration backoff, ImapThrottleAnswer answer) {
+    Objects.requireNonNull(command, "command");
+    if (count < 1) {
+      throw new IllegalArgumentException("count must be at least 1, was " + count);
+    }
+    String key = commandKey(command);
+    if (key.isEmpty()) {
+      throw new IllegalArgumentException("command must name an IMAP command, was blank");
+    }
+    imapCommandThrottles.put(key, new NamedImapThrottle(nonNegative(backoff, "backoff"), answer, count));
+    return this;
+  }
+
+  /** For the IMAP front: whether to throttle this command of a logged-in session ({@code "UID FETCH"}), and how. */
+  java.util.Optional<ImapCommandThrottle> takeImapCommandThrottle(String command) {
+    String key = commandKey(command);
+    if (key.equals("LOGOUT")) {
+      return java.util.Optional.empty();
+    }
+    NamedImapThrottle[] taken = new NamedImapThrottle[1];
+    if (!imapCommandThrottles.isEmpty()) {
+      imapCommandThrottles.computeIfPresent(key, (k, t) -> {
+        taken[0] = t;
+        return t.remaining() == 1 ? null : new NamedImapThrottle(t.backoff(), t.answer(), t.remaining() - 1);
+      });
+    }
+    if (taken[0] != null) {
+      ImapThrottleAnswer answer = taken[0].answer() != null ? taken[0].answer() : drawThrottleAnswer();
+      return java.util.Optional.of(new ImapCommandThrottle(taken[0].backoff(), answer));
+    }
+    if (roll(imapCommandThrottleRate)) {
+      return java.util.Optional.of(new ImapCommandThrottle(imapCommandThrottleBackoff, drawThrottleAnswer()));
+    }
+    return java.util.Optional.empty();
+  }
+
+  private ImapThrottleAnswer drawThrottleAnswer() {
+    ImapThrottleAnswer[] all = ImapThrottleAnswer.values();
+    return all[nextInt(all.length)];
+  }
+
   private void resetImapKnobs() {
     imapAdvertiseMove = true;
     imapAdvertiseUidPlus = true;
     imapThrottles.clear();
     imapLostAnswers.clear();
+    imapCommandThrottleRate = 0;
+    imapCommandThrottleBackoff = Duration.ofSeconds(1);
+    imapCommandThrottles.clear();
   }
 
   // ----- Graph delta: the order and repetition Microsoft's documentation allows -----
@@ -516,7 +639,8 @@ public final class Faults {
    * (also for first rounds that ask {@code $orderby}), with 5 % of the changes shown twice, on pages of any size up
    * to the one asked for; {@code $batch} bodies in every shape ({@link BatchBodies#MIXED}); {@code $expand} of the
    * size refused on delta and on listings, each with a chance of one half, and the size missing from a fifth of the
-   * messages; ids Exchange cannot have issued answered {@code ErrorInvalidIdMalformed}. The knobs stay
+   * messages; ids Exchange cannot have issued answered {@code ErrorInvalidIdMalformed}; one IMAP command in a
+   * hundred after login throttled ({@link #imapThrottleCommands(double, Duration)}, 200 ms suggested). The knobs stay
    * individually settable afterwards; {@link #reset()} turns contract mode off. What each behaviour follows is cited
    * at its knob.
    */
@@ -531,6 +655,7 @@ public final class Faults {
     graphRefuseExpandOnMessages(roll(0.5));
     graphOmitSizeRate(0.2);
     graphRejectMalformedIds(true);
+    imapThrottleCommands(0.01, Duration.ofMillis(200));
     contract = true;
     return this;
   }

@@ -223,6 +223,11 @@ final class GraphAttachments implements AutoCloseable {
       } catch (MessagingException e) {
         throw new IllegalStateException("cannot add an attachment to message " + messageId, e);
       }
+      if (GraphMime.bytes(rebuilt).length > server.tenant().mailbox(mailbox).maxSendSize()) {
+        // the draft would be larger than its mailbox may send: refused as it grows, when the attachment is added
+        // or an upload session's last range arrives (motze92/office365-mail#39, microsoft-graph-docs-contrib#2561)
+        throw GraphMessages.messageSizeExceeded();
+      }
       server.store().replace(at, rebuilt);
       List<GraphMime.Attachment> attachments = GraphMime.attachments(rebuilt);
       return attachments.get(attachments.size() - 1);

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.icegreen.greenmail.store.MailFolder;
 import com.icegreen.greenmail.store.StoredMessage;
+import jakarta.mail.Address;
 import jakarta.mail.Flags;
 import jakarta.mail.Header;
 import jakarta.mail.MessagingException;
@@ -1008,8 +1009,50 @@ final class GraphMessages {
     if (recipients.isEmpty()) {
       throw noRecipients();
     }
-    server.tenant().delivery().deliver(ctx.address, recipients, GraphMime.bytes(message, "Bcc"), saveToSentItems);
+    byte[] out = GraphMime.bytes(message, "Bcc");
+    checkSubmission(ctx, message, out.length);
+    server.tenant().delivery().deliver(ctx.address, recipients, out, saveToSentItems);
     return GraphResponse.empty(202);
+  }
+
+  /**
+   * What Exchange checks when a message is submitted ({@code sendMail}, or {@code send} of a draft):
+   *
+   * <ul>
+   *   <li>a From other than the mailbox needs Send As (or Send on Behalf, which the testkit does not tell apart) on
+   *       that address for the mailbox's owner, the shared mailbox, or the signed-in identity ({@link
+   *       Tenant#addRecipientPermission}); otherwise {@code 403 ErrorSendAsDenied} with the message of the Graph
+   *       documentation's example (microsoftgraph/microsoft-graph-docs-contrib, {@code
+   *       concepts/outlook-send-mail-from-other-user.md}, Example 2);
+   *   <li>a message larger than the mailbox's {@link Mailbox#maxSendSize()} gets {@code ErrorMessageSizeExceeded}
+   *       with status 400, as public transcripts show it (motze92/office365-mail#39, on adding an attachment to a
+   *       draft; microsoftgraph/microsoft-graph-docs-contrib#2561, during an upload session). Microsoft's pages
+   *       give neither the status nor the point at which the limit is checked; here it is checked when the message
+   *       is sent, and when an attachment (directly or by an upload session) would take a draft over the limit.
+   * </ul>
+   */
+  private static void checkSubmission(GraphContext ctx, MimeMessage message, long size) throws GraphError {
+    String from;
+    try {
+      Address[] addresses = message.getFrom();
+      from = addresses == null || addresses.length == 0 || !(addresses[0] instanceof InternetAddress a)
+          ? ctx.address : a.getAddress();
+    } catch (MessagingException e) {
+      throw mimeInvalid();
+    }
+    if (!ctx.mailbox.tenant().maySendAs(ctx.mailbox, ctx.caller.token().objectId(), from)) {
+      throw new GraphError(403, "ErrorSendAsDenied", "The user account which was used to submit this request does"
+          + " not have the right to send mail on behalf of the specified sending account. Cannot submit message.");
+    }
+    if (size > ctx.mailbox.maxSendSize()) {
+      throw messageSizeExceeded();
+    }
+  }
+
+  /** {@code 400 ErrorMessageSizeExceeded}: a message larger than its mailbox's MaxSendSize. */
+  static GraphError messageSizeExceeded() {
+    return new GraphError(400, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.,"
+        + " Cannot save changes made to an item to store.");
   }
 
   private static GraphError mimeInvalid() {
@@ -1041,6 +1084,7 @@ final class GraphMessages {
     } catch (MessagingException e) {
       throw new IllegalStateException("cannot write draft " + id, e);
     }
+    checkSubmission(ctx, m, out.size());
     server.tenant().delivery().deliver(ctx.address, recipients, out.toByteArray(), true);
     store().expunge(at);
     modified.remove(id);

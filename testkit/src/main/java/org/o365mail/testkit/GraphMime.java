@@ -399,6 +399,19 @@ final class GraphMime {
     try {
       Outgoing m = new Outgoing();
       m.setFrom(new InternetAddress(from.address(), from.displayName(), "UTF-8"));
+      // another From is the caller's to set; whether it may is decided when the message is sent (Send As)
+      JsonNode fromAddress = json.path("from").path("emailAddress");
+      String other = fromAddress.path("address").asText("").trim();
+      if (!other.isEmpty() && !other.equalsIgnoreCase(from.address())) {
+        InternetAddress address;
+        try {
+          address = new InternetAddress(other, true);
+        } catch (AddressException e) {
+          throw GraphError.badRequest("The from address '" + other + "' is not a valid email address.");
+        }
+        address.setPersonal(fromAddress.path("name").asText(null), "UTF-8");
+        m.setFrom(address);
+      }
       setRecipients(m, Message.RecipientType.TO, json.path("toRecipients"));
       setRecipients(m, Message.RecipientType.CC, json.path("ccRecipients"));
       setRecipients(m, Message.RecipientType.BCC, json.path("bccRecipients"));

@@ -48,8 +48,14 @@ import org.slf4j.LoggerFactory;
  *       Faults#imapAdvertiseUidPlus(boolean)} hide them;
  *   <li>end the session with {@code * BYE Session invalidated - AccessTokenExpired} once the tenant clock
  *       passes the token's {@code exp} (on the next command, or within about a second in IDLE);
+ *   <li>throttle any command as Exchange Online does ({@link Faults#imapThrottleCommands}, {@link
+ *       Faults#imapThrottleCommand}): {@code NO} or {@code BAD Request is throttled. Suggested Backoff Time: N
+ *       milliseconds}, the command not carried out, sometimes followed by {@code * BYE Connection closed. 14};
  *   <li>add latency and drop the connection as the faults ask.
  * </ul>
+ *
+ * <p>After login CAPABILITY answers what Exchange Online advertises then: its AUTH= mechanisms again, MOVE, and
+ * CLIENTACCESSRULES, CLIENTNETWORKPRESENCELOCATION and BACKENDAUTHENTICATE (jstedfast/MailKit#290, #849).
  *
  * <p>A login whose token is valid but may not open the mailbox ({@link ExchangeAccess.Outcome#NOT_CONNECTED})
  * gets {@code OK AUTHENTICATE completed.}; its first command other than CAPABILITY, NOOP, ID or LOGOUT then
@@ -77,6 +83,9 @@ final class ImapSession implements Runnable {
 
   static final String BYE_LOGOUT = "* BYE Microsoft Exchange Server IMAP4 server signing off.";
   static final String BYE_TOKEN_EXPIRED = "* BYE Session invalidated - AccessTokenExpired";
+  /** What follows a throttled command's answer when Exchange ends the session (email-oauth2-proxy#191). */
+  static final String BYE_THROTTLED = "* BYE Connection closed. 14";
+  private static final String THROTTLED = "Request is throttled. Suggested Backoff Time: ";
   private static final byte[] LITERAL_CONTINUATION = ascii("+ Ready for additional command text.\r\n");
   private static final byte[] IDLE_CONTINUATION = ascii("+ IDLE accepted, awaiting DONE command.\r\n");
   private static final byte[] BYE_LOGOUT_LINE = ascii(BYE_LOGOUT + "\r\n");
@@ -362,7 +371,7 @@ final class ImapSession implements Runnable {
   }
 
   private static String throttled(String tag, Duration backoff) {
-    return tag + " NO Request is throttled. Suggested Backoff Time: " + backoff.toMillis() + " milliseconds";
+    return tag + " NO " + THROTTLED + backoff.toMillis() + " milliseconds";
   }
 
   /** Logs in to GreenMail's IMAP server as the mailbox, consuming its greeting and answer. */
@@ -554,8 +563,17 @@ final class ImapSession implements Runnable {
         sub = upper(line, nameEnd + 1, subEnd < 0 ? end : subEnd);
         argsStart = subEnd < 0 ? end : subEnd + 1;
       }
+      String command = name.equals("UID") ? "UID " + sub : name;
+      Optional<Faults.ImapCommandThrottle> throttle = faults.takeImapCommandThrottle(command);
+      if (throttle.isPresent()) {
+        skipRestOfCommand(n);
+        if (throttled(tag, command, throttle.get())) {
+          return;
+        }
+        continue;
+      }
       ImapMailboxNames.commandToBackend(line, end, name.equals("UID") ? sub : name, argsStart);
-      boolean loseAnswer = faults.takeImapLostAnswer(name.equals("UID") ? "UID " + sub : name);
+      boolean loseAnswer = faults.takeImapLostAnswer(command);
       String[] local = localAnswer(tag, name, sub);
       if (local != null) {
         skipRestOfCommand(n);
@@ -589,6 +607,27 @@ final class ImapSession implements Runnable {
       }
       forward(tag, n);
     }
+  }
+
+  /**
+   * Refuses a command of a logged-in session as throttled ({@link Faults#imapThrottleCommands}, {@link
+   * Faults#imapThrottleCommand}) without carrying it out; returns whether the connection was ended with a BYE.
+   */
+  private boolean throttled(String tag, String command, Faults.ImapCommandThrottle throttle) throws IOException {
+    Faults.ImapThrottleAnswer answer = throttle.answer();
+    tenant.record(new RecordedRequest("imap", command, mailbox,
+        Map.of("outcome", "THROTTLED", "answer", answer.name(), "backoff", Long.toString(throttle.backoff().toMillis())),
+        1, "", tenant.clock().instant()));
+    String refusal = tag + (answer.bad() ? " BAD " : " NO ") + THROTTLED + throttle.backoff().toMillis()
+        + " milliseconds";
+    if (!answer.bye()) {
+      sendLocal(refusal);
+      return false;
+    }
+    sendLocal(refusal, BYE_THROTTLED);
+    logger.debug("imap#{}: {} throttled; session ended with a BYE", id, command);
+    closeGracefully();
+    return true;
   }
 
   /** What the front answers itself after login, or null to relay the command. */
@@ -999,13 +1038,22 @@ final class ImapSession implements Runnable {
     } else if (phase == Phase.BEFORE_LOGIN) {
       c.append(" AUTH=PLAIN AUTH=XOAUTH2 SASL-IR");
     }
+    if (phase == Phase.LOGGED_IN) {
+      // after login Exchange Online still lists its AUTH= mechanisms and adds three capabilities of its own
+      // (jstedfast/MailKit#290, after AUTHENTICATE XOAUTH2; jstedfast/MailKit#849)
+      c.append(" AUTH=PLAIN AUTH=XOAUTH2 SASL-IR");
+    }
     if (faults.imapAdvertiseUidPlus()) {
       c.append(" UIDPLUS");
     }
     if (phase == Phase.LOGGED_IN && faults.imapAdvertiseMove()) {
       c.append(" MOVE");
     }
-    return c.append(" ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+").toString();
+    c.append(" ID UNSELECT");
+    if (phase == Phase.LOGGED_IN) {
+      c.append(" CLIENTACCESSRULES CLIENTNETWORKPRESENCELOCATION BACKENDAUTHENTICATE");
+    }
+    return c.append(" CHILDREN IDLE NAMESPACE LITERAL+").toString();
   }
 
   private void sendLocal(String... lines) throws IOException {

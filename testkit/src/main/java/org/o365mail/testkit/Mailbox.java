@@ -23,6 +23,18 @@ public final class Mailbox {
   private volatile boolean imapEnabled = true;
   private volatile Boolean smtpClientAuthenticationDisabled;
   private final Set<String> fullAccess = ConcurrentHashMap.newKeySet();
+  private final Set<String> sendAs = ConcurrentHashMap.newKeySet();
+  private volatile long maxSendSize = DEFAULT_MAX_SEND_SIZE;
+
+  /**
+   * Exchange Online's default {@code MaxSendSize} of a mailbox: 35 MB (the Exchange Online limits page; the
+   * MicrosoftDocs/OfficeDocs-O365ServiceDescriptions issues #14 and #264 settle the 25 MB figure older revisions
+   * gave).
+   */
+  public static final long DEFAULT_MAX_SEND_SIZE = 35L * 1024 * 1024;
+
+  /** The largest {@code MaxSendSize} Exchange Online allows: 150 MB. */
+  public static final long LARGEST_MAX_SEND_SIZE = 150L * 1024 * 1024;
 
   Mailbox(Tenant tenant, String address, MailboxType type, User owner, String displayName) {
     this.tenant = tenant;
@@ -94,6 +106,44 @@ public final class Mailbox {
   /** Object ids holding FullAccess ({@code Get-MailboxPermission}). */
   public Set<String> fullAccessPrincipals() {
     return Set.copyOf(fullAccess);
+  }
+
+  /**
+   * {@code Set-Mailbox -MaxSendSize}: the largest message, in bytes, this mailbox may send (default {@link
+   * #DEFAULT_MAX_SEND_SIZE}, at most {@link #LARGEST_MAX_SEND_SIZE}). Over SMTP a larger message is refused after
+   * DATA, over Graph by {@code sendMail} and by the send of a draft; tests may set a small limit.
+   */
+  public Mailbox maxSendSize(long bytes) {
+    if (bytes < 1 || bytes > LARGEST_MAX_SEND_SIZE) {
+      throw new IllegalArgumentException("MaxSendSize must be 1 byte to 150 MB, was " + bytes);
+    }
+    this.maxSendSize = bytes;
+    return this;
+  }
+
+  public long maxSendSize() {
+    return maxSendSize;
+  }
+
+  void grantSendAs(String trustee) {
+    sendAs.add(trustee);
+  }
+
+  boolean revokeSendAs(String trustee) {
+    return sendAs.remove(trustee);
+  }
+
+  /**
+   * Whether any of {@code trustees} (object ids of users or Exchange service principals, or addresses of shared
+   * mailboxes, as {@link Tenant#addRecipientPermission} stores them) holds Send As on this mailbox.
+   */
+  boolean sendAsGrantedToAny(java.util.Collection<String> trustees) {
+    return trustees.stream().anyMatch(sendAs::contains);
+  }
+
+  /** The trustees holding Send As on this mailbox ({@code Get-RecipientPermission}). */
+  public Set<String> sendAsTrustees() {
+    return Set.copyOf(sendAs);
   }
 
   private MailStore store() {

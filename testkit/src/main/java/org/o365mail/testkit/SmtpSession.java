@@ -29,8 +29,30 @@ import org.slf4j.LoggerFactory;
  * PIPELINING, DSN, ENHANCEDSTATUSCODES, STARTTLS before TLS and {@code AUTH LOGIN XOAUTH2} after it; AUTH only
  * after STARTTLS; XOAUTH2 decided by {@link ExchangeAccess} with {@code SMTP.SendAsApp} / {@code SMTP.Send};
  * basic authentication refused ({@code 535 5.7.139}); {@code SmtpClientAuthenticationDisabled} honoured for
- * the tenant and the mailbox; MAIL only after AUTH; the envelope sender must be the authenticated mailbox
- * ({@code 554 5.2.252 SendAsDenied}); DATA read with dot-unstuffing into a temporary file, up to 150 MB.
+ * the tenant and the mailbox; MAIL only after AUTH; DATA read with dot-unstuffing into a temporary file, up to 150 MB
+ * (the SIZE advertised; larger is {@code 552 5.3.4}).
+ *
+ * <p>After DATA, as Exchange Online's submission does:
+ *
+ * <ul>
+ *   <li>an envelope sender other than the authenticated mailbox needs Send As on that address ({@link
+ *       Tenant#addRecipientPermission}) for the mailbox's owner, the shared mailbox itself, or the identity that
+ *       signed in (the user, or for app-only tokens the Exchange service principal, as public SMTP setup guides grant
+ *       it; Microsoft's pages are silent on app-only Send As over SMTP). Without it the answer is SendAsDenied, in one
+ *       of the two forms public transcripts show, chosen by the tenant's seeded generator: {@code 554 5.2.252
+ *       SendAsDenied; <mailbox> not allowed to send as <from>; STOREDRV.Submission.Exception:SendAsDeniedException...}
+ *       (gophish/gophish#2900) or {@code 554 5.2.0
+ *       STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process message due
+ *       to a permanent exception with message Cannot submit message.} (MicrosoftDocs/OfficeDocs-Support#1187,
+ *       FusionAuth/fusionauth-issues#220);
+ *   <li>a message larger than the mailbox's {@link Mailbox#maxSendSize()} (35 MB by default) is refused, in one of
+ *       two forms chosen the same way: {@code 552 5.3.4 Message size exceeds fixed maximum message size} (a JavaMail
+ *       trace against smtp.office365.com:587, industrialmonitordirect.com/es/blogs/knowledgebase/
+ *       resolving-ignition-552-534-email-attachment-size-limit-errors) or {@code 554 5.2.0
+ *       STOREDRV.Submission.Exception:MessageSubmissionExceededException.MapiExceptionMaxSubmissionExceeded; ...}
+ *       (pankleks/pm2-health#52, whose transcript leaves out the reply code: 554 5.2.0 is the code of the other
+ *       STOREDRV.Submission refusals; Microsoft's pages do not list it).
+ * </ul>
  *
  * <p>Commands may be pipelined; answers are flushed when no further command is waiting. Not thread-safe: run
  * by one thread.
@@ -62,6 +84,8 @@ final class SmtpSession implements Runnable {
   private boolean tls;
   private boolean greeted;
   private String authenticated;
+  private Mailbox authenticatedMailbox;
+  private String identityObjectId = "";
   private String appId = "";
   private String sender;
   private final List<String> recipients = new ArrayList<>();
@@ -272,6 +296,8 @@ final class SmtpSession implements Runnable {
       return;
     }
     authenticated = mailbox.address();
+    authenticatedMailbox = mailbox;
+    identityObjectId = decision.token().map(VerifiedToken::objectId).orElse("");
     appId = app;
     record(method, authenticated, "OK", "", app, 0, "");
     reply("235 2.7.0 Authentication successful");
@@ -404,13 +430,34 @@ final class SmtpSession implements Runnable {
       reply("552 5.3.4 Message size exceeds fixed maximum message size");
       return;
     }
-    if (!MailStore.key(sender).equals(MailStore.key(authenticated))) {
+    if (!authenticatedMailbox.tenant().maySendAs(authenticatedMailbox, identityObjectId, sender)) {
       attributes.put("outcome", "SEND_AS_DENIED");
-      recordData(attributes, 1, "5.2.252");
-      reply("554 5.2.252 SendAsDenied; " + authenticated + " not allowed to send as " + sender
-          + "; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process"
-          + " message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message."
-          + "[EndDiagnosticData] [Hostname=" + host + "]");
+      if (tenant.faults().nextInt(2) == 0) {
+        recordData(attributes, 1, "5.2.252");
+        reply("554 5.2.252 SendAsDenied; " + authenticated + " not allowed to send as " + sender
+            + "; STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to process"
+            + " message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message."
+            + "[EndDiagnosticData] [Hostname=" + host + "]");
+      } else {
+        recordData(attributes, 1, "5.2.0");
+        reply("554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException.MapiExceptionSendAsDenied; Failed to"
+            + " process message due to a permanent exception with message Cannot submit message. [Hostname=" + host
+            + "]");
+      }
+      return;
+    }
+    if (size > authenticatedMailbox.maxSendSize()) {
+      attributes.put("outcome", "OVER_MAX_SEND_SIZE");
+      if (tenant.faults().nextInt(2) == 0) {
+        recordData(attributes, 1, "5.3.4");
+        reply("552 5.3.4 Message size exceeds fixed maximum message size");
+      } else {
+        recordData(attributes, 1, "5.2.0");
+        reply("554 5.2.0 STOREDRV.Submission.Exception:MessageSubmissionExceededException"
+            + ".MapiExceptionMaxSubmissionExceeded; Failed to process message due to a permanent exception with"
+            + " message [BeginDiagnosticData]Cannot save changes made to an item to store.[EndDiagnosticData]"
+            + " [Hostname=" + host + "]");
+      }
       return;
     }
     byte[] message = Files.readAllBytes(file);

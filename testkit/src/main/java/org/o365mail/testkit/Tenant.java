@@ -1,5 +1,6 @@
 package org.o365mail.testkit;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
@@ -226,6 +227,59 @@ public final class Tenant {
   public Tenant removeMailboxPermission(String mailbox, String user) {
     mailbox(mailbox).revokeFullAccess(principalId(user));
     return this;
+  }
+
+  /**
+   * {@code Add-RecipientPermission -Identity <mailbox> -Trustee <trustee> -AccessRights SendAs}: {@code trustee} may
+   * send mail that appears to come from {@code mailbox} (over SMTP and Graph; without it Exchange answers SendAsDenied).
+   * The trustee is a UPN of this tenant, the object id of an Exchange service principal, or a shared mailbox.
+   */
+  public Tenant addRecipientPermission(String mailbox, String trustee, String accessRights) {
+    if (!"SendAs".equalsIgnoreCase(accessRights)) {
+      throw new IllegalArgumentException("only SendAs is modelled, not " + accessRights);
+    }
+    mailbox(mailbox).grantSendAs(trusteeId(trustee));
+    return this;
+  }
+
+  /** {@code Remove-RecipientPermission -AccessRights SendAs}. */
+  public Tenant removeRecipientPermission(String mailbox, String trustee) {
+    mailbox(mailbox).revokeSendAs(trusteeId(trustee));
+    return this;
+  }
+
+  private String trusteeId(String trustee) {
+    Optional<Mailbox> shared = mailboxes().stream()
+        .filter(m -> m.owner().isEmpty() && m.address().equalsIgnoreCase(trustee.trim())).findFirst();
+    return shared.isPresent() ? sendAsKey(shared.get()) : principalId(trustee);
+  }
+
+  /**
+   * Whether mail submitted through {@code through} by the identity with object id {@code identityObjectId} (a user,
+   * or an Exchange service principal for app-only tokens; blank when unknown) may carry {@code from}: its own address
+   * always; another mailbox of this tenant when that mailbox gave Send As to the owner of {@code through}, to {@code
+   * through} itself when it is shared, or to the identity ({@code Add-RecipientPermission}); any other address never.
+   */
+  boolean maySendAs(Mailbox through, String identityObjectId, String from) {
+    if (lower(from).equals(lower(through.address()))) {
+      return true;
+    }
+    Optional<Mailbox> target = findMailbox(from);
+    if (target.isEmpty()) {
+      return false;
+    }
+    List<String> trustees = new ArrayList<>();
+    through.owner().ifPresentOrElse(u -> trustees.add(u.objectId()), () -> trustees.add(sendAsKey(through)));
+    if (identityObjectId != null && !identityObjectId.isBlank()) {
+      trustees.add(identityObjectId);
+      trustees.add(lower(identityObjectId));
+    }
+    return target.get().sendAsGrantedToAny(trustees);
+  }
+
+  /** How a shared mailbox is stored as a Send As trustee. */
+  static String sendAsKey(Mailbox shared) {
+    return "mailbox:" + lower(shared.address());
   }
 
   private String principalId(String user) {

@@ -203,6 +203,29 @@ class GraphAttachmentsTest {
   }
 
   @Test
+  void attachmentsTakingADraftOverMaxSendSize_are400ErrorMessageSizeExceeded_andLeaveTheDraftAsItWas() {
+    Mailbox m = fresh("maxsend");
+    m.maxSendSize(2 * MIB);
+    String id = draft("maxsend@contoso.com", "bob@contoso.com");
+    ObjectNode direct = Json.object();
+    direct.put("@odata.type", "#microsoft.graph.fileAttachment").put("name", "big.bin")
+        .put("contentType", "application/octet-stream")
+        .put("contentBytes", Base64.getEncoder().encodeToString(random(2 * MIB, 5)));
+    TestHttp.Response refused = f.post(token(), user("maxsend@contoso.com") + "/messages/" + id + "/attachments", direct);
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.json().at("/error/code").asText()).isEqualTo("ErrorMessageSizeExceeded");
+
+    byte[] content = random(3 * MIB, 6);
+    String uploadUrl = createSession("maxsend@contoso.com", id, "scan.bin", content.length).get("uploadUrl").asText();
+    assertThat(put(uploadUrl, content, 0, 2 * MIB).status()).isEqualTo(200);
+    TestHttp.Response last = put(uploadUrl, content, 2 * MIB, 3 * MIB);
+    assertThat(last.status()).as("the last range").isEqualTo(400);
+    assertThat(last.json().at("/error/code").asText()).isEqualTo("ErrorMessageSizeExceeded");
+    assertThat(f.get(token(), user("maxsend@contoso.com") + "/messages/" + id + "/attachments").json().get("value"))
+        .as("attachments of the draft").isEmpty();
+  }
+
+  @Test
   void uploadUrl_withAWrongToken_is401() {
     fresh("forger");
     String id = draft("forger@contoso.com", "bob@contoso.com");

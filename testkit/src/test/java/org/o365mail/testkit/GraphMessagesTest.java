@@ -406,6 +406,60 @@ class GraphMessagesTest {
   }
 
   @Test
+  void sendMail_asAnotherAddress_is403ErrorSendAsDenied_untilSendAsIsGiven() {
+    fresh("assistant");
+    fresh("director");
+    Mailbox to = fresh("sendasto");
+    ObjectNode body = Json.object();
+    body.set("message", mail("For the director", "sendasto@contoso.com", null, null));
+    ((ObjectNode) body.get("message")).putObject("from").putObject("emailAddress").put("address", "director@contoso.com");
+    TestHttp.Response denied = f.post(token(), user("assistant@contoso.com") + "/sendMail", body);
+    assertThat(denied.status()).isEqualTo(403);
+    assertThat(error(denied)).isEqualTo("ErrorSendAsDenied: The user account which was used to submit this request"
+        + " does not have the right to send mail on behalf of the specified sending account. Cannot submit message.");
+    ObjectNode outsider = body.deepCopy();
+    ((ObjectNode) outsider.at("/message/from/emailAddress")).put("address", "ceo@fabrikam.com");
+    assertThat(f.post(token(), user("assistant@contoso.com") + "/sendMail", outsider).status()).isEqualTo(403);
+    assertThat(to.messages("Inbox")).isEmpty();
+
+    f.contoso.addRecipientPermission("director@contoso.com", "assistant@contoso.com", "SendAs");
+    TestHttp.Response sent = f.post(token(), user("assistant@contoso.com") + "/sendMail", body);
+    assertThat(sent.status()).as(sent.text()).isEqualTo(202);
+    assertThat(new String(to.mime(to.messages("Inbox").get(0)), StandardCharsets.UTF_8))
+        .contains("From: director@contoso.com");
+  }
+
+  @Test
+  void sendMail_andDraftSend_overTheMailboxsMaxSendSize_are400ErrorMessageSizeExceeded() {
+    Mailbox small = fresh("smalllimit");
+    Mailbox to = fresh("smallto");
+    assertThat(small.maxSendSize()).isEqualTo(Mailbox.DEFAULT_MAX_SEND_SIZE).isEqualTo(35L * 1024 * 1024);
+    small.maxSendSize(2_000);
+    ObjectNode message = mail("Too big", "smallto@contoso.com", null, null);
+    message.putObject("body").put("contentType", "text").put("content", "x".repeat(5_000));
+    ObjectNode body = Json.object();
+    body.set("message", message);
+    TestHttp.Response refused = f.post(token(), user("smalllimit@contoso.com") + "/sendMail", body);
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(error(refused)).isEqualTo("ErrorMessageSizeExceeded: The message exceeds the maximum supported"
+        + " size., Cannot save changes made to an item to store.");
+
+    TestHttp.Response draft = f.post(token(), user("smalllimit@contoso.com") + "/messages", message);
+    assertThat(draft.status()).as(draft.text()).isEqualTo(201);
+    String id = draft.json().get("id").asText();
+    TestHttp.Response send = f.post(token(), user("smalllimit@contoso.com") + "/messages/" + id + "/send", Json.object());
+    assertThat(send.status()).isEqualTo(400);
+    assertThat(error(send)).startsWith("ErrorMessageSizeExceeded: ");
+    assertThat(small.count("Drafts")).as("the draft stays a draft").isEqualTo(1);
+    assertThat(to.messages("Inbox")).isEmpty();
+
+    small.maxSendSize(Mailbox.DEFAULT_MAX_SEND_SIZE);
+    assertThat(f.post(token(), user("smalllimit@contoso.com") + "/messages/" + id + "/send", Json.object()).status())
+        .isEqualTo(202);
+    assertThat(to.messages("Inbox")).extracting(StoredMail::subject).containsExactly("Too big");
+  }
+
+  @Test
   void sendMail_acceptsBase64Mime_andRefusesInvalidBase64() {
     Mailbox to = fresh("mimeto");
     fresh("mimefrom");

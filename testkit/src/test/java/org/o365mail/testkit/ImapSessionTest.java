@@ -191,6 +191,66 @@ class ImapSessionTest {
   }
 
   @Test
+  void throttleCommand_refusesTheNamedCommandWithoutCarryingItOut_inEachOfExchangesWordings() {
+    m365.faults()
+        .imapThrottleCommand("uid copy", 2, Duration.ofMillis(89_117), Faults.ImapThrottleAnswer.NO)
+        .imapThrottleCommand("SELECT", 1, Duration.ofMillis(178_755), Faults.ImapThrottleAnswer.BAD);
+    try (Wire wire = loggedIn("throttlenamed", 2)) {
+      assertThat(wire.imap("s", "SELECT INBOX"))
+          .containsExactly("s BAD Request is throttled. Suggested Backoff Time: 178755 milliseconds");
+      assertThat(wire.imap("s2", "SELECT INBOX")).last().asString().startsWith("s2 OK");
+      assertThat(wire.imap("c", "UID COPY 1 Archive"))
+          .containsExactly("c NO Request is throttled. Suggested Backoff Time: 89117 milliseconds");
+      assertThat(wire.imap("c2", "UID COPY 1 Archive"))
+          .containsExactly("c2 NO Request is throttled. Suggested Backoff Time: 89117 milliseconds");
+      assertThat(m365.mailbox("throttlenamed@contoso.com").count("Archive")).as("nothing copied").isZero();
+      assertThat(wire.imap("c3", "UID COPY 1 Archive")).last().asString().startsWith("c3 OK");
+    }
+    assertThat(m365.mailbox("throttlenamed@contoso.com").count("Archive")).isEqualTo(1);
+  }
+
+  @Test
+  void throttleCommand_withBye_endsTheSessionAfterTheTaggedAnswer() {
+    m365.faults().imapThrottleCommand("UID FETCH", 1, Duration.ofMillis(50), Faults.ImapThrottleAnswer.BAD_THEN_BYE);
+    try (Wire wire = loggedIn("throttlebye", 1)) {
+      wire.imap("s", "SELECT INBOX");
+      wire.send("f UID FETCH 1 (FLAGS)");
+      assertThat(wire.readLogicalLine()).isEqualTo("f BAD Request is throttled. Suggested Backoff Time: 50 milliseconds");
+      assertThat(wire.readLogicalLine()).isEqualTo("* BYE Connection closed. 14");
+      assertThat(wire.closedByServer()).isTrue();
+    }
+  }
+
+  @Test
+  void throttleCommands_refusesAShareOfAnyCommand_inAllFourWordings_andNeverLogout() {
+    contoso.newMailbox("throttlerate");
+    m365.faults().imapThrottleCommands(0.5, Duration.ofMillis(10));
+    java.util.Set<String> seen = new java.util.TreeSet<>();
+    int answered = 0;
+    for (int round = 0; round < 200 && seen.size() < 4; round++) {
+      try (Wire wire = loggedIn("throttlerate@contoso.com", token)) {
+        String answer;
+        int n = 0;
+        while ((answer = wire.imap("n" + n, "NOOP").get(0)).startsWith("n" + n + " OK")) {
+          answered++;
+          n++;
+        }
+        assertThat(answer).matches("n" + n + " (NO|BAD) Request is throttled\\. Suggested Backoff Time: 10 milliseconds");
+        // LOGOUT is never throttled: its BYE comes unless the throttle's BYE ended the session already
+        wire.send("l LOGOUT");
+        String next = wire.readLogicalLine();
+        seen.add(answer.split(" ")[1] + (next.equals("* BYE Connection closed. 14") ? "+BYE" : ""));
+        if (!next.startsWith("* BYE Connection closed.")) {
+          assertThat(next).isEqualTo(ImapSession.BYE_LOGOUT);
+          assertThat(wire.readLogicalLine()).isEqualTo("l OK LOGOUT completed.");
+        }
+      }
+    }
+    assertThat(seen).containsExactlyInAnyOrder("BAD", "BAD+BYE", "NO", "NO+BYE");
+    assertThat(answered).as("commands let through").isPositive();
+  }
+
+  @Test
   void anotherSessionsChanges_areReported_andSequenceNumbersFollowExpunges() {
     Mailbox box = contoso.newMailbox("twosessions");
     for (int i = 1; i <= 4; i++) {
@@ -254,7 +314,8 @@ class ImapSessionTest {
     m365.faults().imapAdvertiseUidPlus(false);
     try (Wire wire = loggedIn("uidplus", 2)) {
       assertThat(wire.imap("c", "CAPABILITY")).first().asString()
-          .isEqualTo("* CAPABILITY IMAP4 IMAP4rev1 MOVE ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+");
+          .isEqualTo("* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR MOVE ID UNSELECT CLIENTACCESSRULES"
+              + " CLIENTNETWORKPRESENCELOCATION BACKENDAUTHENTICATE CHILDREN IDLE NAMESPACE LITERAL+");
       wire.imap("s", "SELECT INBOX");
       assertThat(wire.imap("e", "UID EXPUNGE 1")).containsExactly("e BAD Command Error. 10");
       assertThat(wire.imap("k", "UID COPY 1 Archive")).last().asString().startsWith("k OK ").doesNotContain("COPYUID");

@@ -136,22 +136,65 @@ class SmtpServerTest {
     assertThat(data.attribute("appid")).isEqualTo(contoso.daemon.clientId());
   }
 
+  /** Sends a small message from {@code from} to bob in the session; returns the answer to the final dot. */
+  private static String submit(Wire wire, String from) {
+    assertThat(wire.send("MAIL FROM:<" + from + ">").readLine()).isEqualTo("250 2.1.0 Sender OK");
+    assertThat(wire.send("RCPT TO:<bob@contoso.com>").readLine()).isEqualTo("250 2.1.5 Recipient OK");
+    assertThat(wire.send("DATA").readLine()).startsWith("354 ");
+    wire.send("Subject: spoof\r\n\r\nhi\r\n.");
+    return wire.readLine();
+  }
+
   @Test
-  void delegatedTwoStepAuth_andSendAsDenied() {
+  void delegatedTwoStepAuth_andSendAsDenied_inBothWordings_untilSendAsIsGiven() {
+    java.util.Set<String> codes = new java.util.TreeSet<>();
     try (Wire wire = secured()) {
       assertThat(wire.send("AUTH XOAUTH2").readLine()).isEqualTo("334 ");
       assertThat(wire.send(Wire.xoauth2(Contoso.ALICE, contoso.userToken(Contoso.ALICE))).readLine())
           .isEqualTo("235 2.7.0 Authentication successful");
       assertThat(wire.send("AUTH XOAUTH2 x").readLine()).isEqualTo("503 5.5.1 Bad sequence of commands");
-      wire.send("MAIL FROM:<bob@contoso.com>");
-      assertThat(wire.readLine()).isEqualTo("250 2.1.0 Sender OK");
-      assertThat(wire.send("RCPT TO:<bob@contoso.com>").readLine()).isEqualTo("250 2.1.5 Recipient OK");
-      assertThat(wire.send("DATA").readLine()).startsWith("354 ");
-      wire.send("Subject: spoof\r\n\r\nhi\r\n.");
-      assertThat(wire.readLine()).startsWith("554 5.2.252 SendAsDenied; alice@contoso.com not allowed to send as"
-          + " bob@contoso.com; STOREDRV.Submission.Exception:SendAsDeniedException");
+      for (int i = 0; i < 20 && codes.size() < 2; i++) {
+        String answer = submit(wire, "bob@contoso.com");
+        if (answer.startsWith("554 5.2.252")) {
+          assertThat(answer).startsWith("554 5.2.252 SendAsDenied; alice@contoso.com not allowed to send as"
+              + " bob@contoso.com; STOREDRV.Submission.Exception:SendAsDeniedException");
+        } else {
+          assertThat(answer).startsWith("554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException"
+              + ".MapiExceptionSendAsDenied; Failed to process message due to a permanent exception");
+        }
+        codes.add(answer.split(" ")[1]);
+      }
+      assertThat(codes).containsExactly("5.2.0", "5.2.252");
+      assertThat(submit(wire, "fabrikam-ceo@fabrikam.com")).as("an address of no mailbox here").startsWith("554 5.2.");
+      m365.tenant("contoso.com").addRecipientPermission("bob@contoso.com", Contoso.ALICE, "SendAs");
+      assertThat(submit(wire, "bob@contoso.com")).startsWith("250 2.0.0 OK");
+    } finally {
+      m365.tenant("contoso.com").removeRecipientPermission("bob@contoso.com", Contoso.ALICE);
     }
-    assertThat(m365.requests("smtp")).extracting(RecordedRequest::errorCode).containsExactly("", "5.2.252");
+    assertThat(m365.requests("smtp")).extracting(RecordedRequest::errorCode).contains("5.2.252", "5.2.0");
+  }
+
+  @Test
+  void messageOverTheMailboxsMaxSendSize_isRefusedAfterData_inBothWordings() {
+    Mailbox alice = m365.tenant("contoso.com").mailbox(Contoso.ALICE);
+    alice.maxSendSize(1024);
+    java.util.Set<String> answers = new java.util.TreeSet<>();
+    try (Wire wire = secured()) {
+      assertThat(auth(wire, Contoso.ALICE, contoso.appToken())).isEqualTo("235 2.7.0 Authentication successful");
+      for (int i = 0; i < 20 && answers.size() < 2; i++) {
+        assertThat(wire.send("MAIL FROM:<alice@contoso.com>").readLine()).isEqualTo("250 2.1.0 Sender OK");
+        assertThat(wire.send("RCPT TO:<bob@contoso.com>").readLine()).isEqualTo("250 2.1.5 Recipient OK");
+        assertThat(wire.send("DATA").readLine()).startsWith("354 ");
+        wire.send("Subject: big\r\n\r\n" + "x".repeat(2000) + "\r\n.");
+        answers.add(wire.readLine().replaceFirst(" \\[Hostname=.*", ""));
+      }
+      assertThat(answers).containsExactly("552 5.3.4 Message size exceeds fixed maximum message size",
+          "554 5.2.0 STOREDRV.Submission.Exception:MessageSubmissionExceededException"
+              + ".MapiExceptionMaxSubmissionExceeded; Failed to process message due to a permanent exception with"
+              + " message [BeginDiagnosticData]Cannot save changes made to an item to store.[EndDiagnosticData]");
+      alice.maxSendSize(Mailbox.DEFAULT_MAX_SEND_SIZE);
+      assertThat(submit(wire, "alice@contoso.com")).startsWith("250 2.0.0 OK");
+    }
   }
 
   @Test

@@ -139,6 +139,10 @@ public final class GraphErrors {
 
   /** Maps a Graph error answer. */
   public MailboxException map(Failure f, Target target, String what, Access access, Throwable cause) {
+    Optional<MailboxException> refused = sendRefusal(f, what, Optional.empty(), cause);
+    if (refused.isPresent()) {
+      return refused.get();
+    }
     String code = f.code();
     String lower = f.message().toLowerCase(Locale.ROOT);
     Diagnosis.Builder d;
@@ -274,6 +278,49 @@ public final class GraphErrors {
         .summary("The signed-in user " + user + " has no access to mailbox " + mailbox)
         .fix("Give the user FullAccess to the mailbox (or share its folders)")
         .command("Add-MailboxPermission -Identity " + mailbox + " -User " + user + " -AccessRights FullAccess");
+  }
+
+  /**
+   * The refusals Exchange gives a message when it is submitted, which no retry changes; empty for any other answer:
+   *
+   * <ul>
+   *   <li>{@code 403 ErrorSendAsDenied}: the message's From is an address the identity may not send as (Graph's
+   *       "Send Outlook messages from another user" page, Example 2). Diagnosed as the Send As permission, for the
+   *       signed-in user (delegated) or the mailbox sent through (app-only; an app with Mail.Send may instead send
+   *       through the From address's own mailbox);
+   *   <li>{@code ErrorMessageSizeExceeded} (400 in public transcripts): the message is larger than the mailbox's
+   *       MaxSendSize, 35 MB by default. Diagnosed as the maximum send size, not as a permission.
+   * </ul>
+   *
+   * @param from the message's From address, when it has one of its own
+   */
+  public Optional<MailboxException> sendRefusal(Failure f, String what, Optional<String> from, Throwable cause) {
+    if (f.code().equals("ErrorSendAsDenied")) {
+      String address = from.orElse("<From address>");
+      boolean app = auth.kind() == CredentialKind.APP_ONLY;
+      String trustee = app ? mailbox : auth.currentToken(Access.SEND).map(AccessToken::claims)
+          .flatMap(TokenClaims::userPrincipalName).orElse("<user>");
+      Diagnosis.Builder d = Diagnosis.builder(SetupStep.SEND_AS_PERMISSION, f.code())
+          .summary((app ? "App " + clientId + ", sending through mailbox " + mailbox + "," : "User " + trustee
+              + ", sending through mailbox " + mailbox + ",") + " may not send as " + address)
+          .fix("Give " + trustee + " Send As on " + address + " (Exchange admin center > Recipients > Mailboxes > "
+              + address + " > Delegation > Send as)" + (app ? ", or send through the mailbox of " + address
+              + " itself (forMailbox), which an app with Mail.Send may" : "") + ". Permission changes can take up"
+              + " to an hour to apply")
+          .command("Add-RecipientPermission -Identity " + address + " -Trustee " + trustee + " -AccessRights SendAs");
+      return Optional.of(new MailboxAuthenticationException(message(what, d, f), ids(d, f).build(), cause));
+    }
+    if (f.code().equals("ErrorMessageSizeExceeded")) {
+      Diagnosis.Builder d = Diagnosis.builder(SetupStep.MAX_SEND_SIZE, f.code())
+          .summary("Exchange Online refused the message from mailbox " + mailbox + " as larger than the mailbox may"
+              + " send (MaxSendSize, 35 MB by default; attachments count about a third more once encoded)")
+          .fix("Raise the MaxSendSize of " + mailbox + " (at most 150 MB; Exchange admin center > Recipients >"
+              + " Mailboxes > Mail flow settings > Message size restrictions), or send less, such as a link instead"
+              + " of the attachment")
+          .command("Set-Mailbox -Identity " + mailbox + " -MaxSendSize 150MB");
+      return Optional.of(new MailboxException(message(what, d, f), ids(d, f).build(), cause));
+    }
+    return Optional.empty();
   }
 
   private static ThrottledException throttled(String what, Duration retryAfter, String code, boolean unavailable,

@@ -16,6 +16,7 @@ import java.io.InputStream;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import okhttp3.MediaType;
 import okhttp3.Request;
 import okhttp3.RequestBody;
@@ -81,7 +82,7 @@ public final class Sender {
     try {
       graph.users().byUserId(user).sendMail().post(body, rc -> rc.options.add(GraphCall.SEND));
     } catch (RuntimeException e) {
-      throw errors.map(e, Target.MAILBOX, "sending '" + m.subject() + "'", Access.SEND);
+      throw mapSend(e, Target.MAILBOX, "sending '" + m.subject() + "'", Access.SEND, m);
     }
   }
 
@@ -90,7 +91,7 @@ public final class Sender {
     try {
       draft = graph.users().byUserId(user).messages().post(message(m), rc -> rc.options.add(GraphCall.WRITE_ONCE));
     } catch (RuntimeException e) {
-      throw errors.map(e, Target.MAILBOX, "creating a draft of '" + m.subject() + "'", Access.WRITE);
+      throw mapSend(e, Target.MAILBOX, "creating a draft of '" + m.subject() + "'", Access.WRITE, m);
     }
     String id = draft.getId();
     boolean sent = false;
@@ -101,7 +102,7 @@ public final class Sender {
             graph.users().byUserId(user).messages().byMessageId(id).attachments().post(fileAttachment(a),
                 rc -> rc.options.add(GraphCall.WRITE_ONCE));
           } catch (RuntimeException e) {
-            throw errors.map(e, Target.MESSAGE, "attaching " + a.name(), Access.WRITE);
+            throw mapSend(e, Target.MESSAGE, "attaching " + a.name(), Access.WRITE, m);
           }
         } else {
           upload(id, a);
@@ -110,7 +111,7 @@ public final class Sender {
       try {
         graph.users().byUserId(user).messages().byMessageId(id).send().post(rc -> rc.options.add(GraphCall.SEND));
       } catch (RuntimeException e) {
-        throw errors.map(e, Target.MESSAGE, "sending '" + m.subject() + "'", Access.SEND);
+        throw mapSend(e, Target.MESSAGE, "sending '" + m.subject() + "'", Access.SEND, m);
       }
       sent = true;
     } finally {
@@ -174,6 +175,19 @@ public final class Sender {
     } catch (IOException e) {
       throw MailboxConnector.streamFailure("uploading attachment " + a.name(), e);
     }
+  }
+
+  /** {@link GraphErrors#map}, with the message's From for the refusals of a submission (Send As, MaxSendSize). */
+  private MailboxException mapSend(RuntimeException e, Target target, String what, Access access, OutgoingMessage m) {
+    Optional<GraphErrors.Failure> failure = GraphErrors.failureOf(e);
+    if (failure.isPresent()) {
+      Optional<MailboxException> refused = errors.sendRefusal(failure.get(), what,
+          m.from().map(EmailAddress::address), e);
+      if (refused.isPresent()) {
+        return refused.get();
+      }
+    }
+    return errors.map(e, target, what, access);
   }
 
   private static FileAttachment fileAttachment(OutgoingAttachment a) {

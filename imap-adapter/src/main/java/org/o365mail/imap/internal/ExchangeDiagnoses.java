@@ -154,13 +154,55 @@ public final class ExchangeDiagnoses {
         .build();
   }
 
-  /** {@code 554 5.2.252 SendAsDenied}: the mailbox logged in may not send as the From address. */
+  /**
+   * {@code 554 5.2.252 SendAsDenied; ...} or {@code 554 5.2.0 STOREDRV.Submission.Exception:SendAsDeniedException...}:
+   * the message's From address is neither the mailbox logged in nor one it may send as. The trustee to give Send As
+   * is the signed-in user for delegated tokens, and the mailbox sent through for app-only ones (the identity the
+   * submission runs as).
+   */
   public static Diagnosis sendAsDenied(Login login, String from, String serverText) {
-    return Diagnosis.builder(SetupStep.MAILBOX_PERMISSION, "SMTP 554 5.2.252 SendAsDenied")
-        .summary("Mailbox " + login.mailbox() + " may not send as " + from + " (" + firstLine(serverText) + ")")
-        .fix("Grant " + login.mailbox() + " Send As on " + from + ", or send through a sender for " + from)
-        .command("Add-RecipientPermission -Identity " + from + " -Trustee " + login.mailbox() + " -AccessRights SendAs")
+    String trustee = login.kind() == CredentialKind.APP_ONLY ? login.mailbox() : login.user();
+    String code = serverText.contains("5.2.252") ? "554 5.2.252" : "554 5.2.0";
+    return Diagnosis.builder(SetupStep.SEND_AS_PERMISSION, login.protocol() + " " + code + " SendAsDenied")
+        .summary(login.who() + " sending through mailbox " + login.mailbox() + " may not send as " + from + " ("
+            + firstLine(serverText) + ")")
+        .fix("Give " + trustee + " Send As on " + from + " (Exchange admin center > Recipients > Mailboxes > " + from
+            + " > Delegation > Send as), or send from " + login.mailbox() + "'s own address. Permission changes can"
+            + " take up to an hour to apply")
+        .command(addRecipientPermission(from, trustee))
         .build();
+  }
+
+  public static String addRecipientPermission(String from, String trustee) {
+    return "Add-RecipientPermission -Identity " + from + " -Trustee " + trustee + " -AccessRights SendAs";
+  }
+
+  /** Whether an SMTP answer refuses a message as larger than the mailbox may send. */
+  public static boolean isOverMaxSendSize(String serverText) {
+    return serverText.contains("MaxSubmissionExceeded")
+        || serverText.contains("5.3.4") && serverText.toLowerCase(java.util.Locale.ROOT).contains("message size");
+  }
+
+  /**
+   * {@code 552 5.3.4 Message size exceeds fixed maximum message size} or {@code 554 5.2.0
+   * STOREDRV.Submission.Exception:MessageSubmissionExceededException.MapiExceptionMaxSubmissionExceeded; ...}: the
+   * message is larger than the sending mailbox's {@code MaxSendSize} (35 MB by default, at most 150 MB).
+   */
+  public static Diagnosis overMaxSendSize(Login login, String serverText) {
+    String code = serverText.contains("MaxSubmissionExceeded") ? "554 5.2.0 MaxSubmissionExceeded" : "552 5.3.4";
+    return Diagnosis.builder(SetupStep.MAX_SEND_SIZE, login.protocol() + " " + code)
+        .summary("Exchange Online refused the message from mailbox " + login.mailbox() + " as larger than the"
+            + " mailbox may send (MaxSendSize, 35 MB by default; attachments count about a third more once encoded)"
+            + " (" + firstLine(serverText) + ")")
+        .fix("Raise the MaxSendSize of " + login.mailbox() + " (at most 150 MB; Exchange admin center > Recipients >"
+            + " Mailboxes > Mail flow settings > Message size restrictions), or send less, such as a link instead of"
+            + " the attachment")
+        .command(setMaxSendSize(login.mailbox()))
+        .build();
+  }
+
+  public static String setMaxSendSize(String mailbox) {
+    return "Set-Mailbox -Identity " + mailbox + " -MaxSendSize 150MB";
   }
 
   private static String firstLine(String text) {
@@ -180,9 +222,14 @@ public final class ExchangeDiagnoses {
         .build();
   }
 
-  /** {@code NO Request is throttled. Suggested Backoff Time: N milliseconds} once the retry budget is spent. */
-  public static Diagnosis throttled(Login login, String serverText, Duration wait) {
-    return Diagnosis.builder(SetupStep.SERVICE, login.protocol() + " NO " + serverText)
+  /**
+   * {@code NO} or {@code BAD Request is throttled. Suggested Backoff Time: N milliseconds} once the retry budget is
+   * spent.
+   *
+   * @param serverAnswer the answer with its kind, {@code BAD Request is throttled. ...}
+   */
+  public static Diagnosis throttled(Login login, String serverAnswer, Duration wait) {
+    return Diagnosis.builder(SetupStep.SERVICE, login.protocol() + " " + serverAnswer)
         .summary("Exchange Online is throttling mailbox " + login.mailbox() + " and asked to wait "
             + wait.toMillis() + " ms, longer than the retry budget left")
         .fix("Try this mailbox again after " + wait.toMillis() + " ms; use fewer connections per mailbox")

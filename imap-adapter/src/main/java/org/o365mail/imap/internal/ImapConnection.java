@@ -58,6 +58,79 @@ public final class ImapConnection implements AutoCloseable {
     this.reauthAt = reauthAt;
   }
 
+  /**
+   * A command refused with {@code NO} or {@code BAD Request is throttled. Suggested Backoff Time: N milliseconds}:
+   * Exchange Online did not carry it out. Neither a {@link CommandFailedException} nor a {@link
+   * BadCommandException}, so that no caller takes the refusal for what a plain {@code NO} means (a folder that
+   * cannot be selected, a message that is gone).
+   */
+  public static final class ThrottledCommandException extends ProtocolException {
+    private static final long serialVersionUID = 1L;
+
+    ThrottledCommandException(Response r) {
+      super(r);
+    }
+
+    /** Whether the server answered {@code BAD} (rather than {@code NO}). */
+    public boolean bad() {
+      Response r = getResponse();
+      return r != null && r.isBAD();
+    }
+  }
+
+  /**
+   * Angus's protocol layer with Exchange Online's throttled answers told apart from other refusals, and with IDLE
+   * refused: Angus's {@code idleStart} reads on past a tagged {@code NO} or {@code BAD} until a continuation or a
+   * BYE comes, so a throttled IDLE would wait for the read timeout (or, followed by {@code * BYE Connection closed.
+   * 14}, look like a lost connection). Here the tagged answer ends it and is what {@code idleStart} throws for.
+   */
+  private static final class ExchangeProtocol extends IMAPProtocol {
+    private volatile boolean startingIdle;
+    private Response idleRefusal;
+
+    ExchangeProtocol(String name, String host, int port, Properties props, boolean ssl, MailLogger logger)
+        throws IOException, ProtocolException {
+      super(name, host, port, props, ssl, logger);
+    }
+
+    /** {@link #idleStart()}, throwing for a tagged answer to IDLE instead of reading on. */
+    synchronized void startIdle() throws ProtocolException {
+      startingIdle = true;
+      idleRefusal = null;
+      try {
+        idleStart();
+      } finally {
+        startingIdle = false;
+        idleRefusal = null;
+      }
+    }
+
+    @Override
+    public Response readResponse() throws IOException, ProtocolException {
+      Response r = super.readResponse();
+      if (startingIdle && r.isTagged()) {
+        idleRefusal = r;
+        // ends idleStart's loop; handleResult below throws for the refusal itself
+        return Response.byeResponse(new IOException("IDLE refused: " + r.getRest()));
+      }
+      return r;
+    }
+
+    @Override
+    public void handleResult(Response response) throws ProtocolException {
+      Response r = startingIdle && idleRefusal != null && response.isBYE() ? idleRefusal : response;
+      if ((r.isNO() || r.isBAD()) && isThrottled(r.getRest())) {
+        throw new ThrottledCommandException(r);
+      }
+      super.handleResult(r);
+    }
+  }
+
+  /** Whether a server's text is Exchange Online's throttling ({@code Request is throttled. ...}). */
+  public static boolean isThrottled(String text) {
+    return text != null && text.toLowerCase(java.util.Locale.ROOT).contains("request is throttled");
+  }
+
   /** Thrown when the server does not offer what a safe login needs; nothing secret has been sent. */
   public static final class UnsafeServerException extends ProtocolException {
     private static final long serialVersionUID = 1L;
@@ -82,7 +155,7 @@ public final class ImapConnection implements AutoCloseable {
       props.putAll(endpoint.socketProperties("imap"));
     }
     MailLogger angusLogger = new MailLogger(ANGUS.getName(), "IMAP", false, NO_DEBUG_OUTPUT);
-    IMAPProtocol p = new IMAPProtocol(name, endpoint.host(), endpoint.port(), props,
+    IMAPProtocol p = new ExchangeProtocol(name, endpoint.host(), endpoint.port(), props,
         endpoint.security() == ImapEndpoint.Security.IMPLICIT_TLS, angusLogger);
     boolean ok = false;
     try {
@@ -306,7 +379,19 @@ public final class ImapConnection implements AutoCloseable {
   /** Sends IDLE and waits for the server's continuation. */
   public void idleStart() throws ProtocolException {
     idleDone.set(false);
-    protocol.idleStart();
+    boolean started = false;
+    try {
+      if (protocol instanceof ExchangeProtocol exchange) {
+        exchange.startIdle();
+      } else {
+        protocol.idleStart();
+      }
+      started = true;
+    } finally {
+      if (!started) {
+        idleDone.set(true); // refused: there is no IDLE to end with DONE
+      }
+    }
   }
 
   /** Blocks for the next response during IDLE. A lost connection comes back as a synthetic BYE. */

@@ -110,7 +110,6 @@ public final class MailboxSession implements AutoCloseable {
       }
       long budgetEnd = System.nanoTime() + settings.throttleBudget().toNanos();
       int lost = 0;
-      String throttleText = null;
       while (true) {
         ImapConnection c = connected(budgetEnd);
         long start = System.nanoTime();
@@ -127,10 +126,7 @@ public final class MailboxSession implements AutoCloseable {
         } catch (ProtocolException e) {
           String text = ImapConnection.serverText(e);
           if (isThrottled(text)) {
-            throttleText = text;
-            governor.block(settings.mailbox(), backoff(text));
-            logger.debug("imap {}: {} throttled; backing off {} ms", label, what, backoff(text).toMillis());
-            awaitGovernor(budgetEnd, throttleText);
+            throttled(what, answer(e, text), budgetEnd);
             continue;
           }
           if (!(e instanceof ConnectionException)) {
@@ -147,6 +143,36 @@ public final class MailboxSession implements AutoCloseable {
     } finally {
       lock.unlock();
     }
+  }
+
+  /**
+   * A command of {@code what} answered as throttled ({@code NO} or {@code BAD Request is throttled. Suggested Backoff
+   * Time: N milliseconds}): Exchange did not carry it out, and often ends the session with {@code * BYE Connection
+   * closed. 14} after it. The connection is given up (the operation runs again from its start, on a new login, as
+   * after a lost connection; operations are written to be safe to repeat), every connector of the JVM leaves the
+   * mailbox alone for the time asked, and then this one goes on. Throttling does not count against the attempts
+   * meant for lost connections; it is bounded by the throttle budget instead, past which (or when the wait asked
+   * for would pass it) a {@link ThrottledException} carries the wait.
+   *
+   * @param answer the server's answer with its kind, {@code BAD Request is throttled. ...}
+   */
+  private void throttled(String what, String answer, long budgetEnd) {
+    Duration wait = backoff(answer);
+    drop();
+    governor.block(settings.mailbox(), wait);
+    logger.debug("imap {}: {} throttled; backing off {} ms on a new connection", label, what, wait.toMillis());
+    if (System.nanoTime() - budgetEnd >= 0) {
+      // however short the waits asked for, the budget ends the rounds
+      Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), answer, wait);
+      throw new ThrottledException(d.describe(), wait, d, null);
+    }
+    awaitGovernor(budgetEnd, answer);
+  }
+
+  /** {@code NO <text>} or {@code BAD <text>}, as the server answered. */
+  private static String answer(ProtocolException e, String text) {
+    boolean bad = e instanceof ImapConnection.ThrottledCommandException t ? t.bad() : ImapConnection.isBad(e);
+    return (bad ? "BAD " : "NO ") + text;
   }
 
   private int lost(String what, Exception e, int lostBefore) {
@@ -201,7 +227,7 @@ public final class MailboxSession implements AutoCloseable {
     }
     if (isThrottled(text)) {
       Duration wait = backoff(text);
-      Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), text, wait);
+      Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), answer(e, text), wait);
       return new ThrottledException(d.describe(), wait, d, e);
     }
     return failed(what, e);
@@ -277,9 +303,13 @@ public final class MailboxSession implements AutoCloseable {
       } catch (ProtocolException e) {
         String text = ImapConnection.serverText(e);
         if (isThrottled(text)) {
-          throttleText = text;
+          throttleText = answer(e, text);
           governor.block(settings.mailbox(), backoff(text));
           logger.debug("imap {}: login throttled; backing off {} ms", label, backoff(text).toMillis());
+          if (System.nanoTime() - budgetEnd >= 0) {
+            Diagnosis d = ExchangeDiagnoses.throttled(identity(claims), throttleText, backoff(text));
+            throw new ThrottledException(d.describe(), backoff(text), d, e);
+          }
           continue;
         }
         if (e instanceof ConnectionException) {
@@ -326,7 +356,7 @@ public final class MailboxSession implements AutoCloseable {
       return;
     }
     if (System.nanoTime() + wait.toNanos() - budgetEnd > 0) {
-      String text = throttleText != null ? throttleText : "Request is throttled.";
+      String text = throttleText != null ? throttleText : "NO Request is throttled.";
       Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), text, wait);
       throw new ThrottledException(d.describe(), wait, d, null);
     }
@@ -344,7 +374,7 @@ public final class MailboxSession implements AutoCloseable {
   }
 
   static boolean isThrottled(String text) {
-    return text.toLowerCase(Locale.ROOT).contains("request is throttled");
+    return ImapConnection.isThrottled(text);
   }
 
   static Duration backoff(String text) {
