@@ -481,7 +481,8 @@ public final class Faults {
       new java.util.concurrent.atomic.AtomicInteger();
 
   /**
-   * Sends streamed Graph bodies (a message's or an attachment's {@code $value}) {@code bytesPerChunk} bytes at a time,
+   * Sends streamed Graph bodies (a message's or an attachment's {@code $value} asked for on its own, not inside a
+   * {@code $batch}) {@code bytesPerChunk} bytes at a time,
    * flushed, with {@code pause} after each chunk: a slow link that never goes quiet for longer than {@code pause}.
    * Graph's docs promise no transfer rate; a MIME message may be up to 150 MB (microsoft-graph-docs-contrib {@code
    * concepts/outlook-large-attachments.md}), so a whole body can take longer than any fixed total deadline. {@code
