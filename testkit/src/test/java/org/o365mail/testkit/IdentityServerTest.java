@@ -440,6 +440,31 @@ class IdentityServerTest {
       assertThat(mixedResourceCodes(42)).isEqualTo(first);
     }
 
+    /** Seeded, delegated Graph tokens carry either audience; the same seed replays the same ones. */
+    @Test
+    void delegatedGraphAudience_seededChoiceDrawsBothAndReplays() {
+      java.util.List<String> first = graphAudiences(7);
+      assertThat(first).contains("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000");
+      assertThat(graphAudiences(7)).isEqualTo(first);
+    }
+
+    private java.util.List<String> graphAudiences(long seed) {
+      try (LocalTenant t = LocalTenant.builder().seed(seed).start()) {
+        t.faults().delegatedGraphAudience(Faults.GraphAudience.SEEDED);
+        Tenant fabrikam = t.createTenant("fabrikam.com");
+        Application app = fabrikam.registerApp("Reader").allowPublicClientFlows(true);
+        app.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read").grantAdminConsent();
+        fabrikam.addUser("carol@fabrikam.com", PASSWORD);
+        TestHttp local = new TestHttp(t);
+        java.util.List<String> audiences = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+          String token = local.passwordToken(fabrikam, app, "carol@fabrikam.com", PASSWORD, "Mail.Read");
+          audiences.add(t.tokens().verify(token).orElseThrow().audience());
+        }
+        return audiences;
+      }
+    }
+
     private java.util.List<Integer> mixedResourceCodes(long seed) {
       try (LocalTenant t = LocalTenant.builder().seed(seed).start()) {
         Tenant fabrikam = t.createTenant("fabrikam.com");
