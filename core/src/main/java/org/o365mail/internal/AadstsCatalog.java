@@ -101,8 +101,11 @@ final class AadstsCatalog {
           "Ask for existing permissions of one resource, e.g. https://outlook.office.com/IMAP.AccessAsUser.All", false),
       e(1002012, SetupStep.SCOPES, "Client credentials need a /.default scope",
           "Ask for <resource>/.default, e.g. https://outlook.office365.com/.default", false),
-      e(700022, SetupStep.SCOPES, "The scopes name more than one resource",
-          "Request Graph and Exchange Online tokens separately", false),
+      e(700022, SetupStep.SCOPES, "One token was asked for scopes of more than one resource (one resource per token)",
+          "Ask for Microsoft Graph scopes and Exchange Online (IMAP/SMTP) scopes in separate token requests", false),
+      // the same mistake as Entra answers it today at the token endpoint (see the testkit's Faults.MixedResourceAnswer)
+      e(28000, SetupStep.SCOPES, "One token was asked for scopes of more than one resource (one resource per token)",
+          "Ask for Microsoft Graph scopes and Exchange Online (IMAP/SMTP) scopes in separate token requests", false),
       e(9001023, SetupStep.SUPPORTED_ACCOUNT_TYPES, "This grant cannot be used with the /common or /consumers authority",
           "Configure the tenant id (or use a MULTI_TENANT registration, which signs in through /organizations)", false),
       e(50194, SetupStep.SUPPORTED_ACCOUNT_TYPES, "The app is single-tenant but signed in through a multi-tenant"

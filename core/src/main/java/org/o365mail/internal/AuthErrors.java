@@ -30,7 +30,7 @@ import org.o365mail.ThrottledException;
 public final class AuthErrors {
   private static final Pattern AADSTS = Pattern.compile("AADSTS(\\d+)");
   private static final Pattern TRACE = Pattern.compile("Trace ID: ([0-9a-fA-F-]{36})");
-  private static final Pattern TAIL = Pattern.compile("\\s*Trace ID:.*$", Pattern.DOTALL);
+  private static final Pattern CORRELATION = Pattern.compile("Correlation ID: ([0-9a-fA-F-]{36})");
 
   private AuthErrors() {}
 
@@ -54,7 +54,7 @@ public final class AuthErrors {
     }
     if (t instanceof MsalServiceException e) {
       return fromService(e.errorCode(), e.getMessage(), e.statusCode() == null ? 0 : e.statusCode(),
-          e.correlationId(), retryAfter(e.headers()), context, e);
+          e.correlationId(), retryAfter(e.headers()), context, EscapedCause.of(e));
     }
     if (t instanceof MsalClientException e) {
       Optional<MailboxException> io = fromIo(e.getCause(), context, e);
@@ -80,7 +80,7 @@ public final class AuthErrors {
           .summary("MSAL failed before reaching Entra ID (" + safeMessage(e) + ")")
           .fix("Check the authority URL and client configuration")
           .build();
-      return new MailboxException(d.describe(), d, e);
+      return new MailboxException(d.describe(), d, EscapedCause.of(e));
     }
     if (t instanceof TimeoutException) {
       Diagnosis d = Diagnosis.builder(SetupStep.SERVICE, "timeout")
@@ -101,14 +101,23 @@ public final class AuthErrors {
     return new MailboxException(d.describe(), d, t);
   }
 
-  /** Diagnosis for an OAuth error answer with its description (which starts with {@code AADSTSnnnn:}). */
+  /**
+   * Diagnosis for an OAuth error answer with its description. Entra ID's description is several lines separated by
+   * CRLF: {@code AADSTSnnnn: text}, then {@code Trace ID: <guid>}, {@code Correlation ID: <guid>} and {@code
+   * Timestamp: ...} (older answers put them on one line); the code is taken from the first line, the ids from theirs,
+   * and the correlation id of the answer's own field or header wins over the one in the text.
+   */
   public static Diagnosis diagnose(String error, String description, String correlationId, AuthContext context) {
     String oauth = error == null ? "" : error;
     String text = description == null ? "" : description;
-    Matcher m = AADSTS.matcher(text);
+    Matcher m = AADSTS.matcher(ServiceText.firstLine(text));
     int code = m.find() ? Integer.parseInt(m.group(1)) : -1;
     Matcher trace = TRACE.matcher(text);
     String traceId = trace.find() ? trace.group(1) : null;
+    if (correlationId == null || correlationId.isBlank()) {
+      Matcher correlation = CORRELATION.matcher(text);
+      correlationId = correlation.find() ? correlation.group(1) : null;
+    }
     Diagnosis base;
     if (code > 0 && AadstsCatalog.lookup(code).isPresent()) {
       base = catalogued(code, "AADSTS" + code, context);
@@ -134,11 +143,12 @@ public final class AuthErrors {
     return new MailboxAuthenticationException(message(d, serviceText), d, cause);
   }
 
+  /** The diagnosis, then the first line of what Entra ID said, its control characters escaped. */
   private static String message(Diagnosis d, String serviceText) {
-    if (serviceText == null || serviceText.isBlank()) {
+    String said = ServiceText.firstLine(serviceText);
+    if (said.isEmpty()) {
       return d.describe();
     }
-    String said = TAIL.matcher(serviceText).replaceFirst("").trim();
     return d.describe() + " Entra ID said: " + said;
   }
 
@@ -279,7 +289,7 @@ public final class AuthErrors {
     if (m == null) {
       return t.getClass().getSimpleName();
     }
-    return m.length() > 200 ? m.substring(0, 200) + "..." : m;
+    return ServiceText.printable(m.length() > 200 ? m.substring(0, 200) + "..." : m);
   }
 
   static Duration retryAfter(Map<String, List<String>> headers) {

@@ -13,7 +13,7 @@ public final class OAuthError extends RuntimeException {
   private final transient Duration retryAfter;
 
   public OAuthError(int status, String error, String description, String correlationId, Duration retryAfter) {
-    super(error + ": " + description, null, false, false);
+    super(ServiceText.printable(error + ": " + description), null, false, false); // the server's CRLFs escaped
     this.status = status;
     this.error = error;
     this.description = description;

@@ -77,6 +77,7 @@ import org.o365mail.graph.internal.MimeReadAhead;
 import org.o365mail.graph.internal.Paths;
 import org.o365mail.graph.internal.Sender;
 import org.o365mail.graph.internal.SizeExpansion;
+import org.o365mail.graph.internal.StalledBodies;
 import org.o365mail.graph.internal.Summaries;
 import org.o365mail.graph.internal.SummaryPages;
 import org.o365mail.internal.Futures;
@@ -473,7 +474,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
       if (in == null) {
         throw new MailboxException("Graph sent no MIME for message " + id);
       }
-      return in;
+      return StalledBodies.guard(in, "the MIME of message " + id, transport.timeout());
     } catch (RuntimeException e) {
       throw errors.map(e, Target.MESSAGE, "reading the MIME of message " + id, Access.READ);
     }
@@ -710,7 +711,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
       if (in == null) {
         throw new MailboxException("Graph sent no content for attachment " + attachmentId + " of message " + id);
       }
-      return in;
+      return StalledBodies.guard(in, "attachment " + attachmentId + " of message " + id, transport.timeout());
     } catch (RuntimeException e) {
       throw errors.map(e, Target.MESSAGE, "reading attachment " + attachmentId + " of message " + id, Access.READ);
     }
@@ -987,9 +988,19 @@ public final class GraphMailboxConnector implements MailboxConnector {
       return this;
     }
 
-    /** Connect, read and write timeout of each HTTP request (default 100 s). */
+    /**
+     * How long Graph may stay silent (default 100 s): the timeout of connecting, of each wait for the next bytes of
+     * an answer (its headers included) and of each wait to send the next bytes of a request. It is not a limit on a
+     * whole request: a large {@code $value} or upload chunk may take as long as it needs while its bytes keep
+     * flowing; a stream that stalls longer than this fails with a {@link MailboxException}. Retries are bounded by
+     * {@link #retryBudget(int, Duration)}.
+     */
     public Builder timeout(Duration value) {
-      this.timeout = requireNonNull(value, "timeout");
+      requireNonNull(value, "timeout");
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException("timeout must be positive, was " + value);
+      }
+      this.timeout = value;
       return this;
     }
 

@@ -190,6 +190,7 @@ public final class Faults {
     resetImapKnobs();
     resetDeltaKnobs();
     resetGraphContractKnobs();
+    resetEntraAndStreamKnobs();
     return this;
   }
 
@@ -640,7 +641,9 @@ public final class Faults {
    * to the one asked for; {@code $batch} bodies in every shape ({@link BatchBodies#MIXED}); {@code $expand} of the
    * size refused on delta and on listings, each with a chance of one half, and the size missing from a fifth of the
    * messages; ids Exchange cannot have issued answered {@code ErrorInvalidIdMalformed}; one IMAP command in a
-   * hundred after login throttled ({@link #imapThrottleCommands(double, Duration)}, 200 ms suggested). The knobs stay
+   * hundred after login throttled ({@link #imapThrottleCommands(double, Duration)}, 200 ms suggested); delegated
+   * Graph tokens with either audience ({@link GraphAudience#SEEDED}). Always on, contract mode or not: Entra's
+   * multi-line {@code error_description}s, AADSTS28000 or 700022 for two resources in one request. The knobs stay
    * individually settable afterwards; {@link #reset()} turns contract mode off. What each behaviour follows is cited
    * at its knob.
    */
@@ -656,6 +659,7 @@ public final class Faults {
     graphOmitSizeRate(0.2);
     graphRejectMalformedIds(true);
     imapThrottleCommands(0.01, Duration.ofMillis(200));
+    delegatedGraphAudience(GraphAudience.SEEDED);
     contract = true;
     return this;
   }
@@ -769,5 +773,177 @@ public final class Faults {
     graphRefuseExpandOnMessages = false;
     graphOmitSizeRate = 0;
     graphRejectMalformedIds = false;
+  }
+
+  // ----- Entra ID answer shapes -----
+
+  /**
+   * Which {@code aud} the delegated (user) tokens for Microsoft Graph carry. Graph's tokens are v1.0 tokens, and for
+   * those Entra's access-token claims reference says {@code aud} may be the resource's identifier URI or its client
+   * id, depending on how the client asked (entra-docs {@code docs/identity-platform/access-token-claims-reference.md},
+   * claim {@code aud}). Decoded delegated Graph tokens with {@code aud} {@code 00000003-0000-0000-c000-000000000000}
+   * are quoted in AzureAD/microsoft-authentication-library-for-js issue #5672 (scopes asked without a prefix) and
+   * SharePoint/sp-dev-docs issue #9951 (asked for {@code https://graph.microsoft.com}); the docs do not say which
+   * form a given request gets, so a client must accept both.
+   */
+  public enum GraphAudience {
+    /** {@code https://graph.microsoft.com} (the default). */
+    URI,
+    /** Graph's application id, {@code 00000003-0000-0000-c000-000000000000}. */
+    APP_ID,
+    /** Either, drawn for each token from the seeded generator. */
+    SEEDED
+  }
+
+  /**
+   * How Entra answers a token request whose scopes name more than one resource (Graph and Outlook at once). Both
+   * codes are seen for the same mistake: {@code AADSTS28000: Provided value for the input parameter scope is not
+   * valid because it contains more than one resource. Scope ... is not valid.} from the token endpoint (transcripts
+   * in AzureAD/microsoft-authentication-library-for-js issue #1487, Earlybyte/aad_oauth issue #328,
+   * microsoft/Partner-Center-PowerShell issue #167) and {@code AADSTS700022} with the same text (the error-code
+   * reference, entra-docs {@code docs/identity-platform/reference-error-codes.md}, and msal-js issue #523). The
+   * transcripts do not show the OAuth {@code error} that comes with 28000; {@code invalid_scope} is sent for both.
+   */
+  public enum MixedResourceAnswer {
+    /** Always AADSTS700022. */
+    AADSTS700022,
+    /** Always AADSTS28000. */
+    AADSTS28000,
+    /** Either, drawn for each answer from the seeded generator (the default). */
+    SEEDED
+  }
+
+  private volatile GraphAudience delegatedGraphAudience = GraphAudience.URI;
+  private volatile MixedResourceAnswer mixedResourceAnswer = MixedResourceAnswer.SEEDED;
+
+  /** The {@code aud} of delegated Graph tokens issued from now on (default {@link GraphAudience#URI}). */
+  public Faults delegatedGraphAudience(GraphAudience audience) {
+    this.delegatedGraphAudience = Objects.requireNonNull(audience, "audience");
+    return this;
+  }
+
+  public GraphAudience delegatedGraphAudience() {
+    return delegatedGraphAudience;
+  }
+
+  /** The code a token request mixing resources is refused with (default {@link MixedResourceAnswer#SEEDED}). */
+  public Faults mixedResourceAnswer(MixedResourceAnswer answer) {
+    this.mixedResourceAnswer = Objects.requireNonNull(answer, "answer");
+    return this;
+  }
+
+  public MixedResourceAnswer mixedResourceAnswer() {
+    return mixedResourceAnswer;
+  }
+
+  // ----- Graph response bodies that trickle or stall -----
+
+  private volatile int graphBodyTrickleBytes;
+  private volatile Duration graphBodyTricklePause = Duration.ZERO;
+  private volatile long graphBodyStallAfter = -1;
+  private volatile Duration graphBodyStall = Duration.ZERO;
+  private final java.util.concurrent.atomic.AtomicInteger streamKnobGeneration =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /**
+   * Sends streamed Graph bodies (a message's or an attachment's {@code $value} asked for on its own, not inside a
+   * {@code $batch}) {@code bytesPerChunk} bytes at a time,
+   * flushed, with {@code pause} after each chunk: a slow link that never goes quiet for longer than {@code pause}.
+   * Graph's docs promise no transfer rate; a MIME message may be up to 150 MB (microsoft-graph-docs-contrib {@code
+   * concepts/outlook-large-attachments.md}), so a whole body can take longer than any fixed total deadline. {@code
+   * bytesPerChunk} 0 turns it off.
+   */
+  public Faults graphBodyTrickle(int bytesPerChunk, Duration pause) {
+    if (bytesPerChunk < 0) {
+      throw new IllegalArgumentException("bytesPerChunk must not be negative, was " + bytesPerChunk);
+    }
+    this.graphBodyTricklePause = nonNegative(pause, "pause");
+    this.graphBodyTrickleBytes = bytesPerChunk;
+    return this;
+  }
+
+  /**
+   * Stops every streamed Graph body after {@code afterBytes} bytes for {@code stall} (the connection stays open and
+   * silent), then goes on: a stream that hangs half way. The stall ends early at {@link #reset()}. {@code stall} 0
+   * turns it off.
+   */
+  public Faults graphBodyStall(long afterBytes, Duration stall) {
+    if (afterBytes < 0) {
+      throw new IllegalArgumentException("afterBytes must not be negative, was " + afterBytes);
+    }
+    this.graphBodyStall = nonNegative(stall, "stall");
+    this.graphBodyStallAfter = stall.isZero() ? -1 : afterBytes;
+    return this;
+  }
+
+  /** For the Graph stand-in: {@code out} with the trickle and stall knobs applied, as they are now. */
+  java.io.OutputStream shapeGraphBody(java.io.OutputStream out) {
+    int chunk = graphBodyTrickleBytes;
+    Duration pause = graphBodyTricklePause;
+    long stallAfter = graphBodyStallAfter;
+    Duration stall = graphBodyStall;
+    if (chunk <= 0 && stallAfter < 0) {
+      return out;
+    }
+    int generation = streamKnobGeneration.get();
+    return new java.io.FilterOutputStream(out) {
+      private long written;
+
+      @Override
+      public void write(int b) throws java.io.IOException {
+        write(new byte[] {(byte) b}, 0, 1);
+      }
+
+      @Override
+      public void write(byte[] b, int off, int len) throws java.io.IOException {
+        while (len > 0) {
+          int n = len;
+          if (chunk > 0) {
+            n = Math.min(n, chunk);
+          }
+          if (stallAfter >= 0 && written < stallAfter) {
+            n = (int) Math.min(n, stallAfter - written);
+          }
+          if (stallAfter >= 0 && written == stallAfter) {
+            out.flush();
+            pauseFor(stall, generation);
+          }
+          out.write(b, off, n);
+          written += n;
+          off += n;
+          len -= n;
+          if (chunk > 0) {
+            out.flush();
+            pauseFor(pause, generation);
+          }
+        }
+      }
+    };
+  }
+
+  private void pauseFor(Duration d, int generation) throws java.io.InterruptedIOException {
+    long end = System.nanoTime() + d.toNanos();
+    try {
+      while (streamKnobGeneration.get() == generation) {
+        long left = end - System.nanoTime();
+        if (left <= 0) {
+          return;
+        }
+        java.util.concurrent.TimeUnit.NANOSECONDS.sleep(Math.min(left, 20_000_000L));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while shaping a Graph body");
+    }
+  }
+
+  private void resetEntraAndStreamKnobs() {
+    delegatedGraphAudience = GraphAudience.URI;
+    mixedResourceAnswer = MixedResourceAnswer.SEEDED;
+    graphBodyTrickleBytes = 0;
+    graphBodyTricklePause = Duration.ZERO;
+    graphBodyStallAfter = -1;
+    graphBodyStall = Duration.ZERO;
+    streamKnobGeneration.incrementAndGet();
   }
 }

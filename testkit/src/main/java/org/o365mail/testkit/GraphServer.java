@@ -162,7 +162,7 @@ final class GraphServer implements AutoCloseable {
         ex.sendJson(response.status, response.json);
       } else if (response.writer != null) {
         ex.stream(response.status, response.contentType, out -> {
-          response.writer.writeTo(out);
+          response.writer.writeTo(directory.faults().shapeGraphBody(out));
           response.done();
         });
       } else {

@@ -56,6 +56,8 @@ final class IdentityServer implements AutoCloseable {
   private static final DateTimeFormatter TIMESTAMP =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
   private static final Duration AUTH_CODE_LIFETIME = Duration.ofMinutes(10);
+  /** One token request, scopes of two resources: answered 700022 or 28000, see {@link #asEntraAnswers}. */
+  private static final int MIXED_RESOURCES = 700022;
 
   private final LocalTenant tenant;
   private final Directory directory;
@@ -177,7 +179,8 @@ final class IdentityServer implements AutoCloseable {
       } else {
         status = notFound(ex);
       }
-    } catch (AadError e) {
+    } catch (AadError thrown) {
+      AadError e = asEntraAnswers(thrown);
       status = e.status;
       errorCode[0] = e.code > 0 ? "AADSTS" + e.code : e.error;
       attributes.put("error", e.error);
@@ -559,7 +562,7 @@ final class IdentityServer implements AutoCloseable {
     }
     Instant now = directory.clock().instant();
     Instant exp = now.plus(directory.faults().accessTokenLifetime());
-    Map<String, Object> claims = baseAccessClaims(request.audience, userTenant, app, now, exp);
+    Map<String, Object> claims = baseAccessClaims(delegatedAudience(request), userTenant, app, now, exp);
     claims.put("appidacr", appidacr);
     claims.put("idtyp", "user");
     claims.put("oid", user.objectId());
@@ -596,6 +599,24 @@ final class IdentityServer implements AutoCloseable {
       response.put("client_info", clientInfo(user, userTenant));
     }
     return response;
+  }
+
+  /**
+   * The {@code aud} of a delegated token: the identifier URI the scopes named, except that a Graph token may carry
+   * Graph's application id instead, as {@link Faults#delegatedGraphAudience(Faults.GraphAudience)} says (sources
+   * there).
+   */
+  private String delegatedAudience(ScopeRequest request) {
+    if (request.resource != ApiResource.MICROSOFT_GRAPH) {
+      return request.audience;
+    }
+    Faults faults = directory.faults();
+    boolean appId = switch (faults.delegatedGraphAudience()) {
+      case URI -> false;
+      case APP_ID -> true;
+      case SEEDED -> faults.nextInt(2) == 0;
+    };
+    return appId ? ApiResource.MICROSOFT_GRAPH.appId() : request.audience;
   }
 
   private Map<String, Object> baseAccessClaims(String audience, Tenant tenantOfToken, Application app, Instant now, Instant exp) {
@@ -909,7 +930,7 @@ final class IdentityServer implements AutoCloseable {
       }
     }
     if (audiences.size() > 1) {
-      throw AadError.invalidScope(700022,
+      throw AadError.invalidScope(MIXED_RESOURCES,
           "The provided value for the input parameter scope is not valid because it contains more than one"
               + " resource. Scope " + scope.trim() + " is not valid.");
     }
@@ -1092,7 +1113,8 @@ final class IdentityServer implements AutoCloseable {
       }
       parseScopes(query.getOrDefault("scope", ""), pathTenant);
       checkAudienceForAuthority(app, tenantSegment);
-    } catch (AadError e) {
+    } catch (AadError thrown) {
+      AadError e = asEntraAnswers(thrown);
       ex.sendText(e.status, "text/html; charset=utf-8",
           page("Sign in", "<p id=\"error\">AADSTS" + e.code + ": " + escape(e.getMessage()) + "</p>"));
       return e.status;
@@ -1208,6 +1230,34 @@ final class IdentityServer implements AutoCloseable {
   // ----------------------------------------------------------------------------------------------
   // errors
 
+  /**
+   * The code Entra answers a scope naming more than one resource with: AADSTS700022 or AADSTS28000, as {@link
+   * Faults#mixedResourceAnswer(Faults.MixedResourceAnswer)} says (sources there). Other errors pass unchanged.
+   */
+  private AadError asEntraAnswers(AadError e) {
+    if (e.code != MIXED_RESOURCES) {
+      return e;
+    }
+    Faults faults = directory.faults();
+    boolean older = switch (faults.mixedResourceAnswer()) {
+      case AADSTS700022 -> true;
+      case AADSTS28000 -> false;
+      case SEEDED -> faults.nextInt(2) == 0;
+    };
+    return older ? e : new AadError(e.status, e.error, 28000, e.getMessage(), e.suberror);
+  }
+
+  /**
+   * Answers an {@link AadError} with the JSON body Entra ID sends. The {@code error_description} holds several lines
+   * separated by CRLF: the AADSTS code and text, then {@code Trace ID: ...}, {@code Correlation ID: ...} and {@code
+   * Timestamp: yyyy-MM-dd HH:mm:ssZ}, the same ids and time the body repeats as {@code trace_id}, {@code
+   * correlation_id} and {@code timestamp}. Source: answers quoted verbatim in public issues, e.g. a 401 for
+   * AADSTS7000215 in OfficeDev/microsoft-365-agents-toolkit issue #8621 (2023) and Azure/sap-automation issue #418
+   * (2023), and a 400 for AADSTS65001 in microsoftgraph/microsoft-graph-docs issue #12893 (2021), each with {@code
+   * \r\n} between the lines. Microsoft's error-code reference (entra-docs {@code
+   * docs/identity-platform/reference-error-codes.md}) describes the fields but not this layout: the docs are silent
+   * on it, so clients must not rely on it either, and this stand-in sends it because Entra does.
+   */
   private void sendError(HttpExchange ex, AadError e) {
     Instant now = directory.clock().instant();
     String traceId = UUID.randomUUID().toString();
@@ -1216,8 +1266,8 @@ final class IdentityServer implements AutoCloseable {
     ObjectNode body = Json.object();
     body.put("error", e.error);
     String prefix = e.code > 0 ? "AADSTS" + e.code + ": " : "";
-    body.put("error_description", prefix + e.getMessage() + " Trace ID: " + traceId + " Correlation ID: "
-        + correlationId + " Timestamp: " + timestamp);
+    body.put("error_description", prefix + e.getMessage() + "\r\nTrace ID: " + traceId + "\r\nCorrelation ID: "
+        + correlationId + "\r\nTimestamp: " + timestamp);
     body.set("error_codes", e.code > 0 ? Json.array().add(e.code) : Json.array());
     body.put("timestamp", timestamp);
     body.put("trace_id", traceId);

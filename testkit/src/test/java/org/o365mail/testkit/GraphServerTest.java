@@ -66,6 +66,21 @@ class GraphServerTest {
     assertThat(r.header("WWW-Authenticate")).startsWith("Bearer ");
   }
 
+  /** Entra may give a delegated Graph token Graph's app id as {@code aud}; Graph takes it (see Faults.GraphAudience). */
+  @Test
+  void delegatedTokenWithGraphAppIdAudience_isAccepted() {
+    f.m365.faults().delegatedGraphAudience(Faults.GraphAudience.APP_ID);
+    try {
+      String token = f.http.passwordToken(f.contoso, f.delegatedOwn, "alice@contoso.com", GraphFixture.PASSWORD,
+          "https://graph.microsoft.com/Mail.Read");
+      assertThat(f.m365.tokens().verify(token).orElseThrow().audience())
+          .isEqualTo("00000003-0000-0000-c000-000000000000");
+      assertThat(f.get(token, "/me/messages").status()).isEqualTo(200);
+    } finally {
+      f.m365.faults().delegatedGraphAudience(Faults.GraphAudience.URI);
+    }
+  }
+
   @Test
   void exchangeOnlineToken_is401InvalidAudience() {
     String exchangeToken =

@@ -82,6 +82,14 @@ class IdentityServerTest {
     JsonNode json = r.json();
     assertThat(json.get("error").asText()).isEqualTo(error);
     assertThat(json.get("error_description").asText()).startsWith("AADSTS" + code + ":");
+    // Entra's layout: the text, then Trace ID, Correlation ID and Timestamp lines, separated by CRLF
+    String[] lines = json.get("error_description").asText().split("\r\n", -1);
+    assertThat(lines).hasSize(4);
+    assertThat(lines[0]).doesNotContain("\r", "\n", "Trace ID");
+    assertThat(lines[1]).isEqualTo("Trace ID: " + json.get("trace_id").asText());
+    assertThat(lines[2]).isEqualTo("Correlation ID: " + json.get("correlation_id").asText());
+    assertThat(lines[3]).isEqualTo("Timestamp: " + json.get("timestamp").asText()).matches(
+        "Timestamp: \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}Z");
     assertThat(json.get("error_codes").get(0).asInt()).isEqualTo(code);
     assertThat(json.get("timestamp").asText()).isNotBlank();
     assertThat(json.get("trace_id").asText()).isNotBlank();
@@ -242,10 +250,17 @@ class IdentityServerTest {
     }
 
     @Test
-    void twoResources_700022() {
-      assertAadError(token(contoso.id(), form("grant_type", "client_credentials", "client_id", daemon.clientId(),
-          "client_secret", daemonSecret.value(), "scope", GRAPH_DEFAULT + " " + EXCHANGE_DEFAULT)),
-          400, "invalid_scope", 700022);
+    void twoResources_700022or28000() {
+      Map<String, String> f = form("grant_type", "client_credentials", "client_id", daemon.clientId(),
+          "client_secret", daemonSecret.value(), "scope", GRAPH_DEFAULT + " " + EXCHANGE_DEFAULT);
+      try {
+        m365.faults().mixedResourceAnswer(Faults.MixedResourceAnswer.AADSTS700022);
+        assertAadError(token(contoso.id(), f), 400, "invalid_scope", 700022);
+        m365.faults().mixedResourceAnswer(Faults.MixedResourceAnswer.AADSTS28000);
+        assertAadError(token(contoso.id(), f), 400, "invalid_scope", 28000);
+      } finally {
+        m365.faults().mixedResourceAnswer(Faults.MixedResourceAnswer.SEEDED);
+      }
     }
 
     @Test
@@ -402,9 +417,69 @@ class IdentityServerTest {
     }
 
     @Test
-    void graphAndOutlookScopesTogether_700022() {
-      assertAadError(token(contoso.id(), ropc(publicApp, "alice@contoso.com", PASSWORD,
-          "Mail.ReadWrite https://outlook.office.com/IMAP.AccessAsUser.All")), 400, "invalid_scope", 700022);
+    void graphAndOutlookScopesTogether_700022or28000() {
+      Map<String, String> f = ropc(publicApp, "alice@contoso.com", PASSWORD,
+          "Mail.ReadWrite https://outlook.office.com/IMAP.AccessAsUser.All");
+      try {
+        m365.faults().mixedResourceAnswer(Faults.MixedResourceAnswer.AADSTS700022);
+        assertAadError(token(contoso.id(), f), 400, "invalid_scope", 700022);
+        m365.faults().mixedResourceAnswer(Faults.MixedResourceAnswer.AADSTS28000);
+        assertAadError(token(contoso.id(), f), 400, "invalid_scope", 28000);
+        assertThat(token(contoso.id(), f).json().get("error_description").asText())
+            .contains("more than one resource");
+      } finally {
+        m365.faults().mixedResourceAnswer(Faults.MixedResourceAnswer.SEEDED);
+      }
+    }
+
+    /** By default the code is drawn from the seed: both show up, and the same seed replays the same codes. */
+    @Test
+    void graphAndOutlookScopesTogether_seededChoiceReplays() {
+      java.util.List<Integer> first = mixedResourceCodes(42);
+      assertThat(first).contains(700022, 28000);
+      assertThat(mixedResourceCodes(42)).isEqualTo(first);
+    }
+
+    /** Seeded, delegated Graph tokens carry either audience; the same seed replays the same ones. */
+    @Test
+    void delegatedGraphAudience_seededChoiceDrawsBothAndReplays() {
+      java.util.List<String> first = graphAudiences(7);
+      assertThat(first).contains("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000");
+      assertThat(graphAudiences(7)).isEqualTo(first);
+    }
+
+    private java.util.List<String> graphAudiences(long seed) {
+      try (LocalTenant t = LocalTenant.builder().seed(seed).start()) {
+        t.faults().delegatedGraphAudience(Faults.GraphAudience.SEEDED);
+        Tenant fabrikam = t.createTenant("fabrikam.com");
+        Application app = fabrikam.registerApp("Reader").allowPublicClientFlows(true);
+        app.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read").grantAdminConsent();
+        fabrikam.addUser("carol@fabrikam.com", PASSWORD);
+        TestHttp local = new TestHttp(t);
+        java.util.List<String> audiences = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+          String token = local.passwordToken(fabrikam, app, "carol@fabrikam.com", PASSWORD, "Mail.Read");
+          audiences.add(t.tokens().verify(token).orElseThrow().audience());
+        }
+        return audiences;
+      }
+    }
+
+    private java.util.List<Integer> mixedResourceCodes(long seed) {
+      try (LocalTenant t = LocalTenant.builder().seed(seed).start()) {
+        Tenant fabrikam = t.createTenant("fabrikam.com");
+        Application app = fabrikam.registerApp("Mixed").allowPublicClientFlows(true);
+        app.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "Mail.ReadWrite")
+            .addDelegatedPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsUser.All").grantAdminConsent();
+        fabrikam.addUser("carol@fabrikam.com", PASSWORD);
+        TestHttp local = new TestHttp(t);
+        java.util.List<Integer> codes = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+          codes.add(local.token(fabrikam.id(), ropc(app, "carol@fabrikam.com", PASSWORD,
+              "Mail.ReadWrite https://outlook.office.com/IMAP.AccessAsUser.All")).json().get("error_codes").get(0).asInt());
+        }
+        return codes;
+      }
     }
 
     @Test

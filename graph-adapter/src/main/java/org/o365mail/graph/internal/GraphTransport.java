@@ -32,6 +32,13 @@ import okhttp3.OkHttpClient;
  * redirect handlers (the {@link Governor} retries, and nothing follows a redirect with a token), the configured
  * TLS trust, and a {@link GraphServiceClient} on it whose authentication is {@link GraphAuthentication}. Closing
  * it frees the connection pool and threads. Thread-safe.
+ *
+ * <p>Timeouts are about inactivity, never about a whole call: the configured timeout bounds connecting, each wait
+ * for the next bytes of an answer (its headers included) and each wait to send the next bytes of a request. There is
+ * no total call timeout (Kiota sets one of 100 s): a MIME message or attachment {@code $value} of up to 150 MB, or an
+ * upload-session chunk on a slow link, may take longer than any fixed total while its bytes keep flowing, and cutting
+ * it would only make the import read it again from the start. Waiting for an answer is bounded by the {@link
+ * Governor}'s budget of attempts and waiting, and each attempt by these timeouts.
  */
 public final class GraphTransport implements AutoCloseable {
   private final OkHttpClient http;
@@ -40,6 +47,7 @@ public final class GraphTransport implements AutoCloseable {
   private final Governor governor;
   private final GraphAuthentication auth;
   private final URI baseUrl;
+  private final Duration timeout;
   /** Set once another transport uses this one's connection pool: then closing one must not empty it. */
   private final AtomicBoolean poolShared;
 
@@ -60,6 +68,7 @@ public final class GraphTransport implements AutoCloseable {
   private GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout,
       GraphTransport poolOf) {
     this.baseUrl = baseUrl;
+    this.timeout = requireNonNull(timeout, "timeout");
     this.auth = auth;
     this.governor = governor;
     Interceptor[] interceptors = {
@@ -75,7 +84,7 @@ public final class GraphTransport implements AutoCloseable {
       this.poolShared = new AtomicBoolean();
     } else {
       // the same settings KiotaClientFactory gives, on the other transport's pool and socket factory
-      builder = poolOf.http.newBuilder().dispatcher(new Dispatcher()).callTimeout(Duration.ofSeconds(100));
+      builder = poolOf.http.newBuilder().dispatcher(new Dispatcher());
       builder.interceptors().clear();
       builder.networkInterceptors().clear();
       for (Interceptor i : interceptors) {
@@ -88,6 +97,7 @@ public final class GraphTransport implements AutoCloseable {
         .followRedirects(false)
         .followSslRedirects(false)
         .retryOnConnectionFailure(false)
+        .callTimeout(0, TimeUnit.MILLISECONDS) // none: see the class comment
         .connectTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .readTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .writeTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -123,6 +133,11 @@ public final class GraphTransport implements AutoCloseable {
 
   public URI baseUrl() {
     return baseUrl;
+  }
+
+  /** The inactivity timeout of connecting, reading and writing. */
+  public Duration timeout() {
+    return timeout;
   }
 
   /**
