@@ -10,8 +10,9 @@ import com.microsoft.kiota.RequestOption;
  * @param access the permission class, which picks the token and the pre-flight requirement
  * @param permits slots of the mailbox governor it holds while in flight
  * @param idempotent whether a connection failure may be retried (a second {@code sendMail} would send twice)
+ * @param requests how many requests it is against the mailbox's request window (a {@code $batch}: its items)
  */
-public record GraphCall(Access access, int permits, boolean idempotent) implements RequestOption {
+public record GraphCall(Access access, int permits, boolean idempotent, int requests) implements RequestOption {
   /** The permission class of a request. */
   public enum Access {
     /** Reading folders, summaries, MIME, attachments. */
@@ -37,11 +38,24 @@ public record GraphCall(Access access, int permits, boolean idempotent) implemen
     if (permits < 1) {
       throw new IllegalArgumentException("permits must be at least 1");
     }
+    if (requests < 1) {
+      throw new IllegalArgumentException("requests must be at least 1");
+    }
+  }
+
+  /** A single request. */
+  public GraphCall(Access access, int permits, boolean idempotent) {
+    this(access, permits, idempotent, 1);
   }
 
   /** A {@code $batch} with items of {@code access}, holding {@code permits} slots. */
   public static GraphCall batch(Access access, int permits, boolean idempotent) {
-    return new GraphCall(access, permits, idempotent);
+    return new GraphCall(access, permits, idempotent, permits);
+  }
+
+  /** A {@code $batch} of {@code items} items of {@code access}, holding {@code permits} slots. */
+  public static GraphCall batch(Access access, int permits, boolean idempotent, int items) {
+    return new GraphCall(access, permits, idempotent, items);
   }
 
   @Override
