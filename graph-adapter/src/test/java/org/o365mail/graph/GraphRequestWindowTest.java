@@ -138,6 +138,37 @@ class GraphRequestWindowTest {
   }
 
   @Test
+  void aRetryAfterOfMinutes_failsTheCallWithTheWait_andTheMailboxsNextCallsFailWithoutAsking() {
+    Mailbox m = filled(1);
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).clock(m365.clock()).build()) {
+      org.o365mail.MessageId id = c.listMessages(FolderRef.INBOX).stream().findFirst().orElseThrow().id();
+      // room for two more requests in ten minutes
+      m365.faults().graphRequestWindow(onMailbox(m).size() + 2, Duration.ofMinutes(10));
+      c.message(id);
+      c.message(id);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.message(id))
+          .isInstanceOfSatisfying(org.o365mail.ThrottledException.class, e -> {
+            assertThat(e.retryAfter()).hasValueSatisfying(wait ->
+                assertThat(wait).isBetween(Duration.ofSeconds(590), Duration.ofSeconds(600)));
+            assertThat(e.diagnosis().orElseThrow().serviceCode()).isEqualTo("ApplicationThrottled");
+          });
+      int asked = onMailbox(m).size();
+      // the mailbox is paused for the wait: its next calls fail at once, without a request that would only count
+      // against the window again
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.message(id))
+          .isInstanceOfSatisfying(org.o365mail.ThrottledException.class, e ->
+              assertThat(e.retryAfter()).hasValueSatisfying(wait -> assertThat(wait).isGreaterThan(
+                  Duration.ofSeconds(580))));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> c.markRead(List.of(id), true))
+          .isInstanceOf(org.o365mail.ThrottledException.class);
+      assertThat(onMailbox(m)).as("nothing sent while paused").hasSize(asked);
+
+      m365.clock().advance(Duration.ofMinutes(10));
+      assertThat(c.message(id).id()).isEqualTo(id);
+    }
+  }
+
+  @Test
   void aLongRetryAfter_parksTheImporterThrottledUntilThen_andItResumesLosingNothing() {
     Mailbox m = filled(45);
     // a window of 30 requests per ten minutes: the import runs into it, and Exchange says to come back in minutes
