@@ -145,10 +145,10 @@ public final class Faults {
    * itself does not count. Refused requests count too. The window slides and follows the tenant's clock, so {@link
    * TestClock#advance(Duration)} frees it without waiting.
    *
-   * <p>Sources: microsoftgraph/microsoft-graph-docs-contrib {@code concepts/throttling-limits.md}, "Outlook service
-   * limits" (the limit, per app ID and mailbox combination; revisions 0135174 and e62a3c1 agree on it), {@code
-   * concepts/json-batching.md} (each request of a batch is evaluated separately against throttling limits), {@code
-   * concepts/throttling.md} (resource usage is still logged while a client is throttled). The error text is the one
+   * <p>Sources: microsoftgraph/microsoft-graph-docs-contrib {@code concepts/throttling-limits.md}, Outlook service
+   * limits (10,000 requests per 10 minutes per app ID and mailbox; revisions 0135174 and e62a3c1 agree on it), {@code
+   * concepts/json-batching.md} (the requests of a batch are throttled one by one), {@code concepts/throttling.md}
+   * (usage keeps being counted while a client is throttled). The error text is the one
    * clients of Outlook's Graph match on (NEXL-LTS/ms_graph_rest-ruby {@code spec/ms_graph_rest/error_spec.rb}). The
    * pages do not say whether the period slides or is fixed, nor what the {@code Retry-After} is for this limit: the
    * testkit slides and answers with the time until the window frees.

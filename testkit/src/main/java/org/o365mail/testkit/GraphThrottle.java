@@ -13,13 +13,14 @@ import java.util.Optional;
  * flight at once (refused ones not counted) and the number of refusals of each kind. Thread-safe.
  *
  * <p>The windows slide: a request counts from its arrival until exactly one window length later, so no period of
- * that length ever holds more than the limit. Microsoft's pages give the limits ("10,000 API requests in a 10 minute
- * period", "150 megabytes (MB) upload (PATCH, POST, PUT) in a 5 minute period") but not whether the period slides or
- * is a fixed interval; sliding is the stricter reading (a client that keeps it keeps any fixed interval too), so a
- * client tested here is not relying on a reset at the turn of an interval. A refused request still counts against
- * the request window, as Microsoft Graph "continues to log resource usage while a client is being throttled"
- * (concepts/throttling.md, microsoftgraph/microsoft-graph-docs-contrib), so a client that retries before the
- * {@code Retry-After} only pushes the window further out; a refused upload adds no bytes (nothing was stored).
+ * that length ever holds more than the limit. Microsoft's throttling-limits page gives the limits (a number of
+ * requests, and of uploaded megabytes, per period) but does not say whether the period slides or is a fixed
+ * interval; sliding is the stricter reading (a client that keeps it keeps any fixed interval too), so a client tested
+ * here cannot rely on a reset at the turn of an interval. A refused request still counts against the request window:
+ * Microsoft's throttling guidance (concepts/throttling.md, microsoftgraph/microsoft-graph-docs-contrib) says usage
+ * keeps being logged while a client is throttled, which is why it tells clients not to retry before the {@code
+ * Retry-After}; a client that does only pushes the window further out. A refused upload adds no bytes (nothing was
+ * stored; the page does not say).
  */
 final class GraphThrottle {
   private final Object lock = new Object();
