@@ -455,6 +455,12 @@ public final class MailImporter implements AutoCloseable {
         }
         last = e;
       } catch (Exception e) {
+        ThrottledException throttled = throttledCause(e);
+        if (throttled != null) {
+          // the handler wrapped the service's "come back later" in its own exception: still the service's, not a
+          // refusal of this message, so the pass ends throttled instead of parking the message
+          throw throttled;
+        }
         last = e;
       }
       if (stopping.get()) {
@@ -473,6 +479,17 @@ public final class MailImporter implements AutoCloseable {
       }
     }
     return new Outcome(false, false, null, handlerAttempts, last);
+  }
+
+  /** The throttling in a handler's failure's causes, if any. */
+  private static ThrottledException throttledCause(Throwable e) {
+    int depth = 0;
+    for (Throwable t = e.getCause(); t != null && depth < 16; t = t.getCause(), depth++) {
+      if (t instanceof ThrottledException throttled) {
+        return throttled;
+      }
+    }
+    return null;
   }
 
   private Checkpoint park(CheckpointKey key, Checkpoint checkpoint, MessageSummary m, String messageKey, Outcome outcome) {

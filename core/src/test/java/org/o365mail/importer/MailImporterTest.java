@@ -598,6 +598,32 @@ class MailImporterTest {
   }
 
   @Test
+  void aThrottlingTheHandlerWrapsInItsOwnException_endsThePassThrottled_andParksNothing() {
+    InMemoryMailboxConnector box = mailbox(3);
+    Recorder product = new Recorder();
+    AtomicInteger reads = new AtomicInteger();
+    MessageHandler wraps = m -> {
+      if (reads.incrementAndGet() == 2) {
+        // a product's handler that turns every failure of its reads into its own exception
+        throw new IOException("could not store the message",
+            new ThrottledException("Graph throttled reading the MIME", Duration.ofMinutes(9), null, null));
+      }
+      product.handle(m);
+    };
+    try (MailImporter i = MailImporter.builder().connector(box).handler(wraps).handlerAttempts(3).handlerBackoff(Duration.ofMillis(1))
+        .build()) {
+      assertThat(i.runOnce().completed()).isFalse();
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.THROTTLED);
+      assertThat(i.health().until()).isPresent();
+      assertThat(i.deadLetters()).as("not the message's fault: nothing parked").isEmpty();
+      assertThat(reads.get()).as("not retried as a refusal").isEqualTo(2);
+      assertThat(i.runOnce().completed()).isTrue();
+      assertThat(i.deadLetters()).isEmpty();
+    }
+    assertThat(product.keys).hasSize(3).doesNotHaveDuplicates();
+  }
+
+  @Test
   void damagedCheckpoint_isReportedWithWhatToDo(@TempDir Path dir) throws IOException {
     FileCheckpointStore store = new FileCheckpointStore(dir);
     CheckpointKey key = new CheckpointKey("imap", "a@contoso.com", "Inbox");
