@@ -36,7 +36,9 @@ import org.o365mail.testkit.TestMessages;
  *
  * <pre>mvn -q package -DskipTests && java -cp examples/target/o365mail.jar org.o365mail.bench.GraphWindowBenchmark</pre>
  *
- * Arguments (optional): messages (540), window requests (300), window seconds (30), latency in ms (20).
+ * Arguments (optional): messages (540), window requests (300), window seconds (30), latency in ms (20), and {@code
+ * unpaced} to tell the connector a window far larger than the testkit's (a governor that does not pace), for
+ * comparison.
  */
 public final class GraphWindowBenchmark {
   private GraphWindowBenchmark() {}
@@ -46,6 +48,8 @@ public final class GraphWindowBenchmark {
     int limit = args.length > 1 ? Integer.parseInt(args[1]) : 300;
     Duration window = Duration.ofSeconds(args.length > 2 ? Long.parseLong(args[2]) : 30);
     Duration latency = Duration.ofMillis(args.length > 3 ? Long.parseLong(args[3]) : 20);
+    boolean unpaced = args.length > 4 && args[4].equals("unpaced");
+    int told = unpaced ? 100_000_000 : limit;
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
       System.setProperty("sun.net.httpserver.nodelay", "true"); // as GraphImportBenchmark: no Nagle artefact
     }
@@ -72,7 +76,7 @@ public final class GraphWindowBenchmark {
         ImportResult result;
         try (GraphMailboxConnector connector = GraphMailboxConnector.builder().mailbox(mailbox.address())
                 .credential(credential).baseUrl(m365.graphBaseUrl()).trust(m365.sslContext())
-                .requestWindow(limit, window).build();
+                .requestWindow(told, window).build();
             MailImporter importer = MailImporter.builder().connector(connector)
                 .checkpointStore(CheckpointStore.inMemory()).handler(m -> {
                   try (InputStream in = m.openMime()) {
@@ -93,8 +97,9 @@ public final class GraphWindowBenchmark {
         double stall = (Math.ceil(requests / (double) limit) - 1) * window.toSeconds();
         double seconds = wall.toMillis() / 1000.0;
         System.out.printf(Locale.ROOT, "Graph import of %d messages of about 8 KB under a request window of %d"
-            + " requests per %d s per app and mailbox (testkit and connector), %d ms latency%n%n", count, limit,
-            window.toSeconds(), latency.toMillis());
+            + " requests per %d s per app and mailbox (%s), %d ms latency%n%n", count, limit,
+            window.toSeconds(), unpaced ? "testkit only: the connector is told 100,000,000" : "testkit and connector",
+            latency.toMillis());
         System.out.printf(Locale.ROOT, "imported: %d (completed: %s), handed out twice: %d%n", keys.size(),
             result.completed(), duplicates.get());
         System.out.printf(Locale.ROOT, "requests counted by the testkit's window (each $batch item one): %d%n",
