@@ -253,6 +253,11 @@ public final class Governor implements Interceptor {
           release(held);
           throw e;
         }
+        if (pausedUntil.get() - nanoTime.getAsLong() > 0) {
+          // another request was told to wait while this one was paced: wait with the rest (or fail, if too long)
+          release(held);
+          continue;
+        }
       }
       long started = System.nanoTime();
       Response response;
