@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -80,8 +81,6 @@ public final class MailImporter implements AutoCloseable {
   private final AtomicReference<HealthState> health;
   /** Set during a pass when the post-action's destination folder is missing; read and reset by the pass. */
   private volatile Diagnosis postActionBlocked;
-  /** The Retry-After of the last throttling, for the next pass's delay. */
-  private volatile Duration throttledFor;
   private final Object cycleLock = new Object();
   private volatile Thread cycleThread;
   private volatile CountDownLatch idle = new CountDownLatch(0);
@@ -220,15 +219,26 @@ public final class MailImporter implements AutoCloseable {
     }
     consecutiveFailures++;
     HealthState h = health.get();
+    if (h.health() == MailboxHealth.THROTTLED) {
+      // the service's own word on when to come back, however long (Exchange's request window: up to ten minutes);
+      // an hour at most, as MSAL caps a Retry-After
+      Duration delay = h.until().map(at -> Duration.between(clock.instant(), at)).orElse(Duration.ofSeconds(30));
+      return min(max(delay, Duration.ofSeconds(1)), Duration.ofHours(1)).toMillis();
+    }
     Duration delay = switch (h.health()) {
-      case THROTTLED -> throttledFor != null ? max(throttledFor, Duration.ofSeconds(1)) : Duration.ofSeconds(30);
       case AUTHENTICATION_REQUIRED, CONSENT_REQUIRED, SECRET_EXPIRED, MAILBOX_ACCESS_DENIED -> Duration.ofMinutes(5);
       default -> pollInterval.multipliedBy(1L << Math.min(consecutiveFailures, 4));
     };
-    if (delay.compareTo(Duration.ofMinutes(10)) > 0) {
-      delay = Duration.ofMinutes(10);
-    }
-    return delay.toMillis();
+    return min(delay, Duration.ofMinutes(10)).toMillis();
+  }
+
+  /** How long after a pass ends the next one starts; for tests. */
+  long nextDelayMillis(boolean ok) {
+    return nextDelay(ok);
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private static Duration max(Duration a, Duration b) {
@@ -258,8 +268,10 @@ public final class MailImporter implements AutoCloseable {
         setHealth(expiringHealth(), null);
       }
     } catch (ThrottledException e) {
-      throttledFor = e.retryAfter().orElse(null); // the service's own word on when to come back
-      setHealth(MailboxHealth.THROTTLED, e.diagnosis().orElse(null));
+      // the place is kept: the checkpoint has every message the handler accepted, and the one whose read was
+      // refused is not in flight any more; the next pass starts where this one stopped, when the service said
+      Instant retryAt = e.retryAfter().map(clock.instant()::plus).orElse(null);
+      setHealth(MailboxHealth.THROTTLED, e.diagnosis().orElse(null), retryAt);
       logger.debug("Import of {} throttled; retrying after {}", connector.mailbox(), e.retryAfter().orElse(null));
       return new ImportResult(total.imported(), total.skipped(), total.parked(), false);
     } catch (MailboxException e) {
@@ -301,17 +313,23 @@ public final class MailImporter implements AutoCloseable {
   }
 
   private void setHealth(MailboxHealth next, Diagnosis why) {
+    setHealth(next, why, null);
+  }
+
+  private void setHealth(MailboxHealth next, Diagnosis why, Instant retryAt) {
     HealthState previous = health.get();
     if (previous.health() == next && (why == null || previous.diagnosis() != null
-        && previous.diagnosis().serviceCode().equals(why.serviceCode()))) {
+        && previous.diagnosis().serviceCode().equals(why.serviceCode()))
+        && java.util.Objects.equals(previous.retryAt(), retryAt)) {
       return;
     }
-    HealthState current = new HealthState(connector.mailbox(), next, clock.instant(), why);
+    Instant since = previous.health() == next ? previous.since() : clock.instant();
+    HealthState current = new HealthState(connector.mailbox(), next, since, why, retryAt);
     health.set(current);
     if (next == MailboxHealth.STOPPED) {
       logger.info("Import of {} stopped", connector.mailbox());
     } else if (next != MailboxHealth.HEALTHY) {
-      logger.warn("Import of {} is {}{}", connector.mailbox(), next,
+      logger.warn("Import of {} is {}{}{}", connector.mailbox(), next, retryAt == null ? "" : " until " + retryAt,
           why == null ? "" : ": " + why.summary() + " Fix: " + why.fix());
     } else {
       logger.info("Import of {} is healthy again (was {})", connector.mailbox(), previous.health());
@@ -438,6 +456,12 @@ public final class MailImporter implements AutoCloseable {
         }
         last = e;
       } catch (Exception e) {
+        ThrottledException throttled = throttledCause(e);
+        if (throttled != null) {
+          // the handler wrapped the service's "come back later" in its own exception: still the service's, not a
+          // refusal of this message, so the pass ends throttled instead of parking the message
+          throw throttled;
+        }
         last = e;
       }
       if (stopping.get()) {
@@ -456,6 +480,17 @@ public final class MailImporter implements AutoCloseable {
       }
     }
     return new Outcome(false, false, null, handlerAttempts, last);
+  }
+
+  /** The throttling in a handler's failure's causes, if any. */
+  private static ThrottledException throttledCause(Throwable e) {
+    int depth = 0;
+    for (Throwable t = e.getCause(); t != null && depth < 16; t = t.getCause(), depth++) {
+      if (t instanceof ThrottledException throttled) {
+        return throttled;
+      }
+    }
+    return null;
   }
 
   private Checkpoint park(CheckpointKey key, Checkpoint checkpoint, MessageSummary m, String messageKey, Outcome outcome) {

@@ -559,6 +559,71 @@ class MailImporterTest {
   }
 
   @Test
+  void aLongRetryAfter_parksTheImportUntilThen_withHealthThrottledNamingTheTime_andLosesItsPlaceNowhere() {
+    // Exchange's request window answers with a Retry-After of up to the whole window (ten minutes) and more if the
+    // client keeps asking; the next pass comes when the service said, not at a cap of ten minutes
+    InMemoryMailboxConnector box = mailbox(5);
+    java.time.Instant t0 = java.time.Instant.parse("2026-03-02T09:00:00Z");
+    java.time.Clock clock = java.time.Clock.fixed(t0, java.time.ZoneOffset.UTC);
+    Recorder product = new Recorder();
+    AtomicInteger reads = new AtomicInteger();
+    MessageHandler throttledOnTheThird = m -> {
+      if (reads.incrementAndGet() == 3) {
+        throw new ThrottledException("Graph throttled reading the MIME", Duration.ofMinutes(15), null, null);
+      }
+      product.handle(m);
+    };
+    CheckpointStore store = CheckpointStore.inMemory();
+    List<HealthState> changes = new ArrayList<>();
+    try (MailImporter i = MailImporter.builder().connector(box).handler(throttledOnTheThird).checkpointStore(store)
+        .clock(clock).listener(new ImportListener() {
+          @Override
+          public void healthChanged(HealthState previous, HealthState current) {
+            changes.add(current);
+          }
+        }).build()) {
+      assertThat(i.runOnce().completed()).isFalse();
+      assertThat(product.keys).hasSize(2);
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.THROTTLED);
+      assertThat(i.health().until()).contains(t0.plus(Duration.ofMinutes(15)));
+      assertThat(i.nextDelayMillis(false)).isEqualTo(Duration.ofMinutes(15).toMillis());
+      assertThat(changes).extracting(HealthState::health).containsExactly(MailboxHealth.THROTTLED);
+
+      assertThat(i.runOnce().imported()).as("the rest, from where it stopped").isEqualTo(3);
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.HEALTHY);
+      assertThat(i.health().until()).isEmpty();
+    }
+    assertThat(product.keys).hasSize(5).doesNotHaveDuplicates();
+    assertThat(product.redeliveries).containsOnly(false);
+  }
+
+  @Test
+  void aThrottlingTheHandlerWrapsInItsOwnException_endsThePassThrottled_andParksNothing() {
+    InMemoryMailboxConnector box = mailbox(3);
+    Recorder product = new Recorder();
+    AtomicInteger reads = new AtomicInteger();
+    MessageHandler wraps = m -> {
+      if (reads.incrementAndGet() == 2) {
+        // a product's handler that turns every failure of its reads into its own exception
+        throw new IOException("could not store the message",
+            new ThrottledException("Graph throttled reading the MIME", Duration.ofMinutes(9), null, null));
+      }
+      product.handle(m);
+    };
+    try (MailImporter i = MailImporter.builder().connector(box).handler(wraps).handlerAttempts(3).handlerBackoff(Duration.ofMillis(1))
+        .build()) {
+      assertThat(i.runOnce().completed()).isFalse();
+      assertThat(i.health().health()).isEqualTo(MailboxHealth.THROTTLED);
+      assertThat(i.health().until()).isPresent();
+      assertThat(i.deadLetters()).as("not the message's fault: nothing parked").isEmpty();
+      assertThat(reads.get()).as("not retried as a refusal").isEqualTo(2);
+      assertThat(i.runOnce().completed()).isTrue();
+      assertThat(i.deadLetters()).isEmpty();
+    }
+    assertThat(product.keys).hasSize(3).doesNotHaveDuplicates();
+  }
+
+  @Test
   void damagedCheckpoint_isReportedWithWhatToDo(@TempDir Path dir) throws IOException {
     FileCheckpointStore store = new FileCheckpointStore(dir);
     CheckpointKey key = new CheckpointKey("imap", "a@contoso.com", "Inbox");

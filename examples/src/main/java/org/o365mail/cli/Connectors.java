@@ -24,6 +24,7 @@ public final class Connectors {
       GraphMailboxConnector.Builder b = GraphMailboxConnector.builder().mailbox(c.mailbox()).credential(credential);
       c.graphBaseUrl().ifPresent(url -> b.baseUrl(url).allowedHosts(URI.create(url).getHost()));
       Credentials.trust(c).ifPresent(b::trust);
+      c.graphRequestWindow().ifPresent(w -> b.requestWindow(w[0], java.time.Duration.ofSeconds(w[1])));
       return b.build();
     }
     ImapMailboxConnector.Builder b = ImapMailboxConnector.builder().mailbox(c.mailbox()).credential(credential);

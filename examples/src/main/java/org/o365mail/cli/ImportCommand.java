@@ -137,13 +137,15 @@ final class ImportCommand implements Callable<Integer> {
             .put("imported", result.imported()).put("skipped", result.skipped()).put("parked", result.parked())
             .put("completed", result.completed()).put("health", health.health().name()).put("out", out.toString());
         health.why().ifPresent(d -> o.put("setupStep", d.setupStep().name()).put("fix", d.fix()));
+        health.until().ifPresent(at -> o.put("retryAt", at.toString()));
         stdout.println(o);
       } else {
         stdout.println("Imported " + result.imported() + " message(s) from " + c.mailbox() + "/" + c.folder() + " into "
             + out + (result.skipped() > 0 ? "; " + result.skipped() + " already imported" : "")
             + (result.parked() > 0 ? "; " + result.parked() + " parked" : ""));
         if (failed || warned) {
-          stdout.println((failed ? "Stopped: " : "Warning: ") + health.health());
+          stdout.println((failed ? "Stopped: " : "Warning: ") + health.health()
+              + health.until().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
           health.why().ifPresent(d -> DoctorCommand.printDiagnosis(stdout, d));
         }
       }

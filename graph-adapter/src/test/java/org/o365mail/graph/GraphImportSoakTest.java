@@ -86,6 +86,7 @@ class GraphImportSoakTest {
   static LocalTenant m365;
   static Tenant contoso;
   static CredentialStrategy credential;
+  static final int WINDOW_LIFTED = 1_000_000;
 
   @BeforeAll
   static void model() {
@@ -93,6 +94,10 @@ class GraphImportSoakTest {
     contoso = m365.createTenant("contoso.com");
     // set before the first token, so that every token the import uses lives 20 s
     m365.faults().accessTokenLifetime(Duration.ofSeconds(20));
+    // 5,000 messages in half a minute are more requests than Exchange's window lets an app send to one mailbox
+    // (10,000 per 10 minutes, each $batch item one): this soak is about faults, so both sides lift the window
+    // (GraphRequestWindowTest is about the window)
+    m365.faults().graphRequestWindow(WINDOW_LIFTED, Duration.ofMinutes(10));
     credential = GraphApps.clientCredentials(m365, contoso, GraphApps.daemon(contoso, "Soak import", "Mail.ReadWrite"));
   }
 
@@ -330,6 +335,7 @@ class GraphImportSoakTest {
         () -> faults.graphUnavailableRate(unavailableRate), () -> graphAnswers(503));
     // a budget this small (three attempts, two seconds) is outlasted by each outage: then the importer says why
     try (GraphMailboxConnector connector = GraphApps.connector(m365, credential, box.address())
+            .requestWindow(WINDOW_LIFTED, Duration.ofMinutes(10))
             .retryBudget(3, Duration.ofSeconds(2)).build();
         MailImporter importer = MailImporter.builder().connector(connector).handler(product).checkpointStore(store)
             .postAction(PostAction.moveTo(FolderRef.path("Inbox/Imported"))).listener(health).build()) {
@@ -464,7 +470,8 @@ class GraphImportSoakTest {
 
   /** A user reading a message in Outlook: its read flag and change key change, under the import's feet. */
   static void markReadInOutlook(Mailbox box, List<StoredMail> messages) {
-    try (GraphMailboxConnector outlook = GraphApps.connector(m365, credential, box.address()).build()) {
+    try (GraphMailboxConnector outlook = GraphApps.connector(m365, credential, box.address())
+            .requestWindow(WINDOW_LIFTED, Duration.ofMinutes(10)).build()) {
       for (StoredMail s : messages) {
         outlook.markRead(new MessageId(s.id()), true);
       }
@@ -501,7 +508,8 @@ class GraphImportSoakTest {
       AtomicReference<MailImporter> importer = new AtomicReference<>();
       AtomicReference<Thread> restart = new AtomicReference<>();
       Run run;
-      try (GraphMailboxConnector connector = GraphApps.connector(m365, credential, box.address()).build()) {
+      try (GraphMailboxConnector connector = GraphApps.connector(m365, credential, box.address())
+            .requestWindow(WINDOW_LIFTED, Duration.ofMinutes(10)).build()) {
         Supplier<MailImporter> newImporter = () -> MailImporter.builder().connector(connector).handler(product)
             .checkpointStore(store).postAction(action).batchSize(25).build();
         importer.set(newImporter.get());

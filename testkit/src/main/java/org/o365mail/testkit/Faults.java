@@ -24,6 +24,8 @@ public final class Faults {
   private volatile double graphUnavailableRate;
   private volatile Duration graphRetryAfter = Duration.ofSeconds(1);
   private volatile int mailboxConcurrencyLimit = 4;
+  private volatile Window graphRequestWindow = Window.REQUESTS;
+  private volatile Window graphUploadWindow = Window.UPLOADS;
   private volatile int imapDropAfterFetches;
   private volatile double imapDropRate;
   private volatile Duration accessTokenLifetime = Duration.ofMinutes(60);
@@ -115,6 +117,85 @@ public final class Faults {
     return this;
   }
 
+  /** A limit per period: at most {@code limit} (requests, or bytes) in any period of {@code length}. */
+  private record Window(long limit, Duration length) {
+    /** 10,000 requests per 10 minutes per app and mailbox (both revisions of the throttling-limits page). */
+    static final Window REQUESTS = new Window(10_000, Duration.ofMinutes(10));
+    /** 150 MB of uploads per 5 minutes per app and mailbox (revision 0135174 of the throttling-limits page). */
+    static final Window UPLOADS = new Window(150L * 1024 * 1024, Duration.ofMinutes(5));
+
+    static Window of(long limit, Duration length, String what) {
+      if (limit < 1) {
+        throw new IllegalArgumentException(what + " must be at least 1, was " + limit);
+      }
+      Objects.requireNonNull(length, "window");
+      if (length.isNegative() || length.isZero()) {
+        throw new IllegalArgumentException("window must be positive, was " + length);
+      }
+      return new Window(limit, length);
+    }
+  }
+
+  /**
+   * The request window of the Outlook service limits: at most {@code requests} Graph requests of one app on one
+   * mailbox in any period of {@code window} (default 10,000 per 10 minutes, Exchange's); one more is answered {@code
+   * 429 ApplicationThrottled} "Application is over its Request limit." with a {@code Retry-After} of the whole seconds
+   * until the window has room again, up to the window's length. Every {@code $batch} item counts as a request and is
+   * refused on its own, in the batch's answer, as Graph evaluates each item separately; the {@code $batch} request
+   * itself does not count. Refused requests count too. The window slides and follows the tenant's clock, so {@link
+   * TestClock#advance(Duration)} frees it without waiting.
+   *
+   * <p>Sources: microsoftgraph/microsoft-graph-docs-contrib {@code concepts/throttling-limits.md}, Outlook service
+   * limits (10,000 requests per 10 minutes per app ID and mailbox; revisions 0135174 and e62a3c1 agree on it), {@code
+   * concepts/json-batching.md} (the requests of a batch are throttled one by one), {@code concepts/throttling.md}
+   * (usage keeps being counted while a client is throttled). The error text is the one
+   * clients of Outlook's Graph match on (NEXL-LTS/ms_graph_rest-ruby {@code spec/ms_graph_rest/error_spec.rb}). The
+   * pages do not say whether the period slides or is fixed, nor what the {@code Retry-After} is for this limit: the
+   * testkit slides and answers with the time until the window frees.
+   */
+  public Faults graphRequestWindow(int requests, Duration window) {
+    this.graphRequestWindow = Window.of(requests, window, "requests");
+    return this;
+  }
+
+  /**
+   * The upload window of the Outlook service limits: at most {@code bytes} of request bodies of {@code PATCH}, {@code
+   * POST} and {@code PUT} requests (upload session chunks and {@code $batch} items included) of one app to one mailbox
+   * in any period of {@code window}; a request that would go over is answered {@code 429 ApplicationThrottled}
+   * "Application is over its IncomingBytes limit." with a {@code Retry-After} of the time until its bytes fit.
+   * Default 150 MB (150 x 2^20 bytes) per 5 minutes.
+   *
+   * <p>Sources: microsoftgraph/microsoft-graph-docs-contrib {@code concepts/throttling-limits.md}: revision 0135174
+   * gives 150 MB per 5 minutes (the default here; a 2025 Microsoft Q&amp;A answer quotes the same), revision e62a3c1
+   * gives 15 MB per 30 seconds ({@code graphUploadWindow(15L << 20, Duration.ofSeconds(30))}); pull request 9394 of
+   * that repository reports, from a support case, that the limit is kept per mailbox across apps, which the page does
+   * not say. The error text is from a public transcript (O365/python-o365 issue 500). The pages do not say whether
+   * the period slides, nor how a single upload larger than the whole window is treated: the testkit slides, and admits
+   * such an upload when the window is empty.
+   */
+  public Faults graphUploadWindow(long bytes, Duration window) {
+    this.graphUploadWindow = Window.of(bytes, window, "bytes");
+    return this;
+  }
+
+  /** Requests per {@link #graphRequestWindow()} one app may send to one mailbox. */
+  public int graphRequestWindowRequests() {
+    return (int) graphRequestWindow.limit();
+  }
+
+  public Duration graphRequestWindow() {
+    return graphRequestWindow.length();
+  }
+
+  /** Bytes per {@link #graphUploadWindow()} one app may upload to one mailbox. */
+  public long graphUploadWindowBytes() {
+    return graphUploadWindow.limit();
+  }
+
+  public Duration graphUploadWindow() {
+    return graphUploadWindow.length();
+  }
+
   /**
    * Drops each IMAP connection, without a BYE, after it has carried about {@code fetches} FETCH responses
    * (each connection draws its own count within 20% of it). 0 turns it off.
@@ -170,7 +251,10 @@ public final class Faults {
     return this;
   }
 
-  /** Turns every knob back to its default (latency 0, no faults, 60-minute tokens, clock offset 0). */
+  /**
+   * Turns every knob back to its default (latency 0, no faults, 60-minute tokens, clock offset 0, Exchange's
+   * concurrency limit and request and upload windows).
+   */
   public Faults reset() {
     identityLatency = Duration.ZERO;
     graphLatency = Duration.ZERO;
@@ -181,6 +265,8 @@ public final class Faults {
     graphUnavailableRate = 0;
     graphRetryAfter = Duration.ofSeconds(1);
     mailboxConcurrencyLimit = 4;
+    graphRequestWindow = Window.REQUESTS;
+    graphUploadWindow = Window.UPLOADS;
     imapDropAfterFetches = 0;
     imapDropRate = 0;
     imapMaxConnectionsPerMailbox = 20;

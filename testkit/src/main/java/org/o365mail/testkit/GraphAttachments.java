@@ -311,7 +311,7 @@ final class GraphAttachments implements AutoCloseable {
     if (!req.method.equals("PUT")) {
       throw GraphError.methodNotAllowed();
     }
-    return server.execute(session.appId, session.mailbox, () -> put(req, session));
+    return server.execute(req, session.appId, session.mailbox, () -> put(req, session));
   }
 
   private GraphResponse put(GraphRequest req, UploadSession session) throws GraphError {

@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * The Microsoft Graph stand-in: the mail endpoints under {@code /v1.0} over HTTPS, on the mailbox store IMAP
  * and SMTP use. Every request is checked the way Graph and Exchange Online check it (token signature,
  * audience, lifetime, tenant, roles or scopes, mailbox permissions, application access policies), throttled
- * per app and mailbox the way Exchange is ({@link Faults#mailboxConcurrencyLimit()}), and recorded. The
+ * per app and mailbox the way Exchange is ({@link Faults#mailboxConcurrencyLimit()}, {@link
+ * Faults#graphRequestWindow(int, Duration)}, {@link Faults#graphUploadWindow(long, Duration)}), and recorded. The
  * endpoints live in {@link GraphMessages} (folders, messages, sending), {@link GraphAttachments} (attachments
  * and upload sessions), {@link GraphDelta}, {@link GraphBatch} and {@link GraphDirectory} ({@code /users/{id}},
  * {@code /applications}). Thread-safe.
@@ -416,22 +417,37 @@ final class GraphServer implements AutoCloseable {
    * of its own, its {@code $batch} request paid it once.
    */
   GraphResponse execute(GraphRequest req, String appId, String mailbox, Handler handler) throws GraphError {
-    return execute(appId, mailbox, handler, !req.batchItem);
+    boolean upload = req.method.equals("POST") || req.method.equals("PUT") || req.method.equals("PATCH");
+    return execute(appId, mailbox, handler, !req.batchItem, upload ? Math.max(0, req.declaredLength()) : 0);
   }
 
   /**
-   * Runs a handler as Exchange would: takes a concurrency slot on (app, mailbox) when there is a mailbox (one
-   * over the limit: 429), sleeps the configured latency holding it, draws the random 429/503 faults, then runs.
-   * The slot is given back when the response has been written.
+   * Runs a handler as Exchange would: when there is a mailbox, counts the request against the app's request window
+   * on it and an upload's bytes against its upload window (over either: 429 with the time until the window frees),
+   * then takes a concurrency slot on (app, mailbox) (one over the limit: 429), sleeps the configured latency holding
+   * it, draws the random 429/503 faults, then runs. The slot is given back when the response has been written.
    */
   GraphResponse execute(String appId, String mailbox, Handler handler) throws GraphError {
-    return execute(appId, mailbox, handler, true);
+    return execute(appId, mailbox, handler, true, 0);
   }
 
-  private GraphResponse execute(String appId, String mailbox, Handler handler, boolean latency) throws GraphError {
+  private GraphResponse execute(String appId, String mailbox, Handler handler, boolean latency, long uploadBytes)
+      throws GraphError {
     Faults faults = directory.faults();
     boolean acquired = false;
     if (mailbox != null) {
+      long now = now().toEpochMilli();
+      String key = MailStore.key(mailbox);
+      Optional<Duration> wait =
+          throttle.countRequest(appId, key, now, faults.graphRequestWindowRequests(), faults.graphRequestWindow());
+      if (wait.isPresent()) {
+        throw windowThrottled("Application is over its Request limit.", wait.get());
+      }
+      wait = throttle.countUpload(
+          appId, key, uploadBytes, now, faults.graphUploadWindowBytes(), faults.graphUploadWindow());
+      if (wait.isPresent()) {
+        throw windowThrottled("Application is over its IncomingBytes limit.", wait.get());
+      }
       acquired = throttle.tryAcquire(appId, mailbox, faults.mailboxConcurrencyLimit());
       if (!acquired) {
         throw throttled("Application is over its MailboxConcurrency limit.");
@@ -465,6 +481,20 @@ final class GraphServer implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** A 429 of a request or upload window, its {@code Retry-After} the whole seconds until the window has room. */
+  private static GraphError windowThrottled(String message, Duration untilFree) {
+    long seconds = Math.max(1, (untilFree.toMillis() + 999) / 1000);
+    return new GraphError(429, "ApplicationThrottled", message).header("Retry-After", Long.toString(seconds));
+  }
+
+  long windowRejections() {
+    return throttle.windowRejections();
+  }
+
+  long uploadRejections() {
+    return throttle.uploadRejections();
   }
 
   private GraphError throttled(String message) {

@@ -73,6 +73,12 @@ public final class LocalTenant implements AutoCloseable {
     if (builder.contract) {
       faults.contract();
     }
+    if (builder.requestWindow != null) {
+      faults.graphRequestWindow(builder.requestWindowRequests, builder.requestWindow);
+    }
+    if (builder.uploadWindow != null) {
+      faults.graphUploadWindow(builder.uploadWindowBytes, builder.uploadWindow);
+    }
     CompletableFuture<KeyPair> tlsKeys = CompletableFuture.supplyAsync(Pki::rsaKeyPair);
     CompletableFuture<MailStore> store = CompletableFuture.supplyAsync(MailStore::new);
     KeyPair signingKeys = Pki.rsaKeyPair();
@@ -354,6 +360,19 @@ public final class LocalTenant implements AutoCloseable {
   }
 
   /**
+   * How many Graph requests (each {@code $batch} item counted) were refused with 429 because their app was over its
+   * request window on the mailbox ({@link Faults#graphRequestWindow(int, Duration)}).
+   */
+  public long graphWindowRejections() {
+    return graph.windowRejections();
+  }
+
+  /** How many Graph uploads were refused with 429 because their app was over its upload window on the mailbox. */
+  public long graphUploadRejections() {
+    return graph.uploadRejections();
+  }
+
+  /**
    * Messages deleted through Graph ({@code DELETE .../messages/{id}}, a soft delete into Recoverable Items) from
    * {@code mailbox}, oldest first, as they were just before deletion; {@code permanentDelete} does not put
    * messages here.
@@ -371,6 +390,10 @@ public final class LocalTenant implements AutoCloseable {
     private int imapPort;
     private int smtpPort;
     private boolean contract;
+    private int requestWindowRequests;
+    private Duration requestWindow;
+    private long uploadWindowBytes;
+    private Duration uploadWindow;
 
     private Builder() {}
 
@@ -380,6 +403,29 @@ public final class LocalTenant implements AutoCloseable {
      */
     public Builder contract() {
       this.contract = true;
+      return this;
+    }
+
+    /**
+     * The request window of every app on every mailbox from the start (default Exchange's 10,000 per 10 minutes);
+     * the same as {@link Faults#graphRequestWindow(int, Duration)}, which {@link Faults#reset()} sets back to the
+     * default.
+     */
+    public Builder graphRequestWindow(int requests, Duration window) {
+      new Faults(0, new TestClock()).graphRequestWindow(requests, window); // checks the values now
+      this.requestWindowRequests = requests;
+      this.requestWindow = window;
+      return this;
+    }
+
+    /**
+     * The upload window of every app on every mailbox from the start (default 150 MB per 5 minutes); the same as
+     * {@link Faults#graphUploadWindow(long, Duration)}, which {@link Faults#reset()} sets back to the default.
+     */
+    public Builder graphUploadWindow(long bytes, Duration window) {
+      new Faults(0, new TestClock()).graphUploadWindow(bytes, window); // checks the values now
+      this.uploadWindowBytes = bytes;
+      this.uploadWindow = window;
       return this;
     }
 

@@ -46,7 +46,7 @@ public final class ConfigFile {
       "certificate", "certificate.password", "certificate.key", "certificate.cert",
       "username", "password",
       "protocol", "mailbox", "folder", "postAction", "parkFolder",
-      "authorityHost", "graphBaseUrl", "imapHost", "imapPort", "smtpHost", "smtpPort",
+      "authorityHost", "graphBaseUrl", "graphRequestWindow", "imapHost", "imapPort", "smtpHost", "smtpPort",
       "trustStore", "trustStore.password", "tokenStore", "tokenStore.key"));
 
   private final Map<String, ConnectionConfig> connections;

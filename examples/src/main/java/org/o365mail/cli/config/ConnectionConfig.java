@@ -59,6 +59,7 @@ public final class ConnectionConfig {
   private FolderRef parkFolder;
   private URI authorityHost;
   private String graphBaseUrl;
+  private int[] graphRequestWindow;
   private String imapHost;
   private Integer imapPort;
   private String smtpHost;
@@ -163,6 +164,16 @@ public final class ConnectionConfig {
     c.graphBaseUrl = r.optional("graphBaseUrl");
     if (c.graphBaseUrl != null && !c.graphBaseUrl.startsWith("https://")) {
       problems.add(name + ".graphBaseUrl '" + c.graphBaseUrl + "' must start with https://");
+    }
+    String window = r.optional("graphRequestWindow");
+    if (window != null) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(\\d{1,9})\\s*/\\s*(\\d{1,7})\\s*").matcher(window);
+      if (!m.matches() || Integer.parseInt(m.group(1)) < 40 || Integer.parseInt(m.group(2)) < 1) {
+        problems.add(name + ".graphRequestWindow '" + window + "' must be <requests>/<seconds>, at least 40 requests,"
+            + " such as 10000/600 (Exchange's window per app and mailbox)");
+      } else {
+        c.graphRequestWindow = new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
+      }
     }
     c.imapHost = r.optional("imapHost");
     c.imapPort = r.port("imapPort");
@@ -457,6 +468,14 @@ public final class ConnectionConfig {
 
   public Optional<String> imapHost() {
     return Optional.ofNullable(imapHost);
+  }
+
+  /**
+   * The request window the Graph connector paces under, as {@code {requests, seconds}}, when configured (default
+   * Exchange's 10,000 per 600 s); a smaller share when several processes use one app on one mailbox.
+   */
+  public Optional<int[]> graphRequestWindow() {
+    return Optional.ofNullable(graphRequestWindow).map(int[]::clone);
   }
 
   public Optional<Integer> imapPort() {

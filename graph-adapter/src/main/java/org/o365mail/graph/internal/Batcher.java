@@ -201,6 +201,7 @@ public final class Batcher {
       }
       if (!(notRun && wait.isZero())) { // sending again what was not run is no retry: it is free
         if (!budget.spend(wait)) {
+          governor.pause(wait); // a wait too long for this call: the mailbox's other requests wait it out too
           break;
         }
         budget.prepaid(wait);
@@ -235,7 +236,7 @@ public final class Batcher {
     info.headers.add("Accept", "application/json");
     info.setStreamContent(new ByteArrayInputStream(json.toString().getBytes(StandardCharsets.UTF_8)), "application/json");
     int permits = sequence ? 1 : Math.min(chunk.size(), SERVER_PARALLELISM);
-    info.addRequestOptions(List.of(GraphCall.batch(access, permits, idempotent)));
+    info.addRequestOptions(List.of(GraphCall.batch(access, permits, idempotent, chunk.size())));
     HashMap<String, ParsableFactory<? extends Parsable>> errors = new HashMap<>();
     errors.put("XXX", ODataError::createFromDiscriminatorValue);
     Map<String, Result> byId;
@@ -245,6 +246,8 @@ public final class Batcher {
       throw new BodyTooLarge(e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
+    } catch (RuntimeException e) {
+      return pausedAnswers(e, chunk.size());
     }
     List<Result> ordered = new ArrayList<>();
     for (int i = 0; i < chunk.size(); i++) {
@@ -252,6 +255,32 @@ public final class Batcher {
       ordered.add(r != null ? r : new Result(500, Map.of(), null, null));
     }
     return ordered;
+  }
+
+  /**
+   * A batch the governor did not send because the mailbox is paused for longer than the call may wait (Exchange
+   * said to come back in minutes): answered the way Graph answered the request that paused it, 429 for each item
+   * with the wait that is left, so that callers report it as they report any throttled item.
+   */
+  private static List<Result> pausedAnswers(RuntimeException e, int items) {
+    Governor.Throttled paused = null;
+    for (Throwable t = e; t != null && paused == null; t = t.getCause()) {
+      if (t instanceof Governor.Throttled throttled) {
+        paused = throttled;
+      }
+    }
+    if (paused == null) {
+      throw e;
+    }
+    long seconds = Math.max(1, (paused.retryAfter().toMillis() + 999) / 1000);
+    Map<String, String> headers = Map.of("retry-after", Long.toString(seconds));
+    byte[] json = "{\"error\":{\"code\":\"ApplicationThrottled\",\"message\":\"Not sent: the mailbox is paused\"}}"
+        .getBytes(StandardCharsets.UTF_8);
+    List<Result> answers = new ArrayList<>();
+    for (int i = 0; i < items; i++) {
+      answers.add(new Result(429, headers, json, null));
+    }
+    return answers;
   }
 
   /** A JSON string literal. */

@@ -12,6 +12,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import javax.net.ssl.SSLException;
 import okhttp3.Interceptor;
 import okhttp3.MediaType;
@@ -35,7 +36,13 @@ import org.slf4j.LoggerFactory;
  * wait per request). When the budget would be exceeded, the last answer goes back to the caller (a 429 becomes a
  * {@code ThrottledException} with the wait); a pause longer than the budget fails with {@link Throttled}. It also
  * asserts that a bearer token only ever leaves over HTTPS to an allowed host. It replaces the Graph SDK's own
- * retry handler, which is left out of the client. Thread-safe.
+ * retry handler, which is left out of the client.
+ *
+ * <p>Each attempt is also paced under the mailbox's {@link RequestWindow request window} (a {@code $batch} counting
+ * as its items): Exchange allows an app a number of requests per mailbox per period, and answers the one past it
+ * with a {@code Retry-After} of up to the whole period (minutes). A 429 whose wait is longer than the request's
+ * budget ends the request (a {@code ThrottledException} carrying the wait, for the importer to come back then) and
+ * pauses the mailbox for that long, so its other requests fail at once instead of asking again. Thread-safe.
  */
 public final class Governor implements Interceptor {
   private static final Logger logger = LoggerFactory.getLogger(Governor.class);
@@ -47,7 +54,9 @@ public final class Governor implements Interceptor {
   private final int maxAttempts;
   private final Duration maxWait;
   private final GraphAuthentication auth;
-  private final AtomicLong pausedUntil = new AtomicLong(System.nanoTime());
+  private final RequestWindow window;
+  private final LongSupplier nanoTime;
+  private final AtomicLong pausedUntil;
   private final AtomicLong retries = new AtomicLong();
 
   /** The wait the service asked for outlasts the retry budget. */
@@ -69,7 +78,7 @@ public final class Governor implements Interceptor {
   public final class Budget {
     private int attempts;
     private long waitedNanos;
-    private long paidUntil = System.nanoTime();
+    private long paidUntil = nanoTime.getAsLong();
 
     /** Whether one more attempt after waiting {@code wait} fits; if so, counts it. */
     public boolean spend(Duration wait) {
@@ -96,11 +105,22 @@ public final class Governor implements Interceptor {
 
     /** A pause until {@code wait} from now is already charged (the request's own 429). */
     public void prepaid(Duration wait) {
-      paidUntil = Math.max(paidUntil, System.nanoTime() + wait.toNanos());
+      paidUntil = Math.max(paidUntil, nanoTime.getAsLong() + wait.toNanos());
     }
   }
 
+  /** A governor with Exchange's request window (10,000 requests per 10 minutes) on the system's clock. */
   public Governor(int maxConcurrent, int maxAttempts, Duration maxWait, GraphAuthentication auth) {
+    this(maxConcurrent, maxAttempts, maxWait, auth, 10_000, Duration.ofMinutes(10), System::nanoTime);
+  }
+
+  /**
+   * @param windowRequests requests the mailbox's request window allows
+   * @param window the window's period
+   * @param nanoTime the clock pauses and pacing are measured on, in nanoseconds
+   */
+  public Governor(int maxConcurrent, int maxAttempts, Duration maxWait, GraphAuthentication auth, int windowRequests,
+      Duration window, LongSupplier nanoTime) {
     if (maxConcurrent < 1) {
       throw new IllegalArgumentException("maxConcurrent must be at least 1");
     }
@@ -109,6 +129,14 @@ public final class Governor implements Interceptor {
     this.maxAttempts = Math.max(1, maxAttempts);
     this.maxWait = maxWait;
     this.auth = auth;
+    this.nanoTime = nanoTime;
+    this.pausedUntil = new AtomicLong(nanoTime.getAsLong());
+    this.window = new RequestWindow(windowRequests, window, nanoTime);
+  }
+
+  /** The mailbox's request window the requests are paced under. */
+  public RequestWindow window() {
+    return window;
   }
 
   public int maxConcurrent() {
@@ -126,7 +154,7 @@ public final class Governor implements Interceptor {
 
   /** Holds every new request of the mailbox back for {@code wait} (from a 429 inside a {@code $batch}, say). */
   public void pause(Duration wait) {
-    long until = System.nanoTime() + wait.toNanos();
+    long until = nanoTime.getAsLong() + wait.toNanos();
     pausedUntil.accumulateAndGet(until, Math::max);
   }
 
@@ -159,7 +187,7 @@ public final class Governor implements Interceptor {
   /** Waits out a mailbox pause, charging it to {@code budget}; fails when it outlasts the budget. */
   public void awaitPause(Budget budget) throws IOException {
     while (true) {
-      long now = System.nanoTime();
+      long now = nanoTime.getAsLong();
       long until = pausedUntil.get();
       long remaining = until - now;
       if (remaining <= 0) {
@@ -217,6 +245,20 @@ public final class Governor implements Interceptor {
       guard(request);
       awaitPause(budget);
       int held = acquire(call.permits());
+      Duration pace = window.reserve(call.requests());
+      if (!pace.isZero()) {
+        try {
+          sleep(pace);
+        } catch (InterruptedIOException e) {
+          release(held);
+          throw e;
+        }
+        if (pausedUntil.get() - nanoTime.getAsLong() > 0) {
+          // another request was told to wait while this one was paced: wait with the rest (or fail, if too long)
+          release(held);
+          continue;
+        }
+      }
       long started = System.nanoTime();
       Response response;
       try {
@@ -252,7 +294,8 @@ public final class Governor implements Interceptor {
         continue;
       }
       if (code == 429 || code == 503) {
-        Duration wait = retryAfter(response.header("Retry-After")).orElse(backoff(attempt));
+        Optional<Duration> asked = retryAfter(response.header("Retry-After"));
+        Duration wait = asked.orElse(backoff(attempt));
         if (budget.spend(wait)) {
           response.close();
           release(held);
@@ -260,6 +303,9 @@ public final class Governor implements Interceptor {
           pause(wait);
           continue;
         }
+        // longer than this request may wait: it fails with the wait, and the mailbox's other requests hold back
+        // for it rather than ask again (a request refused by the window still counts against it)
+        asked.ifPresent(this::pause);
       } else if ((code == 500 || code == 502 || code == 504) && call.idempotent() && call.retryServerErrors()) {
         Duration wait = backoff(attempt);
         if (budget.spend(wait)) {
