@@ -33,6 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
 import org.o365mail.auth.ClientSecret;
@@ -193,6 +194,35 @@ class ImapImportSoakTest {
     assertLogsClean();
   }
 
+  /**
+   * Contract mode ({@link org.o365mail.testkit.Faults#contract()}) with several seeds, each a tenant of its own: 300
+   * messages marked read while one IMAP command in a hundred is throttled as Exchange does it (NO or BAD, with or
+   * without {@code * BYE}), connections drop, tokens live 20 s and the Inbox is renumbered. Each message handed out
+   * once and marked read, whatever the seed drew.
+   */
+  @ParameterizedTest(name = "seed {0}")
+  @ValueSource(longs = {31, 32, 33})
+  @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+  void contractMode_severalSeeds_eachHandedOutOnce_andMarkedRead(long seed) {
+    try (LocalTenant tenant = LocalTenant.builder().seed(seed).contract().start();
+        Exchange exchange = new Exchange(tenant, "contract" + seed + ".com")) {
+      Mailbox mailbox = exchange.mailbox("contract");
+      Map<String, String> subjects = seed(mailbox, 300);
+      Soak soak = new Soak(exchange, mailbox, PostAction.markRead(), 10, Duration.ofSeconds(45));
+      soak.faults(120, 0.005);
+      // on top of contract mode's one in a hundred: more, and two UID FETCHes for certain
+      tenant.faults().imapThrottleCommands(0.05, Duration.ofMillis(20))
+          .imapThrottleCommand("UID FETCH", 2, Duration.ofMillis(20));
+      soak.at(170, soak::renumberInbox);
+      Report report = soak.run();
+      report.print("contract mode, seed " + seed);
+      report.assertEachHandedOutOnce(subjects);
+      assertThat(mailbox.messages("Inbox")).hasSize(300).allMatch(StoredMail::seen);
+      assertThat(report.throttledCommands).as("commands refused as throttled").isPositive();
+      report.assertHealthMadeSense();
+    }
+  }
+
   // ------------------------------------------------------------------------------------------------------------
   // the soak
 
@@ -255,6 +285,9 @@ class ImapImportSoakTest {
 
   /** One import of one mailbox under faults. */
   private static final class Soak {
+    /** The tenant and its Exchange model this soak runs on (the class's own, or one of a seed's own). */
+    final LocalTenant m365;
+    final Exchange contoso;
     final Mailbox mailbox;
     final PostAction postAction;
     final int batchSize;
@@ -272,6 +305,12 @@ class ImapImportSoakTest {
     int uidValidityChanges;
 
     Soak(Mailbox mailbox, PostAction postAction, int batchSize, Duration budget) {
+      this(ImapImportSoakTest.contoso, mailbox, postAction, batchSize, budget);
+    }
+
+    Soak(Exchange exchange, Mailbox mailbox, PostAction postAction, int batchSize, Duration budget) {
+      this.m365 = exchange.m365;
+      this.contoso = exchange;
       this.mailbox = mailbox;
       this.postAction = postAction;
       this.batchSize = batchSize;
@@ -426,7 +465,7 @@ class ImapImportSoakTest {
       }
     }
 
-    private static long token503s() {
+    private long token503s() {
       return m365.count(r -> r.service().equals("identity") && r.path().endsWith("/oauth2/v2.0/token")
           && r.status() == 503);
     }
@@ -461,6 +500,7 @@ class ImapImportSoakTest {
 
   /** What a soak did, and the checks on it. */
   private static final class Report {
+    final long seed;
     final List<Delivery> deliveries;
     final List<HealthState> health;
     final int refusedReads;
@@ -479,6 +519,7 @@ class ImapImportSoakTest {
     final long throttledCommands;
 
     Report(Soak soak, int passes, int failedPasses, long nanos, long tokenRequests, long token503s, Counts counts) {
+      this.seed = soak.m365.faults().seed();
       this.deliveries = List.copyOf(soak.deliveries);
       this.health = soak.healthAtEnd;
       this.refusedReads = soak.refusedReads.get();
@@ -492,7 +533,7 @@ class ImapImportSoakTest {
       this.connectionsLost = counts.lost;
       this.tokenExpiredByes = counts.expired;
       this.proactiveRelogins = counts.renewed;
-      List<RecordedRequest> logins = m365.requests("imap").stream()
+      List<RecordedRequest> logins = soak.m365.requests("imap").stream()
           .filter(r -> r.path().equalsIgnoreCase(soak.mailbox.address())).toList();
       this.logins = logins.stream().filter(r -> r.attribute("outcome").equals("OK")).count();
       this.throttledLogins = logins.stream().filter(r -> r.attribute("outcome").equals("THROTTLED")
@@ -553,7 +594,7 @@ class ImapImportSoakTest {
           what, deliveries.size(), deliveries.size() - deliveries.stream().map(Delivery::messageId).distinct().count(),
           passes, failedPasses, refusedReads, dropped, connectionsLost, tokenExpiredByes, logins, throttledLogins,
           proactiveRelogins, throttledCommands, tokenRequests, token503s, uidValidityChanges,
-          healthStates().stream().map(Enum::name).collect(Collectors.joining(">")), nanos / 1e9, SEED);
+          healthStates().stream().map(Enum::name).collect(Collectors.joining(">")), nanos / 1e9, seed);
     }
   }
 }
