@@ -17,23 +17,62 @@ import org.o365mail.SyncState;
  *   <li>{@code handled}: keys of messages of the current batch the handler already accepted;
  *   <li>{@code inFlight}: the key handed to the handler and not yet recorded (after a crash: redelivered, with
  *       {@link IncomingMessage#possibleRedelivery()} set);
+ *   <li>{@code interrupted}: keys that were in flight when a process died and have not been handed out since. The
+ *       service need not give the messages back in the same order (Graph delta documents no order), so the one a
+ *       crash interrupted may come after others, or in a later batch; whenever it comes, it is flagged as a possible
+ *       redelivery. At most {@link #MAX_INTERRUPTED}, the oldest forgotten first;
  *   <li>{@code pending}: post-actions of recorded messages not yet done;
  *   <li>{@code deadLetters}: parked messages.
  * </ul>
  * Immutable.
  */
 public record Checkpoint(SyncState state, Set<String> handled, String inFlight, List<PendingAction> pending,
-    List<DeadLetter> deadLetters, Instant updatedAt) {
+    List<DeadLetter> deadLetters, Instant updatedAt, List<String> interrupted) {
+  /** The most interrupted keys kept (a key whose message never comes back, deleted meanwhile, would stay). */
+  public static final int MAX_INTERRUPTED = 100;
+
   public Checkpoint {
     requireNonNull(state, "state");
     handled = Set.copyOf(new LinkedHashSet<>(handled));
+    List<String> i = new ArrayList<>(new LinkedHashSet<>(interrupted));
+    interrupted = List.copyOf(i.subList(Math.max(0, i.size() - MAX_INTERRUPTED), i.size()));
     pending = List.copyOf(pending);
     deadLetters = List.copyOf(deadLetters);
     requireNonNull(updatedAt, "updatedAt");
   }
 
+  /** A checkpoint with no interrupted keys (as written before they were kept). */
+  public Checkpoint(SyncState state, Set<String> handled, String inFlight, List<PendingAction> pending,
+      List<DeadLetter> deadLetters, Instant updatedAt) {
+    this(state, handled, inFlight, pending, deadLetters, updatedAt, List.of());
+  }
+
   public static Checkpoint initial(SyncState start, Instant now) {
     return new Checkpoint(start, Set.of(), null, List.of(), List.of(), now);
+  }
+
+  /** Whether {@code key} may have reached the handler before: in flight now, or when a process died. */
+  boolean possiblyDelivered(String key) {
+    return key.equals(inFlight) || interrupted.contains(key);
+  }
+
+  /** After a crash: the key that was in flight joins the interrupted ones (it stays in flight too). */
+  Checkpoint afterCrash(Instant now) {
+    if (inFlight == null || interrupted.contains(inFlight)) {
+      return this;
+    }
+    List<String> i = new ArrayList<>(interrupted);
+    i.add(inFlight);
+    return new Checkpoint(state, handled, inFlight, pending, deadLetters, now, i);
+  }
+
+  private List<String> without(String key) {
+    if (!interrupted.contains(key)) {
+      return interrupted;
+    }
+    List<String> i = new ArrayList<>(interrupted);
+    i.remove(key);
+    return i;
   }
 
   public Optional<String> inFlightKey() {
@@ -41,7 +80,7 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
   }
 
   Checkpoint withInFlight(String key, Instant now) {
-    return new Checkpoint(state, handled, key, pending, deadLetters, now);
+    return new Checkpoint(state, handled, key, pending, deadLetters, now, interrupted);
   }
 
   Checkpoint withHandled(String key, PendingAction action, Instant now) {
@@ -51,13 +90,13 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
     if (action != null) {
       p.add(action);
     }
-    return new Checkpoint(state, h, null, p, deadLetters, now);
+    return new Checkpoint(state, h, null, p, deadLetters, now, without(key));
   }
 
   Checkpoint withActionDone(String key, Instant now) {
     List<PendingAction> p = new ArrayList<>(pending);
     p.removeIf(a -> a.messageKey().equals(key));
-    return new Checkpoint(state, handled, inFlight, p, deadLetters, now);
+    return new Checkpoint(state, handled, inFlight, p, deadLetters, now, interrupted);
   }
 
   Checkpoint withDeadLetter(DeadLetter letter, Instant now) {
@@ -65,17 +104,17 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
     h.add(letter.messageKey());
     List<DeadLetter> d = new ArrayList<>(deadLetters);
     d.add(letter);
-    return new Checkpoint(state, h, null, pending, d, now);
+    return new Checkpoint(state, h, null, pending, d, now, without(letter.messageKey()));
   }
 
   Checkpoint withoutDeadLetter(String key, Instant now) {
     List<DeadLetter> d = new ArrayList<>(deadLetters);
     d.removeIf(l -> l.messageKey().equals(key));
-    return new Checkpoint(state, handled, inFlight, pending, d, now);
+    return new Checkpoint(state, handled, inFlight, pending, d, now, interrupted);
   }
 
-  /** After a whole batch is handled: the next state, the batch's keys forgotten. */
+  /** After a whole batch is handled: the next state, the batch's keys forgotten (not the interrupted ones). */
   Checkpoint advanced(SyncState next, Instant now) {
-    return new Checkpoint(next, Set.of(), null, pending, deadLetters, now);
+    return new Checkpoint(next, Set.of(), null, pending, deadLetters, now, interrupted);
   }
 }

@@ -189,6 +189,13 @@ public final class FileCheckpointStore implements CheckpointStore {
       if (c.inFlight() != null) {
         w.writeStringField("inFlight", c.inFlight());
       }
+      if (!c.interrupted().isEmpty()) {
+        w.writeStartArray("interrupted");
+        for (String k : c.interrupted()) {
+          w.writeString(k);
+        }
+        w.writeEndArray();
+      }
       w.writeStartArray("pending");
       for (PendingAction p : c.pending()) {
         w.writeStartObject().writeStringField("messageKey", p.messageKey()).writeStringField("messageId", p.messageId())
@@ -233,6 +240,6 @@ public final class FileCheckpointStore implements CheckpointStore {
     }
     String state = JsonSupport.string(json, "state");
     return new Checkpoint(new SyncState(state == null ? "" : state), handled, JsonSupport.string(json, "inFlight"),
-        pending, dead, Instant.parse(JsonSupport.string(json, "updatedAt")));
+        pending, dead, Instant.parse(JsonSupport.string(json, "updatedAt")), JsonSupport.strings(json, "interrupted"));
   }
 }

@@ -356,6 +356,11 @@ public final class MailImporter implements AutoCloseable {
     for (String handled : checkpoint.handled()) {
       recordSeen(key, handled); // a crash may have come between the checkpoint and these records
     }
+    if (checkpoint.inFlight() != null && !checkpoint.interrupted().contains(checkpoint.inFlight())) {
+      // a process died with this message in flight: whenever it comes back, in whatever order, it is flagged
+      checkpoint = checkpoint.afterCrash(clock.instant());
+      store.save(key, checkpoint);
+    }
     checkpoint = finishPendingActions(key, checkpoint);
     int imported = 0;
     int skipped = 0;
@@ -371,7 +376,7 @@ public final class MailImporter implements AutoCloseable {
           skipped++;
           continue;
         }
-        boolean redelivery = messageKey.equals(checkpoint.inFlight());
+        boolean redelivery = checkpoint.possiblyDelivered(messageKey);
         checkpoint = checkpoint.withInFlight(messageKey, clock.instant());
         store.save(key, checkpoint);
         Outcome outcome;

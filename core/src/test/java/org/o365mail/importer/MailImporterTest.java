@@ -632,4 +632,77 @@ class MailImporterTest {
     assertThatThrownBy(() -> store.load(key)).isInstanceOf(IllegalStateException.class).hasMessageContaining("damaged")
         .hasMessageContaining("move it away");
   }
+
+  /**
+   * The service need not give messages back in the order it gave them before (Graph delta documents no order): the
+   * message a crash interrupted may come after others, in a later batch, even after another restart. Whenever it
+   * comes, it is flagged as a possible redelivery, and nothing else is.
+   */
+  @Test
+  void aMessageInFlightAtACrash_comingBackAfterOthersInALaterBatch_isStillFlagged(@TempDir Path dir) {
+    InMemoryMailboxConnector box = mailbox(0);
+    FileCheckpointStore store = new FileCheckpointStore(dir);
+    CheckpointKey key = new CheckpointKey("memory", "box@contoso.com", "Inbox");
+    Recorder product = new Recorder();
+    try (MailImporter importer = MailImporter.builder().connector(box).handler(product).checkpointStore(store)
+        .build()) {
+      importer.runOnce();
+    }
+    for (String subject : List.of("M4", "M5", "M6")) {
+      box.deliver(message(subject));
+    }
+    MessageSummary m6 = box.contents(FolderRef.INBOX).stream().filter(s -> s.subject().equals("M6")).findFirst()
+        .orElseThrow();
+    String m6Key = MailImporter.idempotencyKey("memory", m6);
+    Checkpoint before = store.load(key).orElseThrow();
+    // the process died with M6 in the handler's hands; the service now gives M4 and M5 first, one batch each
+    store.save(key, new Checkpoint(before.state(), before.handled(), m6Key, before.pending(), before.deadLetters(),
+        before.updatedAt()));
+    AtomicInteger handled = new AtomicInteger();
+    CheckpointStore diesAfterM4 = new CheckpointStore() {
+      @Override
+      public java.util.Optional<Checkpoint> load(CheckpointKey k) {
+        return store.load(k);
+      }
+
+      @Override
+      public void save(CheckpointKey k, Checkpoint checkpoint) {
+        if (handled.get() == 1 && checkpoint.inFlight() == null && !checkpoint.handled().isEmpty()) {
+          throw new ProcessDied(); // M4 accepted, its checkpoint never written
+        }
+        store.save(k, checkpoint);
+      }
+
+      @Override
+      public void recordSeen(CheckpointKey k, String messageKey) {
+        store.recordSeen(k, messageKey);
+      }
+
+      @Override
+      public boolean seen(CheckpointKey k, String messageKey) {
+        return store.seen(k, messageKey);
+      }
+    };
+    MessageHandler counting = m -> {
+      product.handle(m);
+      handled.incrementAndGet();
+    };
+    try (MailImporter restarted = MailImporter.builder().connector(box).handler(counting).checkpointStore(diesAfterM4)
+        .batchSize(1).build()) {
+      assertThatThrownBy(restarted::runOnce).isInstanceOf(ProcessDied.class);
+    }
+    assertThat(store.load(key).orElseThrow().interrupted()).as("kept across the second restart").contains(m6Key);
+    try (MailImporter again = MailImporter.builder().connector(box).handler(product).checkpointStore(store)
+        .batchSize(1).build()) {
+      assertThat(again.runOnce().completed()).isTrue();
+    }
+    Map<String, Boolean> flagged = new java.util.HashMap<>();
+    for (int i = 0; i < product.keys.size(); i++) {
+      flagged.merge(product.keys.get(i), product.redeliveries.get(i), Boolean::logicalOr);
+    }
+    assertThat(flagged.get(m6Key)).as("M6, interrupted by the first crash, comes last and is flagged").isTrue();
+    assertThat(flagged.entrySet().stream().filter(e -> e.getValue() && !e.getKey().equals(m6Key)).map(
+        Map.Entry::getKey).toList()).as("flagged: only messages a crash interrupted").hasSizeLessThanOrEqualTo(1);
+    assertThat(store.load(key).orElseThrow().interrupted()).as("forgotten once handed out").doesNotContain(m6Key);
+  }
 }
