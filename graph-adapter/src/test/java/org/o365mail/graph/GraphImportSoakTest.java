@@ -416,7 +416,10 @@ class GraphImportSoakTest {
   void contractMode_severalSeeds_eachMessageHandedOutOnce_andMoved(long seed) throws Exception {
     int seeded = 500;
     int total = 600;
-    try (LocalTenant tenant = LocalTenant.builder().seed(seed).contract().start()) {
+    // the request window is held to in GraphRequestWindowTest and GraphWindowBenchmark; here it is lifted on both
+    // sides, or pacing under Exchange's 10,000 per 10 minutes makes each seed a minute long
+    try (LocalTenant tenant = LocalTenant.builder().seed(seed).contract()
+        .graphRequestWindow(WINDOW_LIFTED, Duration.ofMinutes(10)).start()) {
       Tenant t = tenant.createTenant("contract.com");
       try (CredentialStrategy cred = GraphApps.clientCredentials(tenant, t, GraphApps.daemon(t, "Contract", "Mail.ReadWrite"))) {
         Mailbox box = t.addSharedMailbox("contract@contract.com");
@@ -430,7 +433,8 @@ class GraphImportSoakTest {
         Product product = new Product();
         CheckpointStore store = CheckpointStore.inMemory();
         AtomicInteger arrived = new AtomicInteger(seeded);
-        try (GraphMailboxConnector connector = GraphApps.connector(tenant, cred, box.address()).build();
+        try (GraphMailboxConnector connector = GraphApps.connector(tenant, cred, box.address())
+                .requestWindow(WINDOW_LIFTED, Duration.ofMinutes(10)).build();
             MailImporter importer = MailImporter.builder().connector(connector).handler(product).checkpointStore(store)
                 .postAction(PostAction.moveTo(FolderRef.path("Inbox/Imported"))).batchSize(40).build()) {
           CheckpointKey key = new CheckpointKey(connector.protocol(), connector.mailbox(), FolderRef.INBOX.toString());
