@@ -29,6 +29,7 @@ import org.o365mail.MessageId;
 import org.o365mail.MessageSummary;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
+import org.o365mail.importer.Checkpoint;
 import org.o365mail.importer.CheckpointKey;
 import org.o365mail.importer.CheckpointStore;
 import org.o365mail.importer.ImportResult;
@@ -188,6 +189,49 @@ class ImapActionsTest {
     assertThat(mailbox.messages("Inbox")).isEmpty();
     assertThat(mailbox.messages("Deleted Items")).extracting(StoredMail::subject)
         .containsExactlyInAnyOrder("Delete 0", "Delete 1", "Delete 2");
+  }
+
+  /**
+   * A Message-ID with backslashes and double quotes reaches the caller as the header has it, byte for byte, in
+   * listings and syncs of separate sessions and as the testkit stores it: the ENVELOPE quotes it once and the
+   * client unescapes it once. It came back with more backslashes in each session, so an importer keyed on it
+   * imported the message again after a resume.
+   */
+  @Test
+  void messageIdWithBackslashesAndQuotes_isTheHeadersInEverySession() {
+    Mailbox mailbox = contoso.mailbox("msgid");
+    String messageId = "<a\\\\b\"q\"\\c@x>"; // <a\\b"q"\c@x> with real backslashes
+    mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), "Backslashes", "Body", messageId));
+    for (int session = 1; session <= 2; session++) {
+      try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+        assertThat(c.listMessages(FolderRef.INBOX)).extracting(MessageSummary::internetMessageId)
+            .as("session %d, listing", session).containsExactly(messageId);
+        assertThat(c.listMessages(FolderRef.INBOX)).extracting(MessageSummary::internetMessageId)
+            .as("session %d, listed again", session).containsExactly(messageId);
+        assertThat(c.sync(FolderRef.INBOX, SyncState.BEGINNING, 10).messages())
+            .extracting(MessageSummary::internetMessageId).as("session %d, sync", session).containsExactly(messageId);
+      }
+    }
+    assertThat(mailbox.messages("Inbox")).extracting(StoredMail::internetMessageId).containsExactly(messageId);
+
+    // an importer resumed on a new connector does not take the message for a new one
+    List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CheckpointStore store = CheckpointStore.inMemory();
+    for (int run = 1; run <= 2; run++) {
+      try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build();
+          MailImporter importer = MailImporter.builder()
+              .connector(c)
+              .handler(m -> handled.add(m.summary().internetMessageId()))
+              .checkpointStore(store)
+              .build()) {
+        assertThat(importer.runOnce().completed()).isTrue();
+        CheckpointKey key = new CheckpointKey("imap", mailbox.address(), FolderRef.INBOX.toString());
+        Checkpoint done = store.load(key).orElseThrow(); // resumed from before the message, as after a lost save
+        store.save(key, new Checkpoint(SyncState.BEGINNING, done.handled(), done.inFlight(), done.pending(),
+            done.deadLetters(), done.updatedAt(), done.interrupted()));
+      }
+    }
+    assertThat(handled).containsExactly(messageId);
   }
 
   @Test
