@@ -35,6 +35,7 @@ import org.o365mail.importer.CheckpointStore;
 import org.o365mail.importer.ImportResult;
 import org.o365mail.importer.MailImporter;
 import org.o365mail.importer.PostAction;
+import org.o365mail.testing.CapturingLoggerProvider;
 import org.o365mail.testing.LeakCheck;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
@@ -232,6 +233,38 @@ class ImapActionsTest {
       }
     }
     assertThat(handled).containsExactly(messageId);
+  }
+
+  /**
+   * A subject whose RFC 2047 encoded words decode to CR LF and to escape sequences (CSI, OSC ended by BEL) is parked
+   * with exactly one log line, the control characters shown as escapes; the summary keeps the subject exact.
+   */
+  @Test
+  void parkedMessage_withAnEncodedCrLfAndEscapesInItsSubject_isLoggedOnOneLine() {
+    Mailbox mailbox = contoso.mailbox("forged");
+    String encoded = "=?utf-8?q?a=0D=0AWARN_forged=1B=5B31m_=1B=5D0=3Btitle=07end?=";
+    mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), encoded, "Body"));
+    List<String> subjects = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CapturingLoggerProvider.clear();
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build();
+        MailImporter importer = MailImporter.builder()
+            .connector(c)
+            .handler(m -> {
+              subjects.add(m.summary().subject());
+              throw new IllegalStateException("refused");
+            })
+            .handlerAttempts(1)
+            .checkpointStore(CheckpointStore.inMemory())
+            .build()) {
+      assertThat(importer.runOnce().parked()).isEqualTo(1);
+    }
+    assertThat(subjects).containsExactly("a\r\nWARN forged\u001b[31m \u001b]0;title\u0007end");
+    List<String> parked = CapturingLoggerProvider.lines().stream().filter(l -> l.contains("Parked message")).toList();
+    assertThat(parked).singleElement().satisfies(line -> {
+      assertThat(line).startsWith("WARN ").contains("(a\\r\\nWARN forged\\u001b[31m \\u001b]0;title\\u0007end)");
+      assertThat(line.chars().filter(ch -> Character.isISOControl(ch) || ch == 0x2028 || ch == 0x2029)).isEmpty();
+    });
+    assertThat(CapturingLoggerProvider.lines()).noneMatch(l -> l.startsWith("WARN forged"));
   }
 
   @Test
