@@ -235,6 +235,22 @@ class ImapActionsTest {
     assertThat(handled).containsExactly(messageId);
   }
 
+  /** After a renumbering, a message whose Message-ID has backslashes and quotes is found again by it. */
+  @Test
+  void messageIdWithBackslashesAndQuotes_findsTheMessageAgainAfterARenumbering() {
+    Mailbox mailbox = contoso.mailbox("msgid-renumbered");
+    String messageId = "<r\\\\e\"n\"\\um@x>";
+    mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), "Renumbered", "Body", messageId));
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      MessageSummary before = c.listMessages(FolderRef.INBOX).stream().findFirst().orElseThrow();
+      assertThat(before.internetMessageId()).isEqualTo(messageId);
+      mailbox.resetUidValidity("Inbox");
+      MessageSummary again = c.message(before.id());
+      assertThat(again.internetMessageId()).isEqualTo(messageId);
+      assertThat(again.subject()).isEqualTo("Renumbered");
+    }
+  }
+
   /**
    * A subject whose RFC 2047 encoded words decode to CR LF and to escape sequences (CSI, OSC ended by BEL) is parked
    * with exactly one log line, the control characters shown as escapes; the summary keeps the subject exact.
