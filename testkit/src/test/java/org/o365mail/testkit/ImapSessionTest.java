@@ -110,6 +110,33 @@ class ImapSessionTest {
     }
   }
 
+  /** The same for a forwarded message (message/rfc822) inside a message: its envelope in BODYSTRUCTURE stays put. */
+  @Test
+  void attachedMessagesMessageId_isQuotedOnceInEveryBodystructure() {
+    Mailbox box = contoso.newMailbox("msgid-nested");
+    String inner = "<in\\\\ner\"q\"@x>";
+    String mime = "From: carol@fabrikam.com\r\nTo: " + box.address() + "\r\nSubject: Forward\r\n"
+        + "Message-ID: <outer@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        + "--b\r\nContent-Type: text/plain\r\n\r\nSee below\r\n"
+        + "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+        + "From: dave@fabrikam.com\r\nTo: carol@fabrikam.com\r\nSubject: Inner\r\nMessage-ID: " + inner + "\r\n\r\n"
+        + "Inner body\r\n--b--\r\n";
+    box.deliver(mime);
+    String quoted = "\"" + inner.replace("\\", "\\\\").replace("\"", "\\\"") + "\")";
+    String first = null;
+    for (int session = 1; session <= 2; session++) {
+      try (Wire wire = loggedIn(box.address(), token)) {
+        assertThat(wire.imap("S", "SELECT INBOX")).last().asString().startsWith("S OK");
+        for (int fetch = 1; fetch <= 2; fetch++) {
+          List<String> lines = wire.imap("F", "UID FETCH 1 (BODYSTRUCTURE)");
+          assertThat(lines.get(0)).as("session %d, fetch %d", session, fetch).contains(quoted);
+          first = first == null ? lines.get(0) : first;
+          assertThat(lines.get(0)).as("session %d, fetch %d", session, fetch).isEqualTo(first);
+        }
+      }
+    }
+  }
+
   @Test
   void expiredToken_endsTheSessionOnTheNextCommand() {
     try (Wire wire = loggedIn("expiry", 1)) {
