@@ -2,6 +2,7 @@ package org.o365mail.importer;
 
 import static java.util.Objects.requireNonNull;
 import static org.o365mail.internal.Arguments.positive;
+import static org.o365mail.internal.ServiceText.printable;
 
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;
@@ -330,7 +331,7 @@ public final class MailImporter implements AutoCloseable {
       logger.info("Import of {} stopped", connector.mailbox());
     } else if (next != MailboxHealth.HEALTHY) {
       logger.warn("Import of {} is {}{}{}", connector.mailbox(), next, retryAt == null ? "" : " until " + retryAt,
-          why == null ? "" : ": " + why.summary() + " Fix: " + why.fix());
+          why == null ? "" : ": " + printable(why.summary() + " Fix: " + why.fix()));
     } else {
       logger.info("Import of {} is healthy again (was {})", connector.mailbox(), previous.health());
     }
@@ -473,8 +474,8 @@ public final class MailImporter implements AutoCloseable {
         return new Outcome(false, true, incoming, attempt, last);
       }
       if (attempt < handlerAttempts) {
-        logger.debug("Handler refused message {} of {} (attempt {} of {}): {}", messageKey, connector.mailbox(), attempt,
-            handlerAttempts, last.getClass().getSimpleName());
+        logger.debug("Handler refused message {} of {} (attempt {} of {}): {}", printable(messageKey),
+            connector.mailbox(), attempt, handlerAttempts, last.getClass().getSimpleName());
         try {
           sleeper.sleep(backoff);
         } catch (InterruptedException e) {
@@ -504,8 +505,8 @@ public final class MailImporter implements AutoCloseable {
       try {
         where = connector.move(m.id(), parkFolder).value();
       } catch (MailboxException e) {
-        logger.warn("Could not move refused message {} of {} to {}: {}", messageKey, connector.mailbox(), parkFolder,
-            e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
+        logger.warn("Could not move refused message {} of {} to {}: {}", printable(messageKey), connector.mailbox(),
+            printable(parkFolder.toString()), printable(e.serviceErrorCode().orElse(e.getClass().getSimpleName())));
       }
     }
     Throwable error = outcome.error;
@@ -515,8 +516,11 @@ public final class MailImporter implements AutoCloseable {
     Checkpoint next = checkpoint.withDeadLetter(letter, clock.instant());
     store.save(key, next);
     store.recordSeen(key, messageKey);
-    logger.warn("Parked message {} of {} ({}) after {} refused attempts{}", messageKey, connector.mailbox(),
-        m.subject(), outcome.attempts, parkFolder == null ? "" : "; moved to " + parkFolder);
+    // the key (Message-ID) and the subject are the sender's text: escaped, so that a CR/LF or an escape sequence
+    // in them can neither forge a log line nor reach a terminal
+    logger.warn("Parked message {} of {} ({}) after {} refused attempts{}", printable(messageKey), connector.mailbox(),
+        printable(m.subject()), outcome.attempts,
+        parkFolder == null ? "" : "; moved to " + printable(parkFolder.toString()));
     for (ImportListener l : listeners) {
       try {
         l.parked(letter);
@@ -557,11 +561,11 @@ public final class MailImporter implements AutoCloseable {
       } catch (MailboxException e) {
         if (mailboxWide(e)) {
           logger.debug("Post-action '{}' on {} messages failed ({}); they stay pending", postAction, ids.size(),
-              e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
+              printable(e.serviceErrorCode().orElse(e.getClass().getSimpleName())));
           return checkpoint;
         }
         logger.debug("Post-action '{}' on {} messages together failed ({}); one by one", postAction, ids.size(),
-            e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
+            printable(e.serviceErrorCode().orElse(e.getClass().getSimpleName())));
       }
     }
     Checkpoint c = checkpoint;
@@ -571,7 +575,7 @@ public final class MailImporter implements AutoCloseable {
       } catch (MailboxException e) {
         // throttled, signed out or the service down: each further message would wait out the same failure
         logger.debug("Post-action '{}' on {} failed ({}); it and the {} after it stay pending", postAction,
-            action.messageKey(), e.serviceErrorCode().orElse(e.getClass().getSimpleName()),
+            printable(action.messageKey()), printable(e.serviceErrorCode().orElse(e.getClass().getSimpleName())),
             actions.size() - actions.indexOf(action) - 1);
         break;
       }
@@ -599,7 +603,7 @@ public final class MailImporter implements AutoCloseable {
         }
       }
     } catch (MessageNotFoundException e) {
-      logger.debug("Message {} is gone; post-action '{}' dropped", action.messageKey(), postAction);
+      logger.debug("Message {} is gone; post-action '{}' dropped", printable(action.messageKey()), postAction);
     } catch (FolderNotFoundException e) {
       FolderRef destination = postAction.destination().orElseThrow();
       postActionBlocked = Diagnosis.builder(SetupStep.MAILBOX, e.serviceErrorCode().orElse("folder not found"))
@@ -613,8 +617,8 @@ public final class MailImporter implements AutoCloseable {
       if (mailboxWide(e)) {
         throw e;
       }
-      logger.debug("Post-action '{}' on {} failed ({}); it stays pending", postAction, action.messageKey(),
-          e.serviceErrorCode().orElse(e.getClass().getSimpleName()));
+      logger.debug("Post-action '{}' on {} failed ({}); it stays pending", postAction, printable(action.messageKey()),
+          printable(e.serviceErrorCode().orElse(e.getClass().getSimpleName())));
       return checkpoint;
     }
     Checkpoint next = checkpoint.withActionDone(action.messageKey(), clock.instant());

@@ -3,10 +3,12 @@ package org.o365mail.internal;
 import java.util.Locale;
 
 /**
- * Text a server sent (Entra ID's {@code error_description}, a Graph or IMAP message), made safe for one log line or
- * exception message: CR, LF and other control characters are shown escaped ({@code \r}, {@code \n}, or a six-character Unicode
- * escape),
- * so that a server's line breaks can neither split a log record nor forge one, and the length is bounded.
+ * Text a server or a sender wrote (Entra ID's {@code error_description}, a Graph or IMAP message, a subject, a
+ * Message-ID, a folder name), made safe for one log line or exception message: CR, LF, the other C0 controls, DEL,
+ * the C1 controls and U+2028/U+2029 are shown escaped ({@code \r}, {@code \n}, or a six-character Unicode escape
+ * such as ESC's), and a backslash is doubled, so that such text can neither split a log record nor forge one, nor
+ * send escape sequences to a terminal, and the length is bounded. The one helper for this in core and the adapters;
+ * not for JSON output or data handed to the application, which stay exact.
  */
 public final class ServiceText {
   /** Longest text kept; Entra's descriptions are a few hundred characters. */

@@ -33,6 +33,7 @@ import org.o365mail.SetupStep;
 import org.o365mail.SyncState;
 import org.o365mail.ThrottledException;
 import org.o365mail.fake.InMemoryMailboxConnector;
+import org.o365mail.testing.CapturingLoggerProvider;
 
 @Timeout(60)
 class MailImporterTest {
@@ -250,6 +251,32 @@ class MailImporterTest {
       assertThat(i.runOnce().imported()).isZero();
       assertThat(calls.get("poison")).hasValue(3);
     }
+  }
+
+  /**
+   * A parked message's subject and Message-ID are the sender's text: a CR, escape sequences (CSI, OSC ended by BEL,
+   * the C1 CSI), DEL and U+2028 in them reach the log as visible escapes, on one line.
+   */
+  @Test
+  void parkedMessage_isLoggedOnOneLine_withControlCharactersEscaped() {
+    InMemoryMailboxConnector box = mailbox(0);
+    String subject = "a\rWARN forged\u001b[31mred\u001b]0;title\u0007\u009b2J\u007f\u2028end";
+    box.deliver(("Message-ID: <esc\u001b[2J@test>\r\nFrom: a@fabrikam.com\r\nTo: box@contoso.com\r\nSubject: "
+        + subject + "\r\n\r\nBody\r\n").getBytes(StandardCharsets.UTF_8));
+    CapturingLoggerProvider.clear();
+    try (MailImporter i = MailImporter.builder().connector(box).handler(m -> {
+      throw new IllegalStateException("refused");
+    }).handlerAttempts(1).build()) {
+      assertThat(i.runOnce().parked()).isEqualTo(1);
+      assertThat(i.deadLetters()).singleElement().extracting(DeadLetter::subject).isEqualTo(subject); // kept exact
+    }
+    List<String> parked = CapturingLoggerProvider.lines().stream().filter(l -> l.contains("Parked message")).toList();
+    assertThat(parked).singleElement().satisfies(line -> {
+      assertThat(line).startsWith("WARN ")
+          .contains("(a\\rWARN forged\\u001b[31mred\\u001b]0;title\\u0007\\u009b2J\\u007f\\u2028end)")
+          .contains("<esc\\u001b[2J@test>");
+      assertThat(line.chars().filter(c -> Character.isISOControl(c) || c == 0x2028 || c == 0x2029)).isEmpty();
+    });
   }
 
   /** The process dies after the handler accepted and before the checkpoint is written: offered again, same key. */

@@ -25,6 +25,9 @@ import org.o365mail.Page;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
 import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.importer.CheckpointStore;
+import org.o365mail.importer.MailImporter;
+import org.o365mail.testing.CapturingLoggerProvider;
 import org.o365mail.testing.LeakCheck;
 import org.o365mail.testkit.Faults;
 import org.o365mail.testkit.LocalTenant;
@@ -81,6 +84,51 @@ class GraphSyncAndPagingTest {
     } while (batch.hasMore() && ++rounds < 50);
     assertThat(new HashSet<>(seen)).as("handed out twice: %s", seen).hasSize(seen.size());
     return state;
+  }
+
+  /** internetMessageId reaches the caller as the header has it, backslashes and quotes included, every time. */
+  @Test
+  void messageIdWithBackslashesAndQuotes_isTheHeadersInEveryConnector() {
+    Mailbox m = mailbox();
+    String messageId = "<a\\\\b\"q\"\\c@x>"; // <a\\b"q"\c@x> with real backslashes
+    m.deliver("Inbox", TestMessages.text("a@fabrikam.com", m.address(), "Backslashes", "x", messageId), false,
+        minutesAgo(5));
+    for (int run = 1; run <= 2; run++) {
+      try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
+        assertThat(c.listMessages(FolderRef.INBOX)).extracting(MessageSummary::internetMessageId)
+            .as("run %d, listing", run).containsExactly(messageId);
+        assertThat(c.sync(FolderRef.INBOX, SyncState.BEGINNING, 10).messages())
+            .extracting(MessageSummary::internetMessageId).as("run %d, sync", run).containsExactly(messageId);
+      }
+    }
+  }
+
+  /** A subject decoding to CR LF and escape sequences is parked with one log line, the escapes visible. */
+  @Test
+  void parkedMessage_withAnEncodedCrLfAndEscapesInItsSubject_isLoggedOnOneLine() {
+    Mailbox m = mailbox();
+    deliver(m, "=?utf-8?q?a=0D=0AWARN_forged=1B=5B31m_=1B=5D0=3Btitle=07end?=", minutesAgo(5));
+    List<String> subjects = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CapturingLoggerProvider.clear();
+    try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build();
+        MailImporter importer = MailImporter.builder()
+            .connector(c)
+            .handler(msg -> {
+              subjects.add(msg.summary().subject());
+              throw new IllegalStateException("refused");
+            })
+            .handlerAttempts(1)
+            .checkpointStore(CheckpointStore.inMemory())
+            .build()) {
+      assertThat(importer.runOnce().parked()).isEqualTo(1);
+    }
+    assertThat(subjects).containsExactly("a\r\nWARN forged\u001b[31m \u001b]0;title\u0007end");
+    List<String> parked = CapturingLoggerProvider.lines().stream().filter(l -> l.contains("Parked message")).toList();
+    assertThat(parked).singleElement().satisfies(line -> {
+      assertThat(line).startsWith("WARN ").contains("(a\\r\\nWARN forged\\u001b[31m \\u001b]0;title\\u0007end)");
+      assertThat(line.chars().filter(ch -> Character.isISOControl(ch) || ch == 0x2028 || ch == 0x2029)).isEmpty();
+    });
+    assertThat(CapturingLoggerProvider.lines()).noneMatch(l -> l.startsWith("WARN forged"));
   }
 
   @Test

@@ -1,6 +1,7 @@
 package org.o365mail.imap;
 
 import static java.util.Objects.requireNonNull;
+import static org.o365mail.internal.ServiceText.printable;
 
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeUtility;
@@ -534,7 +535,8 @@ public final class ImapMailboxConnector implements MailboxConnector {
         }
       }
       logger.debug("imap {}: folder {} was renumbered (UIDVALIDITY {} now {}); {} of {} messages handed out under"
-          + " the old one found again by Message-ID", Pii.mailbox(mailbox, logPii), first.path(), first.uidValidity(),
+          + " the old one found again by Message-ID", Pii.mailbox(mailbox, logPii), printable(first.path()),
+          first.uidValidity(),
           validity, found, lookFor.size());
     }
     readAhead.renumber(first.path(), first.uidValidity(), validity,
@@ -1014,7 +1016,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
         after = rebaseline(c, from, uidNext);
         resynced = true;
         logger.debug("imap {}: UIDVALIDITY of {} changed from {} to {}; going on after UID {}",
-            Pii.mailbox(mailbox, logPii), path, from.uidValidity(), validity, after);
+            Pii.mailbox(mailbox, logPii), printable(path), from.uidValidity(), validity, after);
       }
       if (resynced) {
         readAhead.forget(path);

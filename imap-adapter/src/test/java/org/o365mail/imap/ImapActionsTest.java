@@ -29,11 +29,13 @@ import org.o365mail.MessageId;
 import org.o365mail.MessageSummary;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
+import org.o365mail.importer.Checkpoint;
 import org.o365mail.importer.CheckpointKey;
 import org.o365mail.importer.CheckpointStore;
 import org.o365mail.importer.ImportResult;
 import org.o365mail.importer.MailImporter;
 import org.o365mail.importer.PostAction;
+import org.o365mail.testing.CapturingLoggerProvider;
 import org.o365mail.testing.LeakCheck;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
@@ -188,6 +190,97 @@ class ImapActionsTest {
     assertThat(mailbox.messages("Inbox")).isEmpty();
     assertThat(mailbox.messages("Deleted Items")).extracting(StoredMail::subject)
         .containsExactlyInAnyOrder("Delete 0", "Delete 1", "Delete 2");
+  }
+
+  /**
+   * A Message-ID with backslashes and double quotes reaches the caller as the header has it, byte for byte, in
+   * listings and syncs of separate sessions and as the testkit stores it: the ENVELOPE quotes it once and the
+   * client unescapes it once. It came back with more backslashes in each session, so an importer keyed on it
+   * imported the message again after a resume.
+   */
+  @Test
+  void messageIdWithBackslashesAndQuotes_isTheHeadersInEverySession() {
+    Mailbox mailbox = contoso.mailbox("msgid");
+    String messageId = "<a\\\\b\"q\"\\c@x>"; // <a\\b"q"\c@x> with real backslashes
+    mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), "Backslashes", "Body", messageId));
+    for (int session = 1; session <= 2; session++) {
+      try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+        assertThat(c.listMessages(FolderRef.INBOX)).extracting(MessageSummary::internetMessageId)
+            .as("session %d, listing", session).containsExactly(messageId);
+        assertThat(c.listMessages(FolderRef.INBOX)).extracting(MessageSummary::internetMessageId)
+            .as("session %d, listed again", session).containsExactly(messageId);
+        assertThat(c.sync(FolderRef.INBOX, SyncState.BEGINNING, 10).messages())
+            .extracting(MessageSummary::internetMessageId).as("session %d, sync", session).containsExactly(messageId);
+      }
+    }
+    assertThat(mailbox.messages("Inbox")).extracting(StoredMail::internetMessageId).containsExactly(messageId);
+
+    // an importer resumed on a new connector does not take the message for a new one
+    List<String> handled = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CheckpointStore store = CheckpointStore.inMemory();
+    for (int run = 1; run <= 2; run++) {
+      try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build();
+          MailImporter importer = MailImporter.builder()
+              .connector(c)
+              .handler(m -> handled.add(m.summary().internetMessageId()))
+              .checkpointStore(store)
+              .build()) {
+        assertThat(importer.runOnce().completed()).isTrue();
+        CheckpointKey key = new CheckpointKey("imap", mailbox.address(), FolderRef.INBOX.toString());
+        Checkpoint done = store.load(key).orElseThrow(); // resumed from before the message, as after a lost save
+        store.save(key, new Checkpoint(SyncState.BEGINNING, done.handled(), done.inFlight(), done.pending(),
+            done.deadLetters(), done.updatedAt(), done.interrupted()));
+      }
+    }
+    assertThat(handled).containsExactly(messageId);
+  }
+
+  /** After a renumbering, a message whose Message-ID has backslashes and quotes is found again by it. */
+  @Test
+  void messageIdWithBackslashesAndQuotes_findsTheMessageAgainAfterARenumbering() {
+    Mailbox mailbox = contoso.mailbox("msgid-renumbered");
+    String messageId = "<r\\\\e\"n\"\\um@x>";
+    mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), "Renumbered", "Body", messageId));
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
+      MessageSummary before = c.listMessages(FolderRef.INBOX).stream().findFirst().orElseThrow();
+      assertThat(before.internetMessageId()).isEqualTo(messageId);
+      mailbox.resetUidValidity("Inbox");
+      MessageSummary again = c.message(before.id());
+      assertThat(again.internetMessageId()).isEqualTo(messageId);
+      assertThat(again.subject()).isEqualTo("Renumbered");
+    }
+  }
+
+  /**
+   * A subject whose RFC 2047 encoded words decode to CR LF and to escape sequences (CSI, OSC ended by BEL) is parked
+   * with exactly one log line, the control characters shown as escapes; the summary keeps the subject exact.
+   */
+  @Test
+  void parkedMessage_withAnEncodedCrLfAndEscapesInItsSubject_isLoggedOnOneLine() {
+    Mailbox mailbox = contoso.mailbox("forged");
+    String encoded = "=?utf-8?q?a=0D=0AWARN_forged=1B=5B31m_=1B=5D0=3Btitle=07end?=";
+    mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), encoded, "Body"));
+    List<String> subjects = new java.util.concurrent.CopyOnWriteArrayList<>();
+    CapturingLoggerProvider.clear();
+    try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build();
+        MailImporter importer = MailImporter.builder()
+            .connector(c)
+            .handler(m -> {
+              subjects.add(m.summary().subject());
+              throw new IllegalStateException("refused");
+            })
+            .handlerAttempts(1)
+            .checkpointStore(CheckpointStore.inMemory())
+            .build()) {
+      assertThat(importer.runOnce().parked()).isEqualTo(1);
+    }
+    assertThat(subjects).containsExactly("a\r\nWARN forged\u001b[31m \u001b]0;title\u0007end");
+    List<String> parked = CapturingLoggerProvider.lines().stream().filter(l -> l.contains("Parked message")).toList();
+    assertThat(parked).singleElement().satisfies(line -> {
+      assertThat(line).startsWith("WARN ").contains("(a\\r\\nWARN forged\\u001b[31m \\u001b]0;title\\u0007end)");
+      assertThat(line.chars().filter(ch -> Character.isISOControl(ch) || ch == 0x2028 || ch == 0x2029)).isEmpty();
+    });
+    assertThat(CapturingLoggerProvider.lines()).noneMatch(l -> l.startsWith("WARN forged"));
   }
 
   @Test

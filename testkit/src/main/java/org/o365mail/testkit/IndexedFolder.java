@@ -21,7 +21,8 @@ import java.util.List;
  * of mail was sent, and tests and benchmarks measured GreenMail rather than the code under test. This view answers
  * {@link #getMessage(long)}, {@link #getMsn(long)} and {@link #getMessageUids()} from a snapshot of the UIDs, taken
  * again whenever a message has been added or removed since (the message count and next UID tell, as UIDs only
- * grow); everything else goes to the folder. Thread-safe as GreenMail's folder is.
+ * grow); everything else goes to the folder. A message handed out by UID (as GreenMail's FETCH reads it) has its
+ * Message-ID put back first ({@link EnvelopeMessageIds}). Thread-safe as GreenMail's folder is.
  */
 final class IndexedFolder implements MailFolder {
   private final MailFolder folder;
@@ -67,7 +68,7 @@ final class IndexedFolder implements MailFolder {
     Index i = index();
     int at = i.position(uid);
     // a miss may be a message added since the snapshot was checked: the folder has the last word
-    return at >= 0 ? i.messages()[at] : folder.getMessage(uid);
+    return EnvelopeMessageIds.restore(at >= 0 ? i.messages()[at] : folder.getMessage(uid));
   }
 
   @Override

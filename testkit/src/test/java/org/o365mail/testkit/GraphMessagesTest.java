@@ -63,6 +63,22 @@ class GraphMessagesTest {
 
   // ----- folders -----
 
+  /** internetMessageId is the header's bytes: backslashes and double quotes as they are, on every read. */
+  @Test
+  void internetMessageId_keepsBackslashesAndQuotes() {
+    Mailbox m = fresh("msgid");
+    String messageId = "<a\\\\b\"q\"\\c@x>"; // <a\\b"q"\c@x> with real backslashes
+    StoredMail stored = m.deliver(
+        "Inbox", TestMessages.text("carol@example.org", m.address(), "Backslashes", "Body", messageId), false, T0);
+    for (int read = 1; read <= 2; read++) {
+      TestHttp.Response r = f.get(token(), user("msgid@contoso.com") + "/messages/" + stored.id());
+      assertThat(r.status()).as(r.text()).isEqualTo(200);
+      assertThat(r.json().get("internetMessageId").asText()).isEqualTo(messageId);
+      JsonNode list = pages(user("msgid@contoso.com") + "/mailFolders/inbox/messages?$select=internetMessageId").get(0);
+      assertThat(list.at("/value/0/internetMessageId").asText()).isEqualTo(messageId);
+    }
+  }
+
   @Test
   void mailFolders_listTopLevelFolders_inPages() {
     fresh("folders");

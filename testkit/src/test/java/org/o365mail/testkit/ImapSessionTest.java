@@ -84,6 +84,59 @@ class ImapSessionTest {
         .extracting(RecordedRequest::method).containsExactly("AUTHENTICATE XOAUTH2");
   }
 
+  /**
+   * A Message-ID with backslashes and double quotes is the header's, byte for byte, in every ENVELOPE (quoted once
+   * as RFC 3501 asks), in every session and every FETCH, and in the testkit's own listing. GreenMail escaped it
+   * again in place on each FETCH ENVELOPE, so each session saw more backslashes than the last.
+   */
+  @Test
+  void messageIdWithBackslashesAndQuotes_isQuotedOnceInEveryEnvelope() {
+    Mailbox box = contoso.newMailbox("msgid");
+    String messageId = "<a\\\\b\"q\"\\c@x>"; // <a\\b"q"\c@x> with real backslashes
+    StoredMail stored =
+        box.deliver(TestMessages.text("carol@fabrikam.com", box.address(), "Backslashes", "Body", messageId));
+    assertThat(stored.internetMessageId()).isEqualTo(messageId);
+    String quoted = "\"" + messageId.replace("\\", "\\\\").replace("\"", "\\\"") + "\")";
+    for (int session = 1; session <= 3; session++) {
+      try (Wire wire = loggedIn(box.address(), token)) {
+        assertThat(wire.imap("S", "SELECT INBOX")).last().asString().startsWith("S OK");
+        for (int fetch = 1; fetch <= 2; fetch++) {
+          List<String> lines = wire.imap("F", "UID FETCH 1:* (ENVELOPE)");
+          assertThat(lines).as("session %d, fetch %d", session, fetch).hasSize(2);
+          assertThat(lines.get(0)).as("session %d, fetch %d", session, fetch).endsWith(quoted + " UID 1)");
+        }
+      }
+      assertThat(box.messages("Inbox")).extracting(StoredMail::internetMessageId).containsExactly(messageId);
+    }
+  }
+
+  /** The same for a forwarded message (message/rfc822) inside a message: its envelope in BODYSTRUCTURE stays put. */
+  @Test
+  void attachedMessagesMessageId_isQuotedOnceInEveryBodystructure() {
+    Mailbox box = contoso.newMailbox("msgid-nested");
+    String inner = "<in\\\\ner\"q\"@x>";
+    String mime = "From: carol@fabrikam.com\r\nTo: " + box.address() + "\r\nSubject: Forward\r\n"
+        + "Message-ID: <outer@x>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+        + "--b\r\nContent-Type: text/plain\r\n\r\nSee below\r\n"
+        + "--b\r\nContent-Type: message/rfc822\r\n\r\n"
+        + "From: dave@fabrikam.com\r\nTo: carol@fabrikam.com\r\nSubject: Inner\r\nMessage-ID: " + inner + "\r\n\r\n"
+        + "Inner body\r\n--b--\r\n";
+    box.deliver(mime);
+    String quoted = "\"" + inner.replace("\\", "\\\\").replace("\"", "\\\"") + "\")";
+    String first = null;
+    for (int session = 1; session <= 2; session++) {
+      try (Wire wire = loggedIn(box.address(), token)) {
+        assertThat(wire.imap("S", "SELECT INBOX")).last().asString().startsWith("S OK");
+        for (int fetch = 1; fetch <= 2; fetch++) {
+          List<String> lines = wire.imap("F", "UID FETCH 1 (BODYSTRUCTURE)");
+          assertThat(lines.get(0)).as("session %d, fetch %d", session, fetch).contains(quoted);
+          first = first == null ? lines.get(0) : first;
+          assertThat(lines.get(0)).as("session %d, fetch %d", session, fetch).isEqualTo(first);
+        }
+      }
+    }
+  }
+
   @Test
   void expiredToken_endsTheSessionOnTheNextCommand() {
     try (Wire wire = loggedIn("expiry", 1)) {

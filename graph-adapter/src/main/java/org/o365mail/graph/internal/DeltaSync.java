@@ -1,5 +1,7 @@
 package org.o365mail.graph.internal;
 
+import static org.o365mail.internal.ServiceText.printable;
+
 import com.microsoft.graph.models.odataerrors.ODataError;
 import com.microsoft.graph.serviceclient.GraphServiceClient;
 import com.microsoft.kiota.RequestInformation;
@@ -75,7 +77,7 @@ public final class DeltaSync {
             || code.equalsIgnoreCase("SyncStateInvalid") || code.equalsIgnoreCase("resyncRequired");
         if (lost && !resynced && cursor.link != null) {
           logger.debug("graph delta: sync state gone ({} {}); starting a new round that skips what was seen",
-              e.getResponseStatusCode(), code);
+              e.getResponseStatusCode(), printable(code));
           resynced = true;
           cursor.restart();
           continue;

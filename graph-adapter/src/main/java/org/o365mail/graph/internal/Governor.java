@@ -1,5 +1,7 @@
 package org.o365mail.graph.internal;
 
+import static org.o365mail.internal.ServiceText.printable;
+
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.time.Duration;
@@ -282,7 +284,8 @@ public final class Governor implements Interceptor {
       }
       int code = response.code();
       logger.debug("graph {} {} -> {} in {} ms (attempt {}, request-id {})", request.method(), path(request), code,
-          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), attempt, response.header("request-id", ""));
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), attempt,
+          printable(response.header("request-id", "")));
       if (code == 401 && !reauthorized && request.header("Authorization") != null) {
         response.close();
         release(held);

@@ -1,5 +1,7 @@
 package org.o365mail.graph.internal;
 
+import static org.o365mail.internal.ServiceText.printable;
+
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.BiFunction;
@@ -63,7 +65,7 @@ public final class SizeExpansion {
       Optional<GraphErrors.Failure> failure = GraphErrors.failureOf(e);
       if (failure.isPresent() && isRefusal(failure.get())) {
         logger.debug("graph: Graph refused $expand of the message size ({} {}); going on without it",
-            failure.get().status(), failure.get().code());
+            failure.get().status(), printable(failure.get().code()));
         T without = request.apply(false, GraphCall.READ);
         refused();
         return without;

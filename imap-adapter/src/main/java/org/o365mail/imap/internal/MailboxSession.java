@@ -1,6 +1,7 @@
 package org.o365mail.imap.internal;
 
 import static java.util.Objects.requireNonNull;
+import static org.o365mail.internal.ServiceText.printable;
 
 import java.io.IOException;
 import java.time.Clock;
@@ -120,7 +121,7 @@ public final class MailboxSession implements AutoCloseable {
           T result = op.run(c);
           // reading on in a running FETCH is not a command of its own: only commands are logged
           if (settle && logger.isDebugEnabled()) {
-            logger.debug("imap {}: {} ({} ms)", label, what, (System.nanoTime() - start) / 1_000_000);
+            logger.debug("imap {}: {} ({} ms)", label, printable(what), (System.nanoTime() - start) / 1_000_000);
           }
           return result;
         } catch (ProtocolException e) {
@@ -160,7 +161,8 @@ public final class MailboxSession implements AutoCloseable {
     Duration wait = backoff(answer);
     drop();
     governor.block(settings.mailbox(), wait);
-    logger.debug("imap {}: {} throttled; backing off {} ms on a new connection", label, what, wait.toMillis());
+    logger.debug("imap {}: {} throttled; backing off {} ms on a new connection", label, printable(what),
+        wait.toMillis());
     if (System.nanoTime() - budgetEnd >= 0) {
       // however short the waits asked for, the budget ends the rounds
       Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), answer, wait);
@@ -183,7 +185,8 @@ public final class MailboxSession implements AutoCloseable {
     if (tokenExpired) {
       settings.credential().invalidate(IMAP);
     }
-    logger.debug("imap {}: connection lost during {} ({}); attempt {} of {} on a new connection", label, what,
+    logger.debug("imap {}: connection lost during {} ({}); attempt {} of {} on a new connection", label,
+        printable(what),
         tokenExpired ? "access token expired" : e.getClass().getSimpleName(), lost + 1, settings.maxAttempts());
     if (lost >= settings.maxAttempts()) {
       Diagnosis d = ExchangeDiagnoses.connectionLost(settings.endpoint(), lost, e);
@@ -321,7 +324,8 @@ public final class MailboxSession implements AutoCloseable {
           // a token revoked or expired by the server's clock gets one more try with a fresh one
           retriedRefused = true;
           settings.credential().invalidate(IMAP);
-          logger.debug("imap {}: login refused ({}); trying once more with a new token", label, text);
+          // the server's text, escaped: a CR/LF or an escape sequence in it stays inside this one line
+          logger.debug("imap {}: login refused ({}); trying once more with a new token", label, printable(text));
           continue;
         }
         boolean known = claims.map(cl -> ExchangeLogins.knownElsewhere(cl.tenantId(), login.clientId(),
@@ -345,7 +349,7 @@ public final class MailboxSession implements AutoCloseable {
       throw new MailboxException(d.describe(), d, e);
     }
     logger.debug("imap {}: cannot connect to {} ({}); attempt {} of {}", label, settings.endpoint(),
-        d.serviceCode(), failures + 1, settings.maxAttempts());
+        printable(d.serviceCode()), failures + 1, settings.maxAttempts());
     pause(Duration.ofMillis(100L * failures));
     return failures;
   }
