@@ -25,16 +25,25 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.o365mail.SyncState;
 import org.o365mail.internal.AtomicFiles;
 import org.o365mail.internal.JsonSupport;
+import org.o365mail.internal.OwnerOnly;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checkpoints in a directory: per folder a small JSON file replaced atomically (write, fsync, rename) after
  * every handled message, and an append-only file of seen message keys, fsynced on every append. A process
  * killed at any instant leaves either the old or the new checkpoint. Thread-safe; one process per directory.
+ *
+ * <p>Every file and directory it creates is its owner's alone (0600, 0700) whatever the umask; an existing
+ * directory that other users could read is tightened, with a warning.
  */
 public final class FileCheckpointStore implements CheckpointStore {
+  private static final Logger logger = LoggerFactory.getLogger(FileCheckpointStore.class);
+
   private final Path directory;
   private final Map<CheckpointKey, Set<String>> seenCache = new ConcurrentHashMap<>();
   private final Map<CheckpointKey, Object> locks = new ConcurrentHashMap<>();
@@ -42,9 +51,29 @@ public final class FileCheckpointStore implements CheckpointStore {
   public FileCheckpointStore(Path directory) {
     this.directory = requireNonNull(directory, "directory").toAbsolutePath();
     try {
-      Files.createDirectories(this.directory);
+      boolean existed = Files.isDirectory(this.directory);
+      OwnerOnly.createDirectories(this.directory);
+      if (existed) {
+        tightenExisting();
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the checkpoint directory " + this.directory, e);
+    }
+  }
+
+  /** A directory (and its files) written by an older version or created by hand may be readable by others. */
+  private void tightenExisting() throws IOException {
+    boolean tightened = OwnerOnly.tighten(directory);
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        if (Files.isRegularFile(file)) {
+          tightened |= OwnerOnly.tighten(file);
+        }
+      }
+    }
+    if (tightened) {
+      logger.warn("Checkpoint directory {} was open to other users; it and its files are now its owner's alone"
+          + " (0700, 0600)", directory);
     }
   }
 
@@ -86,7 +115,7 @@ public final class FileCheckpointStore implements CheckpointStore {
     Path file = checkpointFile(key);
     synchronized (lock(key)) {
       try {
-        AtomicFiles.replace(file, data, ".json");
+        AtomicFiles.replace(file, data, ".json", OwnerOnly.fileAttributes(file));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write checkpoint " + file, e);
       }
@@ -100,8 +129,9 @@ public final class FileCheckpointStore implements CheckpointStore {
       return;
     }
     synchronized (lock(key)) {
-      try (FileChannel channel = FileChannel.open(seenFile(key), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND)) {
+      Path file = seenFile(key);
+      try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND), OwnerOnly.fileAttributes(file))) {
         ByteBuffer buffer = ByteBuffer.wrap((escape(messageKey) + "\n").getBytes(StandardCharsets.UTF_8));
         while (buffer.hasRemaining()) {
           channel.write(buffer);
