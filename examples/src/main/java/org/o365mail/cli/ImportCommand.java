@@ -12,11 +12,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -68,7 +71,7 @@ final class ImportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     ConnectionConfig c = options.load();
-    Files.createDirectories(out);
+    createOwnerOnlyDirectories(out);
     PrintWriter stdout = spec.commandLine().getOut();
     boolean progress = !json && System.console() != null;
     AtomicInteger imported = new AtomicInteger();
@@ -169,9 +172,11 @@ final class ImportCommand implements Callable<Integer> {
         return;
       }
       Path part = dir.resolve("." + name + ".part");
+      // a part left by a crash keeps the mode it was made with: made anew, it is the owner's alone (0600)
+      Files.deleteIfExists(part);
       try (InputStream in = message.openMime();
-          FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING)) {
+          FileChannel channel = FileChannel.open(part, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+              ownerOnly(part, "rw-------"))) {
         OutputStream os = Channels.newOutputStream(channel);
         in.transferTo(os);
         os.flush();
@@ -183,6 +188,17 @@ final class ImportCommand implements Callable<Integer> {
         Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
       }
     }
+  }
+
+  /** The new directories of {@code dir} are the owner's alone (0700) whatever the umask; existing ones are kept. */
+  static void createOwnerOnlyDirectories(Path dir) throws IOException {
+    Files.createDirectories(dir, ownerOnly(dir, "rwx------"));
+  }
+
+  private static FileAttribute<?>[] ownerOnly(Path path, String mode) {
+    return path.getFileSystem().supportedFileAttributeViews().contains("posix")
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode))}
+        : new FileAttribute<?>[0];
   }
 
   /** A file name for an idempotency key: readable, safe on every file system, unique. */
