@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -36,17 +39,28 @@ import org.slf4j.LoggerFactory;
 /**
  * Checkpoints in a directory: per folder a small JSON file replaced atomically (write, fsync, rename) after
  * every handled message, and an append-only file of seen message keys, fsynced on every append. A process
- * killed at any instant leaves either the old or the new checkpoint. Thread-safe; one process per directory.
+ * killed at any instant leaves either the old or the new checkpoint. Thread-safe.
  *
  * <p>Every file and directory it creates is its owner's alone (0600, 0700) whatever the umask; an existing
  * directory that other users could read is tightened, with a warning.
+ *
+ * <p>The lease of a mailbox ({@link #tryLease}) is a lock file in the directory held with an OS file lock for as
+ * long as the lease is held, so a second process (or a second store on the same directory in this JVM) importing
+ * the same mailbox is refused until {@link #releaseLease} or {@link #close}. The operating system drops the lock of
+ * a process that dies, so the lease needs no expiry and its {@code ttl} is not used.
  */
-public final class FileCheckpointStore implements CheckpointStore {
+public final class FileCheckpointStore implements CheckpointStore, AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(FileCheckpointStore.class);
 
+  /** Leases held in this JVM by lock file: OS file locks are per process, so stores in one JVM check here first. */
+  private static final Map<Path, Lease> LEASES = new ConcurrentHashMap<>();
+
   private final Path directory;
+  private final Path realDirectory;
   private final Map<CheckpointKey, Set<String>> seenCache = new ConcurrentHashMap<>();
   private final Map<CheckpointKey, Object> locks = new ConcurrentHashMap<>();
+
+  private record Lease(FileCheckpointStore store, String owner, FileChannel channel, FileLock lock) {}
 
   public FileCheckpointStore(Path directory) {
     this.directory = requireNonNull(directory, "directory").toAbsolutePath();
@@ -56,6 +70,7 @@ public final class FileCheckpointStore implements CheckpointStore {
       if (existed) {
         tightenExisting();
       }
+      this.realDirectory = this.directory.toRealPath();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the checkpoint directory " + this.directory, e);
     }
@@ -165,6 +180,106 @@ public final class FileCheckpointStore implements CheckpointStore {
       }
       return set;
     });
+  }
+
+  /**
+   * Takes the lock file of {@code mailbox}, or renews it when this store already holds it for {@code owner}; false
+   * when another process, another store in this JVM, or another owner of this store holds it.
+   */
+  @Override
+  public boolean tryLease(String mailbox, String owner, Duration ttl) {
+    requireNonNull(owner, "owner");
+    Path file = leaseFile(mailbox);
+    synchronized (LEASES) {
+      Lease held = LEASES.get(file);
+      if (held != null) {
+        return held.store() == this && held.owner().equals(owner);
+      }
+      FileChannel channel;
+      try {
+        channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+            OwnerOnly.fileAttributes(file));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open the lock file " + file, e);
+      }
+      FileLock lock = null;
+      try {
+        lock = channel.tryLock();
+        if (lock != null) {
+          // for whoever looks: which process holds it (no secret; the owner is a process name by default)
+          channel.truncate(0);
+          channel.write(ByteBuffer.wrap((owner + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+        }
+      } catch (OverlappingFileLockException e) {
+        lock = null; // held in this JVM through another path to the same file
+      } catch (IOException e) {
+        closeQuietly(channel);
+        throw new UncheckedIOException("cannot lock " + file, e);
+      }
+      if (lock == null) {
+        closeQuietly(channel);
+        return false;
+      }
+      LEASES.put(file, new Lease(this, owner, channel, lock));
+      return true;
+    }
+  }
+
+  @Override
+  public void releaseLease(String mailbox, String owner) {
+    Path file = leaseFile(mailbox);
+    synchronized (LEASES) {
+      Lease held = LEASES.get(file);
+      if (held != null && held.store() == this && held.owner().equals(owner)) {
+        LEASES.remove(file);
+        release(held);
+      }
+    }
+  }
+
+  /** Releases every lease this store holds; the store may still be read and written. */
+  @Override
+  public void close() {
+    synchronized (LEASES) {
+      LEASES.values().removeIf(held -> {
+        if (held.store() != this) {
+          return false;
+        }
+        release(held);
+        return true;
+      });
+    }
+  }
+
+  private static void release(Lease held) {
+    try {
+      held.lock().release();
+    } catch (IOException e) {
+      // closing the channel below releases it too
+    }
+    closeQuietly(held.channel());
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // nothing to do: the lock goes with the channel or the process
+    }
+  }
+
+  private Path leaseFile(String mailbox) {
+    String m = requireNonNull(mailbox, "mailbox");
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(m.getBytes(StandardCharsets.UTF_8));
+      String safe = m.replaceAll("[^A-Za-z0-9._@-]", "_");
+      if (safe.length() > 80) {
+        safe = safe.substring(0, 80);
+      }
+      return realDirectory.resolve(safe + "-" + HexFormat.of().formatHex(digest, 0, 6) + ".lock");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private Object lock(CheckpointKey key) {
