@@ -50,7 +50,8 @@ import picocli.CommandLine.Spec;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:every new message imported", "1:every new message imported, but the post-action waits"
         + " (e.g. its folder is missing; see the diagnosis)", "2:the import stopped on a failure (see the diagnosis)",
-        "64:configuration error"})
+        "64:configuration error"}, footer = {"%nAn import already running on the same --out directory (another process)"
+        + " makes a second one stop with exit code 2 before it imports anything."})
 final class ImportCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -76,15 +77,26 @@ final class ImportCommand implements Callable<Integer> {
     boolean progress = !json && System.console() != null;
     AtomicInteger imported = new AtomicInteger();
     long start = System.nanoTime();
-    try (CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
+    Path checkpoints = out.resolve(".o365mail");
+    String leaseOwner = ProcessHandle.current().pid() + "@o365mail-import";
+    try (FileCheckpointStore store = new FileCheckpointStore(checkpoints);
+        CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
         MailboxConnector connector = Connectors.connector(c, credential)) {
+      // one import per directory and mailbox: a second one would interleave its checkpoints with the first's
+      if (!store.tryLease(connector.mailbox(), leaseOwner, pollInterval.multipliedBy(2))) {
+        spec.commandLine().getErr().println("o365mail import: another import of " + connector.mailbox()
+            + " is running on " + out.toAbsolutePath() + " (its lock in " + store.directory()
+            + " is held); nothing was imported. Run again when it has ended.");
+        return O365Mail.FAILURES;
+      }
       // the bar's length: what the folder holds now (on a resume, part of it was imported before)
       long total = progress ? folderSize(connector, c) : -1;
       MailImporter.Builder b = MailImporter.builder()
           .connector(connector)
           .folder(c.folder())
           .handler(new EmlWriter(out))
-          .checkpointStore(new FileCheckpointStore(out.resolve(".o365mail")))
+          .checkpointStore(store)
+          .leaseOwner(leaseOwner)
           .postAction(c.postAction())
           .pollInterval(pollInterval)
           .followChanges(true)
