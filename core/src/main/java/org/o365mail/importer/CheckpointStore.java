@@ -22,7 +22,9 @@ public interface CheckpointStore {
 
   /**
    * Claims the mailbox for {@code owner} until {@code ttl} from now, renewing an existing claim of the same
-   * owner; false when another owner holds a live claim. Single-process stores always grant it.
+   * owner; false when another owner holds a live claim. The in-memory store always grants it;
+   * {@link FileCheckpointStore} holds a lock file until {@link #releaseLease}. {@link MailImporter} takes it
+   * before every pass and releases it when closed.
    */
   default boolean tryLease(String mailbox, String owner, Duration ttl) {
     return true;

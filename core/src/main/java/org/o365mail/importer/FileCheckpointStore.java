@@ -9,6 +9,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -16,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -25,26 +28,67 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Stream;
 import org.o365mail.SyncState;
 import org.o365mail.internal.AtomicFiles;
 import org.o365mail.internal.JsonSupport;
+import org.o365mail.internal.OwnerOnly;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Checkpoints in a directory: per folder a small JSON file replaced atomically (write, fsync, rename) after
  * every handled message, and an append-only file of seen message keys, fsynced on every append. A process
- * killed at any instant leaves either the old or the new checkpoint. Thread-safe; one process per directory.
+ * killed at any instant leaves either the old or the new checkpoint. Thread-safe.
+ *
+ * <p>Every file and directory it creates is its owner's alone (0600, 0700) whatever the umask; an existing
+ * directory that other users could read is tightened, with a warning.
+ *
+ * <p>The lease of a mailbox ({@link #tryLease}) is a lock file in the directory held with an OS file lock for as
+ * long as the lease is held, so a second process (or a second store on the same directory in this JVM) importing
+ * the same mailbox is refused until {@link #releaseLease} or {@link #close}. The operating system drops the lock of
+ * a process that dies, so the lease needs no expiry and its {@code ttl} is not used.
  */
-public final class FileCheckpointStore implements CheckpointStore {
+public final class FileCheckpointStore implements CheckpointStore, AutoCloseable {
+  private static final Logger logger = LoggerFactory.getLogger(FileCheckpointStore.class);
+
+  /** Leases held in this JVM by lock file: OS file locks are per process, so stores in one JVM check here first. */
+  private static final Map<Path, Lease> LEASES = new ConcurrentHashMap<>();
+
   private final Path directory;
+  private final Path realDirectory;
   private final Map<CheckpointKey, Set<String>> seenCache = new ConcurrentHashMap<>();
   private final Map<CheckpointKey, Object> locks = new ConcurrentHashMap<>();
+
+  private record Lease(FileCheckpointStore store, String owner, FileChannel channel, FileLock lock) {}
 
   public FileCheckpointStore(Path directory) {
     this.directory = requireNonNull(directory, "directory").toAbsolutePath();
     try {
-      Files.createDirectories(this.directory);
+      boolean existed = Files.isDirectory(this.directory);
+      OwnerOnly.createDirectories(this.directory);
+      if (existed) {
+        tightenExisting();
+      }
+      this.realDirectory = this.directory.toRealPath();
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the checkpoint directory " + this.directory, e);
+    }
+  }
+
+  /** A directory (and its files) written by an older version or created by hand may be readable by others. */
+  private void tightenExisting() throws IOException {
+    boolean tightened = OwnerOnly.tighten(directory);
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        if (Files.isRegularFile(file)) {
+          tightened |= OwnerOnly.tighten(file);
+        }
+      }
+    }
+    if (tightened) {
+      logger.warn("Checkpoint directory {} was open to other users; it and its files are now its owner's alone"
+          + " (0700, 0600)", directory);
     }
   }
 
@@ -86,7 +130,7 @@ public final class FileCheckpointStore implements CheckpointStore {
     Path file = checkpointFile(key);
     synchronized (lock(key)) {
       try {
-        AtomicFiles.replace(file, data, ".json");
+        AtomicFiles.replace(file, data, ".json", OwnerOnly.fileAttributes(file));
       } catch (IOException e) {
         throw new UncheckedIOException("cannot write checkpoint " + file, e);
       }
@@ -100,8 +144,9 @@ public final class FileCheckpointStore implements CheckpointStore {
       return;
     }
     synchronized (lock(key)) {
-      try (FileChannel channel = FileChannel.open(seenFile(key), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND)) {
+      Path file = seenFile(key);
+      try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.APPEND), OwnerOnly.fileAttributes(file))) {
         ByteBuffer buffer = ByteBuffer.wrap((escape(messageKey) + "\n").getBytes(StandardCharsets.UTF_8));
         while (buffer.hasRemaining()) {
           channel.write(buffer);
@@ -135,6 +180,106 @@ public final class FileCheckpointStore implements CheckpointStore {
       }
       return set;
     });
+  }
+
+  /**
+   * Takes the lock file of {@code mailbox}, or renews it when this store already holds it for {@code owner}; false
+   * when another process, another store in this JVM, or another owner of this store holds it.
+   */
+  @Override
+  public boolean tryLease(String mailbox, String owner, Duration ttl) {
+    requireNonNull(owner, "owner");
+    Path file = leaseFile(mailbox);
+    synchronized (LEASES) {
+      Lease held = LEASES.get(file);
+      if (held != null) {
+        return held.store() == this && held.owner().equals(owner);
+      }
+      FileChannel channel;
+      try {
+        channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE),
+            OwnerOnly.fileAttributes(file));
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot open the lock file " + file, e);
+      }
+      FileLock lock = null;
+      try {
+        lock = channel.tryLock();
+        if (lock != null) {
+          // for whoever looks: which process holds it (no secret; the owner is a process name by default)
+          channel.truncate(0);
+          channel.write(ByteBuffer.wrap((owner + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+        }
+      } catch (OverlappingFileLockException e) {
+        lock = null; // held in this JVM through another path to the same file
+      } catch (IOException e) {
+        closeQuietly(channel);
+        throw new UncheckedIOException("cannot lock " + file, e);
+      }
+      if (lock == null) {
+        closeQuietly(channel);
+        return false;
+      }
+      LEASES.put(file, new Lease(this, owner, channel, lock));
+      return true;
+    }
+  }
+
+  @Override
+  public void releaseLease(String mailbox, String owner) {
+    Path file = leaseFile(mailbox);
+    synchronized (LEASES) {
+      Lease held = LEASES.get(file);
+      if (held != null && held.store() == this && held.owner().equals(owner)) {
+        LEASES.remove(file);
+        release(held);
+      }
+    }
+  }
+
+  /** Releases every lease this store holds; the store may still be read and written. */
+  @Override
+  public void close() {
+    synchronized (LEASES) {
+      LEASES.values().removeIf(held -> {
+        if (held.store() != this) {
+          return false;
+        }
+        release(held);
+        return true;
+      });
+    }
+  }
+
+  private static void release(Lease held) {
+    try {
+      held.lock().release();
+    } catch (IOException e) {
+      // closing the channel below releases it too
+    }
+    closeQuietly(held.channel());
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // nothing to do: the lock goes with the channel or the process
+    }
+  }
+
+  private Path leaseFile(String mailbox) {
+    String m = requireNonNull(mailbox, "mailbox");
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(m.getBytes(StandardCharsets.UTF_8));
+      String safe = m.replaceAll("[^A-Za-z0-9._@-]", "_");
+      if (safe.length() > 80) {
+        safe = safe.substring(0, 80);
+      }
+      return realDirectory.resolve(safe + "-" + HexFormat.of().formatHex(digest, 0, 6) + ".lock");
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private Object lock(CheckpointKey key) {

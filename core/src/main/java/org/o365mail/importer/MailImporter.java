@@ -671,6 +671,15 @@ public final class MailImporter implements AutoCloseable {
     if (ownScheduler) {
       scheduler.close();
     }
+    // the mailbox is free for another instance (or process) at once, not when the lease would expire; a pass
+    // that still runs after the timeouts keeps it, so that no one else imports beside it
+    if (idle.getCount() == 0) {
+      try {
+        store.releaseLease(connector.mailbox(), leaseOwner);
+      } catch (RuntimeException e) {
+        logger.warn("Could not release the lease of {}: {}", connector.mailbox(), e.toString());
+      }
+    }
     setHealth(MailboxHealth.STOPPED, null);
   }
 

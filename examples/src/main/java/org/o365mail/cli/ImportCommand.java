@@ -12,11 +12,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -47,7 +50,8 @@ import picocli.CommandLine.Spec;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:every new message imported", "1:every new message imported, but the post-action waits"
         + " (e.g. its folder is missing; see the diagnosis)", "2:the import stopped on a failure (see the diagnosis)",
-        "64:configuration error"})
+        "64:configuration error"}, footer = {"%nAn import already running on the same --out directory (another process)"
+        + " makes a second one stop with exit code 2 before it imports anything."})
 final class ImportCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -68,20 +72,31 @@ final class ImportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     ConnectionConfig c = options.load();
-    Files.createDirectories(out);
+    createOwnerOnlyDirectories(out);
     PrintWriter stdout = spec.commandLine().getOut();
     boolean progress = !json && System.console() != null;
     AtomicInteger imported = new AtomicInteger();
     long start = System.nanoTime();
-    try (CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
+    Path checkpoints = out.resolve(".o365mail");
+    String leaseOwner = ProcessHandle.current().pid() + "@o365mail-import";
+    try (FileCheckpointStore store = new FileCheckpointStore(checkpoints);
+        CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
         MailboxConnector connector = Connectors.connector(c, credential)) {
+      // one import per directory and mailbox: a second one would interleave its checkpoints with the first's
+      if (!store.tryLease(connector.mailbox(), leaseOwner, pollInterval.multipliedBy(2))) {
+        spec.commandLine().getErr().println("o365mail import: another import of " + connector.mailbox()
+            + " is running on " + out.toAbsolutePath() + " (its lock in " + store.directory()
+            + " is held); nothing was imported. Run again when it has ended.");
+        return O365Mail.FAILURES;
+      }
       // the bar's length: what the folder holds now (on a resume, part of it was imported before)
       long total = progress ? folderSize(connector, c) : -1;
       MailImporter.Builder b = MailImporter.builder()
           .connector(connector)
           .folder(c.folder())
           .handler(new EmlWriter(out))
-          .checkpointStore(new FileCheckpointStore(out.resolve(".o365mail")))
+          .checkpointStore(store)
+          .leaseOwner(leaseOwner)
           .postAction(c.postAction())
           .pollInterval(pollInterval)
           .followChanges(true)
@@ -169,9 +184,11 @@ final class ImportCommand implements Callable<Integer> {
         return;
       }
       Path part = dir.resolve("." + name + ".part");
+      // a part left by a crash keeps the mode it was made with: made anew, it is the owner's alone (0600)
+      Files.deleteIfExists(part);
       try (InputStream in = message.openMime();
-          FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING)) {
+          FileChannel channel = FileChannel.open(part, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+              ownerOnly(part, "rw-------"))) {
         OutputStream os = Channels.newOutputStream(channel);
         in.transferTo(os);
         os.flush();
@@ -183,6 +200,17 @@ final class ImportCommand implements Callable<Integer> {
         Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
       }
     }
+  }
+
+  /** The new directories of {@code dir} are the owner's alone (0700) whatever the umask; existing ones are kept. */
+  static void createOwnerOnlyDirectories(Path dir) throws IOException {
+    Files.createDirectories(dir, ownerOnly(dir, "rwx------"));
+  }
+
+  private static FileAttribute<?>[] ownerOnly(Path path, String mode) {
+    return path.getFileSystem().supportedFileAttributeViews().contains("posix")
+        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode))}
+        : new FileAttribute<?>[0];
   }
 
   /** A file name for an idempotency key: readable, safe on every file system, unique. */

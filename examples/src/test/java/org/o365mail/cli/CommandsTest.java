@@ -257,6 +257,29 @@ class CommandsTest {
   }
 
   @Test
+  void import_writesEveryFileAndDirectoryOwnerOnly(@TempDir Path tmp) throws IOException {
+    org.junit.jupiter.api.Assumptions.assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
+    // the JVM cannot change the umask: a world-writable parent stands in, and the modes asserted are exact
+    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    Path out = tmp.resolve("new/out");
+    Mailbox m = mailbox("import-modes", 3);
+    Application app = logicalDoc("importer modes", m);
+    Path config = config("import-modes", app, app.addClientSecret("s", Duration.ofDays(90)), "imap", m);
+    Result r = run("import", "--config", config.toString(), "--out", out.toString());
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(emls(out)).hasSize(3);
+    List<Path> all;
+    try (Stream<Path> s = Files.walk(tmp.resolve("new"))) {
+      all = s.toList();
+    }
+    assertThat(all).anyMatch(p -> p.toString().endsWith(".seen")).anyMatch(p -> p.toString().endsWith(".checkpoint.json"));
+    for (Path p : all) {
+      String mode = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+      assertThat(mode).as(tmp.relativize(p).toString()).isEqualTo(Files.isDirectory(p) ? "rwx------" : "rw-------");
+    }
+  }
+
+  @Test
   void import_whoseMoveFolderIsMissing_importsAndWarnsWithTheFolderToCreate(@TempDir Path out) throws IOException {
     Mailbox m = mailbox("import-nofolder", 3);
     Application app = logicalDoc("importer without folder", m);
