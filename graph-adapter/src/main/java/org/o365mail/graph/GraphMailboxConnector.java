@@ -93,8 +93,11 @@ import org.o365mail.internal.Futures;
  * in flight for the mailbox, paced under Exchange's {@link Builder#requestWindow(int, Duration) request window},
  * {@code Retry-After} honoured on 429/503 by pausing the mailbox, bounded back-off on
  * 5xx and connection failures, within a {@link Builder#retryBudget(int, Duration) retry budget} after which a
- * {@link org.o365mail.ThrottledException} says how long Graph asked to wait. The bearer token only ever goes over
- * HTTPS to the Graph host (and hosts added with {@link Builder#allowedHosts(String...)}).
+ * {@link org.o365mail.ThrottledException} says how long Graph asked to wait. The bearer token only ever goes to
+ * the Graph base URL's exact origin, scheme, host and port (and origins added with {@link
+ * Builder#allowedHosts(String...)}); a request anywhere else is refused before it is sent. A next or delta link
+ * outside the base URL (another origin, or a path not under the base path) is refused, never followed or stored in
+ * a sync state; a stored state holding such a link is discarded and its sync starts a new round ({@code resynced}).
  *
  * <p>The messages a {@link #sync} hands out are read ahead when the first of them is opened: twenty MIME bodies
  * (of at most 256 KiB each) to a {@code $batch}, one batch ahead of the caller, so that an importer reading one
@@ -965,7 +968,10 @@ public final class GraphMailboxConnector implements MailboxConnector {
       return this;
     }
 
-    /** More hosts that may receive the token (over HTTPS), besides the base URL's. */
+    /**
+     * More origins that may receive the token, besides the base URL's: {@code host} means HTTPS on port 443 only
+     * (not any port), {@code host:port} or {@code https://host:port} another port. Only HTTPS origins are accepted.
+     */
     public Builder allowedHosts(String... hosts) {
       for (String h : hosts) {
         allowedHosts.add(requireNonNull(h, "host").toLowerCase(Locale.ROOT));

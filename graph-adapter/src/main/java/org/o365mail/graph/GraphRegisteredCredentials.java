@@ -140,6 +140,10 @@ public final class GraphRegisteredCredentials implements RegisteredCredentials, 
       return this;
     }
 
+    /**
+     * More origins that may receive the token, besides the base URL's: {@code host} means HTTPS on port 443 only,
+     * {@code host:port} or {@code https://host:port} another port.
+     */
     public Builder allowedHosts(String... hosts) {
       for (String h : hosts) {
         allowedHosts.add(requireNonNull(h, "host").toLowerCase(Locale.ROOT));

@@ -32,6 +32,8 @@ public final class Faults {
   private volatile Duration refreshTokenInactivityLifetime = Duration.ofDays(90);
   private volatile int imapMaxConnectionsPerMailbox = 20;
   private volatile int deltaGeneration;
+  private final java.util.concurrent.atomic.AtomicReference<String> hostileLinkOrigin =
+      new java.util.concurrent.atomic.AtomicReference<>();
 
   Faults(long seed, TestClock clock) {
     this.seed = seed;
@@ -252,6 +254,29 @@ public final class Faults {
   }
 
   /**
+   * A hostile server, not Microsoft's behaviour: the next {@code @odata.nextLink} or {@code @odata.deltaLink} the
+   * Graph side hands out (a message listing's, a folder listing's or a delta page's) has its scheme, host and port
+   * replaced by {@code origin} (for example {@code https://127.0.0.1:4711} or {@code http://localhost:8443}); path
+   * and query stay. Once, then links are Graph's again. For tests that a client sends its token only to the origin
+   * it was configured with and never stores such a link.
+   */
+  public Faults hostileLinkOrigin(String origin) {
+    String o = Objects.requireNonNull(origin, "origin");
+    hostileLinkOrigin.set(o.endsWith("/") ? o.substring(0, o.length() - 1) : o);
+    return this;
+  }
+
+  /** {@code link} with its origin replaced if {@link #hostileLinkOrigin(String)} is armed (which it disarms). */
+  String hostileLink(String link) {
+    String origin = hostileLinkOrigin.getAndSet(null);
+    if (origin == null) {
+      return link;
+    }
+    java.net.URI u = java.net.URI.create(link);
+    return origin + u.getRawPath() + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
+  }
+
+  /**
    * Turns every knob back to its default (latency 0, no faults, 60-minute tokens, clock offset 0, Exchange's
    * concurrency limit and request and upload windows).
    */
@@ -273,6 +298,7 @@ public final class Faults {
     accessTokenLifetime = Duration.ofMinutes(60);
     refreshTokenInactivityLifetime = Duration.ofDays(90);
     clock.setOffset(Duration.ZERO);
+    hostileLinkOrigin.set(null);
     resetImapKnobs();
     resetDeltaKnobs();
     resetGraphContractKnobs();

@@ -277,9 +277,9 @@ final class GraphDelta {
     body.set("value", value);
     String base = ctx.request.origin + ctx.request.rawPath;
     if (end < round.changes().size()) {
-      body.put("@odata.nextLink", base + "?$skiptoken=" + register('S', new Page(round, end)));
+      body.put("@odata.nextLink", faults.hostileLink(base + "?$skiptoken=" + register('S', new Page(round, end))));
     } else {
-      body.put("@odata.deltaLink", base + "?$deltatoken=" + deltaToken(round));
+      body.put("@odata.deltaLink", faults.hostileLink(base + "?$deltatoken=" + deltaToken(round)));
     }
     return GraphResponse.json(200, body);
   }

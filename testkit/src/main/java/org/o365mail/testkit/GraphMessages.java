@@ -350,7 +350,8 @@ final class GraphMessages {
     body.put("@odata.context", ctx.base() + "/$metadata#users('" + ctx.address + "')/mailFolders");
     body.set("value", value);
     if (skip + top < children.size()) {
-      body.put("@odata.nextLink", GraphServer.link(ctx.request, "$skiptoken", GraphServer.skipToken(skip + top)));
+      body.put("@odata.nextLink", server.directory().faults().hostileLink(
+          GraphServer.link(ctx.request, "$skiptoken", GraphServer.skipToken(skip + top))));
     }
     return GraphResponse.json(200, body);
   }
@@ -449,7 +450,8 @@ final class GraphMessages {
     body.put("@odata.context", ctx.base() + "/$metadata#users('" + ctx.address + "')/messages");
     body.set("value", value);
     if (skip + top < matching.size()) {
-      body.put("@odata.nextLink", GraphServer.link(ctx.request, "$skiptoken", GraphServer.skipToken(skip + top)));
+      body.put("@odata.nextLink", server.directory().faults().hostileLink(
+          GraphServer.link(ctx.request, "$skiptoken", GraphServer.skipToken(skip + top))));
     }
     return GraphResponse.json(200, body);
   }

@@ -64,6 +64,14 @@ public final class DeltaSync {
     Folders.Resolved where = folders.resolve(folder);
     List<MessageSummary> out = new ArrayList<>();
     boolean resynced = false;
+    if (cursor.link != null && !SummaryPages.isOwnLink(transport.baseUrl(), cursor.link)) {
+      // a state written before links were checked, or tampered with: its link is never followed (it would get the
+      // token); a new round skips what the state says was seen, as after a 410
+      logger.warn("graph delta: the sync state of folder {} held a link outside the configured Graph base URL; "
+          + "starting a new round that skips what was seen", where.path());
+      cursor.restart();
+      resynced = true;
+    }
     Set<String> handedOut = new HashSet<>();
     int pages = 0;
     while (true) {

@@ -322,11 +322,11 @@ public final class Governor implements Interceptor {
     }
   }
 
-  /** Refuses to let a bearer token leave over anything but HTTPS to an allowed host. */
+  /** Refuses to let a bearer token leave for anything but an allowed origin (scheme, host and port). */
   private void guard(Request request) {
-    if (request.header("Authorization") != null && !auth.mayCarryToken(request.url().scheme(), request.url().host())) {
-      throw new IllegalStateException("refusing to send a bearer token to " + request.url().scheme() + "://"
-          + request.url().host() + ": only HTTPS to the configured Graph host may carry it");
+    okhttp3.HttpUrl url = request.url();
+    if (request.header("Authorization") != null && !auth.mayCarryToken(url.scheme(), url.host(), url.port())) {
+      throw auth.refusal(GraphAuthentication.origin(url.scheme(), url.host(), url.port()));
     }
   }
 

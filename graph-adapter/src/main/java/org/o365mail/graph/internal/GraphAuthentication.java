@@ -28,8 +28,10 @@ import org.o365mail.auth.TokenRequest;
 import org.o365mail.graph.internal.GraphCall.Access;
 
 /**
- * Puts the bearer token on Graph requests, and only on those that go over HTTPS to an allowed host (the
- * configured Graph host and any the configuration added). The token comes from the {@link CredentialStrategy}
+ * Puts the bearer token on Graph requests, and only on those whose origin (scheme, host and port) is an allowed
+ * one: the configured Graph base URL's, and any the configuration added. An added host without a port means HTTPS
+ * on 443, not any port; {@code host:port} or {@code https://host:port} name another port. Only HTTPS origins
+ * may be allowed. The token comes from the {@link CredentialStrategy}
  * for the request's {@link GraphCall.Access}: app-only strategies ask for {@code <graph>/.default}, delegated
  * ones for the configured mail or send permission. Each new token is pre-flighted against what the operation
  * needs ({@link TokenPreflight}) before it is first used. Thread-safe.
@@ -41,13 +43,16 @@ public final class GraphAuthentication implements AuthenticationProvider, Access
   private final CredentialStrategy credential;
   private final URI graphBase;
   private final AllowedHostsValidator hosts;
+  /** The origins that may receive the token, each {@code https://host:port} with the port always written. */
+  private final Set<String> origins = new java.util.LinkedHashSet<>();
   private final Map<Access, TokenRequest> requests = new EnumMap<>(Access.class);
   private final Map<Access, Requirement> requirements = new EnumMap<>(Access.class);
   private final Map<Access, String> preflighted = new ConcurrentHashMap<>();
 
   /**
    * @param graphBase the Graph base URL, {@code https://host[:port]/v1.0}
-   * @param extraHosts more hosts that may receive the token (HTTPS only)
+   * @param extraHosts more origins that may receive the token: {@code host} (HTTPS on 443), {@code host:port}
+   *     or {@code https://host[:port]}
    * @param mailPermission the delegated permission for reading and changing mail
    * @param sendPermission the delegated permission for sending
    */
@@ -59,10 +64,18 @@ public final class GraphAuthentication implements AuthenticationProvider, Access
       throw new IllegalArgumentException("the Graph base URL must be https://host/..., was " + graphBase);
     }
     this.hosts = new AllowedHostsValidator();
-    java.util.Set<String> allowed = new java.util.HashSet<>();
-    allowed.add(graphBase.getHost().toLowerCase(Locale.ROOT));
-    extraHosts.forEach(h -> allowed.add(h.toLowerCase(Locale.ROOT)));
-    hosts.setAllowedHosts(allowed);
+    java.util.Set<String> allowedHosts = new java.util.HashSet<>();
+    origins.add(origin(graphBase));
+    allowedHosts.add(graphBase.getHost().toLowerCase(Locale.ROOT));
+    for (String h : extraHosts) {
+      URI u = URI.create(h.contains("://") ? h : "https://" + h);
+      if (!"https".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
+        throw new IllegalArgumentException("an allowed host must be host, host:port or https://host[:port], was " + h);
+      }
+      origins.add(origin(u));
+      allowedHosts.add(u.getHost().toLowerCase(Locale.ROOT));
+    }
+    hosts.setAllowedHosts(allowedHosts);
     requests.put(Access.READ, TokenRequest.graph(mailPermission));
     requests.put(Access.WRITE, TokenRequest.graph(mailPermission));
     requests.put(Access.SEND, TokenRequest.graph(sendPermission));
@@ -112,27 +125,56 @@ public final class GraphAuthentication implements AuthenticationProvider, Access
     return hosts;
   }
 
-  /** Whether a request to {@code uri} may carry the token: HTTPS to an allowed host. */
-  public boolean mayCarryToken(URI uri) {
-    return uri != null && "https".equalsIgnoreCase(uri.getScheme()) && hosts.isUrlHostValid(uri);
+  /**
+   * The origin of {@code uri}, {@code scheme://host:port} in lower case with the port always written (443 for
+   * https, 80 for http when the URL has none), or {@code null} when it has no scheme or host.
+   */
+  public static String origin(URI uri) {
+    if (uri == null || uri.getScheme() == null || uri.getHost() == null) {
+      return null;
+    }
+    return origin(uri.getScheme(), uri.getHost(), uri.getPort());
   }
 
-  /** The same check for a URL given as scheme and host. */
-  public boolean mayCarryToken(String scheme, String host) {
-    return "https".equalsIgnoreCase(scheme) && host != null
-        && hosts.getAllowedHosts().contains(host.toLowerCase(Locale.ROOT));
+  /** The origin of a URL given as scheme, host and port (-1: the scheme's default). */
+  public static String origin(String scheme, String host, int port) {
+    String s = scheme.toLowerCase(Locale.ROOT);
+    int p = port >= 0 ? port : s.equals("https") ? 443 : s.equals("http") ? 80 : -1;
+    return s + "://" + host.toLowerCase(Locale.ROOT) + ":" + p;
+  }
+
+  /** Whether a request to {@code uri} may carry the token: its scheme, host and port equal an allowed origin's. */
+  public boolean mayCarryToken(URI uri) {
+    String o = origin(uri);
+    return o != null && o.startsWith("https://") && origins.contains(o);
+  }
+
+  /** The same check for a URL given as scheme, host and port. */
+  public boolean mayCarryToken(String scheme, String host, int port) {
+    return scheme != null && host != null && origins.contains(origin(scheme, host, port))
+        && "https".equalsIgnoreCase(scheme);
+  }
+
+  /** The origins that may receive the token, for messages. */
+  public Set<String> origins() {
+    return java.util.Collections.unmodifiableSet(origins);
+  }
+
+  /** The clear refusal of a request to {@code origin}, which names the origin and never the token. */
+  public MailboxException refusal(String origin) {
+    return new MailboxException("refusing to send the Graph token to " + origin
+        + ": only " + origins + " may carry it (scheme, host and port must match)",
+        Diagnosis.builder(SetupStep.TRUST, "token-guard")
+            .summary("A Graph request pointed at an origin that may not receive the token")
+            .fix("Add the origin to allowedHosts() only if it is a Graph endpoint you trust")
+            .build(),
+        null);
   }
 
   /** The token value for {@code access}, refusing any URL that may not carry it. */
   public String bearer(URI uri, Access access) {
     if (!mayCarryToken(uri)) {
-      throw new MailboxException("refusing to send the Graph token to " + uri.getScheme() + "://" + uri.getHost()
-          + ": only HTTPS to " + hosts.getAllowedHosts() + " may carry it",
-          Diagnosis.builder(SetupStep.TRUST, "token-guard")
-              .summary("A Graph request pointed at a host that may not receive the token")
-              .fix("Add the host to allowedHosts() only if it is a Graph endpoint you trust")
-              .build(),
-          null);
+      throw refusal(uri == null ? "(no URL)" : String.valueOf(origin(uri)));
     }
     AccessToken token = credential.token(requests.get(access));
     preflight(token, access);

@@ -79,10 +79,51 @@ public final class SummaryPages {
       if (in == null) {
         throw new MailboxException("Graph answered a listing of " + folderPath + " without a body");
       }
-      return read(in, folderPath);
+      Page page = read(in, folderPath);
+      if (page.nextLink() != null && !isOwnLink(transport.baseUrl(), page.nextLink())) {
+        throw foreignLink(transport.baseUrl(), page.nextLink(), "@odata.nextLink", folderPath);
+      }
+      if (page.deltaLink() != null && !isOwnLink(transport.baseUrl(), page.deltaLink())) {
+        throw foreignLink(transport.baseUrl(), page.deltaLink(), "@odata.deltaLink", folderPath);
+      }
+      return page;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * Whether {@code link} (a next or delta link) is on the configured Graph base URL: the same origin (scheme, host
+   * and port) and a path under the base path. Links are followed with the token and stored in sync states, so one
+   * that points anywhere else is refused rather than followed or kept.
+   */
+  public static boolean isOwnLink(java.net.URI base, String link) {
+    java.net.URI u;
+    try {
+      u = new java.net.URI(link);
+    } catch (java.net.URISyntaxException e) {
+      return false;
+    }
+    String origin = GraphAuthentication.origin(u);
+    if (origin == null || !origin.equals(GraphAuthentication.origin(base)) || u.getRawUserInfo() != null) {
+      return false;
+    }
+    String basePath = base.getRawPath() == null ? "" : base.getRawPath();
+    String path = u.getRawPath() == null ? "" : u.getRawPath();
+    return basePath.isEmpty() || path.equals(basePath) || path.startsWith(basePath.endsWith("/") ? basePath
+        : basePath + "/");
+  }
+
+  private static MailboxException foreignLink(java.net.URI base, String link, String kind, String folderPath) {
+    String origin;
+    try {
+      origin = String.valueOf(GraphAuthentication.origin(new java.net.URI(link)));
+    } catch (java.net.URISyntaxException e) {
+      origin = "(not a URL)";
+    }
+    return new MailboxException("Graph's answer for " + folderPath + " had an " + kind + " outside the configured "
+        + "Graph base URL (origin " + origin + ", expected " + GraphAuthentication.origin(base) + " under "
+        + base.getRawPath() + "); refusing to follow or store it");
   }
 
   static Page read(InputStream in, String folderPath) throws IOException {
