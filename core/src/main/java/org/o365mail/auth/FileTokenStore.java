@@ -28,6 +28,8 @@ import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.o365mail.internal.AtomicFiles;
+import org.o365mail.internal.OwnerOnly;
 
 /**
  * A {@link TokenStore} in a directory: one file per key, readable and writable by the owner only (on POSIX
@@ -41,14 +43,10 @@ import javax.crypto.spec.SecretKeySpec;
  *     .build();
  * }</pre>
  */
-import org.o365mail.internal.AtomicFiles;
-
 public final class FileTokenStore implements TokenStore {
   private static final byte[] MAGIC = "O365TS1\0".getBytes(StandardCharsets.US_ASCII);
   private static final int NONCE_BYTES = 12;
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
-  private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
 
   private final Path directory;
   private final SecretKey key;
@@ -61,11 +59,7 @@ public final class FileTokenStore implements TokenStore {
     this.posix = directory.getFileSystem().supportedFileAttributeViews().contains("posix");
     try {
       if (!Files.isDirectory(directory)) {
-        if (posix) {
-          Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(OWNER_DIR));
-        } else {
-          Files.createDirectories(directory);
-        }
+        OwnerOnly.createDirectories(directory);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the token store directory " + directory, e);
@@ -105,7 +99,7 @@ public final class FileTokenStore implements TokenStore {
     byte[] data = encode(name, value);
     try {
       if (posix) {
-        AtomicFiles.replace(file, data, ".tok", PosixFilePermissions.asFileAttribute(OWNER_FILE));
+        AtomicFiles.replace(file, data, ".tok", PosixFilePermissions.asFileAttribute(OwnerOnly.FILE));
       } else {
         AtomicFiles.replace(file, data, ".tok");
       }
@@ -148,7 +142,7 @@ public final class FileTokenStore implements TokenStore {
   private FileChannel openLockFile(Path lockFile) throws IOException {
     if (posix && !Files.exists(lockFile)) {
       try {
-        FileAttribute<Set<PosixFilePermission>> attr = PosixFilePermissions.asFileAttribute(OWNER_FILE);
+        FileAttribute<Set<PosixFilePermission>> attr = PosixFilePermissions.asFileAttribute(OwnerOnly.FILE);
         Files.createFile(lockFile, attr);
       } catch (FileAlreadyExistsException e) {
         // another process created it first

@@ -100,8 +100,6 @@ final class SyncCursor {
    * as seen ({@link #NONE}: nothing yet).
    */
   final Ids recent = new Ids();
-  /** The newest received second the round in progress has visited. */
-  long roundTop = NONE;
   /** The ids the round in progress has visited (above its floor, raised only past {@link #MAX_RECENT} ids). */
   final Ids round = new Ids();
 
@@ -135,9 +133,6 @@ final class SyncCursor {
   /** Records that the round in progress has visited (handed out or skipped) a message. */
   void visit(long t, String h) {
     round.add(t, h);
-    if (t != UNKNOWN_TIME && t > roundTop) {
-      roundTop = t;
-    }
     if (round.count > MAX_RECENT) {
       round.raise(round.floor);
     }
@@ -152,9 +147,10 @@ final class SyncCursor {
         recent.add(e.getKey(), h);
       }
     }
-    recent.raise(Math.max(round.floor, roundTop == NONE ? NONE : roundTop - GRACE));
+    // GRACE below the round's newest received second; when the cap dropped that second, the round's floor is above
+    Long top = round.bySecond.lowerKey(UNKNOWN_TIME);
+    recent.raise(Math.max(round.floor, top == null ? NONE : top - GRACE));
     round.clear();
-    roundTop = NONE;
   }
 
   /** The round was cut before its end; {@code nextLink} continues it. */
@@ -176,7 +172,7 @@ final class SyncCursor {
     StringBuilder b = new StringBuilder(VERSION).append('\n');
     b.append(midRound ? 'R' : 'D').append(' ').append(link == null ? "-" : link).append('\n');
     b.append("F ").append(time(recent.floor)).append('\n');
-    b.append("T ").append(time(roundTop)).append(' ').append(time(round.floor)).append('\n');
+    b.append("T ").append(time(round.floor)).append('\n');
     append(b, 'N', recent);
     append(b, 'M', round);
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b.toString().getBytes(StandardCharsets.UTF_8));
@@ -235,10 +231,7 @@ final class SyncCursor {
       String[] f = lines[i].split(" ");
       switch (f[0]) {
         case "F" -> c.recent.floor = time(f[1]);
-        case "T" -> {
-          c.roundTop = time(f[1]);
-          c.round.floor = time(f[2]);
-        }
+        case "T" -> c.round.floor = time(f[f.length - 1]); // once "T <newest second> <floor>"
         case "N", "M" -> {
           if (f.length != 3) {
             throw invalid(null);
