@@ -40,6 +40,12 @@ public final class AuthErrors {
     if (t instanceof MailboxException m) {
       return m;
     }
+    // MSAL wraps what our own code threw inside its callbacks (the token store's cache bridge): that diagnosis wins
+    for (Throwable c = t.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c instanceof MailboxException m) {
+        return m;
+      }
+    }
     if (t instanceof OAuthError e) {
       return fromService(e.error(), e.description(), e.status(), e.correlationId(), e.retryAfter(), context, e);
     }
