@@ -45,7 +45,8 @@ public final class InteractiveEngine extends AbstractStrategy {
     this.signInWhenNeeded = signInWhenNeeded;
     TokenStore store = settings.tokenStore() != null ? settings.tokenStore() : TokenStore.inMemory();
     MsalCacheBridge bridge = new MsalCacheBridge(store, DelegatedMsal.storeKey(app, accountName));
-    this.msal = new DelegatedMsal(app, MsalApps.publicClient(app, executor, bridge), bridge, settings, loginHint);
+    this.msal = new DelegatedMsal(app, MsalApps.publicClient(app, executor, settings.timeout(), bridge), bridge,
+        settings, loginHint);
   }
 
   private AuthContext context(TokenRequest request) {
