@@ -194,7 +194,7 @@ public final class ConnectionDoctor {
             ? SetupStep.CERTIFICATE : SetupStep.CLIENT_SECRET, "expiry:" + worst.status())
         .summary(worst.label() + " is " + worst.status())
         .fix(worst.advice()).build();
-    return overall == ExpiryStatus.EXPIRED
+    return overall == ExpiryStatus.EXPIRED || overall == ExpiryStatus.INVALID
         ? DoctorCheck.fail("credential expiry", detail.toString(), d)
         : DoctorCheck.warn("credential expiry", detail.toString(), d);
   }

@@ -40,7 +40,7 @@ final class SecretsCommand implements Callable<Integer> {
         return switch (report.overall()) {
           case OK -> O365Mail.OK;
           case UNKNOWN, WARNING -> O365Mail.WARNINGS;
-          case CRITICAL, EXPIRED -> O365Mail.FAILURES;
+          case CRITICAL, EXPIRED, INVALID -> O365Mail.FAILURES;
         };
       } finally {
         registered.ifPresent(GraphRegisteredCredentials::close);
