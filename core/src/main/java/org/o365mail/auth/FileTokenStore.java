@@ -171,6 +171,12 @@ public final class FileTokenStore implements TokenStore {
     }
   }
 
+  /** The file that holds {@code key}. */
+  @Override
+  public String location(String key) {
+    return fileOf(key).toString();
+  }
+
   /** Holds a JVM lock and an exclusive OS lock on the key's lock file while {@code action} runs. */
   @Override
   public <T> T withLock(String name, Supplier<T> action) {

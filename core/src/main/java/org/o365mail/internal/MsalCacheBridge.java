@@ -44,7 +44,17 @@ public final class MsalCacheBridge implements ITokenCacheAccessAspect {
       throw failed("read", e);
     }
     if (stored.isPresent() && !Arrays.equals(stored.get(), lastSeen)) {
-      context.tokenCache().deserialize(new String(stored.get(), StandardCharsets.UTF_8));
+      try {
+        context.tokenCache().deserialize(new String(stored.get(), StandardCharsets.UTF_8));
+      } catch (RuntimeException e) {
+        // MSAL's JSON reader fails with an I/O exception at the root, which read as a network failure before
+        Diagnosis d = Diagnosis.builder(SetupStep.TOKEN_STORE, "token_store_corrupt")
+            .summary("The token store entry " + store.location(key) + " is not a token cache (damaged or not written"
+                + " by this SDK); it was not used")
+            .fix("Remove " + store.location(key) + " and sign in again (o365mail login)")
+            .build();
+        throw new MailboxAuthenticationException(d, null);
+      }
       lastSeen = stored.get();
     }
   }
