@@ -69,6 +69,11 @@ public final class SignInHttp {
     }
   }
 
+  /**
+   * @param trust the TLS trust for the sign-in host, or null for the JVM's
+   * @param executor where the client runs its work, or null for the JDK's default
+   * @param deadline how long one exchange may take, body included
+   */
   public SignInHttp(SSLContext trust, ExecutorService executor, Duration deadline) {
     this(trust, executor, deadline, MAX_BODY_BYTES);
   }
@@ -76,9 +81,12 @@ public final class SignInHttp {
   SignInHttp(SSLContext trust, ExecutorService executor, Duration deadline, int maxBodyBytes) {
     this.deadline = deadline;
     this.maxBodyBytes = maxBodyBytes;
-    HttpClient.Builder b = HttpClient.newBuilder().executor(executor)
+    HttpClient.Builder b = HttpClient.newBuilder()
         .connectTimeout(CONNECT_TIMEOUT.compareTo(deadline) < 0 ? CONNECT_TIMEOUT : deadline)
         .followRedirects(HttpClient.Redirect.NEVER);
+    if (executor != null) {
+      b.executor(executor); // else the JDK's default pool, whose threads are daemon threads too
+    }
     if (trust != null) {
       b.sslContext(trust);
     }

@@ -26,6 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.o365mail.MailboxException;
+import org.o365mail.doctor.ConnectionDoctor;
+import org.o365mail.doctor.DoctorCheck;
+import org.o365mail.doctor.DoctorReport;
+import org.o365mail.fake.InMemoryMailboxConnector;
 import org.o365mail.testkit.internal.Pki;
 
 /**
@@ -92,6 +96,25 @@ class SignInHostileAnswersTest {
         assertThat(took).isLessThan(timeout.plusSeconds(5));
         assertThat(server.requests()).anyMatch(r -> r.contains("/oauth2/v2.0/token"));
       }
+    }
+  }
+
+  /** The doctor's own metadata read is bounded the same way (15 s for the whole answer). */
+  @Test
+  void doctorAgainstATricklingAuthority_failsTheAuthorityCheckWithinItsDeadline() throws Exception {
+    try (HostileServer server = HostileServer.start(HostileServer.Mode.TRICKLE);
+        CredentialStrategy s = CredentialStrategy.clientCredentials(server.app())
+            .secret(ClientSecret.of("hostile-test-secret")).maxAttempts(1).build()) {
+      long start = System.nanoTime();
+      DoctorReport report = assertTimeoutPreemptively(Duration.ofSeconds(60),
+          () -> ConnectionDoctor.builder().credential(s)
+              .connector(() -> InMemoryMailboxConnector.create("doctor@contoso.com"))
+              .token(TokenRequest.graph(), TokenPreflight.Requirement.graphReadWrite()).build().examine());
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      assertThat(report.checks().get(0).status()).isEqualTo(DoctorCheck.Status.FAIL);
+      assertThat(report.checks().get(0).detail()).contains("DeadlineException");
+      assertThat(took).isLessThan(Duration.ofSeconds(15 + 10));
+      assertThat(server.requests()).anyMatch(r -> r.contains("/.well-known/openid-configuration"));
     }
   }
 
