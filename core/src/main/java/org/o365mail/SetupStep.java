@@ -36,6 +36,7 @@ public enum SetupStep {
   USER_ACCOUNT("User account state", "Microsoft 365 admin center > Users > Active users"),
   CONDITIONAL_ACCESS("Conditional access and MFA", "Entra admin center > Protection > Conditional Access"),
   SIGN_IN_AGAIN("Sign in again", "run the interactive or device-code sign-in again"),
+  TOKEN_STORE("Token store", "the token store directory (tokenStore) and its encryption key configured in this SDK"),
   SCOPES("Requested resource and scopes", "the scopes this SDK asks for (one resource per token)"),
   TRUST("Network and TLS trust", "the network path and the trusted certificates of this JVM or SDK configuration"),
   SERVICE("Microsoft service availability", "nothing to change: retry later"),

@@ -9,11 +9,14 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -24,18 +27,31 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import org.o365mail.Diagnosis;
+import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.SetupStep;
 import org.o365mail.internal.AtomicFiles;
 import org.o365mail.internal.OwnerOnly;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link TokenStore} in a directory: one file per key, readable and writable by the owner only (on POSIX
  * file systems), written atomically (temporary file, fsync, rename), encrypted with AES-256-GCM when given a
  * key, and locked per key across processes with a lock file, so two services sharing the directory never lose
  * a refresh-token rotation. Thread-safe.
+ *
+ * <p>A file that does not match the configuration is refused, never used and never overwritten: with a key, a
+ * plaintext file, a file sealed under another key, or a truncated or altered one; without a key, an encrypted
+ * file. The {@link MailboxAuthenticationException} (setup step {@link SetupStep#TOKEN_STORE}) names the file and
+ * says how to fix it (remove the file and sign in again, or configure the right key). An existing directory that
+ * other users can open is tightened to 0700 (its files to 0600) with one warning; one owned by another user is
+ * refused.
  *
  * <pre>{@code
  * TokenStore store = FileTokenStore.builder(Path.of("/var/lib/myapp/tokens"))
@@ -44,6 +60,7 @@ import org.o365mail.internal.OwnerOnly;
  * }</pre>
  */
 public final class FileTokenStore implements TokenStore {
+  private static final Logger logger = LoggerFactory.getLogger(FileTokenStore.class);
   private static final byte[] MAGIC = "O365TS1\0".getBytes(StandardCharsets.US_ASCII);
   private static final int NONCE_BYTES = 12;
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -60,9 +77,42 @@ public final class FileTokenStore implements TokenStore {
     try {
       if (!Files.isDirectory(directory)) {
         OwnerOnly.createDirectories(directory);
+      } else if (posix) {
+        checkExisting();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the token store directory " + directory, e);
+    }
+  }
+
+  /**
+   * A directory made by hand or by an older version may be open to others: tightened with one warning. One that
+   * belongs to another user is refused: its owner could plant or read refresh tokens whatever its mode.
+   */
+  private void checkExisting() throws IOException {
+    UserPrincipal owner = Files.getOwner(directory);
+    UserPrincipal me;
+    try {
+      me = directory.getFileSystem().getUserPrincipalLookupService()
+          .lookupPrincipalByName(System.getProperty("user.name"));
+    } catch (UserPrincipalNotFoundException e) {
+      me = null;
+    }
+    if (me != null && !owner.equals(me)) {
+      throw refused("Token store directory " + directory + " belongs to user " + owner.getName() + ", not to "
+          + me.getName() + "; it was not used", "Use a directory of your own for the token store (or have its owner hand it over with chown)");
+    }
+    boolean tightened = OwnerOnly.tighten(directory);
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+          tightened |= OwnerOnly.tighten(file);
+        }
+      }
+    }
+    if (tightened) {
+      logger.warn("Token store directory {} was open to other users; it and its files are now its owner's alone"
+          + " (0700, 0600)", directory);
     }
   }
 
@@ -88,7 +138,11 @@ public final class FileTokenStore implements TokenStore {
     } catch (java.nio.file.NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read token store file " + file, e);
+      Diagnosis d = Diagnosis.builder(SetupStep.TOKEN_STORE, "token_store_unreadable")
+          .summary("Token store file " + file + " cannot be read (" + e.getClass().getSimpleName() + ")")
+          .fix("Give the file back to the user running this program (0600), or remove it and sign in again")
+          .build();
+      throw new MailboxAuthenticationException(d, e);
     }
     return Optional.of(decode(name, data, file));
   }
@@ -115,6 +169,12 @@ public final class FileTokenStore implements TokenStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete token store file " + fileOf(name), e);
     }
+  }
+
+  /** The file that holds {@code key}. */
+  @Override
+  public String location(String key) {
+    return fileOf(key).toString();
   }
 
   /** Holds a JVM lock and an exclusive OS lock on the key's lock file while {@code action} runs. */
@@ -187,13 +247,23 @@ public final class FileTokenStore implements TokenStore {
   }
 
   private byte[] decode(String name, byte[] data, Path file) {
-    boolean sealed = data.length > MAGIC.length && Arrays.equals(Arrays.copyOf(data, MAGIC.length), MAGIC);
-    if (!sealed) {
+    boolean sealed = data.length >= MAGIC.length && Arrays.equals(Arrays.copyOf(data, MAGIC.length), MAGIC);
+    if (key == null) {
+      if (sealed) {
+        throw refused(file, "is encrypted but no encryption key is configured",
+            "Configure the encryptionKey() it was written with, or remove the file and sign in again");
+      }
       return data;
     }
-    if (key == null) {
-      throw new IllegalStateException("token store file " + file + " is encrypted; configure the same"
-          + " encryptionKey() it was written with");
+    if (!sealed) {
+      // a plaintext file where a sealed one belongs was not written by this store: someone may have planted a
+      // refresh token of their choosing, so it is not used (and not overwritten: the user decides)
+      throw refused(file, "is not encrypted although an encryption key is configured (written without the key,"
+          + " or planted)", "Remove the file and sign in again (o365mail login), or configure the store without a key"
+          + " if that file is yours");
+    }
+    if (data.length < MAGIC.length + NONCE_BYTES + 16) {
+      throw refused(file, "is truncated", "Remove the file and sign in again (o365mail login)");
     }
     try {
       Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
@@ -202,9 +272,19 @@ public final class FileTokenStore implements TokenStore {
       cipher.updateAAD(name.getBytes(StandardCharsets.UTF_8));
       return cipher.doFinal(data, MAGIC.length + NONCE_BYTES, data.length - MAGIC.length - NONCE_BYTES);
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("token store file " + file + " cannot be decrypted with the configured key"
-          + " (wrong key, or the file was altered)", e);
+      throw refused(file, "cannot be decrypted with the configured key (another key, or the file was truncated or"
+          + " altered)", "Configure the key it was written with, or remove the file and sign in again"
+          + " (o365mail login)");
     }
+  }
+
+  private static MailboxAuthenticationException refused(Path file, String what, String fix) {
+    return refused("Token store file " + file + " " + what + "; it was not used", fix);
+  }
+
+  private static MailboxAuthenticationException refused(String summary, String fix) {
+    Diagnosis d = Diagnosis.builder(SetupStep.TOKEN_STORE, "token_store_refused").summary(summary).fix(fix).build();
+    return new MailboxAuthenticationException(d, null);
   }
 
   @Override

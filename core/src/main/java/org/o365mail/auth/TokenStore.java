@@ -22,6 +22,11 @@ public interface TokenStore {
   /** Forgets {@code key} (sign-out). */
   void delete(String key);
 
+  /** Where {@code key} is kept, for error messages (a file name, a table row); never its content. */
+  default String location(String key) {
+    return toString();
+  }
+
   /**
    * Runs {@code action} while holding this store's lock for {@code key}. The default locks within this JVM
    * only.

@@ -4,9 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +29,7 @@ import org.o365mail.expiry.CredentialStatus;
 import org.o365mail.expiry.ExpiryReport;
 import org.o365mail.expiry.ExpiryStatus;
 import org.o365mail.expiry.SecretExpiryTracker;
+import org.o365mail.internal.SignInHttp;
 
 /**
  * "Save and test the mailbox connection", done properly: checks one connection step by step (authority
@@ -140,21 +139,20 @@ public final class ConnectionDoctor {
 
   private DoctorCheck authorityReachable() {
     URI metadata = URI.create(app.authority() + "v2.0/.well-known/openid-configuration");
-    HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
-    app.trust().ifPresent(b::sslContext);
+    // the body counts against the deadline and is capped: a server that trickles or floods must not hold the doctor
+    SignInHttp http = new SignInHttp(app.trust().orElse(null), null, Duration.ofSeconds(15));
     try {
-      HttpResponse<Void> r = b.build().send(HttpRequest.newBuilder(metadata).timeout(Duration.ofSeconds(15)).GET().build(),
-          HttpResponse.BodyHandlers.discarding());
-      if (r.statusCode() == 200) {
+      SignInHttp.Answer r = http.send(HttpRequest.newBuilder(metadata).timeout(Duration.ofSeconds(15)).GET().build());
+      if (r.status() == 200) {
         return DoctorCheck.pass("authority reachable", app.authority() + " answers");
       }
-      if (r.statusCode() == 400 || r.statusCode() == 404) {
-        Diagnosis d = Diagnosis.builder(SetupStep.TENANT, "HTTP " + r.statusCode())
+      if (r.status() == 400 || r.status() == 404) {
+        Diagnosis d = Diagnosis.builder(SetupStep.TENANT, "HTTP " + r.status())
             .summary("Entra ID does not know tenant '" + app.authorityTenant() + "' at " + app.authorityHost())
             .fix("Check the Directory (tenant) ID or domain and the cloud").build();
-        return DoctorCheck.fail("authority reachable", metadata + " answered " + r.statusCode(), d);
+        return DoctorCheck.fail("authority reachable", metadata + " answered " + r.status(), d);
       }
-      return DoctorCheck.warn("authority reachable", metadata + " answered " + r.statusCode());
+      return DoctorCheck.warn("authority reachable", metadata + " answered " + r.status());
     } catch (IOException e) {
       Diagnosis d = Diagnosis.builder(SetupStep.TRUST, e.getClass().getSimpleName())
           .summary("Cannot reach " + app.authorityHost() + " (" + e.getClass().getSimpleName() + ")")
@@ -194,7 +192,7 @@ public final class ConnectionDoctor {
             ? SetupStep.CERTIFICATE : SetupStep.CLIENT_SECRET, "expiry:" + worst.status())
         .summary(worst.label() + " is " + worst.status())
         .fix(worst.advice()).build();
-    return overall == ExpiryStatus.EXPIRED
+    return overall == ExpiryStatus.EXPIRED || overall == ExpiryStatus.INVALID
         ? DoctorCheck.fail("credential expiry", detail.toString(), d)
         : DoctorCheck.warn("credential expiry", detail.toString(), d);
   }

@@ -42,7 +42,8 @@ public record ExpiryReport(Instant checkedAt, List<CredentialStatus> credentials
     for (CredentialStatus c : credentials) {
       sb.append(String.format(Locale.ROOT, "  %-9s %s of app %s%s%n", c.status(), c.label(), c.appId(),
           c.description().map(d -> " \"" + d + "\"").orElse("")));
-      sb.append("            expires: ").append(c.expiresAt().map(DATE::format).orElse("unknown"));
+      sb.append("            expires: ").append(c.expiresAt().map(DATE::format)
+          .orElse(c.status() == ExpiryStatus.INVALID ? "does not apply (the value is not valid)" : "unknown"));
       c.daysLeft().ifPresent(d -> sb.append(" (").append(d < 0 ? -d + " days ago" : d + " days left").append(')'));
       sb.append(" [").append(c.source()).append(c.inUse() ? ", in use" : "").append(c.configured() ? "" : ", not configured here")
           .append("]\n");

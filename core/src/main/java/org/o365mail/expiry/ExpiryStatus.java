@@ -10,8 +10,13 @@ public enum ExpiryStatus {
   WARNING(2),
   /** Less than the critical threshold (default 7 days) left. */
   CRITICAL(3),
-  /** Past its end date, or rejected by Entra ID as expired or invalid. */
-  EXPIRED(4);
+  /** Past its end date, or rejected by Entra ID as expired. */
+  EXPIRED(4),
+  /**
+   * Rejected by Entra ID as not a valid value at all (AADSTS7000215: a wrong value, or the Secret ID pasted instead
+   * of the Value): as broken as EXPIRED, but no end date applies, so none is shown.
+   */
+  INVALID(4);
 
   private final int severity;
 
@@ -19,7 +24,7 @@ public enum ExpiryStatus {
     this.severity = severity;
   }
 
-  /** 0 (OK) to 4 (EXPIRED); UNKNOWN counts like a warning, below it. */
+  /** 0 (OK) to 4 (EXPIRED, INVALID); UNKNOWN counts like a warning, below it. */
   public int severity() {
     return severity;
   }

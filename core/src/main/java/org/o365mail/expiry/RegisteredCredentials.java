@@ -16,6 +16,17 @@ public interface RegisteredCredentials {
    */
   List<RegisteredCredential> list(String clientId) throws Unavailable;
 
+  /**
+   * A source that never reads, for a setup where the registration must not or cannot be read (e.g. an authority
+   * outside Microsoft's clouds with no Graph of its own): the tracker reports {@code reason} with its statuses.
+   */
+  static RegisteredCredentials unavailable(String reason) {
+    java.util.Objects.requireNonNull(reason, "reason");
+    return clientId -> {
+      throw new Unavailable(reason, null);
+    };
+  }
+
   /** The registration could not be read; {@link #getMessage()} says why in a way an admin can act on. */
   final class Unavailable extends Exception {
     private static final long serialVersionUID = 1L;

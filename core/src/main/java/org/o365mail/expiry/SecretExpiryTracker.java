@@ -348,7 +348,12 @@ public final class SecretExpiryTracker implements AutoCloseable {
       advice = "Entra ID says this " + what + " has expired: create a new one under Certificates & secrets, configure"
           + " it, then delete this one from the app registration.";
     } else if ("AADSTS7000215".equals(t.rejection)) {
-      status = ExpiryStatus.EXPIRED;
+      // the value is wrong, whatever the end date of a registered secret it may share its first characters with:
+      // "EXPIRED (179 days left)" sent people to rotate a secret that was fine
+      status = ExpiryStatus.INVALID;
+      end = null;
+      remaining = null;
+      source = "rejected by Entra ID";
       boolean hintKnown = !registration.credentials().isEmpty();
       boolean hintMatches = match.isPresent();
       advice = hintKnown && !hintMatches
@@ -414,6 +419,7 @@ public final class SecretExpiryTracker implements AutoCloseable {
           + " this one, and remove this one after " + end + ".";
       case EXPIRED -> "This " + what + " expired at " + end + ": create a new one and configure it.";
       case UNKNOWN -> "No end date known.";
+      case INVALID -> "Entra ID rejected this " + what + ": configure a current one.";
     };
   }
 

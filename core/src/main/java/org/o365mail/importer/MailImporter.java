@@ -289,7 +289,8 @@ public final class MailImporter implements AutoCloseable {
     }
     ExpiryStatus status = expiry.health();
     return status == ExpiryStatus.WARNING || status == ExpiryStatus.CRITICAL ? MailboxHealth.SECRET_EXPIRING
-        : status == ExpiryStatus.EXPIRED ? MailboxHealth.SECRET_EXPIRING : MailboxHealth.HEALTHY;
+        : status == ExpiryStatus.EXPIRED || status == ExpiryStatus.INVALID ? MailboxHealth.SECRET_EXPIRING
+        : MailboxHealth.HEALTHY;
   }
 
   static MailboxHealth classify(MailboxException e) {

@@ -40,6 +40,12 @@ public final class AuthErrors {
     if (t instanceof MailboxException m) {
       return m;
     }
+    // MSAL wraps what our own code threw inside its callbacks (the token store's cache bridge): that diagnosis wins
+    for (Throwable c = t.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      if (c instanceof MailboxException m) {
+        return m;
+      }
+    }
     if (t instanceof OAuthError e) {
       return fromService(e.error(), e.description(), e.status(), e.correlationId(), e.retryAfter(), context, e);
     }
@@ -238,6 +244,21 @@ public final class AuthErrors {
       return Optional.empty();
     }
     String host = context.app().authorityHost().toString();
+    if (t instanceof SignInHttp.AnswerTooLargeException) {
+      Diagnosis d = Diagnosis.builder(SetupStep.SERVICE, "answer_too_large")
+          .summary("The sign-in endpoint " + ServiceText.printable(t.getMessage()))
+          .fix("Check that the authority " + host + " is Entra ID (or a proxy that passes its answers unchanged)")
+          .build();
+      return Optional.of(new MailboxException(d.describe(), d, cause));
+    }
+    if (t instanceof SignInHttp.DeadlineException) {
+      Diagnosis d = Diagnosis.builder(SetupStep.SERVICE, "timeout")
+          .summary("The sign-in endpoint " + ServiceText.printable(t.getMessage()))
+          .fix("Retry; check the network path to " + host + " and the timeout() of the credential")
+          .retryable(true)
+          .build();
+      return Optional.of(new MailboxException(d.describe(), d, cause));
+    }
     if (t instanceof SSLHandshakeException || t instanceof SSLException) {
       Diagnosis d = Diagnosis.builder(SetupStep.TRUST, "tls")
           .summary("The TLS connection to " + host + " failed: its certificate is not trusted or TLS failed ("

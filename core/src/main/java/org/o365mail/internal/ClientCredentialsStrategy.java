@@ -143,7 +143,7 @@ public final class ClientCredentialsStrategy extends AbstractStrategy {
               ? ClientCredentialFactory.createFromSecret(credential.secret.value())
               : ClientCredentialFactory.createFromCertificateChain(credential.certificate.privateKey(),
                   credential.certificate.chain());
-          msal = MsalApps.confidentialClient(app, c, executor, null);
+          msal = MsalApps.confidentialClient(app, c, executor, settings.timeout(), null);
           credential.msal = msal;
         }
       }

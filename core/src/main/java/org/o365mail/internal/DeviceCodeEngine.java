@@ -63,7 +63,8 @@ public final class DeviceCodeEngine extends AbstractStrategy {
     this.signInRequest = signInRequest;
     TokenStore store = settings.tokenStore() != null ? settings.tokenStore() : TokenStore.inMemory();
     MsalCacheBridge bridge = new MsalCacheBridge(store, DelegatedMsal.storeKey(app, accountName));
-    this.msal = new DelegatedMsal(app, MsalApps.publicClient(app, executor, bridge), bridge, settings, null);
+    this.msal = new DelegatedMsal(app, MsalApps.publicClient(app, executor, settings.timeout(), bridge), bridge,
+        settings, null);
     this.http = new OAuthHttp(app, executor, settings.timeout());
     this.scheduler = Executors.newSingleThreadScheduledExecutor(SdkThreads.factory("device-code-poll"));
   }

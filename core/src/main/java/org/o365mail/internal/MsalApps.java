@@ -22,23 +22,27 @@ public final class MsalApps {
 
   private MsalApps() {}
 
+  /**
+   * A public client whose HTTP exchanges each end within {@code timeout} (see {@link SignInHttp}).
+   */
   public static PublicClientApplication publicClient(
-      AppRegistration app, ExecutorService executor, ITokenCacheAccessAspect cache) {
+      AppRegistration app, ExecutorService executor, Duration timeout, ITokenCacheAccessAspect cache) {
     try {
       PublicClientApplication.Builder b = PublicClientApplication.builder(app.clientId()).authority(app.authority());
-      configure(b, app, executor, cache);
+      configure(b, app, executor, timeout, cache);
       return b.build();
     } catch (MalformedURLException e) {
       throw new IllegalArgumentException("authority " + app.authority() + " is not a URL", e);
     }
   }
 
-  public static ConfidentialClientApplication confidentialClient(
-      AppRegistration app, IClientCredential credential, ExecutorService executor, ITokenCacheAccessAspect cache) {
+  /** A confidential client whose HTTP exchanges each end within {@code timeout} (see {@link SignInHttp}). */
+  public static ConfidentialClientApplication confidentialClient(AppRegistration app, IClientCredential credential,
+      ExecutorService executor, Duration timeout, ITokenCacheAccessAspect cache) {
     try {
       ConfidentialClientApplication.Builder b =
           ConfidentialClientApplication.builder(app.clientId(), credential).authority(app.authority());
-      configure(b, app, executor, cache);
+      configure(b, app, executor, timeout, cache);
       return b.build();
     } catch (MalformedURLException e) {
       throw new IllegalArgumentException("authority " + app.authority() + " is not a URL", e);
@@ -46,19 +50,17 @@ public final class MsalApps {
   }
 
   private static void configure(
-      AbstractClientApplicationBase.Builder<?> b, AppRegistration app, ExecutorService executor,
+      AbstractClientApplicationBase.Builder<?> b, AppRegistration app, ExecutorService executor, Duration timeout,
       ITokenCacheAccessAspect cache) {
     b.instanceDiscovery(!app.authorityHostOverridden())
         .applicationName(APP_NAME)
         .executorService(executor)
         .logPii(false)
-        .connectTimeoutForDefaultHttpClient(10_000)
-        .readTimeoutForDefaultHttpClient(30_000)
+        .httpClient(new MsalHttp(new SignInHttp(app.trust().orElse(null), executor, timeout)))
         .disableInternalRetries();
     if (app.authorityHostOverridden()) {
       b.validateAuthority(false);
     }
-    app.trust().ifPresent(trust -> b.sslSocketFactory(trust.getSocketFactory()));
     if (cache != null) {
       b.setTokenCacheAccessAspect(cache);
     }

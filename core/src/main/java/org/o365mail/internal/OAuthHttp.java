@@ -3,9 +3,7 @@ package org.o365mail.internal;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -24,7 +22,7 @@ import org.o365mail.auth.ClientSecret;
  */
 public final class OAuthHttp {
   private final AppRegistration app;
-  private final HttpClient client;
+  private final SignInHttp http;
   private final Duration timeout;
 
   /** A device code as the endpoint issued it. */
@@ -49,9 +47,7 @@ public final class OAuthHttp {
   public OAuthHttp(AppRegistration app, ExecutorService executor, Duration timeout) {
     this.app = app;
     this.timeout = timeout;
-    HttpClient.Builder b = HttpClient.newBuilder().executor(executor).connectTimeout(Duration.ofSeconds(10));
-    app.trust().ifPresent(b::sslContext);
-    this.client = b.build();
+    this.http = new SignInHttp(app.trust().orElse(null), executor, timeout);
   }
 
   public DeviceCodeResponse requestDeviceCode(Set<String> scopes) {
@@ -127,31 +123,25 @@ public final class OAuthHttp {
         .header("x-client-SKU", "o365-mail-sdk")
         .POST(HttpRequest.BodyPublishers.ofString(body))
         .build();
-    HttpResponse<String> response;
+    SignInHttp.Answer response;
     try {
-      response = client.send(request, HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+      response = http.send(request);
     } catch (IOException e) {
       throw AuthErrors.translate(e, new AuthContext(app, AuthFlow.DEVICE_CODE, Set.of(), null, null));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new org.o365mail.MailboxException("interrupted while calling " + uri, e);
+      throw new org.o365mail.MailboxException("interrupted while calling " + SignInHttp.endpoint(uri), e);
     }
     Map<String, Object> json;
     try {
       json = JsonSupport.parseObject(response.body());
     } catch (IllegalArgumentException e) {
-      throw new OAuthError(response.statusCode(), "invalid_response",
-          "the endpoint " + uri + " answered " + response.statusCode() + " without JSON", correlationId, null);
+      throw new OAuthError(response.status(), "invalid_response",
+          "the endpoint " + uri + " answered " + response.status() + " without JSON", correlationId, null);
     }
-    if (response.statusCode() >= 400 || json.containsKey("error")) {
-      Duration retryAfter = response.headers().firstValue("Retry-After").map(v -> {
-        try {
-          return Duration.ofSeconds(Long.parseLong(v.trim()));
-        } catch (NumberFormatException e) {
-          return null;
-        }
-      }).orElse(null);
-      throw new OAuthError(response.statusCode(), String.valueOf(json.getOrDefault("error", "http_" + response.statusCode())),
+    if (response.status() >= 400 || json.containsKey("error")) {
+      Duration retryAfter = AuthErrors.retryAfter(response.headers());
+      throw new OAuthError(response.status(), String.valueOf(json.getOrDefault("error", "http_" + response.status())),
           String.valueOf(json.getOrDefault("error_description", "")),
           String.valueOf(json.getOrDefault("correlation_id", correlationId)), retryAfter);
     }

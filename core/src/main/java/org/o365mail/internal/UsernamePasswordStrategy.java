@@ -45,8 +45,9 @@ public final class UsernamePasswordStrategy extends AbstractStrategy {
     MsalCacheBridge bridge = new MsalCacheBridge(store, DelegatedMsal.storeKey(app, username));
     this.msal = new DelegatedMsal(app,
         clientSecret == null
-            ? MsalApps.publicClient(app, executor, bridge)
-            : MsalApps.confidentialClient(app, ClientCredentialFactory.createFromSecret(clientSecret.value()), executor, bridge),
+            ? MsalApps.publicClient(app, executor, settings.timeout(), bridge)
+            : MsalApps.confidentialClient(app, ClientCredentialFactory.createFromSecret(clientSecret.value()), executor,
+                settings.timeout(), bridge),
         bridge, settings, username);
     this.http = new OAuthHttp(app, executor, settings.timeout());
     if (WARNED.compareAndSet(false, true)) {

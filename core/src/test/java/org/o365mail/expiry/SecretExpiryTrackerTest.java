@@ -272,9 +272,41 @@ class SecretExpiryTrackerTest {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> strategy.token(TokenRequest.imap()));
       CredentialStatus status = tracker.report().credentials().stream().filter(CredentialStatus::configured)
           .findFirst().orElseThrow();
-      assertThat(status.status()).isEqualTo(ExpiryStatus.EXPIRED);
+      assertThat(status.status()).isEqualTo(ExpiryStatus.INVALID);
       assertThat(status.advice()).contains("the configured value is not a current secret of this app".replace("the c", "The c"))
           .contains("(was the secret ID pasted instead of its value?)");
+    }
+  }
+
+  /** A wrong value that shares its first characters with a registered secret is INVALID, not "EXPIRED (n days left)". */
+  @Test
+  void aWrongValueWithARegisteredHint_isInvalid_withoutDaysLeft() {
+    Application app = contoso.registerApp("wrong value");
+    app.addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp").grantAdminConsent();
+    PasswordCredential real = app.addClientSecret("real", Duration.ofDays(180));
+    secret(real.value());
+    String wrong = secret(real.value().substring(0, 3) + "not-the-value-" + real.value().substring(3).hashCode());
+    RegisteredCredentials directory = clientId -> List.of(new RegisteredCredential(CredentialType.CLIENT_SECRET,
+        real.keyId(), "real", real.hint(), real.startDateTime(), real.endDateTime()));
+    SecretExpiryTracker tracker = SecretExpiryTracker.builder().clock(m365.clock()).registeredCredentials(directory)
+        .build();
+    try (CredentialStrategy strategy = CredentialStrategy.clientCredentials(Tenants.app(m365, contoso, app))
+        .secret(ClientSecret.of(wrong)).clock(m365.clock()).listener(tracker.credentialListener()).build()) {
+      tracker.track(strategy);
+      assertThat(tracker.check().credentials()).filteredOn(CredentialStatus::configured).singleElement()
+          .satisfies(c -> assertThat(c.daysLeft()).as("matched by its hint before the sign-in").isPresent());
+      assertThatThrownBy(() -> strategy.token(TokenRequest.imap())).isInstanceOf(MailboxException.class)
+          .hasMessageContaining("AADSTS7000215");
+      ExpiryReport report = tracker.report();
+      CredentialStatus status = report.credentials().stream().filter(CredentialStatus::configured).findFirst()
+          .orElseThrow();
+      assertThat(status.status()).isEqualTo(ExpiryStatus.INVALID);
+      assertThat(status.daysLeft()).isEmpty();
+      assertThat(status.expiresAt()).isEmpty();
+      assertThat(report.overall()).isEqualTo(ExpiryStatus.INVALID);
+      assertThat(report.toText()).contains("INVALID").contains("does not apply").doesNotContain("EXPIRED")
+          .doesNotContain("days left");
+      Secrets.assertClean("report", report.toText());
     }
   }
 }

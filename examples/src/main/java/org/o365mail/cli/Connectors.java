@@ -62,11 +62,37 @@ public final class Connectors {
   }
 
   /**
+   * Why the app registration is not read through Graph for this connection, when it is not: its authority is not
+   * the sign-in host of its cloud (a private or local tenant) and no {@code graphBaseUrl} says where its Graph is.
+   * A token from such an authority is never sent to Microsoft's Graph.
+   */
+  public static Optional<String> registrationSkipped(ConnectionConfig c, CredentialStrategy credential) {
+    if (credential.kind() != CredentialKind.APP_ONLY || c.graphBaseUrl().isPresent()) {
+      return Optional.empty();
+    }
+    AppRegistration app = credential.registration();
+    URI authority = app.authorityHost();
+    URI cloudHost = app.cloud().authorityHost();
+    boolean cloudsOwn = authority.getHost().equalsIgnoreCase(cloudHost.getHost())
+        && port(authority) == port(cloudHost);
+    if (cloudsOwn) {
+      return Optional.empty();
+    }
+    return Optional.of("app registration not read: the authority " + authority + " is not " + cloudHost.getHost()
+        + " and " + c.name() + ".graphBaseUrl is not set, so no Graph of that authority is known (set graphBaseUrl"
+        + " to read it)");
+  }
+
+  private static int port(URI uri) {
+    return uri.getPort() == -1 ? 443 : uri.getPort();
+  }
+
+  /**
    * Reads the app's registered secrets and certificates through Graph with the connection's own app-only
    * credential (needs Application.Read.All; without it the tracker reports UNKNOWN with the reason). Close it.
    */
   public static Optional<GraphRegisteredCredentials> registeredCredentials(ConnectionConfig c, CredentialStrategy credential) {
-    if (credential.kind() != CredentialKind.APP_ONLY) {
+    if (credential.kind() != CredentialKind.APP_ONLY || registrationSkipped(c, credential).isPresent()) {
       return Optional.empty();
     }
     AppRegistration app = credential.registration();

@@ -9,6 +9,7 @@ import org.o365mail.cli.config.ConnectionConfig;
 import org.o365mail.doctor.ConnectionDoctor;
 import org.o365mail.doctor.DoctorCheck;
 import org.o365mail.doctor.DoctorReport;
+import org.o365mail.expiry.RegisteredCredentials;
 import org.o365mail.expiry.SecretExpiryTracker;
 import org.o365mail.graph.GraphRegisteredCredentials;
 import picocli.CommandLine.Command;
@@ -59,9 +60,11 @@ final class DoctorCommand implements Callable<Integer> {
       try {
         SecretExpiryTracker.Builder tb = SecretExpiryTracker.builder();
         registered.ifPresent(tb::registeredCredentials);
+        java.util.Optional<String> skipped = Connectors.registrationSkipped(c, credential);
+        skipped.map(RegisteredCredentials::unavailable).ifPresent(tb::registeredCredentials);
         tracker = tb.build().track(credential);
         forward.target = tracker.credentialListener();
-        return ConnectionDoctor.builder()
+        DoctorReport report = ConnectionDoctor.builder()
             .credential(credential)
             .connector(() -> Connectors.connector(c, credential))
             .token(Connectors.tokenRequest(c), Connectors.requirement(c))
@@ -69,6 +72,12 @@ final class DoctorCommand implements Callable<Integer> {
             .expiry(tracker)
             .build()
             .examine();
+        if (skipped.isEmpty()) {
+          return report;
+        }
+        java.util.List<DoctorCheck> checks = new java.util.ArrayList<>(report.checks());
+        checks.add(new DoctorCheck("app registration read", DoctorCheck.Status.SKIPPED, skipped.get(), null));
+        return new DoctorReport(checks, report.elapsed());
       } finally {
         registered.ifPresent(GraphRegisteredCredentials::close);
         if (tracker != null) {

@@ -6,6 +6,7 @@ import org.o365mail.auth.CredentialListener;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.cli.config.ConnectionConfig;
 import org.o365mail.expiry.ExpiryReport;
+import org.o365mail.expiry.RegisteredCredentials;
 import org.o365mail.expiry.SecretExpiryTracker;
 import org.o365mail.graph.GraphRegisteredCredentials;
 import picocli.CommandLine.Command;
@@ -33,14 +34,19 @@ final class SecretsCommand implements Callable<Integer> {
       Optional<GraphRegisteredCredentials> registered = Connectors.registeredCredentials(c, strategy);
       SecretExpiryTracker.Builder builder = SecretExpiryTracker.builder();
       registered.ifPresent(builder::registeredCredentials);
+      Optional<String> skipped = Connectors.registrationSkipped(c, strategy);
+      skipped.map(RegisteredCredentials::unavailable).ifPresent(builder::registeredCredentials);
       try (SecretExpiryTracker tracker = builder.build()) {
         tracker.track(strategy);
         ExpiryReport report = tracker.check();
         spec.commandLine().getOut().print(json ? report.toJson() + System.lineSeparator() : report.toText());
+        // the note goes where it does not break the JSON on stdout
+        skipped.ifPresent(why -> (json ? spec.commandLine().getErr() : spec.commandLine().getOut())
+            .println("Note: " + why));
         return switch (report.overall()) {
           case OK -> O365Mail.OK;
           case UNKNOWN, WARNING -> O365Mail.WARNINGS;
-          case CRITICAL, EXPIRED -> O365Mail.FAILURES;
+          case CRITICAL, EXPIRED, INVALID -> O365Mail.FAILURES;
         };
       } finally {
         registered.ifPresent(GraphRegisteredCredentials::close);

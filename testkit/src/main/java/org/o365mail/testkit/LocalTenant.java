@@ -253,6 +253,14 @@ public final class LocalTenant implements AutoCloseable {
     return new UserBrowser(this).signIn(authorizeUrl, user, password, true);
   }
 
+  /**
+   * Plays a user who signs in but declines the consent prompt (Cancel): an app whose permissions nobody has
+   * consented to gets {@code error=access_denied} with AADSTS65004 at its redirect URI, as Entra ID sends it.
+   */
+  public java.util.concurrent.CompletableFuture<Integer> declineInBrowser(URI authorizeUrl, String user, String password) {
+    return new UserBrowser(this).signIn(authorizeUrl, user, password, false);
+  }
+
   /** Every request answered so far (at most the last 200,000), oldest first. */
   public List<RecordedRequest> requests() {
     return List.copyOf(recorded);
