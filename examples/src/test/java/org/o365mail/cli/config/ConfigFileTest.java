@@ -89,7 +89,7 @@ class ConfigFileTest {
       "invoices.mailbox | invoices | invoices.mailbox 'invoices' is not an email address",
       "invoices.postAction | archive | invoices.postAction 'archive' is not one of none, mark-read, move:<folder path>, delete, purge",
       "invoices.authorityHost | http://login.example | invoices.authorityHost 'http://login.example' must be an https URL",
-      "invoices.graphBaseUrl | http://graph.example/v1.0 | invoices.graphBaseUrl 'http://graph.example/v1.0' must start with https://",
+      "invoices.graphBaseUrl | http://graph.example/v1.0 | invoices.graphBaseUrl 'http://graph.example/v1.0' must be an https URL",
       "invoices.imapPort | 99999 | invoices.imapPort '99999' is not a port number",
       "invoices.smtpPort | five | invoices.smtpPort 'five' is not a port number",
       "invoices.trustStore | /nonexistent/trust.p12 | invoices.trustStore: file /nonexistent/trust.p12 does not exist",
