@@ -99,7 +99,8 @@ public final class ConnectionConfig {
 
     c.clientId = r.required("clientId", "the Application (client) ID, a GUID from the app's Overview page");
     if (c.clientId != null && !GUID.matcher(c.clientId).matches()) {
-      problems.add(name + ".clientId '" + ConfigText.shown(c.clientId) + "' is not a GUID: use the Application (client) ID from the"
+      problems.add(name + ".clientId '" + ConfigText.shown(c.clientId) + "' is not a GUID: use the Application"
+          + " (client) ID from the"
           + " app registration's Overview page");
     }
     c.tenant = r.optional("tenant");
@@ -185,14 +186,16 @@ public final class ConnectionConfig {
       }
     }
     String graph = r.optional("graphBaseUrl");
-    if (graph != null && httpsUrl(name + ".graphBaseUrl", graph, "https://graph.microsoft.com/v1.0", problems) != null) {
+    String graphExample = "https://graph.microsoft.com/v1.0";
+    if (graph != null && httpsUrl(name + ".graphBaseUrl", graph, graphExample, problems) != null) {
       c.graphBaseUrl = graph;
     }
     String window = r.optional("graphRequestWindow");
     if (window != null) {
       java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(\\d{1,9})\\s*/\\s*(\\d{1,7})\\s*").matcher(window);
       if (!m.matches() || Integer.parseInt(m.group(1)) < 40 || Integer.parseInt(m.group(2)) < 1) {
-        problems.add(name + ".graphRequestWindow '" + ConfigText.shown(window) + "' must be <requests>/<seconds>, at least 40 requests,"
+        problems.add(name + ".graphRequestWindow '" + ConfigText.shown(window) + "' must be <requests>/<seconds>,"
+            + " at least 40 requests,"
             + " such as 10000/600 (Exchange's window per app and mailbox)");
       } else {
         c.graphRequestWindow = new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
@@ -204,7 +207,7 @@ public final class ConnectionConfig {
     c.smtpPort = r.port("smtpPort");
     c.trustStore = r.file("trustStore");
     c.trustStorePassword = r.secret("trustStore.password").orElse(null);
-    if (c.trustStore != null) {
+    if (c.trustStore != null && !problems.stream().anyMatch(p -> p.startsWith(name + ".trustStore.password"))) {
       c.trustAnchors = trustAnchors(name, c.trustStore, c.trustStorePassword, problems);
     }
     String store = r.optional("tokenStore");
@@ -258,7 +261,8 @@ public final class ConnectionConfig {
           }
           if (c.tenant == null && c.accountTypes == AccountTypes.MULTI_TENANT_AND_PERSONAL) {
             problems.add(name + ".accountTypes MULTI_TENANT_AND_PERSONAL signs in through /common, where"
-                + " username-password cannot: set " + name + ".accountTypes to MULTI_TENANT or set " + name + ".tenant");
+                + " username-password cannot: set " + name + ".accountTypes to MULTI_TENANT or set " + name
+                + ".tenant");
           }
           if (c.password == null && !problems.stream().anyMatch(p -> p.startsWith(name + ".password"))) {
             problems.add(name + ".password is required for flow username-password: write env:NAME or file:PATH");
@@ -340,7 +344,8 @@ public final class ConnectionConfig {
   /** Loads the certificate now, so a wrong password, a wrong file or a missing private key is named at once. */
   private static void checkCertificate(String name, ConnectionConfig c, List<String> problems) {
     if (c.certificateFile != null && c.certificatePassword != null) {
-      try (InputStream in = new ByteArrayInputStream(ConfigText.read(c.certificateFile, ConfigText.MAX_KEY_FILE_BYTES))) {
+      try (InputStream in =
+          new ByteArrayInputStream(ConfigText.read(c.certificateFile, ConfigText.MAX_KEY_FILE_BYTES))) {
         CertificateCredential.pkcs12(in, c.certificatePassword);
       } catch (IOException | IllegalArgumentException e) {
         problems.add(name + ".certificate: " + c.certificateFile + " cannot be used with " + name
@@ -434,7 +439,8 @@ public final class ConnectionConfig {
         return PostAction.none();
       }
     }
-    problems.add(name + ".postAction '" + ConfigText.shown(text) + "' is not one of none, mark-read, move:<folder path>, delete, purge");
+    problems.add(name + ".postAction '" + ConfigText.shown(text) + "' is not one of none, mark-read,"
+        + " move:<folder path>, delete, purge");
     return PostAction.none();
   }
 
@@ -510,7 +516,8 @@ public final class ConnectionConfig {
       try {
         return v.length() == 10 ? LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(v);
       } catch (DateTimeParseException e) {
-        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not a date: write 2027-05-31 or 2027-05-31T00:00:00Z");
+        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not a date: write 2027-05-31 or"
+            + " 2027-05-31T00:00:00Z");
         return null;
       }
     }
