@@ -17,7 +17,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 
 /**
  * The o365mail configuration file: Java properties, one or more named connections, each key prefixed by the
@@ -52,6 +54,12 @@ public final class ConfigFile {
 
   /** How many unknown keys, duplicated keys and the like a problem names before it counts the rest. */
   static final int LISTED = 10;
+
+  /** A connection's name: what may come before the first dot of its keys. */
+  private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+  /** What a key looks like (a connection name, dots, a known key's letters); anything else is not echoed. */
+  private static final Pattern KEY_LIKE = Pattern.compile("[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,64}){0,3}");
 
   private final Map<String, ConnectionConfig> connections;
   private final Path source;
@@ -92,13 +100,20 @@ public final class ConfigFile {
 
   public static ConfigFile parse(String text, Path source, UnaryOperator<String> environment) {
     List<String> problems = new ArrayList<>();
-    Map<String, String> all = entries(text, problems);
+    Map<String, Integer> firstLines = new LinkedHashMap<>();
+    Map<String, String> all = entries(text, problems, firstLines);
+    Function<String, String> display = key -> shownKey(key, firstLines);
     Set<String> names = new LinkedHashSet<>();
     String declared = all.remove("connections");
     if (declared != null) {
       for (String n : declared.split(",")) {
         if (!n.isBlank()) {
-          names.add(n.trim());
+          if (NAME.matcher(n.trim()).matches()) {
+            names.add(n.trim());
+          } else {
+            problems.add("connections: '" + ConfigText.shown(n.trim()) + "' is not a connection name (letters,"
+                + " digits, - and _)");
+          }
         }
       }
     }
@@ -106,15 +121,16 @@ public final class ConfigFile {
     List<String> unprefixed = new ArrayList<>();
     for (String key : all.keySet()) {
       int dot = key.indexOf('.');
-      if (dot <= 0) {
+      if (dot <= 0 || !NAME.matcher(key.substring(0, dot)).matches()) {
         unprefixed.add(key);
         continue;
       }
       prefixes.add(key.substring(0, dot));
     }
     if (!unprefixed.isEmpty()) {
-      problems.add(listed(unprefixed, " has no connection prefix", " have no connection prefix")
-          + ": write <connection>.<key> (keys: " + KEYS + ")");
+      problems.add(listed(unprefixed, display, " does not start with a connection name",
+          " do not start with a connection name") + ": write <connection>.<key>, the connection's name made of"
+          + " letters, digits, - and _ (keys: " + KEYS + ")");
     }
     if (names.isEmpty()) {
       names.addAll(prefixes);
@@ -126,7 +142,7 @@ public final class ConfigFile {
         }
       }
       if (!unlisted.isEmpty()) {
-        problems.add(listed(unlisted, " is a key prefix that 'connections' does not list",
+        problems.add(listed(unlisted, ConfigText::shown, " is a key prefix that 'connections' does not list",
             " are key prefixes that 'connections' does not list") + ": add to connections or remove their keys");
       }
     }
@@ -152,7 +168,7 @@ public final class ConfigFile {
       }
     }
     if (!unknown.isEmpty()) {
-      problems.add(listed(unknown, " is not a known key", " are not known keys")
+      problems.add(listed(unknown, display, " is not a known key", " are not known keys")
           + "; known keys after the connection's name: " + KEYS);
     }
     Map<String, ConnectionConfig> connections = new LinkedHashMap<>();
@@ -197,7 +213,7 @@ public final class ConfigFile {
    * The file's keys and values, in file order, keys and values trimmed. Unlike {@link Properties#load}, which
    * keeps the last of two equal keys without a word, a key set twice is a problem naming its lines.
    */
-  private static Map<String, String> entries(String text, List<String> problems) {
+  private static Map<String, String> entries(String text, List<String> problems, Map<String, Integer> firstLines) {
     Map<String, String> values = new LinkedHashMap<>();
     Map<String, List<Integer>> lines = new LinkedHashMap<>();
     for (LogicalLine line : logicalLines(text)) {
@@ -224,13 +240,14 @@ public final class ConfigFile {
         values.putIfAbsent(key, e.getValue().trim());
       }
     }
+    lines.forEach((key, at) -> firstLines.put(key, at.get(0)));
     int duplicated = 0;
     for (Map.Entry<String, List<Integer>> e : lines.entrySet()) {
       List<Integer> at = e.getValue();
       if (at.size() > 1) {
         duplicated++;
         if (duplicated <= LISTED) {
-          problems.add(ConfigText.shown(e.getKey()) + " is set " + (at.size() == 2 ? "twice" : at.size() + " times")
+          problems.add(shownKey(e.getKey(), firstLines) + " is set " + (at.size() == 2 ? "twice" : at.size() + " times")
               + ", on lines " + joinLines(at) + ": keep one");
         }
       }
@@ -251,13 +268,21 @@ public final class ConfigFile {
   }
 
   /** "a.x, a.y (and 5 more) are not known keys": at most {@value #LISTED} named, each shortened. */
-  private static String listed(List<String> items, String one, String many) {
+  private static String listed(List<String> items, Function<String, String> display, String one, String many) {
     List<String> shown = new ArrayList<>();
     for (int i = 0; i < Math.min(items.size(), LISTED); i++) {
-      shown.add(ConfigText.shown(items.get(i)));
+      shown.add(display.apply(items.get(i)));
     }
     return String.join(", ", shown) + (items.size() > LISTED ? " (and " + (items.size() - LISTED) + " more)" : "")
         + (items.size() == 1 ? one : many);
+  }
+
+  /**
+   * A key as a message shows it: itself when it looks like a key, else "the key on line 7". A secret pasted on a
+   * line of its own becomes a key without value; this keeps it out of the error output (and CI logs).
+   */
+  private static String shownKey(String key, Map<String, Integer> firstLines) {
+    return KEY_LIKE.matcher(key).matches() ? key : "the key on line " + firstLines.get(key);
   }
 
   /** One entry of a properties file: its text, with continuation lines, and the number of its first line. */

@@ -215,9 +215,16 @@ public final class ConnectionConfig {
       c.tokenStore = r.resolvePath(store);
       if (c.tokenStore == null) {
         problems.add(name + ".tokenStore '" + ConfigText.shown(store) + "' is not a directory path");
-      } else if (Files.exists(c.tokenStore) && !Files.isDirectory(c.tokenStore)) {
-        problems.add(name + ".tokenStore: " + c.tokenStore + " is not a directory: name the directory that keeps"
-            + " the sign-in (it is created when missing)");
+      } else {
+        // the directory is created when missing: what exists of the path must be directories
+        Path existing = c.tokenStore.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) {
+          existing = existing.getParent();
+        }
+        if (existing != null && !Files.isDirectory(existing)) {
+          problems.add(name + ".tokenStore: " + existing + " is not a directory: name the directory that keeps"
+              + " the sign-in (it is created when missing)");
+        }
       }
     }
     r.secret("tokenStore.key").ifPresent(k -> {

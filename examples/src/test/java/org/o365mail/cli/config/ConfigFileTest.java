@@ -386,6 +386,29 @@ class ConfigFileTest {
   }
 
   @Test
+  void aSecretPastedOnALineOfItsOwn_isNamedByItsLineNotEchoed() {
+    StringBuilder text = new StringBuilder();
+    valid().forEach((k, v) -> text.append(k).append(" = ").append(v).append('\n'));
+    text.append(SECRET).append('\n').append("Xyz8Q~second.secret-0123456789abcdefghijk\n");
+    assertThatThrownBy(() -> ConfigFile.parse(text.toString(), Path.of("t.properties"), ENV))
+        .isInstanceOfSatisfying(ConfigException.class, e -> assertThat(e.problems()).singleElement().asString()
+            .startsWith("the key on line 9, the key on line 10 do not start with a connection name")
+            .doesNotContain("Abc8Q").doesNotContain("Xyz8Q"));
+  }
+
+  @Test
+  void aTokenStoreUnderAFile_isNamed(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("notes"), "not a directory");
+    Map<String, String> values = valid();
+    values.put("invoices.tokenStore", "notes/tokens");
+    assertThat(problems(dir, values).problems()).containsExactly("invoices.tokenStore: " + dir.resolve("notes")
+        + " is not a directory: name the directory that keeps the sign-in (it is created when missing)");
+    values.put("invoices.tokenStore", "new/tokens");
+    assertThat(ConfigFile.load(write(dir, values), ENV).connection(null).tokenStore())
+        .contains(dir.resolve("new/tokens"));
+  }
+
+  @Test
   void warnings_secretFileOthersCanRead_unencryptedTokenStore_oneMailboxInTwoConnections(@TempDir Path dir)
       throws Exception {
     assumeTrue(dir.getFileSystem().supportedFileAttributeViews().contains("posix"), "POSIX permissions");
