@@ -323,8 +323,8 @@ public final class ConnectionConfig {
    * now: with the key named and exit code 64 instead of an internal error later.
    */
   private static void checkRegistration(String name, ConnectionConfig c, List<String> problems) {
-    if (!problems.isEmpty()) {
-      return;
+    if (c.clientId == null || !GUID.matcher(c.clientId).matches()) {
+      return; // named above
     }
     AppRegistration.Builder b = AppRegistration.builder().accountTypes(c.accountTypes).cloud(c.cloud);
     try {
@@ -340,6 +340,8 @@ public final class ConnectionConfig {
         problems.add(name + ".tenant: " + ConfigText.message(e.getMessage()));
         return;
       }
+    } else if (c.accountTypes == AccountTypes.SINGLE_TENANT) {
+      return; // "<name>.tenant is required" is said above
     }
     try {
       b.build();

@@ -397,6 +397,16 @@ class ConfigFileTest {
   }
 
   @Test
+  void aTenantTheAppCannotUse_isNamedAlongsideOtherProblems() {
+    Map<String, String> values = valid();
+    values.put("invoices.tenant", "organizations");
+    values.put("invoices.protocol", "pop3");
+    assertThatThrownBy(() -> parse(values)).isInstanceOfSatisfying(ConfigException.class, e -> assertThat(
+        e.problems()).hasSize(2).anySatisfy(p -> assertThat(p).startsWith("invoices.protocol 'pop3'"))
+        .anySatisfy(p -> assertThat(p).startsWith("invoices.tenant: tenant 'organizations' is not a tenant")));
+  }
+
+  @Test
   void aTokenStoreUnderAFile_isNamed(@TempDir Path dir) throws Exception {
     Files.writeString(dir.resolve("notes"), "not a directory");
     Map<String, String> values = valid();
