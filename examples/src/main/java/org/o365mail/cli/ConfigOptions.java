@@ -1,9 +1,12 @@
 package org.o365mail.cli;
 
+import java.io.PrintWriter;
 import java.nio.file.Path;
 import org.o365mail.cli.config.ConfigFile;
 import org.o365mail.cli.config.ConnectionConfig;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** The options every command that reads a configuration file has. */
 final class ConfigOptions {
@@ -13,7 +16,19 @@ final class ConfigOptions {
   @Option(names = "--connection", description = "which connection of the file (needed when it has several)")
   String connection;
 
+  @Spec(Spec.Target.MIXEE) CommandSpec command;
+
+  /**
+   * The chosen connection of the validated file; its warnings (a secret file others can read, refresh tokens stored
+   * unencrypted, a mailbox another connection imports too) go to standard error, one line each.
+   *
+   * @throws org.o365mail.cli.config.ConfigException naming every problem's key (exit code 64)
+   */
   ConnectionConfig load() {
-    return ConfigFile.load(config).connection(connection);
+    ConnectionConfig c = ConfigFile.load(config).connection(connection);
+    PrintWriter err = command.commandLine().getErr();
+    c.warnings().forEach(w -> err.println("o365mail: warning: " + w));
+    err.flush();
+    return c;
   }
 }

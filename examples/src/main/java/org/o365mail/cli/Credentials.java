@@ -1,11 +1,6 @@
 package org.o365mail.cli;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.GeneralSecurityException;
-import java.security.KeyStore;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -34,24 +29,22 @@ public final class Credentials {
     return b.build();
   }
 
-  /** The SSLContext of the configured trust store, if one is configured. */
+  /**
+   * The SSLContext of the configured trust store, if one is configured: its certificates were read (PKCS#12 or PEM)
+   * and checked when the configuration was.
+   */
   public static Optional<SSLContext> trust(ConnectionConfig c) {
-    if (c.trustStore().isEmpty()) {
+    if (c.trustAnchors().isEmpty()) {
       return Optional.empty();
     }
-    Path file = c.trustStore().get();
-    char[] password = c.trustStorePassword().orElse(new char[0]);
-    try (InputStream in = Files.newInputStream(file)) {
-      KeyStore store = KeyStore.getInstance("PKCS12");
-      store.load(in, password);
+    try {
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(store);
+      tmf.init(c.trustAnchors().get());
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, tmf.getTrustManagers(), null);
       return Optional.of(context);
-    } catch (IOException | GeneralSecurityException e) {
-      throw new IllegalArgumentException(c.name() + ".trustStore " + file + " cannot be read as PKCS#12 with the"
-          + " configured password: " + e.getMessage(), e);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("this JVM cannot build a TLS context for " + c.name() + ".trustStore", e);
     }
   }
 

@@ -1,16 +1,26 @@
 package org.o365mail.cli.config;
 
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.UnrecoverableKeyException;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,9 +30,12 @@ import java.util.regex.Pattern;
 import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
 import org.o365mail.auth.AccountTypes;
+import org.o365mail.auth.AppRegistration;
+import org.o365mail.auth.CertificateCredential;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.Cloud;
 import org.o365mail.importer.PostAction;
+import org.o365mail.internal.Pem;
 import org.o365mail.setup.SetupGuide;
 
 /**
@@ -30,6 +43,9 @@ import org.o365mail.setup.SetupGuide;
  * never appear in {@link #toString()}.
  */
 public final class ConnectionConfig {
+  /** A host name, an IPv4 address or an IPv6 address (in brackets or not); no scheme, port or path. */
+  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\\[?[0-9A-Fa-f:.]+]?");
+
   private static final Pattern GUID =
       Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
 
@@ -65,9 +81,11 @@ public final class ConnectionConfig {
   private String smtpHost;
   private Integer smtpPort;
   private Path trustStore;
+  private KeyStore trustAnchors;
   private char[] trustStorePassword;
   private Path tokenStore;
   private byte[] tokenStoreKey;
+  private final List<String> warnings = new ArrayList<>();
 
   record Parsed(ConnectionConfig config, List<String> problems) {}
 
@@ -81,7 +99,8 @@ public final class ConnectionConfig {
 
     c.clientId = r.required("clientId", "the Application (client) ID, a GUID from the app's Overview page");
     if (c.clientId != null && !GUID.matcher(c.clientId).matches()) {
-      problems.add(name + ".clientId '" + c.clientId + "' is not a GUID: use the Application (client) ID from the"
+      problems.add(name + ".clientId '" + ConfigText.shown(c.clientId) + "' is not a GUID: use the Application"
+          + " (client) ID from the"
           + " app registration's Overview page");
     }
     c.tenant = r.optional("tenant");
@@ -93,7 +112,7 @@ public final class ConnectionConfig {
       try {
         c.flow = SetupGuide.Flow.parse(flowText);
       } catch (IllegalArgumentException e) {
-        problems.add(name + ".flow: " + e.getMessage());
+        problems.add(name + ".flow: " + ConfigText.message(e.getMessage()));
       }
     }
     for (String key : List.of("clientSecret", "clientSecret2")) {
@@ -110,7 +129,7 @@ public final class ConnectionConfig {
           }
           c.clientSecrets.add(s);
         } catch (IllegalArgumentException e) {
-          problems.add(name + "." + key + ": " + e.getMessage());
+          problems.add(name + "." + key + ": " + ConfigText.message(e.getMessage()));
         }
       });
     }
@@ -125,19 +144,19 @@ public final class ConnectionConfig {
       try {
         c.protocol = Protocol.valueOf(protocolText.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        problems.add(name + ".protocol '" + protocolText + "' is not one of graph, imap");
+        problems.add(name + ".protocol '" + ConfigText.shown(protocolText) + "' is not one of graph, imap");
       }
     }
     c.mailbox = r.required("mailbox", "the mailbox address, e.g. invoices@contoso.com");
     if (c.mailbox != null && !c.mailbox.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")) {
-      problems.add(name + ".mailbox '" + c.mailbox + "' is not an email address");
+      problems.add(name + ".mailbox '" + ConfigText.shown(c.mailbox) + "' is not an email address");
     }
     String folderText = r.optional("folder");
     if (folderText != null) {
       try {
         c.folder = FolderRef.path(folderText);
       } catch (IllegalArgumentException e) {
-        problems.add(name + ".folder: " + e.getMessage());
+        problems.add(name + ".folder: " + ConfigText.message(e.getMessage()));
       }
     }
     String post = r.optional("postAction");
@@ -146,44 +165,67 @@ public final class ConnectionConfig {
     }
     String park = r.optional("parkFolder");
     if (park != null) {
-      c.parkFolder = FolderRef.path(park);
+      try {
+        c.parkFolder = FolderRef.path(park);
+      } catch (IllegalArgumentException e) {
+        problems.add(name + ".parkFolder '" + ConfigText.shown(park) + "' is not a folder path: write one such as"
+            + " Inbox/Unreadable (" + ConfigText.message(e.getMessage()) + ")");
+      }
     }
     String authority = r.optional("authorityHost");
     if (authority != null) {
-      try {
-        URI uri = URI.create(authority);
-        if (!"https".equals(uri.getScheme()) || uri.getHost() == null) {
-          problems.add(name + ".authorityHost '" + authority + "' must be an https URL such as https://login.microsoftonline.com");
-        } else {
+      URI uri = httpsUrl(name + ".authorityHost", authority, "https://login.microsoftonline.com", problems);
+      if (uri != null) {
+        try {
+          AppRegistration.builder().authorityHost(uri);
           c.authorityHost = uri;
+        } catch (IllegalArgumentException e) {
+          problems.add(name + ".authorityHost '" + ConfigText.shown(authority) + "' must be only the scheme and host,"
+              + " such as https://login.microsoftonline.com: the tenant is set with " + name + ".tenant");
         }
-      } catch (IllegalArgumentException e) {
-        problems.add(name + ".authorityHost '" + authority + "' is not a URL");
       }
     }
-    c.graphBaseUrl = r.optional("graphBaseUrl");
-    if (c.graphBaseUrl != null && !c.graphBaseUrl.startsWith("https://")) {
-      problems.add(name + ".graphBaseUrl '" + c.graphBaseUrl + "' must start with https://");
+    String graph = r.optional("graphBaseUrl");
+    String graphExample = "https://graph.microsoft.com/v1.0";
+    if (graph != null && httpsUrl(name + ".graphBaseUrl", graph, graphExample, problems) != null) {
+      c.graphBaseUrl = graph;
     }
     String window = r.optional("graphRequestWindow");
     if (window != null) {
       java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(\\d{1,9})\\s*/\\s*(\\d{1,7})\\s*").matcher(window);
       if (!m.matches() || Integer.parseInt(m.group(1)) < 40 || Integer.parseInt(m.group(2)) < 1) {
-        problems.add(name + ".graphRequestWindow '" + window + "' must be <requests>/<seconds>, at least 40 requests,"
+        problems.add(name + ".graphRequestWindow '" + ConfigText.shown(window) + "' must be <requests>/<seconds>,"
+            + " at least 40 requests,"
             + " such as 10000/600 (Exchange's window per app and mailbox)");
       } else {
         c.graphRequestWindow = new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
       }
     }
-    c.imapHost = r.optional("imapHost");
+    c.imapHost = r.host("imapHost");
     c.imapPort = r.port("imapPort");
-    c.smtpHost = r.optional("smtpHost");
+    c.smtpHost = r.host("smtpHost");
     c.smtpPort = r.port("smtpPort");
     c.trustStore = r.file("trustStore");
     c.trustStorePassword = r.secret("trustStore.password").orElse(null);
+    if (c.trustStore != null && !problems.stream().anyMatch(p -> p.startsWith(name + ".trustStore.password"))) {
+      c.trustAnchors = trustAnchors(name, c.trustStore, c.trustStorePassword, problems);
+    }
     String store = r.optional("tokenStore");
     if (store != null) {
       c.tokenStore = r.resolvePath(store);
+      if (c.tokenStore == null) {
+        problems.add(name + ".tokenStore '" + ConfigText.shown(store) + "' is not a directory path");
+      } else {
+        // the directory is created when missing: what exists of the path must be directories
+        Path existing = c.tokenStore.toAbsolutePath();
+        while (existing != null && !Files.exists(existing)) {
+          existing = existing.getParent();
+        }
+        if (existing != null && !Files.isDirectory(existing)) {
+          problems.add(name + ".tokenStore: " + existing + " is not a directory: name the directory that keeps"
+              + " the sign-in (it is created when missing)");
+        }
+      }
     }
     r.secret("tokenStore.key").ifPresent(k -> {
       try {
@@ -206,17 +248,28 @@ public final class ConnectionConfig {
           }
         }
         case CLIENT_CERTIFICATE -> {
-          if (c.certificateFile == null && (c.certificateKey == null || c.certificateCert == null)) {
+          if (c.certificateFile == null && (c.certificateKey == null || c.certificateCert == null)
+              && !problems.stream().anyMatch(p -> p.startsWith(name + ".certificate"))) {
             problems.add(name + ".certificate (a PKCS#12 file) or both " + name + ".certificate.key and " + name
                 + ".certificate.cert (PEM files) are required for flow client-certificate");
           }
-          if (c.certificateFile != null && c.certificatePassword == null) {
+          if (c.certificateFile != null && c.certificatePassword == null
+              && !problems.stream().anyMatch(p -> p.startsWith(name + ".certificate.password"))) {
             problems.add(name + ".certificate.password is required with a PKCS#12 certificate: write env:NAME or file:PATH");
           }
+          checkCertificate(name, c, problems);
         }
         case USERNAME_PASSWORD -> {
           if (c.username == null) {
             problems.add(name + ".username is required for flow username-password (the user's sign-in name)");
+          } else if (!c.username.contains("@")) {
+            problems.add(name + ".username '" + ConfigText.shown(c.username) + "' is not a sign-in name: write the"
+                + " user's UPN such as queue@contoso.com");
+          }
+          if (c.tenant == null && c.accountTypes == AccountTypes.MULTI_TENANT_AND_PERSONAL) {
+            problems.add(name + ".accountTypes MULTI_TENANT_AND_PERSONAL signs in through /common, where"
+                + " username-password cannot: set " + name + ".accountTypes to MULTI_TENANT or set " + name
+                + ".tenant");
           }
           if (c.password == null && !problems.stream().anyMatch(p -> p.startsWith(name + ".password"))) {
             problems.add(name + ".password is required for flow username-password: write env:NAME or file:PATH");
@@ -233,7 +286,142 @@ public final class ConnectionConfig {
     if (c.accountTypes == AccountTypes.SINGLE_TENANT && c.tenant == null && c.flow != null && !c.flow.appOnly()) {
       problems.add(name + ".tenant is required when accountTypes is SINGLE_TENANT (or set accountTypes to MULTI_TENANT)");
     }
+    checkRegistration(name, c, problems);
+    if (c.flow != null && !c.flow.appOnly() && c.tokenStore != null && c.tokenStoreKey == null
+        && !problems.stream().anyMatch(p -> p.startsWith(name + ".tokenStore.key"))) {
+      c.warn(name + ".tokenStore: refresh tokens will be stored unencrypted in " + c.tokenStore + "; set " + name
+          + ".tokenStore.key = env:NAME (base64 of 32 random bytes) to encrypt them");
+    }
+    c.warnings.addAll(r.warnings);
     return new Parsed(problems.isEmpty() ? c : null, problems);
+  }
+
+  /** The URL of {@code key} when it is https with a host and nothing after the path; else null and a problem. */
+  private static URI httpsUrl(String key, String text, String example, List<String> problems) {
+    URI uri;
+    try {
+      uri = new URI(text);
+    } catch (URISyntaxException e) {
+      problems.add(key + " '" + ConfigText.shown(text) + "' is not a URL: write one such as " + example);
+      return null;
+    }
+    if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getHost().isEmpty()) {
+      problems.add(key + " '" + ConfigText.shown(text) + "' must be an https URL with a host, such as " + example
+          + " (tokens travel only over https)");
+      return null;
+    }
+    if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
+      problems.add(key + " '" + ConfigText.shown(text) + "' must have no user, query or fragment: write one such as "
+          + example);
+      return null;
+    }
+    return uri;
+  }
+
+  /**
+   * What {@link AppRegistration.Builder#build()} would refuse when the first command builds a credential, found
+   * now: with the key named and exit code 64 instead of an internal error later.
+   */
+  private static void checkRegistration(String name, ConnectionConfig c, List<String> problems) {
+    if (c.clientId == null || !GUID.matcher(c.clientId).matches()) {
+      return; // named above
+    }
+    AppRegistration.Builder b = AppRegistration.builder().accountTypes(c.accountTypes).cloud(c.cloud);
+    try {
+      b.clientId(c.clientId);
+    } catch (IllegalArgumentException e) {
+      problems.add(name + ".clientId: " + ConfigText.message(e.getMessage()));
+      return;
+    }
+    if (c.tenant != null) {
+      try {
+        b.tenant(c.tenant);
+      } catch (IllegalArgumentException e) {
+        problems.add(name + ".tenant: " + ConfigText.message(e.getMessage()));
+        return;
+      }
+    } else if (c.accountTypes == AccountTypes.SINGLE_TENANT) {
+      return; // "<name>.tenant is required" is said above
+    }
+    try {
+      b.build();
+    } catch (IllegalStateException e) {
+      problems.add(name + ".accountTypes " + c.accountTypes + ": " + e.getMessage());
+    }
+  }
+
+  /** Loads the certificate now, so a wrong password, a wrong file or a missing private key is named at once. */
+  private static void checkCertificate(String name, ConnectionConfig c, List<String> problems) {
+    if (c.certificateFile != null && c.certificatePassword != null) {
+      try (InputStream in =
+          new ByteArrayInputStream(ConfigText.read(c.certificateFile, ConfigText.MAX_KEY_FILE_BYTES))) {
+        CertificateCredential.pkcs12(in, c.certificatePassword);
+      } catch (IOException | IllegalArgumentException e) {
+        problems.add(name + ".certificate: " + c.certificateFile + " cannot be used with " + name
+            + ".certificate.password: " + ConfigText.shown(String.valueOf(e.getMessage())));
+      }
+    } else if (c.certificateFile == null && c.certificateKey != null && c.certificateCert != null) {
+      try {
+        Pem.readPrivateKey(c.certificateKey);
+      } catch (IllegalArgumentException e) {
+        problems.add(name + ".certificate.key: " + ConfigText.message(e.getMessage()));
+      }
+      try {
+        Pem.readCertificates(c.certificateCert);
+      } catch (IllegalArgumentException e) {
+        problems.add(name + ".certificate.cert: " + ConfigText.message(e.getMessage()));
+      }
+    }
+  }
+
+  /**
+   * The certificates a trust store trusts: a PKCS#12 (or JKS) file opened with its password, or PEM certificates
+   * ({@code -----BEGIN CERTIFICATE-----}, as a private CA hands them out). Null and a problem when it holds none.
+   */
+  private static KeyStore trustAnchors(String name, Path file, char[] password, List<String> problems) {
+    String key = name + ".trustStore";
+    byte[] bytes;
+    try {
+      bytes = ConfigText.read(file, ConfigText.MAX_KEY_FILE_BYTES);
+    } catch (IOException e) {
+      problems.add(key + ": cannot read " + file + ": " + ConfigText.shown(String.valueOf(e.getMessage())));
+      return null;
+    }
+    try {
+      KeyStore store;
+      if (new String(bytes, 0, Math.min(bytes.length, 4096), StandardCharsets.ISO_8859_1).contains("-----BEGIN ")) {
+        store = KeyStore.getInstance("PKCS12");
+        store.load(null, null);
+        int i = 0;
+        for (Certificate cert : CertificateFactory.getInstance("X.509")
+            .generateCertificates(new ByteArrayInputStream(bytes))) {
+          store.setCertificateEntry("pem-" + i++, cert);
+        }
+      } else {
+        store = KeyStore.getInstance("PKCS12");
+        try {
+          store.load(new ByteArrayInputStream(bytes), password == null ? new char[0] : password);
+        } catch (IOException e) {
+          String why = e.getCause() instanceof UnrecoverableKeyException
+              || String.valueOf(e.getMessage()).contains("password")
+              ? (password == null ? "it needs a password: set " + key + ".password = env:NAME or file:PATH"
+                  : "the password of " + key + ".password is wrong")
+              : "it is neither a PKCS#12 (.p12, .pfx) nor a PEM certificate file";
+          problems.add(key + ": cannot open " + file + ": " + why);
+          return null;
+        }
+      }
+      for (Enumeration<String> aliases = store.aliases(); aliases.hasMoreElements(); ) {
+        if (store.isCertificateEntry(aliases.nextElement())) {
+          return store;
+        }
+      }
+      problems.add(key + ": " + file + " holds no trusted certificate: export the CA certificate into it");
+    } catch (GeneralSecurityException | IOException e) {
+      problems.add(key + ": " + file + " holds no certificate that can be read as PEM or PKCS#12: "
+          + ConfigText.shown(String.valueOf(e.getMessage())));
+    }
+    return null;
   }
 
   private static PostAction postAction(String name, String text, List<String> problems) {
@@ -251,10 +439,17 @@ public final class ConnectionConfig {
     if (lower.equals("purge")) {
       return PostAction.delete(DeleteMode.PERMANENT);
     }
-    if (lower.startsWith("move:") && t.length() > 5) {
-      return PostAction.moveTo(FolderRef.path(t.substring(5)));
+    if (lower.startsWith("move:")) {
+      try {
+        return PostAction.moveTo(FolderRef.path(t.substring(5)));
+      } catch (IllegalArgumentException e) {
+        problems.add(name + ".postAction '" + ConfigText.shown(text) + "' names no folder: write move:<folder path>"
+            + " such as move:Inbox/Imported (" + ConfigText.message(e.getMessage()) + ")");
+        return PostAction.none();
+      }
     }
-    problems.add(name + ".postAction '" + text + "' is not one of none, mark-read, move:<folder path>, delete, purge");
+    problems.add(name + ".postAction '" + ConfigText.shown(text) + "' is not one of none, mark-read,"
+        + " move:<folder path>, delete, purge");
     return PostAction.none();
   }
 
@@ -265,6 +460,7 @@ public final class ConnectionConfig {
     private final UnaryOperator<String> env;
     private final Path baseDir;
     private final List<String> problems;
+    private final List<String> warnings = new ArrayList<>();
 
     Reader(String name, Map<String, String> values, UnaryOperator<String> env, Path baseDir, List<String> problems) {
       this.name = name;
@@ -299,7 +495,7 @@ public final class ConnectionConfig {
         for (E c : type.getEnumConstants()) {
           allowed.add(c.name());
         }
-        problems.add(name + "." + key + " '" + v + "' is not one of " + allowed);
+        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not one of " + allowed);
         return fallback;
       }
     }
@@ -316,7 +512,7 @@ public final class ConnectionConfig {
         }
         return p;
       } catch (NumberFormatException e) {
-        problems.add(name + "." + key + " '" + v + "' is not a port number (1 to 65535)");
+        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not a port number (1 to 65535)");
         return null;
       }
     }
@@ -329,16 +525,34 @@ public final class ConnectionConfig {
       try {
         return v.length() == 10 ? LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(v);
       } catch (DateTimeParseException e) {
-        problems.add(name + "." + key + " '" + v + "' is not a date: write 2027-05-31 or 2027-05-31T00:00:00Z");
+        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not a date: write 2027-05-31 or"
+            + " 2027-05-31T00:00:00Z");
         return null;
       }
     }
 
+    /** A host name or IP address, without scheme, port or path. */
+    String host(String key) {
+      String v = optional(key);
+      if (v != null && !HOST.matcher(v).matches()) {
+        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not a host name: write only the host,"
+            + " such as outlook.office365.com (the port has its own key)");
+        return null;
+      }
+      return v;
+    }
+
     Path resolvePath(String text) {
-      Path p = Path.of(text);
+      Path p;
+      try {
+        p = Path.of(text);
+      } catch (InvalidPathException e) {
+        return null;
+      }
       return p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p);
     }
 
+    /** A file the connection reads (trust store, certificate): a regular file of at most 4 MiB. */
     Path file(String key) {
       String v = optional(key);
       if (v == null) {
@@ -346,11 +560,24 @@ public final class ConnectionConfig {
       }
       String path = v.startsWith("file:") ? v.substring(5) : v;
       Path p = resolvePath(path);
-      if (!Files.isReadable(p)) {
-        problems.add(name + "." + key + ": file " + p + " does not exist or cannot be read");
+      String why = p == null ? "'" + ConfigText.shown(path) + "' is not a file path"
+          : ConfigText.unusable(p, ConfigText.MAX_KEY_FILE_BYTES);
+      if (why != null) {
+        problems.add(name + "." + key + ": file " + why);
         return null;
       }
+      if (key.equals("certificate.key")) {
+        warnIfReadableByOthers(key, p);
+      }
       return p;
+    }
+
+    private void warnIfReadableByOthers(String key, Path p) {
+      String who = ConfigText.readableByOthers(p);
+      if (who != null) {
+        warnings.add(name + "." + key + ": " + p + " holds a secret and is readable by " + who + ": chmod 600 it so"
+            + " only the user of this service can read it");
+      }
     }
 
     /** A secret: only env:NAME or file:PATH are accepted. */
@@ -361,22 +588,41 @@ public final class ConnectionConfig {
       }
       v = v.trim();
       if (v.startsWith("env:")) {
-        String variable = v.substring(4);
+        String variable = v.substring(4).trim();
+        if (variable.isEmpty()) {
+          problems.add(name + "." + key + " = env: names no environment variable: write env:NAME");
+          return Optional.empty();
+        }
         String value = env.apply(variable);
         if (value == null || value.isBlank()) {
-          problems.add(name + "." + key + " refers to environment variable " + variable + ", which is not set");
+          problems.add(name + "." + key + " refers to environment variable " + ConfigText.shown(variable)
+              + ", which is not set");
           return Optional.empty();
         }
         return Optional.of(value.toCharArray());
       }
       if (v.startsWith("file:")) {
-        Path p = resolvePath(v.substring(5));
-        try {
-          return Optional.of(Files.readString(p, StandardCharsets.UTF_8).strip().toCharArray());
-        } catch (IOException e) {
-          problems.add(name + "." + key + " refers to file " + p + ", which cannot be read");
+        Path p = resolvePath(v.substring(5).trim());
+        String why = p == null ? "'" + ConfigText.shown(v.substring(5)) + "' is not a file path"
+            : ConfigText.unusable(p, ConfigText.MAX_SECRET_BYTES);
+        if (why != null) {
+          problems.add(name + "." + key + " refers to file " + why);
           return Optional.empty();
         }
+        String text;
+        try {
+          text = new String(ConfigText.read(p, ConfigText.MAX_SECRET_BYTES), StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+          problems.add(name + "." + key + " refers to file " + p + ", which cannot be read: "
+              + ConfigText.shown(String.valueOf(e.getMessage())));
+          return Optional.empty();
+        }
+        if (text.isEmpty()) {
+          problems.add(name + "." + key + " refers to file " + p + ", which is empty");
+          return Optional.empty();
+        }
+        warnIfReadableByOthers(key, p);
+        return Optional.of(text.toCharArray());
       }
       problems.add(name + "." + key + " holds a literal secret, which this file may not: put the value in an"
           + " environment variable and write env:NAME, or in a file only this service can read and write file:PATH");
@@ -492,6 +738,23 @@ public final class ConnectionConfig {
 
   public Optional<Path> trustStore() {
     return Optional.ofNullable(trustStore);
+  }
+
+  /** The certificates of {@link #trustStore()}, read and checked when the file was (PKCS#12 or PEM). */
+  public Optional<KeyStore> trustAnchors() {
+    return Optional.ofNullable(trustAnchors);
+  }
+
+  /**
+   * What the operator should know but that does not stop the connection: a secret file others can read, refresh
+   * tokens stored unencrypted, a mailbox another connection imports too. One line each.
+   */
+  public List<String> warnings() {
+    return List.copyOf(warnings);
+  }
+
+  void warn(String warning) {
+    warnings.add(warning);
   }
 
   public Optional<char[]> trustStorePassword() {
