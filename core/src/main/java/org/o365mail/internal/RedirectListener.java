@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -12,7 +13,9 @@ import java.net.URI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -22,14 +25,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The loopback redirect listener of an interactive sign-in: it waits on 127.0.0.1 for the browser to come back with
+ * The loopback redirect listener of an interactive sign-in: it waits on 127.0.0.1 (and on ::1 at the same port where
+ * the machine has IPv6, since a browser may resolve {@code localhost} to either) for the browser to come back with
  * {@code code} and {@code state}, or with {@code error} and {@code error_description}, by query ({@code
  * response_mode=query}) or by form ({@code form_post}). MSAL4J's own listener drops an {@code error} and reports
  * only "No Authorization code was returned" (AcquireTokenByInteractiveFlowSupplier in
  * https://github.com/AzureAD/microsoft-authentication-library-for-java), which made a refused sign-in look like one
  * that never completed; this one hands the error over at once. It listens on loopback only (MSAL binds every
- * address), reads at most {@value #MAX_REQUEST_BYTES} bytes of a request, serves on one daemon thread and stops on
- * {@link #close()}.
+ * address), reads at most {@value #MAX_REQUEST_BYTES} bytes of a request, serves on a daemon thread per address and
+ * stops on {@link #close()}.
  */
 final class RedirectListener implements AutoCloseable {
   static final int MAX_REQUEST_BYTES = 64 * 1024;
@@ -44,18 +48,31 @@ final class RedirectListener implements AutoCloseable {
   }
 
   private final ServerSocket socket;
+  private final List<ServerSocket> sockets;
   private final CompletableFuture<Result> result = new CompletableFuture<>();
 
-  private RedirectListener(ServerSocket socket) {
-    this.socket = socket;
+  private RedirectListener(List<ServerSocket> sockets) {
+    this.socket = sockets.get(0);
+    this.sockets = sockets;
   }
 
-  /** Listens on an ephemeral port of 127.0.0.1. */
+  /** Listens on an ephemeral port of 127.0.0.1, and on the same port of ::1 when it can. */
   static RedirectListener start() throws IOException {
-    ServerSocket socket = new ServerSocket(0, 10, InetAddress.getLoopbackAddress());
-    RedirectListener listener = new RedirectListener(socket);
-    Thread t = SdkThreads.factory("redirect-listener").newThread(listener::serve);
-    t.start();
+    List<ServerSocket> sockets = new ArrayList<>();
+    sockets.add(new ServerSocket(0, 10, InetAddress.getByAddress("localhost", new byte[] {127, 0, 0, 1})));
+    try {
+      byte[] v6 = new byte[16];
+      v6[15] = 1;
+      sockets.add(new ServerSocket(sockets.get(0).getLocalPort(), 10,
+          Inet6Address.getByAddress("localhost", v6, null)));
+    } catch (IOException e) {
+      // no IPv6 loopback, or its port is taken: browsers fall back to 127.0.0.1 when ::1 refuses
+    }
+    RedirectListener listener = new RedirectListener(sockets);
+    for (ServerSocket s : sockets) {
+      Thread t = SdkThreads.factory("redirect-listener").newThread(() -> listener.serve(s));
+      t.start();
+    }
     return listener;
   }
 
@@ -75,7 +92,7 @@ final class RedirectListener implements AutoCloseable {
     }
   }
 
-  private void serve() {
+  private void serve(ServerSocket socket) {
     while (!socket.isClosed() && !result.isDone()) {
       try (Socket s = socket.accept()) {
         s.setSoTimeout(READ_TIMEOUT_MILLIS);
@@ -160,10 +177,12 @@ final class RedirectListener implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      socket.close();
-    } catch (IOException e) {
-      // closing a listening socket: nothing to do
+    for (ServerSocket s : sockets) {
+      try {
+        s.close();
+      } catch (IOException e) {
+        // closing a listening socket: nothing to do
+      }
     }
     result.cancel(false);
   }
