@@ -908,7 +908,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
    * Builds a {@link GraphMailboxConnector}. Required: {@link #mailbox(String)} and {@link
    * #credential(CredentialStrategy)}. Defaults: the Graph endpoint of the credential's cloud with {@code /v1.0},
    * the credential's trust (else the JVM's), four requests in flight, 10,000 requests per 10 minutes, eight attempts
-   * and a minute of waiting per request, 100 s socket timeouts.
+   * and a minute of waiting per request, 100 s socket timeouts, 5 minutes per answer read whole.
    */
   public static final class Builder {
     private String mailbox;

@@ -395,6 +395,19 @@ class GraphHostileServerTest {
     }
   }
 
+  @Test
+  void streamedMimesErrorBodyOf100Mb_isStillCutAtOneMib() {
+    behaviour = (exchange, n) -> endless(exchange, 404, 0,
+        "{\"error\":{\"code\":\"ErrorItemNotFound\",\"message\":\"", (byte) 'E', 100L << 20);
+    try (GraphMailboxConnector c = connector().build()) {
+      assertThatThrownBy(() -> assertTimeoutPreemptively(Duration.ofSeconds(30),
+          () -> c.openMime(new MessageId("m1")).close())).isInstanceOf(MailboxException.class)
+          .hasMessageContaining("error body (HTTP 404)").hasMessageContaining("past 1 MiB");
+      assertThat(hostileRequests.get()).isEqualTo(1);
+      assertThat(bytesSent.get()).as("bytes the server got out").isLessThan(16L << 20);
+    }
+  }
+
   MailboxException catchSync(GraphMailboxConnector c, SyncState state) {
     try {
       c.sync(FolderRef.id(FOLDER), state, 100);

@@ -79,7 +79,10 @@ public final class BoundedAnswers implements Interceptor {
     this.timeout = timeout;
   }
 
-  /** Whether a request's 2xx answer is a stream for the caller ({@code $value}): neither capped nor timed. */
+  /**
+   * Whether a request's 2xx answer is a stream for the caller ({@code $value}): neither capped nor timed. Its error
+   * body is read whole, and bounded like any other from the moment its headers arrive.
+   */
   static boolean streamed(Request request) {
     return "GET".equals(request.method()) && request.url().encodedPath().endsWith("/$value");
   }
@@ -109,6 +112,12 @@ public final class BoundedAnswers implements Interceptor {
       }
       return response;
     }
+    if (deadline == null) {
+      // the error body of a stream's request is read whole: it gets its own deadline from here
+      deadline = new Deadline(chain.call(), timeout);
+      deadline.enter();
+    }
+    Deadline timer = deadline;
     long limit = ok ? maxAnswerBytes : maxErrorBytes;
     String kind = ok ? "answer" : "error body (HTTP " + response.code() + ")";
     long length = body.contentLength();
@@ -116,16 +125,14 @@ public final class BoundedAnswers implements Interceptor {
     if (length > limit) {
       call.cancel(); // closes the connection: closing the answer alone would first drain it for up to 100 ms
       response.close();
-      if (deadline != null) {
-        deadline.stop();
-      }
+      timer.stop();
       throw new Exceeded("Graph's " + kind + " to " + what + " announced " + length + " bytes, more than the "
           + bytes(limit) + " the connector reads into memory; refused without reading it");
     }
     AtomicBoolean done = new AtomicBoolean();
     Runnable finish = () -> {
-      if (done.compareAndSet(false, true) && deadline != null) {
-        deadline.stop();
+      if (done.compareAndSet(false, true)) {
+        timer.stop();
       }
     };
     ForwardingSource bounded = new ForwardingSource(body.source()) {
@@ -137,10 +144,10 @@ public final class BoundedAnswers implements Interceptor {
         try {
           n = super.read(sink, Math.min(byteCount, limit + 1 - read));
         } catch (IOException | RuntimeException e) {
-          boolean late = deadline != null && deadline.fired();
+          boolean late = timer.fired();
           finish.run();
           if (late) {
-            throw deadline.exceeded(what, e);
+            throw timer.exceeded(what, e);
           }
           throw e;
         }
