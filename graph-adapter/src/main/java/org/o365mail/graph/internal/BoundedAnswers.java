@@ -44,7 +44,8 @@ public final class BoundedAnswers implements Interceptor {
    * few recipients is about 1.5 KiB; 16 KiB is a hundred recipients or a subject of escaped characters), or 200 with
    * 80 KiB each; and a {@code $batch} of its most, 20 items (microsoft-graph-docs-contrib {@code
    * concepts/json-batching.md}), of message bodies of at most 256 KiB (the largest the connector reads through a
-   * batch) in base64, 6.7 MiB. Graph itself answers big pages with {@code 504} before they get near this.
+   * batch) in base64, 6.7 MiB; a batch of messages of unknown size that passes it is read again one message at a
+   * time, streamed ({@link Batcher}). Graph itself answers big pages with {@code 504} before they get near this.
    */
   public static final long MAX_ANSWER_BYTES = 16L * 1024 * 1024;
   /**
@@ -60,6 +61,15 @@ public final class BoundedAnswers implements Interceptor {
     private static final long serialVersionUID = 1L;
 
     Exceeded(String message) {
+      super(message);
+    }
+  }
+
+  /** An answer larger than the connector reads into memory. */
+  public static final class TooLarge extends Exceeded {
+    private static final long serialVersionUID = 1L;
+
+    TooLarge(String message) {
       super(message);
     }
   }
@@ -126,7 +136,7 @@ public final class BoundedAnswers implements Interceptor {
       call.cancel(); // closes the connection: closing the answer alone would first drain it for up to 100 ms
       response.close();
       timer.stop();
-      throw new Exceeded("Graph's " + kind + " to " + what + " announced " + length + " bytes, more than the "
+      throw new TooLarge("Graph's " + kind + " to " + what + " announced " + length + " bytes, more than the "
           + bytes(limit) + " the connector reads into memory; refused without reading it");
     }
     AtomicBoolean done = new AtomicBoolean();
@@ -159,7 +169,7 @@ public final class BoundedAnswers implements Interceptor {
         if (read > limit) {
           finish.run();
           call.cancel();
-          throw new Exceeded("Graph's " + kind + " to " + what + " went on past " + bytes(limit) + ", the most the"
+          throw new TooLarge("Graph's " + kind + " to " + what + " went on past " + bytes(limit) + ", the most the"
               + " connector reads into memory; cut there");
         }
         return n;
