@@ -390,7 +390,8 @@ class GraphHostileServerTest {
     long size = 20L << 20;
     behaviour = (exchange, n) -> endless(exchange, 200, size, "", (byte) 'x', size);
     try (GraphMailboxConnector c = connector().build(); InputStream in = c.openMime(new MessageId("m1"))) {
-      long read = assertTimeoutPreemptively(Duration.ofSeconds(60), () -> in.transferTo(OutputStream.nullOutputStream()));
+      long read = assertTimeoutPreemptively(Duration.ofSeconds(60),
+          () -> in.transferTo(OutputStream.nullOutputStream()));
       assertThat(read).isEqualTo(size);
     }
   }
