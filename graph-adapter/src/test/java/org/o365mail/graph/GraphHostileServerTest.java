@@ -43,6 +43,10 @@ import org.o365mail.MessageId;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
 import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.importer.CheckpointStore;
+import org.o365mail.importer.ImportResult;
+import org.o365mail.importer.MailImporter;
+import org.o365mail.importer.MailboxHealth;
 import org.o365mail.testing.LeakCheck;
 import org.o365mail.testing.Secrets;
 import org.o365mail.testkit.Application;
@@ -294,6 +298,35 @@ class GraphHostileServerTest {
         assertThat(requests.get()).as("all requests so far").isLessThanOrEqualTo(60 * call);
         System.out.printf("hostile graph: endless empty delta pages, call %d -> %s after %d requests in %d ms%n",
             call, e.getClass().getSimpleName(), delta, millis);
+      }
+    }
+  }
+
+  /**
+   * What the issue saw: an importer syncing a delta of endless empty pages (1,910 requests in 90 s, no end, as each
+   * call came back after 50 pages with more to come). Each pass now ends after 50 delta requests, the mailbox
+   * degraded with the loop's diagnosis; a second pass (what --follow does next) costs as much again, no more.
+   */
+  @Test
+  void importerOnEndlessEmptyDeltaPages_endsEachPassAfterFiftyRequests() {
+    behaviour = (exchange, n) -> json(exchange, 200, "{\"value\":[],\"@odata.nextLink\":\"" + deltaLink("e" + n)
+        + "\"}");
+    CheckpointStore store = CheckpointStore.inMemory();
+    try (GraphMailboxConnector c = connector().build();
+        MailImporter importer = MailImporter.builder().connector(c).folder(FolderRef.id(FOLDER)).checkpointStore(store)
+            .handler(m -> { }).build()) {
+      for (int pass = 1; pass <= 2; pass++) {
+        int before = hostileRequests.get();
+        long started = System.nanoTime();
+        ImportResult r = assertTimeoutPreemptively(Duration.ofSeconds(30), importer::runOnce);
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        assertThat(r.completed()).isFalse();
+        assertThat(r.imported()).isZero();
+        assertThat(hostileRequests.get() - before).as("delta requests of pass " + pass).isEqualTo(50);
+        assertThat(importer.health().health()).isEqualTo(MailboxHealth.DEGRADED);
+        assertThat(importer.health().why().orElseThrow().serviceCode()).isEqualTo("DeltaPagingLoop");
+        System.out.printf("hostile graph: importer pass %d on endless empty pages -> %s after %d requests in %d ms%n",
+            pass, importer.health().health(), hostileRequests.get() - before, millis);
       }
     }
   }
