@@ -65,6 +65,7 @@ import org.o365mail.SyncState;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.graph.internal.Batcher;
+import org.o365mail.graph.internal.BoundedAnswers;
 import org.o365mail.graph.internal.DeltaSync;
 import org.o365mail.graph.internal.Folders;
 import org.o365mail.graph.internal.Governor;
@@ -75,6 +76,7 @@ import org.o365mail.graph.internal.GraphErrors;
 import org.o365mail.graph.internal.GraphErrors.Target;
 import org.o365mail.graph.internal.GraphTransport;
 import org.o365mail.graph.internal.MimeReadAhead;
+import org.o365mail.graph.internal.PagingGuard;
 import org.o365mail.graph.internal.Paths;
 import org.o365mail.graph.internal.Sender;
 import org.o365mail.graph.internal.SizeExpansion;
@@ -203,8 +205,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
     Governor governor = new Governor(b.maxConcurrent, b.maxAttempts, b.maxWait, auth, b.windowRequests, b.window,
         clock == null ? System::nanoTime : () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
     SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
-    this.transport = poolOf == null ? new GraphTransport(base, auth, governor, trust, b.timeout)
-        : new GraphTransport(base, auth, governor, b.timeout, poolOf);
+    this.transport = poolOf == null ? new GraphTransport(base, auth, governor, trust, b.timeout, b.answerTimeout)
+        : new GraphTransport(base, auth, governor, b.timeout, b.answerTimeout, poolOf);
     this.graph = transport.client();
     this.errors = new GraphErrors(mailbox, b.credential.registration().clientId(), auth, own);
     this.batcher = new Batcher(transport);
@@ -292,7 +294,11 @@ public final class GraphMailboxConnector implements MailboxConnector {
   public Paged<MessageSummary> listMessages(FolderRef folder, ListOptions options) {
     requireNonNull(folder, "folder");
     requireNonNull(options, "options");
+    PagingGuard paging = new PagingGuard("the listing of messages of folder " + folder);
     Paged<MessageSummary> listing = new Paged<>(token -> {
+      if (token.isEmpty()) {
+        paging.reset();
+      }
       Optional<Folders.Resolved> known = folders.known(folder);
       FutureTask<Folders.Resolved> resolving = null;
       String target;
@@ -328,6 +334,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
         Folders.Resolved r = resolving != null ? resolved(resolving) : known.orElseThrow();
         throw errors.map(e, Target.FOLDER, "listing messages of " + r.path(), Access.READ);
       }
+      paging.page(page.entries().size(), page.nextLink());
       if (resolving == null) {
         return new Page<>(page.summaries(), Optional.ofNullable(page.nextLink()));
       }
@@ -681,7 +688,9 @@ public final class GraphMailboxConnector implements MailboxConnector {
             rc.options.add(GraphCall.READ);
             rc.headers.add("Prefer", PREFER_IMMUTABLE);
           });
+      PagingGuard paging = new PagingGuard("the listing of attachments of message " + id);
       while (page != null) {
+        paging.page(page.getValue() == null ? 0 : page.getValue().size(), page.getOdataNextLink());
         if (page.getValue() != null) {
           for (Attachment a : page.getValue()) {
             out.add(new AttachmentInfo(a.getId(), a.getName(), a.getContentType(), a.getSize() == null ? -1 : a.getSize(),
@@ -899,7 +908,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
    * Builds a {@link GraphMailboxConnector}. Required: {@link #mailbox(String)} and {@link
    * #credential(CredentialStrategy)}. Defaults: the Graph endpoint of the credential's cloud with {@code /v1.0},
    * the credential's trust (else the JVM's), four requests in flight, 10,000 requests per 10 minutes, eight attempts
-   * and a minute of waiting per request, 100 s socket timeouts.
+   * and a minute of waiting per request, 100 s socket timeouts, 5 minutes per answer read whole.
    */
   public static final class Builder {
     private String mailbox;
@@ -914,6 +923,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     private Duration window = Duration.ofMinutes(10);
     private Clock clock;
     private Duration timeout = Duration.ofSeconds(100);
+    private Duration answerTimeout = BoundedAnswers.DEFAULT_TIMEOUT;
     private String mailPermission;
     private String sendPermission;
     private boolean shared;
@@ -934,6 +944,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
       c.window = window;
       c.clock = clock;
       c.timeout = timeout;
+      c.answerTimeout = answerTimeout;
       c.mailPermission = mailPermission;
       c.sendPermission = sendPermission;
       c.shared = shared;
@@ -1049,6 +1060,23 @@ public final class GraphMailboxConnector implements MailboxConnector {
         throw new IllegalArgumentException("timeout must be positive, was " + value);
       }
       this.timeout = value;
+      return this;
+    }
+
+    /**
+     * The most time one answer Graph sends to be read whole may take, from sending the request to the answer's last
+     * byte (default 5 minutes): a page of messages or folders, a {@code $batch}, the answer to a send, an error. A
+     * server that keeps sending a byte now and then never trips {@link #timeout(Duration)}; this ends such an answer
+     * with a {@link MailboxException}. Each attempt has its own (waits for {@code Retry-After} do not count).
+     * Streamed bodies ({@link #openMime}, {@link #openAttachment}) have no total limit, only {@link #timeout}.
+     * Answers read whole are also limited in size (16 MiB, 1 MiB for an error).
+     */
+    public Builder answerTimeout(Duration value) {
+      requireNonNull(value, "answerTimeout");
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException("answerTimeout must be positive, was " + value);
+      }
+      this.answerTimeout = value;
       return this;
     }
 

@@ -203,4 +203,24 @@ class GraphExpandAndSizeTest {
       assertThat(singleMimeReads()).as("the batch held a body too big: its four read on their own").isEqualTo(4);
     }
   }
+
+  /** Twenty bodies under the per-item limit make a {@code $batch} answer past the 16 MiB cap: read one by one. */
+  @Test
+  void messagesOfUnknownSizeTogetherPastTheAnswerCap_areReadOnTheirOwn() {
+    Mailbox box = fill("no-size-many@contoso.com", 0);
+    for (int i = 0; i < 20; i++) {
+      box.deliver(TestMessages.ofSize("sender@fabrikam.com", box.address(), "Part " + i, 1_200_000));
+    }
+    m365.faults().graphOmitSizeRate(1);
+    try (GraphMailboxConnector connector = GraphApps.connector(m365, credential, box.address()).build()) {
+      Map<String, Integer> lengths = new ConcurrentHashMap<>();
+      m365.clearRequests();
+      connector.forEachMime(connector.listMessages(FolderRef.INBOX), (summary, in) ->
+          lengths.put(summary.subject(), in.readAllBytes().length));
+      assertThat(lengths).hasSize(20);
+      assertThat(lengths.values()).allSatisfy(n -> assertThat(n).isGreaterThan(1_100_000));
+      assertThat(singleMimeReads()).as("the batch's answer passed the cap: its twenty read on their own")
+          .isEqualTo(20);
+    }
+  }
 }

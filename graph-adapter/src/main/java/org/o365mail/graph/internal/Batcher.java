@@ -56,12 +56,16 @@ public final class Batcher {
       .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(MAX_BODY_CHARS).build())
       .build();
 
-  /** A {@code $batch} answer held a body longer than {@link #MAX_BODY_CHARS}; its items were not read. */
+  /**
+   * A {@code $batch} answer held a body longer than {@link #MAX_BODY_CHARS}, or was larger as a whole than {@link
+   * BoundedAnswers#MAX_ANSWER_BYTES}; its items were not read.
+   */
   public static final class BodyTooLarge extends UncheckedIOException {
     private static final long serialVersionUID = 1L;
 
     BodyTooLarge(IOException cause) {
-      super("a $batch answer held a body of more than " + MAX_BODY_CHARS + " characters", cause);
+      super("a $batch answer held a body of more than " + MAX_BODY_CHARS + " characters, or was larger than "
+          + BoundedAnswers.MAX_ANSWER_BYTES + " bytes", cause);
     }
   }
 
@@ -242,11 +246,16 @@ public final class Batcher {
     Map<String, Result> byId;
     try (InputStream in = transport.adapter().sendPrimitive(info, errors, InputStream.class)) {
       byId = in == null ? Map.of() : answers(in);
-    } catch (StreamConstraintsException e) {
+    } catch (StreamConstraintsException | BoundedAnswers.TooLarge e) {
       throw new BodyTooLarge(e);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof BoundedAnswers.TooLarge tooLarge) {
+          throw new BodyTooLarge(tooLarge); // announced by its Content-Length: refused before the body was read
+        }
+      }
       return pausedAnswers(e, chunk.size());
     }
     List<Result> ordered = new ArrayList<>();

@@ -38,6 +38,16 @@ public final class DeltaSync {
    * or already-seen pages with a new next link still lets the caller checkpoint, report progress and stop.
    */
   static final int MAX_PAGES_PER_CALL = 50;
+  /**
+   * Empty pages (no entry at all) in a row, across the calls of one round, after which the round is given up as a
+   * loop. Graph may answer a page with no entries and a next link ("This is true even if the current response may
+   * contain an empty result", microsoft-graph-docs-contrib concepts/delta-query-overview.md; an empty first page of
+   * a calendar delta in msgraph-sdk-javascript issue 129), so some are followed; Microsoft documents no bound, and a
+   * recovery (a new round) only for {@code 410 Gone}. A server that answered 1,910 empty pages in 90 s with no end
+   * is not syncing: the call fails, its state is not advanced, and each later call fails after at most this many
+   * requests, until the service recovers.
+   */
+  static final int MAX_EMPTY_PAGES = 50;
 
   private final GraphServiceClient graph;
   private final GraphTransport transport;
@@ -95,6 +105,16 @@ public final class DeltaSync {
         throw errors.map(e, Target.FOLDER, "syncing folder " + where.path(), Access.READ);
       }
       pages++;
+      if (page.nextLink() != null) {
+        if (!cursor.newLink(page.nextLink())) {
+          throw loop(where, "answered an @odata.nextLink it had already given in this round (after " + pages
+              + " page(s) in this call)");
+        }
+        if (cursor.page(page.entries().isEmpty()) >= MAX_EMPTY_PAGES) {
+          throw loop(where, "answered " + MAX_EMPTY_PAGES + " empty pages in a row, each with a new @odata.nextLink"
+              + " (the connector's limit)");
+        }
+      }
       for (SummaryPages.Entry m : page.entries()) {
         if (m.removed()) {
           continue;
@@ -121,6 +141,19 @@ public final class DeltaSync {
     }
     out.sort(Comparator.comparing(MessageSummary::receivedAt).thenComparing(s -> s.id().value()));
     return new SyncBatch(out, new SyncState(cursor.encode()), resynced, cursor.midRound);
+  }
+
+  /**
+   * A delta round that does not end. Nothing of the call is handed out and its state is not advanced: the caller
+   * keeps the state it passed in, which neither loses a message nor hands one out twice; calling again from it costs
+   * at most {@link #MAX_EMPTY_PAGES} requests before the same failure.
+   */
+  private static MailboxException loop(Folders.Resolved where, String what) {
+    String message = "Graph's delta for folder " + where.path() + " " + what + ": a paging loop, stopped; the sync"
+        + " state was not advanced";
+    return new MailboxException(message, org.o365mail.Diagnosis.builder(org.o365mail.SetupStep.SERVICE,
+        "DeltaPagingLoop").summary(message).fix("Sync again later from the same state: nothing was handed out, and"
+        + " the service may have recovered").retryable(true).build(), null);
   }
 
   /**

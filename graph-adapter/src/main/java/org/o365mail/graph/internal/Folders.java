@@ -175,7 +175,9 @@ public final class Folders {
             rc.options.add(GraphCall.READ);
             rc.headers.add("Prefer", "IdType=\"ImmutableId\"");
           });
+      PagingGuard paging = new PagingGuard("the listing of folders");
       while (page != null) {
+        paging.page(page.getValue() == null ? 0 : page.getValue().size(), page.getOdataNextLink());
         if (page.getValue() != null) {
           all.addAll(page.getValue());
         }

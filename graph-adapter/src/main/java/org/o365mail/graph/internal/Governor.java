@@ -270,6 +270,9 @@ public final class Governor implements Interceptor {
         if (e instanceof InterruptedIOException && !(e instanceof java.net.SocketTimeoutException)) {
           throw e;
         }
+        if (e instanceof BoundedAnswers.Exceeded) {
+          throw e; // too large or too slow: asking again would only cost as much again
+        }
         if (e instanceof SSLException || !call.idempotent()) {
           throw e;
         }

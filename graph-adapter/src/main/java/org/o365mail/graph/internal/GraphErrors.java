@@ -113,6 +113,15 @@ public final class GraphErrors {
       return map(failure.get(), target, what, access, e);
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof BoundedAnswers.Exceeded exceeded) {
+        // wrapped in whatever read the body (Jackson, Kiota, an UncheckedIOException): the bound is the news
+        return new MailboxException(what + " failed: " + exceeded.getMessage(), Diagnosis.builder(SetupStep.SERVICE,
+            "AnswerOutOfBounds").summary(exceeded.getMessage())
+            .fix("Graph, or something between it and this machine, answered out of bounds; check the Graph base URL"
+                + " and any proxy in between, and retry later").retryable(true).build(), e);
+      }
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof MailboxException m) {
         return m;
       }

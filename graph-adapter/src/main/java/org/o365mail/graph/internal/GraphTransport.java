@@ -33,12 +33,13 @@ import okhttp3.OkHttpClient;
  * TLS trust, and a {@link GraphServiceClient} on it whose authentication is {@link GraphAuthentication}. Closing
  * it frees the connection pool and threads. Thread-safe.
  *
- * <p>Timeouts are about inactivity, never about a whole call: the configured timeout bounds connecting, each wait
- * for the next bytes of an answer (its headers included) and each wait to send the next bytes of a request. There is
- * no total call timeout (Kiota sets one of 100 s): a MIME message or attachment {@code $value} of up to 150 MB, or an
- * upload-session chunk on a slow link, may take longer than any fixed total while its bytes keep flowing, and cutting
- * it would only make the import read it again from the start. Waiting for an answer is bounded by the {@link
- * Governor}'s budget of attempts and waiting, and each attempt by these timeouts.
+ * <p>The configured timeout is about inactivity: it bounds connecting, each wait for the next bytes of an answer (its
+ * headers included) and each wait to send the next bytes of a request. There is no total call timeout (Kiota sets
+ * one of 100 s): a MIME message or attachment {@code $value} of up to 150 MB, or an upload-session chunk on a slow
+ * link, may take longer than any fixed total while its bytes keep flowing, and cutting it would only make the import
+ * read it again from the start. Answers held in memory (pages, {@code $batch}, errors) are bounded in size and in
+ * total time per attempt by {@link BoundedAnswers}. Waiting for an answer is bounded by the {@link Governor}'s budget
+ * of attempts and waiting, and each attempt by these timeouts.
  */
 public final class GraphTransport implements AutoCloseable {
   private final OkHttpClient http;
@@ -52,7 +53,15 @@ public final class GraphTransport implements AutoCloseable {
   private final AtomicBoolean poolShared;
 
   public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout) {
-    this(baseUrl, auth, governor, trust, timeout, null);
+    this(baseUrl, auth, governor, trust, timeout, BoundedAnswers.DEFAULT_TIMEOUT, null);
+  }
+
+  /**
+   * @param answerTimeout the total time of one attempt at an answer held in memory ({@link BoundedAnswers})
+   */
+  public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout,
+      Duration answerTimeout) {
+    this(baseUrl, auth, governor, trust, timeout, answerTimeout, null);
   }
 
   /**
@@ -62,11 +71,17 @@ public final class GraphTransport implements AutoCloseable {
    */
   public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, Duration timeout,
       GraphTransport poolOf) {
-    this(baseUrl, auth, governor, null, timeout, requireNonNull(poolOf, "poolOf"));
+    this(baseUrl, auth, governor, timeout, BoundedAnswers.DEFAULT_TIMEOUT, poolOf);
+  }
+
+  /** The same, with {@code answerTimeout} as the total time of one attempt at an answer held in memory. */
+  public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, Duration timeout,
+      Duration answerTimeout, GraphTransport poolOf) {
+    this(baseUrl, auth, governor, null, timeout, answerTimeout, requireNonNull(poolOf, "poolOf"));
   }
 
   private GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout,
-      GraphTransport poolOf) {
+      Duration answerTimeout, GraphTransport poolOf) {
     this.baseUrl = baseUrl;
     this.timeout = requireNonNull(timeout, "timeout");
     this.auth = auth;
@@ -76,7 +91,8 @@ public final class GraphTransport implements AutoCloseable {
       new ParametersNameDecodingHandler(),
       new UserAgentHandler(),
       new HeadersInspectionHandler(),
-      governor
+      governor,
+      new BoundedAnswers(requireNonNull(answerTimeout, "answerTimeout")) // inside the governor: once per attempt
     };
     OkHttpClient.Builder builder;
     if (poolOf == null) {

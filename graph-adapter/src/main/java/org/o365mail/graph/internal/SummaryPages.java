@@ -29,6 +29,12 @@ import org.o365mail.MessageSummary;
  */
 public final class SummaryPages {
   private static final JsonFactory JSON = new JsonFactory();
+  /**
+   * The most entries one page may hold: Graph's largest page, {@code $top=1000} (microsoft-graph-docs-contrib {@code
+   * api-reference/v1.0/api/user-list-messages.md}); the adapter asks for at most 200. With {@link
+   * BoundedAnswers#MAX_ANSWER_BYTES} it bounds what a page holds in memory.
+   */
+  static final int MAX_ENTRIES = 1000;
 
   private SummaryPages() {}
 
@@ -140,7 +146,12 @@ public final class SummaryPages {
         switch (field) {
           case "value" -> {
             if (value == JsonToken.START_ARRAY) {
+              int seen = 0;
               while (p.nextToken() == JsonToken.START_OBJECT) {
+                if (++seen > MAX_ENTRIES) {
+                  throw new MailboxException("Graph answered a listing of " + folderPath + " with more than "
+                      + MAX_ENTRIES + " messages in one page, more than Graph's largest page ($top 1,000); refused");
+                }
                 Entry e = message(p, folderPath);
                 if (e != null) {
                   entries.add(e);

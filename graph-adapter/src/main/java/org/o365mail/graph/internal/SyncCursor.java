@@ -95,6 +95,12 @@ final class SyncCursor {
 
   String link;
   boolean midRound;
+  /** Pages of the round in progress without a single entry since the last page with one (Graph's empty pages). */
+  int emptyPages;
+  /** Hashes of the round's next links so far, the newest {@link #MAX_LINKS} (oldest first). */
+  final java.util.ArrayDeque<String> links = new java.util.ArrayDeque<>();
+  /** The most next-link hashes kept for a round: 12 characters each, some 1.3 KB of state at most. */
+  static final int MAX_LINKS = 100;
   /**
    * The ids of the visited messages above the floor; messages received at or before {@code recent.floor} count
    * as seen ({@link #NONE}: nothing yet).
@@ -142,6 +148,7 @@ final class SyncCursor {
   void completeRound(String deltaLink) {
     link = deltaLink;
     midRound = false;
+    newRound();
     for (Map.Entry<Long, Set<String>> e : round.bySecond.entrySet()) {
       for (String h : e.getValue()) {
         recent.add(e.getKey(), h);
@@ -160,12 +167,40 @@ final class SyncCursor {
   }
 
   /**
+   * Records a next link of the round in progress; false if the round was given it before (among the last {@link
+   * #MAX_LINKS}): following it again would loop.
+   */
+  boolean newLink(String nextLink) {
+    String h = hash(nextLink);
+    if (links.contains(h)) {
+      return false;
+    }
+    links.addLast(h);
+    if (links.size() > MAX_LINKS) {
+      links.removeFirst();
+    }
+    return true;
+  }
+
+  /** Counts a page of the round in progress; returns the empty pages in a row so far. */
+  int page(boolean empty) {
+    emptyPages = empty ? emptyPages + 1 : 0;
+    return emptyPages;
+  }
+
+  private void newRound() {
+    emptyPages = 0;
+    links.clear();
+  }
+
+  /**
    * The service forgot the sync state: a new round starts from the beginning, keeping what was seen. What the
    * broken round visited stays in {@link #round}: the new round visits the whole folder again before it completes.
    */
   void restart() {
     link = null;
     midRound = false;
+    newRound();
   }
 
   String encode() {
@@ -175,6 +210,12 @@ final class SyncCursor {
     b.append("T ").append(time(round.floor)).append('\n');
     append(b, 'N', recent);
     append(b, 'M', round);
+    if (emptyPages > 0) {
+      b.append("E ").append(emptyPages).append('\n');
+    }
+    if (!links.isEmpty()) {
+      b.append("L ").append(String.join(",", links)).append('\n');
+    }
     return Base64.getUrlEncoder().withoutPadding().encodeToString(b.toString().getBytes(StandardCharsets.UTF_8));
   }
 
@@ -232,6 +273,14 @@ final class SyncCursor {
       switch (f[0]) {
         case "F" -> c.recent.floor = time(f[1]);
         case "T" -> c.round.floor = time(f[f.length - 1]); // once "T <newest second> <floor>"
+        case "E" -> c.emptyPages = Math.max(0, Integer.parseInt(f[1]));
+        case "L" -> {
+          for (String h : f[1].split(",")) {
+            if (c.links.size() < MAX_LINKS) {
+              c.links.addLast(h);
+            }
+          }
+        }
         case "N", "M" -> {
           if (f.length != 3) {
             throw invalid(null);

@@ -82,4 +82,16 @@ class SummaryPagesTest {
   void somethingOtherThanAnObject_isAnError() {
     assertThatThrownBy(() -> read("[1, 2]")).isInstanceOf(IOException.class).hasMessageContaining("Inbox/Invoices");
   }
+
+  @Test
+  void aPageOfGraphsLargestSize_isRead_oneMoreMessageIsRefused() throws IOException {
+    StringBuilder json = new StringBuilder("{\"value\":[");
+    for (int i = 0; i < SummaryPages.MAX_ENTRIES; i++) {
+      json.append(i == 0 ? "" : ",").append("{\"id\":\"m").append(i).append("\"}");
+    }
+    assertThat(read(json + "]}").entries()).hasSize(1000);
+    assertThatThrownBy(() -> read(json + ",{\"id\":\"one more\"}]}"))
+        .isInstanceOf(org.o365mail.MailboxException.class)
+        .hasMessageContaining("more than 1000 messages in one page");
+  }
 }

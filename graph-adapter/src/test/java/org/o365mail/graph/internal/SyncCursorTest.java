@@ -201,4 +201,27 @@ class SyncCursorTest {
     assertThat(c.seen(1_000, h("a"))).isTrue();
     assertThat(SyncCursor.decode(c.encode()).encode()).isEqualTo(c.encode());
   }
+
+  @Test
+  void aCutRoundKeepsItsLinksAndEmptyPages_inTheState_untilTheRoundEndsOrRestarts() {
+    SyncCursor c = SyncCursor.fresh();
+    for (int i = 0; i < SyncCursor.MAX_LINKS + 5; i++) {
+      assertThat(c.newLink("https://graph/delta?$skiptoken=" + i)).isTrue();
+    }
+    c.page(true);
+    c.page(true);
+    c.cut("https://graph/delta?$skiptoken=104");
+    SyncCursor back = SyncCursor.decode(c.encode());
+    assertThat(back.emptyPages).isEqualTo(2);
+    assertThat(back.links).hasSize(SyncCursor.MAX_LINKS);
+    assertThat(back.newLink("https://graph/delta?$skiptoken=104")).as("a link of the round, repeated").isFalse();
+    assertThat(back.newLink("https://graph/delta?$skiptoken=0")).as("older than the links kept").isTrue();
+    assertThat(back.page(false)).as("a page with entries ends the run of empty ones").isZero();
+    back.restart();
+    assertThat(back.links).isEmpty();
+    back.page(true);
+    back.completeRound("https://graph/delta?$deltatoken=D");
+    assertThat(back.emptyPages).isZero();
+    assertThat(SyncCursor.decode(back.encode()).links).isEmpty();
+  }
 }
