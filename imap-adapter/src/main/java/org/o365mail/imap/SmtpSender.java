@@ -56,6 +56,10 @@ import org.slf4j.LoggerFactory;
  * {@code 554 5.2.0 ...MaxSubmissionExceeded}) as {@link SetupStep#MAX_SEND_SIZE}, each with the PowerShell that fixes
  * it.
  *
+ * <p>Each read waits at most {@link Builder#timeout}, and a reply that has started must then keep coming at 1 KiB/s;
+ * a reply line is at most 64 KiB and a reply 1 MiB. A server past a bound, or silent for a timeout, fails the call
+ * with a {@link org.o365mail.MailboxException} naming it and the bound.
+ *
  * <p>Immutable and thread-safe; each {@link #send} uses a connection of its own.
  *
  * <pre>{@code
@@ -332,7 +336,7 @@ public final class SmtpSender {
       return this;
     }
 
-    /** Connect and read timeout (default 60 s). */
+    /** Connect and read timeout (default 60 s); a reply that has started must then keep coming at 1 KiB/s. */
     public Builder timeout(Duration value) {
       this.timeout = Arguments.positive(value, "timeout");
       return this;

@@ -172,6 +172,7 @@ public final class ServerReadGuard extends FilterInputStream {
   private final boolean imap;
   private volatile boolean passThrough;
   private IOException failure;
+  private final byte[] one = new byte[1];
 
   // framing state
   private long lineLength;
@@ -203,9 +204,11 @@ public final class ServerReadGuard extends FilterInputStream {
 
   @Override
   public int read() throws IOException {
-    byte[] one = new byte[1];
-    int n = read(one, 0, 1);
-    return n <= 0 ? -1 : one[0] & 0xff;
+    int n;
+    do {
+      n = read(one, 0, 1);
+    } while (n == 0);
+    return n < 0 ? -1 : one[0] & 0xff;
   }
 
   @Override
