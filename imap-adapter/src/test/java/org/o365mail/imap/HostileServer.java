@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -36,11 +37,13 @@ final class HostileServer implements AutoCloseable {
 
   /** One connection. */
   static final class Wire {
+    private final CountDownLatch closed;
     private Socket socket;
     private InputStream in;
     private OutputStream out;
 
-    Wire(Socket socket) throws IOException {
+    Wire(Socket socket, CountDownLatch closed) throws IOException {
+      this.closed = closed;
       use(socket);
     }
 
@@ -83,6 +86,11 @@ final class HostileServer implements AutoCloseable {
       }
     }
 
+    /** Neither reads nor writes any more, until the server closes: the client's writes fill the TCP window. */
+    void stall() throws InterruptedException {
+      closed.await();
+    }
+
     /** Writes {@code chunk} again and again until the client hangs up. */
     void endless(byte[] chunk) {
       try {
@@ -120,6 +128,7 @@ final class HostileServer implements AutoCloseable {
   private final AtomicInteger connections = new AtomicInteger();
   private final List<Socket> accepted = new CopyOnWriteArrayList<>();
   private final List<Throwable> failures = new CopyOnWriteArrayList<>();
+  private final CountDownLatch closed = new CountDownLatch(1);
 
   /** A plain server; with {@code tls}, every connection is TLS from its first byte (IMAP 993). */
   HostileServer(SSLContext tls, Script script) throws IOException {
@@ -146,7 +155,7 @@ final class HostileServer implements AutoCloseable {
       accepted.add(s);
       Thread t = new Thread(() -> {
         try (s) {
-          script.serve(new Wire(s));
+          script.serve(new Wire(s, closed));
         } catch (IOException e) {
           // the client hung up
         } catch (InterruptedException | RuntimeException e) {
@@ -174,6 +183,7 @@ final class HostileServer implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    closed.countDown();
     listener.close();
     for (Socket s : accepted) {
       s.close();

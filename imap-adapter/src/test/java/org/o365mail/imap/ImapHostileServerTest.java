@@ -29,7 +29,8 @@ import org.o365mail.testkit.internal.Pki;
 
 /**
  * Hostile IMAP and SMTP servers on loopback, one case each: answers too large to hold (a literal of 2 GB announced,
- * one over the limit sent, a line without end, a reply without end) and servers that say nothing or trickle. Each
+ * one over the limit sent, a line without end, a reply without end) and servers that say nothing, trickle, or stop
+ * taking what is written to them. Each
  * ends in the SDK's {@link MailboxException} naming the server and the limit or timeout, on the first connection (no
  * retries multiplying the wait), within a bound near the configured timeout. The cases of size run in a child JVM
  * with a 64 MB heap, which must end with that exception rather than {@link OutOfMemoryError}: Angus grows its buffer
@@ -259,6 +260,57 @@ class ImapHostileServerTest {
       MailboxException e = assertTimeoutPreemptively(BOUND, () -> assertThrows(MailboxException.class,
           () -> sender.send(hello())));
       assertThat(e).hasMessageContaining(server.where()).hasMessageContaining("a reply longer than 1 MiB");
+      assertThat(server.connections()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void smtpServerThatStopsTakingTheMessage_failsAfterTheTimeout() throws Exception {
+    try (HostileServer server = new HostileServer(w -> {
+      w.line("220 smtp.hostile ready");
+      w.readLine();
+      w.line("250-smtp.hostile");
+      w.line("250 STARTTLS");
+      w.readLine();
+      w.line("220 go ahead");
+      w.startTls(serverTls);
+      w.readLine();
+      w.line("250-smtp.hostile");
+      w.line("250 AUTH XOAUTH2");
+      for (String reply : new String[] {"235 2.7.0 Authentication successful", "250 2.1.0 Sender OK",
+          "250 2.1.5 Recipient OK", "354 Start mail input"}) {
+        w.readLine();
+        w.line(reply);
+      }
+      w.stall(); // the message fills the TCP window and stays there
+    })) {
+      long size = 64L << 20;
+      OutgoingMessage large = OutgoingMessage.builder().to("someone@fabrikam.com").subject("Scan").text("Attached.")
+          .attach(org.o365mail.OutgoingAttachment.stream("scan.bin", "application/octet-stream", size,
+              () -> new java.io.InputStream() {
+                private long left = size;
+
+                @Override
+                public int read() {
+                  return left-- > 0 ? 0 : -1;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) {
+                  if (left <= 0) {
+                    return -1;
+                  }
+                  int n = (int) Math.min(len, left);
+                  Arrays.fill(b, off, off + n, (byte) 0);
+                  left -= n;
+                  return n;
+                }
+              }))
+          .build();
+      SmtpSender sender = smtp(server, Duration.ofSeconds(1));
+      MailboxException e = assertTimeoutPreemptively(BOUND, () -> assertThrows(MailboxException.class,
+          () -> sender.send(large)));
+      assertThat(e).hasMessageContaining("The server at " + server.where() + " took no data for 1000 ms");
       assertThat(server.connections()).isEqualTo(1);
     }
   }

@@ -279,14 +279,14 @@ public final class ExchangeDiagnoses {
     ServerReadGuard.LimitExceededException limit = findRead(failure, ServerReadGuard.LimitExceededException.class);
     if (limit != null && limit.kind().ofTime()) {
       return Diagnosis.builder(SetupStep.SERVICE, "too-slow")
-          .summary("Gave up on " + where + ": " + limit.getMessage())
+          .summary(capitalized(limit.getMessage()))
           .fix("Retry later; if it keeps happening, check the network path to " + where)
           .retryable(true)
           .build();
     }
     if (limit != null) {
       return Diagnosis.builder(SetupStep.TRUST, "answer-too-large")
-          .summary("Gave up on " + where + ": " + limit.getMessage())
+          .summary(capitalized(limit.getMessage()))
           .fix("Check that " + where + " is Exchange Online and that nothing on the way (a proxy, a TLS-inspecting"
               + " firewall) rewrites the connection")
           .build();
@@ -304,6 +304,10 @@ public final class ExchangeDiagnoses {
             + " or raise the timeout")
         .retryable(true)
         .build();
+  }
+
+  private static String capitalized(String text) {
+    return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
   }
 
   /** Like {@link #find}, also looking into the exception Angus turned into a synthetic {@code BYE}. */

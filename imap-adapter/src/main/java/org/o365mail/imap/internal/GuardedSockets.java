@@ -22,7 +22,8 @@ import javax.net.ssl.SSLSocketFactory;
 /**
  * Socket factories that Angus Mail is given through its {@code mail.<protocol>.socketFactory} and {@code
  * mail.<protocol>.ssl.socketFactory} properties, whose sockets hand out their input as a {@link ServerReadGuard} of
- * one connection's {@link ServerReadGuard.Budget}. Angus makes every socket through them: with implicit TLS it
+ * one connection's {@link ServerReadGuard.Budget}, and whose output gives up a write the server has not taken within
+ * the read timeout. Angus makes every socket through them: with implicit TLS it
  * connects a plain socket and layers TLS on it with the SSL factory; with STARTTLS it connects through the plain
  * factory and later layers TLS with the SSL factory, at which point the plain socket's guard lets the TLS records
  * through and the TLS socket's guard reads the plain text (see Angus's {@code SocketFetcher.getSocket} and {@code
@@ -89,6 +90,9 @@ public final class GuardedSockets {
       this.budget = budget;
     }
 
+    private OutputStream output;
+    private volatile boolean upgraded;
+
     @Override
     public synchronized InputStream getInputStream() throws IOException {
       if (guard == null) {
@@ -97,9 +101,21 @@ public final class GuardedSockets {
       return guard;
     }
 
+    @Override
+    public synchronized OutputStream getOutputStream() throws IOException {
+      if (upgraded) {
+        return super.getOutputStream(); // TLS records: the TLS socket's stream has the deadline
+      }
+      if (output == null) {
+        output = budget.deadlined(super.getOutputStream(), this);
+      }
+      return output;
+    }
+
     synchronized void upgrading() throws IOException {
       getInputStream();
       guard.passThrough();
+      upgraded = true;
     }
   }
 
@@ -127,49 +143,53 @@ public final class GuardedSockets {
       if (s instanceof PlainSocket plain) {
         plain.upgrading();
       }
-      return wrap(delegate.createSocket(s, host, port, autoClose));
+      return wrap(delegate.createSocket(s, host, port, autoClose), s);
     }
 
     // Angus layers TLS on sockets it connected itself (the methods below are never its way); they are guarded too
 
     @Override
     public Socket createSocket(String host, int port) throws IOException {
-      return wrap(delegate.createSocket(host, port));
+      return wrap(delegate.createSocket(host, port), null);
     }
 
     @Override
     public Socket createSocket(String host, int port, InetAddress localHost, int localPort) throws IOException {
-      return wrap(delegate.createSocket(host, port, localHost, localPort));
+      return wrap(delegate.createSocket(host, port, localHost, localPort), null);
     }
 
     @Override
     public Socket createSocket(InetAddress host, int port) throws IOException {
-      return wrap(delegate.createSocket(host, port));
+      return wrap(delegate.createSocket(host, port), null);
     }
 
     @Override
     public Socket createSocket(InetAddress address, int port, InetAddress localAddress, int localPort)
         throws IOException {
-      return wrap(delegate.createSocket(address, port, localAddress, localPort));
+      return wrap(delegate.createSocket(address, port, localAddress, localPort), null);
     }
 
-    private Socket wrap(Socket s) throws IOException {
+    /** {@code s} guarded; a stalled write closes {@code under} (the TCP socket TLS is layered on) or else it. */
+    private Socket wrap(Socket s, Socket under) throws IOException {
       if (!(s instanceof SSLSocket ssl)) {
         s.close();
         throw new IOException("the TLS socket factory made a socket without TLS");
       }
-      return new GuardedSslSocket(ssl, budget);
+      return new GuardedSslSocket(ssl, under != null ? under : ssl, budget);
     }
   }
 
   /** An SSL socket handing out its plain text input through a guard; everything else is the delegate's. */
   private static final class GuardedSslSocket extends SSLSocket {
     private final SSLSocket d;
+    private final Socket tcp;
     private final ServerReadGuard.Budget budget;
     private ServerReadGuard guard;
+    private OutputStream output;
 
-    GuardedSslSocket(SSLSocket delegate, ServerReadGuard.Budget budget) {
+    GuardedSslSocket(SSLSocket delegate, Socket tcp, ServerReadGuard.Budget budget) {
       this.d = delegate;
+      this.tcp = tcp;
       this.budget = budget;
     }
 
@@ -182,8 +202,12 @@ public final class GuardedSockets {
     }
 
     @Override
-    public OutputStream getOutputStream() throws IOException {
-      return d.getOutputStream();
+    public synchronized OutputStream getOutputStream() throws IOException {
+      if (output == null) {
+        // closing the TCP socket ends a write blocked under TLS (closing the TLS socket would wait to write too)
+        output = budget.deadlined(d.getOutputStream(), tcp);
+      }
+      return output;
     }
 
     @Override

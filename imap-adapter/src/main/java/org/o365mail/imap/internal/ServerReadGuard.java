@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
@@ -88,11 +89,11 @@ public final class ServerReadGuard extends FilterInputStream {
 
     /** Which limit was passed. */
     public enum Kind {
-      LINE, LITERAL, RESPONSE, TOO_SLOW, DEADLINE;
+      LINE, LITERAL, RESPONSE, TOO_SLOW, DEADLINE, WRITE_STALLED;
 
       /** Whether the limit is one of time (the server may be sound but slow) rather than of size. */
       public boolean ofTime() {
-        return this == TOO_SLOW || this == DEADLINE;
+        return this == TOO_SLOW || this == DEADLINE || this == WRITE_STALLED;
       }
     }
 
@@ -158,6 +159,96 @@ public final class ServerReadGuard extends FilterInputStream {
     /** A guarded stream over {@code in}. */
     public ServerReadGuard guard(InputStream in) {
       return new ServerReadGuard(in, this);
+    }
+
+    /**
+     * {@code out} with a deadline on each write and flush: one that has not returned after {@link
+     * Limits#responseTime} (the read timeout; the server stopped taking data, and its TCP window stays shut) closes
+     * {@code socket}, which ends the write, and fails with a {@link LimitExceededException}.
+     */
+    public OutputStream deadlined(OutputStream out, java.net.Socket socket) {
+      return new DeadlinedOutput(out, socket, this);
+    }
+  }
+
+  /** Writes that end within the read timeout, or close the socket (see {@link Budget#deadlined}). */
+  private static final class DeadlinedOutput extends java.io.FilterOutputStream {
+    private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCHDOG = watchdog();
+
+    private final java.net.Socket socket;
+    private final Budget budget;
+    private volatile boolean expired;
+
+    DeadlinedOutput(OutputStream out, java.net.Socket socket, Budget budget) {
+      super(requireNonNull(out, "out"));
+      this.socket = requireNonNull(socket, "socket");
+      this.budget = budget;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      write(new byte[] {(byte) b}, 0, 1);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      java.util.concurrent.ScheduledFuture<?> alarm = arm();
+      try {
+        out.write(b, off, len);
+      } catch (IOException e) {
+        throw stalled(e);
+      } finally {
+        alarm.cancel(false);
+      }
+    }
+
+    @Override
+    public void flush() throws IOException {
+      java.util.concurrent.ScheduledFuture<?> alarm = arm();
+      try {
+        out.flush();
+      } catch (IOException e) {
+        throw stalled(e);
+      } finally {
+        alarm.cancel(false);
+      }
+    }
+
+    private java.util.concurrent.ScheduledFuture<?> arm() throws IOException {
+      if (expired) {
+        throw stalled(null);
+      }
+      return WATCHDOG.schedule(this::expire, budget.limits.responseTime().toNanos(),
+          java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    private void expire() {
+      expired = true;
+      try {
+        socket.close();
+      } catch (IOException e) {
+        // closing is all that was left to do
+      }
+    }
+
+    private IOException stalled(IOException cause) {
+      if (!expired) {
+        return cause;
+      }
+      LimitExceededException e = new LimitExceededException(LimitExceededException.Kind.WRITE_STALLED,
+          budget.limits.responseTime().toMillis(), "the server at " + budget.server + " took no data for "
+              + budget.limits.responseTime().toMillis() + " ms; stopped writing");
+      if (cause != null) {
+        e.initCause(cause);
+      }
+      return e;
+    }
+
+    private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
+      java.util.concurrent.ScheduledThreadPoolExecutor executor = new java.util.concurrent.ScheduledThreadPoolExecutor(
+          1, org.o365mail.internal.SdkThreads.factory("write-watchdog"));
+      executor.setRemoveOnCancelPolicy(true);
+      return executor;
     }
   }
 
@@ -377,9 +468,9 @@ public final class ServerReadGuard extends FilterInputStream {
       long allowed = limits.operationTime().toNanos() + allowance(budget.operationBytes);
       if (now - budget.operationStart > allowed) {
         throw exceeded(LimitExceededException.Kind.DEADLINE, limits.operationTime().toMillis(),
-            "answers to one operation still coming after " + (now - budget.operationStart) / 1_000_000
-                + " ms (at most " + limits.operationTime().toMillis() + " ms plus one second per "
-                + limits.minBytesPerSecond() + " bytes)");
+            "answers to one operation for " + (now - budget.operationStart) / 1_000_000 + " ms (at most "
+                + limits.operationTime().toMillis() + " ms plus one second per " + limits.minBytesPerSecond()
+                + " bytes)");
       }
     }
   }
@@ -390,7 +481,8 @@ public final class ServerReadGuard extends FilterInputStream {
   }
 
   private LimitExceededException exceeded(LimitExceededException.Kind kind, long limit, String what) {
-    return new LimitExceededException(kind, limit, "refused to read on from " + budget.server + ": " + what);
+    return new LimitExceededException(kind, limit, "the server at " + budget.server + " sent " + what
+        + "; stopped reading");
   }
 
   private static String size(long bytes) {
