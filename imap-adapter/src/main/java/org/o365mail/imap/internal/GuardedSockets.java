@@ -27,7 +27,9 @@ import javax.net.ssl.SSLSocketFactory;
  * connects a plain socket and layers TLS on it with the SSL factory; with STARTTLS it connects through the plain
  * factory and later layers TLS with the SSL factory, at which point the plain socket's guard lets the TLS records
  * through and the TLS socket's guard reads the plain text (see Angus's {@code SocketFetcher.getSocket} and {@code
- * startTLS}). Everything TLS does (the handshake, Angus's host name check) is the delegate's.
+ * startTLS}, https://github.com/eclipse-ee4j/angus-mail/blob/2.0.5/core/src/main/java/org/eclipse/angus/mail/util/
+ * SocketFetcher.java; {@code socketFactory.fallback} is set false so that a failure never falls back to an unguarded
+ * socket). Everything TLS does (the handshake, Angus's host name check) is the delegate's.
  */
 public final class GuardedSockets {
   private GuardedSockets() {}

@@ -19,13 +19,16 @@ import java.util.function.LongSupplier;
  * response that has started trickles in slower than a minimum rate, or an operation outlasts its deadline. Once
  * failed it fails every later read the same way.
  *
- * <p>IMAP framing is Angus's own ({@code org.eclipse.angus.mail.iap.ResponseInputStream}): a line ends with CRLF
+ * <p>IMAP framing is Angus's own ({@code org.eclipse.angus.mail.iap.ResponseInputStream}, https://github.com/
+ * eclipse-ee4j/angus-mail/blob/2.0.5/providers/imap/src/main/java/org/eclipse/angus/mail/iap/ResponseInputStream.java):
+ * a line ends with CRLF
  * (the CR may be the last byte of a literal); a line ending {@code {n}} CRLF announces n literal bytes, after which
  * the same response goes on. Angus looks for the brace anywhere before the closing one, literal bytes included, and
  * takes a leading minus (a literal of no bytes); this stream does the same, and also counts {@code {n+}} (RFC 7888
- * LITERAL+) and numbers too big for an int as literals, so it may count a response longer than Angus does, never
- * shorter. SMTP framing is Angus's {@code LineInputStream} and {@code SMTPTransport.readServerResponse}: lines end
- * with LF, CR or CRLF; a reply goes on while a line's fourth byte is {@code -} (RFC 5321 section 4.2.1).
+ * LITERAL+, https://www.rfc-editor.org/rfc/rfc7888) and numbers too big for an int as literals, so it may count a
+ * response longer than Angus does, never shorter. SMTP framing is Angus's {@code LineInputStream} and {@code
+ * SMTPTransport.readServerResponse} (same repository and tag): lines end with LF, CR or CRLF; a reply goes on while a
+ * line's fourth byte is {@code -} (https://www.rfc-editor.org/rfc/rfc5321#section-4.2.1).
  *
  * <p>Not thread-safe, like the socket stream it wraps; its {@link Budget} may be used from any thread.
  */
