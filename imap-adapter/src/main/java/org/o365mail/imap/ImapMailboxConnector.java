@@ -110,6 +110,14 @@ import org.slf4j.LoggerFactory;
  * again from its start on a new login, without counting against {@link Builder#maxAttempts}. Throttling is waited out
  * up to {@link Builder#throttleBudget}, after which a {@link org.o365mail.ThrottledException} says how long to wait.
  *
+ * <p><b>Bounds.</b> A server is never waited for without end, nor read into memory without limit. Each read waits at
+ * most {@link Builder#timeout}; a response that has started must then go on at 1 KiB/s, and one operation's reads end
+ * after ten timeouts plus one second per KiB read. A line of a response is at most 16 MiB (a {@code SEARCH} of a
+ * million UIDs fits), a literal 16 MiB (twice the largest partial fetch) and a whole response 24 MiB, so one
+ * connection holds at most a few tens of MB however the server answers. A server past a bound, or silent for a
+ * timeout, fails the operation at once with a {@link org.o365mail.MailboxException} naming it and the bound: it is not
+ * retried on a new connection, which would only wait as long again.
+ *
  * <p><b>Ids and checkpoints.</b> A {@link MessageId} is {@code imap:<UIDVALIDITY>:<UID>:<folder path>}. When Exchange
  * renumbers a folder (a new UIDVALIDITY), an id this connector handed out (by {@link #sync}, a listing or {@link
  * #message}; the last 20,000) still names its message, found again by its Message-ID, so that reads, flags, moves
@@ -1352,7 +1360,10 @@ public final class ImapMailboxConnector implements MailboxConnector {
       return this;
     }
 
-    /** Connect and read timeout (default 60 s); IDLE re-issues itself before it. */
+    /**
+     * Connect and read timeout (default 60 s); IDLE re-issues itself before it. A response that has started must
+     * then keep coming at 1 KiB/s, and one operation may read for ten timeouts plus one second per KiB.
+     */
     public Builder timeout(Duration value) {
       this.timeout = Arguments.positive(value, "timeout");
       return this;

@@ -31,6 +31,7 @@ import org.o365mail.imap.internal.ExchangeDiagnoses;
 import org.o365mail.imap.internal.ExchangeLogins;
 import org.o365mail.imap.internal.ImapEndpoint;
 import org.o365mail.imap.internal.Pii;
+import org.o365mail.imap.internal.ServerReadGuard;
 import org.o365mail.imap.internal.SmtpMessages;
 import org.o365mail.internal.Arguments;
 import org.slf4j.Logger;
@@ -54,6 +55,10 @@ import org.slf4j.LoggerFactory;
  * permission ({@link SetupStep#SEND_AS_PERMISSION}), and a message over the mailbox's MaxSendSize ({@code 552 5.3.4}, or
  * {@code 554 5.2.0 ...MaxSubmissionExceeded}) as {@link SetupStep#MAX_SEND_SIZE}, each with the PowerShell that fixes
  * it.
+ *
+ * <p>Each read waits at most {@link Builder#timeout}, and a reply that has started must then keep coming at 1 KiB/s;
+ * a reply line is at most 64 KiB and a reply 1 MiB. A server past a bound, or silent for a timeout, fails the call
+ * with a {@link org.o365mail.MailboxException} naming it and the bound.
  *
  * <p>Immutable and thread-safe; each {@link #send} uses a connection of its own.
  *
@@ -157,6 +162,7 @@ public final class SmtpSender {
         }
         return work.run(session, transport);
       } catch (AuthenticationFailedException e) {
+        unanswered(e);
         String text = text(e);
         ExchangeDiagnoses.Login login = login(claims);
         if (text.contains("5.7.139")) {
@@ -180,6 +186,7 @@ public final class SmtpSender {
         throw new MailboxAuthenticationException(
             ExchangeDiagnoses.authenticateFailed(login, "SMTP " + code(text), known), e);
       } catch (SendFailedException e) {
+        unanswered(e);
         String text = text(e);
         if (text.contains("SendAsDenied")) {
           throw new MailboxAuthenticationException(
@@ -195,6 +202,7 @@ public final class SmtpSender {
             .build();
         throw new MailboxException(d.describe(), d, e);
       } catch (MessagingException e) {
+        unanswered(e);
         String text = text(e);
         if (text.startsWith("STARTTLS is required")) {
           Diagnosis d = ExchangeDiagnoses.unsafeServer(endpoint,
@@ -213,8 +221,20 @@ public final class SmtpSender {
     }
   }
 
+  /**
+   * Throws at once when the server stopped answering or answered past a limit (an endless reply line, a reply of
+   * thousands of lines): trying again would wait as long again.
+   */
+  private void unanswered(MessagingException e) {
+    Diagnosis d = ExchangeDiagnoses.unanswered(endpoint, e);
+    if (d != null) {
+      throw new MailboxException(d.describe(), d, e);
+    }
+  }
+
   private Properties properties(EmailAddress from) {
-    Properties props = endpoint.socketProperties("smtp");
+    // each connection's replies are read through limits of size and time (lines, whole replies, a minimum rate)
+    Properties props = endpoint.socketProperties("smtp", endpoint.budget(ServerReadGuard.Framing.SMTP));
     props.put("mail.smtp.auth", "true");
     // XOAUTH2 and nothing else; Angus has no fallback to LOGIN on SMTP once the list is given
     props.put("mail.smtp.auth.mechanisms", "XOAUTH2");
@@ -316,7 +336,7 @@ public final class SmtpSender {
       return this;
     }
 
-    /** Connect and read timeout (default 60 s). */
+    /** Connect and read timeout (default 60 s); a reply that has started must then keep coming at 1 KiB/s. */
     public Builder timeout(Duration value) {
       this.timeout = Arguments.positive(value, "timeout");
       return this;

@@ -268,6 +268,63 @@ public final class ExchangeDiagnoses {
         .build();
   }
 
+  /**
+   * A server that stopped answering or answered past a limit: a read refused by {@link ServerReadGuard} (too long a
+   * line, literal or response; too slow; an operation past its deadline), or a connect or read timeout. Such
+   * failures are not retried on a new connection: the next one would wait as long again (retries multiplied the read
+   * timeout before). Null for any other failure.
+   */
+  public static Diagnosis unanswered(ImapEndpoint endpoint, Throwable failure) {
+    String where = endpoint.host() + ":" + endpoint.port();
+    ServerReadGuard.LimitExceededException limit = findRead(failure, ServerReadGuard.LimitExceededException.class);
+    if (limit != null && limit.kind().ofTime()) {
+      return Diagnosis.builder(SetupStep.SERVICE, "too-slow")
+          .summary(capitalized(limit.getMessage()))
+          .fix("Retry later; if it keeps happening, check the network path to " + where)
+          .retryable(true)
+          .build();
+    }
+    if (limit != null) {
+      return Diagnosis.builder(SetupStep.TRUST, "answer-too-large")
+          .summary(capitalized(limit.getMessage()))
+          .fix("Check that " + where + " is Exchange Online and that nothing on the way (a proxy, a TLS-inspecting"
+              + " firewall) rewrites the connection")
+          .build();
+    }
+    java.net.SocketTimeoutException timeout = findRead(failure, java.net.SocketTimeoutException.class);
+    if (timeout == null) {
+      return null;
+    }
+    boolean connecting = find(failure, org.eclipse.angus.mail.util.SocketConnectException.class) != null;
+    long millis = (connecting ? endpoint.connectTimeout() : endpoint.readTimeout()).toMillis();
+    return Diagnosis.builder(SetupStep.SERVICE, connecting ? "connect-timeout" : "timeout")
+        .summary(connecting ? "Cannot reach " + where + " within " + millis + " ms (connect timeout)"
+            : "The server at " + where + " did not answer within " + millis + " ms (read timeout)")
+        .fix("Retry later; if it keeps happening, check DNS, proxy and firewall for " + where
+            + " or raise the timeout")
+        .retryable(true)
+        .build();
+  }
+
+  private static String capitalized(String text) {
+    return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
+  }
+
+  /** Like {@link #find}, also looking into the exception Angus turned into a synthetic {@code BYE}. */
+  private static <T extends Throwable> T findRead(Throwable t, Class<T> type) {
+    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+      T found = find(c, type);
+      if (found != null) {
+        return found;
+      }
+      if (c instanceof org.eclipse.angus.mail.iap.ProtocolException p && p.getResponse() != null
+          && p.getResponse().getException() != null && p.getResponse().getException() != c) {
+        return findRead(p.getResponse().getException(), type);
+      }
+    }
+    return null;
+  }
+
   /** The connection kept dropping and the attempts ran out. */
   public static Diagnosis connectionLost(ImapEndpoint endpoint, int attempts, Throwable last) {
     return Diagnosis.builder(SetupStep.SERVICE, "connection-lost")

@@ -41,6 +41,7 @@ public final class ImapConnection implements AutoCloseable {
   private static final java.util.logging.Logger ANGUS = silenced("org.o365mail.imap.internal.angus");
 
   private final IMAPProtocol protocol;
+  private final ServerReadGuard.Budget budget;
   private final Instant expiresAt;
   private final Instant reauthAt;
   private final AtomicBoolean idleDone = new AtomicBoolean(true);
@@ -52,8 +53,9 @@ public final class ImapConnection implements AutoCloseable {
   private int exists = -1;
   private boolean freshlySelected;
 
-  private ImapConnection(IMAPProtocol protocol, Instant expiresAt, Instant reauthAt) {
+  private ImapConnection(IMAPProtocol protocol, ServerReadGuard.Budget budget, Instant expiresAt, Instant reauthAt) {
     this.protocol = protocol;
+    this.budget = budget;
     this.expiresAt = expiresAt;
     this.reauthAt = reauthAt;
   }
@@ -150,11 +152,11 @@ public final class ImapConnection implements AutoCloseable {
   public static ImapConnection open(ImapEndpoint endpoint, String mailbox, AccessToken token, Instant expiresAt,
       Instant reauthAt) throws IOException, ProtocolException {
     String name = endpoint.protocolName("imap");
-    Properties props = endpoint.socketProperties(name);
-    if (endpoint.security() == ImapEndpoint.Security.STARTTLS) {
-      props.putAll(endpoint.socketProperties("imap"));
-    }
+    ServerReadGuard.Budget budget = endpoint.budget(ServerReadGuard.Framing.IMAP);
+    Properties props = endpoint.socketProperties(name, budget);
     MailLogger angusLogger = new MailLogger(ANGUS.getName(), "IMAP", false, NO_DEBUG_OUTPUT);
+    // the greeting, STARTTLS and the login are one operation, bounded in time like any other
+    budget.startOperation();
     IMAPProtocol p = new ExchangeProtocol(name, endpoint.host(), endpoint.port(), props,
         endpoint.security() == ImapEndpoint.Security.IMPLICIT_TLS, angusLogger);
     boolean ok = false;
@@ -176,8 +178,9 @@ public final class ImapConnection implements AutoCloseable {
       // Exchange announces MOVE, UIDPLUS and IDLE only after login
       p.capability();
       ok = true;
-      return new ImapConnection(p, expiresAt, reauthAt);
+      return new ImapConnection(p, budget, expiresAt, reauthAt);
     } finally {
+      budget.endOperation();
       if (!ok) {
         p.disconnect();
       }
@@ -188,6 +191,19 @@ public final class ImapConnection implements AutoCloseable {
     java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
     logger.setLevel(java.util.logging.Level.OFF);
     return logger;
+  }
+
+  /**
+   * Starts an operation: its reads must end within the limits' operation time (plus one second for each KiB read)
+   * or fail with {@link ServerReadGuard.LimitExceededException}.
+   */
+  public void startOperation() {
+    budget.startOperation();
+  }
+
+  /** Ends the operation started last. */
+  public void endOperation() {
+    budget.endOperation();
   }
 
   /** When the token this connection logged in with expires. */

@@ -42,19 +42,33 @@ public record ImapEndpoint(String host, int port, Security security, SSLSocketFa
     return security == Security.IMPLICIT_TLS ? base + "s" : base;
   }
 
-  /** Angus socket properties for {@code protocol} ({@code imap}, {@code imaps}, {@code smtp}). */
-  public Properties socketProperties(String protocol) {
+  /**
+   * Angus socket properties for {@code protocol} ({@code imap}, {@code imaps}, {@code smtp}): timeouts, the host
+   * name check, and socket factories whose sockets read through {@code budget}'s {@link ServerReadGuard} (with no
+   * fallback to Angus's own unguarded sockets).
+   */
+  public Properties socketProperties(String protocol, ServerReadGuard.Budget budget) {
     Properties props = new Properties();
     String p = "mail." + protocol;
     props.put(p + ".connectiontimeout", Long.toString(connectTimeout.toMillis()));
     props.put(p + ".timeout", Long.toString(readTimeout.toMillis()));
     // Angus checks the host name with the JDK's endpoint identification; never turned off here
     props.put(p + ".ssl.checkserveridentity", "true");
-    if (socketFactory != null) {
-      props.put(p + ".ssl.socketFactory", socketFactory);
-    }
+    props.put(p + ".ssl.socketFactory", GuardedSockets.tls(socketFactory, budget));
+    props.put(p + ".socketFactory", GuardedSockets.plain(budget));
+    props.put(p + ".socketFactory.fallback", "false");
     props.put("mail.debug.auth", "false");
     return props;
+  }
+
+  /**
+   * A budget of one connection's reads from this server, with the limits of its protocol ({@link
+   * ServerReadGuard.Limits#imap}, {@link ServerReadGuard.Limits#smtp}) for this read timeout.
+   */
+  public ServerReadGuard.Budget budget(ServerReadGuard.Framing framing) {
+    ServerReadGuard.Limits limits = framing == ServerReadGuard.Framing.IMAP ? ServerReadGuard.Limits.imap(readTimeout)
+        : ServerReadGuard.Limits.smtp(readTimeout);
+    return new ServerReadGuard.Budget(host + ":" + port, framing, limits, System::nanoTime);
   }
 
   @Override

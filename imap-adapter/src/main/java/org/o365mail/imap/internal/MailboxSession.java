@@ -114,6 +114,7 @@ public final class MailboxSession implements AutoCloseable {
       while (true) {
         ImapConnection c = connected(budgetEnd);
         long start = System.nanoTime();
+        c.startOperation();
         try {
           if (settle) {
             c.settle();
@@ -136,9 +137,13 @@ public final class MailboxSession implements AutoCloseable {
             }
             throw translate(what, e);
           }
+          unanswered(e);
           lost = lost(what, e, lost);
         } catch (IOException e) {
+          unanswered(e);
           lost = lost(what, e, lost);
+        } finally {
+          c.endOperation();
         }
       }
     } finally {
@@ -177,6 +182,18 @@ public final class MailboxSession implements AutoCloseable {
     return (bad ? "BAD " : "NO ") + text;
   }
 
+  /**
+   * Throws at once, giving the connection up, when the server stopped answering or answered past a limit: a new
+   * connection would only wait as long again.
+   */
+  private void unanswered(Exception e) {
+    Diagnosis d = ExchangeDiagnoses.unanswered(settings.endpoint(), e);
+    if (d != null) {
+      drop();
+      throw new MailboxException(d.describe(), d, e);
+    }
+  }
+
   private int lost(String what, Exception e, int lostBefore) {
     int lost = lostBefore + 1;
     boolean tokenExpired = String.valueOf(e instanceof ProtocolException p ? ImapConnection.serverText(p)
@@ -204,19 +221,23 @@ public final class MailboxSession implements AutoCloseable {
       throw new IllegalStateException("the connector for " + settings.mailbox() + " is closed");
     }
     ImapConnection c = login(System.nanoTime() + settings.throttleBudget().toNanos());
+    c.startOperation();
     try {
       return op.run(c);
     } catch (ProtocolException e) {
       if (e instanceof ConnectionException && !ImapConnection.serverText(e).toLowerCase(Locale.ROOT)
           .contains(NOT_CONNECTED)) {
-        Diagnosis d = ExchangeDiagnoses.connectionLost(settings.endpoint(), 1, e);
+        Diagnosis d = Optional.ofNullable(ExchangeDiagnoses.unanswered(settings.endpoint(), e))
+            .orElseGet(() -> ExchangeDiagnoses.connectionLost(settings.endpoint(), 1, e));
         throw new MailboxException(d.describe(), d, e);
       }
       throw translate(what, e);
     } catch (IOException e) {
-      Diagnosis d = ExchangeDiagnoses.connectionLost(settings.endpoint(), 1, e);
+      Diagnosis d = Optional.ofNullable(ExchangeDiagnoses.unanswered(settings.endpoint(), e))
+          .orElseGet(() -> ExchangeDiagnoses.connectionLost(settings.endpoint(), 1, e));
       throw new MailboxException(d.describe(), d, e);
     } finally {
+      c.endOperation();
       c.logout();
     }
   }
@@ -343,6 +364,10 @@ public final class MailboxSession implements AutoCloseable {
   }
 
   private int transportFailure(Exception e, int before) {
+    Diagnosis unanswered = ExchangeDiagnoses.unanswered(settings.endpoint(), e);
+    if (unanswered != null) {
+      throw new MailboxException(unanswered.describe(), unanswered, e);
+    }
     int failures = before + 1;
     Diagnosis d = ExchangeDiagnoses.transport(settings.endpoint(), e);
     if (!d.retryable() || failures >= settings.maxAttempts()) {
