@@ -2,13 +2,17 @@ package org.o365mail;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
  * Why an operation failed, traced to the setup step that was missed: the service's own code (an AADSTS
  * number, an OAuth error, a Graph error code or an IMAP/SMTP answer), the {@link SetupStep}, what happened,
  * what to do, whether retrying unchanged can help, an admin command where one fixes it, and the ids
- * Microsoft support asks for. Immutable; holds no secret or token.
+ * Microsoft support asks for. Where Microsoft gives the same answer for several missed steps and nothing tells
+ * them apart, the likelier step is this diagnosis's and the others are its {@link #alternatives()}, each with the
+ * command that checks it. Immutable; holds no secret or token.
  */
 public final class Diagnosis {
   private final SetupStep setupStep;
@@ -19,6 +23,7 @@ public final class Diagnosis {
   private final String command;
   private final String correlationId;
   private final String traceId;
+  private final List<Diagnosis> alternatives;
 
   private Diagnosis(Builder b) {
     this.setupStep = requireNonNull(b.setupStep, "setupStep");
@@ -29,6 +34,7 @@ public final class Diagnosis {
     this.command = b.command;
     this.correlationId = b.correlationId;
     this.traceId = b.traceId;
+    this.alternatives = List.copyOf(b.alternatives);
   }
 
   public static Builder builder(SetupStep step, String serviceCode) {
@@ -76,6 +82,14 @@ public final class Diagnosis {
   }
 
   /** A copy with the request ids set. */
+  /**
+   * Other setup steps that give the same answer and could not be ruled out, less likely than this one, in order;
+   * empty when the answer names one step. Each has its own fix and, where one exists, the command that checks it.
+   */
+  public List<Diagnosis> alternatives() {
+    return alternatives;
+  }
+
   public Diagnosis withIds(String newCorrelationId, String newTraceId) {
     return toBuilder().correlationId(newCorrelationId).traceId(newTraceId).build();
   }
@@ -85,6 +99,7 @@ public final class Diagnosis {
     b.command = command;
     b.correlationId = correlationId;
     b.traceId = traceId;
+    b.alternatives.addAll(alternatives);
     return b;
   }
 
@@ -110,6 +125,11 @@ public final class Diagnosis {
       }
       sb.append(')');
     }
+    for (Diagnosis other : alternatives) {
+      sb.append(" Or: ").append(other.setupStep.title()).append(" (").append(other.summary).append("). Fix: ")
+          .append(other.fix);
+      other.command().ifPresent(c -> sb.append(" Run: ").append(c));
+    }
     return sb.toString();
   }
 
@@ -128,6 +148,7 @@ public final class Diagnosis {
     private String command;
     private String correlationId;
     private String traceId;
+    private final ArrayList<Diagnosis> alternatives = new ArrayList<>();
 
     private Builder(SetupStep setupStep, String serviceCode) {
       this.setupStep = requireNonNull(setupStep, "setupStep");
@@ -161,6 +182,22 @@ public final class Diagnosis {
 
     public Builder traceId(String value) {
       this.traceId = blankToNull(value);
+      return this;
+    }
+
+    /** Another step that gives the same answer, less likely than this one (added in order of likelihood). */
+    public Builder alternative(Diagnosis value) {
+      requireNonNull(value, "alternative");
+      if (!value.alternatives.isEmpty()) {
+        throw new IllegalArgumentException("an alternative has no alternatives of its own");
+      }
+      alternatives.add(value);
+      return this;
+    }
+
+    /** Forgets the alternatives (copied by {@link Diagnosis#toBuilder()}). */
+    public Builder clearAlternatives() {
+      alternatives.clear();
       return this;
     }
 

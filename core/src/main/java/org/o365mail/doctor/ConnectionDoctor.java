@@ -45,6 +45,8 @@ public final class ConnectionDoctor {
   private final TokenPreflight.Requirement requirement;
   private final FolderRef folder;
   private final SecretExpiryTracker expiry;
+  private final List<DoctorProbe> probes;
+  private final String mailbox;
 
   private ConnectionDoctor(Builder b) {
     this.app = b.credential.registration();
@@ -54,6 +56,8 @@ public final class ConnectionDoctor {
     this.requirement = b.requirement;
     this.folder = b.folder;
     this.expiry = b.expiry;
+    this.probes = List.copyOf(b.probes);
+    this.mailbox = b.mailbox;
   }
 
   public static Builder builder() {
@@ -94,7 +98,35 @@ public final class ConnectionDoctor {
       checks.add(DoctorCheck.skipped("message header fetched"));
     }
     checks.add(expiryCheck());
+    if (!probes.isEmpty()) {
+      for (int i = 0; i < checks.size(); i++) {
+        checks.set(i, probed(checks.get(i), token));
+      }
+    }
     return new DoctorReport(checks, Duration.ofNanos(System.nanoTime() - start));
+  }
+
+  /** A failed check as the first probe that can tell more sees it; the check unchanged otherwise. */
+  private DoctorCheck probed(DoctorCheck check, AccessToken token) {
+    if (check.status() != DoctorCheck.Status.FAIL || check.diagnosis() == null) {
+      return check;
+    }
+    DoctorProbe.Context context = new DoctorProbe.Context(check.name(), credential, app, tokenRequest,
+        Optional.ofNullable(token), Optional.ofNullable(mailbox));
+    for (DoctorProbe probe : probes) {
+      Optional<DoctorProbe.Finding> finding;
+      try {
+        finding = probe.explain(check.diagnosis(), context);
+      } catch (RuntimeException e) {
+        // a probe that breaks tells nothing more; the check's own diagnosis stands
+        continue;
+      }
+      if (finding.isPresent()) {
+        return new DoctorCheck(check.name(), check.status(), check.detail() + " (probe: "
+            + finding.get().evidence() + ")", finding.get().diagnosis());
+      }
+    }
+    return check;
   }
 
   private void runMailboxChecks(List<DoctorCheck> checks) {
@@ -221,8 +253,25 @@ public final class ConnectionDoctor {
     private TokenPreflight.Requirement requirement;
     private FolderRef folder = FolderRef.INBOX;
     private SecretExpiryTracker expiry;
+    private final List<DoctorProbe> probes = new ArrayList<>();
+    private String mailbox;
 
     private Builder() {}
+
+    /**
+     * Adds a probe asked, in the order added, about each failed check ({@link DoctorProbe}); the first finding
+     * replaces the check's diagnosis.
+     */
+    public Builder probe(DoctorProbe value) {
+      probes.add(requireNonNull(value, "probe"));
+      return this;
+    }
+
+    /** The mailbox address the connector opens, for the probes. */
+    public Builder mailbox(String address) {
+      this.mailbox = requireNonNull(address, "mailbox");
+      return this;
+    }
 
     public Builder credential(CredentialStrategy value) {
       this.credential = requireNonNull(value, "credential");

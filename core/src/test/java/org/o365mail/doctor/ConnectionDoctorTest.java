@@ -57,6 +57,41 @@ class ConnectionDoctorTest {
   }
 
   @Test
+  void aProbeSharpensAFailedCheck_aBrokenProbeIsPassedOver_andPassingChecksAreNotProbed() {
+    Application app = contoso.registerApp("probed");
+    app.addClientSecret("s", Duration.ofDays(300));
+    java.util.List<String> asked = new java.util.ArrayList<>();
+    DoctorProbe broken = (failure, context) -> {
+      asked.add("broken:" + context.check());
+      throw new IllegalStateException("probe broke");
+    };
+    DoctorProbe sharp = (failure, context) -> {
+      asked.add("sharp:" + context.check() + ":" + context.mailbox().orElse("-") + ":" + context.token().isPresent());
+      return java.util.Optional.of(new DoctorProbe.Finding("looked again", org.o365mail.Diagnosis
+          .builder(SetupStep.CLIENT_SECRET, "probe").summary("the secret value is not this app's").fix("paste it")
+          .alternative(org.o365mail.Diagnosis.builder(SetupStep.REGISTER_APP, "probe").summary("another app")
+              .fix("check the client id").command("Get-ServicePrincipal -Identity x").build())
+          .build()));
+    };
+    try (CredentialStrategy strategy = CredentialStrategy.clientCredentials(Tenants.app(m365, contoso, app))
+        .secret(ClientSecret.of(secret("Wrong8Q~" + UUID.randomUUID()))).maxAttempts(1).build()) {
+      DoctorReport report = ConnectionDoctor.builder().credential(strategy)
+          .connector(() -> InMemoryMailboxConnector.create("box@contoso.com"))
+          .token(TokenRequest.imap(), TokenPreflight.Requirement.imap()).mailbox("box@contoso.com")
+          .probe(broken).probe(sharp).build().examine();
+      DoctorCheck token = report.checks().get(1);
+      assertThat(token.status()).isEqualTo(DoctorCheck.Status.FAIL);
+      assertThat(token.detail()).endsWith("(probe: looked again)");
+      assertThat(token.diagnosis().setupStep()).isEqualTo(SetupStep.CLIENT_SECRET);
+      assertThat(token.diagnosis().alternatives()).extracting(org.o365mail.Diagnosis::setupStep)
+          .containsExactly(SetupStep.REGISTER_APP);
+      assertThat(token.diagnosis().describe()).contains("Or: " + SetupStep.REGISTER_APP.title())
+          .contains("Run: Get-ServicePrincipal -Identity x");
+      assertThat(asked).containsExactly("broken:token acquired", "sharp:token acquired:box@contoso.com:false");
+    }
+  }
+
+  @Test
   void everythingPasses() {
     Application app = contoso.registerApp("good");
     PasswordCredential s = app.addClientSecret("s", Duration.ofDays(300));
