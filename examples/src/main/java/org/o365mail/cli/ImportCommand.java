@@ -192,7 +192,8 @@ final class ImportCommand implements Callable<Integer> {
       } else {
         stdout.println("Imported " + result.imported() + " message(s) from " + c.mailbox() + "/" + c.folder() + " into "
             + out + (result.skipped() > 0 ? "; " + result.skipped() + " already imported" : "")
-            + (retried.accepted() > 0 ? "; " + retried.accepted() + " parked message(s) imported on retry" : ""));
+            + (retried.accepted() > 0 ? "; " + retried.accepted() + " parked message(s) imported on retry" : "")
+            + (parked.isEmpty() ? "" : "; " + parked.size() + " parked (below)"));
         if (stopped || warned) {
           stdout.println((stopped ? "Stopped: " : "Warning: ") + health.health()
               + health.until().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
@@ -289,9 +290,15 @@ final class ImportCommand implements Callable<Integer> {
         channel.force(true);
       }
       try {
-        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+        try {
+          Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } catch (IOException e) {
+        // refused (something else stands at the target): no part left behind for a message that may be parked
+        Files.deleteIfExists(part);
+        throw e;
       }
     }
   }

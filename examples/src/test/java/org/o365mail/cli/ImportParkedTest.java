@@ -69,6 +69,9 @@ class ImportParkedTest {
         .contains("o365mail import: 2 message(s) parked").contains(out.resolve(".o365mail").toString())
         .contains("The next runs retry them");
     assertThat(regularEml(out)).hasSize(MESSAGES - 2);
+    try (Stream<Path> s = Files.list(out)) {
+      assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".part"));
+    }
 
     // the cause is still there: the next run tries them again first, and they stay parked
     Run second = run(config, out, dir.resolve("second.log"));
@@ -97,6 +100,39 @@ class ImportParkedTest {
     assertThat(fourth.exit).as(fourth.log).isZero();
     assertThat(fourth.log).contains("\"imported\":0").contains("\"parked\":0").contains("\"retriedParked\":0");
     assertThat(regularEml(out)).hasSize(MESSAGES);
+  }
+
+  @Test
+  void aMessageRefusedOnFourRuns_isNoLongerRetriedAutomatically_butStaysListed_untilRetryParked(@TempDir Path dir)
+      throws Exception {
+    Mailbox inbox = ChildProcesses.invoices(contoso, "given-up@contoso.com", 3);
+    Path config = ChildProcesses.importConfig(m365, contoso, dir, "given up test", "graph", inbox);
+    Path learn = dir.resolve("learn");
+    assertThat(run(config, learn, dir.resolve("learn.log")).exit).isZero();
+    Path name = ImportKilledAndResumedTest.emlFiles(learn).stream().map(Path::getFileName).sorted().findFirst()
+        .orElseThrow();
+    Path out = dir.resolve("out");
+    Path blocked = Files.createDirectories(out.resolve(name));
+
+    // parked on the first run (3 calls), retried on the next three (3 calls each)
+    for (int run = 1; run <= 4; run++) {
+      Run r = run(config, out, dir.resolve("run-" + run + ".log"));
+      assertThat(r.exit).as(r.log).isEqualTo(O365Mail.FAILURES);
+      assertThat(r.log).contains("\"parked\":1").contains("\"retriedParked\":" + (run == 1 ? 0 : 1))
+          .contains(3 * run + " attempt(s)");
+    }
+    Files.delete(blocked);
+    // given up on: the fifth run does not try it, and still fails naming it and --retry-parked
+    Run fifth = run(config, out, dir.resolve("run-5.log"));
+    assertThat(fifth.exit).as(fifth.log).isEqualTo(O365Mail.FAILURES);
+    assertThat(fifth.log).contains("\"parked\":1").contains("\"retriedParked\":0")
+        .contains("12 attempt(s), retried only with --retry-parked");
+    assertThat(regularEml(out)).hasSize(2);
+
+    Run retried = run(config, out, dir.resolve("retry.log"), "--retry-parked");
+    assertThat(retried.exit).as(retried.log).isZero();
+    assertThat(retried.log).contains("\"parked\":0").contains("\"retriedParkedImported\":1");
+    assertThat(regularEml(out)).hasSize(3);
   }
 
   @Test
