@@ -26,9 +26,10 @@ import org.o365mail.testkit.Tenant;
 import org.o365mail.testkit.TestMessages;
 
 /**
- * {@code o365mail import --follow} as a real process, stopped by SIGTERM in the middle of its first pass and by
- * SIGINT (Ctrl-C) while it waits for new mail (IMAP IDLE, or the Graph poll): each time it ends within a bound
- * with the signal's exit code (143, 130), and a run after it delivers every message exactly once.
+ * {@code o365mail import} as a real process, stopped by SIGTERM in the middle of a pass (with {@code --follow} and
+ * without) and by SIGINT (Ctrl-C) while it follows, waiting for new mail (IMAP IDLE, or the Graph poll): each time
+ * it ends within a bound with the signal's exit code (143, 130), and a run after it delivers every message exactly
+ * once.
  */
 @Timeout(300)
 class ImportStopTest {
@@ -67,6 +68,17 @@ class ImportStopTest {
     System.out.printf("%s: SIGTERM in the first pass at %d files: exit %d after %d ms%n", protocol,
         ImportKilledAndResumedTest.emlFiles(out).size(), term.exit, term.millis);
     assertThat(term.exit).as(ChildProcesses.log(termLog)).isEqualTo(143);
+    assertThat(ImportKilledAndResumedTest.emlFiles(out).size()).isLessThan(MESSAGES);
+
+    // a single pass (no --follow), stopped the same way in its middle
+    int before = ImportKilledAndResumedTest.emlFiles(out).size();
+    Path onceLog = dir.resolve("once.log");
+    Process once = ImportKilledAndResumedTest.importer(config, out, onceLog);
+    awaitFiles(once, out, before + 20, onceLog);
+    Stopped onceTerm = stop(once, "TERM");
+    System.out.printf("%s: SIGTERM in a single pass at %d files: exit %d after %d ms%n", protocol,
+        ImportKilledAndResumedTest.emlFiles(out).size(), onceTerm.exit, onceTerm.millis);
+    assertThat(onceTerm.exit).as(ChildProcesses.log(onceLog)).isEqualTo(143);
     assertThat(ImportKilledAndResumedTest.emlFiles(out).size()).isLessThan(MESSAGES);
 
     Path resumeLog = dir.resolve("resume.log");
