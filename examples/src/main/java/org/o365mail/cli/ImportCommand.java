@@ -102,6 +102,7 @@ final class ImportCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     boolean progress = !json && System.console() != null;
     AtomicInteger imported = new AtomicInteger();
+    AtomicInteger newlyParked = new AtomicInteger();
     long start = System.nanoTime();
     Path checkpoints = out.resolve(".o365mail");
     String leaseOwner = ProcessHandle.current().pid() + "@o365mail-import";
@@ -139,6 +140,11 @@ final class ImportCommand implements Callable<Integer> {
                 stdout.flush();
               }
             }
+
+            @Override
+            public void parked(DeadLetter letter) {
+              newlyParked.incrementAndGet();
+            }
           });
       c.parkFolder().ifPresent(b::parkFolder);
       MailImporter importer = b.build();
@@ -155,7 +161,7 @@ final class ImportCommand implements Callable<Integer> {
           importer.start();
           stop.awaitRequested();
           stop.awaitStopped(StopSignal.GRACE.dividedBy(2));
-          result = new ImportResult(imported.get(), 0, 0, false);
+          result = new ImportResult(imported.get(), 0, newlyParked.get(), false);
         } else {
           result = importer.runOnce();
         }
