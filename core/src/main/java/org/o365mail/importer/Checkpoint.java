@@ -107,9 +107,21 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
     return new Checkpoint(state, h, null, pending, d, now, without(letter.messageKey()));
   }
 
-  Checkpoint withoutDeadLetter(String key, Instant now) {
+  /** A parked message the handler accepted on a retry: out of the dead letters, its post-action (if any) pending. */
+  Checkpoint withoutDeadLetter(String key, PendingAction action, Instant now) {
     List<DeadLetter> d = new ArrayList<>(deadLetters);
     d.removeIf(l -> l.messageKey().equals(key));
+    List<PendingAction> p = new ArrayList<>(pending);
+    if (action != null) {
+      p.add(action);
+    }
+    return new Checkpoint(state, handled, inFlight, p, d, now, interrupted);
+  }
+
+  /** A parked message refused again: the same place in the list, its attempts and last error updated. */
+  Checkpoint withDeadLetterReplaced(DeadLetter letter, Instant now) {
+    List<DeadLetter> d = new ArrayList<>(deadLetters);
+    d.replaceAll(l -> l.messageKey().equals(letter.messageKey()) ? letter : l);
     return new Checkpoint(state, handled, inFlight, pending, d, now, interrupted);
   }
 

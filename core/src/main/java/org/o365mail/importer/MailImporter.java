@@ -627,24 +627,70 @@ public final class MailImporter implements AutoCloseable {
     return next;
   }
 
-  /** Takes a parked message out of the dead letters and hands it to the handler again now. */
+  /**
+   * Hands a parked message to the handler again now (with the configured attempts and back-off), on the calling
+   * thread. Accepted, it leaves the dead letters and its post-action runs (or waits as a pending one, like any
+   * imported message's); refused again, it stays parked with its {@link DeadLetter#attempts()} raised by this
+   * retry's calls and the new {@link DeadLetter#lastError()}. {@link #close()} stops a retry as it stops a pass.
+   *
+   * @return whether the handler accepted it
+   * @throws IllegalArgumentException if no parked message has this key
+   * @throws IllegalStateException if this importer is closed
+   * @throws MessageNotFoundException if the message is no longer in the mailbox (it stays parked)
+   * @throws MailboxException if reading it from the service failed (it stays parked)
+   */
   public boolean retryDeadLetter(String messageKey) {
-    for (FolderRef folder : folders) {
-      CheckpointKey key = key(folder);
-      Optional<Checkpoint> c = store.load(key);
-      Optional<DeadLetter> letter = c.flatMap(cp -> cp.deadLetters().stream()
-          .filter(d -> d.messageKey().equals(messageKey)).findFirst());
-      if (letter.isPresent()) {
-        MessageSummary m = connector.message(new MessageId(letter.get().messageId()));
-        Outcome outcome = deliver(folder, m, messageKey, false);
-        if (outcome.accepted) {
-          store.save(key, store.load(key).orElseThrow().withoutDeadLetter(messageKey, clock.instant()));
-          return true;
-        }
-        return false;
+    requireNonNull(messageKey, "messageKey");
+    synchronized (cycleLock) {
+      if (stopping.get()) {
+        throw new IllegalStateException("this importer is closed");
+      }
+      cycleThread = Thread.currentThread();
+      idle = new CountDownLatch(1);
+      try {
+        return retry(messageKey);
+      } finally {
+        cycleThread = null;
+        idle.countDown();
       }
     }
-    throw new IllegalArgumentException("no dead letter with key " + messageKey);
+  }
+
+  private boolean retry(String messageKey) {
+    for (FolderRef folder : folders) {
+      CheckpointKey key = key(folder);
+      Optional<DeadLetter> letter = store.load(key).flatMap(cp -> cp.deadLetters().stream()
+          .filter(d -> d.messageKey().equals(messageKey)).findFirst());
+      if (letter.isEmpty()) {
+        continue;
+      }
+      DeadLetter parked = letter.get();
+      MessageSummary m = connector.message(new MessageId(parked.messageId()));
+      Outcome outcome = deliver(folder, m, messageKey, false);
+      Checkpoint now = store.load(key).orElseThrow();
+      if (outcome.accepted) {
+        PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
+            : new PendingAction(messageKey, m.id().value());
+        Checkpoint next = now.withoutDeadLetter(messageKey, action, clock.instant());
+        store.save(key, next);
+        logger.info("Parked message {} of {} accepted on retry", printable(messageKey), connector.mailbox());
+        if (action != null) {
+          runPostActions(key, next, List.of(action));
+        }
+        return true;
+      }
+      if (!outcome.stopped) {
+        Throwable error = outcome.error;
+        String lastError = error == null ? parked.lastError() : error.getClass().getName()
+            + (error.getMessage() == null ? "" : ": " + error.getMessage());
+        store.save(key, now.withDeadLetterReplaced(new DeadLetter(messageKey, parked.messageId(), parked.subject(),
+            parked.attempts() + outcome.attempts, lastError, parked.parkedAt()), clock.instant()));
+        logger.warn("Parked message {} of {} refused again ({} attempts in all); it stays parked",
+            printable(messageKey), connector.mailbox(), parked.attempts() + outcome.attempts);
+      }
+      return false;
+    }
+    throw new IllegalArgumentException("no dead letter with key " + printable(messageKey));
   }
 
   /**

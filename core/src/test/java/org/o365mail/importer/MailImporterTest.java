@@ -253,6 +253,47 @@ class MailImporterTest {
     }
   }
 
+  @Test
+  void retryDeadLetter_refusedAgain_staysParkedWithItsAttemptsAdded_acceptedLeavesTheListAndGetsItsPostAction(
+      @TempDir Path dir) {
+    InMemoryMailboxConnector box = mailbox(0);
+    box.deliver(message("good"));
+    box.deliver(message("disk full"));
+    box.createFolder(FolderRef.path("Inbox/Imported"));
+    AtomicInteger refusals = new AtomicInteger(Integer.MAX_VALUE);
+    List<String> accepted = new ArrayList<>();
+    MessageHandler handler = m -> {
+      if (m.summary().subject().equals("disk full") && refusals.getAndDecrement() > 0) {
+        throw new IOException("No space left on device");
+      }
+      accepted.add(m.summary().subject());
+    };
+    FileCheckpointStore store = new FileCheckpointStore(dir);
+    try (MailImporter i = MailImporter.builder().connector(box).handler(handler).checkpointStore(store)
+        .handlerAttempts(2).sleeper(d -> { }).postAction(PostAction.moveTo(FolderRef.path("Inbox/Imported"))).build()) {
+      assertThat(i.runOnce().parked()).isEqualTo(1);
+      String key = i.deadLetters().get(0).messageKey();
+
+      assertThat(i.retryDeadLetter(key)).isFalse();
+      assertThat(i.deadLetters()).singleElement().satisfies(d -> {
+        assertThat(d.attempts()).isEqualTo(4);
+        assertThat(d.lastError()).contains("No space left on device");
+      });
+      assertThat(box.contents(FolderRef.INBOX)).extracting(MessageSummary::subject).containsExactly("disk full");
+
+      refusals.set(0); // the disk has room again
+      assertThat(i.retryDeadLetter(key)).isTrue();
+      assertThat(i.deadLetters()).isEmpty();
+      assertThat(accepted).containsExactly("good", "disk full");
+      assertThat(box.contents(FolderRef.INBOX)).isEmpty();
+      assertThat(box.contents(FolderRef.path("Inbox/Imported"))).hasSize(2);
+      assertThatThrownBy(() -> i.retryDeadLetter(key)).isInstanceOf(IllegalArgumentException.class);
+      // and a later pass does not offer it again
+      assertThat(i.runOnce().imported()).isZero();
+    }
+    assertThat(accepted).containsExactly("good", "disk full");
+  }
+
   /**
    * A parked message's subject and Message-ID are the sender's text: a CR, escape sequences (CSI, OSC ended by BEL,
    * the C1 CSI), DEL and U+2028 in them reach the log as visible escapes, on one line.

@@ -1,5 +1,7 @@
 package org.o365mail.cli;
 
+import static org.o365mail.internal.ServiceText.printable;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -9,6 +11,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -18,15 +21,17 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.o365mail.MailboxConnector;
+import org.o365mail.MailboxException;
 import org.o365mail.auth.CredentialListener;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.cli.config.ConnectionConfig;
+import org.o365mail.importer.DeadLetter;
 import org.o365mail.importer.FileCheckpointStore;
 import org.o365mail.importer.HealthState;
 import org.o365mail.importer.ImportListener;
@@ -49,9 +54,16 @@ import picocli.CommandLine.Spec;
     description = "Import new mail of the connection's folder into a directory of .eml files, resumably.",
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {"0:every new message imported", "1:every new message imported, but the post-action waits"
-        + " (e.g. its folder is missing; see the diagnosis)", "2:the import stopped on a failure (see the diagnosis)",
-        "64:configuration error"}, footer = {"%nAn import already running on the same --out directory (another process)"
-        + " makes a second one stop with exit code 2 before it imports anything."})
+        + " (e.g. its folder is missing; see the diagnosis)", "2:the import stopped on a failure (see the diagnosis),"
+        + " or messages are parked (the writer refused them; listed on standard error)", "64:configuration error",
+        "130:stopped by Ctrl-C (SIGINT)", "143:stopped by SIGTERM"},
+    footer = {"%nAn import already running on the same --out directory (another process) makes a second one stop with"
+        + " exit code 2 before it imports anything.",
+        "%nA message the writer refuses (3 attempts, 1 s and 2 s apart) is parked: listed in the checkpoint and left in"
+        + " the mailbox (or moved to the connection's parkFolder); the run ends with exit code 2. The next 3 runs"
+        + " retry it first; after that only --retry-parked does. Imported on a retry, it leaves the list.",
+        "%nCtrl-C or SIGTERM stops it within about 2 s; the checkpoint is kept, and the next run goes on where it"
+        + " stopped."})
 final class ImportCommand implements Callable<Integer> {
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -69,6 +81,20 @@ final class ImportCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print a JSON summary")
   boolean json;
 
+  @Option(names = "--retry-parked", description = "retry every parked message first, also those the automatic"
+      + " retries of earlier runs gave up on")
+  boolean retryParked;
+
+  /**
+   * Handler calls after which a parked message is no longer retried automatically: the 3 of the run that parked it
+   * and 3 on each of the next 3 runs. A failure that outlasts them (a message the writer can never store) waits for
+   * {@code --retry-parked}, instead of costing every run its back-off.
+   */
+  static final int AUTOMATIC_RETRY_CALLS = 12;
+
+  /** Parked messages listed one by one at the end of a run; the rest are counted. */
+  private static final int MAX_PARKED_SHOWN = 20;
+
   @Override
   public Integer call() throws IOException, InterruptedException {
     ConnectionConfig c = options.load();
@@ -76,10 +102,13 @@ final class ImportCommand implements Callable<Integer> {
     PrintWriter stdout = spec.commandLine().getOut();
     boolean progress = !json && System.console() != null;
     AtomicInteger imported = new AtomicInteger();
+    AtomicInteger newlyParked = new AtomicInteger();
     long start = System.nanoTime();
     Path checkpoints = out.resolve(".o365mail");
     String leaseOwner = ProcessHandle.current().pid() + "@o365mail-import";
-    try (FileCheckpointStore store = new FileCheckpointStore(checkpoints);
+    // first resource, so closed last: a signal waits (up to the grace) until the files below are closed
+    try (StopSignal stop = StopSignal.install("o365mail-import");
+        FileCheckpointStore store = new FileCheckpointStore(checkpoints);
         CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
         MailboxConnector connector = Connectors.connector(c, credential)) {
       // one import per directory and mailbox: a second one would interleave its checkpoints with the first's
@@ -100,6 +129,8 @@ final class ImportCommand implements Callable<Integer> {
           .postAction(c.postAction())
           .pollInterval(pollInterval)
           .followChanges(true)
+          // a signal gives the message in hand this long; past it the message is abandoned (offered again next run)
+          .closeTimeout(StopSignal.GRACE.dividedBy(2))
           .listener(new ImportListener() {
             @Override
             public void imported(IncomingMessage message) {
@@ -109,62 +140,132 @@ final class ImportCommand implements Callable<Integer> {
                 stdout.flush();
               }
             }
+
+            @Override
+            public void parked(DeadLetter letter) {
+              newlyParked.incrementAndGet();
+            }
           });
       c.parkFolder().ifPresent(b::parkFolder);
       MailImporter importer = b.build();
-      CountDownLatch stopped = new CountDownLatch(1);
-      Thread hook = new Thread(() -> {
-        importer.close();
-        stopped.countDown();
-      }, "o365mail-import-stop");
-      Runtime.getRuntime().addShutdownHook(hook);
+      stop.onStop(importer::close);
       ImportResult result;
       HealthState health;
+      Retried retried;
       try {
-        if (follow) {
+        // parked messages first: the handler's failure may have been passing (a full disk, a locked file)
+        retried = retryParked(importer, stop);
+        if (stop.requested()) {
+          result = new ImportResult(0, 0, 0, false);
+        } else if (follow) {
           importer.start();
-          stopped.await();
-          result = new ImportResult(imported.get(), 0, importer.deadLetters().size(), true);
+          stop.awaitRequested();
+          stop.awaitStopped(StopSignal.GRACE.dividedBy(2));
+          result = new ImportResult(imported.get(), 0, newlyParked.get(), false);
         } else {
           result = importer.runOnce();
         }
         health = importer.health(); // before close, which makes it STOPPED
       } finally {
-        if (!follow) {
-          try {
-            Runtime.getRuntime().removeShutdownHook(hook);
-          } catch (IllegalStateException e) {
-            // already shutting down
-          }
+        if (!stop.requested()) {
           importer.close();
         }
       }
+      List<DeadLetter> parked = importer.deadLetters();
       if (progress) {
         // a pass that completed has read the whole folder, whatever it held before
         long shown = result.completed() && !follow ? Math.max(total, imported.get()) : total;
         stdout.println("\r" + progressLine(imported.get(), shown, System.nanoTime() - start, result.completed()));
       }
-      boolean failed = !result.completed() && health.health() != MailboxHealth.STOPPED
+      boolean stopped = !result.completed() && health.health() != MailboxHealth.STOPPED
           && health.health() != MailboxHealth.HEALTHY;
-      boolean warned = !failed && health.health() == MailboxHealth.DEGRADED;
+      boolean warned = !stopped && health.health() == MailboxHealth.DEGRADED;
+      // a parked message is not in the directory: the run failed for it, whatever else went well
+      boolean failed = stopped || !parked.isEmpty();
       if (json) {
         Json.Obj o = Json.object().put("connection", c.name()).put("mailbox", c.mailbox()).put("folder", c.folder().toString())
-            .put("imported", result.imported()).put("skipped", result.skipped()).put("parked", result.parked())
-            .put("completed", result.completed()).put("health", health.health().name()).put("out", out.toString());
+            .put("imported", result.imported()).put("skipped", result.skipped())
+            .put("parked", parked.size()).put("newlyParked", result.parked())
+            .put("retriedParked", retried.tried()).put("retriedParkedImported", retried.accepted())
+            .put("completed", result.completed() && !stop.requested()).put("health", health.health().name())
+            .put("out", out.toString());
+        if (!parked.isEmpty()) {
+          o.put("parkedListIn", store.directory().toString());
+        }
         health.why().ifPresent(d -> o.put("setupStep", d.setupStep().name()).put("fix", d.fix()));
         health.until().ifPresent(at -> o.put("retryAt", at.toString()));
         stdout.println(o);
       } else {
         stdout.println("Imported " + result.imported() + " message(s) from " + c.mailbox() + "/" + c.folder() + " into "
             + out + (result.skipped() > 0 ? "; " + result.skipped() + " already imported" : "")
-            + (result.parked() > 0 ? "; " + result.parked() + " parked" : ""));
-        if (failed || warned) {
-          stdout.println((failed ? "Stopped: " : "Warning: ") + health.health()
+            + (retried.accepted() > 0 ? "; " + retried.accepted() + " parked message(s) imported on retry" : "")
+            + (parked.isEmpty() ? "" : "; " + parked.size() + " parked (below)"));
+        if (stopped || warned) {
+          stdout.println((stopped ? "Stopped: " : "Warning: ") + health.health()
               + health.until().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
           health.why().ifPresent(d -> DoctorCommand.printDiagnosis(stdout, d));
         }
       }
+      if (!parked.isEmpty()) {
+        printParked(spec.commandLine().getErr(), parked, store.directory(), c);
+      }
       return failed ? O365Mail.FAILURES : warned ? O365Mail.WARNINGS : O365Mail.OK;
+    }
+  }
+
+  /** Parked messages handed to the handler again this run, and how many of them it accepted. */
+  record Retried(int tried, int accepted) {}
+
+  /**
+   * Retries the parked messages: those the automatic retries have not given up on, or with {@code --retry-parked}
+   * all of them. One that is gone from the mailbox, or cannot be read now, stays parked and is said so.
+   */
+  private Retried retryParked(MailImporter importer, StopSignal stop) {
+    int tried = 0;
+    int accepted = 0;
+    for (DeadLetter letter : importer.deadLetters()) {
+      if (stop.requested()) {
+        break;
+      }
+      if (!retryParked && !retriedAutomatically(letter)) {
+        continue;
+      }
+      tried++;
+      try {
+        if (importer.retryDeadLetter(letter.messageKey())) {
+          accepted++;
+        }
+      } catch (MailboxException e) {
+        spec.commandLine().getErr().println("o365mail import: parked message " + printable(letter.messageKey())
+            + " could not be read again (" + printable(e.getMessage() == null ? e.getClass().getSimpleName()
+            : e.getMessage()) + "); it stays parked");
+      } catch (IllegalStateException e) {
+        break; // closed by a signal meanwhile
+      }
+    }
+    return new Retried(tried, accepted);
+  }
+
+  /** Whether a run retries this parked message without {@code --retry-parked}. */
+  static boolean retriedAutomatically(DeadLetter letter) {
+    return letter.attempts() < AUTOMATIC_RETRY_CALLS;
+  }
+
+  /** Says how many messages are parked, where they are listed, and each one (the sender's text escaped). */
+  private void printParked(PrintWriter err, List<DeadLetter> parked, Path list, ConnectionConfig c) {
+    err.println("o365mail import: " + parked.size() + " message(s) parked: the writer refused them (listed in " + list
+        + "; the messages stay in " + c.mailbox() + "/" + c.parkFolder().map(Object::toString)
+        .orElse(c.folder().toString()) + "). The next runs retry them; fix the cause, or run again with"
+        + " --retry-parked.");
+    int shown = 0;
+    for (DeadLetter d : parked) {
+      if (shown++ == MAX_PARKED_SHOWN) {
+        err.println("  ... and " + (parked.size() - MAX_PARKED_SHOWN) + " more");
+        break;
+      }
+      err.println("  " + printable(d.messageKey()) + " \"" + printable(d.subject()) + "\": " + d.attempts()
+          + " attempt(s)" + (retriedAutomatically(d) ? "" : ", retried only with --retry-parked") + "; last error: "
+          + printable(d.lastError()));
     }
   }
 
@@ -180,8 +281,8 @@ final class ImportCommand implements Callable<Integer> {
     public void handle(IncomingMessage message) throws IOException {
       String name = fileName(message.idempotencyKey());
       Path target = dir.resolve(name + ".eml");
-      if (Files.exists(target)) {
-        return;
+      if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+        return; // written before (a crash came before its checkpoint): the same key is the same message
       }
       Path part = dir.resolve("." + name + ".part");
       // a part left by a crash keeps the mode it was made with: made anew, it is the owner's alone (0600)
@@ -195,9 +296,15 @@ final class ImportCommand implements Callable<Integer> {
         channel.force(true);
       }
       try {
-        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+        try {
+          Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (AtomicMoveNotSupportedException e) {
+          Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+      } catch (IOException e) {
+        // refused (something else stands at the target): no part left behind for a message that may be parked
+        Files.deleteIfExists(part);
+        throw e;
       }
     }
   }

@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
 
 /**
  * {@code o365mail}: test, import from and send through Microsoft 365 mailboxes, and show the SDK on a local
- * tenant. Exit codes: 0 success, 1 warnings, 2 failures, 64 usage or configuration error, 70 internal error.
+ * tenant. Exit codes: 0 success, 1 warnings, 2 failures, 64 usage or configuration error, 70 internal error, 130 and
+ * 143 stopped by SIGINT (Ctrl-C) and SIGTERM (the JVM's own, 128 + the signal; see {@link StopSignal}).
  */
 @Command(
     name = "o365mail",
@@ -30,9 +31,11 @@ import picocli.CommandLine.Command;
     exitCodeList = {
       "0:success",
       "1:warnings (doctor, secrets)",
-      "2:failures",
+      "2:failures (import: also messages parked)",
       "64:usage or configuration error",
-      "70:internal error"
+      "70:internal error",
+      "130:stopped by Ctrl-C (SIGINT)",
+      "143:stopped by SIGTERM"
     })
 public final class O365Mail implements Callable<Integer> {
   public static final int OK = 0;
