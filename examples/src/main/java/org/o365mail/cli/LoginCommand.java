@@ -2,6 +2,10 @@ package org.o365mail.cli;
 
 import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.o365mail.MailboxException;
 import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.CredentialListener;
@@ -23,7 +27,8 @@ final class LoginCommand implements Callable<Integer> {
 
   @Mixin ConfigOptions options;
 
-  @Option(names = "--timeout", defaultValue = "PT15M", description = "how long to wait for the user (default ${DEFAULT-VALUE})")
+  @Option(names = "--timeout", defaultValue = "PT15M",
+      description = "how long the whole sign-in may take, the user included (default ${DEFAULT-VALUE})")
   Duration timeout;
 
   @Override
@@ -36,17 +41,38 @@ final class LoginCommand implements Callable<Integer> {
       return O365Mail.USAGE;
     }
     try (CredentialStrategy strategy = Credentials.strategy(c, CredentialListener.NONE)) {
-      AccessToken token;
-      if (strategy instanceof DeviceCodeCredential device) {
-        DeviceCodeChallenge challenge = device.start();
-        out.println(challenge.message());
-        out.flush();
-        token = device.await(timeout);
-      } else if (strategy instanceof InteractiveCredential interactive) {
-        token = interactive.signIn();
-      } else {
+      if (!(strategy instanceof DeviceCodeCredential) && !(strategy instanceof InteractiveCredential)) {
         err.println("login is for flow device-code or interactive; " + c.name() + ".flow is " + c.flow());
         return O365Mail.USAGE;
+      }
+      // --timeout bounds the whole sign-in, the requests to the identity endpoint included, not only the wait for
+      // the user: the sign-in runs on a daemon thread that is left behind (and ends with the process) when it is up
+      long deadline = System.nanoTime() + timeout.toNanos();
+      CompletableFuture<AccessToken> signIn = new CompletableFuture<>();
+      Thread t = new Thread(() -> {
+        try {
+          signIn.complete(signIn(strategy, out, deadline));
+        } catch (Throwable e) {
+          signIn.completeExceptionally(e);
+        }
+      }, "o365mail-login");
+      t.setDaemon(true);
+      t.start();
+      AccessToken token;
+      try {
+        token = signIn.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        err.println("Sign-in failed: it did not complete within --timeout " + timeout);
+        return O365Mail.FAILURES;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        err.println("Sign-in interrupted");
+        return O365Mail.FAILURES;
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof MailboxException m) {
+          throw m;
+        }
+        throw new IllegalStateException(e.getCause());
       }
       out.println("Signed in" + token.claims().userPrincipalName().map(u -> " as " + u).orElse("")
           + "; the refresh token is kept in " + c.tokenStore().get());
@@ -55,5 +81,15 @@ final class LoginCommand implements Callable<Integer> {
       err.println("Sign-in failed: " + e.getMessage());
       return O365Mail.FAILURES;
     }
+  }
+
+  private static AccessToken signIn(CredentialStrategy strategy, java.io.PrintWriter out, long deadline) {
+    if (strategy instanceof DeviceCodeCredential device) {
+      DeviceCodeChallenge challenge = device.start();
+      out.println(challenge.message());
+      out.flush();
+      return device.await(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+    }
+    return ((InteractiveCredential) strategy).signIn();
   }
 }

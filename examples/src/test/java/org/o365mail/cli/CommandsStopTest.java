@@ -100,6 +100,30 @@ class CommandsStopTest {
     }
   }
 
+  @Test
+  void login_onAnIdentityEndpointThatNeverAnswers_endsAtItsTimeout(@TempDir Path dir) throws Exception {
+    try (SilentServer silent = new SilentServer()) {
+      m365.writeTrustStore(dir.resolve("trust.p12"), "changeit".toCharArray());
+      Files.writeString(dir.resolve("trust-password"), "changeit");
+      Path config = Files.writeString(dir.resolve("c.properties"), String.join("\n",
+          "c.clientId = 00000000-0000-0000-0000-00000000abcd", "c.tenant = " + contoso.id(), "c.flow = device-code",
+          "c.tokenStore = tokens", "c.protocol = graph", "c.mailbox = someone@contoso.com",
+          "c.authorityHost = https://127.0.0.1:" + silent.port(), "c.graphBaseUrl = " + m365.graphBaseUrl(),
+          "c.trustStore = trust.p12", "c.trustStore.password = file:trust-password", ""));
+      Path log = dir.resolve("login.log");
+      long start = System.nanoTime();
+      Process p = tool(log, "login", "--config", config.toString(), "--timeout", "PT3S");
+      // the credential's own request timeout is 60 s: only --timeout can end this within the bound
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).as(ChildProcesses.log(log)).isTrue();
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+      System.out.printf("login --timeout PT3S on a silent identity endpoint: exit %d after %d ms%n", p.exitValue(),
+          millis);
+      assertThat(p.exitValue()).as(ChildProcesses.log(log)).isEqualTo(O365Mail.FAILURES);
+      assertThat(ChildProcesses.log(log)).contains("did not complete within --timeout PT3S");
+      assertThat(silent.awaitConnection(Duration.ZERO)).isTrue();
+    }
+  }
+
   static Process tool(Path log, String... args) throws IOException {
     List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), O365Mail.class.getName()));
