@@ -180,9 +180,9 @@ public final class SmtpSender {
           logger.debug("smtp {}: login refused ({}); trying once more with a new token", label, code(text));
           continue;
         }
-        boolean known = claims.map(c -> ExchangeLogins.knownElsewhere(c.tenantId(), login.clientId(), c.objectId(),
-            mailbox))
-            .orElse(false);
+        ExchangeDiagnoses.Evidence known = claims.map(c -> ExchangeLogins.evidence(c.tenantId(), login.clientId(),
+            c.objectId(), mailbox))
+            .orElse(ExchangeDiagnoses.Evidence.NONE);
         throw new MailboxAuthenticationException(
             ExchangeDiagnoses.authenticateFailed(login, "SMTP " + code(text), known), e);
       } catch (SendFailedException e) {
