@@ -194,6 +194,55 @@ class ImapDiagnosisTest {
     }
   }
 
+  /**
+   * A mistyped address, for an app whose principal has opened another mailbox: Exchange answers as for missing
+   * FullAccess, so both are named, FullAccess first (IMAP cannot tell whether a mailbox exists), the address with
+   * the command that checks it; and neither fix starts with New-ServicePrincipal.
+   */
+  @Test
+  void mistypedMailbox_forAnAppThatLogsInElsewhere_namesFullAccessAndTheAddress() {
+    Mailbox real = contoso.mailbox("billing");
+    CredentialStrategy daemon = contoso.appOnly();
+    try (ImapMailboxConnector c = contoso.connector(real, daemon).build()) {
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+    String typo = real.address().replace("billing", "biling");
+    try (ImapMailboxConnector c = ImapMailboxConnector.builder().mailbox(typo).credential(daemon)
+        .host(m365.hostName()).port(m365.imapPort()).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PERMISSION);
+      assertThat(d.summary()).contains("or the address is wrong");
+      assertThat(d.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX,
+          SetupStep.MAILBOX_PROTOCOL);
+      Diagnosis address = d.alternatives().get(0);
+      assertThat(address.command()).contains("Get-Mailbox -Identity " + typo);
+      assertThat(address.summary()).contains(typo, "may not exist");
+      assertThat(d.command()).get().asString().startsWith("Add-MailboxPermission");
+      assertThat(d.describe()).doesNotContain("New-ServicePrincipal");
+    }
+    assertThat(m365.requests("imap")).filteredOn(r -> r.path().equalsIgnoreCase(typo))
+        .extracting(r -> r.attribute("reason")).allSatisfy(r -> assertThat(r).contains("no mailbox"));
+  }
+
+  /**
+   * An application access policy that leaves the mailbox out restricts Graph (and EWS, Outlook REST) only, not IMAP
+   * (https://learn.microsoft.com/en-us/powershell/module/exchange/new-applicationaccesspolicy: "an application that
+   * uses APIs (Outlook REST, Microsoft Graph, or Exchange Web Services (EWS))"): IMAP logs in, so IMAP never blames
+   * the policy and the Graph side has to name it.
+   */
+  @Test
+  void applicationAccessPolicyExcludingTheMailbox_doesNotStopImap() {
+    Mailbox outside = contoso.mailbox("outside-policy");
+    Mailbox inside = contoso.mailbox("inside-policy");
+    contoso.tenant.newApplicationAccessPolicy(contoso.daemon.clientId(), java.util.Set.of(inside.address()));
+    try (ImapMailboxConnector c = contoso.connector(outside, contoso.appOnly()).build()) {
+      assertThat(c.checkConnection().ok()).isTrue();
+      assertThat(c.listFolders()).isNotEmpty();
+    } finally {
+      contoso.tenant.removeApplicationAccessPolicy(contoso.daemon.clientId());
+    }
+  }
+
   @Test
   void imapDisabledForTheMailbox_delegated_isTheMailboxProtocol() {
     Mailbox own = contoso.user("noimap");

@@ -282,7 +282,14 @@ public final class ExchangeDiagnoses {
 
   // ----- SMTP -----
 
-  /** {@code 535 5.7.139 ... SmtpClientAuthentication is disabled for the Tenant|Mailbox}. */
+  /**
+   * {@code 535 5.7.139 ... SmtpClientAuthentication is disabled for the Tenant|Mailbox}. SMTP AUTH is switched off
+   * for the organization with {@code Set-TransportConfig -SmtpClientAuthenticationDisabled} and per mailbox with
+   * {@code Set-CASMailbox -SmtpClientAuthenticationDisabled}, and the mailbox's setting, when set, overrides the
+   * organization's (https://learn.microsoft.com/en-us/exchange/clients-and-mobile-in-exchange-online/
+   * authenticated-client-smtp-submission, "Enable or disable SMTP AUTH in your organization" and "... for specific
+   * mailboxes"); so for a tenant-wide refusal the mailbox's own switch is offered too.
+   */
   public static Diagnosis smtpAuthDisabled(Login login, String serverText) {
     boolean tenant = serverText.toLowerCase(java.util.Locale.ROOT).contains("for the tenant");
     String mailboxCommand = "Set-CASMailbox -Identity " + login.mailbox() + " -SmtpClientAuthenticationDisabled $false";
