@@ -29,6 +29,9 @@ import org.o365mail.imap.internal.ExchangeDiagnoses;
  * PowerShell that checks it. With no other mailbox configured the probe has nothing to add and returns empty, leaving
  * the connector's diagnosis (which already names all the steps) or a later probe to speak.
  *
+ * <p>The logins are IMAP logins with the connection's credential, also for a refused SMTP login: an app without
+ * {@code IMAP.AccessAsApp} is stopped by the pre-flight before any login, and then the probe has nothing to add.
+ *
  * <p>Which mailbox exists is not something IMAP can tell: add the Graph adapter's probe (allowed to read users)
  * before this one so that a mailbox that does not exist is named by it.
  *

@@ -280,6 +280,8 @@ class ImapDiagnosisTest {
       assertThat(d.summary()).contains("no rights on that mailbox, or it is the wrong mailbox");
       assertThat(d.command()).contains("Add-MailboxPermission -Identity " + shared.address() + " -User "
           + bob.address() + " -AccessRights FullAccess");
+      assertThat(d.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX);
+      assertThat(d.alternatives().get(0).command()).contains("Get-Mailbox -Identity " + shared.address());
       assertThat(logins(shared)).extracting(r -> r.attribute("outcome")).contains("NOT_CONNECTED");
       PowerShell.run(contoso.tenant, d.command().orElseThrow());
       assertThat(c.listFolders()).isNotEmpty();

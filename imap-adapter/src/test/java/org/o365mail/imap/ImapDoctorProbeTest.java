@@ -6,6 +6,7 @@ import static org.o365mail.testing.Secrets.secret;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -195,6 +196,39 @@ class ImapDoctorProbeTest {
     contoso.tenant.removeExchangeServicePrincipal(app.objectId());
     PowerShell.run(contoso.tenant, d.command().orElseThrow());
     assertThat(examine(credential, target).firstFailure()).isEmpty();
+  }
+
+  /** The doctor's SMTP check refused with 535 5.7.3: the probe's IMAP logins order the same steps for SMTP. */
+  @Test
+  void smtpRefusal_probedOverImap_namesFullAccessFirst_withoutAnImapAlternative() {
+    Application app = contoso.tenant.registerApp("Probe: SMTP FullAccess missing")
+        .addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp", "SMTP.SendAsApp")
+        .grantAdminConsent();
+    CredentialStrategy credential = credentialOf(app);
+    String oid = contoso.tenant.registerExchangeServicePrincipal(app).objectId();
+    Mailbox peer = contoso.user("smtp-peer");
+    contoso.tenant.addMailboxPermission(peer.address(), oid, "FullAccess");
+    Mailbox target = contoso.user("smtp-target");
+    SmtpSender sender = SmtpSender.builder().mailbox(target.address()).credential(credential).host(m365.hostName())
+        .port(m365.smtpPort()).timeout(Duration.ofSeconds(20)).build();
+    Diagnosis failure = assertTimeoutPreemptively(BOUND, sender::checkConnection).diagnosis().orElseThrow();
+    assertThat(failure.serviceCode()).isEqualTo("SMTP 535 5.7.3");
+    assertThat(failure.setupStep()).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
+
+    DoctorProbe.Context context = new DoctorProbe.Context("SMTP submission", credential, credential.registration(),
+        TokenRequest.smtp(), Optional.of(credential.token(TokenRequest.smtp())), Optional.of(target.address()));
+    DoctorProbe.Finding finding = assertTimeoutPreemptively(BOUND,
+        () -> probe(credential, peer).explain(failure, context)).orElseThrow();
+    assertThat(finding.evidence()).isEqualTo("IMAP login as the same app to " + peer.address() + ": OK");
+    Diagnosis d = finding.diagnosis();
+    assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PERMISSION);
+    assertThat(d.serviceCode()).isEqualTo("SMTP 535 5.7.3");
+    assertThat(d.command()).contains("Add-MailboxPermission -Identity " + target.address() + " -User " + oid
+        + " -AccessRights FullAccess");
+    assertThat(d.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX);
+
+    PowerShell.run(contoso.tenant, d.command().orElseThrow());
+    assertThat(sender.checkConnection().ok()).isTrue();
   }
 
   @Test

@@ -163,7 +163,8 @@ public final class ExchangeDiagnoses {
           b = permissionStep(login, code, true).toBuilder()
               .summary("Exchange Online refused app " + login.clientId() + " for mailbox " + mailbox + passed
                   + "; the app's Exchange service principal works for other mailboxes, so it lacks permission on"
-                  + " this one, or the address is wrong");
+                  + " this one, or the address is wrong (" + login.protocol() + " answers both alike; a Graph probe"
+                  + " allowed to read users can tell whether the mailbox exists)");
           b.alternative(addressStep(login, code));
         }
         case MAILBOX_OPENED_BEFORE -> {
@@ -369,6 +370,7 @@ public final class ExchangeDiagnoses {
         .fix("Check the mailbox address " + login.mailbox() + "; if it is right, give " + login.principal()
             + " FullAccess to it")
         .command(addMailboxPermission(login))
+        .alternative(addressStep(login, login.protocol() + " BAD " + serverText))
         .build();
   }
 
