@@ -292,6 +292,26 @@ public final class ExchangeDiagnoses {
    * mailboxes"); so for a tenant-wide refusal the mailbox's own switch is offered too.
    */
   public static Diagnosis smtpAuthDisabled(Login login, String serverText) {
+    String lower = serverText.toLowerCase(java.util.Locale.ROOT);
+    if (lower.contains("security defaults")) {
+      // "535 5.7.139 Authentication unsuccessful, user is locked by your organization's security defaults policy",
+      // quoted in Patch My PC's "SMTP Authentication for Exchange Online" next to the SmtpClientAuthentication one
+      return Diagnosis.builder(SetupStep.CONDITIONAL_ACCESS, "SMTP 535 5.7.139")
+          .summary("Exchange Online refused the SMTP login to " + login.mailbox() + " under the tenant's security"
+              + " defaults (" + org.o365mail.internal.ServiceText.printable(firstLine(serverText)) + ")")
+          .fix("Check Entra admin center > Overview > Properties > Manage security defaults, and the sign-in logs of"
+              + " " + login.who() + "; security defaults block basic authentication, so make sure only XOAUTH2 reaches"
+              + " the server")
+          .build();
+    }
+    if (!lower.contains("smtpclientauthentication is disabled")) {
+      // another 5.7.139 ("basic authentication is disabled" answers AUTH LOGIN, which this SDK never sends)
+      return Diagnosis.builder(SetupStep.UNKNOWN, "SMTP 535 5.7.139")
+          .summary("Exchange Online refused the SMTP login to " + login.mailbox() + ": "
+              + org.o365mail.internal.ServiceText.printable(firstLine(serverText)))
+          .fix("See the server's answer; https://aka.ms/smtp_auth_disabled lists what 5.7.139 can mean")
+          .build();
+    }
     boolean tenant = serverText.toLowerCase(java.util.Locale.ROOT).contains("for the tenant");
     String mailboxCommand = "Set-CASMailbox -Identity " + login.mailbox() + " -SmtpClientAuthenticationDisabled $false";
     String tenantCommand = "Set-TransportConfig -SmtpClientAuthenticationDisabled $false";
