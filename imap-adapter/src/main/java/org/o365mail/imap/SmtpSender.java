@@ -123,8 +123,13 @@ public final class SmtpSender {
   }
 
   /**
-   * Gets a token, runs the pre-flight, connects, upgrades to TLS and logs in, then quits; reports what failed
-   * with its diagnosis instead of throwing.
+   * The doctor's SMTP check: gets a token and runs the pre-flight (a missing {@code SMTP.SendAsApp} or {@code
+   * SMTP.Send} is named before any connection), then connects and says EHLO, STARTTLS, EHLO, {@code AUTH XOAUTH2} and
+   * QUIT; no message is sent. Reports what failed with its diagnosis instead of throwing: {@code 535 5.7.139} as SMTP
+   * AUTH disabled for the tenant ({@code Set-TransportConfig -SmtpClientAuthenticationDisabled $false}) or the mailbox
+   * ({@code Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false}), {@code 535 5.7.3} as the
+   * Exchange service principal, FullAccess or the address (app-only, in the order this app's other logins suggest),
+   * a server without STARTTLS or XOAUTH2 as unsafe, and network and TLS failures as such.
    */
   public ConnectionCheck checkConnection() {
     long start = System.nanoTime();
@@ -180,9 +185,9 @@ public final class SmtpSender {
           logger.debug("smtp {}: login refused ({}); trying once more with a new token", label, code(text));
           continue;
         }
-        boolean known = claims.map(c -> ExchangeLogins.knownElsewhere(c.tenantId(), login.clientId(), c.objectId(),
-            mailbox))
-            .orElse(false);
+        ExchangeDiagnoses.Evidence known = claims.map(c -> ExchangeLogins.evidence(c.tenantId(), login.clientId(),
+            c.objectId(), mailbox))
+            .orElse(ExchangeDiagnoses.Evidence.NONE);
         throw new MailboxAuthenticationException(
             ExchangeDiagnoses.authenticateFailed(login, "SMTP " + code(text), known), e);
       } catch (SendFailedException e) {

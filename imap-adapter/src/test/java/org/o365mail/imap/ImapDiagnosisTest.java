@@ -95,8 +95,18 @@ class ImapDiagnosisTest {
       assertThat(d.command()).contains("New-ServicePrincipal -AppId " + app.clientId() + " -ObjectId "
           + enterpriseObjectId + "; Add-MailboxPermission -Identity " + mailbox.address() + " -User "
           + enterpriseObjectId + " -AccessRights FullAccess");
-      assertThat(d.fix()).contains("enterprise application", "not the app registration's object id");
+      assertThat(d.fix()).contains("enterprise application", "not the app registration's object id")
+          .startsWith("Check with Get-ServicePrincipal -Identity " + app.clientId() + ":");
       assertThat(d.retryable()).isFalse();
+      // Exchange answers alike for the other steps: named after it, each with the command that checks it
+      assertThat(d.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX_PERMISSION,
+          SetupStep.MAILBOX, SetupStep.MAILBOX_PROTOCOL);
+      assertThat(d.alternatives()).extracting(a -> a.command().orElseThrow()).containsExactly(
+          "Get-MailboxPermission -Identity " + mailbox.address() + " -User " + enterpriseObjectId,
+          "Get-Mailbox -Identity " + mailbox.address(),
+          "Get-CASMailbox -Identity " + mailbox.address());
+      assertThat(d.alternatives().get(0).fix()).contains("Add-MailboxPermission -Identity " + mailbox.address()
+          + " -User " + enterpriseObjectId + " -AccessRights FullAccess");
       ConnectionCheck check = c.checkConnection();
       assertThat(check.ok()).isFalse();
       assertThat(check.diagnosis()).get().extracting(Diagnosis::setupStep).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
@@ -122,6 +132,13 @@ class ImapDiagnosisTest {
       assertThat(d.setupStep()).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
       assertThat(d.command()).get().asString().contains("-ObjectId " + enterpriseObjectId)
           .doesNotContain(app.objectId());
+      assertThat(d.fix()).contains("Get-ServicePrincipal -Identity " + app.clientId(), "ObjectId is not "
+          + enterpriseObjectId, "wrong object id: Remove-ServicePrincipal -Identity <that ObjectId>, then "
+          + "New-ServicePrincipal -AppId " + app.clientId() + " -ObjectId " + enterpriseObjectId);
+      assertThat(d.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX_PERMISSION,
+          SetupStep.MAILBOX, SetupStep.MAILBOX_PROTOCOL);
+      // what the admin does on reading it: the wrong principal goes, the right one comes
+      contoso.tenant.removeExchangeServicePrincipal(app.objectId());
       PowerShell.run(contoso.tenant, d.command().orElseThrow());
       assertThat(c.listFolders()).isNotEmpty();
     }
@@ -141,6 +158,12 @@ class ImapDiagnosisTest {
       assertThat(d.command()).contains("Add-MailboxPermission -Identity " + forbidden.address() + " -User "
           + contoso.principal.objectId() + " -AccessRights FullAccess");
       assertThat(d.summary()).contains("works for other mailboxes");
+      assertThat(d.command()).get().asString().doesNotContain("New-ServicePrincipal");
+      assertThat(d.fix()).startsWith("Check with Get-MailboxPermission -Identity " + forbidden.address() + " -User "
+          + contoso.principal.objectId() + ":").doesNotContain("New-ServicePrincipal");
+      assertThat(d.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX,
+          SetupStep.MAILBOX_PROTOCOL);
+      assertThat(d.alternatives().get(0).command()).contains("Get-Mailbox -Identity " + forbidden.address());
       PowerShell.run(contoso.tenant, d.command().orElseThrow());
       assertThat(c.listFolders()).isNotEmpty();
     }
@@ -165,6 +188,58 @@ class ImapDiagnosisTest {
       assertThat(d.setupStep()).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
       assertThat(d.command()).get().asString().contains("New-ServicePrincipal -AppId " + app.clientId()
           + " -ObjectId " + enterpriseObjectId);
+      // the address opened a moment ago, so it is not among the alternatives
+      assertThat(d.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX_PERMISSION,
+          SetupStep.MAILBOX_PROTOCOL);
+    }
+  }
+
+  /**
+   * A mistyped address, for an app whose principal has opened another mailbox: Exchange answers as for missing
+   * FullAccess, so both are named, FullAccess first (IMAP cannot tell whether a mailbox exists), the address with
+   * the command that checks it; and neither fix starts with New-ServicePrincipal.
+   */
+  @Test
+  void mistypedMailbox_forAnAppThatLogsInElsewhere_namesFullAccessAndTheAddress() {
+    Mailbox real = contoso.mailbox("billing");
+    CredentialStrategy daemon = contoso.appOnly();
+    try (ImapMailboxConnector c = contoso.connector(real, daemon).build()) {
+      assertThat(c.listFolders()).isNotEmpty();
+    }
+    String typo = real.address().replace("billing", "biling");
+    try (ImapMailboxConnector c = ImapMailboxConnector.builder().mailbox(typo).credential(daemon)
+        .host(m365.hostName()).port(m365.imapPort()).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PERMISSION);
+      assertThat(d.summary()).contains("or the address is wrong");
+      assertThat(d.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX,
+          SetupStep.MAILBOX_PROTOCOL);
+      Diagnosis address = d.alternatives().get(0);
+      assertThat(address.command()).contains("Get-Mailbox -Identity " + typo);
+      assertThat(address.summary()).contains(typo, "may not exist");
+      assertThat(d.command()).get().asString().startsWith("Add-MailboxPermission");
+      assertThat(d.describe()).doesNotContain("New-ServicePrincipal");
+    }
+    assertThat(m365.requests("imap")).filteredOn(r -> r.path().equalsIgnoreCase(typo))
+        .extracting(r -> r.attribute("reason")).allSatisfy(r -> assertThat(r).contains("no mailbox"));
+  }
+
+  /**
+   * An application access policy that leaves the mailbox out restricts Graph (and EWS, Outlook REST) only, not IMAP
+   * (https://learn.microsoft.com/en-us/powershell/module/exchange/new-applicationaccesspolicy: "an application that
+   * uses APIs (Outlook REST, Microsoft Graph, or Exchange Web Services (EWS))"): IMAP logs in, so IMAP never blames
+   * the policy and the Graph side has to name it.
+   */
+  @Test
+  void applicationAccessPolicyExcludingTheMailbox_doesNotStopImap() {
+    Mailbox outside = contoso.mailbox("outside-policy");
+    Mailbox inside = contoso.mailbox("inside-policy");
+    contoso.tenant.newApplicationAccessPolicy(contoso.daemon.clientId(), java.util.Set.of(inside.address()));
+    try (ImapMailboxConnector c = contoso.connector(outside, contoso.appOnly()).build()) {
+      assertThat(c.checkConnection().ok()).isTrue();
+      assertThat(c.listFolders()).isNotEmpty();
+    } finally {
+      contoso.tenant.removeApplicationAccessPolicy(contoso.daemon.clientId());
     }
   }
 
@@ -188,7 +263,9 @@ class ImapDiagnosisTest {
     try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
       Diagnosis d = refusal(c);
       assertThat(d.setupStep()).isIn(SetupStep.EXCHANGE_SERVICE_PRINCIPAL, SetupStep.MAILBOX_PERMISSION);
-      assertThat(d.fix()).contains("Set-CASMailbox -Identity " + mailbox.address() + " -ImapEnabled $true");
+      Diagnosis imapOff = d.alternatives().get(d.alternatives().size() - 1);
+      assertThat(imapOff.setupStep()).isEqualTo(SetupStep.MAILBOX_PROTOCOL);
+      assertThat(imapOff.fix()).contains("Set-CASMailbox -Identity " + mailbox.address() + " -ImapEnabled $true");
     }
   }
 
@@ -203,6 +280,8 @@ class ImapDiagnosisTest {
       assertThat(d.summary()).contains("no rights on that mailbox, or it is the wrong mailbox");
       assertThat(d.command()).contains("Add-MailboxPermission -Identity " + shared.address() + " -User "
           + bob.address() + " -AccessRights FullAccess");
+      assertThat(d.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX);
+      assertThat(d.alternatives().get(0).command()).contains("Get-Mailbox -Identity " + shared.address());
       assertThat(logins(shared)).extracting(r -> r.attribute("outcome")).contains("NOT_CONNECTED");
       PowerShell.run(contoso.tenant, d.command().orElseThrow());
       assertThat(c.listFolders()).isNotEmpty();

@@ -184,6 +184,27 @@ class ImapHostileServerTest {
     }
   }
 
+  /** A login the server refused leaves with LOGOUT, on each connection, rather than hanging up mid-conversation. */
+  @Test
+  void refusedLogin_saysLogout_beforeClosing() throws Exception {
+    java.util.concurrent.atomic.AtomicInteger logouts = new java.util.concurrent.atomic.AtomicInteger();
+    try (HostileServer server = new HostileServer(HostileServer.imap(HostileServer.XOAUTH2, Map.of(
+        "AUTHENTICATE", (w, tag) -> w.line(tag + " NO AUTHENTICATE failed."),
+        "LOGOUT", (w, tag) -> {
+          logouts.incrementAndGet();
+          w.line("* BYE Microsoft Exchange Server IMAP4 server signing off.");
+          w.line(tag + " OK LOGOUT completed.");
+        })));
+        ImapMailboxConnector c = imap(server, Duration.ofSeconds(5)).build()) {
+      MailboxException e = assertTimeoutPreemptively(BOUND, () -> assertThrows(MailboxException.class,
+          c::listFolders));
+      assertThat(e.diagnosis()).get().extracting(d -> d.serviceCode()).isEqualTo("IMAP NO AUTHENTICATE failed.");
+      // one more try with a fresh token, then the diagnosis: two connections, two goodbyes
+      assertThat(server.connections()).isEqualTo(2);
+      assertThat(logouts).hasValue(2);
+    }
+  }
+
   @Test
   void silenceAfterAuthenticate_failsAfterTheReadTimeout_onTheFirstConnection() throws Exception {
     try (HostileServer server = new HostileServer(HostileServer.imap(HostileServer.XOAUTH2, Map.of(

@@ -29,7 +29,12 @@ import org.slf4j.LoggerFactory;
  * PIPELINING, DSN, ENHANCEDSTATUSCODES, STARTTLS before TLS and {@code AUTH LOGIN XOAUTH2} after it; AUTH only
  * after STARTTLS; XOAUTH2 decided by {@link ExchangeAccess} with {@code SMTP.SendAsApp} / {@code SMTP.Send};
  * basic authentication refused ({@code 535 5.7.139}); {@code SmtpClientAuthenticationDisabled} honoured for
- * the tenant and the mailbox; MAIL only after AUTH; DATA read with dot-unstuffing into a temporary file, up to 150 MB
+ * the tenant and the mailbox, the mailbox's own setting first (learn.microsoft.com/en-us/exchange/
+ * clients-and-mobile-in-exchange-online/authenticated-client-smtp-submission), answered to an XOAUTH2 login with
+ * {@code 535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant. Visit
+ * https://aka.ms/smtp_auth_disabled for more information.} (simonrob/email-oauth2-proxy#193, an OAuth client;
+ * nodemailer/nodemailer#1484) or {@code ... for the Mailbox.} (Patch My PC's "SMTP Authentication for Exchange
+ * Online"); MAIL only after AUTH; DATA read with dot-unstuffing into a temporary file, up to 150 MB
  * (the SIZE advertised; larger is {@code 552 5.3.4}).
  *
  * <p>After DATA, as Exchange Online's submission does:

@@ -32,6 +32,21 @@ public final class ExchangeLogins {
     return opened.stream().anyMatch(m -> !m.equals(refused));
   }
 
+  /** Whether the app has logged in to {@code mailbox} itself before. */
+  public static boolean openedBefore(String tenantId, String clientId, String objectId, String mailbox) {
+    Set<String> opened = MAILBOXES.get(key(tenantId, clientId, objectId));
+    return opened != null && opened.contains(mailbox.toLowerCase(Locale.ROOT));
+  }
+
+  /** What the app's earlier logins say about a refusal by {@code mailbox}. */
+  public static ExchangeDiagnoses.Evidence evidence(String tenantId, String clientId, String objectId, String mailbox) {
+    if (knownElsewhere(tenantId, clientId, objectId, mailbox)) {
+      return ExchangeDiagnoses.Evidence.PRINCIPAL_WORKS_ELSEWHERE;
+    }
+    return openedBefore(tenantId, clientId, objectId, mailbox) ? ExchangeDiagnoses.Evidence.MAILBOX_OPENED_BEFORE
+        : ExchangeDiagnoses.Evidence.NONE;
+  }
+
   private static String key(String tenantId, String clientId, String objectId) {
     return (tenantId + "|" + clientId + "|" + objectId).toLowerCase(Locale.ROOT);
   }

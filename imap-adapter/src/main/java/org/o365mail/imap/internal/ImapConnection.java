@@ -174,7 +174,14 @@ public final class ImapConnection implements AutoCloseable {
             + " does not offer AUTH=XOAUTH2; the token is never sent with PLAIN or LOGIN");
       }
       // the only authentication this class ever performs
-      p.authoauth2(mailbox, token.value());
+      try {
+        p.authoauth2(mailbox, token.value());
+      } catch (CommandFailedException | BadCommandException refused) {
+        // the server answered (NO AUTHENTICATE failed., throttled): the connection works, so say goodbye with
+        // LOGOUT instead of dropping it (RFC 9051, 6.1.3); the doctor's probes log in and out of several mailboxes
+        quietLogout(p);
+        throw refused;
+      }
       // Exchange announces MOVE, UIDPLUS and IDLE only after login
       p.capability();
       ok = true;
@@ -184,6 +191,14 @@ public final class ImapConnection implements AutoCloseable {
       if (!ok) {
         p.disconnect();
       }
+    }
+  }
+
+  private static void quietLogout(IMAPProtocol p) {
+    try {
+      p.logout();
+    } catch (ProtocolException | RuntimeException e) {
+      // the server may have gone already; the caller disconnects
     }
   }
 

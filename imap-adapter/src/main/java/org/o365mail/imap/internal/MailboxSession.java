@@ -349,9 +349,9 @@ public final class MailboxSession implements AutoCloseable {
           logger.debug("imap {}: login refused ({}); trying once more with a new token", label, printable(text));
           continue;
         }
-        boolean known = claims.map(cl -> ExchangeLogins.knownElsewhere(cl.tenantId(), login.clientId(),
+        ExchangeDiagnoses.Evidence known = claims.map(cl -> ExchangeLogins.evidence(cl.tenantId(), login.clientId(),
             cl.objectId(), settings.mailbox()))
-            .orElse(false);
+            .orElse(ExchangeDiagnoses.Evidence.NONE);
         Diagnosis d = ImapConnection.isNo(e) ? ExchangeDiagnoses.authenticateFailed(login, "IMAP NO " + text, known)
             : Diagnosis.builder(SetupStep.UNKNOWN, "IMAP BAD " + text)
                 .summary("Exchange Online rejected the XOAUTH2 login to " + settings.mailbox() + ": " + text)
