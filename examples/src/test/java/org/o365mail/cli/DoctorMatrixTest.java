@@ -385,6 +385,8 @@ class DoctorMatrixTest {
         f -> f.tenant.nationalCloud(NationalCloud.US_GOVERNMENT)));
     rows.add(exact(S1, "tenant in the China cloud (username-password)", Setup.ROPC_GRAPH, SetupStep.TENANT,
         f -> f.tenant.nationalCloud(NationalCloud.CHINA)));
+    rows.add(exact(S1, "tenant in the US Government cloud (device code)", Setup.DEVICE_CODE_IMAP, SetupStep.TENANT,
+        f -> f.tenant.nationalCloud(NationalCloud.US_GOVERNMENT)));
     // 2. account types against the authority
     rows.add(exact(S2, "single-tenant app, organizations authority", Setup.ROPC_GRAPH,
         SetupStep.SUPPORTED_ACCOUNT_TYPES, f -> {

@@ -1056,6 +1056,9 @@ final class IdentityServer implements AutoCloseable {
   private int deviceCode(HttpExchange ex, String tenantSegment, Map<String, String> form) throws AadError {
     Tenant pathTenant = isAlias(tenantSegment) ? null : resolveTenant(tenantSegment);
     String clientId = required(form, "client_id");
+    if (pathTenant != null && pathTenant.nationalCloud() != NationalCloud.GLOBAL) {
+      throw crossCloud(pathTenant, hasClientCredential(form));
+    }
     Application app = application(clientId, pathTenant);
     String scope = required(form, "scope");
     parseScopes(scope, pathTenant);
@@ -1137,6 +1140,10 @@ final class IdentityServer implements AutoCloseable {
       }
       parseScopes(query.getOrDefault("scope", ""), pathTenant);
       checkAudienceForAuthority(app, tenantSegment);
+      if (pathTenant != null && pathTenant.nationalCloud() != NationalCloud.GLOBAL) {
+        // "A cloud redirect error is returned" (reference-error-codes.md): shown on the page here, like the others
+        throw crossCloud(pathTenant, false);
+      }
     } catch (AadError thrown) {
       AadError e = asEntraAnswers(thrown);
       ex.sendText(e.status, "text/html; charset=utf-8",

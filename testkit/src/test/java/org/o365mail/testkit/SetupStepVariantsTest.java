@@ -88,6 +88,9 @@ class SetupStepVariantsTest {
     assertThat(user.status()).isEqualTo(400);
     assertThat(user.json().get("error_codes").get(0).asInt()).isEqualTo(90038);
     assertThat(user.json().get("error_description").asText()).contains("microsoftonline.us");
+    TestHttp.Response device = http.postForm(m365.authority(gov) + "oauth2/v2.0/devicecode",
+        form("client_id", app.clientId(), "scope", "Mail.ReadWrite"));
+    assertThat(device.json().get("error_codes").get(0).asInt()).isEqualTo(90038);
   }
 
   @Test
