@@ -103,6 +103,17 @@ public final class Application {
     return this;
   }
 
+  /** Deletes a redirect URI from a platform (Authentication &gt; Platform configurations). */
+  public Application removeRedirectUri(Platform platform, String uri) {
+    Objects.requireNonNull(platform, "platform");
+    Objects.requireNonNull(uri, "uri");
+    redirectUris.computeIfPresent(platform, (p, set) -> {
+      set.remove(uri);
+      return set;
+    });
+    return this;
+  }
+
   public Set<String> redirectUris(Platform platform) {
     return Set.copyOf(redirectUris.getOrDefault(platform, Set.of()));
   }
@@ -137,6 +148,22 @@ public final class Application {
     KeyPair keys = Pki.rsaKeyPair();
     X509Certificate certificate =
         Pki.clientCertificate(keys, displayName, now.minus(Duration.ofMinutes(5)), now.plus(validity));
+    KeyCredential credential =
+        new KeyCredential(UUID.randomUUID().toString(), description, certificate, keys.getPrivate());
+    certificates.add(credential);
+    return credential;
+  }
+
+  /**
+   * Generates a key pair and a self-signed certificate valid from {@code notBefore} to {@code notAfter} (one that has
+   * expired, say), and uploads it.
+   */
+  public KeyCredential addCertificate(String description, Instant notBefore, Instant notAfter) {
+    if (!notAfter.isAfter(notBefore)) {
+      throw new IllegalArgumentException("notAfter " + notAfter + " must be after notBefore " + notBefore);
+    }
+    KeyPair keys = Pki.rsaKeyPair();
+    X509Certificate certificate = Pki.clientCertificate(keys, displayName, notBefore, notAfter);
     KeyCredential credential =
         new KeyCredential(UUID.randomUUID().toString(), description, certificate, keys.getPrivate());
     certificates.add(credential);
@@ -184,8 +211,16 @@ public final class Application {
   }
 
   public Application removePermission(ApiResource resource, String permission) {
-    delegated.getOrDefault(resource, Set.of()).remove(permission);
-    application.getOrDefault(resource, Set.of()).remove(permission);
+    // computeIfPresent: Set.of() as a default threw UnsupportedOperationException for a resource the app had only
+    // one kind of permission of
+    delegated.computeIfPresent(resource, (r, set) -> {
+      set.remove(permission);
+      return set;
+    });
+    application.computeIfPresent(resource, (r, set) -> {
+      set.remove(permission);
+      return set;
+    });
     return this;
   }
 

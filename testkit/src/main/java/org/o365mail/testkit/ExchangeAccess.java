@@ -91,6 +91,11 @@ final class ExchangeAccess {
     if (user.isEmpty() || !user.get().enabled()) {
       return Decision.fail(Outcome.AUTHENTICATION_FAILED, "user " + token.upn() + " cannot sign in", token);
     }
+    if (!user.get().hasMailbox()) {
+      // No licence, no mailbox: Microsoft documents no IMAP/SMTP answer for it; Exchange refuses every login it
+      // cannot serve with the same "AUTHENTICATE failed." (MicrosoftDocs/office-developer-exchange-docs#87).
+      return Decision.fail(Outcome.AUTHENTICATION_FAILED, "user " + token.upn() + " has no mailbox", token);
+    }
     if (mailbox.isEmpty()) {
       return Decision.fail(Outcome.NOT_CONNECTED, "no mailbox " + mailboxAddress, token);
     }

@@ -242,7 +242,8 @@ final class GraphServer implements AutoCloseable {
       if (caller.appOnly()) {
         throw GraphError.badRequest("/me request is only valid with delegated authentication flow.");
       }
-      mailbox = caller.user().orElseThrow(GraphServer::invalidToken).mailbox();
+      User me = caller.user().orElseThrow(GraphServer::invalidToken);
+      mailbox = me.tenant().findMailbox(me.userPrincipalName()).orElseThrow(GraphServer::mailboxNotEnabled);
       tail = rest.subList(1, rest.size());
     } else if (first.equals("users") && rest.size() >= 2) {
       if (rest.size() == 2) {
@@ -321,8 +322,25 @@ final class GraphServer implements AutoCloseable {
 
   /** The mailbox a {@code /users/{id}} segment names (UPN, address or object id) in the caller's tenant. */
   Mailbox resolveMailbox(Caller caller, String segment) throws GraphError {
-    return findMailbox(caller.tenant(), segment)
-        .orElseThrow(() -> new GraphError(404, "ErrorInvalidUser", "The requested user '" + segment + "' is invalid."));
+    Optional<Mailbox> mailbox = findMailbox(caller.tenant(), segment);
+    if (mailbox.isPresent()) {
+      return mailbox.get();
+    }
+    boolean userWithoutMailbox = caller.tenant().findUser(segment.trim()).isPresent()
+        || caller.tenant().findUserByObjectId(Tenant.lower(segment)).isPresent();
+    if (userWithoutMailbox) {
+      throw mailboxNotEnabled();
+    }
+    throw new GraphError(404, "ErrorInvalidUser", "The requested user '" + segment + "' is invalid.");
+  }
+
+  /**
+   * A user without a mailbox (no Exchange Online licence): {@code 404 MailboxNotEnabledForRESTAPI}, as in
+   * microsoftgraph/msgraph-sdk-javascript#1756, iyear/E5SubBot#39 and O365/python-o365#438 (the status).
+   */
+  static GraphError mailboxNotEnabled() {
+    return new GraphError(404, "MailboxNotEnabledForRESTAPI",
+        "The mailbox is either inactive, soft-deleted, or is hosted on-premise.");
   }
 
   static Optional<Mailbox> findMailbox(Tenant tenant, String segment) {

@@ -224,8 +224,11 @@ final class IdentityServer implements AutoCloseable {
 
   private int openIdConfiguration(HttpExchange ex, String tenantSegment) throws AadError {
     String issuerTenant = tenantSegment;
+    NationalCloud cloud = NationalCloud.GLOBAL;
     if (!isAlias(tenantSegment)) {
-      issuerTenant = resolveTenant(tenantSegment).id();
+      Tenant tenant = resolveTenant(tenantSegment);
+      issuerTenant = tenant.id();
+      cloud = tenant.nationalCloud();
     } else {
       issuerTenant = "{tenantid}";
     }
@@ -237,8 +240,11 @@ final class IdentityServer implements AutoCloseable {
     doc.put("device_authorization_endpoint", b + "/" + tenantSegment + "/oauth2/v2.0/devicecode");
     doc.put("end_session_endpoint", b + "/" + tenantSegment + "/oauth2/v2.0/logout");
     doc.put("jwks_uri", b + "/" + tenantSegment + "/discovery/v2.0/keys");
-    doc.put("tenant_region_scope", "WW");
-    doc.put("cloud_instance_name", "microsoftonline.com");
+    // The endpoints stay on this host for every cloud (nothing may leave loopback); the cloud fields name the tenant's
+    // cloud as the global authority's metadata does (NationalCloud has the sources).
+    doc.put("tenant_region_scope", cloud.tenantRegionScope());
+    doc.put("cloud_instance_name", cloud.cloudInstanceName());
+    doc.put("msgraph_host", cloud.graphHost());
     doc.set("response_types_supported", Json.array().add("code").add("id_token").add("code id_token").add("token id_token"));
     doc.set("scopes_supported", Json.array().add("openid").add("profile").add("email").add("offline_access"));
     doc.set("subject_types_supported", Json.array().add("pairwise"));
@@ -300,6 +306,9 @@ final class IdentityServer implements AutoCloseable {
     Tenant pathTenant = isAlias(tenantSegment) ? null : resolveTenant(tenantSegment);
     String grantType = required(form, "grant_type");
     String clientId = required(form, "client_id");
+    if (pathTenant != null && pathTenant.nationalCloud() != NationalCloud.GLOBAL) {
+      throw crossCloud(pathTenant, grantType.equals("client_credentials") || hasClientCredential(form));
+    }
     ObjectNode response =
         switch (grantType) {
           case "client_credentials" -> clientCredentials(ex, tenantSegment, pathTenant, clientId, form);
@@ -797,6 +806,21 @@ final class IdentityServer implements AutoCloseable {
   // ----------------------------------------------------------------------------------------------
   // tenants, apps, account types, scopes, consent
 
+  /**
+   * The global authority's answer to a token request for a tenant of another cloud: AADSTS900432 "Confidential Client
+   * isn't supported in Cross Cloud request." for a confidential client, AADSTS90038 NationalCloudTenantRedirection for
+   * the others (MicrosoftDocs/entra-docs reference-error-codes.md gives both codes and texts; the statuses and OAuth
+   * errors are assumed, as for the other 400 invalid_request answers).
+   */
+  private static AadError crossCloud(Tenant tenant, boolean confidential) {
+    if (confidential) {
+      return AadError.invalidRequest(900432, "Confidential Client is not supported in Cross Cloud request.");
+    }
+    return AadError.invalidRequest(90038, "Tenant '" + tenant.id() + "' belongs to the national cloud '"
+        + tenant.nationalCloud().cloudInstanceName() + "'. Current cloud instance 'microsoftonline.com' does not"
+        + " federate with '" + tenant.nationalCloud().cloudInstanceName() + "'. A cloud redirect error is returned.");
+  }
+
   private static boolean isAlias(String tenantSegment) {
     String t = tenantSegment.toLowerCase(Locale.ROOT);
     return t.equals("common") || t.equals("organizations") || t.equals("consumers");
@@ -1032,6 +1056,9 @@ final class IdentityServer implements AutoCloseable {
   private int deviceCode(HttpExchange ex, String tenantSegment, Map<String, String> form) throws AadError {
     Tenant pathTenant = isAlias(tenantSegment) ? null : resolveTenant(tenantSegment);
     String clientId = required(form, "client_id");
+    if (pathTenant != null && pathTenant.nationalCloud() != NationalCloud.GLOBAL) {
+      throw crossCloud(pathTenant, hasClientCredential(form));
+    }
     Application app = application(clientId, pathTenant);
     String scope = required(form, "scope");
     parseScopes(scope, pathTenant);
@@ -1113,6 +1140,10 @@ final class IdentityServer implements AutoCloseable {
       }
       parseScopes(query.getOrDefault("scope", ""), pathTenant);
       checkAudienceForAuthority(app, tenantSegment);
+      if (pathTenant != null && pathTenant.nationalCloud() != NationalCloud.GLOBAL) {
+        // "A cloud redirect error is returned" (reference-error-codes.md): shown on the page here, like the others
+        throw crossCloud(pathTenant, false);
+      }
     } catch (AadError thrown) {
       AadError e = asEntraAnswers(thrown);
       ex.sendText(e.status, "text/html; charset=utf-8",

@@ -26,6 +26,7 @@ public final class Tenant {
   private final Map<String, Mailbox> mailboxes = new ConcurrentHashMap<>();
   private final Map<String, ExchangeServicePrincipal> exchangePrincipals = new ConcurrentHashMap<>();
   private volatile boolean smtpClientAuthenticationDisabled;
+  private volatile NationalCloud nationalCloud = NationalCloud.GLOBAL;
 
   Tenant(Directory directory, String id, String primaryDomain) {
     this.directory = directory;
@@ -49,6 +50,22 @@ public final class Tenant {
 
   public Set<String> domains() {
     return Set.copyOf(domains);
+  }
+
+  /** The cloud the tenant lives in (global unless set). */
+  public NationalCloud nationalCloud() {
+    return nationalCloud;
+  }
+
+  /**
+   * Places the tenant in another cloud. The local identity endpoint plays the global authority: its OpenID metadata
+   * for the tenant names the tenant's cloud ({@code cloud_instance_name}, {@code tenant_region_scope}, {@code
+   * msgraph_host}), and it answers the tenant's token requests as the global authority does for a tenant of another
+   * cloud: AADSTS900432 for a confidential client, AADSTS90038 for a user's sign-in (see {@link NationalCloud}).
+   */
+  public Tenant nationalCloud(NationalCloud cloud) {
+    this.nationalCloud = Objects.requireNonNull(cloud, "cloud");
+    return this;
   }
 
   /** Adds a verified domain (users and mailboxes may use it; the tenant can be named by it). */
@@ -118,6 +135,23 @@ public final class Tenant {
       throw new IllegalArgumentException("user " + upn + " exists already");
     }
     addMailbox(upn, MailboxType.USER_MAILBOX, user);
+    return user;
+  }
+
+  /**
+   * A user with no mailbox: no Exchange Online licence assigned (or the mailbox not yet provisioned). The user signs
+   * in and gets tokens; Graph answers {@code 404 MailboxNotEnabledForRESTAPI} for its mail and IMAP and SMTP refuse
+   * the login. Graph's answer: microsoftgraph/msgraph-sdk-javascript#1756 and iyear/E5SubBot#39 (code and text,
+   * a licence missing), O365/python-o365#438 (404, the older text "REST API is not yet supported for this mailbox"),
+   * MicrosoftDocs/OfficeDocs-Support rest-api-is-not-yet-supported-for-this-mailbox-error.md (licence the user).
+   */
+  public User addUserWithoutMailbox(String userPrincipalName, String password) {
+    String upn = lower(userPrincipalName);
+    requireOwnDomain(upn);
+    User user = new User(this, upn, password, displayNameOf(upn));
+    if (users.putIfAbsent(upn, user) != null) {
+      throw new IllegalArgumentException("user " + upn + " exists already");
+    }
     return user;
   }
 

@@ -92,9 +92,18 @@ public final class User {
     return this;
   }
 
-  /** The user's own mailbox (its address is the UPN). */
+  /**
+   * The user's own mailbox (its address is the UPN).
+   *
+   * @throws IllegalArgumentException for a user added with {@link Tenant#addUserWithoutMailbox}
+   */
   public Mailbox mailbox() {
     return tenant.mailbox(userPrincipalName);
+  }
+
+  /** Whether the user has a mailbox (false for {@link Tenant#addUserWithoutMailbox}). */
+  public boolean hasMailbox() {
+    return tenant.findMailbox(userPrincipalName).isPresent();
   }
 
   /** The user consents to {@code scopes} of {@code resource} for {@code app} (the consent prompt). */
