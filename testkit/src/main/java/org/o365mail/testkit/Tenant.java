@@ -121,6 +121,20 @@ public final class Tenant {
     return user;
   }
 
+  /**
+   * A user with no Exchange Online licence, so no mailbox: signs in like any user, and Graph answers a request for
+   * its mailbox with {@code 404 MailboxNotEnabledForRESTAPI} while {@code GET /users/{upn}} finds the user.
+   */
+  public User addUserWithoutMailbox(String userPrincipalName, String password) {
+    String upn = lower(userPrincipalName);
+    requireOwnDomain(upn);
+    User user = new User(this, upn, password, displayNameOf(upn));
+    if (users.putIfAbsent(upn, user) != null) {
+      throw new IllegalArgumentException("user " + upn + " exists already");
+    }
+    return user;
+  }
+
   /** A shared mailbox (no password, no sign-in); users or apps reach it through FullAccess. */
   public Mailbox addSharedMailbox(String address) {
     String a = lower(address);
