@@ -26,7 +26,11 @@ import org.o365mail.SetupStep;
 import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.TokenRequest;
+import org.o365mail.auth.TokenPreflight;
+import org.o365mail.doctor.ConnectionDoctor;
+import org.o365mail.doctor.DoctorCheck;
 import org.o365mail.doctor.DoctorProbe;
+import org.o365mail.doctor.DoctorReport;
 import org.o365mail.doctor.DoctorProbe.Finding;
 import org.o365mail.testing.LeakCheck;
 import org.o365mail.testing.Secrets;
@@ -231,6 +235,24 @@ class GraphDoctorProbeTest {
       assertThat(f.diagnosis().setupStep()).isEqualTo(SetupStep.MAILBOX);
       assertThat(f.diagnosis().fix()).contains(alice.userPrincipalName()).doesNotContain("Mail.ReadWrite.Shared");
       assertThat(f.evidence()).contains("with the user's own Mail.ReadWrite: 404 ErrorItemNotFound");
+    }
+  }
+
+  @Test
+  void doctorWithTheProbe_namesTheMistypedMailbox_whereEntraIdNamesConsent() {
+    User erin = contoso.addUser("erin" + ++apps + "@contoso.com", "Erin-Pw-1!");
+    Application app = contoso.registerApp("Scanner doctor " + apps).allowPublicClientFlows(true);
+    app.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "Mail.ReadWrite", "Mail.Send").grantAdminConsent();
+    String typo = "eirn" + apps + "@contoso.com";
+    try (CredentialStrategy c = ropc(app, erin, "Erin-Pw-1!")) {
+      DoctorReport report = ConnectionDoctor.builder().credential(c)
+          .connector(() -> GraphApps.connector(m365, c, typo).build())
+          .token(TokenRequest.graph("Mail.ReadWrite.Shared"), TokenPreflight.Requirement.graphReadWrite())
+          .mailbox(typo).probe(probe()).build().examine();
+      DoctorCheck failed = report.firstFailure().orElseThrow();
+      assertThat(failed.name()).isEqualTo("token acquired");
+      assertThat(failed.diagnosis().setupStep()).isEqualTo(SetupStep.MAILBOX);
+      assertThat(failed.detail()).contains("(probe: ").contains("404 ErrorItemNotFound");
     }
   }
 
