@@ -140,6 +140,8 @@ public final class GraphDoctorProbe implements DoctorProbe {
     private final List<String> evidence = new ArrayList<>();
     /** The enterprise application's object id, once its permissions were all found consented. */
     private String consentedPrincipal;
+    /** Graph's code for the mailbox settings, once read ("" when read or not refused with a code). */
+    private String settingsCode = "";
 
     Look(Context context) {
       this.context = context;
@@ -209,9 +211,13 @@ public final class GraphDoctorProbe implements DoctorProbe {
       boolean exchangePlan = plans != null && plans.stream().anyMatch(p -> "exchange".equalsIgnoreCase(p.getService())
           && "Enabled".equalsIgnoreCase(p.getCapabilityStatus()));
       Optional<Boolean> shared = sharedMailbox(address, u);
-      if (u.getMail() == null && plans != null && !exchangePlan && !shared.orElse(false)) {
+      boolean noMailbox = u.getMail() == null && plans != null && !exchangePlan && !shared.orElse(false)
+          || "MailboxNotEnabledForRESTAPI".equals(settingsCode);
+      if (noMailbox) {
         // assignedPlans lists the services a user is licensed for; no enabled "exchange" plan and no mail address:
-        // no Exchange Online mailbox (https://learn.microsoft.com/en-us/graph/api/resources/assignedplan)
+        // no Exchange Online mailbox (https://learn.microsoft.com/en-us/graph/api/resources/assignedplan); and
+        // Exchange answers MailboxNotEnabledForRESTAPI for the mailbox settings of a user without one
+        // (https://github.com/microsoftgraph/msgraph-sdk-javascript/issues/1756)
         return Optional.of(new Finding(evidence(), Diagnosis.builder(SetupStep.USER_ACCOUNT, "NoExchangeLicence")
             .summary("User " + address + " exists but has no Exchange Online licence, so no mailbox")
             .fix("Assign the user a licence that includes Exchange Online (Microsoft 365 admin center > Users >"
@@ -247,6 +253,7 @@ public final class GraphDoctorProbe implements DoctorProbe {
                 rc.queryParameters.select = new String[] {"userPurpose"};
                 rc.options.add(GraphCall.DIRECTORY);
               }));
+      settingsCode = settings.code();
       if (settings.value() != null && settings.value().getUserPurpose() != null) {
         return Optional.of(settings.value().getUserPurpose() == UserPurpose.Shared);
       }
