@@ -277,6 +277,26 @@ class GraphDoctorProbeTest {
   }
 
   @Test
+  void delegated_anotherUsersMailboxWithoutShared_isThePermission_withTheAddressAsAlternative() {
+    User frank = contoso.addUser("frank" + ++apps + "@contoso.com", "Frank-Pw-1!");
+    User grace = contoso.addUser("grace" + apps + "@contoso.com", "Grace-Pw-1!");
+    Application app = contoso.registerApp("Own desk " + apps).allowPublicClientFlows(true);
+    app.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "Mail.ReadWrite", "Mail.Send").grantAdminConsent();
+    try (CredentialStrategy c = ropc(app, frank, "Frank-Pw-1!");
+        GraphMailboxConnector connector = GraphApps.connector(m365, c, grace.userPrincipalName())
+            .delegatedPermissions("Mail.ReadWrite", "Mail.Send").build()) {
+      Diagnosis d = connector.checkConnection().diagnosis().orElseThrow();
+      assertThat(d.setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
+      assertThat(d.serviceCode()).isEqualTo("ErrorAccessDenied");
+      assertThat(d.alternatives()).singleElement().satisfies(a -> {
+        assertThat(a.setupStep()).isEqualTo(SetupStep.MAILBOX);
+        assertThat(a.summary()).isEqualTo("The mailbox " + grace.userPrincipalName() + " is not "
+            + frank.userPrincipalName() + "'s own");
+      });
+    }
+  }
+
+  @Test
   void delegated_sharedMailboxWithoutFullAccess_isTheMailboxRight() {
     Mailbox shared = contoso.addSharedMailbox("orders" + ++apps + "@contoso.com");
     User carol = contoso.addUser("carol" + apps + "@contoso.com", "Carol-Pw-1!");

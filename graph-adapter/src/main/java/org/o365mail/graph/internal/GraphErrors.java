@@ -337,11 +337,20 @@ public final class GraphErrors {
     }
     boolean shared = scopes.stream().anyMatch(s -> s.endsWith(".Shared"));
     if (!shared) {
+      // another user's mailbox answers 403 to a token without .Shared
+      // (https://github.com/microsoftgraph/microsoft-graph-explorer-v4/issues/3786); when the mailbox was meant to be
+      // the user's own, the address is what to fix, not the permission
+      String user = claims.flatMap(TokenClaims::userPrincipalName).orElse("the signed-in user");
       return Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, code)
           .summary("Reading another user's mailbox (" + mailbox + ") needs a .Shared permission; the token has "
               + new TreeSet<>(scopes))
           .fix("Add Microsoft Graph > Delegated permissions > " + needed.replace(" or ", ".Shared or ") + ".Shared and"
-              + " consent to it");
+              + " consent to it")
+          .alternative(Diagnosis.builder(SetupStep.MAILBOX, code)
+              .summary("The mailbox " + mailbox + " is not " + user + "'s own")
+              .fix("If the connection is meant for " + user + "'s own mailbox, configure that address; no .Shared"
+                  + " permission is needed for it")
+              .build());
     }
     String user = claims.flatMap(TokenClaims::userPrincipalName).orElse("<user>");
     return Diagnosis.builder(SetupStep.MAILBOX_PERMISSION, code)
