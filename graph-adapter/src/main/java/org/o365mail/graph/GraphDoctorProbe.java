@@ -42,6 +42,7 @@ import org.o365mail.graph.internal.GraphAuthentication;
 import org.o365mail.graph.internal.GraphCall;
 import org.o365mail.graph.internal.GraphErrors;
 import org.o365mail.graph.internal.GraphTransport;
+import org.o365mail.internal.ServiceText;
 
 /**
  * The doctor's second look through Microsoft Graph after a failed check ({@link DoctorProbe}): it reads, where the
@@ -157,7 +158,10 @@ public final class GraphDoctorProbe implements DoctorProbe {
         GraphAuthentication auth = new GraphAuthentication(context.credential(), base, allowedHosts, "Mail.Read",
             "Mail.Send", r);
         SSLContext tls = trust != null ? trust : context.registration().trust().orElse(null);
-        return new GraphTransport(base, auth, new Governor(2, 2, Duration.ofSeconds(10), auth), tls, timeout);
+        // each read is bounded: two attempts, 10 s of waiting between them, and the timeout for silence and for
+        // the whole answer alike
+        return new GraphTransport(base, auth, new Governor(2, 2, Duration.ofSeconds(10), auth), tls, timeout,
+            timeout);
       });
     }
 
@@ -177,8 +181,11 @@ public final class GraphDoctorProbe implements DoctorProbe {
           evidence.add(what + ": " + e.getClass().getSimpleName());
           return new Answer<>(null, 0, "");
         }
-        evidence.add(what + ": " + f.get().status() + " " + f.get().code());
-        return new Answer<>(null, f.get().status(), f.get().code());
+        // Graph's code is the server's text: kept printable and short for the report
+        String code = ServiceText.printable(f.get().code());
+        code = code.length() > 80 ? code.substring(0, 80) : code;
+        evidence.add(what + ": " + f.get().status() + " " + code);
+        return new Answer<>(null, f.get().status(), code);
       }
     }
 
@@ -613,7 +620,10 @@ public final class GraphDoctorProbe implements DoctorProbe {
       return this;
     }
 
-    /** How long Graph may stay silent on one read (default 30 s); each read is tried at most twice. */
+    /**
+     * How long one read may take (default 30 s): the bound on Graph's silence and on the whole answer; each read is
+     * tried at most twice.
+     */
     public Builder timeout(Duration value) {
       requireNonNull(value, "timeout");
       if (value.isNegative() || value.isZero()) {

@@ -336,6 +336,39 @@ class GraphDoctorProbeTest {
     }
   }
 
+  @Test
+  void probe_againstASilentGraph_returnsEmptyWithinItsTimeouts() throws Exception {
+    Application app = app("Mail.Read", "Application.Read.All", "User.Read.All");
+    try (CredentialStrategy c = GraphApps.clientCredentials(m365, contoso, app);
+        java.net.ServerSocket silent = new java.net.ServerSocket(0, 16, InetAddress.getLoopbackAddress())) {
+      Thread acceptor = new Thread(() -> {
+        java.util.List<java.net.Socket> held = new java.util.ArrayList<>();
+        try {
+          while (true) {
+            held.add(silent.accept()); // accepted, never answered
+          }
+        } catch (java.io.IOException closed) {
+          held.forEach(socket -> {
+            try {
+              socket.close();
+            } catch (java.io.IOException ignored) {
+              // closing anyway
+            }
+          });
+        }
+      });
+      acceptor.setDaemon(true);
+      acceptor.start();
+      GraphDoctorProbe slow = GraphDoctorProbe.builder()
+          .baseUrl("https://" + m365.hostName() + ":" + silent.getLocalPort() + "/v1.0").trust(m365.sslContext())
+          .timeout(Duration.ofSeconds(1)).build();
+      Optional<Finding> f = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(45),
+          () -> slow.explain(authenticateFailed(), new DoctorProbe.Context("mailbox opened", c, c.registration(),
+              TokenRequest.imap(), Optional.empty(), Optional.of("box@contoso.com"))));
+      assertThat(f).isEmpty();
+    }
+  }
+
   // ----- the token stays at the configured origin -----
 
   @Test
