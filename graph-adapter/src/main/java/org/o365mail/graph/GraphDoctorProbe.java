@@ -202,18 +202,35 @@ public final class GraphDoctorProbe implements DoctorProbe {
                 "assignedPlans"};
             rc.options.add(GraphCall.DIRECTORY);
           }));
+      User u = user.value();
       if (user.status() == 404) {
-        return Optional.of(new Finding(evidence(), Diagnosis.builder(SetupStep.MAILBOX, user.code())
-            .summary("No user or mailbox '" + address + "' exists in this tenant, so the failure is the address,"
-                + " not a permission")
-            .fix("Correct the mailbox address: the user principal name or primary SMTP address of a mailbox of this"
-                + " tenant")
-            .command("Get-Recipient -Identity " + address).build()));
+        // /users/{id} takes an object id or user principal name only
+        // (https://learn.microsoft.com/en-us/graph/api/user-get); a mailbox's SMTP address or alias that is not
+        // also a UPN is looked for among mail and proxyAddresses
+        // (https://learn.microsoft.com/en-us/graph/aad-advanced-queries: both filter with eq by default)
+        String quoted = address.replace("'", "''");
+        Answer<List<User>> byAddress = read("GET /users?$filter=mail eq '" + address + "' or proxyAddresses/any",
+            TokenRequest.graph("User.Read.All"), t -> t.client().users().get(rc -> {
+              rc.queryParameters.filter = "mail eq '" + quoted + "' or proxyAddresses/any(p:p eq 'smtp:" + quoted
+                  + "')";
+              rc.queryParameters.select = new String[] {"id", "userPrincipalName", "mail", "accountEnabled",
+                  "assignedPlans"};
+              rc.options.add(GraphCall.DIRECTORY);
+            }).getValue());
+        if (byAddress.value() != null && !byAddress.value().isEmpty()) {
+          u = byAddress.value().get(0);
+        } else {
+          return Optional.of(new Finding(evidence(), Diagnosis.builder(SetupStep.MAILBOX, user.code())
+              .summary("No user or mailbox '" + address + "' exists in this tenant, so the failure is the address,"
+                  + " not a permission")
+              .fix("Correct the mailbox address: the user principal name or primary SMTP address of a mailbox of"
+                  + " this tenant")
+              .command("Get-Recipient -Identity " + address).build()));
+        }
       }
-      if (user.value() == null) {
+      if (u == null) {
         return ownTokenLook(failure, address);
       }
-      User u = user.value();
       List<AssignedPlan> plans = u.getAssignedPlans();
       boolean exchangePlan = plans != null && plans.stream().anyMatch(p -> "exchange".equalsIgnoreCase(p.getService())
           && "Enabled".equalsIgnoreCase(p.getCapabilityStatus()));

@@ -165,7 +165,8 @@ class GraphDoctorProbeTest {
       Finding f = explain(authenticateFailed(), c, TokenRequest.imap(), "invoces@contoso.com").orElseThrow();
       assertThat(f.diagnosis().setupStep()).isEqualTo(SetupStep.MAILBOX);
       assertThat(f.diagnosis().command()).contains("Get-Recipient -Identity invoces@contoso.com");
-      assertThat(f.evidence()).contains("GET /users/invoces@contoso.com: 404 Request_ResourceNotFound");
+      assertThat(f.evidence()).contains("GET /users/invoces@contoso.com: 404 Request_ResourceNotFound")
+          .contains("GET /users?$filter=mail eq 'invoces@contoso.com' or proxyAddresses/any: 200");
     }
   }
 

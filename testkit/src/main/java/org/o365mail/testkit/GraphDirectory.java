@@ -21,6 +21,7 @@ import org.o365mail.testkit.internal.Json;
 final class GraphDirectory {
   private static final Pattern BY_APP_ID = Pattern.compile("applications\\(appId='([^']*)'\\)");
   private static final Pattern FILTER_APP_ID = Pattern.compile("appId eq '([^']*)'");
+  private static final Pattern FILTER_MAIL = Pattern.compile("mail eq '([^']*)'");
   private static final Pattern FILTER_CLIENT_ID = Pattern.compile("clientId eq '([^']*)'");
   private static final List<String> BASIC_USER_PROPERTIES = List.of("id", "displayName", "mail", "userPrincipalName");
   private static final List<String> USER_PROPERTIES =
@@ -115,6 +116,31 @@ final class GraphDirectory {
       }
     }
     return GraphResponse.json(200, user);
+  }
+
+  /**
+   * {@code GET /users?$filter=mail eq '..'} (optionally {@code or proxyAddresses/any(p:p eq 'smtp:..')}): the users
+   * and shared mailboxes with that address, as a collection; the testkit's mailboxes have one address each.
+   */
+  GraphResponse userList(GraphRequest req, GraphServer.Caller caller) throws GraphError {
+    if (!req.method.equals("GET")) {
+      throw GraphError.methodNotAllowed();
+    }
+    String address = filter(req, FILTER_MAIL);
+    ObjectNode body = Json.object();
+    body.put("@odata.context", req.origin + "/v1.0/$metadata#users");
+    ArrayNode value = body.putArray("value");
+    Optional<Mailbox> found = caller.tenant().findMailbox(address);
+    if (found.isPresent()) {
+      GraphResponse one = user(req, caller, found.get().address());
+      ObjectNode item = (ObjectNode) one.json.deepCopy();
+      item.remove("@odata.context");
+      value.add(item);
+    } else if (!caller.appOnly() ? !caller.token().scopes().stream().anyMatch(USER_READ_ROLES::contains)
+        : !caller.token().roles().stream().anyMatch(USER_READ_ROLES::contains)) {
+      throw new GraphError(403, "Authorization_RequestDenied", INSUFFICIENT_PRIVILEGES);
+    }
+    return GraphResponse.json(200, body);
   }
 
   /**

@@ -247,6 +247,8 @@ final class GraphServer implements AutoCloseable {
       }
       mailbox = caller.user().orElseThrow(GraphServer::invalidToken).mailbox();
       tail = rest.subList(1, rest.size());
+    } else if (first.equals("users") && rest.size() == 1 && req.option("$filter").isPresent()) {
+      return execute(req, caller.appId(), null, () -> directoryApi.userList(req, caller));
     } else if (first.equals("users") && rest.size() >= 2) {
       if (rest.size() == 2) {
         return execute(req, caller.appId(), null, () -> directoryApi.user(req, caller, rest.get(1)));

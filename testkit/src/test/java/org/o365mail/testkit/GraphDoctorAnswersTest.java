@@ -61,6 +61,10 @@ class GraphDoctorAnswersTest {
     assertThat(shared.get("accountEnabled").asBoolean()).isFalse();
     assertThat(f.get(f.token(f.writer), user("nobdy@contoso.com")).json().at("/error/code").asText())
         .isEqualTo("Request_ResourceNotFound");
+    String filter = "/users?$filter=mail%20eq%20'support@contoso.com'%20or%20proxyAddresses/any(p:p%20eq%20"
+        + "'smtp:support@contoso.com')&$select=id,mail";
+    assertThat(f.get(f.token(f.writer), filter).json().at("/value/0/mail").asText()).isEqualTo("support@contoso.com");
+    assertThat(f.get(f.token(f.writer), filter.replace("support@", "nobdy@")).json().get("value")).isEmpty();
   }
 
   @Test
