@@ -171,15 +171,15 @@ public final class GraphDoctorProbe implements DoctorProbe {
         T value = call.apply(transport(token));
         evidence.add(what + ": 200");
         return new Answer<>(value, 200, "");
-      } catch (MailboxException e) {
-        // the credential refused a token for the read (not consented, say): cannot tell
-        evidence.add(what + ": no token (" + e.diagnosis().map(Diagnosis::serviceCode).orElse("refused") + ")");
-        return new Answer<>(null, 0, e.diagnosis().map(Diagnosis::serviceCode).orElse(""));
       } catch (RuntimeException e) {
         Optional<GraphErrors.Failure> f = GraphErrors.failureOf(e);
         if (f.isEmpty()) {
-          evidence.add(what + ": " + e.getClass().getSimpleName());
-          return new Answer<>(null, 0, "");
+          // no Graph answer: the credential refused a token for the read (not consented, say), the token guard
+          // refused the origin, or the network failed: cannot tell
+          Optional<String> code = causes(e).filter(MailboxException.class::isInstance)
+              .map(m -> ((MailboxException) m).diagnosis().map(Diagnosis::serviceCode).orElse("refused")).findFirst();
+          evidence.add(what + ": " + code.map(c -> "not sent (" + c + ")").orElse(e.getClass().getSimpleName()));
+          return new Answer<>(null, 0, code.orElse(""));
         }
         // Graph's code is the server's text: kept printable and short for the report
         String code = ServiceText.printable(f.get().code());
@@ -187,6 +187,14 @@ public final class GraphDoctorProbe implements DoctorProbe {
         evidence.add(what + ": " + f.get().status() + " " + code);
         return new Answer<>(null, f.get().status(), code);
       }
+    }
+
+    private java.util.stream.Stream<Throwable> causes(Throwable e) {
+      List<Throwable> chain = new ArrayList<>();
+      for (Throwable t = e; t != null && chain.size() < 16; t = t.getCause()) {
+        chain.add(t);
+      }
+      return chain.stream();
     }
 
     private String evidence() {

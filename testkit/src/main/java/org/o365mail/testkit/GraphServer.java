@@ -245,7 +245,8 @@ final class GraphServer implements AutoCloseable {
       if (caller.appOnly()) {
         throw GraphError.badRequest("/me request is only valid with delegated authentication flow.");
       }
-      mailbox = caller.user().orElseThrow(GraphServer::invalidToken).mailbox();
+      User me = caller.user().orElseThrow(GraphServer::invalidToken);
+      mailbox = caller.tenant().findMailbox(me.userPrincipalName()).orElseThrow(GraphServer::mailboxNotEnabled);
       tail = rest.subList(1, rest.size());
     } else if (first.equals("users") && rest.size() == 1 && req.option("$filter").isPresent()) {
       return execute(req, caller.appId(), null, () -> directoryApi.userList(req, caller));

@@ -28,8 +28,10 @@ import org.o365mail.graph.internal.GraphCall.Access;
 /**
  * Turns Graph failures into the SDK's exception tree with a {@link Diagnosis}, once, at the connector's boundary:
  * 401 (after one retry with a fresh token), 403 {@code ErrorAccessDenied} (application permission, admin consent
- * or application access policy for app-only tokens; delegated permission or mailbox permission for users), 404
- * {@code ErrorInvalidUser} and {@code ErrorItemNotFound}, 429/503, 5xx, network and TLS failures. Messages name
+ * or application access policy for app-only tokens; delegated permission or mailbox permission for users), the
+ * 404s about the mailbox itself (a wrong address, a user without a licence, and for a user's token the store's
+ * not-found, which Exchange gives a missing mailbox and one the user may not open alike: {@link
+ * #missingMailbox}), 404 {@code ErrorItemNotFound} for items, 429/503, 5xx, network and TLS failures. Messages name
  * the mailbox and what to do, never a token. Thread-safe.
  */
 public final class GraphErrors {
