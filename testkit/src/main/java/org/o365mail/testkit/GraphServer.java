@@ -246,7 +246,7 @@ final class GraphServer implements AutoCloseable {
         throw GraphError.badRequest("/me request is only valid with delegated authentication flow.");
       }
       User me = caller.user().orElseThrow(GraphServer::invalidToken);
-      mailbox = caller.tenant().findMailbox(me.userPrincipalName()).orElseThrow(GraphServer::mailboxNotEnabled);
+      mailbox = me.tenant().findMailbox(me.userPrincipalName()).orElseThrow(GraphServer::mailboxNotEnabled);
       tail = rest.subList(1, rest.size());
     } else if (first.equals("users") && rest.size() == 1 && req.option("$filter").isPresent()) {
       return execute(req, caller.appId(), null, () -> directoryApi.userList(req, caller));
@@ -330,14 +330,13 @@ final class GraphServer implements AutoCloseable {
 
   /** The mailbox a {@code /users/{id}} segment names (UPN, address or object id) in the caller's tenant. */
   Mailbox resolveMailbox(Caller caller, String segment) throws GraphError {
-    Optional<Mailbox> found = findMailbox(caller.tenant(), segment);
-    if (found.isPresent()) {
-      return found.get();
+    Optional<Mailbox> mailbox = findMailbox(caller.tenant(), segment);
+    if (mailbox.isPresent()) {
+      return mailbox.get();
     }
-    if (findUser(caller.tenant(), segment).isPresent()) {
-      // a user without an Exchange Online licence has no mailbox: Graph answers 404 MailboxNotEnabledForRESTAPI
-      // (https://github.com/microsoftgraph/msgraph-sdk-javascript/issues/1756,
-      // https://github.com/MicrosoftDocs/azure-docs/issues/85666)
+    boolean userWithoutMailbox = caller.tenant().findUser(segment.trim()).isPresent()
+        || caller.tenant().findUserByObjectId(Tenant.lower(segment)).isPresent();
+    if (userWithoutMailbox) {
       throw mailboxNotEnabled();
     }
     if (!caller.appOnly()) {
@@ -351,6 +350,10 @@ final class GraphServer implements AutoCloseable {
     throw new GraphError(404, "ErrorInvalidUser", "The requested user '" + segment + "' is invalid.");
   }
 
+  /**
+   * A user without a mailbox (no Exchange Online licence): {@code 404 MailboxNotEnabledForRESTAPI}, as in
+   * microsoftgraph/msgraph-sdk-javascript#1756, iyear/E5SubBot#39 and O365/python-o365#438 (the status).
+   */
   static GraphError mailboxNotEnabled() {
     return new GraphError(404, "MailboxNotEnabledForRESTAPI",
         "The mailbox is either inactive, soft-deleted, or is hosted on-premise.");

@@ -122,8 +122,11 @@ public final class Tenant {
   }
 
   /**
-   * A user with no Exchange Online licence, so no mailbox: signs in like any user, and Graph answers a request for
-   * its mailbox with {@code 404 MailboxNotEnabledForRESTAPI} while {@code GET /users/{upn}} finds the user.
+   * A user with no mailbox: no Exchange Online licence assigned (or the mailbox not yet provisioned). The user signs
+   * in and gets tokens; Graph answers {@code 404 MailboxNotEnabledForRESTAPI} for its mail and IMAP and SMTP refuse
+   * the login. Graph's answer: microsoftgraph/msgraph-sdk-javascript#1756 and iyear/E5SubBot#39 (code and text,
+   * a licence missing), O365/python-o365#438 (404, the older text "REST API is not yet supported for this mailbox"),
+   * MicrosoftDocs/OfficeDocs-Support rest-api-is-not-yet-supported-for-this-mailbox-error.md (licence the user).
    */
   public User addUserWithoutMailbox(String userPrincipalName, String password) {
     String upn = lower(userPrincipalName);
