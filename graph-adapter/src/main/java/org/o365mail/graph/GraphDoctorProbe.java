@@ -47,7 +47,7 @@ import org.o365mail.internal.ServiceText;
 /**
  * The doctor's second look through Microsoft Graph after a failed check ({@link DoctorProbe}): it reads, where the
  * app may read them, the mailbox ({@code GET /users/{address}}: no such user, a user without an Exchange Online
- * mailbox, a shared mailbox), the app's registration ({@code GET /applications?$filter=appId eq '..'}: which
+ * mailbox, so no licence, a shared mailbox), the app's registration ({@code GET /applications?$filter=appId eq '..'}: which
  * permission is added under which API) and its enterprise application ({@code GET
  * /servicePrincipals?$filter=appId eq '..'}, its {@code appRoleAssignments} and {@code oauth2PermissionGrants}: which
  * are consented), and tells apart the steps Microsoft's answers do not: a permission not added, added under the wrong
@@ -76,7 +76,8 @@ public final class GraphDoctorProbe implements DoctorProbe {
   /** The steps whose answers look alike and that a look through Graph can tell apart. */
   private static final Set<SetupStep> PROBED = Set.of(SetupStep.MAILBOX, SetupStep.MAILBOX_PERMISSION,
       SetupStep.ADMIN_CONSENT, SetupStep.DELEGATED_PERMISSION, SetupStep.APPLICATION_PERMISSION,
-      SetupStep.EXCHANGE_SERVICE_PRINCIPAL, SetupStep.USER_ACCOUNT, SetupStep.SCOPES, SetupStep.UNKNOWN);
+      SetupStep.EXCHANGE_SERVICE_PRINCIPAL, SetupStep.USER_ACCOUNT, SetupStep.SCOPES, SetupStep.UNKNOWN,
+      SetupStep.MAILBOX_PROTOCOL);
   private static final Set<SetupStep> PERMISSION_STEPS = Set.of(SetupStep.ADMIN_CONSENT,
       SetupStep.DELEGATED_PERMISSION, SetupStep.APPLICATION_PERMISSION, SetupStep.SCOPES,
       SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
@@ -250,7 +251,7 @@ public final class GraphDoctorProbe implements DoctorProbe {
         // no Exchange Online mailbox (https://learn.microsoft.com/en-us/graph/api/resources/assignedplan); and
         // Exchange answers MailboxNotEnabledForRESTAPI for the mailbox settings of a user without one
         // (https://github.com/microsoftgraph/msgraph-sdk-javascript/issues/1756)
-        return Optional.of(new Finding(evidence(), Diagnosis.builder(SetupStep.USER_ACCOUNT, "NoExchangeLicence")
+        return Optional.of(new Finding(evidence(), Diagnosis.builder(SetupStep.MAILBOX, "NoExchangeLicence")
             .summary("User " + address + " exists but has no Exchange Online licence, so no mailbox")
             .fix("Assign the user a licence that includes Exchange Online (Microsoft 365 admin center > Users >"
                 + " Active users > Licenses and apps), then wait for the mailbox to be provisioned")

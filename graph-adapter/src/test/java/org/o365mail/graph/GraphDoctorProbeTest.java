@@ -171,21 +171,21 @@ class GraphDoctorProbeTest {
   }
 
   @Test
-  void appOnly_userWithoutLicence_isTheUserAccount() {
+  void appOnly_userWithoutLicence_isTheMailboxItself_withTheLicenceAsFix() {
     User u = contoso.addUserWithoutMailbox("nolicence@contoso.com", "No-Licence-Pw-1!");
     Application app = app("Mail.Read", "User.Read.All");
     try (CredentialStrategy c = GraphApps.clientCredentials(m365, contoso, app);
         GraphMailboxConnector connector = GraphApps.connector(m365, c, u.userPrincipalName()).build()) {
-      // the connector's own mapping: Graph's MailboxNotEnabledForRESTAPI is the licence, the address next
+      // the connector's own mapping: Graph's MailboxNotEnabledForRESTAPI is the mailbox itself, fixed by a licence
       Diagnosis checked = connector.checkConnection().diagnosis().orElseThrow();
-      assertThat(checked.setupStep()).isEqualTo(SetupStep.USER_ACCOUNT);
+      assertThat(checked.setupStep()).isEqualTo(SetupStep.MAILBOX);
       assertThat(checked.serviceCode()).isEqualTo("MailboxNotEnabledForRESTAPI");
-      assertThat(checked.alternatives()).extracting(Diagnosis::setupStep).containsExactly(SetupStep.MAILBOX);
-      // the probe after an IMAP failure, which says nothing of licences
-      Diagnosis imap = Diagnosis.builder(SetupStep.MAILBOX, "IMAP NO AUTHENTICATE failed.").summary("refused")
-          .fix("check the mailbox").build();
+      assertThat(checked.fix()).startsWith("Assign the user a licence that includes Exchange Online");
+      // the probe after an IMAP failure, which says nothing of licences (IMAP blames the protocol switch)
+      Diagnosis imap = Diagnosis.builder(SetupStep.MAILBOX_PROTOCOL, "IMAP NO AUTHENTICATE failed.")
+          .summary("refused").fix("enable IMAP").build();
       Finding f = explain(imap, c, TokenRequest.imap(), u.userPrincipalName()).orElseThrow();
-      assertThat(f.diagnosis().setupStep()).isEqualTo(SetupStep.USER_ACCOUNT);
+      assertThat(f.diagnosis().setupStep()).isEqualTo(SetupStep.MAILBOX);
       assertThat(f.diagnosis().summary()).contains("no Exchange Online licence");
     }
   }

@@ -235,10 +235,10 @@ public final class GraphErrors {
    *   <li>{@code MailboxNotEnabledForRESTAPI} ("The mailbox is either inactive, soft-deleted, or is hosted
    *       on-premise."): the user exists without an Exchange Online mailbox, most often for want of a licence
    *       (https://github.com/microsoftgraph/msgraph-sdk-javascript/issues/1756,
-   *       https://github.com/MicrosoftDocs/azure-docs/issues/85666): the user account, the address as alternative;
+   *       https://github.com/MicrosoftDocs/azure-docs/issues/85666): the mailbox itself, with the licence as the fix;
    *   <li>{@code ResourceNotFound} ("Resource could not be discovered.") for the mailbox: no such mailbox, or one
    *       not in Exchange Online (https://github.com/microsoftgraph/microsoft-graph-docs/issues/5143, a Microsoft
-   *       engineer's answer): the address first, the licence as alternative;
+   *       engineer's answer): the mailbox, the address or the licence;
    *   <li>{@code ErrorItemNotFound} ("The specified object was not found in the store.") for the Inbox, which every
    *       mailbox has, with a user's token: Exchange answers a mailbox that does not exist and one the user may not
    *       open alike (https://github.com/O365/python-o365/issues/170,
@@ -252,21 +252,25 @@ public final class GraphErrors {
         .fix("Check the mailbox address (a user principal name or primary SMTP address of this tenant, with an"
             + " Exchange Online licence for users)")
         .command("Get-Recipient -Identity " + mailbox).build();
-    Diagnosis licence = Diagnosis.builder(SetupStep.USER_ACCOUNT, code)
+    // the mailbox itself is the step (the issue's "the mailbox itself", as the doctor matrix names it); the fix
+    // says what gives a user one
+    Diagnosis licence = Diagnosis.builder(SetupStep.MAILBOX, code)
         .summary("The user " + mailbox + " exists but has no Exchange Online mailbox (no licence, or the mailbox is"
             + " inactive, soft-deleted or on-premises)")
         .fix("Assign the user a licence that includes Exchange Online (Microsoft 365 admin center > Users > Active"
-            + " users > Licenses and apps) and wait for the mailbox to be provisioned")
+            + " users > Licenses and apps) and wait for the mailbox to be provisioned, or configure the address of"
+            + " a mailbox")
         .command("Get-Mailbox -Identity " + mailbox).build();
     switch (code) {
       case "ErrorInvalidUser" -> {
         return Optional.of(address.toBuilder());
       }
       case "MailboxNotEnabledForRESTAPI" -> {
-        return Optional.of(licence.toBuilder().alternative(address));
+        return Optional.of(licence.toBuilder());
       }
       case "ResourceNotFound" -> {
-        return target == Target.MAILBOX ? Optional.of(address.toBuilder().alternative(licence)) : Optional.empty();
+        return target == Target.MAILBOX ? Optional.of(address.toBuilder().fix(address.fix() + "; a user without"
+            + " an Exchange Online licence has no mailbox")) : Optional.empty();
       }
       case "ErrorItemNotFound" -> {
         if (target != Target.MAILBOX || auth.kind() == CredentialKind.APP_ONLY) {
