@@ -886,6 +886,73 @@ public final class GraphMailboxConnector implements MailboxConnector {
     }
   }
 
+  /**
+   * Checks the send path instead of the mailbox, for a connection that only sends (delegated {@code Mail.Send} and
+   * nothing to read, as the ImageManager guide sets it up): a token for the send permission, and its claims fit
+   * for sending ({@code Mail.Send} or {@code Mail.Send.Shared} in {@code scp}, or the {@code Mail.Send} role, for
+   * Microsoft Graph, of the configured tenant). Reads nothing and sends nothing. Shaped for {@code
+   * Supplier<ConnectionCheck>}: {@code connector::checkSending}.
+   *
+   * @return passed, or failed with the step to fix
+   */
+  public ConnectionCheck checkSending() {
+    return checkSending(Optional.empty());
+  }
+
+  /**
+   * {@link #checkSending()}, then sends a short test message from this mailbox to {@code testRecipient} through
+   * {@code sendMail}, which also proves Exchange accepts the message (Send As, the mailbox's send limits).
+   *
+   * @param testRecipient the address the test message goes to
+   */
+  public ConnectionCheck checkSending(String testRecipient) {
+    requireNonNull(testRecipient, "testRecipient");
+    if (testRecipient.isBlank() || !testRecipient.contains("@")) {
+      throw new IllegalArgumentException("testRecipient must be an email address, was '" + testRecipient + "'");
+    }
+    return checkSending(Optional.of(testRecipient.trim()));
+  }
+
+  private ConnectionCheck checkSending(Optional<String> testRecipient) {
+    long start = System.nanoTime();
+    try {
+      // the token for sending, pre-flighted against what sending needs (the bearer is never kept or shown)
+      transport.auth().bearer(transport.baseUrl(), Access.SEND);
+    } catch (MailboxException m) {
+      Diagnosis d = m.diagnosis().orElseGet(() -> Diagnosis.builder(SetupStep.UNKNOWN, m.getClass().getSimpleName())
+          .summary(m.getMessage()).fix("See the exception's cause").build());
+      if (d.setupStep() == SetupStep.ADMIN_CONSENT && d.alternatives().isEmpty()
+          && credential.kind() != CredentialKind.APP_ONLY) {
+        // Entra ID answers AADSTS65001 alike for a permission not consented and one not added to the registration
+        // (https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes)
+        String send = transport.auth().scopesOf(Access.SEND);
+        d = d.toBuilder().alternative(Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, d.serviceCode())
+            .summary("The send permission may not be added to the app registration at all (" + send + ")")
+            .fix("App registration > API permissions > Add a permission > Microsoft Graph > Delegated permissions >"
+                + " Mail.Send, then Grant admin consent").build()).build();
+      }
+      return ConnectionCheck.failed(d, elapsed(start));
+    }
+    String scopes = transport.auth().currentToken(Access.SEND).map(t -> credential.kind() == CredentialKind.APP_ONLY
+        ? "roles " + new java.util.TreeSet<>(t.claims().roles()) : "scopes " + new java.util.TreeSet<>(t.claims()
+        .scopes())).orElse("a token");
+    if (testRecipient.isEmpty()) {
+      return ConnectionCheck.ok("Sending as " + mailbox + " over Microsoft Graph: " + scopes + " fit sending; no test"
+          + " message sent", elapsed(start));
+    }
+    try {
+      sender.send(OutgoingMessage.builder().to(testRecipient.get())
+          .subject("o365mail connection check")
+          .text("A test message from the o365mail connection check of " + mailbox + ". No action needed.").build());
+    } catch (MailboxException m) {
+      Diagnosis d = m.diagnosis().orElseGet(() -> Diagnosis.builder(SetupStep.UNKNOWN, m.getClass().getSimpleName())
+          .summary(m.getMessage()).fix("See the exception's cause").build());
+      return ConnectionCheck.failed(d, elapsed(start));
+    }
+    return ConnectionCheck.ok("Sending as " + mailbox + " over Microsoft Graph: " + scopes + " fit sending; a test"
+        + " message went to " + testRecipient.get(), elapsed(start));
+  }
+
   private static Duration elapsed(long start) {
     return Duration.ofNanos(System.nanoTime() - start);
   }

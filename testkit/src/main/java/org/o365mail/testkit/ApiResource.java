@@ -23,11 +23,13 @@ public enum ApiResource {
           "Mail.Read.Shared", "Mail.ReadWrite.Shared", "Mail.Send.Shared",
           "MailboxSettings.Read", "MailboxSettings.ReadWrite",
           "IMAP.AccessAsUser.All", "POP.AccessAsUser.All", "SMTP.Send",
-          "Application.Read.All", "offline_access", "openid", "profile", "email"),
+          "Application.Read.All", "Directory.Read.All", "DelegatedPermissionGrant.Read.All", "offline_access",
+          "openid", "profile", "email"),
       Set.of(
           "Mail.Read", "Mail.ReadBasic", "Mail.ReadBasic.All", "Mail.ReadWrite", "Mail.Send",
           "MailboxSettings.Read", "MailboxSettings.ReadWrite", "User.Read.All",
-          "Application.Read.All", "Application.ReadWrite.OwnedBy", "Application.ReadWrite.All")),
+          "Application.Read.All", "Application.ReadWrite.OwnedBy", "Application.ReadWrite.All",
+          "Directory.Read.All", "DelegatedPermissionGrant.Read.All")),
 
   /** Office 365 Exchange Online, the resource of IMAP, POP and SMTP AUTH (under "APIs my organization uses"). */
   EXCHANGE_ONLINE(

@@ -236,6 +236,9 @@ final class GraphServer implements AutoCloseable {
     if (first.startsWith("applications")) {
       return execute(req, caller.appId(), null, () -> directoryApi.application(req, caller, rest));
     }
+    if (first.equals("servicePrincipals") || first.equals("oauth2PermissionGrants")) {
+      return execute(req, caller.appId(), null, () -> directoryApi.servicePrincipals(req, caller, rest));
+    }
     Mailbox mailbox;
     List<String> tail;
     if (first.equals("me")) {
@@ -245,9 +248,14 @@ final class GraphServer implements AutoCloseable {
       User me = caller.user().orElseThrow(GraphServer::invalidToken);
       mailbox = me.tenant().findMailbox(me.userPrincipalName()).orElseThrow(GraphServer::mailboxNotEnabled);
       tail = rest.subList(1, rest.size());
+    } else if (first.equals("users") && rest.size() == 1 && req.option("$filter").isPresent()) {
+      return execute(req, caller.appId(), null, () -> directoryApi.userList(req, caller));
     } else if (first.equals("users") && rest.size() >= 2) {
       if (rest.size() == 2) {
         return execute(req, caller.appId(), null, () -> directoryApi.user(req, caller, rest.get(1)));
+      }
+      if (rest.size() == 3 && rest.get(2).equalsIgnoreCase("mailboxSettings")) {
+        return execute(req, caller.appId(), null, () -> directoryApi.mailboxSettings(req, caller, rest.get(1)));
       }
       mailbox = resolveMailbox(caller, rest.get(1));
       tail = rest.subList(2, rest.size());
@@ -331,6 +339,14 @@ final class GraphServer implements AutoCloseable {
     if (userWithoutMailbox) {
       throw mailboxNotEnabled();
     }
+    if (!caller.appOnly()) {
+      // delegated, Exchange answers a mailbox it cannot open for the signed-in user, one that does not exist as one
+      // the user may not open, with the store's not-found (https://github.com/O365/python-o365/issues/170,
+      // https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/622)
+      throw GraphError.itemNotFound();
+    }
+    // app-only, an address no user or mailbox has (https://github.com/microsoftgraph/microsoft-graph-docs/issues/4097,
+    // https://github.com/InnoGE/laravel-msgraph-mail/issues/16)
     throw new GraphError(404, "ErrorInvalidUser", "The requested user '" + segment + "' is invalid.");
   }
 
@@ -341,6 +357,16 @@ final class GraphServer implements AutoCloseable {
   static GraphError mailboxNotEnabled() {
     return new GraphError(404, "MailboxNotEnabledForRESTAPI",
         "The mailbox is either inactive, soft-deleted, or is hosted on-premise.");
+  }
+
+  /** The user a {@code /users/{id}} segment names (UPN or object id) in {@code tenant}, mailbox or not. */
+  static Optional<User> findUser(Tenant tenant, String segment) {
+    String key = segment.trim();
+    if (key.isEmpty()) {
+      return Optional.empty();
+    }
+    Optional<User> byUpn = tenant.findUser(key);
+    return byUpn.isPresent() ? byUpn : tenant.findUserByObjectId(Tenant.lower(key));
   }
 
   static Optional<Mailbox> findMailbox(Tenant tenant, String segment) {

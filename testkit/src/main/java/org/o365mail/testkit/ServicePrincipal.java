@@ -70,6 +70,24 @@ public final class ServicePrincipal {
     return Set.copyOf(all);
   }
 
+  /** Delegated permissions an admin consented to for all users, per resource. */
+  Map<ApiResource, Set<String>> adminConsentedScopes() {
+    Map<ApiResource, Set<String>> copy = new EnumMap<>(ApiResource.class);
+    adminConsentedScopes.forEach((k, v) -> copy.put(k, Set.copyOf(v)));
+    return copy;
+  }
+
+  /** Delegated permissions single users consented to: user object id to resource to scopes. */
+  Map<String, Map<ApiResource, Set<String>>> userConsents() {
+    Map<String, Map<ApiResource, Set<String>>> copy = new java.util.HashMap<>();
+    userConsents.forEach((user, byResource) -> {
+      Map<ApiResource, Set<String>> inner = new EnumMap<>(ApiResource.class);
+      byResource.forEach((k, v) -> inner.put(k, Set.copyOf(v)));
+      copy.put(user, inner);
+    });
+    return copy;
+  }
+
   public Map<ApiResource, Set<String>> grantedAppRoles() {
     Map<ApiResource, Set<String>> copy = new EnumMap<>(ApiResource.class);
     appRoles.forEach((k, v) -> copy.put(k, Set.copyOf(v)));

@@ -58,6 +58,17 @@ public final class GraphAuthentication implements AuthenticationProvider, Access
    */
   public GraphAuthentication(CredentialStrategy credential, URI graphBase, Set<String> extraHosts,
       String mailPermission, String sendPermission) {
+    this(credential, graphBase, extraHosts, mailPermission, sendPermission, TokenRequest.graph("Application.Read.All"));
+  }
+
+  /**
+   * The same, with the token of {@link Access#DIRECTORY} requests given: a doctor's probe reads users, registrations
+   * and grants, each with the delegated permission it needs (app-only tokens ask for {@code .default} whatever it
+   * says).
+   */
+  public GraphAuthentication(CredentialStrategy credential, URI graphBase, Set<String> extraHosts,
+      String mailPermission, String sendPermission, TokenRequest directory) {
+    requireNonNull(directory, "directory");
     this.credential = requireNonNull(credential, "credential");
     this.graphBase = requireNonNull(graphBase, "graphBase");
     if (!"https".equalsIgnoreCase(graphBase.getScheme()) || graphBase.getHost() == null) {
@@ -79,7 +90,7 @@ public final class GraphAuthentication implements AuthenticationProvider, Access
     requests.put(Access.READ, TokenRequest.graph(mailPermission));
     requests.put(Access.WRITE, TokenRequest.graph(mailPermission));
     requests.put(Access.SEND, TokenRequest.graph(sendPermission));
-    requests.put(Access.DIRECTORY, TokenRequest.graph("Application.Read.All"));
+    requests.put(Access.DIRECTORY, directory);
     requirements.put(Access.READ, Requirement.graphRead());
     requirements.put(Access.WRITE, Requirement.graphReadWrite());
     requirements.put(Access.SEND, Requirement.graphSend());

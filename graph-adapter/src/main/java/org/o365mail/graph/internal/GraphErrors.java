@@ -28,8 +28,10 @@ import org.o365mail.graph.internal.GraphCall.Access;
 /**
  * Turns Graph failures into the SDK's exception tree with a {@link Diagnosis}, once, at the connector's boundary:
  * 401 (after one retry with a fresh token), 403 {@code ErrorAccessDenied} (application permission, admin consent
- * or application access policy for app-only tokens; delegated permission or mailbox permission for users), 404
- * {@code ErrorInvalidUser} and {@code ErrorItemNotFound}, 429/503, 5xx, network and TLS failures. Messages name
+ * or application access policy for app-only tokens; delegated permission or mailbox permission for users), the
+ * 404s about the mailbox itself (a wrong address, a user without a licence, and for a user's token the store's
+ * not-found, which Exchange gives a missing mailbox and one the user may not open alike: {@link
+ * #missingMailbox}), 404 {@code ErrorItemNotFound} for items, 429/503, 5xx, network and TLS failures. Messages name
  * the mailbox and what to do, never a token. Thread-safe.
  */
 public final class GraphErrors {
@@ -179,12 +181,9 @@ public final class GraphErrors {
         return new MailboxAuthenticationException(message(what, d, f), ids(d, f).build(), cause);
       }
       case 404 -> {
-        if (code.equals("ErrorInvalidUser") || code.equals("MailboxNotEnabledForRESTAPI")
-            || code.equals("ResourceNotFound") && target == Target.MAILBOX) {
-          d = Diagnosis.builder(SetupStep.MAILBOX, code)
-              .summary("Graph knows no mailbox '" + mailbox + "' in this tenant")
-              .fix("Check the mailbox address (a user principal name or primary SMTP address of this tenant, with an"
-                  + " Exchange Online licence for users)");
+        Optional<Diagnosis.Builder> missing = missingMailbox(code, target);
+        if (missing.isPresent()) {
+          d = missing.get();
           return new MailboxException(message(what, d, f), ids(d, f).build(), cause);
         }
         if (code.equals("ErrorItemNotFound") || code.equals("ErrorInvalidIdMalformed") || code.equals("ResourceNotFound")) {
@@ -224,6 +223,74 @@ public final class GraphErrors {
         .fix(serverSide ? "Retry later; Graph reported a service failure" : "See the Graph error code")
         .retryable(serverSide);
     return new MailboxException(message(what, d, f), ids(d, f).build(), cause);
+  }
+
+  /**
+   * The diagnosis of a 404 that is about the mailbox itself, not an item in it:
+   *
+   * <ul>
+   *   <li>{@code ErrorInvalidUser} ("The requested user '..' is invalid."): app-only, no user or mailbox has the
+   *       address (https://github.com/microsoftgraph/microsoft-graph-docs/issues/4097,
+   *       https://github.com/InnoGE/laravel-msgraph-mail/issues/16): the mailbox address;
+   *   <li>{@code MailboxNotEnabledForRESTAPI} ("The mailbox is either inactive, soft-deleted, or is hosted
+   *       on-premise."): the user exists without an Exchange Online mailbox, most often for want of a licence
+   *       (https://github.com/microsoftgraph/msgraph-sdk-javascript/issues/1756,
+   *       https://github.com/MicrosoftDocs/azure-docs/issues/85666): the mailbox itself, with the licence as the fix;
+   *   <li>{@code ResourceNotFound} ("Resource could not be discovered.") for the mailbox: no such mailbox, or one
+   *       not in Exchange Online (https://github.com/microsoftgraph/microsoft-graph-docs/issues/5143, a Microsoft
+   *       engineer's answer): the mailbox, the address or the licence;
+   *   <li>{@code ErrorItemNotFound} ("The specified object was not found in the store.") for the Inbox, which every
+   *       mailbox has, with a user's token: Exchange answers a mailbox that does not exist and one the user may not
+   *       open alike (https://github.com/O365/python-o365/issues/170,
+   *       https://github.com/microsoftgraph/msgraph-sdk-powershell/issues/622): the address first, the user's
+   *       FullAccess to it as alternative. Never a {@code .Shared} permission: the token was good enough to ask.
+   * </ul>
+   */
+  private Optional<Diagnosis.Builder> missingMailbox(String code, Target target) {
+    Diagnosis address = Diagnosis.builder(SetupStep.MAILBOX, code)
+        .summary("Graph knows no mailbox '" + mailbox + "' in this tenant")
+        .fix("Check the mailbox address (a user principal name or primary SMTP address of this tenant, with an"
+            + " Exchange Online licence for users)")
+        .command("Get-Recipient -Identity " + mailbox).build();
+    // the mailbox itself is the step (the issue's "the mailbox itself", as the doctor matrix names it); the fix
+    // says what gives a user one
+    Diagnosis licence = Diagnosis.builder(SetupStep.MAILBOX, code)
+        .summary("The user " + mailbox + " exists but has no Exchange Online mailbox (no licence, or the mailbox is"
+            + " inactive, soft-deleted or on-premises)")
+        .fix("Assign the user a licence that includes Exchange Online (Microsoft 365 admin center > Users > Active"
+            + " users > Licenses and apps) and wait for the mailbox to be provisioned, or configure the address of"
+            + " a mailbox")
+        .command("Get-Mailbox -Identity " + mailbox).build();
+    switch (code) {
+      case "ErrorInvalidUser" -> {
+        return Optional.of(address.toBuilder());
+      }
+      case "MailboxNotEnabledForRESTAPI" -> {
+        return Optional.of(licence.toBuilder());
+      }
+      case "ResourceNotFound" -> {
+        return target == Target.MAILBOX ? Optional.of(address.toBuilder().fix(address.fix() + "; a user without"
+            + " an Exchange Online licence has no mailbox")) : Optional.empty();
+      }
+      case "ErrorItemNotFound" -> {
+        if (target != Target.MAILBOX || auth.kind() == CredentialKind.APP_ONLY) {
+          return Optional.empty();
+        }
+        String user = auth.currentToken(Access.READ).map(AccessToken::claims).flatMap(TokenClaims::userPrincipalName)
+            .orElse("<user>");
+        Diagnosis rights = Diagnosis.builder(SetupStep.MAILBOX_PERMISSION, code)
+            .summary("The signed-in user " + user + " may not open mailbox " + mailbox + " (Exchange answers this"
+                + " alike for a mailbox that does not exist)")
+            .fix("If the address is right, give " + user + " FullAccess to the mailbox (a shared mailbox is opened"
+                + " through FullAccess); permission changes can take up to an hour to apply")
+            .command("Get-MailboxPermission -Identity " + mailbox + " -User " + user).build();
+        return Optional.of(address.toBuilder().summary("Graph found no mailbox '" + mailbox + "' that the signed-in"
+            + " user " + user + " may open").alternative(rights));
+      }
+      default -> {
+        return Optional.empty();
+      }
+    }
   }
 
   /**
@@ -276,11 +343,20 @@ public final class GraphErrors {
     }
     boolean shared = scopes.stream().anyMatch(s -> s.endsWith(".Shared"));
     if (!shared) {
+      // another user's mailbox answers 403 to a token without .Shared
+      // (https://github.com/microsoftgraph/microsoft-graph-explorer-v4/issues/3786); when the mailbox was meant to be
+      // the user's own, the address is what to fix, not the permission
+      String user = claims.flatMap(TokenClaims::userPrincipalName).orElse("the signed-in user");
       return Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, code)
           .summary("Reading another user's mailbox (" + mailbox + ") needs a .Shared permission; the token has "
               + new TreeSet<>(scopes))
           .fix("Add Microsoft Graph > Delegated permissions > " + needed.replace(" or ", ".Shared or ") + ".Shared and"
-              + " consent to it");
+              + " consent to it")
+          .alternative(Diagnosis.builder(SetupStep.MAILBOX, code)
+              .summary("The mailbox " + mailbox + " is not " + user + "'s own")
+              .fix("If the connection is meant for " + user + "'s own mailbox, configure that address; no .Shared"
+                  + " permission is needed for it")
+              .build());
     }
     String user = claims.flatMap(TokenClaims::userPrincipalName).orElse("<user>");
     return Diagnosis.builder(SetupStep.MAILBOX_PERMISSION, code)
