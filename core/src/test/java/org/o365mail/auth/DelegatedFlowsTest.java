@@ -217,10 +217,31 @@ class DelegatedFlowsTest {
 
         login.start();
         assertThatThrownBy(() -> login.await(Duration.ofMillis(200)))
-            .isInstanceOfSatisfying(MailboxAuthenticationException.class,
-                e -> assertThat(e.diagnosis().orElseThrow().retryable()).isTrue());
+            .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+              assertThat(e.diagnosis().orElseThrow().retryable()).isTrue();
+              // the real wait, to a tenth of a second, not the whole seconds of the timeout ("within 0 s")
+              assertThat(e.diagnosis().orElseThrow().summary()).containsPattern("after \\d+\\.\\d s of waiting");
+              assertThat(e.diagnosis().orElseThrow().summary()).doesNotContain("after 0.0 s").doesNotContain("after 0.1 s");
+            });
         login.cancel();
         assertThat(login.status()).isEqualTo(SignInStatus.CANCELLED);
+      }
+    }
+
+    @Test
+    void consentDeclinedOnTheDevicePage_endsThePollWithAadsts65001AtOnce() {
+      Application fresh = contoso.registerApp("device consent").allowPublicClientFlows(true);
+      fresh.addDelegatedPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsUser.All");
+      try (DeviceCodeCredential login = CredentialStrategy.deviceCode(Tenants.app(m365, contoso, fresh))
+          .signInRequest(TokenRequest.imap()).build()) {
+        m365.deviceCodes().approve(login.start().userCode(), queue.userPrincipalName(), PASSWORD, false);
+        assertThatThrownBy(() -> login.await(Duration.ofSeconds(20)))
+            .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+              assertThat(e.serviceErrorCode()).contains("AADSTS65001");
+              assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
+              assertThat(e.diagnosis().orElseThrow().serviceCode()).isNotEqualTo("device_code_pending");
+            });
+        assertThat(login.status()).isEqualTo(SignInStatus.FAILED);
       }
     }
 
