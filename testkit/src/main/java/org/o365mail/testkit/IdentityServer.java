@@ -224,8 +224,10 @@ final class IdentityServer implements AutoCloseable {
 
   private int openIdConfiguration(HttpExchange ex, String tenantSegment) throws AadError {
     String issuerTenant = tenantSegment;
+    Tenant named = null;
     if (!isAlias(tenantSegment)) {
-      issuerTenant = resolveTenant(tenantSegment).id();
+      named = resolveTenant(tenantSegment);
+      issuerTenant = named.id();
     } else {
       issuerTenant = "{tenantid}";
     }
@@ -237,8 +239,9 @@ final class IdentityServer implements AutoCloseable {
     doc.put("device_authorization_endpoint", b + "/" + tenantSegment + "/oauth2/v2.0/devicecode");
     doc.put("end_session_endpoint", b + "/" + tenantSegment + "/oauth2/v2.0/logout");
     doc.put("jwks_uri", b + "/" + tenantSegment + "/discovery/v2.0/keys");
-    doc.put("tenant_region_scope", "WW");
-    doc.put("cloud_instance_name", "microsoftonline.com");
+    // a tenant of a national cloud answers with its cloud's values (Tenant.nationalCloud)
+    doc.put("tenant_region_scope", named == null ? "WW" : named.tenantRegionScope());
+    doc.put("cloud_instance_name", named == null ? "microsoftonline.com" : named.cloudInstanceName());
     doc.set("response_types_supported", Json.array().add("code").add("id_token").add("code id_token").add("token id_token"));
     doc.set("scopes_supported", Json.array().add("openid").add("profile").add("email").add("offline_access"));
     doc.set("subject_types_supported", Json.array().add("pairwise"));

@@ -26,6 +26,8 @@ public final class Tenant {
   private final Map<String, Mailbox> mailboxes = new ConcurrentHashMap<>();
   private final Map<String, ExchangeServicePrincipal> exchangePrincipals = new ConcurrentHashMap<>();
   private volatile boolean smtpClientAuthenticationDisabled;
+  private volatile String cloudInstanceName = "microsoftonline.com";
+  private volatile String tenantRegionScope = "WW";
 
   Tenant(Directory directory, String id, String primaryDomain) {
     this.directory = directory;
@@ -294,6 +296,29 @@ public final class Tenant {
     throw new IllegalArgumentException(
         "'" + user + "' is neither a user of " + primaryDomain + " nor a registered Exchange service principal"
             + " (run newExchangeServicePrincipal first)");
+  }
+
+  /**
+   * Makes this a tenant of a national cloud, as its OpenID metadata tells: the global endpoint answers for such a
+   * tenant with the document of its cloud ({@code cloud_instance_name} "microsoftonline.us" and {@code
+   * tenant_region_scope} "USGov" for US Government, "partner.microsoftonline.cn" for China; see the document of a
+   * China tenant fetched from login.microsoftonline.com in https://github.com/smallstep/certificates/pull/1309 and
+   * the hosts in https://learn.microsoft.com/en-us/entra/identity-platform/authentication-national-cloud).
+   */
+  public Tenant nationalCloud(String cloudInstanceName, String tenantRegionScope) {
+    this.cloudInstanceName = Objects.requireNonNull(cloudInstanceName, "cloudInstanceName");
+    this.tenantRegionScope = Objects.requireNonNull(tenantRegionScope, "tenantRegionScope");
+    return this;
+  }
+
+  /** {@code cloud_instance_name} of the tenant's OpenID metadata ("microsoftonline.com" unless set). */
+  public String cloudInstanceName() {
+    return cloudInstanceName;
+  }
+
+  /** {@code tenant_region_scope} of the tenant's OpenID metadata ("WW" unless set). */
+  public String tenantRegionScope() {
+    return tenantRegionScope;
   }
 
   public boolean smtpClientAuthenticationDisabled() {
