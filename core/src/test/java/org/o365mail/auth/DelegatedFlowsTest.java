@@ -280,6 +280,23 @@ class DelegatedFlowsTest {
     }
 
     @Test
+    void anErrorRedirect_isNamedAtOnceThroughTheCatalogue_notAsATimeout() {
+      Application personal = contoso.registerApp("personal accounts only")
+          .accountTypes(SupportedAccountTypes.PERSONAL_ONLY).addRedirectUri(Platform.MOBILE_AND_DESKTOP, "http://localhost");
+      personal.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.Send");
+      try (InteractiveCredential login = CredentialStrategy.interactive(Tenants.app(m365, contoso, personal))
+          .browser(new ScriptedBrowser(m365, queue.userPrincipalName(), PASSWORD))
+          .signInRequest(TokenRequest.graph("Mail.Send")).signInTimeout(Duration.ofSeconds(20)).build()) {
+        assertThatThrownBy(login::signIn)
+            .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+              assertThat(e.serviceErrorCode()).contains("AADSTS9002331");
+              assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SUPPORTED_ACCOUNT_TYPES);
+              assertThat(e.getMessage()).doesNotContain("did not complete within");
+            });
+      }
+    }
+
+    @Test
     void userWhoNeverFinishes_timesOutCleanly() {
       Application app = contoso.registerApp("Desktop").addRedirectUri(Platform.MOBILE_AND_DESKTOP, "http://localhost");
       app.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read").grantAdminConsent();
@@ -287,8 +304,11 @@ class DelegatedFlowsTest {
           .browser(uri -> { }).signInTimeout(Duration.ofSeconds(2)).build()) {
         long start = System.nanoTime();
         assertThatThrownBy(login::signIn)
-            .isInstanceOfSatisfying(MailboxAuthenticationException.class,
-                e -> assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SIGN_IN_AGAIN));
+            .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+              assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SIGN_IN_AGAIN);
+              // the time really waited, at least the 2 s timeout
+              assertThat(e.diagnosis().orElseThrow().summary()).containsPattern("no redirect came back in ([2-9]|\\d{2,})\\.\\d s");
+            });
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
       }
     }
