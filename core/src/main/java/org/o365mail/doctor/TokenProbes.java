@@ -77,7 +77,7 @@ final class TokenProbes {
         return Optional.empty();
       }
       String names = String.join(", ", missing);
-      Diagnosis d = Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, CONSENT_CODE)
+      Diagnosis.Builder d = Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, CONSENT_CODE)
           .summary("App " + clientId + " is consented for " + api + " " + consented + " but not for " + names
               + ": it is not among the app's API permissions")
           .fix("Add " + api + " > Delegated permissions > " + names + " under API permissions, then Grant admin"
@@ -86,9 +86,17 @@ final class TokenProbes {
           .alternative(Diagnosis.builder(SetupStep.ADMIN_CONSENT, CONSENT_CODE)
               .summary(names + " was added after admin consent was granted (API permissions shows it 'Not granted')")
               .fix("Grant admin consent for the tenant again under API permissions")
-              .command(grantsCommand).build())
-          .build();
-      return Optional.of(new DoctorProbe.Finding("token for " + api + " .default: scp " + consented, d));
+              .command(grantsCommand).build());
+      if (sendsOnly(consented) && missing.stream().noneMatch(SEND_SCOPES::contains)) {
+        // an ImageManager-style app (delegated Mail.Send only) checked as a reader: its guide never asks for more
+        d.alternative(Diagnosis.builder(SetupStep.SCOPES, CONSENT_CODE)
+            .summary("App " + clientId + " is set up to send only (" + consented + "); a connection that only sends"
+                + " needs no " + names)
+            .fix("If this connection only sends, check it as one: ConnectionDoctor.Builder.use(SEND) (o365mail:"
+                + " <connection>.use = send)")
+            .build());
+      }
+      return Optional.of(new DoctorProbe.Finding("token for " + api + " .default: scp " + consented, d.build()));
     };
   }
 
@@ -169,6 +177,15 @@ final class TokenProbes {
       }
       return Optional.empty();
     };
+  }
+
+  private static final Set<String> SEND_SCOPES = Set.of("Mail.Send", "Mail.Send.Shared", "SMTP.Send");
+
+  /** Whether consented delegated scopes allow sending and nothing of reading mail. */
+  private static boolean sendsOnly(Set<String> consented) {
+    Set<String> harmless = Set.of("User.Read", "openid", "profile", "email", "offline_access");
+    return consented.stream().anyMatch(SEND_SCOPES::contains)
+        && consented.stream().allMatch(s -> SEND_SCOPES.contains(s) || harmless.contains(s));
   }
 
   private static boolean mailRole(String role) {

@@ -103,6 +103,19 @@ class DoctorProbesTest {
   }
 
   @Test
+  void aSendOnlyAppCheckedAsAReader_getsTheSendOnlyUseAsAnAlternative() {
+    Application app = contoso.registerApp("send only, checked as reader").allowPublicClientFlows(true)
+        .addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.Send").grantAdminConsent();
+    DoctorReport report = delegated(app, TokenRequest.graph("Mail.ReadWrite"),
+        TokenPreflight.Requirement.graphReadWrite());
+    Diagnosis d = report.firstFailure().orElseThrow().diagnosis();
+    assertThat(d.setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
+    assertThat(d.alternatives()).extracting(Diagnosis::setupStep)
+        .containsExactly(SetupStep.ADMIN_CONSENT, SetupStep.SCOPES);
+    assertThat(d.alternatives().get(1).fix()).contains("use = send");
+  }
+
+  @Test
   void imapRoleMissing_withMailReadUnderGraph_namesApplicationPermissionOnTheWrongApi() {
     Application app = contoso.registerApp("role under graph")
         .addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read").grantAdminConsent();
