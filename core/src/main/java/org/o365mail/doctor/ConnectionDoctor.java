@@ -48,9 +48,9 @@ import org.o365mail.internal.SignInHttp;
  * <p>It checks what the connection is for ({@link Builder#use}): a connection that reads gets the mailbox checks;
  * one that sends gets its send token and its send path ({@link Builder#sendPath}, e.g. an SMTP AUTH check) instead of
  * a mailbox it never reads. Device-code and interactive credentials are checked with the stored sign-in only; the
- * doctor never starts a sign-in. After a failed token check it takes a second look by itself (a token for the API's
- * {@code .default} scope after AADSTS65001; the other API's roles for an app-only token without roles), then asks
- * the {@link DoctorProbe}s added.
+ * doctor never starts a sign-in. After a failed check it asks the {@link DoctorProbe}s added, then takes a second
+ * look by itself (a token for the API's {@code .default} scope after AADSTS65001; the other API's roles for an
+ * app-only token without the needed role).
  */
 public final class ConnectionDoctor {
   /** What a connection is for. */
@@ -88,12 +88,13 @@ public final class ConnectionDoctor {
     this.sendTokenRequest = b.sendTokenRequest;
     this.sendRequirement = b.sendRequirement;
     this.sendPath = b.sendPath;
-    List<DoctorProbe> all = new ArrayList<>();
+    // the probes added first: an adapter's probe that reads the app registration through Graph can tell exactly
+    // what the doctor's own token comparisons can only narrow down to a likelier step and its alternatives
+    List<DoctorProbe> all = new ArrayList<>(b.probes);
     all.add(TokenProbes.consent());
     Map<String, TokenPreflight.Requirement> requirements = sendRequirement == null
         ? Map.of(CLAIMS, requirement) : Map.of(CLAIMS, requirement, SEND_CLAIMS, sendRequirement);
     all.add(TokenProbes.wrongApi(requirements::get));
-    all.addAll(b.probes);
     this.probes = List.copyOf(all);
   }
 
@@ -468,8 +469,8 @@ public final class ConnectionDoctor {
     }
 
     /**
-     * Adds a probe asked, in the order added, about each failed check ({@link DoctorProbe}); the first finding
-     * replaces the check's diagnosis.
+     * Adds a probe asked, in the order added and before the doctor's own token probes, about each failed check
+     * ({@link DoctorProbe}); the first finding replaces the check's diagnosis.
      */
     public Builder probe(DoctorProbe value) {
       probes.add(requireNonNull(value, "probe"));

@@ -5,6 +5,7 @@ import static org.o365mail.testing.Secrets.secret;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,6 +101,24 @@ class DoctorProbesTest {
     assertThat(token.diagnosis().fix()).contains("Microsoft Graph > Delegated permissions > Mail.Send");
     assertThat(token.diagnosis().alternatives()).extracting(Diagnosis::setupStep)
         .containsExactly(SetupStep.ADMIN_CONSENT);
+  }
+
+  @Test
+  void anAddedProbe_isAskedBeforeTheDoctorsOwn_andItsFindingWins() {
+    Application app = contoso.registerApp("registration readable").allowPublicClientFlows(true)
+        .addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read");
+    DoctorProbe registration = (failure, context) -> Optional.of(new DoctorProbe.Finding("read the registration",
+        Diagnosis.builder(SetupStep.ADMIN_CONSENT, failure.serviceCode()).summary("Mail.Read is configured, not granted")
+            .fix("Grant admin consent").build()));
+    try (CredentialStrategy s = CredentialStrategy.usernamePassword(Tenants.app(m365, contoso, app),
+        "sender@contoso.com", PASSWORD.toCharArray()).build()) {
+      DoctorCheck token = ConnectionDoctor.builder().credential(s)
+          .connector(() -> InMemoryMailboxConnector.create("b@contoso.com"))
+          .token(TokenRequest.graph("Mail.Read"), TokenPreflight.Requirement.graphRead()).probe(registration).build()
+          .examine().firstFailure().orElseThrow();
+      assertThat(token.detail()).endsWith("(probe: read the registration)");
+      assertThat(token.diagnosis().alternatives()).isEmpty();
+    }
   }
 
   @Test
