@@ -150,6 +150,29 @@ class DoctorProbesTest {
   }
 
   @Test
+  void smtpRoleMissing_onTheSendToken_isProbedWithTheSendRequirement() {
+    Application app = contoso.registerApp("reads imap, smtp role missing")
+        .addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp")
+        .addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Send").grantAdminConsent();
+    PasswordCredential secret = app.addClientSecret("s", Duration.ofDays(300));
+    secret(secret.value());
+    try (CredentialStrategy c = CredentialStrategy.clientCredentials(Tenants.app(m365, contoso, app))
+        .secret(ClientSecret.of(secret.value())).maxAttempts(1).build()) {
+      DoctorReport report = ConnectionDoctor.builder().credential(c)
+          .use(ConnectionDoctor.Use.READ, ConnectionDoctor.Use.SEND)
+          .connector(() -> InMemoryMailboxConnector.create("b@contoso.com"))
+          .token(TokenRequest.imap(), TokenPreflight.Requirement.imap())
+          .sendToken(TokenRequest.smtp(), TokenPreflight.Requirement.smtp()).build().examine();
+      assertThat(check(report, "claims fit the connector").status()).isEqualTo(DoctorCheck.Status.PASS);
+      DoctorCheck send = report.firstFailure().orElseThrow();
+      assertThat(send.name()).isEqualTo("send claims fit");
+      // the Exchange token has a role (IMAP.AccessAsApp), just not SMTP's: the right API, the wrong permission
+      assertThat(send.diagnosis().setupStep()).isEqualTo(SetupStep.APPLICATION_PERMISSION);
+      assertThat(send.diagnosis().fix()).contains("SMTP.SendAsApp");
+    }
+  }
+
+  @Test
   void graphRoleAddedUnderExchange_isNamedExactly() {
     Application app = contoso.registerApp("role under exchange")
         .addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "Mail.Read").grantAdminConsent();

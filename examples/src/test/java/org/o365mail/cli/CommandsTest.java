@@ -199,6 +199,11 @@ class CommandsTest {
     assertStep(config("api", wrongApi, wrongApi.addClientSecret("s", Duration.ofDays(90)), "imap", m),
         "APPLICATION_PERMISSION", "Added under Microsoft Graph; add IMAP.AccessAsApp under Office 365 Exchange Online"
             + " (APIs my organization uses)");
+    // the step it could not rule out is printed with its check
+    Result api = run("doctor", "--config", dir.resolve("api.properties").toString(), "--json");
+    assertThat(api.out()).contains("\"alternatives\":[{\"setupStep\":\"ADMIN_CONSENT\"");
+    assertThat(run("doctor", "--config", dir.resolve("api.properties").toString()).out())
+        .contains("or step:    Admin consent").contains("Get-MgServicePrincipalAppRoleAssignment");
     // Graph without the application permission
     Application graphNoRole = contoso.registerApp("graph without role");
     graphNoRole.addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "User.Read.All").grantAdminConsent();
