@@ -104,7 +104,10 @@ final class DoctorCommand implements Callable<Integer> {
           }
         }
         DoctorReport report = doctor.build().examine();
-        java.util.List<DoctorCheck> checks = new java.util.ArrayList<>(report.checks());
+        java.util.List<DoctorCheck> checks = new java.util.ArrayList<>();
+        for (DoctorCheck check : report.checks()) {
+          checks.add(c.useSet() ? check : sendWarning(c, check));
+        }
         smtpSkipped.ifPresent(why -> checks.add(new DoctorCheck("send path", DoctorCheck.Status.SKIPPED, why, null)));
         skipped.ifPresent(why -> checks.add(new DoctorCheck("app registration read", DoctorCheck.Status.SKIPPED, why,
             null)));
@@ -119,6 +122,26 @@ final class DoctorCommand implements Callable<Integer> {
         }
       }
     }
+  }
+
+  private static final java.util.Set<String> SEND_CHECKS = java.util.Set.of("send token acquired", "send claims fit",
+      "send path");
+
+  /**
+   * With {@code use} not set, the connection is read,send by default, but nothing says it ever sends: a send check
+   * that fails is a warning with its step and fix (and "set use = read" if it never sends), not a failure of a
+   * reader that is set up right.
+   */
+  private static DoctorCheck sendWarning(ConnectionConfig c, DoctorCheck check) {
+    if (check.status() != DoctorCheck.Status.FAIL || !SEND_CHECKS.contains(check.name())) {
+      return check;
+    }
+    String fix = check.diagnosis().fix();
+    Diagnosis d = check.diagnosis().toBuilder().fix((fix.endsWith(".") ? fix.substring(0, fix.length() - 1) : fix)
+        + ". If " + c.name() + " never sends, set "
+        + c.name() + ".use = read; if it does, set " + c.name() + ".use = read,send to make this a failure").build();
+    return new DoctorCheck(check.name(), DoctorCheck.Status.WARN, check.detail() + " (" + c.name()
+        + ".use not set: sending is checked as a warning)", d);
   }
 
   /** One real message through the connection's send path, only when every check before passed. */

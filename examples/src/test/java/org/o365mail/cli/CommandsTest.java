@@ -258,13 +258,18 @@ class CommandsTest {
     Application app = logicalDoc("smtp off", m);
     contoso.smtpClientAuthenticationDisabled(true);
     try {
-      Result smtpOff = run("doctor", "--config", config("smtpoff", app, app.addClientSecret("s", Duration.ofDays(90)),
-          "imap", m).toString(), "--json");
+      PasswordCredential smtpSecret = app.addClientSecret("s", Duration.ofDays(90));
+      Result smtpOff = run("doctor", "--config", config("smtpoff", app, smtpSecret, "imap", m, "use = read,send")
+          .toString(), "--json");
       assertThat(smtpOff.exit()).as(smtpOff.all()).isEqualTo(2);
       String failed = smtpOff.out().substring(smtpOff.out().indexOf("\"status\":\"FAIL\""));
       assertThat(smtpOff.out()).contains("\"check\":\"message header fetched\",\"status\":\"PASS\"");
       assertThat(failed).contains("\"setupStep\":\"MAILBOX_PROTOCOL\"");
       assertThat(smtpOff.out()).contains("\"check\":\"send path\",\"status\":\"FAIL\"");
+      // use not set: read,send by default, but a reader set up right is not failed for sending: a warning, exit 1
+      Result unset = run("doctor", "--config", config("smtpoff-unset", app, smtpSecret, "imap", m).toString());
+      assertThat(unset.exit()).as(unset.all()).isEqualTo(1);
+      assertThat(unset.out()).contains("WARN  send path").contains("set c.use = read");
     } finally {
       contoso.smtpClientAuthenticationDisabled(false);
     }

@@ -73,6 +73,7 @@ public final class ConnectionConfig {
   private char[] password;
   private Protocol protocol;
   private Set<ConnectionDoctor.Use> uses = EnumSet.of(ConnectionDoctor.Use.READ, ConnectionDoctor.Use.SEND);
+  private boolean useSet;
   private String mailbox;
   private FolderRef folder = FolderRef.INBOX;
   private PostAction postAction = PostAction.none();
@@ -154,6 +155,7 @@ public final class ConnectionConfig {
     String useText = r.optional("use");
     if (useText != null) {
       c.uses = uses(name, useText, problems);
+      c.useSet = true;
     }
     c.mailbox = r.required("mailbox", "the mailbox address, e.g. invoices@contoso.com");
     if (c.mailbox != null && !c.mailbox.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")) {
@@ -706,6 +708,11 @@ public final class ConnectionConfig {
    */
   public Set<ConnectionDoctor.Use> uses() {
     return Set.copyOf(uses);
+  }
+
+  /** Whether {@code <name>.use} was set (the doctor only warns about sending when it was not). */
+  public boolean useSet() {
+    return useSet;
   }
 
   /** Whether the connection only sends. */
