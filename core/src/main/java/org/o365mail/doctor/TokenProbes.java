@@ -51,6 +51,26 @@ final class TokenProbes {
         if (!e.diagnosis().map(d -> CONSENT_CODE.equals(d.serviceCode())).orElse(false)) {
           return Optional.empty();
         }
+        // nothing of this API is consented. If the other API's .default is (admin consent grants every configured
+        // permission at once), consent was given and this API's permission is the one missing from the registration
+        Resource other = resource == Resource.MICROSOFT_GRAPH ? Resource.EXCHANGE_ONLINE : Resource.MICROSOFT_GRAPH;
+        Optional<Set<String>> otherConsented = consentedScopes(context, other);
+        if (otherConsented.isPresent() && !otherConsented.get().isEmpty()) {
+          Diagnosis d = Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, CONSENT_CODE)
+              .summary("App " + clientId + " is consented for " + apiName(other) + " " + otherConsented.get()
+                  + " but for nothing of " + api + ": " + String.join(", ", needed) + " is not among its API"
+                  + " permissions")
+              .fix("Add " + api + " > Delegated permissions > " + String.join(", ", needed) + " under API"
+                  + " permissions, then Grant admin consent for the tenant")
+              .command(addedCommand)
+              .alternative(Diagnosis.builder(SetupStep.ADMIN_CONSENT, CONSENT_CODE)
+                  .summary(String.join(", ", needed) + " was added after admin consent was granted")
+                  .fix("Grant admin consent for the tenant again under API permissions")
+                  .command(grantsCommand).build())
+              .build();
+          return Optional.of(new DoctorProbe.Finding("token for " + api + " .default: AADSTS65001; for "
+              + apiName(other) + " .default: scp " + otherConsented.get(), d));
+        }
         Diagnosis d = Diagnosis.builder(SetupStep.ADMIN_CONSENT, CONSENT_CODE)
             .summary("Nothing of " + api + " is consented for app " + clientId + ": a token for its .default scope"
                 + " is refused with AADSTS65001 too")
@@ -177,6 +197,17 @@ final class TokenProbes {
       }
       return Optional.empty();
     };
+  }
+
+  /** The scopes of the API's {@code .default} token (empty: refused with AADSTS65001); empty optional: unknown. */
+  private static Optional<Set<String>> consentedScopes(DoctorProbe.Context context, Resource resource) {
+    try {
+      return Optional.of(new TreeSet<>(context.credential().token(TokenRequest.of(resource)).claims().scopes()));
+    } catch (MailboxException e) {
+      return e.diagnosis().filter(d -> CONSENT_CODE.equals(d.serviceCode())).map(d -> Set.<String>of());
+    } catch (IllegalArgumentException opaque) {
+      return Optional.empty();
+    }
   }
 
   private static final Set<String> SEND_SCOPES = Set.of("Mail.Send", "Mail.Send.Shared", "SMTP.Send");

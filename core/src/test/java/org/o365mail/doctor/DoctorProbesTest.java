@@ -90,6 +90,20 @@ class DoctorProbesTest {
   }
 
   @Test
+  void aadsts65001_withNothingOfThisApiButConsentForTheOther_namesDelegatedPermission() {
+    Application app = contoso.registerApp("imap not added").allowPublicClientFlows(true)
+        .addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read").grantAdminConsent();
+    DoctorReport report = delegated(app, TokenRequest.imap(), TokenPreflight.Requirement.imap());
+    DoctorCheck token = report.firstFailure().orElseThrow();
+    assertThat(token.name()).isEqualTo("token acquired");
+    assertThat(token.detail()).contains("for Microsoft Graph .default: scp [User.Read]");
+    assertThat(token.diagnosis().setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
+    assertThat(token.diagnosis().fix()).contains("Office 365 Exchange Online > Delegated permissions > IMAP.AccessAsUser.All");
+    assertThat(token.diagnosis().alternatives()).extracting(Diagnosis::setupStep)
+        .containsExactly(SetupStep.ADMIN_CONSENT);
+  }
+
+  @Test
   void aadsts65001_forAPermissionNotAdded_namesDelegatedPermission_withTheConsentedOnesAsEvidence() {
     Application app = contoso.registerApp("not added").allowPublicClientFlows(true)
         .addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read").grantAdminConsent();
