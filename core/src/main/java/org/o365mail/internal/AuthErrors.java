@@ -219,7 +219,24 @@ public final class AuthErrors {
         // the catalogue's words fit
       }
     }
-    return Diagnosis.builder(step, serviceCode).summary(summary).fix(fix).retryable(entry.retryable()).build();
+    Diagnosis.Builder d = Diagnosis.builder(step, serviceCode).summary(summary).fix(fix).retryable(entry.retryable());
+    if (code == 700016) {
+      // the same answer for a mistyped client id, a tenant id of another tenant than the app's, and a single-tenant
+      // app of a vendor used in a customer's tenant: nothing in it tells them apart, so all three are named
+      String tenant = context.app().authorityTenant();
+      d.alternative(Diagnosis.builder(SetupStep.TENANT, serviceCode)
+          .summary("The configured tenant " + tenant + " is not the tenant app " + clientId + " is registered in")
+          .fix("Use the Directory (tenant) ID shown on the app registration's Overview page")
+          .command("Connect-MgGraph -TenantId " + tenant + "; Get-MgServicePrincipal -Filter \"appId eq '" + clientId
+              + "'\"")
+          .build());
+      d.alternative(Diagnosis.builder(SetupStep.SUPPORTED_ACCOUNT_TYPES, serviceCode)
+          .summary("App " + clientId + " is registered as single-tenant in another organization (a vendor's app)")
+          .fix("The vendor sets Supported account types to multitenant and an admin of " + tenant + " grants admin"
+              + " consent, or " + tenant + " registers its own app and configures its client id")
+          .build());
+    }
+    return d.build();
   }
 
   private static Diagnosis byOAuthError(String oauth, int code, AuthContext context) {

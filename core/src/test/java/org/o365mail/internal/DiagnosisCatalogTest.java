@@ -107,6 +107,10 @@ class DiagnosisCatalogTest {
     assertThat(d.setupStep()).isEqualTo(SetupStep.REGISTER_APP);
     assertThat(d.fix()).contains("the vendor changes its Supported account types to multitenant")
         .contains("registers its own app").doesNotStartWith("a multitenant app must");
+    // nothing in the answer tells a mistyped client id from another tenant's id or a vendor's single-tenant app
+    assertThat(d.alternatives()).extracting(Diagnosis::setupStep)
+        .containsExactly(SetupStep.TENANT, SetupStep.SUPPORTED_ACCOUNT_TYPES);
+    assertThat(d.alternatives().get(0).command()).hasValueSatisfying(c -> assertThat(c).contains("Get-MgServicePrincipal"));
   }
 
   @Test
