@@ -7,8 +7,12 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Supplier;
 import org.o365mail.ConnectionCheck;
 import org.o365mail.Diagnosis;
@@ -21,7 +25,10 @@ import org.o365mail.MessageSummary;
 import org.o365mail.SetupStep;
 import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.AppRegistration;
+import org.o365mail.auth.Cloud;
 import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.auth.DeviceCodeCredential;
+import org.o365mail.auth.InteractiveCredential;
 import org.o365mail.auth.TokenClaims;
 import org.o365mail.auth.TokenPreflight;
 import org.o365mail.auth.TokenRequest;
@@ -29,6 +36,7 @@ import org.o365mail.expiry.CredentialStatus;
 import org.o365mail.expiry.ExpiryReport;
 import org.o365mail.expiry.ExpiryStatus;
 import org.o365mail.expiry.SecretExpiryTracker;
+import org.o365mail.internal.JsonSupport;
 import org.o365mail.internal.SignInHttp;
 
 /**
@@ -36,8 +44,23 @@ import org.o365mail.internal.SignInHttp;
  * reachable, token acquired, token claims fit the connector, mailbox opened, folder listed, one message header
  * fetched, credential expiry) and reports each as passed, warning or failed, a failure with the setup step to
  * fix. Never throws for what it checks. For admin consoles and {@code o365mail doctor}.
+ *
+ * <p>It checks what the connection is for ({@link Builder#use}): a connection that reads gets the mailbox checks;
+ * one that sends gets its send token and its send path ({@link Builder#sendPath}, e.g. an SMTP AUTH check) instead of
+ * a mailbox it never reads. Device-code and interactive credentials are checked with the stored sign-in only; the
+ * doctor never starts a sign-in. After a failed check it asks the {@link DoctorProbe}s added, then takes a second
+ * look by itself (a token for the API's {@code .default} scope after AADSTS65001; the other API's roles for an
+ * app-only token without the needed role).
  */
 public final class ConnectionDoctor {
+  /** What a connection is for. */
+  public enum Use {
+    /** Reads a mailbox: the mailbox, folder and header checks run. */
+    READ,
+    /** Sends mail: the send token and the send path are checked. */
+    SEND
+  }
+
   private final AppRegistration app;
   private final CredentialStrategy credential;
   private final Supplier<MailboxConnector> connector;
@@ -47,6 +70,10 @@ public final class ConnectionDoctor {
   private final SecretExpiryTracker expiry;
   private final List<DoctorProbe> probes;
   private final String mailbox;
+  private final Set<Use> uses;
+  private final TokenRequest sendTokenRequest;
+  private final TokenPreflight.Requirement sendRequirement;
+  private final Supplier<ConnectionCheck> sendPath;
 
   private ConnectionDoctor(Builder b) {
     this.app = b.credential.registration();
@@ -56,9 +83,25 @@ public final class ConnectionDoctor {
     this.requirement = b.requirement;
     this.folder = b.folder;
     this.expiry = b.expiry;
-    this.probes = List.copyOf(b.probes);
     this.mailbox = b.mailbox;
+    this.uses = Set.copyOf(b.uses);
+    this.sendTokenRequest = b.sendTokenRequest;
+    this.sendRequirement = b.sendRequirement;
+    this.sendPath = b.sendPath;
+    // the probes added first: an adapter's probe that reads the app registration through Graph can tell exactly
+    // what the doctor's own token comparisons can only narrow down to a likelier step and its alternatives
+    List<DoctorProbe> all = new ArrayList<>(b.probes);
+    all.add(TokenProbes.consent());
+    Map<String, TokenPreflight.Requirement> requirements = sendRequirement == null
+        ? Map.of(CLAIMS, requirement) : Map.of(CLAIMS, requirement, SEND_CLAIMS, sendRequirement);
+    all.add(TokenProbes.wrongApi(requirements::get));
+    this.probes = List.copyOf(all);
   }
+
+  private static final String TOKEN = "token acquired";
+  private static final String CLAIMS = "claims fit the connector";
+  private static final String SEND_TOKEN = "send token acquired";
+  private static final String SEND_CLAIMS = "send claims fit";
 
   public static Builder builder() {
     return new Builder();
@@ -69,49 +112,109 @@ public final class ConnectionDoctor {
     List<DoctorCheck> checks = new ArrayList<>();
     long start = System.nanoTime();
     checks.add(authorityReachable());
-    AccessToken token = null;
-    if (checks.get(0).status() != DoctorCheck.Status.FAIL) {
-      try {
-        token = credential.token(tokenRequest);
-        checks.add(DoctorCheck.pass("token acquired", "token for " + tokenRequest.resource() + " valid until "
-            + token.expiresAt() + " (" + credential.kind() + ")"));
-      } catch (MailboxException e) {
-        checks.add(DoctorCheck.fail("token acquired", "Entra ID issued no token", diagnosis(e)));
-      }
-    } else {
-      checks.add(DoctorCheck.skipped("token acquired"));
-    }
-    if (token != null) {
-      Optional<Diagnosis> problem = TokenPreflight.check(token, requirement, app);
-      String claims = describe(token);
-      checks.add(problem.map(d -> DoctorCheck.fail("claims fit the connector", claims, d))
-          .orElseGet(() -> DoctorCheck.pass("claims fit the connector", claims)));
-    } else {
-      checks.add(DoctorCheck.skipped("claims fit the connector"));
-    }
+    boolean reachable = checks.get(0).status() != DoctorCheck.Status.FAIL;
+    AccessToken token = reachable ? tokenChecks(checks, TOKEN, CLAIMS, tokenRequest, requirement)
+        : skip(checks, TOKEN, CLAIMS);
+    AccessToken sendToken = null;
     boolean tokenOk = checks.stream().noneMatch(c -> c.status() == DoctorCheck.Status.FAIL);
-    if (tokenOk) {
-      runMailboxChecks(checks);
-    } else {
-      checks.add(DoctorCheck.skipped("mailbox opened"));
-      checks.add(DoctorCheck.skipped("folder listed"));
-      checks.add(DoctorCheck.skipped("message header fetched"));
+    if (uses.contains(Use.READ)) {
+      if (tokenOk) {
+        runMailboxChecks(checks);
+      } else {
+        skip(checks, "mailbox opened", "folder listed", "message header fetched");
+      }
+    }
+    if (uses.contains(Use.SEND)) {
+      if (sendTokenRequest != null) {
+        sendToken = reachable ? tokenChecks(checks, SEND_TOKEN, SEND_CLAIMS, sendTokenRequest, sendRequirement)
+            : skip(checks, SEND_TOKEN, SEND_CLAIMS);
+      }
+      if (sendPath != null) {
+        boolean sendTokenOk = checks.stream().noneMatch(c -> c.status() == DoctorCheck.Status.FAIL
+            && (c.name().equals(SEND_TOKEN) || c.name().equals(SEND_CLAIMS)));
+        checks.add(sendTokenOk && (sendTokenRequest != null || tokenOk) ? sendPathCheck()
+            : DoctorCheck.skipped("send path"));
+      }
     }
     checks.add(expiryCheck());
-    if (!probes.isEmpty()) {
-      for (int i = 0; i < checks.size(); i++) {
-        checks.set(i, probed(checks.get(i), token));
-      }
+    for (int i = 0; i < checks.size(); i++) {
+      String name = checks.get(i).name();
+      boolean send = name.equals(SEND_TOKEN) || name.equals(SEND_CLAIMS);
+      checks.set(i, probed(checks.get(i), send ? sendToken : token, send ? sendTokenRequest : tokenRequest));
     }
     return new DoctorReport(checks, Duration.ofNanos(System.nanoTime() - start));
   }
 
+  private static AccessToken skip(List<DoctorCheck> checks, String... names) {
+    for (String name : names) {
+      checks.add(DoctorCheck.skipped(name));
+    }
+    return null;
+  }
+
+  /** The token check and the claims check of one token; the token when one was issued. */
+  private AccessToken tokenChecks(List<DoctorCheck> checks, String tokenName, String claimsName, TokenRequest request,
+      TokenPreflight.Requirement needed) {
+    boolean stored = credential instanceof DeviceCodeCredential || credential instanceof InteractiveCredential;
+    AccessToken token = null;
+    if (stored && !signedIn()) {
+      // the doctor checks the connection as it runs: from the stored sign-in; it never opens a browser or asks for
+      // a code, and an empty token store is said as such (not as a network or consent problem)
+      Diagnosis d = Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, "not_signed_in")
+          .summary("The token store holds no sign-in of app " + app.clientId() + " ("
+              + (credential instanceof DeviceCodeCredential ? "device code" : "interactive") + ")")
+          .fix("Sign in once (o365mail login, or start() of the credential); the doctor uses the stored sign-in and"
+              + " does not start one")
+          .build();
+      checks.add(DoctorCheck.fail(tokenName, "no stored sign-in: nothing to check the token with", d));
+      checks.add(DoctorCheck.skipped(claimsName));
+      return null;
+    }
+    try {
+      token = credential.token(request);
+      checks.add(DoctorCheck.pass(tokenName, "token for " + request.resource() + " valid until "
+          + token.expiresAt() + " (" + credential.kind() + (stored ? ", from the stored sign-in" : "") + ")"));
+    } catch (MailboxException e) {
+      checks.add(DoctorCheck.fail(tokenName, "Entra ID issued no token", diagnosis(e)));
+    }
+    if (token != null) {
+      String claims = describe(token);
+      Optional<Diagnosis> problem = needed == null ? Optional.empty() : TokenPreflight.check(token, needed, app);
+      checks.add(problem.map(d -> DoctorCheck.fail(claimsName, claims, d))
+          .orElseGet(() -> DoctorCheck.pass(claimsName, claims)));
+    } else {
+      checks.add(DoctorCheck.skipped(claimsName));
+    }
+    return token;
+  }
+
+  private boolean signedIn() {
+    try {
+      return credential instanceof DeviceCodeCredential d ? d.isSignedIn()
+          : ((InteractiveCredential) credential).isSignedIn();
+    } catch (MailboxException e) {
+      return true; // the token store could not be read: the token check says why
+    }
+  }
+
+  private DoctorCheck sendPathCheck() {
+    ConnectionCheck check;
+    try {
+      check = sendPath.get();
+    } catch (MailboxException e) {
+      return DoctorCheck.fail("send path", "the send path could not be checked", diagnosis(e));
+    }
+    return check.ok()
+        ? DoctorCheck.pass("send path", check.detail() + " (" + check.elapsed().toMillis() + " ms)")
+        : DoctorCheck.fail("send path", check.detail(), check.problem());
+  }
+
   /** A failed check as the first probe that can tell more sees it; the check unchanged otherwise. */
-  private DoctorCheck probed(DoctorCheck check, AccessToken token) {
+  private DoctorCheck probed(DoctorCheck check, AccessToken token, TokenRequest request) {
     if (check.status() != DoctorCheck.Status.FAIL || check.diagnosis() == null) {
       return check;
     }
-    DoctorProbe.Context context = new DoctorProbe.Context(check.name(), credential, app, tokenRequest,
+    DoctorProbe.Context context = new DoctorProbe.Context(check.name(), credential, app, request,
         Optional.ofNullable(token), Optional.ofNullable(mailbox));
     for (DoctorProbe probe : probes) {
       Optional<DoctorProbe.Finding> finding;
@@ -176,7 +279,8 @@ public final class ConnectionDoctor {
     try {
       SignInHttp.Answer r = http.send(HttpRequest.newBuilder(metadata).timeout(Duration.ofSeconds(15)).GET().build());
       if (r.status() == 200) {
-        return DoctorCheck.pass("authority reachable", app.authority() + " answers");
+        Optional<DoctorCheck> otherCloud = otherCloud(metadata, r.body());
+        return otherCloud.orElseGet(() -> DoctorCheck.pass("authority reachable", app.authority() + " answers"));
       }
       if (r.status() == 400 || r.status() == 404) {
         Diagnosis d = Diagnosis.builder(SetupStep.TENANT, "HTTP " + r.status())
@@ -199,9 +303,77 @@ public final class ConnectionDoctor {
     }
   }
 
+  /**
+   * The tenant's OpenID metadata names the cloud it lives in: {@code cloud_instance_name} ("microsoftonline.com",
+   * "microsoftonline.us", "partner.microsoftonline.cn") and {@code tenant_region_scope} ("WW", "NA", "EU", "USGov",
+   * "USG"). The global endpoint answers for a tenant of a national cloud with that cloud's document (see the China
+   * document fetched from login.microsoftonline.com in https://github.com/smallstep/certificates/pull/1309), and
+   * its token endpoint refuses the tenant's apps (AADSTS900432 "Confidential Client is not supported in Cross Cloud
+   * request", https://github.com/psignoret/aad-sso-wordpress/issues/244); the hosts per cloud are in
+   * https://learn.microsoft.com/en-us/entra/identity-platform/authentication-national-cloud.
+   */
+  private Optional<DoctorCheck> otherCloud(URI metadata, String body) {
+    Map<String, Object> doc;
+    try {
+      doc = JsonSupport.parseObject(body);
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+    String instance = JsonSupport.string(doc, "cloud_instance_name");
+    String region = JsonSupport.string(doc, "tenant_region_scope");
+    Cloud tenantCloud = cloudOf(instance, region);
+    if (tenantCloud == null || sameCloud(tenantCloud, app.cloud())) {
+      return Optional.empty();
+    }
+    String seen = "cloud_instance_name " + instance + (region == null ? "" : ", tenant_region_scope " + region);
+    Diagnosis d = Diagnosis.builder(SetupStep.TENANT, "cloud:" + instance)
+        .summary("Tenant " + app.authorityTenant() + " lives in the " + cloudName(tenantCloud) + " cloud (" + seen
+            + "), but the configuration uses the " + cloudName(app.cloud()) + " cloud")
+        .fix("Configure cloud " + tenantCloud + ": authority host " + tenantCloud.authorityHost() + ", Graph "
+            + tenantCloud.graphEndpoint() + "; the app must be registered in that cloud (apps and tokens do not"
+            + " cross clouds)")
+        .build();
+    return Optional.of(DoctorCheck.fail("authority reachable", metadata + " answers for a tenant of "
+        + cloudName(tenantCloud) + " (" + seen + ")", d));
+  }
+
+  private static Cloud cloudOf(String instance, String region) {
+    if (instance == null) {
+      return null;
+    }
+    String i = instance.toLowerCase(Locale.ROOT);
+    if (i.equals("microsoftonline.com")) {
+      return Cloud.GLOBAL;
+    }
+    if (i.equals("microsoftonline.us")) {
+      return region != null && region.toUpperCase(Locale.ROOT).contains("DOD") ? Cloud.US_GOVERNMENT_DOD
+          : Cloud.US_GOVERNMENT;
+    }
+    if (i.endsWith("microsoftonline.cn") || i.endsWith("chinacloudapi.cn")) {
+      return Cloud.CHINA;
+    }
+    return null;
+  }
+
+  private static boolean sameCloud(Cloud a, Cloud b) {
+    // GCC High and DoD share login.microsoftonline.us; the metadata does not always tell them apart
+    boolean usA = a == Cloud.US_GOVERNMENT || a == Cloud.US_GOVERNMENT_DOD;
+    boolean usB = b == Cloud.US_GOVERNMENT || b == Cloud.US_GOVERNMENT_DOD;
+    return a == b || (usA && usB);
+  }
+
+  private static String cloudName(Cloud cloud) {
+    return switch (cloud) {
+      case GLOBAL -> "global";
+      case US_GOVERNMENT -> "US Government";
+      case US_GOVERNMENT_DOD -> "US Government DoD";
+      case CHINA -> "China (21Vianet)";
+    };
+  }
+
   private DoctorCheck expiryCheck() {
     if (expiry == null) {
-      return DoctorCheck.pass("credential expiry", "no client secret or certificate to expire");
+      return DoctorCheck.pass("credential expiry", "not checked: no expiry tracker given");
     }
     ExpiryReport report = expiry.check();
     if (report.credentials().isEmpty()) {
@@ -255,12 +427,50 @@ public final class ConnectionDoctor {
     private SecretExpiryTracker expiry;
     private final List<DoctorProbe> probes = new ArrayList<>();
     private String mailbox;
+    private Set<Use> uses = EnumSet.of(Use.READ);
+    private TokenRequest sendTokenRequest;
+    private TokenPreflight.Requirement sendRequirement;
+    private Supplier<ConnectionCheck> sendPath;
 
     private Builder() {}
 
     /**
-     * Adds a probe asked, in the order added, about each failed check ({@link DoctorProbe}); the first finding
-     * replaces the check's diagnosis.
+     * What the connection is for (default {@link Use#READ}): {@code READ} runs the mailbox checks (and needs
+     * {@link #connector}); {@code SEND} runs the send checks ({@link #sendToken}, {@link #sendPath}). A send-only
+     * connection (delegated {@code Mail.Send} only) is checked without reading any mailbox.
+     */
+    public Builder use(Use first, Use... more) {
+      EnumSet<Use> set = EnumSet.of(requireNonNull(first, "use"));
+      for (Use u : more) {
+        set.add(requireNonNull(u, "use"));
+      }
+      this.uses = set;
+      return this;
+    }
+
+    /**
+     * The token sending uses when it is not the {@link #token} one (IMAP reads, SMTP AUTH sends:
+     * {@code TokenRequest.smtp()} and {@code Requirement.smtp()}); checked when {@link Use#SEND} is set.
+     */
+    public Builder sendToken(TokenRequest request, TokenPreflight.Requirement needed) {
+      this.sendTokenRequest = requireNonNull(request, "request");
+      this.sendRequirement = requireNonNull(needed, "needed");
+      return this;
+    }
+
+    /**
+     * Checks the send path when {@link Use#SEND} is set, e.g. {@code SmtpSender::checkConnection} (STARTTLS,
+     * {@code AUTH XOAUTH2}, QUIT); its failure names its setup step (SMTP AUTH disabled, ...). Called once per
+     * examination, after the token checks passed.
+     */
+    public Builder sendPath(Supplier<ConnectionCheck> value) {
+      this.sendPath = requireNonNull(value, "sendPath");
+      return this;
+    }
+
+    /**
+     * Adds a probe asked, in the order added and before the doctor's own token probes, about each failed check
+     * ({@link DoctorProbe}); the first finding replaces the check's diagnosis.
      */
     public Builder probe(DoctorProbe value) {
       probes.add(requireNonNull(value, "probe"));
@@ -302,9 +512,10 @@ public final class ConnectionDoctor {
     }
 
     public ConnectionDoctor build() {
-      if (credential == null || connector == null || tokenRequest == null) {
+      boolean needsConnector = uses.contains(Use.READ);
+      if (credential == null || (needsConnector && connector == null) || tokenRequest == null) {
         throw new IllegalStateException("missing required setting(s):" + (credential == null ? " credential()" : "")
-            + (connector == null ? " connector()" : "") + (tokenRequest == null ? " token()" : ""));
+            + (needsConnector && connector == null ? " connector()" : "") + (tokenRequest == null ? " token()" : ""));
       }
       return new ConnectionDoctor(this);
     }

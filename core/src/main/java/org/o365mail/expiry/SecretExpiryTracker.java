@@ -74,6 +74,8 @@ public final class SecretExpiryTracker implements AutoCloseable {
     final String hint;
     final Instant configuredEnd;
     final String thumbprint;
+    /** Whether the configured value has the shape of a Secret ID (a GUID): only then can it be one pasted. */
+    volatile boolean secretIdShape;
     volatile String rejection;
     volatile boolean inUse;
 
@@ -113,8 +115,10 @@ public final class SecretExpiryTracker implements AutoCloseable {
     requireNonNull(app, "app");
     requireNonNull(secret, "secret");
     String label = CredentialLabels.of(secret);
-    tracked.put(key(app.clientId(), label), new Tracked(label, CredentialType.CLIENT_SECRET, app.clientId(),
-        secret.keyId().orElse(null), secret.description().orElse(null), secret.hint(), secret.expiresAt().orElse(null), null));
+    Tracked t = new Tracked(label, CredentialType.CLIENT_SECRET, app.clientId(), secret.keyId().orElse(null),
+        secret.description().orElse(null), secret.hint(), secret.expiresAt().orElse(null), null);
+    t.secretIdShape = secret.looksLikeSecretId();
+    tracked.put(key(app.clientId(), label), t);
     return this;
   }
 
@@ -356,10 +360,18 @@ public final class SecretExpiryTracker implements AutoCloseable {
       source = "rejected by Entra ID";
       boolean hintKnown = !registration.credentials().isEmpty();
       boolean hintMatches = match.isPresent();
-      advice = hintKnown && !hintMatches
-          ? "The configured value is not a current secret of this app (was the secret ID pasted instead of its value?)."
-              + " Copy the Value of a current secret, or create a new one."
-          : "Entra ID rejected this client secret (AADSTS7000215): configure the secret's Value, not its Secret ID.";
+      // only a GUID can be a Secret ID pasted instead of the value; any other value is mistyped, another app's,
+      // or a deleted secret's
+      if (t.secretIdShape) {
+        advice = "The configured value is a Secret ID (a GUID), not a secret's Value (was the secret ID pasted instead"
+            + " of its value?). Copy the Value of a current secret, or create a new one.";
+      } else if (hintKnown && !hintMatches) {
+        advice = "The configured value is not a current secret of this app (mistyped, another app's, or deleted)."
+            + " Copy the Value of a current secret, or create a new one.";
+      } else {
+        advice = "Entra ID rejected this client secret (AADSTS7000215): copy the Value of a current secret of this"
+            + " app again (it is shown only when created), or create a new one.";
+      }
     } else if ("AADSTS700027".equals(t.rejection)) {
       status = ExpiryStatus.EXPIRED;
       advice = "Entra ID rejected this certificate: upload it under Certificates & secrets or renew it.";

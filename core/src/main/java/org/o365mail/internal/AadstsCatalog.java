@@ -33,6 +33,10 @@ final class AadstsCatalog {
       e(50128, SetupStep.TENANT, "The domain is not a tenant's", "Check the tenant domain", false),
       e(50059, SetupStep.TENANT, "No tenant could be identified from the request",
           "Set the Directory (tenant) ID", false),
+      // https://github.com/psignoret/aad-sso-wordpress/issues/244: a US Government tenant at the global endpoint
+      e(900432, SetupStep.TENANT, "The tenant lives in another national cloud than the authority asked",
+          "Configure the cloud the tenant lives in (its authority host, e.g. https://login.microsoftonline.us for US"
+              + " Government); register the app in that cloud", false),
       e(90038, SetupStep.TENANT, "The tenant belongs to another cloud",
           "Configure the cloud the tenant lives in (global, US Government, China)", false),
       e(65001, SetupStep.ADMIN_CONSENT, "The user or an admin has not consented to the app's permissions",

@@ -169,8 +169,11 @@ public final class AuthErrors {
         if (context.secret() != null && context.secret().looksLikeSecretId()) {
           summary = "The configured client secret is a Secret ID (a GUID), not the secret's Value";
         } else {
+          // a value that is not a GUID cannot be a Secret ID: do not send the admin looking for one
           summary = "The configured value is not a current secret of app " + clientId
-              + " (was the secret ID pasted instead of its value?)";
+              + " (mistyped, copied incompletely, another app's, or a deleted secret's)";
+          fix = "Copy the Value of a current client secret of this app (Certificates & secrets; shown only when it"
+              + " was created), or create a new client secret and configure its Value";
         }
       }
       case 7000222 -> summary = "The client secret of app " + clientId + " has expired";
@@ -196,8 +199,17 @@ public final class AuthErrors {
           fix = "Accept the consent prompt when signing in, or have an admin Grant admin consent under API permissions";
         }
       }
-      case 700016 -> summary = "No application with client id " + clientId + " exists in tenant "
-          + context.app().authorityTenant();
+      case 700016 -> {
+        summary = "No application with client id " + clientId + " exists in tenant " + context.app().authorityTenant();
+        // Entra answers the same for a mistyped client id and for an app registered in another tenant that this
+        // tenant has no service principal of: a single-tenant app of a vendor cannot get one at all, a multitenant
+        // one gets it from an admin's consent
+        // (https://learn.microsoft.com/en-us/entra/identity-platform/howto-convert-app-to-be-multi-tenant)
+        fix = "Check the Application (client) ID and the tenant. If the app was registered in another tenant (a"
+            + " vendor's app): either the vendor changes its Supported account types to multitenant and an admin of"
+            + " tenant " + context.app().authorityTenant() + " grants it admin consent, or this tenant registers its"
+            + " own app and configures that app's client id";
+      }
       case 50126 -> {
         if (context.username() != null) {
           summary = "The password of " + context.username() + " was rejected";
@@ -207,7 +219,24 @@ public final class AuthErrors {
         // the catalogue's words fit
       }
     }
-    return Diagnosis.builder(step, serviceCode).summary(summary).fix(fix).retryable(entry.retryable()).build();
+    Diagnosis.Builder d = Diagnosis.builder(step, serviceCode).summary(summary).fix(fix).retryable(entry.retryable());
+    if (code == 700016) {
+      // the same answer for a mistyped client id, a tenant id of another tenant than the app's, and a single-tenant
+      // app of a vendor used in a customer's tenant: nothing in it tells them apart, so all three are named
+      String tenant = context.app().authorityTenant();
+      d.alternative(Diagnosis.builder(SetupStep.TENANT, serviceCode)
+          .summary("The configured tenant " + tenant + " is not the tenant app " + clientId + " is registered in")
+          .fix("Use the Directory (tenant) ID shown on the app registration's Overview page")
+          .command("Connect-MgGraph -TenantId " + tenant + "; Get-MgServicePrincipal -Filter \"appId eq '" + clientId
+              + "'\"")
+          .build());
+      d.alternative(Diagnosis.builder(SetupStep.SUPPORTED_ACCOUNT_TYPES, serviceCode)
+          .summary("App " + clientId + " is registered as single-tenant in another organization (a vendor's app)")
+          .fix("The vendor sets Supported account types to multitenant and an admin of " + tenant + " grants admin"
+              + " consent, or " + tenant + " registers its own app and configures its client id")
+          .build());
+    }
+    return d.build();
   }
 
   private static Diagnosis byOAuthError(String oauth, int code, AuthContext context) {
@@ -219,10 +248,15 @@ public final class AuthErrors {
           .summary("The user has not finished signing in").fix("Keep polling").retryable(true).build();
       case "slow_down" -> Diagnosis.builder(SetupStep.SERVICE, oauth)
           .summary("Polled too fast").fix("Wait 5 s longer between polls").retryable(true).build();
-      case "authorization_declined", "access_denied" -> Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, oauth)
+      // the device-code poll's answers (https://learn.microsoft.com/en-us/entra/identity-platform/v2-oauth2-device-code
+      // #expected-errors): the AADSTS code in error_description is kept when there is one
+      case "authorization_declined", "access_denied" -> Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, serviceCode)
           .summary("The user declined the sign-in").fix("Start a new sign-in and approve it").build();
-      case "expired_token" -> Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, oauth)
+      case "expired_token", "code_expired" -> Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, serviceCode)
           .summary("The code expired before the user signed in").fix("Start a new sign-in").build();
+      case "bad_verification_code" -> Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, serviceCode)
+          .summary("Entra ID does not recognise the device code being polled")
+          .fix("Start a new device-code sign-in; poll with the device_code of that sign-in").build();
       case "invalid_client" -> Diagnosis.builder(SetupStep.CLIENT_SECRET, serviceCode)
           .summary("Entra ID rejected the client's credentials").fix("Check the client secret or certificate").build();
       case "unauthorized_client" -> Diagnosis.builder(SetupStep.REGISTER_APP, serviceCode)

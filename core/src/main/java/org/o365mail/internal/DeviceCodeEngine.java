@@ -159,6 +159,7 @@ public final class DeviceCodeEngine extends AbstractStrategy {
     if (attempt == null) {
       throw new IllegalStateException("no device-code sign-in was started: call start() first");
     }
+    long started = System.nanoTime();
     try {
       return attempt.result.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
@@ -167,8 +168,12 @@ public final class DeviceCodeEngine extends AbstractStrategy {
     } catch (ExecutionException e) {
       throw e.getCause() instanceof MailboxException m ? m : AuthErrors.translate(e.getCause(), context(signInRequest));
     } catch (TimeoutException e) {
+      // only a real timeout gets here (an answer from Entra ID completes the result with its own diagnosis), and it
+      // says how long this call really waited, not the timeout asked for
+      Duration waited = Duration.ofNanos(System.nanoTime() - started);
       Diagnosis d = Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, "device_code_pending")
-          .summary("The user has not completed the device-code sign-in within " + timeout.toSeconds() + " s")
+          .summary("The user has not completed the device-code sign-in after " + seconds(waited) + " s of waiting"
+              + " (the code stays valid until " + attempt.challenge.expiresAt() + ")")
           .fix("Enter code " + attempt.challenge.userCode() + " at " + attempt.challenge.verificationUri()
               + " before " + attempt.challenge.expiresAt())
           .retryable(true)
@@ -177,6 +182,10 @@ public final class DeviceCodeEngine extends AbstractStrategy {
     } catch (CancellationException e) {
       throw new MailboxException("the device-code sign-in was cancelled", e);
     }
+  }
+
+  private static String seconds(Duration d) {
+    return String.format(java.util.Locale.ROOT, "%.1f", d.toMillis() / 1000.0);
   }
 
   public SignInStatus status() {

@@ -91,9 +91,13 @@ public final class InteractiveEngine extends AbstractStrategy {
       } catch (IOException | URISyntaxException e) {
         throw new MailboxException("cannot open the sign-in page: " + e.getClass().getSimpleName(), e);
       }
+      long waitStart = System.nanoTime();
       result = listener.await(signInTimeout).orElseThrow(() -> {
+        // only a real timeout gets here (an error redirect is a result), with the time really waited
+        long waited = (System.nanoTime() - waitStart) / 1_000_000;
         Diagnosis d = Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, "interactive_timeout")
-            .summary("The interactive sign-in did not complete within " + signInTimeout.toSeconds() + " s")
+            .summary("The interactive sign-in did not complete: no redirect came back in " + waited / 1000 + "."
+                + (waited % 1000) / 100 + " s (signInTimeout " + signInTimeout.toSeconds() + " s)")
             .fix("Sign in again and finish in the browser; on a machine without a browser use device code")
             .retryable(false)
             .build();

@@ -217,10 +217,31 @@ class DelegatedFlowsTest {
 
         login.start();
         assertThatThrownBy(() -> login.await(Duration.ofMillis(200)))
-            .isInstanceOfSatisfying(MailboxAuthenticationException.class,
-                e -> assertThat(e.diagnosis().orElseThrow().retryable()).isTrue());
+            .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+              assertThat(e.diagnosis().orElseThrow().retryable()).isTrue();
+              // the real wait, to a tenth of a second, not the whole seconds of the timeout ("within 0 s")
+              assertThat(e.diagnosis().orElseThrow().summary()).containsPattern("after \\d+\\.\\d s of waiting");
+              assertThat(e.diagnosis().orElseThrow().summary()).doesNotContain("after 0.0 s").doesNotContain("after 0.1 s");
+            });
         login.cancel();
         assertThat(login.status()).isEqualTo(SignInStatus.CANCELLED);
+      }
+    }
+
+    @Test
+    void consentDeclinedOnTheDevicePage_endsThePollWithAadsts65001AtOnce() {
+      Application fresh = contoso.registerApp("device consent").allowPublicClientFlows(true);
+      fresh.addDelegatedPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsUser.All");
+      try (DeviceCodeCredential login = CredentialStrategy.deviceCode(Tenants.app(m365, contoso, fresh))
+          .signInRequest(TokenRequest.imap()).build()) {
+        m365.deviceCodes().approve(login.start().userCode(), queue.userPrincipalName(), PASSWORD, false);
+        assertThatThrownBy(() -> login.await(Duration.ofSeconds(20)))
+            .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+              assertThat(e.serviceErrorCode()).contains("AADSTS65001");
+              assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
+              assertThat(e.diagnosis().orElseThrow().serviceCode()).isNotEqualTo("device_code_pending");
+            });
+        assertThat(login.status()).isEqualTo(SignInStatus.FAILED);
       }
     }
 
@@ -259,6 +280,23 @@ class DelegatedFlowsTest {
     }
 
     @Test
+    void anErrorRedirect_isNamedAtOnceThroughTheCatalogue_notAsATimeout() {
+      Application personal = contoso.registerApp("personal accounts only")
+          .accountTypes(SupportedAccountTypes.PERSONAL_ONLY).addRedirectUri(Platform.MOBILE_AND_DESKTOP, "http://localhost");
+      personal.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.Send");
+      try (InteractiveCredential login = CredentialStrategy.interactive(Tenants.app(m365, contoso, personal))
+          .browser(new ScriptedBrowser(m365, queue.userPrincipalName(), PASSWORD))
+          .signInRequest(TokenRequest.graph("Mail.Send")).signInTimeout(Duration.ofSeconds(20)).build()) {
+        assertThatThrownBy(login::signIn)
+            .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+              assertThat(e.serviceErrorCode()).contains("AADSTS9002331");
+              assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SUPPORTED_ACCOUNT_TYPES);
+              assertThat(e.getMessage()).doesNotContain("did not complete within");
+            });
+      }
+    }
+
+    @Test
     void userWhoNeverFinishes_timesOutCleanly() {
       Application app = contoso.registerApp("Desktop").addRedirectUri(Platform.MOBILE_AND_DESKTOP, "http://localhost");
       app.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read").grantAdminConsent();
@@ -266,8 +304,11 @@ class DelegatedFlowsTest {
           .browser(uri -> { }).signInTimeout(Duration.ofSeconds(2)).build()) {
         long start = System.nanoTime();
         assertThatThrownBy(login::signIn)
-            .isInstanceOfSatisfying(MailboxAuthenticationException.class,
-                e -> assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SIGN_IN_AGAIN));
+            .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+              assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SIGN_IN_AGAIN);
+              // the time really waited, at least the 2 s timeout
+              assertThat(e.diagnosis().orElseThrow().summary()).containsPattern("no redirect came back in ([2-9]|\\d{2,})\\.\\d s");
+            });
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(20));
       }
     }

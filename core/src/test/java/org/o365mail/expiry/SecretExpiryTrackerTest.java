@@ -273,8 +273,29 @@ class SecretExpiryTrackerTest {
       CredentialStatus status = tracker.report().credentials().stream().filter(CredentialStatus::configured)
           .findFirst().orElseThrow();
       assertThat(status.status()).isEqualTo(ExpiryStatus.INVALID);
-      assertThat(status.advice()).contains("the configured value is not a current secret of this app".replace("the c", "The c"))
+      assertThat(status.advice()).contains("The configured value is a Secret ID (a GUID)")
           .contains("(was the secret ID pasted instead of its value?)");
+    }
+  }
+
+  /** Only a GUID can be a Secret ID: a value of another shape is not asked about one. */
+  @Test
+  void aWrongValueThatIsNoGuid_isNotAskedAboutASecretId() {
+    Application app = contoso.registerApp("not a guid");
+    PasswordCredential real = app.addClientSecret("real", Duration.ofDays(100));
+    secret(real.value());
+    RegisteredCredentials directory = clientId -> List.of(new RegisteredCredential(CredentialType.CLIENT_SECRET,
+        real.keyId(), "real", real.hint(), real.startDateTime(), real.endDateTime()));
+    SecretExpiryTracker tracker = SecretExpiryTracker.builder().registeredCredentials(directory).build();
+    ClientSecret typo = ClientSecret.of(secret("Zq9" + real.value().substring(3).hashCode() + "~typo"));
+    try (CredentialStrategy strategy = CredentialStrategy.clientCredentials(Tenants.app(m365, contoso, app))
+        .secret(typo).listener(tracker.credentialListener()).build()) {
+      tracker.track(strategy);
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> strategy.token(TokenRequest.imap()));
+      CredentialStatus status = tracker.report().credentials().stream().filter(CredentialStatus::configured)
+          .findFirst().orElseThrow();
+      assertThat(status.status()).isEqualTo(ExpiryStatus.INVALID);
+      assertThat(status.advice()).contains("is not a current secret of this app").doesNotContainIgnoringCase("secret id");
     }
   }
 

@@ -89,4 +89,46 @@ class DiagnosisCatalogTest {
         new AuthContext(APP, AuthFlow.CLIENT_SECRET, Set.of(), ClientSecret.of("6c1b9a4e-1234-4c2b-9a8e-0f1e2d3c4b5a"), null));
     assertThat(d.summary()).contains("Secret ID");
   }
+
+  @Test
+  void aValueThatCannotBeASecretId_isNotAskedAboutOne() {
+    Diagnosis d = AuthErrors.diagnose("invalid_client", "AADSTS7000215: Invalid client secret provided.", null,
+        new AuthContext(APP, AuthFlow.CLIENT_SECRET, Set.of(), ClientSecret.of("Xy8Q~notAGuid.value_1234567890abcd"),
+            null));
+    assertThat(d.setupStep()).isEqualTo(SetupStep.CLIENT_SECRET);
+    assertThat(d.describe()).doesNotContainIgnoringCase("secret id").contains("not a current secret");
+  }
+
+  @Test
+  void appNotFoundInTheTenant_offersTheVendorAndTheCustomerWays_withoutAssumingMultitenant() {
+    Diagnosis d = AuthErrors.diagnose("unauthorized_client", "AADSTS700016: Application with identifier 'x' was not"
+        + " found in the directory 'customer.com'.", null, new AuthContext(APP, AuthFlow.CLIENT_SECRET, Set.of(),
+        null, null));
+    assertThat(d.setupStep()).isEqualTo(SetupStep.REGISTER_APP);
+    assertThat(d.fix()).contains("the vendor changes its Supported account types to multitenant")
+        .contains("registers its own app").doesNotStartWith("a multitenant app must");
+    // nothing in the answer tells a mistyped client id from another tenant's id or a vendor's single-tenant app
+    assertThat(d.alternatives()).extracting(Diagnosis::setupStep)
+        .containsExactly(SetupStep.TENANT, SetupStep.SUPPORTED_ACCOUNT_TYPES);
+    assertThat(d.alternatives().get(0).command()).hasValueSatisfying(c -> assertThat(c).contains("Get-MgServicePrincipal"));
+  }
+
+  @Test
+  void everyDeviceCodePollError_keepsItsAadstsCodeAndStep() {
+    Map<String, Integer> answers = Map.of("authorization_declined", 70000, "expired_token", 70019,
+        "bad_verification_code", 70018);
+    answers.forEach((error, code) -> {
+      Diagnosis withCode = AuthErrors.diagnose(error, "AADSTS" + code + ": the poll's answer", null,
+          new AuthContext(APP, AuthFlow.DEVICE_CODE, Set.of(), null, null));
+      assertThat(withCode.serviceCode()).as(error).isEqualTo("AADSTS" + code);
+      assertThat(withCode.setupStep()).as(error).isEqualTo(SetupStep.SIGN_IN_AGAIN);
+      Diagnosis bare = AuthErrors.diagnose(error, "", null,
+          new AuthContext(APP, AuthFlow.DEVICE_CODE, Set.of(), null, null));
+      assertThat(bare.setupStep()).as(error).isEqualTo(SetupStep.SIGN_IN_AGAIN);
+      assertThat(bare.serviceCode()).as(error).isEqualTo(error);
+    });
+    assertThat(AuthErrors.diagnose("invalid_request", "AADSTS900432: Confidential Client is not supported in Cross"
+        + " Cloud request.", null, new AuthContext(APP, AuthFlow.CLIENT_SECRET, Set.of(), null, null)).setupStep())
+        .isEqualTo(SetupStep.TENANT);
+  }
 }

@@ -44,11 +44,7 @@ public final class Connectors {
       }
       return;
     }
-    SmtpSender.Builder b = SmtpSender.builder().mailbox(c.mailbox()).credential(credential);
-    c.smtpHost().ifPresent(b::host);
-    c.smtpPort().ifPresent(b::port);
-    Credentials.trust(c).ifPresent(b::trust);
-    b.build().send(message);
+    smtpSender(c, credential).send(message);
   }
 
   /** The token the connector asks for, and what its claims must allow. */
@@ -57,8 +53,49 @@ public final class Connectors {
   }
 
   public static TokenPreflight.Requirement requirement(ConnectionConfig c) {
+    if (c.sendOnly()) {
+      return sendRequirement(c);
+    }
     return c.protocol() == ConnectionConfig.Protocol.IMAP ? TokenPreflight.Requirement.imap()
         : TokenPreflight.Requirement.graphReadWrite();
+  }
+
+  /** The token sending uses: SMTP AUTH's for IMAP connections, Graph's Mail.Send for Graph ones. */
+  public static TokenRequest sendTokenRequest(ConnectionConfig c) {
+    return c.protocol() == ConnectionConfig.Protocol.IMAP ? TokenRequest.smtp() : TokenRequest.graph("Mail.Send");
+  }
+
+  public static TokenPreflight.Requirement sendRequirement(ConnectionConfig c) {
+    return c.protocol() == ConnectionConfig.Protocol.IMAP ? TokenPreflight.Requirement.smtp()
+        : TokenPreflight.Requirement.graphSend();
+  }
+
+  /** The SMTP AUTH sender of an IMAP connection (Graph connections send through Graph). */
+  public static SmtpSender smtpSender(ConnectionConfig c, CredentialStrategy credential) {
+    SmtpSender.Builder b = SmtpSender.builder().mailbox(c.mailbox()).credential(credential);
+    c.smtpHost().ifPresent(b::host);
+    c.smtpPort().ifPresent(b::port);
+    Credentials.trust(c).ifPresent(b::trust);
+    return b.build();
+  }
+
+  /**
+   * Why the SMTP path of this connection is not checked, when it is not: its authority is not the sign-in host of
+   * its cloud (a private or local tenant) and no {@code smtpHost} says where its SMTP is. A token from such an
+   * authority is never sent to Microsoft's SMTP host.
+   */
+  public static Optional<String> smtpCheckSkipped(ConnectionConfig c, CredentialStrategy credential) {
+    if (c.smtpHost().isPresent()) {
+      return Optional.empty();
+    }
+    AppRegistration app = credential.registration();
+    URI authority = app.authorityHost();
+    URI cloudHost = app.cloud().authorityHost();
+    if (authority.getHost().equalsIgnoreCase(cloudHost.getHost()) && port(authority) == port(cloudHost)) {
+      return Optional.empty();
+    }
+    return Optional.of("SMTP not checked: the authority " + authority + " is not " + cloudHost.getHost() + " and "
+        + c.name() + ".smtpHost is not set (set smtpHost to check it)");
   }
 
   /**

@@ -60,6 +60,10 @@ public final class Credentials {
 
   /** What the connection's connector asks a token for at sign-in. */
   public static TokenRequest signInRequest(ConnectionConfig c) {
+    if (c.sendOnly()) {
+      // a send-only app (ImageManager: delegated Mail.Send only) is never asked for more than sending needs
+      return c.protocol() == ConnectionConfig.Protocol.IMAP ? TokenRequest.smtp() : TokenRequest.graph("Mail.Send");
+    }
     return c.protocol() == ConnectionConfig.Protocol.IMAP ? TokenRequest.imap() : TokenRequest.graph("Mail.ReadWrite");
   }
 

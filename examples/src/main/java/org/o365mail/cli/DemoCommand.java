@@ -208,8 +208,21 @@ final class DemoCommand implements Callable<Integer> {
     try (InteractiveCredential c = CredentialStrategy.interactive(webRegistration)
         .browser(uri -> m365.signInInBrowser(uri, admin.userPrincipalName(), PASSWORD))
         .signInRequest(TokenRequest.graph("Mail.Send")).signInTimeout(Duration.ofSeconds(30)).maxAttempts(1).build()) {
+      // the sign-in names the step; the doctor checks with the stored sign-in only and never starts one
+      SetupStep signIn = null;
+      try {
+        c.signIn();
+      } catch (MailboxException e) {
+        signIn = e.diagnosis().map(d -> d.setupStep()).orElse(null);
+        e.diagnosis().ifPresent(d -> {
+          w.println("   sign-in failed: " + d.summary());
+          w.println("          setup step: " + d.setupStep().title() + " (" + d.setupStep().where() + ")");
+          w.println("          fix: " + d.fix());
+        });
+      }
+      expect(signIn == SetupStep.REDIRECT_URI, "the sign-in should name REDIRECT_URI and named " + signIn);
       doctor(c, () -> graph(m365, admin.mailbox().address(), c), TokenRequest.graph("Mail.Send"),
-          TokenPreflight.Requirement.graphSend(), SetupStep.REDIRECT_URI);
+          TokenPreflight.Requirement.graphSend(), SetupStep.SIGN_IN_AGAIN);
     }
   }
 

@@ -3,6 +3,7 @@ package org.o365mail.cli;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;
 import org.o365mail.Diagnosis;
+import org.o365mail.OutgoingMessage;
 import org.o365mail.auth.CredentialListener;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.cli.config.ConnectionConfig;
@@ -31,6 +32,11 @@ final class DoctorCommand implements Callable<Integer> {
   @Option(names = "--json", description = "print JSON")
   boolean json;
 
+  @Option(names = "--send-test-to", paramLabel = "ADDRESS",
+      description = "for a connection that sends (use = send or read,send): after the send checks pass, send one"
+          + " test message to ADDRESS")
+  String sendTestTo;
+
   @Override
   public Integer call() {
     ConnectionConfig c;
@@ -47,12 +53,23 @@ final class DoctorCommand implements Callable<Integer> {
       }
       return O365Mail.USAGE;
     }
-    DoctorReport report = examine(c);
+    if (sendTestTo != null && (!c.uses().contains(ConnectionDoctor.Use.SEND)
+        || !sendTestTo.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+"))) {
+      spec.commandLine().getErr().println(!c.uses().contains(ConnectionDoctor.Use.SEND)
+          ? "--send-test-to needs a connection that sends: " + c.name() + ".use is read"
+          : "--send-test-to is not an email address: write one such as ops@contoso.com");
+      return O365Mail.USAGE;
+    }
+    DoctorReport report = examine(c, sendTestTo);
     print(spec.commandLine().getOut(), c, report, json);
     return report.exitCode();
   }
 
   static DoctorReport examine(ConnectionConfig c) {
+    return examine(c, null);
+  }
+
+  static DoctorReport examine(ConnectionConfig c, String sendTestTo) {
     SecretExpiryTracker tracker = null;
     ForwardingListener forward = new ForwardingListener();
     try (CredentialStrategy credential = Credentials.strategy(c, forward)) {
@@ -64,19 +81,39 @@ final class DoctorCommand implements Callable<Integer> {
         skipped.map(RegisteredCredentials::unavailable).ifPresent(tb::registeredCredentials);
         tracker = tb.build().track(credential);
         forward.target = tracker.credentialListener();
-        DoctorReport report = ConnectionDoctor.builder()
+        ConnectionDoctor.Builder doctor = ConnectionDoctor.builder()
             .credential(credential)
             .connector(() -> Connectors.connector(c, credential))
             .token(Connectors.tokenRequest(c), Connectors.requirement(c))
+            .mailbox(c.mailbox())
             .folder(c.folder())
-            .expiry(tracker)
-            .build()
-            .examine();
-        if (skipped.isEmpty()) {
-          return report;
+            .expiry(tracker);
+        java.util.Set<ConnectionDoctor.Use> uses = c.uses();
+        doctor.use(uses.iterator().next(), uses.toArray(ConnectionDoctor.Use[]::new));
+        java.util.Optional<String> smtpSkipped = java.util.Optional.empty();
+        if (uses.contains(ConnectionDoctor.Use.SEND)) {
+          if (!c.sendOnly()) {
+            doctor.sendToken(Connectors.sendTokenRequest(c), Connectors.sendRequirement(c));
+          }
+          if (c.protocol() == ConnectionConfig.Protocol.IMAP) {
+            // SMTP AUTH: STARTTLS, AUTH XOAUTH2, QUIT; its failure carries SMTP AUTH's setup step
+            smtpSkipped = Connectors.smtpCheckSkipped(c, credential);
+            if (smtpSkipped.isEmpty()) {
+              doctor.sendPath(() -> Connectors.smtpSender(c, credential).checkConnection());
+            }
+          }
         }
-        java.util.List<DoctorCheck> checks = new java.util.ArrayList<>(report.checks());
-        checks.add(new DoctorCheck("app registration read", DoctorCheck.Status.SKIPPED, skipped.get(), null));
+        DoctorReport report = doctor.build().examine();
+        java.util.List<DoctorCheck> checks = new java.util.ArrayList<>();
+        for (DoctorCheck check : report.checks()) {
+          checks.add(c.useSet() ? check : sendWarning(c, check));
+        }
+        smtpSkipped.ifPresent(why -> checks.add(new DoctorCheck("send path", DoctorCheck.Status.SKIPPED, why, null)));
+        skipped.ifPresent(why -> checks.add(new DoctorCheck("app registration read", DoctorCheck.Status.SKIPPED, why,
+            null)));
+        if (sendTestTo != null) {
+          checks.add(sendTest(c, credential, sendTestTo, report));
+        }
         return new DoctorReport(checks, report.elapsed());
       } finally {
         registered.ifPresent(GraphRegisteredCredentials::close);
@@ -84,6 +121,46 @@ final class DoctorCommand implements Callable<Integer> {
           tracker.close();
         }
       }
+    }
+  }
+
+  private static final java.util.Set<String> SEND_CHECKS = java.util.Set.of("send token acquired", "send claims fit",
+      "send path");
+
+  /**
+   * With {@code use} not set, the connection is read,send by default, but nothing says it ever sends: a send check
+   * that fails is a warning with its step and fix (and "set use = read" if it never sends), not a failure of a
+   * reader that is set up right.
+   */
+  private static DoctorCheck sendWarning(ConnectionConfig c, DoctorCheck check) {
+    if (check.status() != DoctorCheck.Status.FAIL || !SEND_CHECKS.contains(check.name())) {
+      return check;
+    }
+    String fix = check.diagnosis().fix();
+    Diagnosis d = check.diagnosis().toBuilder().fix((fix.endsWith(".") ? fix.substring(0, fix.length() - 1) : fix)
+        + ". If " + c.name() + " never sends, set "
+        + c.name() + ".use = read; if it does, set " + c.name() + ".use = read,send to make this a failure").build();
+    return new DoctorCheck(check.name(), DoctorCheck.Status.WARN, check.detail() + " (" + c.name()
+        + ".use not set: sending is checked as a warning)", d);
+  }
+
+  /** One real message through the connection's send path, only when every check before passed. */
+  private static DoctorCheck sendTest(ConnectionConfig c, CredentialStrategy credential, String to,
+      DoctorReport report) {
+    if (report.overall() == DoctorCheck.Status.FAIL) {
+      return new DoctorCheck("test message sent", DoctorCheck.Status.SKIPPED, "skipped: an earlier check failed", null);
+    }
+    OutgoingMessage message = OutgoingMessage.builder().to(to).subject("o365mail doctor: test message from "
+        + c.name()).text("This message was sent by 'o365mail doctor --send-test-to' to test the connection "
+        + c.name() + ". No reply is needed.").build();
+    try {
+      Connectors.send(c, credential, message);
+      return new DoctorCheck("test message sent", DoctorCheck.Status.PASS, "sent to " + to + " as " + c.mailbox()
+          + " (" + (c.protocol() == ConnectionConfig.Protocol.IMAP ? "SMTP AUTH" : "Graph sendMail") + ")", null);
+    } catch (org.o365mail.MailboxException e) {
+      Diagnosis d = e.diagnosis().orElseGet(() -> Diagnosis.builder(org.o365mail.SetupStep.UNKNOWN,
+          e.getClass().getSimpleName()).summary("sending failed").fix("See the message").build());
+      return new DoctorCheck("test message sent", DoctorCheck.Status.FAIL, "sending to " + to + " failed", d);
     }
   }
 
@@ -115,8 +192,18 @@ final class DoctorCommand implements Callable<Integer> {
       for (DoctorCheck check : report.checks()) {
         Json.Obj o = Json.object().put("check", check.name()).put("status", check.status().name())
             .put("detail", check.detail());
-        check.why().ifPresent(d -> o.put("setupStep", d.setupStep().name()).put("stepTitle", d.setupStep().title())
-            .put("serviceCode", d.serviceCode()).put("fix", d.fix()).put("command", d.command().orElse(null)));
+        check.why().ifPresent(d -> {
+          o.put("setupStep", d.setupStep().name()).put("stepTitle", d.setupStep().title())
+              .put("serviceCode", d.serviceCode()).put("fix", d.fix()).put("command", d.command().orElse(null));
+          if (!d.alternatives().isEmpty()) {
+            Json.Array alternatives = Json.array();
+            for (Diagnosis a : d.alternatives()) {
+              alternatives.add(Json.object().put("setupStep", a.setupStep().name()).put("summary", a.summary())
+                  .put("fix", a.fix()).put("command", a.command().orElse(null)));
+            }
+            o.put("alternatives", alternatives);
+          }
+        });
         checks.add(o);
       }
       out.println(Json.object().put("connection", c.name()).put("overall", report.overall().name())
@@ -139,5 +226,11 @@ final class DoctorCommand implements Callable<Integer> {
     out.println("      why:        " + d.summary() + " [" + d.serviceCode() + "]");
     out.println("      fix:        " + d.fix());
     d.command().ifPresent(cmd -> out.println("      run:        " + cmd));
+    for (Diagnosis a : d.alternatives()) {
+      out.println("      or step:    " + a.setupStep().title() + " (" + a.setupStep().where() + ")");
+      out.println("        why:      " + a.summary());
+      out.println("        fix:      " + a.fix());
+      a.command().ifPresent(cmd -> out.println("        run:      " + cmd));
+    }
   }
 }

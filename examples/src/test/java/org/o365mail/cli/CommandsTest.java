@@ -155,6 +155,11 @@ class CommandsTest {
       assertThat(r.exit()).as(r.all()).isZero();
       assertThat(r.out()).contains("PASS  configuration valid").contains("PASS  token acquired")
           .contains("PASS  message header fetched").contains("Invoice doctor-ok 1").contains("Result: PASS");
+      // use defaults to read,send: the send token is checked too, and over IMAP the SMTP AUTH path
+      assertThat(r.out()).contains("PASS  send claims fit");
+      if (protocol.equals("imap")) {
+        assertThat(r.out()).contains("PASS  send path: SMTP submission as " + m.address());
+      }
     }
     Result json = run("doctor", "--config", dir.resolve("ok-imap.properties").toString(), "--json");
     assertThat(json.out()).contains("\"overall\":\"PASS\"").contains("\"check\":\"claims fit the connector\"");
@@ -180,8 +185,8 @@ class CommandsTest {
     // once it has opened another mailbox, its service principal is known to work: the permission is missing
     Mailbox other = mailbox("doctor-other", 1);
     contoso.addMailboxPermission(other.address(), principal, "FullAccess");
-    assertThat(run("doctor", "--config", config("perm-other", noPermission, permSecret, "imap", other).toString())
-        .exit()).isZero();
+    assertThat(run("doctor", "--config", config("perm-other", noPermission, permSecret, "imap", other, "use = read")
+        .toString()).exit()).isZero();
     assertStep(perm, "MAILBOX_PERMISSION", "Add-MailboxPermission");
     // permission listed, never consented
     Application noConsent = contoso.registerApp("no consent");
@@ -192,7 +197,13 @@ class CommandsTest {
     Application wrongApi = contoso.registerApp("wrong api");
     wrongApi.addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read").grantAdminConsent();
     assertStep(config("api", wrongApi, wrongApi.addClientSecret("s", Duration.ofDays(90)), "imap", m),
-        "ADMIN_CONSENT", "IMAP.AccessAsApp");
+        "APPLICATION_PERMISSION", "Added under Microsoft Graph; add IMAP.AccessAsApp under Office 365 Exchange Online"
+            + " (APIs my organization uses)");
+    // the step it could not rule out is printed with its check
+    Result api = run("doctor", "--config", dir.resolve("api.properties").toString(), "--json");
+    assertThat(api.out()).contains("\"alternatives\":[{\"setupStep\":\"ADMIN_CONSENT\"");
+    assertThat(run("doctor", "--config", dir.resolve("api.properties").toString()).out())
+        .contains("or step:    Admin consent").contains("Get-MgServicePrincipalAppRoleAssignment");
     // Graph without the application permission
     Application graphNoRole = contoso.registerApp("graph without role");
     graphNoRole.addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "User.Read.All").grantAdminConsent();
@@ -215,6 +226,53 @@ class CommandsTest {
         "imap", noImap).toString(), "--json");
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.out()).contains("\"status\":\"FAIL\"");
+  }
+
+  @Test
+  void doctor_checksWhatTheConnectionIsFor_sendOnlyWithoutTheMailbox_andSmtpAuthOff() {
+    Mailbox sender = mailbox("send-only", 0);
+    Mailbox ops = mailbox("doctor-ops", 0);
+    // ImageManager style: Mail.Send only, nothing to read
+    Application sendOnly = contoso.registerApp("send only");
+    sendOnly.addApplicationPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Send").grantAdminConsent();
+    PasswordCredential secret = sendOnly.addClientSecret("s", Duration.ofDays(90));
+    Path config = config("sendonly", sendOnly, secret, "graph", sender, "use = send");
+    Result r = run("doctor", "--config", config.toString(), "--send-test-to", ops.address());
+    assertThat(r.exit()).as(r.all()).isZero();
+    assertThat(r.out()).contains("PASS  claims fit the connector").contains("Mail.Send")
+        .contains("PASS  test message sent: sent to " + ops.address()).doesNotContain("mailbox opened");
+    assertThat(ops.messages("Inbox")).anySatisfy(x -> assertThat(x.subject()).contains("o365mail doctor"));
+    // the same app checked as a reader fails at the claims, as it should
+    Result asReader = run("doctor", "--config", config("sendonly-read", sendOnly, secret, "graph", sender).toString());
+    assertThat(asReader.exit()).isEqualTo(2);
+    // a wrong value names the key, exit 64
+    Result bad = run("doctor", "--config", config("baduse", sendOnly, secret, "graph", sender, "use = write").toString());
+    assertThat(bad.exit()).isEqualTo(O365Mail.USAGE);
+    assertThat(bad.out()).contains("c.use 'write' is not one of read, send, read,send");
+    // --send-test-to on a read-only connection is a usage error
+    Result readOnly = run("doctor", "--config", config("readonly", sendOnly, secret, "graph", sender, "use = read")
+        .toString(), "--send-test-to", ops.address());
+    assertThat(readOnly.exit()).isEqualTo(O365Mail.USAGE);
+    // SMTP AUTH off for the tenant: reading works, the send path fails with its step
+    Mailbox m = mailbox("smtp-off", 1);
+    Application app = logicalDoc("smtp off", m);
+    contoso.smtpClientAuthenticationDisabled(true);
+    try {
+      PasswordCredential smtpSecret = app.addClientSecret("s", Duration.ofDays(90));
+      Result smtpOff = run("doctor", "--config", config("smtpoff", app, smtpSecret, "imap", m, "use = read,send")
+          .toString(), "--json");
+      assertThat(smtpOff.exit()).as(smtpOff.all()).isEqualTo(2);
+      String failed = smtpOff.out().substring(smtpOff.out().indexOf("\"status\":\"FAIL\""));
+      assertThat(smtpOff.out()).contains("\"check\":\"message header fetched\",\"status\":\"PASS\"");
+      assertThat(failed).contains("\"setupStep\":\"MAILBOX_PROTOCOL\"");
+      assertThat(smtpOff.out()).contains("\"check\":\"send path\",\"status\":\"FAIL\"");
+      // use not set: read,send by default, but a reader set up right is not failed for sending: a warning, exit 1
+      Result unset = run("doctor", "--config", config("smtpoff-unset", app, smtpSecret, "imap", m).toString());
+      assertThat(unset.exit()).as(unset.all()).isEqualTo(1);
+      assertThat(unset.out()).contains("WARN  send path").contains("set c.use = read");
+    } finally {
+      contoso.smtpClientAuthenticationDisabled(false);
+    }
   }
 
   static void assertStep(Path config, String step, String fixContains) {

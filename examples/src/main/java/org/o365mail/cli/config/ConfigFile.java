@@ -48,7 +48,7 @@ public final class ConfigFile {
       "clientSecret2", "clientSecret2.id", "clientSecret2.expiresAt",
       "certificate", "certificate.password", "certificate.key", "certificate.cert",
       "username", "password",
-      "protocol", "mailbox", "folder", "postAction", "parkFolder",
+      "protocol", "use", "mailbox", "folder", "postAction", "parkFolder",
       "authorityHost", "graphBaseUrl", "graphRequestWindow", "imapHost", "imapPort", "smtpHost", "smtpPort",
       "trustStore", "trustStore.password", "tokenStore", "tokenStore.key"));
 

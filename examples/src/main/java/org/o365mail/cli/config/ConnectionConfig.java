@@ -20,11 +20,13 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.EnumSet;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import org.o365mail.DeleteMode;
@@ -34,6 +36,7 @@ import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.CertificateCredential;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.Cloud;
+import org.o365mail.doctor.ConnectionDoctor;
 import org.o365mail.importer.PostAction;
 import org.o365mail.internal.Pem;
 import org.o365mail.setup.SetupGuide;
@@ -69,6 +72,8 @@ public final class ConnectionConfig {
   private String username;
   private char[] password;
   private Protocol protocol;
+  private Set<ConnectionDoctor.Use> uses = EnumSet.of(ConnectionDoctor.Use.READ, ConnectionDoctor.Use.SEND);
+  private boolean useSet;
   private String mailbox;
   private FolderRef folder = FolderRef.INBOX;
   private PostAction postAction = PostAction.none();
@@ -146,6 +151,11 @@ public final class ConnectionConfig {
       } catch (IllegalArgumentException e) {
         problems.add(name + ".protocol '" + ConfigText.shown(protocolText) + "' is not one of graph, imap");
       }
+    }
+    String useText = r.optional("use");
+    if (useText != null) {
+      c.uses = uses(name, useText, problems);
+      c.useSet = true;
     }
     c.mailbox = r.required("mailbox", "the mailbox address, e.g. invoices@contoso.com");
     if (c.mailbox != null && !c.mailbox.matches("[^@\\s]+@[^@\\s]+\\.[^@\\s]+")) {
@@ -692,6 +702,40 @@ public final class ConnectionConfig {
     return mailbox;
   }
 
+  /**
+   * What the connection is for ({@code <name>.use = read | send | read,send}, default read,send): a send-only
+   * connection (delegated Mail.Send only) is checked by the doctor without reading its mailbox.
+   */
+  public Set<ConnectionDoctor.Use> uses() {
+    return Set.copyOf(uses);
+  }
+
+  /** Whether {@code <name>.use} was set (the doctor only warns about sending when it was not). */
+  public boolean useSet() {
+    return useSet;
+  }
+
+  /** Whether the connection only sends. */
+  public boolean sendOnly() {
+    return !uses.contains(ConnectionDoctor.Use.READ);
+  }
+
+  private static Set<ConnectionDoctor.Use> uses(String name, String text, List<String> problems) {
+    EnumSet<ConnectionDoctor.Use> set = EnumSet.noneOf(ConnectionDoctor.Use.class);
+    for (String part : text.split(",", -1)) {
+      String p = part.trim().toLowerCase(Locale.ROOT);
+      if (p.equals("read")) {
+        set.add(ConnectionDoctor.Use.READ);
+      } else if (p.equals("send")) {
+        set.add(ConnectionDoctor.Use.SEND);
+      } else {
+        problems.add(name + ".use '" + ConfigText.shown(text) + "' is not one of read, send, read,send");
+        return EnumSet.of(ConnectionDoctor.Use.READ, ConnectionDoctor.Use.SEND);
+      }
+    }
+    return set;
+  }
+
   public FolderRef folder() {
     return folder;
   }
@@ -772,6 +816,7 @@ public final class ConnectionConfig {
   @Override
   public String toString() {
     return "ConnectionConfig[" + name + ", clientId=" + clientId + ", tenant=" + tenant + ", flow=" + flow
-        + ", protocol=" + protocol + ", mailbox=" + mailbox + ", secrets=" + clientSecrets.size() + "]";
+        + ", protocol=" + protocol + ", use=" + uses + ", mailbox=" + mailbox + ", secrets=" + clientSecrets.size()
+        + "]";
   }
 }
