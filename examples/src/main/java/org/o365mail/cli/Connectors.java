@@ -1,6 +1,12 @@
 package org.o365mail.cli;
 
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import org.o365mail.MailboxConnector;
 import org.o365mail.OutgoingMessage;
@@ -10,8 +16,11 @@ import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.TokenPreflight;
 import org.o365mail.auth.TokenRequest;
 import org.o365mail.cli.config.ConnectionConfig;
+import org.o365mail.doctor.DoctorProbe;
+import org.o365mail.graph.GraphDoctorProbe;
 import org.o365mail.graph.GraphMailboxConnector;
 import org.o365mail.graph.GraphRegisteredCredentials;
+import org.o365mail.imap.ImapDoctorProbe;
 import org.o365mail.imap.ImapMailboxConnector;
 import org.o365mail.imap.SmtpSender;
 
@@ -128,6 +137,50 @@ public final class Connectors {
    * Reads the app's registered secrets and certificates through Graph with the connection's own app-only
    * credential (needs Application.Read.All; without it the tracker reports UNKNOWN with the reason). Close it.
    */
+  /**
+   * The probes {@code doctor} adds for this connection's failed checks, in the order they are asked: Graph's first
+   * (it can tell a mistyped mailbox, a permission on the wrong API or not consented, when the app may read them),
+   * then IMAP's (other mailboxes of the same app, from the same file). Graph is probed only where this connection's
+   * tokens may go: its {@code graphBaseUrl}, or its cloud's Graph when the authority is the cloud's own.
+   *
+   * @param others the file's other connections (IMAP's probe logs in to those of the same app and server)
+   */
+  public static List<DoctorProbe> doctorProbes(ConnectionConfig c, CredentialStrategy credential,
+      Collection<ConnectionConfig> others) {
+    List<DoctorProbe> probes = new ArrayList<>();
+    AppRegistration app = credential.registration();
+    URI authority = app.authorityHost();
+    URI cloudHost = app.cloud().authorityHost();
+    boolean cloudsOwn = authority.getHost().equalsIgnoreCase(cloudHost.getHost())
+        && port(authority) == port(cloudHost);
+    if (c.graphBaseUrl().isPresent() || cloudsOwn) {
+      String base = c.graphBaseUrl().orElse(app.cloud().graphEndpoint() + "/v1.0");
+      GraphDoctorProbe.Builder b = GraphDoctorProbe.builder().baseUrl(base).allowedHosts(URI.create(base).getHost());
+      Credentials.trust(c).ifPresent(b::trust);
+      probes.add(b.build());
+    }
+    if (c.protocol() == ConnectionConfig.Protocol.IMAP && credential.kind() == CredentialKind.APP_ONLY) {
+      Map<String, ConnectionConfig> sameApp = new LinkedHashMap<>();
+      for (ConnectionConfig o : others) {
+        if (!o.name().equals(c.name()) && o.protocol() == ConnectionConfig.Protocol.IMAP
+            && o.clientId().equals(c.clientId())
+            && o.tenant().equals(c.tenant()) && o.authorityHost().equals(c.authorityHost())
+            && o.imapHost().equals(c.imapHost()) && o.imapPort().equals(c.imapPort())
+            && !o.mailbox().equalsIgnoreCase(c.mailbox())) {
+          sameApp.putIfAbsent(o.mailbox().toLowerCase(Locale.ROOT), o);
+        }
+      }
+      if (!sameApp.isEmpty()) {
+        probes.add(ImapDoctorProbe.builder()
+            .connectors(address -> (ImapMailboxConnector) connector(
+                sameApp.get(address.toLowerCase(Locale.ROOT)), credential))
+            .otherMailboxes(sameApp.values().stream().map(ConnectionConfig::mailbox).toList())
+            .build());
+      }
+    }
+    return probes;
+  }
+
   public static Optional<GraphRegisteredCredentials> registeredCredentials(ConnectionConfig c, CredentialStrategy credential) {
     if (credential.kind() != CredentialKind.APP_ONLY || registrationSkipped(c, credential).isPresent()) {
       return Optional.empty();

@@ -60,16 +60,21 @@ final class DoctorCommand implements Callable<Integer> {
           : "--send-test-to is not an email address: write one such as ops@contoso.com");
       return O365Mail.USAGE;
     }
-    DoctorReport report = examine(c, sendTestTo);
+    DoctorReport report = examine(c, sendTestTo,
+        org.o365mail.cli.config.ConfigFile.load(options.config).connections().values());
     print(spec.commandLine().getOut(), c, report, json);
     return report.exitCode();
   }
 
   static DoctorReport examine(ConnectionConfig c) {
-    return examine(c, null);
+    return examine(c, null, java.util.List.of());
   }
 
-  static DoctorReport examine(ConnectionConfig c, String sendTestTo) {
+  /**
+   * @param sendTestTo where to send a test message, or null
+   * @param others the file's other connections, for the probe that looks at the same app's other mailboxes
+   */
+  static DoctorReport examine(ConnectionConfig c, String sendTestTo, java.util.Collection<ConnectionConfig> others) {
     SecretExpiryTracker tracker = null;
     ForwardingListener forward = new ForwardingListener();
     try (CredentialStrategy credential = Credentials.strategy(c, forward)) {
@@ -88,6 +93,7 @@ final class DoctorCommand implements Callable<Integer> {
             .mailbox(c.mailbox())
             .folder(c.folder())
             .expiry(tracker);
+        Connectors.doctorProbes(c, credential, others).forEach(doctor::probe);
         java.util.Set<ConnectionDoctor.Use> uses = c.uses();
         doctor.use(uses.iterator().next(), uses.toArray(ConnectionDoctor.Use[]::new));
         java.util.Optional<String> smtpSkipped = java.util.Optional.empty();
