@@ -147,8 +147,6 @@ final class TestkitCommand implements Callable<Integer> {
       String config = "# o365mail configuration for the local tenant (o365mail testkit serve)\n"
           + "connections = imap, graph\n\n"
           + section("imap", m365, contoso, app, secret, "imap", invoices)
-          // Graph's address lets doctor and secrets read the app registration's secrets for this connection too
-          + "imap.graphBaseUrl = " + m365.graphBaseUrl() + "\n"
           + "imap.imapHost = " + m365.hostName() + "\nimap.imapPort = " + m365.imapPort() + "\n"
           + "imap.smtpHost = " + m365.hostName() + "\nimap.smtpPort = " + m365.smtpPort() + "\n\n"
           + section("graph", m365, contoso, app, secret, "graph", receipts)
