@@ -32,6 +32,8 @@ public enum SetupStep {
   MAILBOX_PROTOCOL("Mailbox protocol (IMAP, SMTP AUTH) enabled",
       "Microsoft 365 admin center > Users > Mail > Manage email apps; Set-CASMailbox, Set-TransportConfig"),
   MAILBOX("Mailbox address", "the mailbox configured in this SDK; Exchange admin center > Recipients"),
+  MAILBOX_FOLDER("Mailbox folder", "the folders configured in this SDK (the folder read, a post-action's move"
+      + " destination, parkFolder); create a missing one in Outlook or Outlook on the web"),
   USER_CREDENTIALS("User name and password", "the user name and password configured in this SDK"),
   USER_ACCOUNT("User account state", "Microsoft 365 admin center > Users > Active users"),
   CONDITIONAL_ACCESS("Conditional access and MFA", "Entra admin center > Protection > Conditional Access"),

@@ -55,6 +55,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class MailImporter implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(MailImporter.class);
+  /**
+   * Health changes, under a logger of their own: a program that reports the health itself (as {@code o365mail import}
+   * does) turns it off rather than print every diagnosis twice.
+   */
+  private static final Logger healthLogger = LoggerFactory.getLogger(MailImporter.class.getName() + ".health");
 
   private final MailboxConnector connector;
   private final List<FolderRef> folders;
@@ -329,12 +334,12 @@ public final class MailImporter implements AutoCloseable {
     HealthState current = new HealthState(connector.mailbox(), next, since, why, retryAt);
     health.set(current);
     if (next == MailboxHealth.STOPPED) {
-      logger.info("Import of {} stopped", connector.mailbox());
+      healthLogger.info("Import of {} stopped", connector.mailbox());
     } else if (next != MailboxHealth.HEALTHY) {
-      logger.warn("Import of {} is {}{}{}", connector.mailbox(), next, retryAt == null ? "" : " until " + retryAt,
+      healthLogger.warn("Import of {} is {}{}{}", connector.mailbox(), next, retryAt == null ? "" : " until " + retryAt,
           why == null ? "" : ": " + printable(why.summary() + " Fix: " + why.fix()));
     } else {
-      logger.info("Import of {} is healthy again (was {})", connector.mailbox(), previous.health());
+      healthLogger.info("Import of {} is healthy again (was {})", connector.mailbox(), previous.health());
     }
     for (ImportListener l : listeners) {
       try {
@@ -607,7 +612,7 @@ public final class MailImporter implements AutoCloseable {
       logger.debug("Message {} is gone; post-action '{}' dropped", printable(action.messageKey()), postAction);
     } catch (FolderNotFoundException e) {
       FolderRef destination = postAction.destination().orElseThrow();
-      postActionBlocked = Diagnosis.builder(SetupStep.MAILBOX, e.serviceErrorCode().orElse("folder not found"))
+      postActionBlocked = Diagnosis.builder(SetupStep.MAILBOX_FOLDER, e.serviceErrorCode().orElse("folder not found"))
           .summary("The post-action moves imported mail to " + destination + ", which does not exist in "
               + connector.mailbox() + "; the messages are imported and their move waits until the folder exists")
           .fix("Create the folder " + destination + " in " + connector.mailbox() + ", or change the post-action")

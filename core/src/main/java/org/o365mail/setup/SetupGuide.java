@@ -69,10 +69,23 @@ public final class SetupGuide {
    * One thing to do.
    *
    * @param step the setup step it belongs to
+   * @param title its heading: the step's title, or a narrower one where a step has several instructions, so that no
+   *     two instructions of a guide share a heading
    * @param text what to do, in the portal's words
    * @param command the PowerShell to run, or {@code null}
    */
-  public record Instruction(SetupStep step, String text, String command) {
+  public record Instruction(SetupStep step, String title, String text, String command) {
+    public Instruction {
+      requireNonNull(step, "step");
+      requireNonNull(title, "title");
+      requireNonNull(text, "text");
+    }
+
+    /** An instruction headed by its step's title. */
+    public Instruction(SetupStep step, String text, String command) {
+      this(step, step.title(), text, command);
+    }
+
     public Optional<String> commandOptional() {
       return Optional.ofNullable(command);
     }
@@ -102,7 +115,11 @@ public final class SetupGuide {
           + " applications > redirect URI http://localhost (any port matches; do not register it under Web, or Entra"
           + " ID will ask for a secret).", null));
     }
-    if (flow == Flow.DEVICE_CODE || flow == Flow.USERNAME_PASSWORD || flow == Flow.INTERACTIVE) {
+    // only device code, username/password and integrated Windows auth need it, not the interactive (auth code +
+    // PKCE) sign-in: https://learn.microsoft.com/en-us/entra/identity-platform/scenario-desktop-app-registration
+    // ("To distinguish device code flow, integrated Windows authentication, and a username and a password from a
+    // confidential client application ... Allow public client flows")
+    if (flow == Flow.DEVICE_CODE || flow == Flow.USERNAME_PASSWORD) {
       list.add(new Instruction(SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS, "Authentication > Advanced settings > Allow"
           + " public client flows = Yes > Save" + (flow == Flow.USERNAME_PASSWORD ? " (username/password is"
           + " deprecated by Microsoft and fails for users with MFA; prefer device code)." : "."), null));
@@ -116,12 +133,21 @@ public final class SetupGuide {
       list.add(new Instruction(SetupStep.CERTIFICATE, "Certificates & secrets > Certificates > Upload certificate:"
           + " the public part (.cer/.pem) of the key pair the product holds (PKCS#12 or PEM).", null));
     }
-    String api = protocol == Protocol.GRAPH || protocol == Protocol.GRAPH_SEND ? "Microsoft Graph"
-        : "APIs my organization uses > Office 365 Exchange Online";
+    boolean graph = protocol == Protocol.GRAPH || protocol == Protocol.GRAPH_SEND;
+    String api = graph ? "Microsoft Graph" : "APIs my organization uses > Office 365 Exchange Online";
     String permissions = permissions(flow, protocol);
-    list.add(new Instruction(flow.appOnly() ? SetupStep.APPLICATION_PERMISSION : SetupStep.DELEGATED_PERMISSION,
+    SetupStep permissionStep = flow.appOnly() ? SetupStep.APPLICATION_PERMISSION : SetupStep.DELEGATED_PERMISSION;
+    list.add(new Instruction(permissionStep, permissionStep.title() + (graph ? "" : " on Office 365 Exchange Online"),
         "API permissions > Add a permission > " + api + " > " + (flow.appOnly() ? "Application" : "Delegated")
             + " permissions: " + permissions + ".", null));
+    if (!flow.appOnly() && !graph) {
+      // offline_access is an OpenID Connect scope: the portal lists it under Microsoft Graph > Delegated
+      // permissions > OpenId permissions, not under the Exchange Online API
+      // (https://learn.microsoft.com/en-us/entra/identity-platform/scopes-oidc#openid-connect-scopes)
+      list.add(new Instruction(SetupStep.DELEGATED_PERMISSION, "Delegated permission offline_access (Microsoft Graph)",
+          "API permissions > Add a permission > Microsoft Graph > Delegated permissions > OpenId permissions:"
+              + " offline_access, so the sign-in keeps a refresh token.", null));
+    }
     boolean adminConsent = flow.appOnly() || flow == Flow.USERNAME_PASSWORD || permissions.contains(".Shared");
     list.add(new Instruction(SetupStep.ADMIN_CONSENT, adminConsent
         ? "API permissions > Grant admin consent for <tenant> (needed: "
@@ -145,11 +171,11 @@ public final class SetupGuide {
           + " -PolicyScopeGroupId <mail-enabled security group> -AccessRight RestrictAccess"));
     }
     if (protocol == Protocol.IMAP) {
-      list.add(new Instruction(SetupStep.MAILBOX_PROTOCOL, "Make sure IMAP is enabled for the mailbox (Microsoft 365"
+      list.add(new Instruction(SetupStep.MAILBOX_PROTOCOL, "IMAP enabled for the mailbox", "Make sure IMAP is enabled for the mailbox (Microsoft 365"
           + " admin center > Users > Mail > Manage email apps).", "Set-CASMailbox -Identity <mailbox> -ImapEnabled $true"));
     }
     if (protocol == Protocol.IMAP || protocol == Protocol.SMTP) {
-      list.add(new Instruction(SetupStep.MAILBOX_PROTOCOL, "For sending over SMTP, SMTP AUTH must be on for the"
+      list.add(new Instruction(SetupStep.MAILBOX_PROTOCOL, "SMTP AUTH enabled for the mailbox", "For sending over SMTP, SMTP AUTH must be on for the"
           + " mailbox (it is off by default in new tenants).",
           "Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false"));
     }
@@ -176,8 +202,8 @@ public final class SetupGuide {
       case GRAPH -> app ? "Mail.ReadWrite, Mail.Send" : "Mail.ReadWrite, Mail.Send, User.Read, offline_access"
           + " (Mail.ReadWrite.Shared and Mail.Send.Shared for shared mailboxes)";
       case GRAPH_SEND -> app ? "Mail.Send" : "Mail.Send, User.Read, offline_access";
-      case IMAP -> app ? "IMAP.AccessAsApp, SMTP.SendAsApp" : "IMAP.AccessAsUser.All, SMTP.Send, offline_access";
-      case SMTP -> app ? "SMTP.SendAsApp" : "SMTP.Send, offline_access";
+      case IMAP -> app ? "IMAP.AccessAsApp, SMTP.SendAsApp" : "IMAP.AccessAsUser.All, SMTP.Send";
+      case SMTP -> app ? "SMTP.SendAsApp" : "SMTP.Send";
     };
   }
 

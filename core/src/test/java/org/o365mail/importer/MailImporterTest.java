@@ -194,7 +194,7 @@ class MailImporterTest {
       // said, not only logged at debug: the health names the folder to create
       assertThat(i.health().health()).isEqualTo(MailboxHealth.DEGRADED);
       assertThat(i.health().why()).get().satisfies(d -> {
-        assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX);
+        assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_FOLDER);
         assertThat(d.fix()).contains("Create the folder Inbox/Later in box@contoso.com");
       });
       box.createFolder(target);

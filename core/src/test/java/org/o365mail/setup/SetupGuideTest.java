@@ -42,6 +42,46 @@ class SetupGuideTest {
   }
 
   @Test
+  void interactiveSignIn_doesNotAskForPublicClientFlows_deviceCodeAndPasswordDo() {
+    for (Protocol p : Protocol.values()) {
+      assertThat(SetupGuide.instructions(Flow.INTERACTIVE, p, AccountTypes.SINGLE_TENANT))
+          .noneMatch(i -> i.step() == SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS || i.text().contains("public client flows"));
+      assertThat(SetupGuide.instructions(Flow.DEVICE_CODE, p, AccountTypes.SINGLE_TENANT))
+          .anyMatch(i -> i.step() == SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS);
+      assertThat(SetupGuide.instructions(Flow.USERNAME_PASSWORD, p, AccountTypes.SINGLE_TENANT))
+          .anyMatch(i -> i.step() == SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS);
+    }
+  }
+
+  @Test
+  void offlineAccess_isAskedForUnderMicrosoftGraph_neverUnderExchangeOnline() {
+    for (Flow f : List.of(Flow.DEVICE_CODE, Flow.INTERACTIVE, Flow.USERNAME_PASSWORD)) {
+      for (Protocol p : Protocol.values()) {
+        List<Instruction> steps = SetupGuide.instructions(f, p, AccountTypes.SINGLE_TENANT);
+        assertThat(steps).filteredOn(i -> i.text().contains("Office 365 Exchange Online"))
+            .allSatisfy(i -> assertThat(i.text()).doesNotContain("offline_access"));
+        assertThat(steps).filteredOn(i -> i.text().contains("offline_access")).isNotEmpty()
+            .allSatisfy(i -> assertThat(i.text()).contains("Microsoft Graph"));
+      }
+    }
+  }
+
+  @Test
+  void noTwoInstructionsOfAGuide_shareATitle() {
+    for (Flow f : Flow.values()) {
+      for (Protocol p : Protocol.values()) {
+        for (AccountTypes t : List.of(AccountTypes.SINGLE_TENANT, AccountTypes.MULTI_TENANT)) {
+          List<Instruction> steps = SetupGuide.instructions(f, p, t);
+          assertThat(steps).extracting(Instruction::title).as("%s over %s", f, p).doesNotHaveDuplicates();
+        }
+      }
+    }
+    assertThat(SetupGuide.instructions(Flow.CLIENT_SECRET, Protocol.IMAP, AccountTypes.SINGLE_TENANT))
+        .filteredOn(i -> i.step() == SetupStep.MAILBOX_PROTOCOL).extracting(Instruction::title)
+        .containsExactly("IMAP enabled for the mailbox", "SMTP AUTH enabled for the mailbox");
+  }
+
+  @Test
   void impossibleCombinationsAreRefused() {
     assertThatThrownBy(() -> SetupGuide.instructions(Flow.CLIENT_SECRET, Protocol.IMAP, AccountTypes.PERSONAL_ONLY))
         .isInstanceOf(IllegalArgumentException.class);

@@ -145,6 +145,22 @@ final class ImportCommand implements Callable<Integer> {
             public void parked(DeadLetter letter) {
               newlyParked.incrementAndGet();
             }
+
+            @Override
+            public void healthChanged(HealthState previous, HealthState current) {
+              // the importer's own health log is off (simplelogger.properties): a run that follows says each change
+              // as it happens, with its diagnosis; a single pass says only that it waits, and its end the diagnosis
+              if (current.health() == MailboxHealth.STOPPED || !follow && current.until().isEmpty()) {
+                return;
+              }
+              PrintWriter err = spec.commandLine().getErr();
+              err.println("o365mail import: " + current.mailbox() + " is " + current.health()
+                  + current.until().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
+              if (follow) {
+                current.why().ifPresent(d -> DoctorCommand.printDiagnosis(err, d));
+              }
+              err.flush();
+            }
           });
       c.parkFolder().ifPresent(b::parkFolder);
       MailImporter importer = b.build();
@@ -203,7 +219,9 @@ final class ImportCommand implements Callable<Integer> {
         if (stopped || warned) {
           stdout.println((stopped ? "Stopped: " : "Warning: ") + health.health()
               + health.until().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
-          health.why().ifPresent(d -> DoctorCommand.printDiagnosis(stdout, d));
+          if (!follow) { // a run that follows said it on stderr when it happened
+            health.why().ifPresent(d -> DoctorCommand.printDiagnosis(stdout, d));
+          }
         }
       }
       if (!parked.isEmpty()) {

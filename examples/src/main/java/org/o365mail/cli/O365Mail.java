@@ -1,6 +1,11 @@
 package org.o365mail.cli;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.o365mail.cli.config.ConfigException;
 import picocli.CommandLine;
@@ -14,7 +19,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "o365mail",
     mixinStandardHelpOptions = true,
-    version = "o365mail 0.1.0",
+    versionProvider = O365Mail.BuildVersion.class,
     description = "OAuth 2.0 access to Microsoft 365 mailboxes: diagnose, import, send.",
     subcommands = {
       DemoCommand.class,
@@ -30,7 +35,7 @@ import picocli.CommandLine.Command;
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {
       "0:success",
-      "1:warnings (doctor, secrets)",
+      "1:warnings (doctor, secrets; import: a post-action waits)",
       "2:failures (import: also messages parked)",
       "64:usage or configuration error",
       "70:internal error",
@@ -53,7 +58,37 @@ public final class O365Mail implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+    PrintWriter out = new PrintWriter(System.out, true);
+    PrintWriter err = new PrintWriter(System.err, true);
+    int code;
+    try {
+      code = run(out, err, args);
+    } finally {
+      // autoflush covers println only: a command that ends with print (secrets' report) or writes through its own
+      // writer would lose its last output to System.exit, which runs no flush
+      out.flush();
+      err.flush();
+    }
+    System.exit(code);
+  }
+
+  /** The version of this build, from the {@code version.properties} Maven filters at build time. */
+  static final class BuildVersion implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() throws IOException {
+      return new String[] {"o365mail " + version()};
+    }
+
+    static String version() throws IOException {
+      Properties p = new Properties();
+      try (InputStream in = O365Mail.class.getResourceAsStream("version.properties")) {
+        if (in == null) {
+          throw new IOException("version.properties is missing from the build");
+        }
+        p.load(new InputStreamReader(in, StandardCharsets.UTF_8));
+      }
+      return p.getProperty("version", "unknown");
+    }
   }
 
   /** Runs the tool with these streams (for tests and embedding); returns the exit code. */

@@ -41,7 +41,7 @@ final class SetupCommand implements Callable<Integer> {
     if (json) {
       Json.Array array = Json.array();
       for (SetupGuide.Instruction i : steps) {
-        array.add(Json.object().put("step", i.step().name()).put("title", i.step().title()).put("text", i.text())
+        array.add(Json.object().put("step", i.step().name()).put("title", i.title()).put("text", i.text())
             .put("command", i.command()));
       }
       out.println(Json.object().put("flow", flow).put("protocol", protocol).put("accountTypes", accountTypes.name())
@@ -52,7 +52,7 @@ final class SetupCommand implements Callable<Integer> {
     int n = 1;
     for (SetupGuide.Instruction i : steps) {
       out.println();
-      out.println(n++ + ". " + i.step().title());
+      out.println(n++ + ". " + i.title());
       out.println("   " + i.text());
       i.commandOptional().ifPresent(c -> out.println("   PowerShell: " + c));
     }

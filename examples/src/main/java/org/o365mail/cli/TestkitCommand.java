@@ -77,10 +77,13 @@ final class TestkitCommand implements Callable<Integer> {
       out.println("  IMAP (TLS)         " + m365.hostName() + ":" + m365.imapPort());
       out.println("  SMTP (STARTTLS)    " + m365.hostName() + ":" + m365.smtpPort());
       out.println("  trust store        " + sample.trustStore + " (PKCS#12, password changeit)");
-      out.println("Sample tenant contoso.com: app " + sample.app.clientId() + ", mailbox " + sample.mailbox.address());
+      out.println("Sample tenant contoso.com: app " + sample.app.clientId() + ", mailboxes " + sample.mailbox.address()
+          + " (connection imap) and " + sample.graphMailbox.address() + " (connection graph)");
       out.println("Sample configuration " + sample.config + ":");
       out.println(Files.readString(sample.config, StandardCharsets.UTF_8));
-      out.println("Try: o365mail doctor --config " + sample.config);
+      // the sample holds two connections, and a file with several needs --connection (without it: exit 64)
+      out.println("Try: o365mail doctor --config " + sample.config + " --connection imap");
+      out.println(" or: o365mail doctor --config " + sample.config + " --connection graph");
       out.println("Stop with Ctrl-C.");
       out.flush();
       if (duration != null) {
@@ -94,18 +97,25 @@ final class TestkitCommand implements Callable<Integer> {
     }
   }
 
-  /** The sample tenant of {@code testkit serve}: app-only IMAP and Graph to invoices@contoso.com. */
+  /**
+   * The sample tenant of {@code testkit serve}: app-only IMAP to invoices@contoso.com and Graph to
+   * receipts@contoso.com (one mailbox per connection: two imports of one mailbox and folder would race, and the
+   * configuration warns of it on every command).
+   */
   static final class Sample {
     final Tenant tenant;
     final Application app;
     final Mailbox mailbox;
+    final Mailbox graphMailbox;
     final Path trustStore;
     final Path config;
 
-    private Sample(Tenant tenant, Application app, Mailbox mailbox, Path trustStore, Path config) {
+    private Sample(Tenant tenant, Application app, Mailbox mailbox, Mailbox graphMailbox, Path trustStore,
+        Path config) {
       this.tenant = tenant;
       this.app = app;
       this.mailbox = mailbox;
+      this.graphMailbox = graphMailbox;
       this.trustStore = trustStore;
       this.config = config;
     }
@@ -120,9 +130,12 @@ final class TestkitCommand implements Callable<Integer> {
       Mailbox invoices = contoso.addSharedMailbox("invoices@contoso.com");
       contoso.addMailboxPermission(invoices.address(), contoso.registerExchangeServicePrincipal(app).objectId(),
           "FullAccess");
+      Mailbox receipts = contoso.addSharedMailbox("receipts@contoso.com");
       for (int i = 1; i <= 3; i++) {
         invoices.deliver(TestMessages.text("billing@fabrikam.com", invoices.address(), "Invoice 2026-00" + i,
             "Amount due: " + (i * 100) + " EUR"));
+        receipts.deliver(TestMessages.text("shop@fabrikam.com", receipts.address(), "Receipt 2026-00" + i,
+            "Paid: " + (i * 100) + " EUR"));
       }
       Path trust = m365.writeTrustStore(dir.resolve("trust.p12"), "changeit".toCharArray());
       Path secretFile = dir.resolve("client-secret");
@@ -133,18 +146,18 @@ final class TestkitCommand implements Callable<Integer> {
       ownerOnly(trustPassword);
       String config = "# o365mail configuration for the local tenant (o365mail testkit serve)\n"
           + "connections = imap, graph\n\n"
-          + section("imap", m365, contoso, app, secret, "imap")
+          + section("imap", m365, contoso, app, secret, "imap", invoices)
           + "imap.imapHost = " + m365.hostName() + "\nimap.imapPort = " + m365.imapPort() + "\n"
           + "imap.smtpHost = " + m365.hostName() + "\nimap.smtpPort = " + m365.smtpPort() + "\n\n"
-          + section("graph", m365, contoso, app, secret, "graph")
+          + section("graph", m365, contoso, app, secret, "graph", receipts)
           + "graph.graphBaseUrl = " + m365.graphBaseUrl() + "\n";
       Path configFile = dir.resolve("o365mail.properties");
       Files.writeString(configFile, config, StandardCharsets.UTF_8);
-      return new Sample(contoso, app, invoices, trust, configFile);
+      return new Sample(contoso, app, invoices, receipts, trust, configFile);
     }
 
     private static String section(String name, LocalTenant m365, Tenant tenant, Application app,
-        PasswordCredential secret, String protocol) {
+        PasswordCredential secret, String protocol, Mailbox mailbox) {
       return name + ".clientId = " + app.clientId() + "\n"
           + name + ".tenant = " + tenant.id() + "\n"
           + name + ".flow = client-secret\n"
@@ -152,7 +165,7 @@ final class TestkitCommand implements Callable<Integer> {
           + name + ".clientSecret.id = " + secret.keyId() + "\n"
           + name + ".clientSecret.expiresAt = " + secret.endDateTime() + "\n"
           + name + ".protocol = " + protocol + "\n"
-          + name + ".mailbox = invoices@contoso.com\n"
+          + name + ".mailbox = " + mailbox.address() + "\n"
           + name + ".authorityHost = " + m365.authorityHost() + "\n"
           + name + ".trustStore = trust.p12\n"
           + name + ".trustStore.password = file:trust-password\n";
