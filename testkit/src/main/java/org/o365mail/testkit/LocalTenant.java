@@ -340,7 +340,10 @@ public final class LocalTenant implements AutoCloseable {
     return List.copyOf(recorded);
   }
 
-  /** The recorded requests of one service: {@code identity}, {@code graph}, {@code imap} or {@code smtp}. */
+  /**
+   * The recorded requests of one service: {@code identity}, {@code graph}, {@code imap} (login attempts) or {@code
+   * smtp}; {@code imap-logout} has the LOGOUT of each logged-in IMAP session that said goodbye.
+   */
   public List<RecordedRequest> requests(String service) {
     return recorded.stream().filter(r -> r.service().equals(service)).toList();
   }
