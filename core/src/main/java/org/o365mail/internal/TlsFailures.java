@@ -96,6 +96,24 @@ public final class TlsFailures {
    * cannot be reached again, speaks no TLS on that port, or takes longer than {@code timeout}.
    */
   public static Optional<X509Certificate> presented(String host, int port, Duration timeout) {
+    return presented(host, port, timeout, StartTls.NONE);
+  }
+
+  /** How a connection reaches its TLS handshake. */
+  public enum StartTls {
+    /** TLS from the first byte (HTTPS, IMAP 993). */
+    NONE,
+    /** IMAP STARTTLS (RFC 9051, 6.2.1): greeting, {@code a STARTTLS}, {@code a OK}. */
+    IMAP,
+    /** SMTP STARTTLS (RFC 3207): greeting, EHLO, STARTTLS, 220. */
+    SMTP
+  }
+
+  /**
+   * {@link #presented(String, int, Duration)} for a server that upgrades a plain connection with STARTTLS first: only
+   * the greeting, EHLO and STARTTLS are exchanged in clear text, as every client does.
+   */
+  public static Optional<X509Certificate> presented(String host, int port, Duration timeout, StartTls startTls) {
     AtomicReference<X509Certificate> seen = new AtomicReference<>();
     X509TrustManager recorder = new X509TrustManager() {
       @Override
@@ -123,6 +141,7 @@ public final class TlsFailures {
       try (java.net.Socket tcp = new java.net.Socket()) {
         tcp.connect(new InetSocketAddress(host, port), millis);
         tcp.setSoTimeout(millis);
+        upgrade(tcp, startTls);
         try (SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(tcp, host, port, true)) {
           tls.startHandshake();
         }
@@ -131,6 +150,49 @@ public final class TlsFailures {
       // the recorder ends every handshake; what it saw, if anything, is the answer
     }
     return Optional.ofNullable(seen.get());
+  }
+
+  /** The clear-text exchange before the handshake; returns when the server said to start TLS. */
+  private static void upgrade(java.net.Socket tcp, StartTls startTls) throws IOException {
+    if (startTls == StartTls.NONE) {
+      return;
+    }
+    java.io.InputStream in = tcp.getInputStream();
+    java.io.OutputStream out = tcp.getOutputStream();
+    if (startTls == StartTls.IMAP) {
+      untilLineStarts(in, "* ");
+      out.write("a STARTTLS\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      untilLineStarts(in, "a OK");
+    } else {
+      untilLineStarts(in, "220 ");
+      out.write("EHLO localhost\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      untilLineStarts(in, "250 ");
+      out.write("STARTTLS\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+      out.flush();
+      untilLineStarts(in, "220 ");
+    }
+  }
+
+  /** Reads lines (at most 100 of at most 4 KiB) until one starts with {@code prefix}; else an IOException. */
+  private static void untilLineStarts(java.io.InputStream in, String prefix) throws IOException {
+    for (int lines = 0; lines < 100; lines++) {
+      StringBuilder line = new StringBuilder();
+      int c;
+      while ((c = in.read()) != -1 && c != '\n') {
+        if (line.length() < 4096) {
+          line.append((char) c);
+        }
+      }
+      if (line.toString().regionMatches(true, 0, prefix, 0, prefix.length())) {
+        return;
+      }
+      if (c == -1) {
+        break;
+      }
+    }
+    throw new IOException("the server did not answer " + prefix.trim() + " before STARTTLS");
   }
 
   /** {@code subject CN=..., issued by CN=...}: the names only, no key, serial or extension. */
