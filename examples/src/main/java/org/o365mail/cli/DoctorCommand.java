@@ -64,14 +64,14 @@ final class DoctorCommand implements Callable<Integer> {
         skipped.map(RegisteredCredentials::unavailable).ifPresent(tb::registeredCredentials);
         tracker = tb.build().track(credential);
         forward.target = tracker.credentialListener();
-        DoctorReport report = ConnectionDoctor.builder()
+        DoctorReport report = TrustAdvice.named(c, ConnectionDoctor.builder()
             .credential(credential)
             .connector(() -> Connectors.connector(c, credential))
             .token(Connectors.tokenRequest(c), Connectors.requirement(c))
             .folder(c.folder())
             .expiry(tracker)
             .build()
-            .examine();
+            .examine());
         if (skipped.isEmpty()) {
           return report;
         }
