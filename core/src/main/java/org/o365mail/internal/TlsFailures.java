@@ -75,6 +75,10 @@ public final class TlsFailures {
         return Optional.of(Refusal.EXPIRED);
       }
       String message = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+      // the JDK's host name check: "No subject alternative DNS name matching x found", "No name matching x found"
+      // https://github.com/openjdk/jdk/blob/master/src/java.base/share/classes/sun/security/util/HostnameChecker.java
+      // Angus Mail's: "Unable to check server identity for: x" (SocketFetcher.checkServerIdentity)
+      // https://github.com/eclipse-ee4j/angus-mail/blob/master/core/src/main/java/org/eclipse/angus/mail/util/SocketFetcher.java
       if ((t instanceof CertificateException && (message.contains("no subject alternative")
           || message.contains("no name matching"))) || message.contains("server identity")) {
         return Optional.of(Refusal.WRONG_HOST);
@@ -103,9 +107,9 @@ public final class TlsFailures {
   public enum StartTls {
     /** TLS from the first byte (HTTPS, IMAP 993). */
     NONE,
-    /** IMAP STARTTLS (RFC 9051, 6.2.1): greeting, {@code a STARTTLS}, {@code a OK}. */
+    /** IMAP STARTTLS (https://www.rfc-editor.org/rfc/rfc9051#section-6.2.1): greeting, STARTTLS, OK. */
     IMAP,
-    /** SMTP STARTTLS (RFC 3207): greeting, EHLO, STARTTLS, 220. */
+    /** SMTP STARTTLS (https://www.rfc-editor.org/rfc/rfc3207#section-4): greeting, EHLO, STARTTLS, 220. */
     SMTP
   }
 

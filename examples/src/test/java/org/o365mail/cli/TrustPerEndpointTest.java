@@ -173,7 +173,8 @@ class TrustPerEndpointTest {
     write("not-a-cert.pem", "hello\n");
     Result notCert = doctor(config("bad-mail", "imap", "trustStore = both.pem", "mailTrustStore = not-a-cert.pem"));
     assertThat(notCert.exit()).isEqualTo(O365Mail.USAGE);
-    assertThat(notCert.out()).contains("FAIL  configuration valid", "c.mailTrustStore: ").doesNotContain("c.trustStore:");
+    assertThat(notCert.out()).contains("FAIL  configuration valid", "c.mailTrustStore: ")
+        .doesNotContain("c.trustStore:");
 
     ownerOnly(write("wrong", "wrong-password"));
     Result wrong = doctor(config("bad-authority", "imap", "authorityTrustStore = both.p12",

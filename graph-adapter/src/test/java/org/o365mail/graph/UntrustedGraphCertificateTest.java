@@ -77,7 +77,8 @@ class UntrustedGraphCertificateTest {
       assertThat(d.setupStep()).isEqualTo(SetupStep.TRUST);
       assertThat(d.serviceCode()).isEqualTo("tls");
       assertThat(d.summary())
-          .startsWith("Reached Graph at localhost:" + URI.create(m365.graphBaseUrl()).getPort() + ", but its certificate")
+          .startsWith("Reached Graph at localhost:" + URI.create(m365.graphBaseUrl()).getPort()
+              + ", but its certificate")
           .contains("subject CN=localhost,O=O365 Mail SDK testkit mail")
           .contains("issued by CN=O365 Mail SDK testkit mail CA")
           .endsWith("is not trusted: no CA it chains to is in the trust store")

@@ -103,8 +103,9 @@ public final class LocalTenant implements AutoCloseable {
           identityCaKeys, "CN=O365 Mail SDK testkit identity CA", notBefore, notAfter);
       X509Certificate mailCa =
           Pki.certificateAuthority(mailCaKeys, "CN=O365 Mail SDK testkit mail CA", notBefore, notAfter);
-      this.identityCertificate = Pki.issuedServerCertificate(serverKeys, "CN=localhost, O=O365 Mail SDK testkit identity",
-          identityCa, identityCaKeys.getPrivate(), notBefore, notAfter);
+      this.identityCertificate = Pki.issuedServerCertificate(serverKeys,
+          "CN=localhost, O=O365 Mail SDK testkit identity", identityCa, identityCaKeys.getPrivate(), notBefore,
+          notAfter);
       this.mailCertificate = Pki.issuedServerCertificate(mailKeys, "CN=localhost, O=O365 Mail SDK testkit mail",
           mailCa, mailCaKeys.getPrivate(), notBefore, notAfter);
       this.identityServerTls = Pki.serverContext(serverKeys.getPrivate(), identityCertificate, identityCa);

@@ -436,8 +436,8 @@ public final class ExchangeDiagnoses {
     Optional<TlsFailures.Refusal> refusal = TlsFailures.refusal(failure);
     if (refusal.isPresent() && endpoint.security() != ImapEndpoint.Security.PLAINTEXT) {
       // the server was reached and its certificate refused: a TLS failure, with the certificate named
-      TlsFailures.StartTls upgrade = endpoint.security() == ImapEndpoint.Security.IMPLICIT_TLS ? TlsFailures.StartTls.NONE
-          : smtp ? TlsFailures.StartTls.SMTP : TlsFailures.StartTls.IMAP;
+      TlsFailures.StartTls upgrade = endpoint.security() == ImapEndpoint.Security.IMPLICIT_TLS
+          ? TlsFailures.StartTls.NONE : smtp ? TlsFailures.StartTls.SMTP : TlsFailures.StartTls.IMAP;
       return TlsFailures.diagnosis(TlsFailures.MAIL_CODE, smtp ? "the SMTP server" : "the IMAP server",
           endpoint.host(), endpoint.port(), refusal.get(), TlsFailures.presented(endpoint.host(), endpoint.port(),
               Duration.ofSeconds(5), upgrade), "the connector's or sender's trust(...)");

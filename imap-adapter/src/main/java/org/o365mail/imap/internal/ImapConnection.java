@@ -459,7 +459,7 @@ public final class ImapConnection implements AutoCloseable {
   // ----- the end -----
 
   /**
-   * LOGOUT (RFC 9051, 6.1.3), then closes the socket; failures are ignored (the connection is going away anyway). A
+   * LOGOUT (https://www.rfc-editor.org/rfc/rfc9051#section-6.1.3), then closes the socket; failures are ignored (the connection is going away anyway). A
    * streamed FETCH whose last message was taken is read to its end first (its tagged answer is all that is left: an
    * import that took every message ends this way). A server that has not answered within {@link #LOGOUT_BOUND} (or
    * the read timeout, if shorter) has its socket closed: a goodbye never holds a close for the read timeout.
