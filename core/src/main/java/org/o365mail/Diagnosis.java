@@ -81,7 +81,6 @@ public final class Diagnosis {
     return Optional.ofNullable(traceId);
   }
 
-  /** A copy with the request ids set. */
   /**
    * Other setup steps that give the same answer and could not be ruled out, less likely than this one, in order;
    * empty when the answer names one step. Each has its own fix and, where one exists, the command that checks it.
@@ -90,6 +89,7 @@ public final class Diagnosis {
     return alternatives;
   }
 
+  /** A copy with the request ids set. */
   public Diagnosis withIds(String newCorrelationId, String newTraceId) {
     return toBuilder().correlationId(newCorrelationId).traceId(newTraceId).build();
   }

@@ -38,6 +38,7 @@ import org.o365mail.expiry.ExpiryStatus;
 import org.o365mail.expiry.SecretExpiryTracker;
 import org.o365mail.internal.JsonSupport;
 import org.o365mail.internal.SignInHttp;
+import org.o365mail.internal.TlsFailures;
 
 /**
  * "Save and test the mailbox connection", done properly: checks one connection step by step (authority
@@ -290,6 +291,16 @@ public final class ConnectionDoctor {
       }
       return DoctorCheck.warn("authority reachable", metadata + " answered " + r.status());
     } catch (IOException e) {
+      Optional<TlsFailures.Refusal> refusal = TlsFailures.refusal(e);
+      if (refusal.isPresent()) {
+        // the server was reached: its certificate was refused, which is a TLS failure, not a network one
+        URI host = app.authorityHost();
+        int port = host.getPort() == -1 ? 443 : host.getPort();
+        Diagnosis d = TlsFailures.diagnosis(TlsFailures.SIGN_IN_CODE, "the sign-in endpoint", host.getHost(), port,
+            refusal.get(), TlsFailures.presented(host.getHost(), port, Duration.ofSeconds(5)),
+            "AppRegistration.trust(...)");
+        return DoctorCheck.fail("authority reachable", d.summary(), d);
+      }
       Diagnosis d = Diagnosis.builder(SetupStep.TRUST, e.getClass().getSimpleName())
           .summary("Cannot reach " + app.authorityHost() + " (" + e.getClass().getSimpleName() + ")")
           .fix(e instanceof javax.net.ssl.SSLException

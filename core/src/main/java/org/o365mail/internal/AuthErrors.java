@@ -293,6 +293,16 @@ public final class AuthErrors {
           .build();
       return Optional.of(new MailboxException(d.describe(), d, cause));
     }
+    Optional<TlsFailures.Refusal> refusal = TlsFailures.refusal(t);
+    if (refusal.isPresent()) {
+      // reached, and its certificate refused: say so, and which certificate, rather than "cannot reach"
+      java.net.URI authority = context.app().authorityHost();
+      int port = authority.getPort() == -1 ? 443 : authority.getPort();
+      Diagnosis d = TlsFailures.diagnosis(TlsFailures.SIGN_IN_CODE, "the sign-in endpoint", authority.getHost(), port,
+          refusal.get(), TlsFailures.presented(authority.getHost(), port, java.time.Duration.ofSeconds(5)),
+          "AppRegistration.trust(...)");
+      return Optional.of(new MailboxException(d.describe(), d, cause));
+    }
     if (t instanceof SSLHandshakeException || t instanceof SSLException) {
       Diagnosis d = Diagnosis.builder(SetupStep.TRUST, "tls")
           .summary("The TLS connection to " + host + " failed: its certificate is not trusted or TLS failed ("

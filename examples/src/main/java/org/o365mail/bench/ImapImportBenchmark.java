@@ -232,10 +232,10 @@ public final class ImapImportBenchmark {
     return new Result("naive Angus loop", count, sink.bytes, System.nanoTime() - start);
   }
 
-  /** One UID FETCH 1:* BODY.PEEK[] off a TLS socket, counting literal bytes and discarding them. */
   /** What the connector fetches for a summary (its sync); the raw bound does not. */
   private static final String SUMMARY_ITEMS = "(UID FLAGS INTERNALDATE RFC822.SIZE ENVELOPE BODYSTRUCTURE)";
 
+  /** One UID FETCH 1:* BODY.PEEK[] off a TLS socket, counting literal bytes and discarding them. */
   private static Result raw(LocalTenant m365, CredentialStrategy credential, Mailbox mailbox) throws IOException {
     return raw(m365, credential, mailbox, false);
   }

@@ -32,7 +32,7 @@ public final class Connectors {
     if (c.protocol() == ConnectionConfig.Protocol.GRAPH) {
       GraphMailboxConnector.Builder b = GraphMailboxConnector.builder().mailbox(c.mailbox()).credential(credential);
       c.graphBaseUrl().ifPresent(url -> b.baseUrl(url).allowedHosts(URI.create(url).getHost()));
-      Credentials.trust(c).ifPresent(b::trust);
+      Credentials.mailTrust(c).ifPresent(b::trust);
       c.graphRequestWindow().ifPresent(w -> b.requestWindow(w[0], java.time.Duration.ofSeconds(w[1])));
       return b.build();
     }
@@ -41,7 +41,7 @@ public final class Connectors {
     c.imapPort().ifPresent(b::port);
     c.smtpHost().ifPresent(b::smtpHost);
     c.smtpPort().ifPresent(b::smtpPort);
-    Credentials.trust(c).ifPresent(b::trust);
+    Credentials.mailTrust(c).ifPresent(b::trust);
     return b.build();
   }
 
@@ -84,7 +84,7 @@ public final class Connectors {
     SmtpSender.Builder b = SmtpSender.builder().mailbox(c.mailbox()).credential(credential);
     c.smtpHost().ifPresent(b::host);
     c.smtpPort().ifPresent(b::port);
-    Credentials.trust(c).ifPresent(b::trust);
+    Credentials.mailTrust(c).ifPresent(b::trust);
     return b.build();
   }
 
@@ -156,7 +156,7 @@ public final class Connectors {
     if (c.graphBaseUrl().isPresent() || cloudsOwn) {
       String base = c.graphBaseUrl().orElse(app.cloud().graphEndpoint() + "/v1.0");
       GraphDoctorProbe.Builder b = GraphDoctorProbe.builder().baseUrl(base).allowedHosts(URI.create(base).getHost());
-      Credentials.trust(c).ifPresent(b::trust);
+      Credentials.mailTrust(c).ifPresent(b::trust);
       probes.add(b.build());
     }
     if (c.protocol() == ConnectionConfig.Protocol.IMAP && credential.kind() == CredentialKind.APP_ONLY) {
@@ -189,7 +189,7 @@ public final class Connectors {
     GraphRegisteredCredentials.Builder b = GraphRegisteredCredentials.builder().credential(credential);
     String base = c.graphBaseUrl().orElse(app.cloud().graphEndpoint() + "/v1.0");
     b.baseUrl(base).allowedHosts(URI.create(base).getHost());
-    Credentials.trust(c).ifPresent(b::trust);
+    Credentials.mailTrust(c).ifPresent(b::trust);
     return Optional.of(b.build());
   }
 }

@@ -1,6 +1,7 @@
 package org.o365mail.cli;
 
 import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -25,26 +26,46 @@ public final class Credentials {
         .cloud(c.cloud());
     c.tenant().ifPresent(b::tenant);
     c.authorityHost().ifPresent(b::authorityHost);
-    trust(c).ifPresent(b::trust);
+    authorityTrust(c).ifPresent(b::trust);
     return b.build();
   }
 
   /**
-   * The SSLContext of the configured trust store, if one is configured: its certificates were read (PKCS#12 or PEM)
-   * and checked when the configuration was.
+   * The trust of the sign-in side (token endpoint, metadata): {@code authorityTrustStore}, else {@code trustStore},
+   * else empty for the JVM's CAs. The certificates were read (PKCS#12 or PEM) and checked with the configuration.
    */
-  public static Optional<SSLContext> trust(ConnectionConfig c) {
-    if (c.trustAnchors().isEmpty()) {
+  public static Optional<SSLContext> authorityTrust(ConnectionConfig c) {
+    return c.authorityTrustAnchors().map(anchors -> context(anchors, c.authorityTrustKey()));
+  }
+
+  /**
+   * The trust of the mail side (Graph, IMAP, SMTP): {@code mailTrustStore}, else {@code trustStore}. Empty when
+   * neither side has a store; the JVM's own trust when only the sign-in side has one, so that the connectors, which
+   * otherwise take the registration's trust, do not trust the sign-in side's CA for mail.
+   */
+  public static Optional<SSLContext> mailTrust(ConnectionConfig c) {
+    if (c.mailTrustAnchors().isPresent()) {
+      return Optional.of(context(c.mailTrustAnchors().get(), c.mailTrustKey()));
+    }
+    if (c.authorityTrustAnchors().isEmpty()) {
       return Optional.empty();
     }
     try {
+      return Optional.of(SSLContext.getDefault());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("this JVM has no default TLS context for the mail servers of " + c.name(), e);
+    }
+  }
+
+  private static SSLContext context(KeyStore anchors, String key) {
+    try {
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-      tmf.init(c.trustAnchors().get());
+      tmf.init(anchors);
       SSLContext context = SSLContext.getInstance("TLS");
       context.init(null, tmf.getTrustManagers(), null);
-      return Optional.of(context);
+      return context;
     } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("this JVM cannot build a TLS context for " + c.name() + ".trustStore", e);
+      throw new IllegalStateException("this JVM cannot build a TLS context for " + key, e);
     }
   }
 

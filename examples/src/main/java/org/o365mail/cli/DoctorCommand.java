@@ -109,7 +109,7 @@ final class DoctorCommand implements Callable<Integer> {
             }
           }
         }
-        DoctorReport report = doctor.build().examine();
+        DoctorReport report = TrustAdvice.named(c, doctor.build().examine());
         java.util.List<DoctorCheck> checks = new java.util.ArrayList<>();
         for (DoctorCheck check : report.checks()) {
           checks.add(c.useSet() ? check : sendWarning(c, check));

@@ -208,7 +208,8 @@ final class ImportCommand implements Callable<Integer> {
         if (!parked.isEmpty()) {
           o.put("parkedListIn", store.directory().toString());
         }
-        health.why().ifPresent(d -> o.put("setupStep", d.setupStep().name()).put("fix", d.fix()));
+        health.why().map(d -> TrustAdvice.named(c, d))
+            .ifPresent(d -> o.put("setupStep", d.setupStep().name()).put("fix", d.fix()));
         health.until().ifPresent(at -> o.put("retryAt", at.toString()));
         stdout.println(o);
       } else {
@@ -220,7 +221,7 @@ final class ImportCommand implements Callable<Integer> {
           stdout.println((stopped ? "Stopped: " : "Warning: ") + health.health()
               + health.until().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
           if (!follow) { // a run that follows said it on stderr when it happened
-            health.why().ifPresent(d -> DoctorCommand.printDiagnosis(stdout, d));
+            health.why().ifPresent(d -> DoctorCommand.printDiagnosis(stdout, TrustAdvice.named(c, d)));
           }
         }
       }

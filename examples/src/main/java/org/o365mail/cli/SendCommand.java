@@ -112,7 +112,7 @@ final class SendCommand implements Callable<Integer> {
       return O365Mail.OK;
     } catch (MailboxException e) {
       spec.commandLine().getErr().println("Sending failed: " + e.getMessage());
-      e.diagnosis().ifPresent(d -> DoctorCommand.printDiagnosis(spec.commandLine().getErr(), d));
+      e.diagnosis().ifPresent(d -> DoctorCommand.printDiagnosis(spec.commandLine().getErr(), TrustAdvice.named(c, d)));
       return O365Mail.FAILURES;
     }
   }

@@ -208,7 +208,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     this.transport = poolOf == null ? new GraphTransport(base, auth, governor, trust, b.timeout, b.answerTimeout)
         : new GraphTransport(base, auth, governor, b.timeout, b.answerTimeout, poolOf);
     this.graph = transport.client();
-    this.errors = new GraphErrors(mailbox, b.credential.registration().clientId(), auth, own);
+    this.errors = new GraphErrors(mailbox, b.credential.registration().clientId(), auth, own, base);
     this.batcher = new Batcher(transport);
     this.folders = new Folders(graph, mailbox, errors, batcher);
     this.delta = new DeltaSync(transport, mailbox, folders, errors);
@@ -331,7 +331,15 @@ public final class GraphMailboxConnector implements MailboxConnector {
         }
       } catch (RuntimeException e) {
         // a folder the mailbox does not have is reported as such, not as the listing's failure
-        Folders.Resolved r = resolving != null ? resolved(resolving) : known.orElseThrow();
+        Folders.Resolved r;
+        try {
+          r = resolving != null ? resolved(resolving) : known.orElseThrow();
+        } catch (MailboxException lookup) {
+          throw lookup;
+        } catch (RuntimeException lookup) {
+          // the lookup failed as the listing did (a TLS or network failure): the listing's failure, mapped
+          throw errors.map(e, Target.FOLDER, "listing messages of " + folder, Access.READ);
+        }
         throw errors.map(e, Target.FOLDER, "listing messages of " + r.path(), Access.READ);
       }
       paging.page(page.entries().size(), page.nextLink());

@@ -47,7 +47,7 @@ public final class GraphRegisteredCredentials implements RegisteredCredentials, 
     Governor governor = new Governor(4, 4, Duration.ofSeconds(30), auth);
     SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
     this.transport = new GraphTransport(base, auth, governor, trust, Duration.ofSeconds(60));
-    this.errors = new GraphErrors("(directory)", b.credential.registration().clientId(), auth, true);
+    this.errors = new GraphErrors("(directory)", b.credential.registration().clientId(), auth, true, base);
   }
 
   public static Builder builder() {

@@ -215,7 +215,7 @@ public final class SmtpSender {
           throw new MailboxException(d.describe(), d, e);
         }
         Throwable io = e.getNextException() != null ? e.getNextException() : e.getCause();
-        Diagnosis d = io != null ? ExchangeDiagnoses.transport(endpoint, io)
+        Diagnosis d = io != null ? ExchangeDiagnoses.transport(endpoint, io, true)
             : Diagnosis.builder(SetupStep.UNKNOWN, "SMTP " + code(text))
                 .summary("SMTP " + what + " for " + from.address() + " failed: " + text)
                 .fix("See the server's answer").build();

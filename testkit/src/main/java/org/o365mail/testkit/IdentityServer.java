@@ -103,7 +103,7 @@ final class IdentityServer implements AutoCloseable {
     this.directory = tenant.directory();
     this.tokens = tenant.tokens();
     this.deviceCodes = new DeviceCodes(directory);
-    this.http = new HttpService("identity", tenant.serverTls(), port, this::handle);
+    this.http = new HttpService("identity", tenant.identityServerTls(), port, this::handle);
     http.start();
   }
 

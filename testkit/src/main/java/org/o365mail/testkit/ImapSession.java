@@ -564,6 +564,12 @@ final class ImapSession implements Runnable {
         argsStart = subEnd < 0 ? end : subEnd + 1;
       }
       String command = name.equals("UID") ? "UID " + sub : name;
+      if (name.equals("LOGOUT")) {
+        // recorded so tests can tell a session ended with a goodbye from one whose socket was just closed; under
+        // its own service name, so that the "imap" records stay one per login attempt
+        tenant.record(new RecordedRequest("imap-logout", "LOGOUT", mailbox, Map.of("outcome", "OK"), 0, "",
+            tenant.clock().instant()));
+      }
       Optional<Faults.ImapCommandThrottle> throttle = faults.takeImapCommandThrottle(command);
       if (throttle.isPresent()) {
         skipRestOfCommand(n);

@@ -50,8 +50,13 @@ public final class LocalTenant implements AutoCloseable {
   private final MailStore mailStore;
   private final Directory directory;
   private final TokenService tokens;
-  private final X509Certificate certificate;
-  private final SSLContext serverTls;
+  private final boolean twoAuthorities;
+  private final X509Certificate identityCertificate;
+  private final X509Certificate mailCertificate;
+  private final SSLContext identityServerTls;
+  private final SSLContext mailServerTls;
+  private final KeyStore identityTrustStore;
+  private final KeyStore mailTrustStore;
   private final KeyStore trustStore;
   private final SSLContext clientTls;
   private final ExchangeAccess exchangeAccess;
@@ -85,9 +90,38 @@ public final class LocalTenant implements AutoCloseable {
     KeyPair serverKeys = tlsKeys.join();
     this.mailStore = store.join();
     Instant now = clock.instant();
-    this.certificate = Pki.serverCertificate(serverKeys, now.minus(Duration.ofDays(1)), now.plus(Duration.ofDays(3650)));
-    this.serverTls = Pki.serverContext(serverKeys.getPrivate(), certificate);
-    this.trustStore = Pki.trustStore(certificate);
+    Instant notBefore = now.minus(Duration.ofDays(1));
+    Instant notAfter = now.plus(Duration.ofDays(3650));
+    this.twoAuthorities = builder.twoAuthorities;
+    if (twoAuthorities) {
+      // two private CAs, as when the sign-in endpoint (an AD FS or a proxy) and the mail servers come from
+      // different PKIs: each endpoint's certificate is issued by its own CA, which alone is put in trust stores
+      KeyPair mailKeys = Pki.rsaKeyPair();
+      KeyPair identityCaKeys = Pki.rsaKeyPair();
+      KeyPair mailCaKeys = Pki.rsaKeyPair();
+      X509Certificate identityCa = Pki.certificateAuthority(
+          identityCaKeys, "CN=O365 Mail SDK testkit identity CA", notBefore, notAfter);
+      X509Certificate mailCa =
+          Pki.certificateAuthority(mailCaKeys, "CN=O365 Mail SDK testkit mail CA", notBefore, notAfter);
+      this.identityCertificate = Pki.issuedServerCertificate(serverKeys,
+          "CN=localhost, O=O365 Mail SDK testkit identity", identityCa, identityCaKeys.getPrivate(), notBefore,
+          notAfter);
+      this.mailCertificate = Pki.issuedServerCertificate(mailKeys, "CN=localhost, O=O365 Mail SDK testkit mail",
+          mailCa, mailCaKeys.getPrivate(), notBefore, notAfter);
+      this.identityServerTls = Pki.serverContext(serverKeys.getPrivate(), identityCertificate, identityCa);
+      this.mailServerTls = Pki.serverContext(mailKeys.getPrivate(), mailCertificate, mailCa);
+      this.identityTrustStore = Pki.trustStore(identityCa);
+      this.mailTrustStore = Pki.trustStore(mailCa);
+      this.trustStore = Pki.trustStore(identityCa, mailCa);
+    } else {
+      this.identityCertificate = Pki.serverCertificate(serverKeys, notBefore, notAfter);
+      this.mailCertificate = identityCertificate;
+      this.identityServerTls = Pki.serverContext(serverKeys.getPrivate(), identityCertificate);
+      this.mailServerTls = identityServerTls;
+      this.trustStore = Pki.trustStore(identityCertificate);
+      this.identityTrustStore = trustStore;
+      this.mailTrustStore = trustStore;
+    }
     this.clientTls = Pki.clientContext(trustStore);
     this.directory = new Directory(clock, faults, mailStore);
     this.tokens = new TokenService(signingKeys);
@@ -202,19 +236,60 @@ public final class LocalTenant implements AutoCloseable {
 
   // ----- trust -----
 
-  /** The self-signed certificate every endpoint presents. */
+  /**
+   * The self-signed certificate every endpoint presents.
+   *
+   * @throws IllegalStateException when started with {@link Builder#twoCertificateAuthorities()}, where the
+   *     endpoints present different certificates: use {@link #identityCertificate()} or {@link #mailCertificate()}
+   */
   public X509Certificate certificate() {
-    return certificate;
+    if (twoAuthorities) {
+      throw new IllegalStateException("this tenant has two certificate authorities: use identityCertificate() or"
+          + " mailCertificate()");
+    }
+    return identityCertificate;
   }
 
-  /** A client SSLContext that trusts exactly this tenant's certificate, hostname checks left to the client. */
+  /** The certificate the identity endpoint presents ({@link #certificate()} unless there are two CAs). */
+  public X509Certificate identityCertificate() {
+    return identityCertificate;
+  }
+
+  /** The certificate Graph, IMAP and SMTP present ({@link #certificate()} unless there are two CAs). */
+  public X509Certificate mailCertificate() {
+    return mailCertificate;
+  }
+
+  /**
+   * A client SSLContext that trusts exactly this tenant's certificate (both CAs with {@link
+   * Builder#twoCertificateAuthorities()}), hostname checks left to the client.
+   */
   public SSLContext sslContext() {
     return clientTls;
   }
 
-  /** A PKCS#12 trust store holding only this tenant's certificate. */
+  /**
+   * A PKCS#12 trust store holding only this tenant's certificate, or with {@link
+   * Builder#twoCertificateAuthorities()} both CAs.
+   */
   public KeyStore trustStore() {
     return trustStore;
+  }
+
+  /**
+   * A trust store holding only what the identity endpoint's certificate is checked against: its CA with {@link
+   * Builder#twoCertificateAuthorities()}, else the same as {@link #trustStore()}.
+   */
+  public KeyStore identityTrustStore() {
+    return identityTrustStore;
+  }
+
+  /**
+   * A trust store holding only what Graph's, IMAP's and SMTP's certificate is checked against: their CA with
+   * {@link Builder#twoCertificateAuthorities()}, else the same as {@link #trustStore()}.
+   */
+  public KeyStore mailTrustStore() {
+    return mailTrustStore;
   }
 
   /** Writes {@link #trustStore()} to a PKCS#12 file, for tools configured by file. */
@@ -266,7 +341,10 @@ public final class LocalTenant implements AutoCloseable {
     return List.copyOf(recorded);
   }
 
-  /** The recorded requests of one service: {@code identity}, {@code graph}, {@code imap} or {@code smtp}. */
+  /**
+   * The recorded requests of one service: {@code identity}, {@code graph}, {@code imap} (login attempts) or {@code
+   * smtp}; {@code imap-logout} has the LOGOUT of each logged-in IMAP session that said goodbye.
+   */
   public List<RecordedRequest> requests(String service) {
     return recorded.stream().filter(r -> r.service().equals(service)).toList();
   }
@@ -312,8 +390,14 @@ public final class LocalTenant implements AutoCloseable {
     return tokens;
   }
 
+  /** What Graph, IMAP and SMTP serve. */
   SSLContext serverTls() {
-    return serverTls;
+    return mailServerTls;
+  }
+
+  /** What the identity endpoint serves. */
+  SSLContext identityServerTls() {
+    return identityServerTls;
   }
 
   MailStore mailStore() {
@@ -402,8 +486,19 @@ public final class LocalTenant implements AutoCloseable {
     private Duration requestWindow;
     private long uploadWindowBytes;
     private Duration uploadWindow;
+    private boolean twoAuthorities;
 
     private Builder() {}
+
+    /**
+     * Issues the identity endpoint's certificate from one private CA and Graph's, IMAP's and SMTP's from another
+     * (default: one self-signed certificate for all), so a client must trust each side's CA: {@link
+     * #identityTrustStore()}, {@link #mailTrustStore()}, or both in {@link #trustStore()}.
+     */
+    public Builder twoCertificateAuthorities() {
+      this.twoAuthorities = true;
+      return this;
+    }
 
     /**
      * Starts in contract mode ({@link Faults#contract()}): the tenant uses the latitude Microsoft's documentation

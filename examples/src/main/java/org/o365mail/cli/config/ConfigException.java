@@ -15,7 +15,7 @@ public final class ConfigException extends RuntimeException {
   /** How many problems are listed. */
   static final int SHOWN = 20;
 
-  private final List<String> problems;
+  private final String[] problems; // an array: a List field is not Serializable to javac's lint
 
   public ConfigException(Path source, List<String> problems) {
     this(source, capped(problems), problems.size());
@@ -24,7 +24,7 @@ public final class ConfigException extends RuntimeException {
   private ConfigException(Path source, List<String> shown, int total) {
     super((source == null ? "configuration" : source.toString()) + ": " + total + " problem"
         + (total == 1 ? "" : "s") + ":\n  - " + String.join("\n  - ", shown));
-    this.problems = shown;
+    this.problems = shown.toArray(new String[0]);
   }
 
   private static List<String> capped(List<String> problems) {
@@ -38,6 +38,6 @@ public final class ConfigException extends RuntimeException {
 
   /** The problems, at most {@value #SHOWN} and a last line counting the others. */
   public List<String> problems() {
-    return problems;
+    return List.of(problems);
   }
 }

@@ -50,7 +50,8 @@ public final class ConfigFile {
       "username", "password",
       "protocol", "use", "mailbox", "folder", "postAction", "parkFolder",
       "authorityHost", "graphBaseUrl", "graphRequestWindow", "imapHost", "imapPort", "smtpHost", "smtpPort",
-      "trustStore", "trustStore.password", "tokenStore", "tokenStore.key"));
+      "trustStore", "trustStore.password", "authorityTrustStore", "authorityTrustStore.password",
+      "mailTrustStore", "mailTrustStore.password", "tokenStore", "tokenStore.key"));
 
   /** How many unknown keys, duplicated keys and the like a problem names before it counts the rest. */
   static final int LISTED = 10;

@@ -88,6 +88,8 @@ public final class ConnectionConfig {
   private Path trustStore;
   private KeyStore trustAnchors;
   private char[] trustStorePassword;
+  private KeyStore authorityTrustAnchors;
+  private KeyStore mailTrustAnchors;
   private Path tokenStore;
   private byte[] tokenStoreKey;
   private final List<String> warnings = new ArrayList<>();
@@ -218,8 +220,12 @@ public final class ConnectionConfig {
     c.trustStore = r.file("trustStore");
     c.trustStorePassword = r.secret("trustStore.password").orElse(null);
     if (c.trustStore != null && !problems.stream().anyMatch(p -> p.startsWith(name + ".trustStore.password"))) {
-      c.trustAnchors = trustAnchors(name, c.trustStore, c.trustStorePassword, problems);
+      c.trustAnchors = trustAnchors(name + ".trustStore", c.trustStore, c.trustStorePassword, problems);
     }
+    // the sign-in endpoint and the mail servers may come from different PKIs (an AD FS or a TLS-inspecting proxy
+    // in front of one of them): each side may have its own store, which replaces trustStore for that side
+    c.authorityTrustAnchors = sideAnchors(r, name, "authorityTrustStore", problems);
+    c.mailTrustAnchors = sideAnchors(r, name, "mailTrustStore", problems);
     String store = r.optional("tokenStore");
     if (store != null) {
       c.tokenStore = r.resolvePath(store);
@@ -384,12 +390,22 @@ public final class ConnectionConfig {
     }
   }
 
+  /** The certificates of {@code <name>.<key>} (opened with {@code <name>.<key>.password}), or null. */
+  private static KeyStore sideAnchors(Reader r, String name, String key, List<String> problems) {
+    Path file = r.file(key);
+    char[] password = r.secret(key + ".password").orElse(null);
+    if (file == null || problems.stream().anyMatch(p -> p.startsWith(name + "." + key + ".password"))) {
+      return null;
+    }
+    return trustAnchors(name + "." + key, file, password, problems);
+  }
+
   /**
-   * The certificates a trust store trusts: a PKCS#12 (or JKS) file opened with its password, or PEM certificates
-   * ({@code -----BEGIN CERTIFICATE-----}, as a private CA hands them out). Null and a problem when it holds none.
+   * The certificates a trust store trusts, one or several CAs: a PKCS#12 (or JKS) file opened with its password,
+   * or PEM certificates ({@code -----BEGIN CERTIFICATE-----}, as a private CA hands them out, several concatenated).
+   * Null and a problem for {@code key} when it holds none.
    */
-  private static KeyStore trustAnchors(String name, Path file, char[] password, List<String> problems) {
-    String key = name + ".trustStore";
+  private static KeyStore trustAnchors(String key, Path file, char[] password, List<String> problems) {
     byte[] bytes;
     try {
       bytes = ConfigText.read(file, ConfigText.MAX_KEY_FILE_BYTES);
@@ -787,6 +803,32 @@ public final class ConnectionConfig {
   /** The certificates of {@link #trustStore()}, read and checked when the file was (PKCS#12 or PEM). */
   public Optional<KeyStore> trustAnchors() {
     return Optional.ofNullable(trustAnchors);
+  }
+
+  /**
+   * What the sign-in endpoint's certificate is checked against: {@code authorityTrustStore} when set, else {@code
+   * trustStore}; empty for the JVM's trusted CAs.
+   */
+  public Optional<KeyStore> authorityTrustAnchors() {
+    return Optional.ofNullable(authorityTrustAnchors != null ? authorityTrustAnchors : trustAnchors);
+  }
+
+  /**
+   * What the certificates of Graph, IMAP and SMTP are checked against: {@code mailTrustStore} when set, else {@code
+   * trustStore}; empty for the JVM's trusted CAs.
+   */
+  public Optional<KeyStore> mailTrustAnchors() {
+    return Optional.ofNullable(mailTrustAnchors != null ? mailTrustAnchors : trustAnchors);
+  }
+
+  /** The key that sets the sign-in side's trust: {@code <name>.authorityTrustStore} or {@code <name>.trustStore}. */
+  public String authorityTrustKey() {
+    return name + (authorityTrustAnchors != null ? ".authorityTrustStore" : ".trustStore");
+  }
+
+  /** The key that sets the mail side's trust: {@code <name>.mailTrustStore} or {@code <name>.trustStore}. */
+  public String mailTrustKey() {
+    return name + (mailTrustAnchors != null ? ".mailTrustStore" : ".trustStore");
   }
 
   /**

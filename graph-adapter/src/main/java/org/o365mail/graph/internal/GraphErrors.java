@@ -1,5 +1,7 @@
 package org.o365mail.graph.internal;
 
+import static java.util.Objects.requireNonNull;
+
 import com.microsoft.graph.models.odataerrors.MainError;
 import com.microsoft.graph.models.odataerrors.ODataError;
 import com.microsoft.kiota.ApiException;
@@ -7,6 +9,7 @@ import com.microsoft.kiota.ResponseHeaders;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
@@ -24,6 +27,7 @@ import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.TokenClaims;
 import org.o365mail.graph.internal.GraphCall.Access;
+import org.o365mail.internal.TlsFailures;
 
 /**
  * Turns Graph failures into the SDK's exception tree with a {@link Diagnosis}, once, at the connector's boundary:
@@ -60,12 +64,15 @@ public final class GraphErrors {
   private final String clientId;
   private final GraphAuthentication auth;
   private final boolean ownMailbox;
+  private final URI base;
 
-  public GraphErrors(String mailbox, String clientId, GraphAuthentication auth, boolean ownMailbox) {
+  /** @param base the Graph base URL, whose host a refused certificate is named for */
+  public GraphErrors(String mailbox, String clientId, GraphAuthentication auth, boolean ownMailbox, URI base) {
     this.mailbox = mailbox;
     this.clientId = clientId;
     this.auth = auth;
     this.ownMailbox = ownMailbox;
+    this.base = requireNonNull(base, "base");
   }
 
   /** The Graph answer behind {@code e}, when it is one. */
@@ -132,6 +139,14 @@ public final class GraphErrors {
       }
       if (t instanceof InterruptedIOException && Thread.currentThread().isInterrupted()) {
         return new MailboxException(what + " was interrupted", e);
+      }
+      Optional<TlsFailures.Refusal> refusal = t instanceof SSLException ? TlsFailures.refusal(t) : Optional.empty();
+      if (refusal.isPresent()) {
+        // Graph was reached and its certificate refused: a TLS failure, with the certificate named
+        int port = base.getPort() == -1 ? 443 : base.getPort();
+        Diagnosis d = TlsFailures.diagnosis(TlsFailures.MAIL_CODE, "Graph", base.getHost(), port, refusal.get(),
+            TlsFailures.presented(base.getHost(), port, Duration.ofSeconds(5)), "the connector's trust(...)");
+        return new MailboxException(what + " failed: " + d.summary(), d, e);
       }
       if (t instanceof SSLException) {
         return new MailboxException(what + " failed: the TLS connection to Graph was refused", Diagnosis.builder(

@@ -111,6 +111,14 @@ public final class BodyCursor {
     return done;
   }
 
+  /**
+   * Whether every planned message has been read and only the end of the command (its tagged answer) is still to
+   * come: what a caller that took the last message leaves behind.
+   */
+  public boolean atEnd() {
+    return !done && (uids.length == 0 || position >= uids[uids.length - 1]);
+  }
+
   private void finish() {
     done = true;
     connection.cursor(null);

@@ -13,6 +13,7 @@ import org.o365mail.Diagnosis;
 import org.o365mail.SetupStep;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.TokenClaims;
+import org.o365mail.internal.TlsFailures;
 
 /**
  * What Exchange Online's IMAP and SMTP answers mean for the setup, mapped once, at the connector's boundary: the
@@ -418,10 +419,29 @@ public final class ExchangeDiagnoses {
         .build();
   }
 
-  /** A failure to connect or to set up TLS. */
+  /** A failure to connect or to set up TLS, to an IMAP server. */
   public static Diagnosis transport(ImapEndpoint endpoint, Throwable failure) {
+    return transport(endpoint, failure, false);
+  }
+
+  /**
+   * A failure to connect or to set up TLS. A refused certificate is a TLS failure naming the certificate (read by a
+   * second handshake broken off once it arrives; after STARTTLS for a STARTTLS endpoint).
+   *
+   * @param smtp whether the endpoint is SMTP submission (else IMAP)
+   */
+  public static Diagnosis transport(ImapEndpoint endpoint, Throwable failure, boolean smtp) {
     String where = endpoint.host() + ":" + endpoint.port();
     Throwable tls = find(failure, SSLException.class);
+    Optional<TlsFailures.Refusal> refusal = TlsFailures.refusal(failure);
+    if (refusal.isPresent() && endpoint.security() != ImapEndpoint.Security.PLAINTEXT) {
+      // the server was reached and its certificate refused: a TLS failure, with the certificate named
+      TlsFailures.StartTls upgrade = endpoint.security() == ImapEndpoint.Security.IMPLICIT_TLS
+          ? TlsFailures.StartTls.NONE : smtp ? TlsFailures.StartTls.SMTP : TlsFailures.StartTls.IMAP;
+      return TlsFailures.diagnosis(TlsFailures.MAIL_CODE, smtp ? "the SMTP server" : "the IMAP server",
+          endpoint.host(), endpoint.port(), refusal.get(), TlsFailures.presented(endpoint.host(), endpoint.port(),
+              Duration.ofSeconds(5), upgrade), "the connector's or sender's trust(...)");
+    }
     if (tls != null || messageMentions(failure, "server identity")) {
       return Diagnosis.builder(SetupStep.TRUST, "tls")
           .summary("The TLS connection to " + where + " failed: its certificate is not trusted or does not name"

@@ -3,10 +3,15 @@ package org.o365mail.imap.internal;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.BadCommandException;
@@ -39,6 +44,15 @@ public final class ImapConnection implements AutoCloseable {
    * through SLF4J, never message content.
    */
   private static final java.util.logging.Logger ANGUS = silenced("org.o365mail.imap.internal.angus");
+
+  /** How long a LOGOUT waits for the server's answer before the socket is closed regardless. */
+  static final Duration LOGOUT_BOUND = Duration.ofSeconds(2);
+
+  private static final ScheduledExecutorService LOGOUT_WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+    Thread t = new Thread(r, "o365mail-imap-logout-watchdog");
+    t.setDaemon(true);
+    return t;
+  });
 
   private final IMAPProtocol protocol;
   private final ServerReadGuard.Budget budget;
@@ -444,18 +458,29 @@ public final class ImapConnection implements AutoCloseable {
 
   // ----- the end -----
 
-  /** LOGOUT, then closes the socket; failures are ignored (the connection is going away anyway). */
+  /**
+   * LOGOUT (https://www.rfc-editor.org/rfc/rfc9051#section-6.1.3), then closes the socket; failures are ignored (the connection is going away anyway). A
+   * streamed FETCH whose last message was taken is read to its end first (its tagged answer is all that is left: an
+   * import that took every message ends this way). A server that has not answered within {@link #LOGOUT_BOUND} (or
+   * the read timeout, if shorter) has its socket closed: a goodbye never holds a close for the read timeout.
+   */
   public void logout() {
-    if (cursor != null && !cursor.done()) {
-      // answers of a FETCH are still coming: no point reading them to say goodbye
+    if (cursor != null && !cursor.done() && !cursor.atEnd()) {
+      // messages of a FETCH are still coming: no point reading them to say goodbye
       protocol.disconnect();
       return;
     }
+    long bound = Math.min(LOGOUT_BOUND.toMillis(), budget.limits().responseTime().toMillis());
+    ScheduledFuture<?> alarm = LOGOUT_WATCHDOG.schedule(budget::abort, bound, TimeUnit.MILLISECONDS);
     try {
+      if (cursor != null && !cursor.done()) {
+        cursor.drain();
+      }
       protocol.logout();
-    } catch (ProtocolException | RuntimeException e) {
-      // the server may have gone already
+    } catch (IOException | ProtocolException | RuntimeException e) {
+      // the server may have gone already, or the watchdog closed the socket
     } finally {
+      alarm.cancel(false);
       protocol.disconnect();
     }
   }

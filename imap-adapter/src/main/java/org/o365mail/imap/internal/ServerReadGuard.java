@@ -131,6 +131,7 @@ public final class ServerReadGuard extends FilterInputStream {
     private volatile boolean operation;
     private volatile long operationStart;
     private volatile long operationBytes;
+    private final java.util.List<java.net.Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @param server {@code host:port}, for messages
@@ -170,7 +171,22 @@ public final class ServerReadGuard extends FilterInputStream {
      * {@code socket}, which ends the write, and fails with a {@link LimitExceededException}.
      */
     public OutputStream deadlined(OutputStream out, java.net.Socket socket) {
+      sockets.add(socket);
       return new DeadlinedOutput(out, socket, this);
+    }
+
+    /**
+     * Closes the sockets whose writes this budget bounds (see {@link #deadlined}), from any thread: a read or write
+     * blocked on them ends at once with an exception. For a goodbye that must not wait for the read timeout.
+     */
+    public void abort() {
+      for (java.net.Socket s : sockets) {
+        try {
+          s.close();
+        } catch (java.io.IOException e) {
+          // closing is all that was asked; a socket that fails to close is gone as far as this connection goes
+        }
+      }
     }
   }
 

@@ -22,6 +22,7 @@ import java.util.Date;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -54,6 +55,61 @@ public final class Pki {
   /** A self-signed TLS server certificate for localhost, 127.0.0.1 and ::1. */
   public static X509Certificate serverCertificate(KeyPair keys, Instant notBefore, Instant notAfter) {
     return selfSigned(keys, "CN=localhost, O=O365 Mail SDK testkit", notBefore, notAfter, true);
+  }
+
+  /** A self-signed certificate authority (basic constraints CA, may sign certificates) named {@code subject}. */
+  public static X509Certificate certificateAuthority(
+      KeyPair keys, String subject, Instant notBefore, Instant notAfter) {
+    try {
+      X500Name name = new X500Name(subject);
+      JcaX509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              name, serial(), Date.from(notBefore), Date.from(notAfter), name, keys.getPublic());
+      builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(0));
+      builder.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
+      return new JcaX509CertificateConverter()
+          .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(keys.getPrivate())));
+    } catch (IOException | OperatorCreationException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot create a certificate authority " + subject, e);
+    }
+  }
+
+  /**
+   * A TLS server certificate for localhost, 127.0.0.1 and ::1 named {@code subject}, issued by {@code ca} (signed
+   * with {@code caKey}), as a private CA issues one.
+   */
+  public static X509Certificate issuedServerCertificate(
+      KeyPair keys, String subject, X509Certificate ca, PrivateKey caKey, Instant notBefore, Instant notAfter) {
+    try {
+      JcaX509v3CertificateBuilder builder =
+          new JcaX509v3CertificateBuilder(
+              ca, serial(), Date.from(notBefore), Date.from(notAfter), new X500Principal(subject), keys.getPublic());
+      serverExtensions(builder);
+      return new JcaX509CertificateConverter()
+          .getCertificate(builder.build(new JcaContentSignerBuilder("SHA256withRSA").build(caKey)));
+    } catch (IOException | OperatorCreationException | GeneralSecurityException e) {
+      throw new IllegalStateException("cannot issue a certificate for " + subject, e);
+    }
+  }
+
+  private static BigInteger serial() {
+    return new BigInteger(64, RANDOM).abs().add(BigInteger.ONE);
+  }
+
+  private static void serverExtensions(JcaX509v3CertificateBuilder builder) throws IOException {
+    builder.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
+    builder.addExtension(
+        Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature | KeyUsage.keyEncipherment));
+    builder.addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(KeyPurposeId.id_kp_serverAuth));
+    builder.addExtension(
+        Extension.subjectAlternativeName,
+        false,
+        new GeneralNames(
+            new GeneralName[] {
+              new GeneralName(GeneralName.dNSName, "localhost"),
+              new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+              new GeneralName(GeneralName.iPAddress, "::1")
+            }));
   }
 
   /** A self-signed certificate such as an admin uploads under Certificates &amp; secrets. */
@@ -100,13 +156,13 @@ public final class Pki {
     }
   }
 
-  /** An SSLContext that serves {@code certificate} with {@code key}. */
-  public static SSLContext serverContext(PrivateKey key, X509Certificate certificate) {
+  /** An SSLContext that serves {@code chain} (the server's certificate first, then its issuers) with {@code key}. */
+  public static SSLContext serverContext(PrivateKey key, X509Certificate... chain) {
     try {
       char[] password = "testkit".toCharArray();
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
-      store.setKeyEntry("localhost", key, password, new Certificate[] {certificate});
+      store.setKeyEntry("localhost", key, password, chain.clone());
       KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
       kmf.init(store, password);
       SSLContext context = SSLContext.getInstance("TLS");
@@ -117,12 +173,14 @@ public final class Pki {
     }
   }
 
-  /** A trust store holding only {@code certificate}. */
-  public static KeyStore trustStore(X509Certificate certificate) {
+  /** A trust store holding only {@code certificates}. */
+  public static KeyStore trustStore(X509Certificate... certificates) {
     try {
       KeyStore store = KeyStore.getInstance("PKCS12");
       store.load(null, null);
-      store.setCertificateEntry("o365mail-testkit", certificate);
+      for (int i = 0; i < certificates.length; i++) {
+        store.setCertificateEntry(i == 0 ? "o365mail-testkit" : "o365mail-testkit-" + (i + 1), certificates[i]);
+      }
       return store;
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException("cannot build the trust store", e);
