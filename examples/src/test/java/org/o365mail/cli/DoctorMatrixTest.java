@@ -88,12 +88,45 @@ class DoctorMatrixTest {
   static final String S16 = "16. SMTP AUTH and mailbox protocols";
   static final String S17 = "17. application access policy";
   static final String S18 = "18. shared mailbox rights (delegated)";
+  static final String EXCHANGE_ALIKE = "Exchange answers an app-only AUTHENTICATE failed alike for no service"
+      + " principal, one with the wrong object id, no FullAccess, no such mailbox and IMAP turned off; the app may"
+      + " not read Exchange's principals or permissions";
 
   /**
    * Rows (step / variant) the doctor does not name yet on this branch, with why. Empty it as the doctor learns them;
    * a row listed here that is named right fails the test.
    */
   static final Map<String, String> KNOWN_MISSES = Map.of();
+
+  /**
+   * Why each row accepted "together" cannot be named exactly: what Microsoft answers alike, and what the probes may
+   * not read. Every together row has its reason here; the table prints those named together with it.
+   */
+  static final Map<String, String> TOGETHER_BECAUSE = Map.ofEntries(
+      Map.entry(S1 + " / tenant id of another tenant (app-only IMAP)",
+          "Entra ID answers AADSTS700016 alike for a mistyped client id, another tenant and a single-tenant app of"
+              + " another tenant"),
+      Map.entry(S2 + " / vendor's single-tenant app in a customer tenant",
+          "Entra ID answers AADSTS700016 alike for a mistyped client id, another tenant and a single-tenant app of"
+              + " another tenant"),
+      Map.entry(S9 + " / IMAP.AccessAsApp not added",
+          "Entra ID issues the same role-less Exchange (and Graph) token for a role not added and one added, not"
+              + " consented; only the registration tells, and this app may not read it (Application.Read.All)"),
+      Map.entry(S11 + " / New-ServicePrincipal not run", EXCHANGE_ALIKE),
+      Map.entry(S11 + " / registered with the app registration's object id", EXCHANGE_ALIKE),
+      Map.entry(S12 + " / FullAccess missing, principal exists", EXCHANGE_ALIKE),
+      Map.entry(S12 + " / FullAccess on another mailbox only", EXCHANGE_ALIKE),
+      Map.entry(S13 + " / sign-in blocked (interactive)",
+          "Entra ID shows AADSTS50057 on its own page after the user signs in and never redirects: the SDK sees a"
+              + " timeout, and the sign-in page read again without a sign-in shows no error"),
+      Map.entry(S14 + " / address mistyped (app-only IMAP)", EXCHANGE_ALIKE + "; the app may not read users"),
+      Map.entry(S14 + " / address mistyped (delegated IMAP)",
+          "Exchange answers alike for another user's mailbox without FullAccess and one that does not exist; the app"
+              + " has no Graph permission to look the address up"),
+      Map.entry(S14 + " / user without a mailbox (no licence), delegated IMAP",
+          "Exchange answers AUTHENTICATE failed as for IMAP turned off; the app has no Graph permission (not even"
+              + " User.Read) to read the user's licences"),
+      Map.entry(S16 + " / IMAP disabled for the mailbox (app-only)", EXCHANGE_ALIKE));
 
   static LocalTenant m365;
   static Path dir;
@@ -740,6 +773,12 @@ class DoctorMatrixTest {
     List<String> problems = new ArrayList<>();
     Set<String> ids = rows.stream().map(Row::id).collect(Collectors.toSet());
     assertThat(ids).as("row ids are unique").hasSize(rows.size());
+    for (Row row : rows) {
+      if (row.together() != TOGETHER_BECAUSE.containsKey(row.id())) {
+        problems.add(row.id() + (row.together() ? ": accepted together without a reason in TOGETHER_BECAUSE"
+            : ": has a TOGETHER_BECAUSE reason but is an exact row"));
+      }
+    }
     for (String known : KNOWN_MISSES.keySet()) {
       if (!ids.contains(known)) {
         problems.add("KNOWN_MISSES names no row: " + known);
@@ -866,6 +905,12 @@ class DoctorMatrixTest {
           .append(o.row().setup().title).append(" | ").append(o.row().expected().map(Enum::name).orElse("PASS"))
           .append(" | ").append(o.namedText()).append(" | ").append(verdict).append(" | ").append(shortFix(o.named()))
           .append(" |\n");
+    }
+    List<Outcome> together = outcomes.stream().filter(o -> o.right() && !o.exact()).toList();
+    if (!together.isEmpty()) {
+      t.append("\nNamed together, and why not exactly (`DoctorMatrixTest.TOGETHER_BECAUSE`):\n\n");
+      together.forEach(o -> t.append("- ").append(o.row().id()).append(": ")
+          .append(TOGETHER_BECAUSE.getOrDefault(o.row().id(), "(no reason given)")).append('\n'));
     }
     List<String> known = outcomes.stream().map(o -> o.row().id()).filter(KNOWN_MISSES::containsKey).toList();
     if (!known.isEmpty()) {
