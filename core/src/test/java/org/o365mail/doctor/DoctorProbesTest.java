@@ -127,7 +127,8 @@ class DoctorProbesTest {
         .addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.ReadWrite").grantAdminConsent();
     List<String> asked = new java.util.ArrayList<>();
     DoctorProbe recorder = (failure, context) -> {
-      asked.add(context.check() + ": " + context.tokenRequest().permissions() + ", token " + context.token().isPresent());
+      asked.add(context.check() + ": " + context.tokenRequest().permissions() + ", token "
+          + context.token().isPresent());
       return Optional.empty();
     };
     try (CredentialStrategy s = CredentialStrategy.usernamePassword(Tenants.app(m365, contoso, app),
