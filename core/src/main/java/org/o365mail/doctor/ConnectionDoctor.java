@@ -66,6 +66,7 @@ public final class ConnectionDoctor {
   private final CredentialStrategy credential;
   private final Supplier<MailboxConnector> connector;
   private final TokenRequest tokenRequest;
+  private final TokenRequest mailboxTokenRequest;
   private final TokenPreflight.Requirement requirement;
   private final FolderRef folder;
   private final SecretExpiryTracker expiry;
@@ -81,6 +82,7 @@ public final class ConnectionDoctor {
     this.credential = b.credential;
     this.connector = b.connector;
     this.tokenRequest = b.tokenRequest;
+    this.mailboxTokenRequest = b.mailboxTokenRequest;
     this.requirement = b.requirement;
     this.folder = b.folder;
     this.expiry = b.expiry;
@@ -103,6 +105,8 @@ public final class ConnectionDoctor {
   private static final String CLAIMS = "claims fit the connector";
   private static final String SEND_TOKEN = "send token acquired";
   private static final String SEND_CLAIMS = "send claims fit";
+  private static final Set<String> MAILBOX_CHECKS = Set.of("mailbox opened", "folder listed",
+      "message header fetched");
 
   public static Builder builder() {
     return new Builder();
@@ -141,7 +145,13 @@ public final class ConnectionDoctor {
     for (int i = 0; i < checks.size(); i++) {
       String name = checks.get(i).name();
       boolean send = name.equals(SEND_TOKEN) || name.equals(SEND_CLAIMS);
-      checks.set(i, probed(checks.get(i), send ? sendToken : token, send ? sendTokenRequest : tokenRequest));
+      if (mailboxTokenRequest != null && MAILBOX_CHECKS.contains(name)) {
+        // the connector asked for its own token (another user's mailbox: the .Shared permission); the probes are
+        // asked about that request, whose token was not issued to the doctor
+        checks.set(i, probed(checks.get(i), null, mailboxTokenRequest));
+      } else {
+        checks.set(i, probed(checks.get(i), send ? sendToken : token, send ? sendTokenRequest : tokenRequest));
+      }
     }
     return new DoctorReport(checks, Duration.ofNanos(System.nanoTime() - start));
   }
@@ -433,6 +443,7 @@ public final class ConnectionDoctor {
     private CredentialStrategy credential;
     private Supplier<MailboxConnector> connector;
     private TokenRequest tokenRequest;
+    private TokenRequest mailboxTokenRequest;
     private TokenPreflight.Requirement requirement;
     private FolderRef folder = FolderRef.INBOX;
     private SecretExpiryTracker expiry;
@@ -509,6 +520,17 @@ public final class ConnectionDoctor {
     public Builder token(TokenRequest request, TokenPreflight.Requirement needed) {
       this.tokenRequest = requireNonNull(request, "request");
       this.requirement = requireNonNull(needed, "needed");
+      return this;
+    }
+
+    /**
+     * The token the connector asks for to open the mailbox, when it is not the {@link #token} one: a user's
+     * connector to another user's or a shared mailbox asks Microsoft Graph for {@code Mail.ReadWrite.Shared} where
+     * the user's own mailbox needs {@code Mail.ReadWrite}. The probes are asked about a failed mailbox check with this
+     * request (Entra ID's AADSTS65001 for it names neither the permission nor the mailbox).
+     */
+    public Builder mailboxToken(TokenRequest request) {
+      this.mailboxTokenRequest = requireNonNull(request, "request");
       return this;
     }
 

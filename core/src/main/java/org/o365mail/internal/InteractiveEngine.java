@@ -86,23 +86,21 @@ public final class InteractiveEngine extends AbstractStrategy {
       if (loginHint != null) {
         url.loginHint(loginHint);
       }
+      URI page;
       try {
-        browser.open(pca.getAuthorizationRequestUrl(url.build()).toURI());
+        page = pca.getAuthorizationRequestUrl(url.build()).toURI();
+        browser.open(page);
       } catch (IOException | URISyntaxException e) {
         throw new MailboxException("cannot open the sign-in page: " + e.getClass().getSimpleName(), e);
       }
       long waitStart = System.nanoTime();
-      result = listener.await(signInTimeout).orElseThrow(() -> {
+      Optional<RedirectListener.Result> answered = listener.await(signInTimeout);
+      if (answered.isEmpty()) {
         // only a real timeout gets here (an error redirect is a result), with the time really waited
         long waited = (System.nanoTime() - waitStart) / 1_000_000;
-        Diagnosis d = Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, "interactive_timeout")
-            .summary("The interactive sign-in did not complete: no redirect came back in " + waited / 1000 + "."
-                + (waited % 1000) / 100 + " s (signInTimeout " + signInTimeout.toSeconds() + " s)")
-            .fix("Sign in again and finish in the browser; on a machine without a browser use device code")
-            .retryable(false)
-            .build();
-        return new MailboxAuthenticationException(d, null);
-      });
+        throw timedOut(waited, page, context);
+      }
+      result = answered.get();
     } catch (IOException e) {
       throw new MailboxException("cannot listen for the sign-in redirect on loopback: "
           + e.getClass().getSimpleName(), e);
@@ -126,6 +124,97 @@ public final class InteractiveEngine extends AbstractStrategy {
     AuthorizationCodeParameters redeem = AuthorizationCodeParameters.builder(result.code(), redirectUri)
         .scopes(scopes).codeVerifier(verifier).build();
     return msal.signIn(() -> MsalApps.await(pca.acquireToken(redeem), settings.timeout(), context));
+  }
+
+  /** How long the look at the sign-in page after a timeout may take, body included. */
+  static final Duration PAGE_LOOK = Duration.ofSeconds(10);
+
+  private static final java.util.regex.Pattern AADSTS = java.util.regex.Pattern.compile("AADSTS(\\d{5,6})\\b");
+
+  /**
+   * A sign-in that timed out: Entra ID shows some errors on its own page and never redirects. The redirect URI is
+   * checked before anyone signs in (the page says "AADSTS50011: The redirect URI ... specified in the request does
+   * not match the redirect URIs configured for the application", as in the transcript of
+   * https://github.com/unoplatform/uno.todo/issues/180 and
+   * https://learn.microsoft.com/en-us/troubleshoot/entra/entra-id/app-integration/error-code-aadsts50011-redirect-uri-mismatch),
+   * so the same authorize URL is fetched once more, without cookies (no one is signed in, nothing is redeemed), and
+   * an AADSTS code on that page is the diagnosis. What is shown only after the user signs in (AADSTS50057, the
+   * account is disabled; AADSTS53003, Conditional Access blocked it:
+   * https://learn.microsoft.com/en-us/entra/identity-platform/reference-error-codes) cannot be seen that way: those
+   * are the alternatives of the timeout.
+   */
+  private MailboxAuthenticationException timedOut(long waitedMillis, URI page, AuthContext context) {
+    String waited = waitedMillis / 1000 + "." + (waitedMillis % 1000) / 100 + " s (signInTimeout "
+        + signInTimeout.toSeconds() + " s)";
+    String redirectCheck = "(Get-MgApplication -Filter \"appId eq '" + app.clientId()
+        + "'\").PublicClient.RedirectUris";
+    PageLook look = lookAtPage(page);
+    if (look.code().isPresent()) {
+      MailboxException named = AuthErrors.translate(new OAuthError(400, "invalid_request", "AADSTS"
+          + look.code().get() + ": shown on the sign-in page", null, null), context);
+      Optional<Diagnosis> d = named.diagnosis().filter(x -> x.setupStep() != SetupStep.UNKNOWN);
+      if (d.isPresent()) {
+        Diagnosis.Builder b = d.get().toBuilder().summary(d.get().summary() + " (AADSTS" + look.code().get()
+            + " is on the sign-in page, which never redirects; no redirect came back in " + waited + ")");
+        if (d.get().setupStep() == SetupStep.REDIRECT_URI && d.get().command().isEmpty()) {
+          b.command(redirectCheck);
+        }
+        return new MailboxAuthenticationException(b.build(), null);
+      }
+    }
+    String user = loginHint != null ? loginHint : "<user>";
+    Diagnosis.Builder d = Diagnosis.builder(SetupStep.SIGN_IN_AGAIN, "interactive_timeout")
+        .summary("The interactive sign-in did not complete: no redirect came back in " + waited + "; "
+            + look.evidence())
+        .fix("Sign in again and finish in the browser; on a machine without a browser use device code. If the"
+            + " browser showed an error (AADSTS...), it names the step")
+        .retryable(false)
+        .alternative(Diagnosis.builder(SetupStep.USER_ACCOUNT, "interactive_timeout")
+            .summary("The browser may show AADSTS50057: the account " + user + " is disabled (sign-in blocked)")
+            .fix("Entra admin center > Users > " + user + " > Edit properties > Settings: allow sign-in")
+            .command("Get-MgUser -UserId " + user + " -Property AccountEnabled").build())
+        .alternative(Diagnosis.builder(SetupStep.CONDITIONAL_ACCESS, "interactive_timeout")
+            .summary("The browser may show AADSTS53003: Conditional Access blocked the sign-in")
+            .fix("Entra admin center > Monitoring > Sign-in logs: open the failed sign-in of " + user + ", tab"
+                + " Conditional Access, and meet or exclude the policy that blocked it")
+            .build());
+    if (!look.checked()) {
+      d.alternative(Diagnosis.builder(SetupStep.REDIRECT_URI, "interactive_timeout")
+          .summary("The browser may show AADSTS50011: http://localhost is not a redirect URI of app "
+              + app.clientId() + " under Mobile and desktop applications")
+          .fix("Authentication > Add a platform > Mobile and desktop applications > http://localhost")
+          .command(redirectCheck).build());
+    }
+    return new MailboxAuthenticationException(d.build(), null);
+  }
+
+  /**
+   * What the sign-in page shows to someone not signed in.
+   *
+   * @param code the AADSTS code on the page, when there is one
+   * @param checked whether the page was read
+   * @param evidence what was seen, for the summary (no page text: it is the server's)
+   */
+  private record PageLook(Optional<String> code, boolean checked, String evidence) {}
+
+  private PageLook lookAtPage(URI page) {
+    SignInHttp http = new SignInHttp(app.trust().orElse(null), executor, PAGE_LOOK);
+    try {
+      SignInHttp.Answer answer = http.send(java.net.http.HttpRequest.newBuilder(page).timeout(PAGE_LOOK).GET()
+          .build());
+      java.util.regex.Matcher m = AADSTS.matcher(answer.body());
+      if (m.find()) {
+        return new PageLook(Optional.of(m.group(1)), true, "the sign-in page shows AADSTS" + m.group(1));
+      }
+      return new PageLook(Optional.empty(), answer.status() == 200, "the sign-in page (HTTP " + answer.status()
+          + ") shows no error before sign-in");
+    } catch (IOException e) {
+      return new PageLook(Optional.empty(), false, "the sign-in page could not be read again ("
+          + e.getClass().getSimpleName() + ")");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new PageLook(Optional.empty(), false, "interrupted");
+    }
   }
 
   private static String random(int bytes) {

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.o365mail.Diagnosis;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.SetupStep;
 import org.o365mail.testing.LeakCheck;
@@ -131,6 +132,67 @@ class MisleadingDiagnosesTest {
       assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
       assertThat(e.getMessage()).doesNotContain("did not complete within");
       assertThat(login.isSignedIn()).isFalse();
+    }
+  }
+
+  /** The seconds an interactive timeout says it waited ("no redirect came back in 2.0 s"). */
+  static double waited(String summary) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("no redirect came back in (\\d+\\.\\d) s")
+        .matcher(summary);
+    assertThat(m.find()).as(summary).isTrue();
+    return Double.parseDouble(m.group(1));
+  }
+
+  /**
+   * Entra ID shows AADSTS50011 on its own page before anyone signs in and never redirects: after its wait the SDK
+   * reads the same page once more and names the redirect URI, with the time it really waited.
+   */
+  @Test
+  void interactiveSignInWithoutRedirectUri_timesOut_andTheSignInPageNamesTheRedirectUri() {
+    Application noRedirect = contoso.registerApp("Desk without redirect URI");
+    noRedirect.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read").grantAdminConsent();
+    try (InteractiveCredential login = CredentialStrategy.interactive(Tenants.app(m365, contoso, noRedirect))
+        .browser(uri -> m365.signInInBrowser(uri, agent.userPrincipalName(), PASSWORD))
+        .signInRequest(TokenRequest.graph("Mail.Read")).signInTimeout(Duration.ofSeconds(2)).build()) {
+      MailboxAuthenticationException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+          () -> catchThrowableOfType(MailboxAuthenticationException.class, login::signIn));
+      assertThat(e).isNotNull();
+      Diagnosis d = e.diagnosis().orElseThrow();
+      assertThat(d.setupStep()).isEqualTo(SetupStep.REDIRECT_URI);
+      assertThat(d.serviceCode()).isEqualTo("AADSTS50011");
+      assertThat(d.command()).hasValueSatisfying(c -> assertThat(c).contains(noRedirect.clientId())
+          .contains("RedirectUris"));
+      assertThat(waited(d.summary())).isGreaterThanOrEqualTo(2.0);
+      Secrets.assertClean(e);
+    }
+  }
+
+  /**
+   * A blocked user sees AADSTS50057 only after signing in, on Entra ID's page: the page read again shows no error,
+   * so the timeout names the account and Conditional Access as what the browser may have shown, not the redirect URI.
+   */
+  @Test
+  void interactiveSignInOfABlockedUser_timesOut_withTheAccountAndConditionalAccessAsAlternatives() {
+    Application desktop = contoso.registerApp("Desk with redirect URI")
+        .addRedirectUri(Platform.MOBILE_AND_DESKTOP, "http://localhost");
+    desktop.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read").grantAdminConsent();
+    User blocked = contoso.addUser("blocked-" + System.nanoTime() + "@contoso.com", PASSWORD);
+    blocked.enabled(false);
+    try (InteractiveCredential login = CredentialStrategy.interactive(Tenants.app(m365, contoso, desktop))
+        .browser(uri -> m365.signInInBrowser(uri, blocked.userPrincipalName(), PASSWORD))
+        .loginHint(blocked.userPrincipalName())
+        .signInRequest(TokenRequest.graph("Mail.Read")).signInTimeout(Duration.ofSeconds(2)).build()) {
+      MailboxAuthenticationException e = assertTimeoutPreemptively(Duration.ofSeconds(30),
+          () -> catchThrowableOfType(MailboxAuthenticationException.class, login::signIn));
+      assertThat(e).isNotNull();
+      Diagnosis d = e.diagnosis().orElseThrow();
+      assertThat(d.setupStep()).isEqualTo(SetupStep.SIGN_IN_AGAIN);
+      assertThat(d.summary()).contains("shows no error before sign-in");
+      assertThat(waited(d.summary())).isGreaterThanOrEqualTo(2.0);
+      assertThat(d.alternatives()).extracting(Diagnosis::setupStep)
+          .containsExactly(SetupStep.USER_ACCOUNT, SetupStep.CONDITIONAL_ACCESS);
+      assertThat(d.alternatives().get(0).command()).contains("Get-MgUser -UserId " + blocked.userPrincipalName()
+          + " -Property AccountEnabled");
     }
   }
 }

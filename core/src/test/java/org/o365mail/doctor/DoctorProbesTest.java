@@ -117,6 +117,48 @@ class DoctorProbesTest {
         .containsExactly(SetupStep.ADMIN_CONSENT);
   }
 
+  /**
+   * A user's connector to a shared mailbox asks for Mail.ReadWrite.Shared, not the Mail.ReadWrite of the doctor's
+   * own token; with that request given, the failed mailbox check is probed for the permission that was refused.
+   */
+  @Test
+  void aFailedMailboxCheck_isProbedWithTheConnectorsOwnTokenRequest() {
+    Application app = contoso.registerApp("shared not added").allowPublicClientFlows(true)
+        .addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.ReadWrite").grantAdminConsent();
+    List<String> asked = new java.util.ArrayList<>();
+    DoctorProbe recorder = (failure, context) -> {
+      asked.add(context.check() + ": " + context.tokenRequest().permissions() + ", token "
+          + context.token().isPresent());
+      return Optional.empty();
+    };
+    try (CredentialStrategy s = CredentialStrategy.usernamePassword(Tenants.app(m365, contoso, app),
+        "sender@contoso.com", PASSWORD.toCharArray()).build()) {
+      // the connector to support@ asks Entra ID for what GraphMailboxConnector asks for another user's mailbox
+      ConnectionDoctor.Builder doctor = ConnectionDoctor.builder().credential(s)
+          .connector(() -> {
+            s.token(TokenRequest.graph("Mail.ReadWrite.Shared"));
+            return InMemoryMailboxConnector.create("support@contoso.com");
+          })
+          .token(TokenRequest.graph("Mail.ReadWrite"), TokenPreflight.Requirement.graphReadWrite())
+          .mailbox("support@contoso.com").probe(recorder);
+
+      DoctorCheck without = doctor.build().examine().firstFailure().orElseThrow();
+      assertThat(without.name()).isEqualTo("mailbox opened");
+      assertThat(without.diagnosis().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT); // Entra ID's answer as it is
+
+      DoctorCheck with = doctor.mailboxToken(TokenRequest.graph("Mail.ReadWrite.Shared")).build().examine()
+          .firstFailure().orElseThrow();
+      assertThat(with.name()).isEqualTo("mailbox opened");
+      assertThat(with.diagnosis().setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
+      assertThat(with.diagnosis().fix()).contains("Microsoft Graph > Delegated permissions > Mail.ReadWrite.Shared");
+      assertThat(with.diagnosis().alternatives()).extracting(Diagnosis::setupStep)
+          .containsExactly(SetupStep.ADMIN_CONSENT);
+      assertThat(with.detail()).contains("scp [Mail.ReadWrite, User.Read]");
+      assertThat(asked).containsExactly("mailbox opened: [Mail.ReadWrite], token true",
+          "mailbox opened: [Mail.ReadWrite.Shared], token false");
+    }
+  }
+
   @Test
   void anAddedProbe_isAskedBeforeTheDoctorsOwn_andItsFindingWins() {
     Application app = contoso.registerApp("registration readable").allowPublicClientFlows(true)

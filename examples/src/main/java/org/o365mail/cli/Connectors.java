@@ -61,6 +61,20 @@ public final class Connectors {
     return Credentials.signInRequest(c);
   }
 
+  /**
+   * The token the connector asks for to open the mailbox when it is not {@link #tokenRequest}: a user's Graph
+   * connector to a mailbox other than their own asks for {@code Mail.ReadWrite.Shared}, as {@link
+   * GraphMailboxConnector} does for a mailbox that is not the signed-in user's.
+   */
+  public static Optional<TokenRequest> mailboxTokenRequest(ConnectionConfig c, CredentialStrategy credential) {
+    if (c.protocol() != ConnectionConfig.Protocol.GRAPH || c.sendOnly()
+        || credential.kind() == CredentialKind.APP_ONLY) {
+      return Optional.empty();
+    }
+    boolean own = credential.username().map(u -> u.equalsIgnoreCase(c.mailbox())).orElse(true);
+    return own ? Optional.empty() : Optional.of(TokenRequest.graph("Mail.ReadWrite.Shared"));
+  }
+
   public static TokenPreflight.Requirement requirement(ConnectionConfig c) {
     if (c.sendOnly()) {
       return sendRequirement(c);

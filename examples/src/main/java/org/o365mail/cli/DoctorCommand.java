@@ -93,6 +93,7 @@ final class DoctorCommand implements Callable<Integer> {
             .mailbox(c.mailbox())
             .folder(c.folder())
             .expiry(tracker);
+        Connectors.mailboxTokenRequest(c, credential).ifPresent(doctor::mailboxToken);
         Connectors.doctorProbes(c, credential, others).forEach(doctor::probe);
         java.util.Set<ConnectionDoctor.Use> uses = c.uses();
         doctor.use(uses.iterator().next(), uses.toArray(ConnectionDoctor.Use[]::new));

@@ -205,7 +205,12 @@ public final class GraphDoctorProbe implements DoctorProbe {
     // ----- the mailbox -----
 
     Optional<Finding> mailbox(Diagnosis failure, String address) {
-      Answer<User> user = read("GET /users/" + address, TokenRequest.graph("User.Read.All"),
+      // a user may read their own profile, assignedPlans included, with User.Read, which new registrations carry by
+      // default (https://learn.microsoft.com/en-us/graph/permissions-reference#userread,
+      // https://learn.microsoft.com/en-us/entra/identity-platform/quickstart-configure-app-access-web-apis); anyone
+      // else's needs User.Read.All
+      boolean ownAddress = !appOnly && signedInUser().map(address::equalsIgnoreCase).orElse(false);
+      Answer<User> user = read("GET /users/" + address, TokenRequest.graph(ownAddress ? "User.Read" : "User.Read.All"),
           t -> t.client().users().byUserId(address).get(rc -> {
             rc.queryParameters.select = new String[] {"id", "userPrincipalName", "mail", "accountEnabled",
                 "assignedPlans"};

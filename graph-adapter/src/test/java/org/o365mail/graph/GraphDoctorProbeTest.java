@@ -190,6 +190,33 @@ class GraphDoctorProbeTest {
     }
   }
 
+  /**
+   * A delegated IMAP login of a user without a licence fails as if IMAP were off; the user may read their own
+   * profile with User.Read, whose assignedPlans and mail show there is no mailbox.
+   */
+  @Test
+  void delegatedImap_userWithoutLicence_readsTheirOwnProfileWithUserRead_andNamesTheMailbox() {
+    User u = contoso.addUserWithoutMailbox("nolicence" + ++apps + "@contoso.com", "No-Licence-Pw-1!");
+    Application app = contoso.registerApp("IMAP reader " + apps).allowPublicClientFlows(true);
+    app.addDelegatedPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsUser.All");
+    app.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read");
+    contoso.grantAdminConsent(app);
+    Diagnosis imap = Diagnosis.builder(SetupStep.MAILBOX_PROTOCOL, "IMAP NO AUTHENTICATE failed.")
+        .summary("refused").fix("enable IMAP").build();
+    try (CredentialStrategy c = ropc(app, u, "No-Licence-Pw-1!")) {
+      Finding f = explain(imap, c, TokenRequest.imap(), u.userPrincipalName()).orElseThrow();
+      assertThat(f.diagnosis().setupStep()).isEqualTo(SetupStep.MAILBOX);
+      assertThat(f.diagnosis().summary()).contains("no Exchange Online licence");
+      assertThat(f.evidence()).contains("GET /users/" + u.userPrincipalName() + ": 200");
+    }
+    // another user's profile is not read with User.Read: the probe cannot tell, and says nothing
+    User other = contoso.addUserWithoutMailbox("nolicence" + ++apps + "@contoso.com", "No-Licence-Pw-1!");
+    User reader = contoso.addUser("reader" + apps + "@contoso.com", "Reader-Pw-1!");
+    try (CredentialStrategy c = ropc(app, reader, "Reader-Pw-1!")) {
+      assertThat(explain(imap, c, TokenRequest.imap(), other.userPrincipalName())).isEmpty();
+    }
+  }
+
   @Test
   void appOnly_withoutPermissionToRead_cannotTell() {
     Application app = app("Mail.Read");

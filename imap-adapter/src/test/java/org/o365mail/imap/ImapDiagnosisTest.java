@@ -256,6 +256,25 @@ class ImapDiagnosisTest {
     }
   }
 
+  /**
+   * A user without an Exchange Online licence gets an Exchange token from Entra ID and the same {@code AUTHENTICATE
+   * failed} as a user whose IMAP is turned off: the mailbox itself is named as the other step, with its check.
+   */
+  @Test
+  void userWithoutMailbox_delegated_namesTheMailboxAmongTheCauses() {
+    String address = "nolicence-" + System.nanoTime() + "@contoso.com";
+    contoso.tenant.addUserWithoutMailbox(address, Exchange.PASSWORD);
+    try (ImapMailboxConnector c = ImapMailboxConnector.builder().mailbox(address)
+        .credential(contoso.delegated(address)).host(m365.hostName()).port(m365.imapPort()).build()) {
+      Diagnosis d = refusal(c);
+      assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PROTOCOL);
+      assertThat(d.alternatives()).singleElement().satisfies(a -> {
+        assertThat(a.setupStep()).isEqualTo(SetupStep.MAILBOX);
+        assertThat(a.command()).contains("Get-Mailbox -Identity " + address);
+      });
+    }
+  }
+
   @Test
   void imapDisabledForTheMailbox_appOnly_isNamedAmongTheCauses() {
     Mailbox mailbox = contoso.mailbox("noimap-app");

@@ -221,6 +221,10 @@ public final class ExchangeDiagnoses {
         .fix("Enable IMAP for " + mailbox + " (Microsoft 365 admin center > Users > Mail > Manage email apps, or "
             + "PowerShell) and check that " + login.user() + " may open it")
         .command(enableImap(login))
+        // Entra ID issues a user without an Exchange Online licence an Exchange token all the same, and Exchange
+        // refuses the login with the same AUTHENTICATE failed: the mailbox itself is the other step (a Graph probe
+        // allowed to read the user can tell)
+        .alternative(addressStep(login, code))
         .build();
   }
 
