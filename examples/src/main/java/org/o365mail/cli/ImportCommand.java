@@ -269,46 +269,6 @@ final class ImportCommand implements Callable<Integer> {
     }
   }
 
-  /** Writes each message to {@code <key>.eml} atomically: a file exists only when complete. */
-  static final class EmlWriter implements MessageHandler {
-    private final Path dir;
-
-    EmlWriter(Path dir) {
-      this.dir = dir;
-    }
-
-    @Override
-    public void handle(IncomingMessage message) throws IOException {
-      String name = fileName(message.idempotencyKey());
-      Path target = dir.resolve(name + ".eml");
-      if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
-        return; // written before (a crash came before its checkpoint): the same key is the same message
-      }
-      Path part = dir.resolve("." + name + ".part");
-      // a part left by a crash keeps the mode it was made with: made anew, it is the owner's alone (0600)
-      Files.deleteIfExists(part);
-      try (InputStream in = message.openMime();
-          FileChannel channel = FileChannel.open(part, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-              ownerOnly(part, "rw-------"))) {
-        OutputStream os = Channels.newOutputStream(channel);
-        in.transferTo(os);
-        os.flush();
-        channel.force(true);
-      }
-      try {
-        try {
-          Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (AtomicMoveNotSupportedException e) {
-          Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
-        }
-      } catch (IOException e) {
-        // refused (something else stands at the target): no part left behind for a message that may be parked
-        Files.deleteIfExists(part);
-        throw e;
-      }
-    }
-  }
-
   /** The new directories of {@code dir} are the owner's alone (0700) whatever the umask; existing ones are kept. */
   static void createOwnerOnlyDirectories(Path dir) throws IOException {
     Files.createDirectories(dir, ownerOnly(dir, "rwx------"));
@@ -318,20 +278,6 @@ final class ImportCommand implements Callable<Integer> {
     return path.getFileSystem().supportedFileAttributeViews().contains("posix")
         ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode))}
         : new FileAttribute<?>[0];
-  }
-
-  /** A file name for an idempotency key: readable, safe on every file system, unique. */
-  static String fileName(String key) {
-    String safe = key.replaceAll("[^A-Za-z0-9._@=-]", "_");
-    if (safe.length() > 120) {
-      safe = safe.substring(0, 120);
-    }
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8));
-      return safe + "-" + HexFormat.of().formatHex(digest, 0, 4);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
   }
 
   private static long folderSize(MailboxConnector connector, ConnectionConfig c) {
