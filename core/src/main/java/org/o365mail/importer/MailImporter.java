@@ -45,8 +45,30 @@ import org.slf4j.LoggerFactory;
  * DeadLetter}), never silently skipped and never blocking the rest.
  *
  * <p><b>The guarantee.</b> No message is lost. A message is handed to the handler again only if the process died
- * after the handler accepted it and before its checkpoint was written, and then with the same idempotency key
+ * after the handler accepted it and before its checkpoint was durable, and then with the same idempotency key
  * (and {@link IncomingMessage#possibleRedelivery()} set).
+ *
+ * <p><b>Per message or by groups.</b> A plain {@link MessageHandler} has a message when {@code handle} returns: the
+ * checkpoint is written before each message (the key in flight) and after it (the key handled). A {@link
+ * BatchingMessageHandler} has messages once its {@code flush} returns (group commit): the importer writes the keys of
+ * a group about to be handed out ({@link Checkpoint#inFlightGroup()}), hands them out, and when the group is full
+ * ({@link Builder#groupCommit}: so many messages or so much time, whichever first) or the sync batch ends, calls
+ * {@code flush} and then writes one checkpoint with all of them handled; the seen keys follow in one append. The
+ * crash windows of a group, and what the next start does:
+ * <ol>
+ *   <li>before the group's keys are written: nothing of the group was handed out; the old checkpoint stands;
+ *   <li>after they are written, before {@code flush} returned (handing out, or flushing): the keys of the group not
+ *       handled join the interrupted ones, and each is handed out again with its key and the flag (those the dead
+ *       process had not reached yet are flagged too: a possible redelivery, never a missed one);
+ *   <li>after {@code flush}, before the checkpoint is durable: the same; the product has them, and the key tells it;
+ *   <li>after the checkpoint, before the seen keys are appended: the checkpoint's handled keys are recorded as seen
+ *       on the next start, as after a per-message crash;
+ *   <li>post-actions (mark read, move, delete) run only for messages whose handled checkpoint is durable, so a crash
+ *       never leaves a message moved or deleted that the product does not have.
+ * </ol>
+ * A {@code flush} that throws is the second window without the crash: the pass ends (health {@link
+ * MailboxHealth#DEGRADED}), nothing of the group is checkpointed as handled, and the next pass hands the group out
+ * again flagged. A message the handler refuses is parked after the group before it was flushed and committed.
  *
  * <p>Run one pass with {@link #runOnce()}, or {@link #start()} it on an {@link ImportScheduler}: it polls on an
  * interval, or follows IMAP IDLE where the connector has it. Health (throttled, consent required, secret
@@ -65,6 +87,8 @@ public final class MailImporter implements AutoCloseable {
   private final Duration pollInterval;
   private final boolean followChanges;
   private final int batchSize;
+  private final int groupMessages;
+  private final Duration groupDelay;
   private final int handlerAttempts;
   private final Duration handlerBackoff;
   private final FolderRef parkFolder;
@@ -97,6 +121,8 @@ public final class MailImporter implements AutoCloseable {
     this.pollInterval = b.pollInterval;
     this.followChanges = b.followChanges;
     this.batchSize = b.batchSize;
+    this.groupMessages = b.groupMessages;
+    this.groupDelay = b.groupDelay;
     this.handlerAttempts = b.handlerAttempts;
     this.handlerBackoff = b.handlerBackoff;
     this.parkFolder = b.parkFolder;
@@ -358,12 +384,16 @@ public final class MailImporter implements AutoCloseable {
     for (String handled : checkpoint.handled()) {
       recordSeen(key, handled); // a crash may have come between the checkpoint and these records
     }
-    if (checkpoint.inFlight() != null && !checkpoint.interrupted().contains(checkpoint.inFlight())) {
-      // a process died with this message in flight: whenever it comes back, in whatever order, it is flagged
-      checkpoint = checkpoint.afterCrash(clock.instant());
+    Checkpoint recovered = checkpoint.afterCrash(clock.instant());
+    if (recovered != checkpoint) {
+      // a process died with this message (or group) in flight: whenever it comes back, in whatever order, it is flagged
+      checkpoint = recovered;
       store.save(key, checkpoint);
     }
     checkpoint = finishPendingActions(key, checkpoint);
+    if (handler instanceof BatchingMessageHandler batching) {
+      return importGroups(folder, key, checkpoint, batching);
+    }
     int imported = 0;
     int skipped = 0;
     int parked = 0;
@@ -424,6 +454,184 @@ public final class MailImporter implements AutoCloseable {
         return new ImportResult(imported, skipped, parked, true);
       }
     }
+  }
+
+
+  // ------------------------------------------------------------------------------------------
+  // group commit (a BatchingMessageHandler): see the class comment for the crash windows
+
+  /** The messages of a group accepted by {@code handle} and not yet flushed. */
+  private static final class Group {
+    final List<String> keys = new ArrayList<>();
+    final List<IncomingMessage> messages = new ArrayList<>();
+    long startedMillis;
+  }
+
+  /** The handler's flush failed: the group is not durable. */
+  private static final class GroupNotDurable extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    GroupNotDurable(Throwable cause) {
+      super(cause);
+    }
+  }
+
+  private ImportResult importGroups(FolderRef folder, CheckpointKey key, Checkpoint start,
+      BatchingMessageHandler batching) {
+    Checkpoint checkpoint = start;
+    int imported = 0;
+    int skipped = 0;
+    int parked = 0;
+    try {
+      while (true) {
+        SyncBatch batch = connector.sync(folder, checkpoint.state(), batchSize);
+        List<MessageSummary> messages = batch.messages();
+        Group group = null;
+        for (int i = 0; i < messages.size(); i++) {
+          MessageSummary m = messages.get(i);
+          if (stopping.get()) {
+            commit(key, checkpoint, group, batching, List.of());
+            return new ImportResult(imported + size(group), skipped, parked, false);
+          }
+          String messageKey = idempotencyKey(connector.protocol(), m);
+          if (alreadyHandled(key, checkpoint, m, messageKey, batch.resynced())) {
+            skipped++;
+            continue;
+          }
+          if (group == null) {
+            // written before the first of them is handed out: a crash from here on flags each of them
+            checkpoint = checkpoint.withInFlightGroup(upcoming(key, checkpoint, messages, i, batch.resynced()),
+                clock.instant());
+            store.save(key, checkpoint);
+            group = new Group();
+            group.startedMillis = clock.millis();
+          }
+          boolean redelivery = checkpoint.possiblyDelivered(messageKey);
+          Outcome outcome;
+          try {
+            outcome = deliver(folder, m, messageKey, redelivery);
+          } catch (MailboxException e) {
+            // the service failed the handler's read: the handler did not take this one; those before it are kept
+            commit(key, checkpoint, group, batching, List.of());
+            throw e;
+          }
+          if (outcome.accepted) {
+            PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
+                : new PendingAction(messageKey, m.id().value());
+            checkpoint = checkpoint.withHandled(messageKey, action, clock.instant());
+            group.keys.add(messageKey);
+            group.messages.add(outcome.message);
+          } else if (outcome.stopped) {
+            checkpoint = commit(key, checkpoint, group, batching, List.of());
+            return new ImportResult(imported + size(group), skipped, parked, false);
+          } else {
+            // the group before it is committed first: a parked message's checkpoint must not claim unflushed ones
+            checkpoint = commit(key, checkpoint, group, batching, List.of());
+            imported += size(group);
+            group = null;
+            checkpoint = park(key, checkpoint, m, messageKey, outcome);
+            parked++;
+            continue;
+          }
+          boolean last = i == messages.size() - 1;
+          if (!last && (group.keys.size() >= groupMessages
+              || clock.millis() - group.startedMillis >= groupDelay.toMillis())) {
+            // the next group's keys go into the same write as this one's commit
+            List<String> next = upcoming(key, checkpoint, messages, i + 1, batch.resynced());
+            checkpoint = commit(key, checkpoint, group, batching, next);
+            imported += group.keys.size();
+            group = next.isEmpty() ? null : new Group();
+            if (group != null) {
+              group.startedMillis = clock.millis();
+            }
+          }
+        }
+        checkpoint = commit(key, checkpoint, group, batching, List.of());
+        imported += size(group);
+        // after the commit: only messages the checkpoint has as handled are marked, moved or deleted
+        checkpoint = runPostActions(key, checkpoint, checkpoint.pending());
+        checkpoint = checkpoint.advanced(batch.next(), clock.instant());
+        store.save(key, checkpoint);
+        if (!batch.hasMore()) {
+          return new ImportResult(imported, skipped, parked, true);
+        }
+      }
+    } catch (GroupNotDurable e) {
+      // as if the process had died before the flush returned: the group is handed out again, flagged
+      Checkpoint durable = store.load(key).orElse(start);
+      store.save(key, durable.afterCrash(clock.instant()));
+      Throwable cause = e.getCause();
+      logger.warn("The handler could not make the messages of {} durable ({}); they will be handed out again",
+          connector.mailbox(), printable(cause.getClass().getName()
+              + (cause.getMessage() == null ? "" : ": " + cause.getMessage())));
+      setHealth(MailboxHealth.DEGRADED, null);
+      return new ImportResult(imported, skipped, parked, false);
+    }
+  }
+
+  private static int size(Group group) {
+    return group == null ? 0 : group.keys.size();
+  }
+
+  /** The keys of the next group: from {@code from} on, those not handled yet, at most {@code groupMessages}. */
+  private List<String> upcoming(CheckpointKey key, Checkpoint checkpoint, List<MessageSummary> messages, int from,
+      boolean resynced) {
+    List<String> keys = new ArrayList<>();
+    for (int i = from; i < messages.size() && keys.size() < groupMessages; i++) {
+      MessageSummary m = messages.get(i);
+      String k = idempotencyKey(connector.protocol(), m);
+      if (!alreadyHandled(key, checkpoint, m, k, resynced)) {
+        keys.add(k);
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * Makes a group durable: the handler's flush, then one checkpoint with its keys handled (and {@code next}, the
+   * next group's keys, in flight), then their seen records in one append, then the listeners.
+   *
+   * @throws GroupNotDurable if the flush failed (the checkpoint is not written)
+   */
+  private Checkpoint commit(CheckpointKey key, Checkpoint checkpoint, Group group, BatchingMessageHandler batching,
+      List<String> next) throws GroupNotDurable {
+    if (group == null && next.isEmpty() && checkpoint.inFlightGroup().isEmpty()) {
+      return checkpoint;
+    }
+    if (group != null && !group.keys.isEmpty()) {
+      try {
+        batching.flush();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new GroupNotDurable(e);
+      } catch (Exception e) {
+        throw new GroupNotDurable(e);
+      }
+    }
+    Checkpoint committed = checkpoint.withInFlightGroup(next, clock.instant());
+    store.save(key, committed);
+    if (group == null) {
+      return committed;
+    }
+    List<String> seen = new ArrayList<>(group.keys.size() * 2);
+    for (String k : group.keys) {
+      seen.add(k);
+      int end = k.lastIndexOf('|');
+      if (end > 0) {
+        seen.add("mid:" + k.substring(0, end));
+      }
+    }
+    store.recordSeen(key, seen);
+    for (IncomingMessage message : group.messages) {
+      for (ImportListener l : listeners) {
+        try {
+          l.imported(message);
+        } catch (RuntimeException e) {
+          logger.warn("An import listener threw; ignored", e);
+        }
+      }
+    }
+    return committed;
   }
 
   /** Records a key, and the Message-ID it starts with, as handed out and accepted for good. */
@@ -667,6 +875,17 @@ public final class MailImporter implements AutoCloseable {
       DeadLetter parked = letter.get();
       MessageSummary m = connector.message(new MessageId(parked.messageId()));
       Outcome outcome = deliver(folder, m, messageKey, false);
+      if (outcome.accepted && handler instanceof BatchingMessageHandler batching) {
+        // accepted once durable: a flush that fails leaves it parked, its failure the last error
+        try {
+          batching.flush();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          outcome = new Outcome(false, true, outcome.message, outcome.attempts, e);
+        } catch (Exception e) {
+          outcome = new Outcome(false, false, outcome.message, outcome.attempts, e);
+        }
+      }
       Checkpoint now = store.load(key).orElseThrow();
       if (outcome.accepted) {
         PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
@@ -808,6 +1027,8 @@ public final class MailImporter implements AutoCloseable {
     private Duration pollInterval = Duration.ofSeconds(60);
     private boolean followChanges = true;
     private int batchSize = 50;
+    private int groupMessages = 500;
+    private Duration groupDelay = Duration.ofSeconds(1);
     private int handlerAttempts = 3;
     private Duration handlerBackoff = Duration.ofSeconds(1);
     private FolderRef parkFolder;
@@ -879,6 +1100,22 @@ public final class MailImporter implements AutoCloseable {
         throw new IllegalArgumentException("batchSize must be 1 to 1000, was " + value);
       }
       this.batchSize = value;
+      return this;
+    }
+
+    /**
+     * With a {@link BatchingMessageHandler}: a group is made durable (the handler's flush, one checkpoint) after at
+     * most {@code maxMessages} messages (1 to 1000, default 500) or once {@code maxDelay} (default 1 s) has passed
+     * since its first, whichever comes first, and at the end of every sync batch ({@link #batchSize}, which therefore
+     * bounds a group too). A crash hands out again at most one group, flagged. Without a batching handler every
+     * message is its own group.
+     */
+    public Builder groupCommit(int maxMessages, Duration maxDelay) {
+      if (maxMessages < 1 || maxMessages > 1000) {
+        throw new IllegalArgumentException("groupCommit maxMessages must be 1 to 1000, was " + maxMessages);
+      }
+      this.groupMessages = maxMessages;
+      this.groupDelay = positive(maxDelay, "maxDelay");
       return this;
     }
 
