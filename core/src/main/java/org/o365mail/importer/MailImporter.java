@@ -468,7 +468,7 @@ public final class MailImporter implements AutoCloseable {
   }
 
   /** The handler's flush failed: the group is not durable. */
-  private static final class GroupNotDurable extends Exception {
+  private static final class GroupNotDurable extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     GroupNotDurable(Throwable cause) {
@@ -476,84 +476,96 @@ public final class MailImporter implements AutoCloseable {
     }
   }
 
+  /** Where a pass over one folder with group commit stands. */
+  private static final class GroupPass {
+    final FolderRef folder;
+    final CheckpointKey key;
+    final BatchingMessageHandler batching;
+    Checkpoint checkpoint;
+    Group group;
+    int imported;
+    int skipped;
+    int parked;
+
+    GroupPass(FolderRef folder, CheckpointKey key, Checkpoint checkpoint, BatchingMessageHandler batching) {
+      this.folder = folder;
+      this.key = key;
+      this.checkpoint = checkpoint;
+      this.batching = batching;
+    }
+
+    ImportResult result(boolean completed) {
+      return new ImportResult(imported, skipped, parked, completed);
+    }
+  }
+
+  /** Thrown out of {@code forEachMime}'s consumer when the pass ends early (stopped). */
+  private static final class EndOfPass extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    EndOfPass() {
+      super(null, null, false, false);
+    }
+  }
+
   private ImportResult importGroups(FolderRef folder, CheckpointKey key, Checkpoint start,
       BatchingMessageHandler batching) {
-    Checkpoint checkpoint = start;
-    int imported = 0;
-    int skipped = 0;
-    int parked = 0;
+    GroupPass p = new GroupPass(folder, key, start, batching);
     try {
       while (true) {
-        SyncBatch batch = connector.sync(folder, checkpoint.state(), batchSize);
+        SyncBatch batch = connector.sync(folder, p.checkpoint.state(), batchSize);
         List<MessageSummary> messages = batch.messages();
-        Group group = null;
-        for (int i = 0; i < messages.size(); i++) {
-          MessageSummary m = messages.get(i);
-          if (stopping.get()) {
-            commit(key, checkpoint, group, batching, List.of());
-            return new ImportResult(imported + size(group), skipped, parked, false);
-          }
-          String messageKey = idempotencyKey(connector.protocol(), m);
-          if (alreadyHandled(key, checkpoint, m, messageKey, batch.resynced())) {
-            skipped++;
-            continue;
-          }
-          if (group == null) {
-            // written before the first of them is handed out: a crash from here on flags each of them
-            checkpoint = checkpoint.withInFlightGroup(upcoming(key, checkpoint, messages, i, batch.resynced()),
-                clock.instant());
-            store.save(key, checkpoint);
-            group = new Group();
-            group.startedMillis = clock.millis();
-          }
-          boolean redelivery = checkpoint.possiblyDelivered(messageKey);
-          Outcome outcome;
-          try {
-            outcome = deliver(folder, m, messageKey, redelivery);
-          } catch (MailboxException e) {
-            // the service failed the handler's read: the handler did not take this one; those before it are kept
-            commit(key, checkpoint, group, batching, List.of());
-            throw e;
-          }
-          if (outcome.accepted) {
-            PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
-                : new PendingAction(messageKey, m.id().value());
-            checkpoint = checkpoint.withHandled(messageKey, action, clock.instant());
-            group.keys.add(messageKey);
-            group.messages.add(outcome.message);
-          } else if (outcome.stopped) {
-            checkpoint = commit(key, checkpoint, group, batching, List.of());
-            return new ImportResult(imported + size(group), skipped, parked, false);
-          } else {
-            // the group before it is committed first: a parked message's checkpoint must not claim unflushed ones
-            checkpoint = commit(key, checkpoint, group, batching, List.of());
-            imported += size(group);
-            group = null;
-            checkpoint = park(key, checkpoint, m, messageKey, outcome);
-            parked++;
-            continue;
-          }
-          boolean last = i == messages.size() - 1;
-          if (!last && (group.keys.size() >= groupMessages
-              || clock.millis() - group.startedMillis >= groupDelay.toMillis())) {
-            // the next group's keys go into the same write as this one's commit
-            List<String> next = upcoming(key, checkpoint, messages, i + 1, batch.resynced());
-            checkpoint = commit(key, checkpoint, group, batching, next);
-            imported += group.keys.size();
-            group = next.isEmpty() ? null : new Group();
-            if (group != null) {
-              group.startedMillis = clock.millis();
+        p.group = null;
+        int from = 0;
+        while (from < messages.size()) {
+          List<Integer> todo = new ArrayList<>();
+          for (int i = from; i < messages.size(); i++) {
+            MessageSummary m = messages.get(i);
+            if (alreadyHandled(key, p.checkpoint, m, idempotencyKey(connector.protocol(), m), batch.resynced())) {
+              p.skipped++;
+            } else {
+              todo.add(i);
             }
           }
+          int[] at = {0};
+          boolean[] inStep = {false};
+          try {
+            // the MIME fetched ahead as the connector does best (Graph: $batch requests, several in flight) while
+            // the handler writes; each message's stream is handed to the handler's first attempt
+            connector.forEachMime(todo.stream().map(messages::get).toList(), (m, in) -> {
+              inStep[0] = true;
+              boolean goOn = step(p, batch, messages, todo.get(at[0]), in);
+              inStep[0] = false;
+              at[0]++;
+              if (!goOn) {
+                throw new EndOfPass();
+              }
+            });
+            from = messages.size();
+          } catch (EndOfPass e) {
+            return p.result(false);
+          } catch (MessageNotFoundException e) {
+            if (inStep[0]) {
+              throw e;
+            }
+            // gone from the mailbox before its turn: handed over without a stream, the handler's read fails and it
+            // is parked like any message the handler cannot take; the rest of the batch goes on
+            int i = todo.get(at[0]);
+            if (!step(p, batch, messages, i, null)) {
+              return p.result(false);
+            }
+            from = i + 1;
+          }
         }
-        checkpoint = commit(key, checkpoint, group, batching, List.of());
-        imported += size(group);
+        p.checkpoint = commit(key, p.checkpoint, p.group, batching, List.of());
+        p.imported += size(p.group);
+        p.group = null;
         // after the commit: only messages the checkpoint has as handled are marked, moved or deleted
-        checkpoint = runPostActions(key, checkpoint, checkpoint.pending());
-        checkpoint = checkpoint.advanced(batch.next(), clock.instant());
-        store.save(key, checkpoint);
+        p.checkpoint = runPostActions(key, p.checkpoint, p.checkpoint.pending());
+        p.checkpoint = p.checkpoint.advanced(batch.next(), clock.instant());
+        store.save(key, p.checkpoint);
         if (!batch.hasMore()) {
-          return new ImportResult(imported, skipped, parked, true);
+          return p.result(true);
         }
       }
     } catch (GroupNotDurable e) {
@@ -565,8 +577,82 @@ public final class MailImporter implements AutoCloseable {
           connector.mailbox(), printable(cause.getClass().getName()
               + (cause.getMessage() == null ? "" : ": " + cause.getMessage())));
       setHealth(MailboxHealth.DEGRADED, null);
-      return new ImportResult(imported, skipped, parked, false);
+      return p.result(false);
     }
+  }
+
+  /**
+   * One message of a group pass: skipped, handed out (its group's keys written first), committed with its group
+   * when the group is full, or parked; false when the pass ends here (stopped).
+   *
+   * @param mime the message's MIME, fetched ahead, for the handler's first attempt; null to read it on demand
+   */
+  private boolean step(GroupPass p, SyncBatch batch, List<MessageSummary> messages, int i, InputStream mime) {
+    MessageSummary m = messages.get(i);
+    if (stopping.get()) {
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, List.of());
+      p.imported += size(p.group);
+      p.group = null;
+      return false;
+    }
+    String messageKey = idempotencyKey(connector.protocol(), m);
+    if (alreadyHandled(p.key, p.checkpoint, m, messageKey, batch.resynced())) {
+      p.skipped++; // a repeat within the batch
+      return true;
+    }
+    if (p.group == null) {
+      // written before the first of them is handed out: a crash from here on flags each of them
+      p.checkpoint = p.checkpoint.withInFlightGroup(upcoming(p.key, p.checkpoint, messages, i, batch.resynced()),
+          clock.instant());
+      store.save(p.key, p.checkpoint);
+      p.group = new Group();
+      p.group.startedMillis = clock.millis();
+    }
+    boolean redelivery = p.checkpoint.possiblyDelivered(messageKey);
+    Outcome outcome;
+    try {
+      outcome = deliver(p.folder, m, messageKey, redelivery, mime);
+    } catch (MailboxException e) {
+      // the service failed the handler's read: the handler did not take this one; those before it are kept
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, List.of());
+      p.imported += size(p.group);
+      p.group = null;
+      throw e;
+    }
+    if (outcome.accepted) {
+      PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
+          : new PendingAction(messageKey, m.id().value());
+      p.checkpoint = p.checkpoint.withHandled(messageKey, action, clock.instant());
+      p.group.keys.add(messageKey);
+      p.group.messages.add(outcome.message);
+    } else if (outcome.stopped) {
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, List.of());
+      p.imported += size(p.group);
+      p.group = null;
+      return false;
+    } else {
+      // the group before it is committed first: a parked message's checkpoint must not claim unflushed ones
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, List.of());
+      p.imported += size(p.group);
+      p.group = null;
+      p.checkpoint = park(p.key, p.checkpoint, m, messageKey, outcome);
+      p.parked++;
+      return true;
+    }
+    boolean last = i == messages.size() - 1;
+    if (!last && (p.group.keys.size() >= groupMessages
+        || clock.millis() - p.group.startedMillis >= groupDelay.toMillis())) {
+      // the next group's keys go into the same write as this one's commit
+      List<String> next = upcoming(p.key, p.checkpoint, messages, i + 1, batch.resynced());
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, next);
+      p.imported += p.group.keys.size();
+      p.group = null;
+      if (!next.isEmpty()) {
+        p.group = new Group();
+        p.group.startedMillis = clock.millis();
+      }
+    }
+    return true;
   }
 
   private static int size(Group group) {
@@ -654,10 +740,16 @@ public final class MailImporter implements AutoCloseable {
   private record Outcome(boolean accepted, boolean stopped, IncomingMessage message, int attempts, Throwable error) {}
 
   private Outcome deliver(FolderRef folder, MessageSummary m, String messageKey, boolean redelivery) {
+    return deliver(folder, m, messageKey, redelivery, null);
+  }
+
+  /** @param mime the MIME fetched ahead, for the first attempt (null: read on demand) */
+  private Outcome deliver(FolderRef folder, MessageSummary m, String messageKey, boolean redelivery,
+      InputStream mime) {
     Throwable last = null;
     Duration backoff = handlerBackoff;
     for (int attempt = 1; attempt <= handlerAttempts; attempt++) {
-      Incoming incoming = new Incoming(m, messageKey, folder, attempt, redelivery);
+      Incoming incoming = new Incoming(m, messageKey, folder, attempt, redelivery, attempt == 1 ? mime : null);
       try {
         handler.handle(incoming);
         return new Outcome(true, false, incoming, attempt, null);
@@ -956,13 +1048,17 @@ public final class MailImporter implements AutoCloseable {
     private final FolderRef folder;
     private final int attempt;
     private final boolean redelivery;
+    /** The MIME read ahead, handed out by the first {@link #openMime()}; later calls read it again. */
+    private InputStream ahead;
 
-    Incoming(MessageSummary summary, String key, FolderRef folder, int attempt, boolean redelivery) {
+    Incoming(MessageSummary summary, String key, FolderRef folder, int attempt, boolean redelivery,
+        InputStream ahead) {
       this.summary = summary;
       this.key = key;
       this.folder = folder;
       this.attempt = attempt;
       this.redelivery = redelivery;
+      this.ahead = ahead;
     }
 
     @Override
@@ -987,6 +1083,11 @@ public final class MailImporter implements AutoCloseable {
 
     @Override
     public InputStream openMime() {
+      InputStream in = ahead;
+      if (in != null) {
+        ahead = null;
+        return in;
+      }
       return connector.openMime(summary.id());
     }
 

@@ -19,6 +19,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
 import org.o365mail.MessageSummary;
 import org.o365mail.fake.InMemoryMailboxConnector;
@@ -300,5 +301,26 @@ class GroupCommitTest {
     }
     assertThat(store.violations).isEmpty();
     assertThat(product.durable).hasSize(8).doesNotContain(order.get(4));
+  }
+
+  @Test
+  void messageGoneBeforeItsTurn_isParked_andTheRestOfTheBatchImported(@TempDir Path dir) {
+    InMemoryMailboxConnector box = MailImporterTest.mailbox(10);
+    List<MessageSummary> contents = box.contents(FolderRef.INBOX);
+    Product product = new Product();
+    // while the third is handled, the sixth is deleted: the connector's read ahead finds it gone
+    product.onHandle = () -> {
+      if (product.handedOut.size() == 3) {
+        box.delete(contents.get(5).id(), DeleteMode.PERMANENT);
+      }
+    };
+    try (MailImporter importer = MailImporter.builder().connector(box).handler(product)
+        .checkpointStore(new FileCheckpointStore(dir)).handlerAttempts(1).batchSize(10).build()) {
+      ImportResult result = importer.runOnce();
+      assertThat(result.completed()).isTrue();
+      assertThat(result.imported()).isEqualTo(9);
+      assertThat(result.parked()).isEqualTo(1);
+    }
+    assertThat(product.durable).hasSize(9);
   }
 }

@@ -3,27 +3,14 @@ package org.o365mail.cli;
 import static org.o365mail.internal.ServiceText.printable;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.PrintWriter;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.o365mail.MailboxConnector;
@@ -39,7 +26,6 @@ import org.o365mail.importer.ImportResult;
 import org.o365mail.importer.IncomingMessage;
 import org.o365mail.importer.MailImporter;
 import org.o365mail.importer.MailboxHealth;
-import org.o365mail.importer.MessageHandler;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -109,6 +95,7 @@ final class ImportCommand implements Callable<Integer> {
     // first resource, so closed last: a signal waits (up to the grace) until the files below are closed
     try (StopSignal stop = StopSignal.install("o365mail-import");
         FileCheckpointStore store = new FileCheckpointStore(checkpoints);
+        EmlWriter writer = new EmlWriter(out);
         CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
         MailboxConnector connector = Connectors.connector(c, credential)) {
       // one import per directory and mailbox: a second one would interleave its checkpoints with the first's
@@ -123,7 +110,9 @@ final class ImportCommand implements Callable<Integer> {
       MailImporter.Builder b = MailImporter.builder()
           .connector(connector)
           .folder(c.folder())
-          .handler(new EmlWriter(out))
+          .handler(writer)
+          // a sync batch is a group: its files fsynced together, one checkpoint (issue 16: 5x slower per message)
+          .batchSize(500)
           .checkpointStore(store)
           .leaseOwner(leaseOwner)
           .postAction(c.postAction())
