@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.o365mail.importer.BatchingMessageHandler;
 import org.o365mail.importer.IncomingMessage;
@@ -143,10 +144,18 @@ public final class EmlWriter implements BatchingMessageHandler, AutoCloseable {
     }
   }
 
-  /** Stops the pool; files not flushed are finished (forced and renamed) by it, the directory is not forced. */
+  /**
+   * Stops the pool, giving files not flushed (an import abandoned mid-group) up to 2 s to be forced and renamed, so
+   * that no {@code .part} is left behind; the directory is not forced (the importer hands such files out again).
+   */
   @Override
   public void close() {
     pool.shutdown();
+    try {
+      pool.awaitTermination(2, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static FileAttribute<?>[] ownerOnly(Path path) {
