@@ -11,7 +11,7 @@ import java.util.Set;
 import org.o365mail.SyncState;
 
 /**
- * Where the import of one folder stands, written after every handled message:
+ * Where the import of one folder stands, written after every handled message (or group of them):
  * <ul>
  *   <li>{@code state}: the connector's sync state of the last completed batch (a delta link, UIDVALIDITY + UID);
  *   <li>{@code handled}: keys of messages of the current batch the handler already accepted;
@@ -21,15 +21,23 @@ import org.o365mail.SyncState;
  *       service need not give the messages back in the same order (Graph delta documents no order), so the one a
  *       crash interrupted may come after others, or in a later batch; whenever it comes, it is flagged as a possible
  *       redelivery. At most {@link #MAX_INTERRUPTED}, the oldest forgotten first;
+ *   <li>{@code inFlightGroup}: with a {@link BatchingMessageHandler}, the keys of the group being handed out, written
+ *       before the first of them goes to the handler and cleared by the checkpoint that commits the group. After a
+ *       crash those not in {@code handled} join {@code interrupted} (also those the dead process had not reached:
+ *       flagged, they are only possibly redelivered);
  *   <li>{@code pending}: post-actions of recorded messages not yet done;
  *   <li>{@code deadLetters}: parked messages.
  * </ul>
  * Immutable.
  */
 public record Checkpoint(SyncState state, Set<String> handled, String inFlight, List<PendingAction> pending,
-    List<DeadLetter> deadLetters, Instant updatedAt, List<String> interrupted) {
-  /** The most interrupted keys kept (a key whose message never comes back, deleted meanwhile, would stay). */
-  public static final int MAX_INTERRUPTED = 100;
+    List<DeadLetter> deadLetters, Instant updatedAt, List<String> interrupted, List<String> inFlightGroup) {
+  /**
+   * The most interrupted keys kept (a key whose message never comes back, deleted meanwhile, would stay): twice the
+   * largest group ({@link MailImporter.Builder#batchSize} is at most 1000), so a crash never pushes out the keys of
+   * the group it interrupted.
+   */
+  public static final int MAX_INTERRUPTED = 2000;
 
   public Checkpoint {
     requireNonNull(state, "state");
@@ -39,6 +47,13 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
     pending = List.copyOf(pending);
     deadLetters = List.copyOf(deadLetters);
     requireNonNull(updatedAt, "updatedAt");
+    inFlightGroup = List.copyOf(new LinkedHashSet<>(inFlightGroup));
+  }
+
+  /** A checkpoint with no group in flight (as written by a per-message import). */
+  public Checkpoint(SyncState state, Set<String> handled, String inFlight, List<PendingAction> pending,
+      List<DeadLetter> deadLetters, Instant updatedAt, List<String> interrupted) {
+    this(state, handled, inFlight, pending, deadLetters, updatedAt, interrupted, List.of());
   }
 
   /** A checkpoint with no interrupted keys (as written before they were kept). */
@@ -56,14 +71,25 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
     return key.equals(inFlight) || interrupted.contains(key);
   }
 
-  /** After a crash: the key that was in flight joins the interrupted ones (it stays in flight too). */
+  /**
+   * After a crash: the key that was in flight joins the interrupted ones (it stays in flight too), and so do the keys
+   * of a group in flight not handled (the group is cleared); {@code this} when nothing was in flight.
+   */
   Checkpoint afterCrash(Instant now) {
-    if (inFlight == null || interrupted.contains(inFlight)) {
+    boolean single = inFlight != null && !interrupted.contains(inFlight);
+    if (!single && inFlightGroup.isEmpty()) {
       return this;
     }
     List<String> i = new ArrayList<>(interrupted);
-    i.add(inFlight);
-    return new Checkpoint(state, handled, inFlight, pending, deadLetters, now, i);
+    if (single) {
+      i.add(inFlight);
+    }
+    for (String k : inFlightGroup) {
+      if (!handled.contains(k)) {
+        i.add(k);
+      }
+    }
+    return new Checkpoint(state, handled, inFlight, pending, deadLetters, now, i, List.of());
   }
 
   private List<String> without(String key) {
@@ -80,7 +106,12 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
   }
 
   Checkpoint withInFlight(String key, Instant now) {
-    return new Checkpoint(state, handled, key, pending, deadLetters, now, interrupted);
+    return new Checkpoint(state, handled, key, pending, deadLetters, now, interrupted, inFlightGroup);
+  }
+
+  /** The keys of the group about to be handed out (empty: none; the group was committed). */
+  Checkpoint withInFlightGroup(List<String> keys, Instant now) {
+    return new Checkpoint(state, handled, inFlight, pending, deadLetters, now, interrupted, keys);
   }
 
   Checkpoint withHandled(String key, PendingAction action, Instant now) {
@@ -90,13 +121,13 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
     if (action != null) {
       p.add(action);
     }
-    return new Checkpoint(state, h, null, p, deadLetters, now, without(key));
+    return new Checkpoint(state, h, null, p, deadLetters, now, without(key), inFlightGroup);
   }
 
   Checkpoint withActionDone(String key, Instant now) {
     List<PendingAction> p = new ArrayList<>(pending);
     p.removeIf(a -> a.messageKey().equals(key));
-    return new Checkpoint(state, handled, inFlight, p, deadLetters, now, interrupted);
+    return new Checkpoint(state, handled, inFlight, p, deadLetters, now, interrupted, inFlightGroup);
   }
 
   Checkpoint withDeadLetter(DeadLetter letter, Instant now) {
@@ -104,7 +135,7 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
     h.add(letter.messageKey());
     List<DeadLetter> d = new ArrayList<>(deadLetters);
     d.add(letter);
-    return new Checkpoint(state, h, null, pending, d, now, without(letter.messageKey()));
+    return new Checkpoint(state, h, null, pending, d, now, without(letter.messageKey()), inFlightGroup);
   }
 
   /** A parked message the handler accepted on a retry: out of the dead letters, its post-action (if any) pending. */
@@ -115,18 +146,21 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
     if (action != null) {
       p.add(action);
     }
-    return new Checkpoint(state, handled, inFlight, p, d, now, interrupted);
+    return new Checkpoint(state, handled, inFlight, p, d, now, interrupted, inFlightGroup);
   }
 
   /** A parked message refused again: the same place in the list, its attempts and last error updated. */
   Checkpoint withDeadLetterReplaced(DeadLetter letter, Instant now) {
     List<DeadLetter> d = new ArrayList<>(deadLetters);
     d.replaceAll(l -> l.messageKey().equals(letter.messageKey()) ? letter : l);
-    return new Checkpoint(state, handled, inFlight, pending, d, now, interrupted);
+    return new Checkpoint(state, handled, inFlight, pending, d, now, interrupted, inFlightGroup);
   }
 
-  /** After a whole batch is handled: the next state, the batch's keys forgotten (not the interrupted ones). */
+  /**
+   * After a whole batch is handled (and, with a {@link BatchingMessageHandler}, flushed): the next state, the batch's
+   * keys forgotten (not the interrupted ones), no group in flight.
+   */
   Checkpoint advanced(SyncState next, Instant now) {
-    return new Checkpoint(next, Set.of(), null, pending, deadLetters, now, interrupted);
+    return new Checkpoint(next, Set.of(), null, pending, deadLetters, now, interrupted, List.of());
   }
 }

@@ -1,6 +1,7 @@
 package org.o365mail.importer;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.Optional;
 
 /**
@@ -17,6 +18,16 @@ public interface CheckpointStore {
 
   /** Remembers for good that a message (by idempotency key or Message-ID) was handed out and accepted. */
   void recordSeen(CheckpointKey key, String messageKey);
+
+  /**
+   * Remembers several keys at once, as durable as {@link #recordSeen(CheckpointKey, String)}; a store that can write
+   * them together (one append, one fsync) overrides it.
+   */
+  default void recordSeen(CheckpointKey key, Collection<String> messageKeys) {
+    for (String k : messageKeys) {
+      recordSeen(key, k);
+    }
+  }
 
   boolean seen(CheckpointKey key, String messageKey);
 

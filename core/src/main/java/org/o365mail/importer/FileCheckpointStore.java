@@ -21,6 +21,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,9 +38,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checkpoints in a directory: per folder a small JSON file replaced atomically (write, fsync, rename) after
- * every handled message, and an append-only file of seen message keys, fsynced on every append. A process
- * killed at any instant leaves either the old or the new checkpoint. Thread-safe.
+ * Checkpoints in a directory: per folder a small JSON file replaced atomically (write, fsync, rename, fsync of the
+ * directory) after every handled message or group of them, and an append-only file of seen message keys, fsynced on
+ * every append (one append for a group). A process killed at any instant, or a power cut, leaves either the old or
+ * the new checkpoint. A file system that cannot rename atomically makes {@link #save} fail, naming it (see {@link
+ * AtomicFiles}). Thread-safe.
  *
  * <p>Every file and directory it creates is its owner's alone (0600, 0700) whatever the umask; an existing
  * directory that other users could read is tightened, with a warning.
@@ -139,23 +142,40 @@ public final class FileCheckpointStore implements CheckpointStore, AutoCloseable
 
   @Override
   public void recordSeen(CheckpointKey key, String messageKey) {
+    recordSeen(key, List.of(messageKey));
+  }
+
+  /** One append and one fsync for all of them (and of the directory when the file is new). */
+  @Override
+  public void recordSeen(CheckpointKey key, Collection<String> messageKeys) {
     Set<String> seen = seenSet(key);
-    if (seen.contains(messageKey)) {
+    List<String> fresh = messageKeys.stream().filter(k -> !seen.contains(k)).distinct().toList();
+    if (fresh.isEmpty()) {
       return;
     }
     synchronized (lock(key)) {
       Path file = seenFile(key);
-      try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.APPEND), OwnerOnly.fileAttributes(file))) {
-        ByteBuffer buffer = ByteBuffer.wrap((escape(messageKey) + "\n").getBytes(StandardCharsets.UTF_8));
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
+      StringBuilder lines = new StringBuilder();
+      for (String k : fresh) {
+        lines.append(escape(k)).append('\n');
+      }
+      try {
+        boolean created = !Files.exists(file);
+        try (FileChannel channel = FileChannel.open(file, Set.of(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            StandardOpenOption.APPEND), OwnerOnly.fileAttributes(file))) {
+          ByteBuffer buffer = ByteBuffer.wrap(lines.toString().getBytes(StandardCharsets.UTF_8));
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+          channel.force(false);
         }
-        channel.force(false);
+        if (created) {
+          AtomicFiles.forceDirectory(directory);
+        }
       } catch (IOException e) {
         throw new UncheckedIOException("cannot append to " + seenFile(key), e);
       }
-      seen.add(messageKey);
+      seen.addAll(fresh);
     }
   }
 
@@ -341,6 +361,13 @@ public final class FileCheckpointStore implements CheckpointStore, AutoCloseable
         }
         w.writeEndArray();
       }
+      if (!c.inFlightGroup().isEmpty()) {
+        w.writeStartArray("inFlightGroup");
+        for (String k : c.inFlightGroup()) {
+          w.writeString(k);
+        }
+        w.writeEndArray();
+      }
       w.writeStartArray("pending");
       for (PendingAction p : c.pending()) {
         w.writeStartObject().writeStringField("messageKey", p.messageKey()).writeStringField("messageId", p.messageId())
@@ -385,6 +412,7 @@ public final class FileCheckpointStore implements CheckpointStore, AutoCloseable
     }
     String state = JsonSupport.string(json, "state");
     return new Checkpoint(new SyncState(state == null ? "" : state), handled, JsonSupport.string(json, "inFlight"),
-        pending, dead, Instant.parse(JsonSupport.string(json, "updatedAt")), JsonSupport.strings(json, "interrupted"));
+        pending, dead, Instant.parse(JsonSupport.string(json, "updatedAt")), JsonSupport.strings(json, "interrupted"),
+        JsonSupport.strings(json, "inFlightGroup"));
   }
 }

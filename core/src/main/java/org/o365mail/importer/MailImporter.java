@@ -45,8 +45,30 @@ import org.slf4j.LoggerFactory;
  * DeadLetter}), never silently skipped and never blocking the rest.
  *
  * <p><b>The guarantee.</b> No message is lost. A message is handed to the handler again only if the process died
- * after the handler accepted it and before its checkpoint was written, and then with the same idempotency key
+ * after the handler accepted it and before its checkpoint was durable, and then with the same idempotency key
  * (and {@link IncomingMessage#possibleRedelivery()} set).
+ *
+ * <p><b>Per message or by groups.</b> A plain {@link MessageHandler} has a message when {@code handle} returns: the
+ * checkpoint is written before each message (the key in flight) and after it (the key handled). A {@link
+ * BatchingMessageHandler} has messages once its {@code flush} returns (group commit): the importer writes the keys of
+ * a group about to be handed out ({@link Checkpoint#inFlightGroup()}), hands them out, and when the group is full
+ * ({@link Builder#groupCommit}: so many messages or so much time, whichever first) or the sync batch ends, calls
+ * {@code flush} and then writes one checkpoint with all of them handled; the seen keys follow in one append. The
+ * crash windows of a group, and what the next start does:
+ * <ol>
+ *   <li>before the group's keys are written: nothing of the group was handed out; the old checkpoint stands;
+ *   <li>after they are written, before {@code flush} returned (handing out, or flushing): the keys of the group not
+ *       handled join the interrupted ones, and each is handed out again with its key and the flag (those the dead
+ *       process had not reached yet are flagged too: a possible redelivery, never a missed one);
+ *   <li>after {@code flush}, before the checkpoint is durable: the same; the product has them, and the key tells it;
+ *   <li>after the checkpoint, before the seen keys are appended: the checkpoint's handled keys are recorded as seen
+ *       on the next start, as after a per-message crash;
+ *   <li>post-actions (mark read, move, delete) run only for messages whose handled checkpoint is durable, so a crash
+ *       never leaves a message moved or deleted that the product does not have.
+ * </ol>
+ * A {@code flush} that throws is the second window without the crash: the pass ends (health {@link
+ * MailboxHealth#DEGRADED}), nothing of the group is checkpointed as handled, and the next pass hands the group out
+ * again flagged. A message the handler refuses is parked after the group before it was flushed and committed.
  *
  * <p>Run one pass with {@link #runOnce()}, or {@link #start()} it on an {@link ImportScheduler}: it polls on an
  * interval, or follows IMAP IDLE where the connector has it. Health (throttled, consent required, secret
@@ -70,6 +92,8 @@ public final class MailImporter implements AutoCloseable {
   private final Duration pollInterval;
   private final boolean followChanges;
   private final int batchSize;
+  private final int groupMessages;
+  private final Duration groupDelay;
   private final int handlerAttempts;
   private final Duration handlerBackoff;
   private final FolderRef parkFolder;
@@ -102,6 +126,8 @@ public final class MailImporter implements AutoCloseable {
     this.pollInterval = b.pollInterval;
     this.followChanges = b.followChanges;
     this.batchSize = b.batchSize;
+    this.groupMessages = b.groupMessages;
+    this.groupDelay = b.groupDelay;
     this.handlerAttempts = b.handlerAttempts;
     this.handlerBackoff = b.handlerBackoff;
     this.parkFolder = b.parkFolder;
@@ -363,12 +389,16 @@ public final class MailImporter implements AutoCloseable {
     for (String handled : checkpoint.handled()) {
       recordSeen(key, handled); // a crash may have come between the checkpoint and these records
     }
-    if (checkpoint.inFlight() != null && !checkpoint.interrupted().contains(checkpoint.inFlight())) {
-      // a process died with this message in flight: whenever it comes back, in whatever order, it is flagged
-      checkpoint = checkpoint.afterCrash(clock.instant());
+    Checkpoint recovered = checkpoint.afterCrash(clock.instant());
+    if (recovered != checkpoint) {
+      // a process died with this message (or group) in flight: whenever it comes back, in whatever order, it is flagged
+      checkpoint = recovered;
       store.save(key, checkpoint);
     }
     checkpoint = finishPendingActions(key, checkpoint);
+    if (handler instanceof BatchingMessageHandler batching) {
+      return importGroups(folder, key, checkpoint, batching);
+    }
     int imported = 0;
     int skipped = 0;
     int parked = 0;
@@ -431,6 +461,270 @@ public final class MailImporter implements AutoCloseable {
     }
   }
 
+
+  // ------------------------------------------------------------------------------------------
+  // group commit (a BatchingMessageHandler): see the class comment for the crash windows
+
+  /** The messages of a group accepted by {@code handle} and not yet flushed. */
+  private static final class Group {
+    final List<String> keys = new ArrayList<>();
+    final List<IncomingMessage> messages = new ArrayList<>();
+    long startedMillis;
+  }
+
+  /** The handler's flush failed: the group is not durable. */
+  private static final class GroupNotDurable extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    GroupNotDurable(Throwable cause) {
+      super(cause);
+    }
+  }
+
+  /** Where a pass over one folder with group commit stands. */
+  private static final class GroupPass {
+    final FolderRef folder;
+    final CheckpointKey key;
+    final BatchingMessageHandler batching;
+    Checkpoint checkpoint;
+    Group group;
+    int imported;
+    int skipped;
+    int parked;
+
+    GroupPass(FolderRef folder, CheckpointKey key, Checkpoint checkpoint, BatchingMessageHandler batching) {
+      this.folder = folder;
+      this.key = key;
+      this.checkpoint = checkpoint;
+      this.batching = batching;
+    }
+
+    ImportResult result(boolean completed) {
+      return new ImportResult(imported, skipped, parked, completed);
+    }
+  }
+
+  /** Thrown out of {@code forEachMime}'s consumer when the pass ends early (stopped). */
+  private static final class EndOfPass extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    EndOfPass() {
+      super(null, null, false, false);
+    }
+  }
+
+  private ImportResult importGroups(FolderRef folder, CheckpointKey key, Checkpoint start,
+      BatchingMessageHandler batching) {
+    GroupPass p = new GroupPass(folder, key, start, batching);
+    try {
+      while (true) {
+        SyncBatch batch = connector.sync(folder, p.checkpoint.state(), batchSize);
+        List<MessageSummary> messages = batch.messages();
+        p.group = null;
+        int from = 0;
+        while (from < messages.size()) {
+          List<Integer> todo = new ArrayList<>();
+          for (int i = from; i < messages.size(); i++) {
+            MessageSummary m = messages.get(i);
+            if (alreadyHandled(key, p.checkpoint, m, idempotencyKey(connector.protocol(), m), batch.resynced())) {
+              p.skipped++;
+            } else {
+              todo.add(i);
+            }
+          }
+          int[] at = {0};
+          boolean[] inStep = {false};
+          try {
+            // the MIME fetched ahead as the connector does best (Graph: $batch requests, several in flight) while
+            // the handler writes; each message's stream is handed to the handler's first attempt
+            connector.forEachMime(todo.stream().map(messages::get).toList(), (m, in) -> {
+              inStep[0] = true;
+              boolean goOn = step(p, batch, messages, todo.get(at[0]), in);
+              inStep[0] = false;
+              at[0]++;
+              if (!goOn) {
+                throw new EndOfPass();
+              }
+            });
+            from = messages.size();
+          } catch (EndOfPass e) {
+            return p.result(false);
+          } catch (MessageNotFoundException e) {
+            if (inStep[0]) {
+              throw e;
+            }
+            // gone from the mailbox before its turn: handed over without a stream, the handler's read fails and it
+            // is parked like any message the handler cannot take; the rest of the batch goes on
+            int i = todo.get(at[0]);
+            if (!step(p, batch, messages, i, null)) {
+              return p.result(false);
+            }
+            from = i + 1;
+          }
+        }
+        p.checkpoint = commit(key, p.checkpoint, p.group, batching, List.of());
+        p.imported += size(p.group);
+        p.group = null;
+        // after the commit: only messages the checkpoint has as handled are marked, moved or deleted
+        p.checkpoint = runPostActions(key, p.checkpoint, p.checkpoint.pending());
+        p.checkpoint = p.checkpoint.advanced(batch.next(), clock.instant());
+        store.save(key, p.checkpoint);
+        if (!batch.hasMore()) {
+          return p.result(true);
+        }
+      }
+    } catch (GroupNotDurable e) {
+      // as if the process had died before the flush returned: the group is handed out again, flagged
+      Checkpoint durable = store.load(key).orElse(start);
+      store.save(key, durable.afterCrash(clock.instant()));
+      Throwable cause = e.getCause();
+      logger.warn("The handler could not make the messages of {} durable ({}); they will be handed out again",
+          connector.mailbox(), printable(cause.getClass().getName()
+              + (cause.getMessage() == null ? "" : ": " + cause.getMessage())));
+      setHealth(MailboxHealth.DEGRADED, null);
+      return p.result(false);
+    }
+  }
+
+  /**
+   * One message of a group pass: skipped, handed out (its group's keys written first), committed with its group
+   * when the group is full, or parked; false when the pass ends here (stopped).
+   *
+   * @param mime the message's MIME, fetched ahead, for the handler's first attempt; null to read it on demand
+   */
+  private boolean step(GroupPass p, SyncBatch batch, List<MessageSummary> messages, int i, InputStream mime) {
+    MessageSummary m = messages.get(i);
+    if (stopping.get()) {
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, List.of());
+      p.imported += size(p.group);
+      p.group = null;
+      return false;
+    }
+    String messageKey = idempotencyKey(connector.protocol(), m);
+    if (alreadyHandled(p.key, p.checkpoint, m, messageKey, batch.resynced())) {
+      p.skipped++; // a repeat within the batch
+      return true;
+    }
+    if (p.group == null) {
+      // written before the first of them is handed out: a crash from here on flags each of them
+      p.checkpoint = p.checkpoint.withInFlightGroup(upcoming(p.key, p.checkpoint, messages, i, batch.resynced()),
+          clock.instant());
+      store.save(p.key, p.checkpoint);
+      p.group = new Group();
+      p.group.startedMillis = clock.millis();
+    }
+    boolean redelivery = p.checkpoint.possiblyDelivered(messageKey);
+    Outcome outcome;
+    try {
+      outcome = deliver(p.folder, m, messageKey, redelivery, mime);
+    } catch (MailboxException e) {
+      // the service failed the handler's read: the handler did not take this one; those before it are kept
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, List.of());
+      p.imported += size(p.group);
+      p.group = null;
+      throw e;
+    }
+    if (outcome.accepted) {
+      PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
+          : new PendingAction(messageKey, m.id().value());
+      p.checkpoint = p.checkpoint.withHandled(messageKey, action, clock.instant());
+      p.group.keys.add(messageKey);
+      p.group.messages.add(outcome.message);
+    } else if (outcome.stopped) {
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, List.of());
+      p.imported += size(p.group);
+      p.group = null;
+      return false;
+    } else {
+      // the group before it is committed first: a parked message's checkpoint must not claim unflushed ones
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, List.of());
+      p.imported += size(p.group);
+      p.group = null;
+      p.checkpoint = park(p.key, p.checkpoint, m, messageKey, outcome);
+      p.parked++;
+      return true;
+    }
+    boolean last = i == messages.size() - 1;
+    if (!last && (p.group.keys.size() >= groupMessages
+        || clock.millis() - p.group.startedMillis >= groupDelay.toMillis())) {
+      // the next group's keys go into the same write as this one's commit
+      List<String> next = upcoming(p.key, p.checkpoint, messages, i + 1, batch.resynced());
+      p.checkpoint = commit(p.key, p.checkpoint, p.group, p.batching, next);
+      p.imported += p.group.keys.size();
+      p.group = null;
+      if (!next.isEmpty()) {
+        p.group = new Group();
+        p.group.startedMillis = clock.millis();
+      }
+    }
+    return true;
+  }
+
+  private static int size(Group group) {
+    return group == null ? 0 : group.keys.size();
+  }
+
+  /** The keys of the next group: from {@code from} on, those not handled yet, at most {@code groupMessages}. */
+  private List<String> upcoming(CheckpointKey key, Checkpoint checkpoint, List<MessageSummary> messages, int from,
+      boolean resynced) {
+    List<String> keys = new ArrayList<>();
+    for (int i = from; i < messages.size() && keys.size() < groupMessages; i++) {
+      MessageSummary m = messages.get(i);
+      String k = idempotencyKey(connector.protocol(), m);
+      if (!alreadyHandled(key, checkpoint, m, k, resynced)) {
+        keys.add(k);
+      }
+    }
+    return keys;
+  }
+
+  /**
+   * Makes a group durable: the handler's flush, then one checkpoint with its keys handled (and {@code next}, the
+   * next group's keys, in flight), then their seen records in one append, then the listeners.
+   *
+   * @throws GroupNotDurable if the flush failed (the checkpoint is not written)
+   */
+  private Checkpoint commit(CheckpointKey key, Checkpoint checkpoint, Group group, BatchingMessageHandler batching,
+      List<String> next) throws GroupNotDurable {
+    if (group == null && next.isEmpty() && checkpoint.inFlightGroup().isEmpty()) {
+      return checkpoint;
+    }
+    if (group != null && !group.keys.isEmpty()) {
+      try {
+        batching.flush();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new GroupNotDurable(e);
+      } catch (Exception e) {
+        throw new GroupNotDurable(e);
+      }
+    }
+    Checkpoint committed = checkpoint.withInFlightGroup(next, clock.instant());
+    store.save(key, committed);
+    if (group == null) {
+      return committed;
+    }
+    List<String> seen = new ArrayList<>(group.keys.size() * 2);
+    for (String k : group.keys) {
+      seen.add(k);
+      int end = k.lastIndexOf('|');
+      if (end > 0) {
+        seen.add("mid:" + k.substring(0, end));
+      }
+    }
+    store.recordSeen(key, seen);
+    for (IncomingMessage message : group.messages) {
+      for (ImportListener l : listeners) {
+        try {
+          l.imported(message);
+        } catch (RuntimeException e) {
+          logger.warn("An import listener threw; ignored", e);
+        }
+      }
+    }
+    return committed;
+  }
+
   /** Records a key, and the Message-ID it starts with, as handed out and accepted for good. */
   private void recordSeen(CheckpointKey key, String messageKey) {
     store.recordSeen(key, messageKey);
@@ -451,10 +745,16 @@ public final class MailImporter implements AutoCloseable {
   private record Outcome(boolean accepted, boolean stopped, IncomingMessage message, int attempts, Throwable error) {}
 
   private Outcome deliver(FolderRef folder, MessageSummary m, String messageKey, boolean redelivery) {
+    return deliver(folder, m, messageKey, redelivery, null);
+  }
+
+  /** @param mime the MIME fetched ahead, for the first attempt (null: read on demand) */
+  private Outcome deliver(FolderRef folder, MessageSummary m, String messageKey, boolean redelivery,
+      InputStream mime) {
     Throwable last = null;
     Duration backoff = handlerBackoff;
     for (int attempt = 1; attempt <= handlerAttempts; attempt++) {
-      Incoming incoming = new Incoming(m, messageKey, folder, attempt, redelivery);
+      Incoming incoming = new Incoming(m, messageKey, folder, attempt, redelivery, attempt == 1 ? mime : null);
       try {
         handler.handle(incoming);
         return new Outcome(true, false, incoming, attempt, null);
@@ -672,6 +972,17 @@ public final class MailImporter implements AutoCloseable {
       DeadLetter parked = letter.get();
       MessageSummary m = connector.message(new MessageId(parked.messageId()));
       Outcome outcome = deliver(folder, m, messageKey, false);
+      if (outcome.accepted && handler instanceof BatchingMessageHandler batching) {
+        // accepted once durable: a flush that fails leaves it parked, its failure the last error
+        try {
+          batching.flush();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          outcome = new Outcome(false, true, outcome.message, outcome.attempts, e);
+        } catch (Exception e) {
+          outcome = new Outcome(false, false, outcome.message, outcome.attempts, e);
+        }
+      }
       Checkpoint now = store.load(key).orElseThrow();
       if (outcome.accepted) {
         PendingAction action = postAction.kind() == PostAction.Kind.NONE ? null
@@ -742,13 +1053,17 @@ public final class MailImporter implements AutoCloseable {
     private final FolderRef folder;
     private final int attempt;
     private final boolean redelivery;
+    /** The MIME read ahead, handed out by the first {@link #openMime()}; later calls read it again. */
+    private InputStream ahead;
 
-    Incoming(MessageSummary summary, String key, FolderRef folder, int attempt, boolean redelivery) {
+    Incoming(MessageSummary summary, String key, FolderRef folder, int attempt, boolean redelivery,
+        InputStream ahead) {
       this.summary = summary;
       this.key = key;
       this.folder = folder;
       this.attempt = attempt;
       this.redelivery = redelivery;
+      this.ahead = ahead;
     }
 
     @Override
@@ -773,6 +1088,11 @@ public final class MailImporter implements AutoCloseable {
 
     @Override
     public InputStream openMime() {
+      InputStream in = ahead;
+      if (in != null) {
+        ahead = null;
+        return in;
+      }
       return connector.openMime(summary.id());
     }
 
@@ -813,6 +1133,8 @@ public final class MailImporter implements AutoCloseable {
     private Duration pollInterval = Duration.ofSeconds(60);
     private boolean followChanges = true;
     private int batchSize = 50;
+    private int groupMessages = 500;
+    private Duration groupDelay = Duration.ofSeconds(1);
     private int handlerAttempts = 3;
     private Duration handlerBackoff = Duration.ofSeconds(1);
     private FolderRef parkFolder;
@@ -884,6 +1206,22 @@ public final class MailImporter implements AutoCloseable {
         throw new IllegalArgumentException("batchSize must be 1 to 1000, was " + value);
       }
       this.batchSize = value;
+      return this;
+    }
+
+    /**
+     * With a {@link BatchingMessageHandler}: a group is made durable (the handler's flush, one checkpoint) after at
+     * most {@code maxMessages} messages (1 to 1000, default 500) or once {@code maxDelay} (default 1 s) has passed
+     * since its first, whichever comes first, and at the end of every sync batch ({@link #batchSize}, which therefore
+     * bounds a group too). A crash hands out again at most one group, flagged. Without a batching handler every
+     * message is its own group.
+     */
+    public Builder groupCommit(int maxMessages, Duration maxDelay) {
+      if (maxMessages < 1 || maxMessages > 1000) {
+        throw new IllegalArgumentException("groupCommit maxMessages must be 1 to 1000, was " + maxMessages);
+      }
+      this.groupMessages = maxMessages;
+      this.groupDelay = positive(maxDelay, "maxDelay");
       return this;
     }
 

@@ -124,4 +124,43 @@ class FileCheckpointStoreTest {
       assertThat(other.tryLease("box@contoso.com", "other", TTL)).isTrue();
     }
   }
+
+  @Test
+  void groupInFlight_survivesARestart_andAfterACrashJoinsTheInterruptedKeys() {
+    Checkpoint announced = Checkpoint.initial(SyncState.BEGINNING, Instant.EPOCH)
+        .withHandled("k1", null, Instant.EPOCH)
+        .withInFlightGroup(List.of("k1", "k2", "k3"), Instant.EPOCH);
+    try (FileCheckpointStore store = new FileCheckpointStore(tmp)) {
+      store.save(KEY, announced);
+    }
+    try (FileCheckpointStore restarted = new FileCheckpointStore(tmp)) {
+      Checkpoint loaded = restarted.load(KEY).orElseThrow();
+      assertThat(loaded.inFlightGroup()).containsExactly("k1", "k2", "k3");
+      Checkpoint recovered = loaded.afterCrash(Instant.EPOCH);
+      // k1 was committed as handled: not interrupted; the others may have reached the dead process
+      assertThat(recovered.interrupted()).containsExactly("k2", "k3");
+      assertThat(recovered.inFlightGroup()).isEmpty();
+      assertThat(recovered.possiblyDelivered("k2")).isTrue();
+      assertThat(recovered.possiblyDelivered("k1")).isFalse();
+    }
+  }
+
+  @Test
+  void recordSeenOfMany_isOneAppend_readBackAfterARestart() throws IOException {
+    try (FileCheckpointStore store = new FileCheckpointStore(tmp)) {
+      store.recordSeen(KEY, List.of("a", "b\nwith newline", "a", "c"));
+      store.recordSeen(KEY, List.of("c", "d"));
+    }
+    Path seen;
+    try (Stream<Path> s = Files.list(tmp)) {
+      seen = s.filter(p -> p.toString().endsWith(".seen")).findFirst().orElseThrow();
+    }
+    assertThat(Files.readAllLines(seen)).hasSize(4);
+    try (FileCheckpointStore restarted = new FileCheckpointStore(tmp)) {
+      for (String k : List.of("a", "b\nwith newline", "c", "d")) {
+        assertThat(restarted.seen(KEY, k)).as(k).isTrue();
+      }
+      assertThat(restarted.seen(KEY, "e")).isFalse();
+    }
+  }
 }

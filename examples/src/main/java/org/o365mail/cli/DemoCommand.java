@@ -252,7 +252,8 @@ final class DemoCommand implements Callable<Integer> {
 
   private void importInto(MailboxConnector connector, Path dir, PostAction action) throws Exception {
     Files.createDirectories(dir);
-    try (MailImporter importer = MailImporter.builder().connector(connector).handler(new ImportCommand.EmlWriter(dir))
+    try (EmlWriter writer = new EmlWriter(dir);
+        MailImporter importer = MailImporter.builder().connector(connector).handler(writer)
         .checkpointStore(CheckpointStore.inMemory()).postAction(action).build()) {
       ImportResult result = importer.runOnce();
       long files;
