@@ -5,21 +5,15 @@ import jakarta.mail.Message;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
 import jakarta.mail.Store;
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
-import javax.net.ssl.SSLSocket;
 import org.o365mail.FolderRef;
 import org.o365mail.MessageSummary;
 import org.o365mail.SyncBatch;
@@ -36,7 +30,6 @@ import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testkit.PasswordCredential;
 import org.o365mail.testkit.Tenant;
-import org.o365mail.testkit.TestMessages;
 
 /**
  * Imports messages of about 20 KB from the testkit's IMAP front over TLS four ways, in one run, and prints
@@ -108,8 +101,8 @@ public final class ImapImportBenchmark {
           .build();
       try (CredentialStrategy credential = CredentialStrategy.clientCredentials(app)
           .secret(ClientSecret.of(secret.value())).build()) {
-        Mailbox warm = mailbox(contoso, principal, "warmup@contoso.com", 300, size);
-        Mailbox big = mailbox(contoso, principal, "import@contoso.com", messages, size);
+        Mailbox warm = RawImap.mailbox(contoso, principal, "warmup@contoso.com", 300, size);
+        Mailbox big = RawImap.mailbox(contoso, principal, "import@contoso.com", messages, size);
         System.out.printf(Locale.ROOT, "Mailbox %s: %d messages of about %d bytes; connector sync batch %d%n",
             big.address(), messages, size, batch);
 
@@ -156,16 +149,6 @@ public final class ImapImportBenchmark {
     List<Result> sorted = new ArrayList<>(runs);
     sorted.sort(Comparator.comparingLong(Result::nanos));
     return sorted.get(sorted.size() / 2);
-  }
-
-  private static Mailbox mailbox(Tenant contoso, ExchangeServicePrincipal principal, String address, int count,
-      int size) {
-    Mailbox mailbox = contoso.addUser(address, "Bench-Pw-1!").mailbox();
-    contoso.addMailboxPermission(address, principal.objectId(), "FullAccess");
-    for (int i = 0; i < count; i++) {
-      mailbox.deliver(TestMessages.ofSize("sender@fabrikam.com", address, "Message " + i, size));
-    }
-    return mailbox;
   }
 
   /** The connector: sync in batches, openMime each message into a counting sink. */
@@ -244,73 +227,16 @@ public final class ImapImportBenchmark {
   private static Result raw(LocalTenant m365, CredentialStrategy credential, Mailbox mailbox, boolean summaries)
       throws IOException {
     long start = System.nanoTime();
-    String token = credential.token(TokenRequest.imap()).value();
-    try (SSLSocket socket = (SSLSocket) m365.sslContext().getSocketFactory().createSocket(m365.hostName(),
-        m365.imapPort())) {
-      socket.startHandshake();
-      InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
-      OutputStream out = socket.getOutputStream();
-      readLine(in);
-      String xoauth2 = Base64.getEncoder().encodeToString(("user=" + mailbox.address() + "\u0001auth=Bearer " + token
-          + "\u0001\u0001").getBytes(StandardCharsets.UTF_8));
-      command(in, out, "a AUTHENTICATE XOAUTH2 " + xoauth2, "a", null);
-      command(in, out, "s SELECT INBOX", "s", null);
-      long[] counts = new long[2];
+    RawImap.Counter counts = new RawImap.Counter();
+    try (RawImap imap = RawImap.signIn(m365, mailbox.address(), credential.token(TokenRequest.imap()).value())) {
+      imap.command("s SELECT INBOX", "s", null);
       if (summaries) {
-        command(in, out, "g UID FETCH 1:* " + SUMMARY_ITEMS, "g", null);
+        imap.command("g UID FETCH 1:* " + SUMMARY_ITEMS, "g", null);
       }
-      command(in, out, "f UID FETCH 1:* BODY.PEEK[]", "f", counts);
-      command(in, out, "l LOGOUT", "l", null);
-      return new Result(summaries ? "raw summaries + bodies" : "raw lower bound", counts[0], counts[1],
-          System.nanoTime() - start);
+      imap.command("f UID FETCH 1:* BODY.PEEK[]", "f", counts);
     }
-  }
-
-  /** Sends a command and reads to its tagged answer; with {@code counts}, counts FETCH literals and their bytes. */
-  private static void command(InputStream in, OutputStream out, String command, String tag, long[] counts)
-      throws IOException {
-    out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-    byte[] skip = new byte[64 * 1024];
-    while (true) {
-      String line = readLine(in);
-      if (line.startsWith(tag + " ")) {
-        if (!line.startsWith(tag + " OK")) {
-          throw new IOException("the server refused the command: " + line);
-        }
-        return;
-      }
-      while (line.endsWith("}")) {
-        long literal = Long.parseLong(line.substring(line.lastIndexOf('{') + 1, line.length() - 1));
-        if (counts != null) {
-          counts[0]++;
-          counts[1] += literal;
-        }
-        long left = literal;
-        while (left > 0) {
-          int n = in.read(skip, 0, (int) Math.min(skip.length, left));
-          if (n < 0) {
-            throw new IOException("connection closed inside a literal");
-          }
-          left -= n;
-        }
-        line = readLine(in);
-      }
-    }
-  }
-
-  private static String readLine(InputStream in) throws IOException {
-    ByteArrayOutputStream line = new ByteArrayOutputStream(128);
-    int b;
-    while ((b = in.read()) != -1) {
-      if (b == '\n') {
-        byte[] bytes = line.toByteArray();
-        int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-        return new String(bytes, 0, n, StandardCharsets.ISO_8859_1);
-      }
-      line.write(b);
-    }
-    throw new UncheckedIOException(new IOException("connection closed"));
+    return new Result(summaries ? "raw summaries + bodies" : "raw lower bound", counts.messages, counts.bytes,
+        System.nanoTime() - start);
   }
 
   private static int intArg(String[] args, String name, int defaultValue) {

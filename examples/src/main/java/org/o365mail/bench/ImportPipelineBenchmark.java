@@ -1,14 +1,9 @@
 package org.o365mail.bench;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.FileStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +11,6 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -25,7 +19,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLSocket;
 import org.o365mail.FolderRef;
 import org.o365mail.ListOptions;
 import org.o365mail.MailboxConnector;
@@ -46,7 +39,6 @@ import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testkit.PasswordCredential;
 import org.o365mail.testkit.Tenant;
-import org.o365mail.testkit.TestMessages;
 
 /**
  * The whole import pipeline against its yardsticks, in one run, on the testkit and on a real disk: {@link
@@ -129,8 +121,8 @@ public final class ImportPipelineBenchmark {
           .authorityHost(m365.authorityHost()).trust(m365.sslContext()).build();
       try (CredentialStrategy credential = CredentialStrategy.clientCredentials(app)
           .secret(ClientSecret.of(secret.value())).build()) {
-        Mailbox warm = mailbox(contoso, principal, "warmup@contoso.com", Math.min(300, messages), size);
-        Mailbox big = mailbox(contoso, principal, "import@contoso.com", messages, size);
+        Mailbox warm = RawImap.mailbox(contoso, principal, "warmup@contoso.com", Math.min(300, messages), size);
+        Mailbox big = RawImap.mailbox(contoso, principal, "import@contoso.com", messages, size);
         System.out.printf(Locale.ROOT, "Mailbox %s: %d messages of about %d bytes; batch %d; %d round(s)%n",
             big.address(), messages, size, batch, rounds);
         Ways ways = new Ways(m365, credential, base, batch);
@@ -247,41 +239,16 @@ public final class ImportPipelineBenchmark {
     Result rawImap(Mailbox mailbox, boolean files) throws IOException {
       Path out = Files.createTempDirectory(base, "imap-raw-");
       long start = System.nanoTime();
-      String token = credential.token(TokenRequest.imap()).value();
-      try (SSLSocket socket = (SSLSocket) m365.sslContext().getSocketFactory().createSocket(m365.hostName(),
-          m365.imapPort());
-          DurableBatches writer = files ? new DurableBatches(out, batch) : null) {
-        socket.startHandshake();
-        InputStream in = new BufferedInputStream(socket.getInputStream(), 64 * 1024);
-        OutputStream os = socket.getOutputStream();
-        readLine(in);
-        String xoauth2 = Base64.getEncoder().encodeToString(("user=" + mailbox.address() + "\u0001auth=Bearer " + token
-            + "\u0001\u0001").getBytes(StandardCharsets.UTF_8));
-        command(in, os, "a AUTHENTICATE XOAUTH2 " + xoauth2, "a", null);
-        command(in, os, "s SELECT INBOX", "s", null);
-        long[] counts = new long[2];
-        command(in, os, "f UID FETCH 1:* BODY.PEEK[]", "f", writer == null ? new Sink(counts) : writer);
-        command(in, os, "l LOGOUT", "l", null);
-        if (writer == null) {
-          return new Result("imap raw read, no files", counts[0], counts[1], System.nanoTime() - start);
-        }
+      RawImap.Counter counts = new RawImap.Counter();
+      try (DurableBatches writer = files ? new DurableBatches(out, batch) : null;
+          RawImap imap = RawImap.signIn(m365, mailbox.address(), credential.token(TokenRequest.imap()).value())) {
+        imap.command("s SELECT INBOX", "s", null);
+        imap.command("f UID FETCH 1:* BODY.PEEK[]", "f", writer == null ? counts : writer);
+      }
+      if (!files) {
+        return new Result("imap raw read, no files", counts.messages, counts.bytes, System.nanoTime() - start);
       }
       return counted("imap raw read, files by batch", out, System.nanoTime() - start);
-    }
-  }
-
-  /** Receives each FETCH literal (or, with a length of -1, a whole stream). */
-  private interface Literals {
-    void literal(InputStream in, long length) throws IOException;
-  }
-
-  /** Counts and drops literals. */
-  private record Sink(long[] counts) implements Literals {
-    @Override
-    public void literal(InputStream in, long length) throws IOException {
-      counts[0]++;
-      counts[1] += length;
-      in.skipNBytes(length);
     }
   }
 
@@ -290,7 +257,7 @@ public final class ImportPipelineBenchmark {
    * {@code batch} messages (and at the end) the writer waits for them and fsyncs the directory: a batch is durable
    * together.
    */
-  private static final class DurableBatches implements Literals, AutoCloseable {
+  private static final class DurableBatches implements RawImap.Literals, AutoCloseable {
     private final Path dir;
     private final int batch;
     private final ExecutorService pool = Executors.newFixedThreadPool(FSYNC_THREADS);
@@ -303,6 +270,7 @@ public final class ImportPipelineBenchmark {
       this.batch = batch;
     }
 
+    /** One message: {@code length} bytes of {@code in}, or all of it when {@code length} is -1 (forEachMime). */
     @Override
     public void literal(InputStream in, long length) throws IOException {
       long i = n++;
@@ -398,55 +366,6 @@ public final class ImportPipelineBenchmark {
     List<Result> sorted = new ArrayList<>(runs);
     sorted.sort(Comparator.comparingLong(Result::nanos));
     return sorted.get(sorted.size() / 2);
-  }
-
-  private static Mailbox mailbox(Tenant contoso, ExchangeServicePrincipal principal, String address, int count,
-      int size) {
-    Mailbox mailbox = contoso.addUser(address, "Bench-Pw-1!").mailbox();
-    contoso.addMailboxPermission(address, principal.objectId(), "FullAccess");
-    for (int i = 0; i < count; i++) {
-      mailbox.deliver(TestMessages.ofSize("sender@fabrikam.com", address, "Message " + i, size));
-    }
-    return mailbox;
-  }
-
-  /** Sends a command and reads to its tagged answer, handing FETCH literals to {@code literals}. */
-  private static void command(InputStream in, OutputStream out, String command, String tag, Literals literals)
-      throws IOException {
-    out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-    while (true) {
-      String line = readLine(in);
-      if (line.startsWith(tag + " ")) {
-        if (!line.startsWith(tag + " OK")) {
-          throw new IOException("the server refused the command: " + line);
-        }
-        return;
-      }
-      while (line.endsWith("}")) {
-        long literal = Long.parseLong(line.substring(line.lastIndexOf('{') + 1, line.length() - 1));
-        if (literals == null) {
-          in.skipNBytes(literal);
-        } else {
-          literals.literal(in, literal);
-        }
-        line = readLine(in);
-      }
-    }
-  }
-
-  private static String readLine(InputStream in) throws IOException {
-    ByteArrayOutputStream line = new ByteArrayOutputStream(128);
-    int b;
-    while ((b = in.read()) != -1) {
-      if (b == '\n') {
-        byte[] bytes = line.toByteArray();
-        int n = bytes.length > 0 && bytes[bytes.length - 1] == '\r' ? bytes.length - 1 : bytes.length;
-        return new String(bytes, 0, n, StandardCharsets.ISO_8859_1);
-      }
-      line.write(b);
-    }
-    throw new UncheckedIOException(new IOException("connection closed"));
   }
 
   private static int intArg(String[] args, String name, int defaultValue) {
