@@ -1044,13 +1044,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
 
     /** The Graph base URL, {@code https://host[:port]/v1.0} (national clouds, test tenants); HTTPS only. */
     public Builder baseUrl(String value) {
-      requireNonNull(value, "baseUrl");
-      URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
-      if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-        throw new IllegalArgumentException("baseUrl must be an https:// URL (the token is only sent over HTTPS), was "
-            + value);
-      }
-      this.baseUrl = uri;
+      this.baseUrl = Paths.httpsBase(requireNonNull(value, "baseUrl"));
       return this;
     }
 

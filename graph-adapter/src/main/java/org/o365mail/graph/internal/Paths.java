@@ -1,8 +1,12 @@
 package org.o365mail.graph.internal;
 
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 
-/** Percent-encoding of path segments as Kiota does it ({@code @} becomes {@code %40}). */
+/**
+ * Percent-encoding of path segments as Kiota does it ({@code @} becomes {@code %40}), and the Graph base URLs the
+ * adapter's builders take.
+ */
 public final class Paths {
   private Paths() {}
 
@@ -20,5 +24,19 @@ public final class Paths {
       }
     }
     return b.toString();
+  }
+
+  /**
+   * A configured Graph base URL ({@code https://host[:port]/v1.0}) without its trailing slash.
+   *
+   * @throws IllegalArgumentException when it is not an https URL with a host: the token is only sent over HTTPS
+   */
+  public static URI httpsBase(String value) {
+    URI uri = URI.create(value.endsWith("/") ? value.substring(0, value.length() - 1) : value);
+    if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
+      throw new IllegalArgumentException("baseUrl must be an https:// URL (the token is only sent over HTTPS), was "
+          + value);
+    }
+    return uri;
   }
 }
