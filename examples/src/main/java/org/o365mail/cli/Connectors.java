@@ -148,10 +148,6 @@ public final class Connectors {
   }
 
   /**
-   * Reads the app's registered secrets and certificates through Graph with the connection's own app-only
-   * credential (needs Application.Read.All; without it the tracker reports UNKNOWN with the reason). Close it.
-   */
-  /**
    * The probes {@code doctor} adds for this connection's failed checks, in the order they are asked: Graph's first
    * (it can tell a mistyped mailbox, a permission on the wrong API or not consented, when the app may read them),
    * then IMAP's (other mailboxes of the same app, from the same file). Graph is probed only where this connection's
@@ -195,7 +191,12 @@ public final class Connectors {
     return probes;
   }
 
-  public static Optional<GraphRegisteredCredentials> registeredCredentials(ConnectionConfig c, CredentialStrategy credential) {
+  /**
+   * Reads the app's registered secrets and certificates through Graph with the connection's own app-only
+   * credential (needs Application.Read.All; without it the tracker reports UNKNOWN with the reason). Close it.
+   */
+  public static Optional<GraphRegisteredCredentials> registeredCredentials(ConnectionConfig c,
+      CredentialStrategy credential) {
     if (credential.kind() != CredentialKind.APP_ONLY || registrationSkipped(c, credential).isPresent()) {
       return Optional.empty();
     }
