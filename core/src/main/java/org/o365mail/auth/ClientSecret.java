@@ -1,10 +1,9 @@
 package org.o365mail.auth;
 
+import org.o365mail.internal.BoundedFiles;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
@@ -54,7 +53,8 @@ public final class ClientSecret {
   public static ClientSecret fromFile(Path file) {
     requireNonNull(file, "file");
     try {
-      return of(Files.readString(file, StandardCharsets.UTF_8));
+      // a secret is 40 characters; 64 KiB refuses a wrong file (a log, an archive, /dev/zero) before reading it
+      return of(BoundedFiles.readString(file, 64 << 10));
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the client secret file " + file + ": " + e.getMessage(), e);
     }

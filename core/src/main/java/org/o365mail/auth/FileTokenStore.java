@@ -1,5 +1,6 @@
 package org.o365mail.auth;
 
+import org.o365mail.internal.BoundedFiles;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
@@ -63,6 +64,11 @@ public final class FileTokenStore implements TokenStore {
   private static final Logger logger = LoggerFactory.getLogger(FileTokenStore.class);
   private static final byte[] MAGIC = "O365TS1\0".getBytes(StandardCharsets.US_ASCII);
   private static final int NONCE_BYTES = 12;
+  /**
+   * The largest token cache read: MSAL's cache of one sign-in is a few KB (tokens, account, id token); 16 MiB holds
+   * thousands and refuses a planted or damaged file before it fills the heap.
+   */
+  private static final int MAX_FILE_BYTES = 16 << 20;
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Path directory;
@@ -134,7 +140,7 @@ public final class FileTokenStore implements TokenStore {
     Path file = fileOf(name);
     byte[] data;
     try {
-      data = Files.readAllBytes(file);
+      data = BoundedFiles.read(file, MAX_FILE_BYTES);
     } catch (java.nio.file.NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package org.o365mail.importer;
 
+import org.o365mail.internal.BoundedFiles;
 import static java.util.Objects.requireNonNull;
 
 import com.azure.json.JsonProviders;
@@ -54,6 +55,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class FileCheckpointStore implements CheckpointStore, AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(FileCheckpointStore.class);
+  /**
+   * The largest checkpoint read: its sync state is bounded (a Graph cursor keeps at most 2 x 1,000 ids, the interrupted
+   * keys at most 2,000) to well under 1 MiB; 16 MiB refuses a planted or damaged file before it fills the heap.
+   */
+  private static final int MAX_CHECKPOINT_BYTES = 16 << 20;
 
   /** Leases held in this JVM by lock file: OS file locks are per process, so stores in one JVM check here first. */
   private static final Map<Path, Lease> LEASES = new ConcurrentHashMap<>();
@@ -113,7 +119,7 @@ public final class FileCheckpointStore implements CheckpointStore, AutoCloseable
     Path file = checkpointFile(key);
     String json;
     try {
-      json = Files.readString(file, StandardCharsets.UTF_8);
+      json = BoundedFiles.readString(file, MAX_CHECKPOINT_BYTES);
     } catch (NoSuchFileException e) {
       return Optional.empty();
     } catch (IOException e) {

@@ -4,7 +4,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -117,7 +116,8 @@ public final class Pem {
 
   private static String read(Path file) {
     try {
-      return Files.readString(file, StandardCharsets.US_ASCII);
+      // a key or a certificate chain is a few KB; 4 MiB refuses a wrong file before reading it
+      return new String(BoundedFiles.read(file, 4 << 20), StandardCharsets.US_ASCII);
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
     }
