@@ -18,6 +18,8 @@ final class ConfigOptions {
 
   @Spec(Spec.Target.MIXEE) CommandSpec command;
 
+  private ConfigFile file;
+
   /**
    * The chosen connection of the validated file; its warnings (a secret file others can read, refresh tokens stored
    * unencrypted, a mailbox another connection imports too) go to standard error, one line each.
@@ -25,10 +27,19 @@ final class ConfigOptions {
    * @throws org.o365mail.cli.config.ConfigException naming every problem's key (exit code 64)
    */
   ConnectionConfig load() {
-    ConnectionConfig c = ConfigFile.load(config).connection(connection);
+    file = ConfigFile.load(config);
+    ConnectionConfig c = file.connection(connection);
     PrintWriter err = command.commandLine().getErr();
     c.warnings().forEach(w -> err.println("o365mail: warning: " + w));
     err.flush();
     return c;
+  }
+
+  /** The whole file {@link #load()} read (every connection), for commands that look beyond the chosen one. */
+  ConfigFile file() {
+    if (file == null) {
+      throw new IllegalStateException("load() first");
+    }
+    return file;
   }
 }

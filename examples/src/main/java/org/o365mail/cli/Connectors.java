@@ -112,12 +112,11 @@ public final class Connectors {
       return Optional.empty();
     }
     AppRegistration app = credential.registration();
-    URI authority = app.authorityHost();
-    URI cloudHost = app.cloud().authorityHost();
-    if (authority.getHost().equalsIgnoreCase(cloudHost.getHost()) && port(authority) == port(cloudHost)) {
+    if (cloudsOwnAuthority(app)) {
       return Optional.empty();
     }
-    return Optional.of("SMTP not checked: the authority " + authority + " is not " + cloudHost.getHost() + " and "
+    return Optional.of("SMTP not checked: the authority " + app.authorityHost() + " is not "
+        + app.cloud().authorityHost().getHost() + " and "
         + c.name() + ".smtpHost is not set (set smtpHost to check it)");
   }
 
@@ -131,16 +130,20 @@ public final class Connectors {
       return Optional.empty();
     }
     AppRegistration app = credential.registration();
-    URI authority = app.authorityHost();
-    URI cloudHost = app.cloud().authorityHost();
-    boolean cloudsOwn = authority.getHost().equalsIgnoreCase(cloudHost.getHost())
-        && port(authority) == port(cloudHost);
-    if (cloudsOwn) {
+    if (cloudsOwnAuthority(app)) {
       return Optional.empty();
     }
-    return Optional.of("app registration not read: the authority " + authority + " is not " + cloudHost.getHost()
+    return Optional.of("app registration not read: the authority " + app.authorityHost() + " is not "
+        + app.cloud().authorityHost().getHost()
         + " and " + c.name() + ".graphBaseUrl is not set, so no Graph of that authority is known (set graphBaseUrl"
         + " to read it)");
+  }
+
+  /** Whether the app signs in at its cloud's own sign-in host (scheme's default port included). */
+  private static boolean cloudsOwnAuthority(AppRegistration app) {
+    URI authority = app.authorityHost();
+    URI cloudHost = app.cloud().authorityHost();
+    return authority.getHost().equalsIgnoreCase(cloudHost.getHost()) && port(authority) == port(cloudHost);
   }
 
   private static int port(URI uri) {
@@ -159,11 +162,7 @@ public final class Connectors {
       Collection<ConnectionConfig> others) {
     List<DoctorProbe> probes = new ArrayList<>();
     AppRegistration app = credential.registration();
-    URI authority = app.authorityHost();
-    URI cloudHost = app.cloud().authorityHost();
-    boolean cloudsOwn = authority.getHost().equalsIgnoreCase(cloudHost.getHost())
-        && port(authority) == port(cloudHost);
-    if (c.graphBaseUrl().isPresent() || cloudsOwn) {
+    if (c.graphBaseUrl().isPresent() || cloudsOwnAuthority(app)) {
       String base = c.graphBaseUrl().orElse(app.cloud().graphEndpoint() + "/v1.0");
       GraphDoctorProbe.Builder b = GraphDoctorProbe.builder().baseUrl(base).allowedHosts(URI.create(base).getHost());
       Credentials.mailTrust(c).ifPresent(b::trust);

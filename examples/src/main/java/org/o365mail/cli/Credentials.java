@@ -83,7 +83,7 @@ public final class Credentials {
   public static TokenRequest signInRequest(ConnectionConfig c) {
     if (c.sendOnly()) {
       // a send-only app (ImageManager: delegated Mail.Send only) is never asked for more than sending needs
-      return c.protocol() == ConnectionConfig.Protocol.IMAP ? TokenRequest.smtp() : TokenRequest.graph("Mail.Send");
+      return Connectors.sendTokenRequest(c);
     }
     return c.protocol() == ConnectionConfig.Protocol.IMAP ? TokenRequest.imap() : TokenRequest.graph("Mail.ReadWrite");
   }

@@ -60,8 +60,7 @@ final class DoctorCommand implements Callable<Integer> {
           : "--send-test-to is not an email address: write one such as ops@contoso.com");
       return O365Mail.USAGE;
     }
-    DoctorReport report = examine(c, sendTestTo,
-        org.o365mail.cli.config.ConfigFile.load(options.config).connections().values());
+    DoctorReport report = examine(c, sendTestTo, options.file().connections().values());
     print(spec.commandLine().getOut(), c, report, json);
     return report.exitCode();
   }

@@ -11,8 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -26,9 +24,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
 import org.o365mail.importer.BatchingMessageHandler;
 import org.o365mail.importer.IncomingMessage;
 import org.o365mail.internal.AtomicFiles;
+import org.o365mail.internal.OwnerOnly;
 
 /**
  * The writer of {@code o365mail import} (public for the benchmarks): each message to {@code <key>.eml}, a file that
@@ -84,7 +84,7 @@ public final class EmlWriter implements BatchingMessageHandler, AutoCloseable {
     FileChannel channel = null;
     try (InputStream in = message.openMime()) {
       channel = FileChannel.open(part, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-          ownerOnly(part));
+          OwnerOnly.fileAttributes(part));
       OutputStream os = Channels.newOutputStream(channel);
       in.transferTo(os);
       os.flush();
@@ -158,15 +158,11 @@ public final class EmlWriter implements BatchingMessageHandler, AutoCloseable {
     }
   }
 
-  private static FileAttribute<?>[] ownerOnly(Path path) {
-    return path.getFileSystem().supportedFileAttributeViews().contains("posix")
-        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
-        : new FileAttribute<?>[0];
-  }
+  private static final Pattern UNSAFE = Pattern.compile("[^A-Za-z0-9._@=-]");
 
   /** A file name (without {@code .eml}) for an idempotency key: readable, safe on every file system, unique. */
   public static String fileName(String key) {
-    String safe = key.replaceAll("[^A-Za-z0-9._@=-]", "_");
+    String safe = UNSAFE.matcher(key).replaceAll("_");
     if (safe.length() > 120) {
       safe = safe.substring(0, 120);
     }

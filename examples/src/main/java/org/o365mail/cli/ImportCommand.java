@@ -4,10 +4,7 @@ import static org.o365mail.internal.ServiceText.printable;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.FileAttribute;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
@@ -26,6 +23,7 @@ import org.o365mail.importer.ImportResult;
 import org.o365mail.importer.IncomingMessage;
 import org.o365mail.importer.MailImporter;
 import org.o365mail.importer.MailboxHealth;
+import org.o365mail.internal.OwnerOnly;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -84,7 +82,7 @@ final class ImportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws IOException, InterruptedException {
     ConnectionConfig c = options.load();
-    createOwnerOnlyDirectories(out);
+    OwnerOnly.createDirectories(out); // new directories 0700 whatever the umask
     PrintWriter stdout = spec.commandLine().getOut();
     boolean progress = !json && System.console() != null;
     AtomicInteger imported = new AtomicInteger();
@@ -275,17 +273,6 @@ final class ImportCommand implements Callable<Integer> {
           + " attempt(s)" + (retriedAutomatically(d) ? "" : ", retried only with --retry-parked") + "; last error: "
           + printable(d.lastError()));
     }
-  }
-
-  /** The new directories of {@code dir} are the owner's alone (0700) whatever the umask; existing ones are kept. */
-  static void createOwnerOnlyDirectories(Path dir) throws IOException {
-    Files.createDirectories(dir, ownerOnly(dir, "rwx------"));
-  }
-
-  private static FileAttribute<?>[] ownerOnly(Path path, String mode) {
-    return path.getFileSystem().supportedFileAttributeViews().contains("posix")
-        ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(mode))}
-        : new FileAttribute<?>[0];
   }
 
   private static long folderSize(MailboxConnector connector, ConnectionConfig c) {

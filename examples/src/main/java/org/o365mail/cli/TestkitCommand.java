@@ -5,11 +5,11 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.o365mail.internal.OwnerOnly;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;
@@ -172,8 +172,8 @@ final class TestkitCommand implements Callable<Integer> {
     }
 
     private static void ownerOnly(Path file) throws IOException {
-      if (file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      if (OwnerOnly.posix(file)) {
+        Files.setPosixFilePermissions(file, OwnerOnly.FILE);
       }
     }
   }

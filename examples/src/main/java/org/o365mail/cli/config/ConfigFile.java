@@ -20,6 +20,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
+import org.o365mail.internal.BoundedFiles;
 
 /**
  * The o365mail configuration file: Java properties, one or more named connections, each key prefixed by the
@@ -87,7 +88,7 @@ public final class ConfigFile {
     }
     String text;
     try {
-      byte[] bytes = ConfigText.read(file, ConfigText.MAX_CONFIG_BYTES);
+      byte[] bytes = BoundedFiles.read(file, ConfigText.MAX_CONFIG_BYTES);
       text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
     } catch (CharacterCodingException e) {

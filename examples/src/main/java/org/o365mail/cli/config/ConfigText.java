@@ -1,7 +1,6 @@
 package org.o365mail.cli.config;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
@@ -61,17 +60,6 @@ final class ConfigText {
       return file + " cannot be read: " + ServiceText.printable(e.getMessage());
     }
     return null;
-  }
-
-  /** Reads at most {@code max} bytes of a file checked with {@link #unusable}; more (it grew) is an error. */
-  static byte[] read(Path file, int max) throws IOException {
-    try (InputStream in = Files.newInputStream(file)) {
-      byte[] bytes = in.readNBytes(max + 1);
-      if (bytes.length > max) {
-        throw new IOException("it has more than the " + max + " bytes allowed");
-      }
-      return bytes;
-    }
   }
 
   /**

@@ -38,6 +38,7 @@ import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.Cloud;
 import org.o365mail.doctor.ConnectionDoctor;
 import org.o365mail.importer.PostAction;
+import org.o365mail.internal.BoundedFiles;
 import org.o365mail.internal.Pem;
 import org.o365mail.setup.SetupGuide;
 
@@ -87,7 +88,6 @@ public final class ConnectionConfig {
   private Integer smtpPort;
   private Path trustStore;
   private KeyStore trustAnchors;
-  private char[] trustStorePassword;
   private KeyStore authorityTrustAnchors;
   private KeyStore mailTrustAnchors;
   private Path tokenStore;
@@ -218,9 +218,10 @@ public final class ConnectionConfig {
     c.smtpHost = r.host("smtpHost");
     c.smtpPort = r.port("smtpPort");
     c.trustStore = r.file("trustStore");
-    c.trustStorePassword = r.secret("trustStore.password").orElse(null);
+    // the password is needed only to read the store: it is not kept once the certificates are
+    char[] trustStorePassword = r.secret("trustStore.password").orElse(null);
     if (c.trustStore != null && !problems.stream().anyMatch(p -> p.startsWith(name + ".trustStore.password"))) {
-      c.trustAnchors = trustAnchors(name + ".trustStore", c.trustStore, c.trustStorePassword, problems);
+      c.trustAnchors = trustAnchors(name + ".trustStore", c.trustStore, trustStorePassword, problems);
     }
     // the sign-in endpoint and the mail servers may come from different PKIs (an AD FS or a TLS-inspecting proxy
     // in front of one of them): each side may have its own store, which replaces trustStore for that side
@@ -370,7 +371,7 @@ public final class ConnectionConfig {
   private static void checkCertificate(String name, ConnectionConfig c, List<String> problems) {
     if (c.certificateFile != null && c.certificatePassword != null) {
       try (InputStream in =
-          new ByteArrayInputStream(ConfigText.read(c.certificateFile, ConfigText.MAX_KEY_FILE_BYTES))) {
+          new ByteArrayInputStream(BoundedFiles.read(c.certificateFile, ConfigText.MAX_KEY_FILE_BYTES))) {
         CertificateCredential.pkcs12(in, c.certificatePassword);
       } catch (IOException | IllegalArgumentException e) {
         problems.add(name + ".certificate: " + c.certificateFile + " cannot be used with " + name
@@ -408,7 +409,7 @@ public final class ConnectionConfig {
   private static KeyStore trustAnchors(String key, Path file, char[] password, List<String> problems) {
     byte[] bytes;
     try {
-      bytes = ConfigText.read(file, ConfigText.MAX_KEY_FILE_BYTES);
+      bytes = BoundedFiles.read(file, ConfigText.MAX_KEY_FILE_BYTES);
     } catch (IOException e) {
       problems.add(key + ": cannot read " + file + ": " + ConfigText.shown(String.valueOf(e.getMessage())));
       return null;
@@ -637,7 +638,7 @@ public final class ConnectionConfig {
         }
         String text;
         try {
-          text = new String(ConfigText.read(p, ConfigText.MAX_SECRET_BYTES), StandardCharsets.UTF_8).strip();
+          text = new String(BoundedFiles.read(p, ConfigText.MAX_SECRET_BYTES), StandardCharsets.UTF_8).strip();
         } catch (IOException e) {
           problems.add(name + "." + key + " refers to file " + p + ", which cannot be read: "
               + ConfigText.shown(String.valueOf(e.getMessage())));
@@ -841,10 +842,6 @@ public final class ConnectionConfig {
 
   void warn(String warning) {
     warnings.add(warning);
-  }
-
-  public Optional<char[]> trustStorePassword() {
-    return Optional.ofNullable(trustStorePassword).map(char[]::clone);
   }
 
   public Optional<Path> tokenStore() {
