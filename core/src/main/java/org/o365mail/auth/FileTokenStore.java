@@ -10,7 +10,6 @@ import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileAttribute;
@@ -28,7 +27,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
 import javax.crypto.spec.GCMParameterSpec;
@@ -108,15 +106,7 @@ public final class FileTokenStore implements TokenStore {
       throw refused("Token store directory " + directory + " belongs to user " + owner.getName() + ", not to "
           + me.getName() + "; it was not used", "Use a directory of your own for the token store (or have its owner hand it over with chown)");
     }
-    boolean tightened = OwnerOnly.tighten(directory);
-    try (Stream<Path> files = Files.list(directory)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
-        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-          tightened |= OwnerOnly.tighten(file);
-        }
-      }
-    }
-    if (tightened) {
+    if (OwnerOnly.tightenTree(directory)) {
       logger.warn("Token store directory {} was open to other users; it and its files are now its owner's alone"
           + " (0700, 0600)", directory);
     }

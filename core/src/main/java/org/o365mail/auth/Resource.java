@@ -17,6 +17,11 @@ public enum Resource {
     return this == MICROSOFT_GRAPH ? cloud.graphEndpoint().toString() : cloud.exchangeResource();
   }
 
+  /** Its name under API permissions in the Entra admin center: "Microsoft Graph", "Office 365 Exchange Online". */
+  public String displayName() {
+    return this == MICROSOFT_GRAPH ? "Microsoft Graph" : "Office 365 Exchange Online";
+  }
+
   /** The prefix of delegated scopes, e.g. {@code https://outlook.office.com}. */
   public String delegatedResource(Cloud cloud) {
     return this == MICROSOFT_GRAPH ? cloud.graphEndpoint().toString() : cloud.exchangeDelegatedResource();

@@ -102,7 +102,7 @@ public final class TokenPreflight {
                 "preflight:roles")
             .summary("The app-only token has " + (none ? "no application permissions (roles)" : "roles " + new TreeSet<>(roles))
                 + " but " + requirement.name() + " needs " + needed)
-            .fix("Add " + resourceName(requirement.resource()) + " > Application permissions > " + needed
+            .fix("Add " + requirement.resource().displayName() + " > Application permissions > " + needed
                 + " under API permissions, then Grant admin consent for the tenant")
             .build());
       }
@@ -113,7 +113,7 @@ public final class TokenPreflight {
         return Optional.of(Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, "preflight:scp")
             .summary("The user token has scopes " + new TreeSet<>(scopes) + " but " + requirement.name() + " needs "
                 + needed)
-            .fix("Add " + resourceName(requirement.resource()) + " > Delegated permissions > " + needed
+            .fix("Add " + requirement.resource().displayName() + " > Delegated permissions > " + needed
                 + " under API permissions and consent to it (Grant admin consent, or sign in again and accept)")
             .build());
       }
@@ -150,11 +150,8 @@ public final class TokenPreflight {
             + "/IMAP.AccessAsUser.All (delegated)";
     return Optional.of(Diagnosis.builder(SetupStep.SCOPES, "preflight:aud")
         .summary("The token's audience is " + what + " but the connector is " + requirement.name())
-        .fix("Ask for a token for " + resourceName(requirement.resource()) + ": scope " + want)
+        .fix("Ask for a token for " + requirement.resource().displayName() + ": scope " + want)
         .build());
   }
 
-  static String resourceName(Resource resource) {
-    return resource == Resource.MICROSOFT_GRAPH ? "Microsoft Graph" : "Office 365 Exchange Online";
-  }
 }

@@ -304,11 +304,7 @@ public final class ConnectionDoctor {
       Optional<TlsFailures.Refusal> refusal = TlsFailures.refusal(e);
       if (refusal.isPresent()) {
         // the server was reached: its certificate was refused, which is a TLS failure, not a network one
-        URI host = app.authorityHost();
-        int port = host.getPort() == -1 ? 443 : host.getPort();
-        Diagnosis d = TlsFailures.diagnosis(TlsFailures.SIGN_IN_CODE, "the sign-in endpoint", host.getHost(), port,
-            refusal.get(), TlsFailures.presented(host.getHost(), port, Duration.ofSeconds(5)),
-            "AppRegistration.trust(...)");
+        Diagnosis d = TlsFailures.signInRefused(app.authorityHost(), refusal.get());
         return DoctorCheck.fail("authority reachable", d.summary(), d);
       }
       Diagnosis d = Diagnosis.builder(SetupStep.TRUST, e.getClass().getSimpleName())

@@ -38,7 +38,7 @@ final class TokenProbes {
         return Optional.empty();
       }
       Resource resource = context.tokenRequest().resource();
-      String api = apiName(resource);
+      String api = resource.displayName();
       String clientId = context.registration().clientId();
       Set<String> needed = new TreeSet<>(context.tokenRequest().permissions());
       String grantsCommand = "Get-MgServicePrincipal -Filter \"appId eq '" + clientId + "'\" | ForEach-Object {"
@@ -57,7 +57,7 @@ final class TokenProbes {
         Optional<Set<String>> otherConsented = consentedScopes(context, other);
         if (otherConsented.isPresent() && !otherConsented.get().isEmpty()) {
           Diagnosis d = Diagnosis.builder(SetupStep.DELEGATED_PERMISSION, CONSENT_CODE)
-              .summary("App " + clientId + " is consented for " + apiName(other) + " " + otherConsented.get()
+              .summary("App " + clientId + " is consented for " + other.displayName() + " " + otherConsented.get()
                   + " but for nothing of " + api + ": " + String.join(", ", needed) + " is not among its API"
                   + " permissions")
               .fix("Add " + api + " > Delegated permissions > " + String.join(", ", needed) + " under API"
@@ -69,7 +69,7 @@ final class TokenProbes {
                   .command(grantsCommand).build())
               .build();
           return Optional.of(new DoctorProbe.Finding("token for " + api + " .default: AADSTS65001; for "
-              + apiName(other) + " .default: scp " + otherConsented.get(), d));
+              + other.displayName() + " .default: scp " + otherConsented.get(), d));
         }
         Diagnosis d = Diagnosis.builder(SetupStep.ADMIN_CONSENT, CONSENT_CODE)
             .summary("Nothing of " + api + " is consented for app " + clientId + ": a token for its .default scope"
@@ -159,36 +159,36 @@ final class TokenProbes {
           + " Get-MgServicePrincipalAppRoleAssignment -ServicePrincipalId $_.Id }";
       String add = "Add " + where(right) + " > Application permissions > " + needed + " under API permissions, then"
           + " Grant admin consent";
-      String evidence = "app-only token for " + apiName(wrong) + ": roles " + there;
+      String evidence = "app-only token for " + wrong.displayName() + ": roles " + there;
       Set<String> misplaced = new TreeSet<>(there);
       misplaced.retainAll(requirement.anyRole());
       boolean mailLike = there.stream().anyMatch(TokenProbes::mailRole);
       if (!misplaced.isEmpty() || (here.isEmpty() && mailLike)) {
         String what = misplaced.isEmpty() ? String.join(", ", there) : String.join(", ", misplaced);
         Diagnosis.Builder d = Diagnosis.builder(SetupStep.APPLICATION_PERMISSION, "preflight:roles")
-            .summary("The application permission " + what + " is added under " + apiName(wrong) + ", but "
-                + requirement.name() + " needs " + needed + " under " + apiName(right) + " (its token has "
+            .summary("The application permission " + what + " is added under " + wrong.displayName() + ", but "
+                + requirement.name() + " needs " + needed + " under " + right.displayName() + " (its token has "
                 + (here.isEmpty() ? "no roles" : "roles " + new TreeSet<>(here)) + ")")
-            .fix("Added under " + apiName(wrong) + "; add " + needed + " under " + where(right) + " (API permissions"
+            .fix("Added under " + wrong.displayName() + "; add " + needed + " under " + where(right) + " (API permissions"
                 + " > Add a permission > Application permissions), then Grant admin consent; remove " + what
-                + " under " + apiName(wrong) + " if nothing else needs it")
+                + " under " + wrong.displayName() + " if nothing else needs it")
             .command(rolesCommand);
         if (misplaced.isEmpty()) {
           d.alternative(Diagnosis.builder(SetupStep.ADMIN_CONSENT, "preflight:roles")
-              .summary(needed + " is added under " + apiName(right) + " but not consented")
+              .summary(needed + " is added under " + right.displayName() + " but not consented")
               .fix("Grant admin consent for the tenant under API permissions").command(rolesCommand).build());
         }
         return Optional.of(new DoctorProbe.Finding(evidence, d.build()));
       }
       if (here.isEmpty()) {
         Diagnosis d = Diagnosis.builder(SetupStep.ADMIN_CONSENT, "preflight:roles")
-            .summary("No application permission of app " + clientId + " is consented: tokens for " + apiName(right)
-                + (there.isEmpty() ? " and " + apiName(wrong) + " both have no roles"
-                    : " have no roles (" + apiName(wrong) + ": " + there + ")"))
+            .summary("No application permission of app " + clientId + " is consented: tokens for " + right.displayName()
+                + (there.isEmpty() ? " and " + wrong.displayName() + " both have no roles"
+                    : " have no roles (" + wrong.displayName() + ": " + there + ")"))
             .fix("Grant admin consent for the tenant under API permissions")
             .command(rolesCommand)
             .alternative(Diagnosis.builder(SetupStep.APPLICATION_PERMISSION, "preflight:roles")
-                .summary(needed + " was never added under " + apiName(right))
+                .summary(needed + " was never added under " + right.displayName())
                 .fix(add)
                 .command("(Get-MgApplication -Filter \"appId eq '" + clientId + "'\").RequiredResourceAccess")
                 .build())
@@ -224,9 +224,6 @@ final class TokenProbes {
         || role.equals("full_access_as_app");
   }
 
-  static String apiName(Resource resource) {
-    return resource == Resource.MICROSOFT_GRAPH ? "Microsoft Graph" : "Office 365 Exchange Online";
-  }
 
   private static String where(Resource resource) {
     return resource == Resource.MICROSOFT_GRAPH ? "Microsoft Graph"

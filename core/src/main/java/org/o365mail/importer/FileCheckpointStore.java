@@ -30,7 +30,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 import org.o365mail.SyncState;
 import org.o365mail.internal.AtomicFiles;
 import org.o365mail.internal.JsonSupport;
@@ -87,15 +86,7 @@ public final class FileCheckpointStore implements CheckpointStore, AutoCloseable
 
   /** A directory (and its files) written by an older version or created by hand may be readable by others. */
   private void tightenExisting() throws IOException {
-    boolean tightened = OwnerOnly.tighten(directory);
-    try (Stream<Path> files = Files.list(directory)) {
-      for (Path file : (Iterable<Path>) files::iterator) {
-        if (Files.isRegularFile(file)) {
-          tightened |= OwnerOnly.tighten(file);
-        }
-      }
-    }
-    if (tightened) {
+    if (OwnerOnly.tightenTree(directory)) {
       logger.warn("Checkpoint directory {} was open to other users; it and its files are now its owner's alone"
           + " (0700, 0600)", directory);
     }

@@ -296,11 +296,7 @@ public final class AuthErrors {
     Optional<TlsFailures.Refusal> refusal = TlsFailures.refusal(t);
     if (refusal.isPresent()) {
       // reached, and its certificate refused: say so, and which certificate, rather than "cannot reach"
-      java.net.URI authority = context.app().authorityHost();
-      int port = authority.getPort() == -1 ? 443 : authority.getPort();
-      Diagnosis d = TlsFailures.diagnosis(TlsFailures.SIGN_IN_CODE, "the sign-in endpoint", authority.getHost(), port,
-          refusal.get(), TlsFailures.presented(authority.getHost(), port, java.time.Duration.ofSeconds(5)),
-          "AppRegistration.trust(...)");
+      Diagnosis d = TlsFailures.signInRefused(context.app().authorityHost(), refusal.get());
       return Optional.of(new MailboxException(d.describe(), d, cause));
     }
     if (t instanceof SSLHandshakeException || t instanceof SSLException) {

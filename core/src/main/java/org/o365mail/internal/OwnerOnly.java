@@ -2,12 +2,14 @@ package org.o365mail.internal;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.EnumSet;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * Files and directories readable by their owner alone (0600 and 0700) whatever the umask: the permissions are given
@@ -57,5 +59,23 @@ public final class OwnerOnly {
     owner.removeAll(GROUP_OR_OTHER);
     Files.setPosixFilePermissions(path, owner);
     return true;
+  }
+
+  /**
+   * {@link #tighten} on {@code directory} and on each regular file directly in it; a symbolic link is left alone
+   * (tightening it would change its target, which may lie anywhere).
+   *
+   * @return whether anything was changed
+   */
+  public static boolean tightenTree(Path directory) throws IOException {
+    boolean tightened = tighten(directory);
+    try (Stream<Path> files = Files.list(directory)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        if (Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+          tightened |= tighten(file);
+        }
+      }
+    }
+    return tightened;
   }
 }

@@ -47,12 +47,10 @@ final class RedirectListener implements AutoCloseable {
     }
   }
 
-  private final ServerSocket socket;
   private final List<ServerSocket> sockets;
   private final CompletableFuture<Result> result = new CompletableFuture<>();
 
   private RedirectListener(List<ServerSocket> sockets) {
-    this.socket = sockets.get(0);
     this.sockets = sockets;
   }
 
@@ -78,7 +76,7 @@ final class RedirectListener implements AutoCloseable {
 
   /** The redirect URI to register and send: {@code http://localhost:<port>}. */
   URI redirectUri() {
-    return URI.create("http://localhost:" + socket.getLocalPort());
+    return URI.create("http://localhost:" + sockets.get(0).getLocalPort());
   }
 
   /** Waits for the browser; empty when it did not come back within {@code timeout}. */

@@ -145,9 +145,22 @@ public final class TlsFailures {
       try (java.net.Socket tcp = new java.net.Socket()) {
         tcp.connect(new InetSocketAddress(host, port), millis);
         tcp.setSoTimeout(millis);
-        upgrade(tcp, startTls);
-        try (SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(tcp, host, port, true)) {
-          tls.startHandshake();
+        // the timeout bounds the whole look, not each read: a server trickling bytes is hung up on when it is up
+        java.net.Socket socket = tcp;
+        java.util.concurrent.CompletableFuture<Void> hangUp = java.util.concurrent.CompletableFuture.runAsync(() -> {
+          try {
+            socket.close();
+          } catch (IOException e) {
+            // closing to give up: nothing more to do
+          }
+        }, java.util.concurrent.CompletableFuture.delayedExecutor(millis, java.util.concurrent.TimeUnit.MILLISECONDS));
+        try {
+          upgrade(tcp, startTls);
+          try (SSLSocket tls = (SSLSocket) context.getSocketFactory().createSocket(tcp, host, port, true)) {
+            tls.startHandshake();
+          }
+        } finally {
+          hangUp.cancel(false);
         }
       }
     } catch (IOException | GeneralSecurityException | RuntimeException e) {
@@ -185,9 +198,10 @@ public final class TlsFailures {
       StringBuilder line = new StringBuilder();
       int c;
       while ((c = in.read()) != -1 && c != '\n') {
-        if (line.length() < 4096) {
-          line.append((char) c);
+        if (line.length() >= 4096) {
+          throw new IOException("the server sent a line of more than 4096 bytes before STARTTLS");
         }
+        line.append((char) c);
       }
       if (line.toString().regionMatches(true, 0, prefix, 0, prefix.length())) {
         return;
@@ -203,6 +217,16 @@ public final class TlsFailures {
   public static String describe(X509Certificate certificate) {
     return "subject " + ServiceText.printable(certificate.getSubjectX500Principal().getName()) + ", issued by "
         + ServiceText.printable(certificate.getIssuerX500Principal().getName());
+  }
+
+  /**
+   * The sign-in endpoint of {@code authorityHost} was reached and its certificate refused: which certificate it
+   * showed (looked at again, at most 5 s) and that {@code AppRegistration.trust(...)} decides.
+   */
+  public static Diagnosis signInRefused(java.net.URI authorityHost, Refusal refusal) {
+    int port = authorityHost.getPort() == -1 ? 443 : authorityHost.getPort();
+    return diagnosis(SIGN_IN_CODE, "the sign-in endpoint", authorityHost.getHost(), port, refusal,
+        presented(authorityHost.getHost(), port, java.time.Duration.ofSeconds(5)), "AppRegistration.trust(...)");
   }
 
   /**

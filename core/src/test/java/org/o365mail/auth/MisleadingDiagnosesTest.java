@@ -8,7 +8,6 @@ import static org.o365mail.testing.Secrets.secret;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -118,9 +117,15 @@ class MisleadingDiagnosesTest {
     Application noConsent = contoso.registerApp("Desk without consent")
         .addRedirectUri(Platform.MOBILE_AND_DESKTOP, "http://localhost");
     noConsent.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "Mail.Read");
-    AtomicReference<Integer> listenerAnswered = new AtomicReference<>();
+    java.util.concurrent.CompletableFuture<Integer> listenerAnswered = new java.util.concurrent.CompletableFuture<>();
     BrowserLauncher decliningUser = uri -> m365.declineInBrowser(uri, agent.userPrincipalName(), PASSWORD)
-        .thenAccept(listenerAnswered::set);
+        .whenComplete((status, failure) -> {
+          if (failure != null) {
+            listenerAnswered.completeExceptionally(failure);
+          } else {
+            listenerAnswered.complete(status);
+          }
+        });
     try (InteractiveCredential login = CredentialStrategy.interactive(Tenants.app(m365, contoso, noConsent))
         .browser(decliningUser).signInRequest(TokenRequest.graph("Mail.Read"))
         .signInTimeout(Duration.ofSeconds(300)).build()) {
@@ -132,6 +137,8 @@ class MisleadingDiagnosesTest {
       assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
       assertThat(e.getMessage()).doesNotContain("did not complete within");
       assertThat(login.isSignedIn()).isFalse();
+      assertThat(assertTimeoutPreemptively(Duration.ofSeconds(30), () -> listenerAnswered.get()))
+          .as("the SDK's redirect listener answered the browser's declined redirect").isEqualTo(200);
     }
   }
 
