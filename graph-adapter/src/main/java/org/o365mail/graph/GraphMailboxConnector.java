@@ -83,6 +83,7 @@ import org.o365mail.graph.internal.SizeExpansion;
 import org.o365mail.graph.internal.StalledBodies;
 import org.o365mail.graph.internal.Summaries;
 import org.o365mail.graph.internal.SummaryPages;
+import org.o365mail.internal.Arguments;
 import org.o365mail.internal.Futures;
 
 /**
@@ -1124,11 +1125,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
      * {@link #retryBudget(int, Duration)}.
      */
     public Builder timeout(Duration value) {
-      requireNonNull(value, "timeout");
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException("timeout must be positive, was " + value);
-      }
-      this.timeout = value;
+      this.timeout = Arguments.positive(value, "timeout");
       return this;
     }
 
@@ -1141,11 +1138,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
      * Answers read whole are also limited in size (16 MiB, 1 MiB for an error).
      */
     public Builder answerTimeout(Duration value) {
-      requireNonNull(value, "answerTimeout");
-      if (value.isNegative() || value.isZero()) {
-        throw new IllegalArgumentException("answerTimeout must be positive, was " + value);
-      }
-      this.answerTimeout = value;
+      this.answerTimeout = Arguments.positive(value, "answerTimeout");
       return this;
     }
 

@@ -145,13 +145,7 @@ public final class Application {
   /** Generates a key pair and a self-signed certificate valid from now for {@code validity}, and uploads it. */
   public KeyCredential addCertificate(String description, Duration validity) {
     Instant now = homeTenant.directory().clock().instant();
-    KeyPair keys = Pki.rsaKeyPair();
-    X509Certificate certificate =
-        Pki.clientCertificate(keys, displayName, now.minus(Duration.ofMinutes(5)), now.plus(validity));
-    KeyCredential credential =
-        new KeyCredential(UUID.randomUUID().toString(), description, certificate, keys.getPrivate());
-    certificates.add(credential);
-    return credential;
+    return addCertificate(description, now.minus(Duration.ofMinutes(5)), now.plus(validity));
   }
 
   /**

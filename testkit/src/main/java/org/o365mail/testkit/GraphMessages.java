@@ -220,7 +220,8 @@ final class GraphMessages {
 
   /**
    * Refuses the request's {@code $expand} when a knob says so: on the first request of a delta round ({@link
-   * Faults#graphRefuseExpandOnDelta(boolean)}, one of two answers drawn from the seeded generator) or on message
+   * Faults#graphRefuseExpandOnDelta(boolean)}, one of three answers drawn from the seeded generator, the third in
+   * words no report shows) or on message
    * listings and single messages ({@link Faults#graphRefuseExpandOnMessages(boolean)}); sources on the knobs.
    */
   void refuseExpand(GraphContext ctx, boolean delta) throws GraphError {
@@ -230,11 +231,17 @@ final class GraphMessages {
     }
     Faults faults = server.directory().faults();
     if (delta && faults.graphRefuseExpandOnDelta()) {
-      if (faults.nextInt(2) == 0) {
+      int answer = faults.nextInt(3);
+      if (answer == 0) {
         throw new GraphError(500, "InternalServerError", "Value cannot be null.\r\nParameter name: type");
       }
-      throw GraphError.badRequest("Parsing OData Select and Expand failed: Value cannot be null. (Parameter"
-          + " 'initialState')");
+      if (answer == 1) {
+        throw GraphError.badRequest("Parsing OData Select and Expand failed: Value cannot be null. (Parameter"
+            + " 'initialState')");
+      }
+      // Microsoft documents none of these refusals and their words are taken from users' reports: a third, in
+      // words no report shows, so that a client recognising the refusal only by its text fails here
+      throw GraphError.badRequest("The query option $expand is not supported for this request.");
     }
     if (!delta && faults.graphRefuseExpandOnMessages()
         && expand.get().toLowerCase(Locale.ROOT).contains("singlevalueextendedproperties")) {

@@ -59,12 +59,13 @@ class GraphExpandAndSizeTest {
     String deltaLink = first.json().get("@odata.deltaLink").asText();
     f.m365.faults().graphRefuseExpandOnDelta(true);
     Set<String> answers = new HashSet<>();
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 24; i++) {
       answers.add(error(f.get(token, delta + "?$select=subject&" + EXPAND)));
     }
     assertThat(answers).containsExactlyInAnyOrder(
         "500 InternalServerError: Value cannot be null.\r\nParameter name: type",
-        "400 BadRequest: Parsing OData Select and Expand failed: Value cannot be null. (Parameter 'initialState')");
+        "400 BadRequest: Parsing OData Select and Expand failed: Value cannot be null. (Parameter 'initialState')",
+        "400 BadRequest: The query option $expand is not supported for this request.");
     assertThat(f.get(token, delta + "?$select=subject").status()).isEqualTo(200);
     assertThat(f.get(token, deltaLink).status()).as("a round begun with $expand goes on").isEqualTo(200);
     assertThat(f.get(token, GraphFixture.user(m.address()) + "/mailFolders/inbox/messages?" + EXPAND).status())

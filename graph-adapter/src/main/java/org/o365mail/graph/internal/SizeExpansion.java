@@ -52,7 +52,9 @@ public final class SizeExpansion {
   /**
    * Runs a request that may ask for the size: {@code request} gets whether to expand and the call options. A refusal
    * is answered by the same request without the expansion, remembered; a plain 5xx of the first request with it
-   * (not yet known to work, so not retried by the governor) is sent again as any read would be.
+   * (not yet known to work, so not retried by the governor) is sent again as any read would be, and a 400 (or a
+   * second 400/500) before the expansion ever worked is taken as a refusal in words not seen before when the same
+   * request without it succeeds.
    */
   public <T> T run(BiFunction<Boolean, GraphCall, T> request) {
     if (!wanted()) {
@@ -71,10 +73,29 @@ public final class SizeExpansion {
         return without;
       }
       int status = failure.map(GraphErrors.Failure::status).orElse(0);
-      if (state == State.WORKS || !(status == 500 || status == 502 || status == 504)) {
+      if (state == State.WORKS || !(status == 400 || status == 500 || status == 502 || status == 504)) {
         throw e;
       }
-      result = request.apply(true, GraphCall.READ);
+      if (status != 400) {
+        try {
+          result = request.apply(true, GraphCall.READ);
+          worked();
+          return result;
+        } catch (RuntimeException again) {
+          int second = GraphErrors.failureOf(again).map(GraphErrors.Failure::status).orElse(0);
+          if (second != 400 && second != 500) {
+            throw again;
+          }
+        }
+      }
+      // a 400, or a 500 twice, where the expansion never worked, in words not seen before: Microsoft documents
+      // none of these refusals, so the text cannot be relied on; the same request without the expansion decides
+      // (if that fails too, its failure is the request's own and is thrown)
+      logger.debug("graph: Graph answered {} to a request with $expand of the message size, which never worked;"
+          + " trying it without", status);
+      T without = request.apply(false, GraphCall.READ);
+      refused();
+      return without;
     }
     worked();
     return result;

@@ -67,6 +67,28 @@ class SizeExpansionTest {
   }
 
   @Test
+  void aBadRequestInWordsNotSeenBefore_isTriedWithoutExpand_andRemembered_onlyWhenThatSucceeds() {
+    SizeExpansion sizes = new SizeExpansion();
+    List<String> sent = new ArrayList<>();
+    String page = sizes.run((expand, call) -> {
+      sent.add(String.valueOf(expand));
+      if (expand) {
+        throw error(400, "BadRequest", "The query option $expand is not supported for this request.");
+      }
+      return "page";
+    });
+    assertThat(page).isEqualTo("page");
+    assertThat(sent).containsExactly("true", "false");
+    assertThat(sizes.wanted()).isFalse();
+
+    SizeExpansion other = new SizeExpansion();
+    assertThatThrownBy(() -> other.run((expand, call) -> {
+      throw error(400, "ErrorInvalidIdMalformed", "Id is malformed.");
+    })).isInstanceOf(ODataError.class);
+    assertThat(other.wanted()).as("the request's own failure is not taken for a refusal").isTrue();
+  }
+
+  @Test
   void refusals_areRecognisedByStatusAndMessage() {
     assertThat(SizeExpansion.isRefusal(error(400, "BadRequest",
         "Parsing OData Select and Expand failed: Value cannot be null. (Parameter 'initialState')"))).isTrue();

@@ -8,10 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.angus.mail.iap.Argument;
 import org.eclipse.angus.mail.iap.BadCommandException;
@@ -47,12 +44,6 @@ public final class ImapConnection implements AutoCloseable {
 
   /** How long a LOGOUT waits for the server's answer before the socket is closed regardless. */
   static final Duration LOGOUT_BOUND = Duration.ofSeconds(2);
-
-  private static final ScheduledExecutorService LOGOUT_WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
-    Thread t = new Thread(r, "o365mail-imap-logout-watchdog");
-    t.setDaemon(true);
-    return t;
-  });
 
   private final IMAPProtocol protocol;
   private final ServerReadGuard.Budget budget;
@@ -471,7 +462,7 @@ public final class ImapConnection implements AutoCloseable {
       return;
     }
     long bound = Math.min(LOGOUT_BOUND.toMillis(), budget.limits().responseTime().toMillis());
-    ScheduledFuture<?> alarm = LOGOUT_WATCHDOG.schedule(budget::abort, bound, TimeUnit.MILLISECONDS);
+    ScheduledFuture<?> alarm = ServerReadGuard.after(bound, budget::abort);
     try {
       if (cursor != null && !cursor.done()) {
         cursor.drain();

@@ -33,6 +33,13 @@ import java.util.function.LongSupplier;
  * <p>Not thread-safe, like the socket stream it wraps; its {@link Budget} may be used from any thread.
  */
 public final class ServerReadGuard extends FilterInputStream {
+  /**
+   * Runs {@code task} (closing a socket, say) after {@code millis} on the adapter's one watchdog thread, unless the
+   * returned future is cancelled first.
+   */
+  static java.util.concurrent.ScheduledFuture<?> after(long millis, Runnable task) {
+    return DeadlinedOutput.WATCHDOG.schedule(task, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
 
   /** How a server's answers are framed. */
   public enum Framing {
@@ -265,7 +272,7 @@ public final class ServerReadGuard extends FilterInputStream {
 
     private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
       java.util.concurrent.ScheduledThreadPoolExecutor executor = new java.util.concurrent.ScheduledThreadPoolExecutor(
-          1, org.o365mail.internal.SdkThreads.factory("write-watchdog"));
+          1, org.o365mail.internal.SdkThreads.factory("imap-watchdog"));
       executor.setRemoveOnCancelPolicy(true);
       return executor;
     }
