@@ -2,7 +2,7 @@ package org.o365mail.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.o365mail.testing.Secrets.secret;
+import static org.o365mail.testsupport.Secrets.secret;
 
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
@@ -17,8 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.SetupStep;
 import org.o365mail.azure.AzureCredentials;
-import org.o365mail.testing.LeakCheck;
-import org.o365mail.testing.Tenants;
+import org.o365mail.testsupport.LeakCheck;
+import org.o365mail.testsupport.Tenants;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;

@@ -2,7 +2,7 @@ package org.o365mail.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
-import static org.o365mail.testing.Secrets.secret;
+import static org.o365mail.testsupport.Secrets.secret;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -24,8 +24,8 @@ import org.o365mail.internal.AuthContext;
 import org.o365mail.internal.AuthErrors;
 import org.o365mail.internal.AuthFlow;
 import org.o365mail.internal.OAuthHttp;
-import org.o365mail.testing.CapturingLoggerProvider;
-import org.o365mail.testing.Tenants;
+import org.o365mail.testsupport.CapturingLoggerProvider;
+import org.o365mail.testsupport.Tenants;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.Faults;

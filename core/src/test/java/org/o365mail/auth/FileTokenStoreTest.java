@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.SetupStep;
-import org.o365mail.testing.CapturingLoggerProvider;
+import org.o365mail.testsupport.CapturingLoggerProvider;
 
 @Timeout(60)
 class FileTokenStoreTest {

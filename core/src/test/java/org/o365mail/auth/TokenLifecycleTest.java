@@ -2,7 +2,7 @@ package org.o365mail.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.o365mail.testing.Secrets.secret;
+import static org.o365mail.testsupport.Secrets.secret;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -29,8 +29,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import org.o365mail.testing.LeakCheck;
-import org.o365mail.testing.Tenants;
+import org.o365mail.testsupport.LeakCheck;
+import org.o365mail.testsupport.Tenants;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;

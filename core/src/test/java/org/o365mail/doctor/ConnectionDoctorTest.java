@@ -1,7 +1,7 @@
 package org.o365mail.doctor;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.o365mail.testing.Secrets.secret;
+import static org.o365mail.testsupport.Secrets.secret;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -19,8 +19,8 @@ import org.o365mail.auth.TokenPreflight;
 import org.o365mail.auth.TokenRequest;
 import org.o365mail.expiry.SecretExpiryTracker;
 import org.o365mail.fake.InMemoryMailboxConnector;
-import org.o365mail.testing.LeakCheck;
-import org.o365mail.testing.Tenants;
+import org.o365mail.testsupport.LeakCheck;
+import org.o365mail.testsupport.Tenants;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;

@@ -14,7 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.o365mail.SyncState;
-import org.o365mail.testing.CapturingLoggerProvider;
+import org.o365mail.testsupport.CapturingLoggerProvider;
 
 /** Owner-only files and the lease's lock file of {@link FileCheckpointStore}. */
 class FileCheckpointStoreTest {

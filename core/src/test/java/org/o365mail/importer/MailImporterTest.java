@@ -33,7 +33,7 @@ import org.o365mail.SetupStep;
 import org.o365mail.SyncState;
 import org.o365mail.ThrottledException;
 import org.o365mail.fake.InMemoryMailboxConnector;
-import org.o365mail.testing.CapturingLoggerProvider;
+import org.o365mail.testsupport.CapturingLoggerProvider;
 
 @Timeout(60)
 class MailImporterTest {

@@ -19,7 +19,7 @@ import org.o365mail.ListOptions;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.importer.CheckpointStore;
 import org.o365mail.importer.MailImporter;
-import org.o365mail.testing.LeakCheck;
+import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.BatchBodies;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;

@@ -6,7 +6,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.o365mail.MailboxConnector;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.contract.MailboxConnectorContract;
-import org.o365mail.testing.LeakCheck;
+import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.Mailbox;

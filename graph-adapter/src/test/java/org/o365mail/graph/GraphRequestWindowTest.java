@@ -25,7 +25,7 @@ import org.o365mail.importer.ImportListener;
 import org.o365mail.importer.MailImporter;
 import org.o365mail.importer.MailboxHealth;
 import org.o365mail.importer.PostAction;
-import org.o365mail.testing.LeakCheck;
+import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;

@@ -25,7 +25,7 @@ import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.graph.internal.Governor;
 import org.o365mail.graph.internal.GraphAuthentication;
 import org.o365mail.graph.internal.GraphTransport;
-import org.o365mail.testing.LeakCheck;
+import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;

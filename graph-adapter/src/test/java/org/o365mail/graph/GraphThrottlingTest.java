@@ -29,7 +29,7 @@ import org.o365mail.MessageId;
 import org.o365mail.MessageSummary;
 import org.o365mail.ThrottledException;
 import org.o365mail.auth.CredentialStrategy;
-import org.o365mail.testing.LeakCheck;
+import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;

@@ -1,6 +1,6 @@
 package org.o365mail.imap;
 
-import static org.o365mail.testing.Secrets.secret;
+import static org.o365mail.testsupport.Secrets.secret;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.CredentialStrategy;
-import org.o365mail.testing.Tenants;
+import org.o365mail.testsupport.Tenants;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.ExchangeServicePrincipal;

@@ -2,8 +2,8 @@ package org.o365mail.imap;
 
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
-import org.o365mail.testing.CapturingLoggerProvider;
-import org.o365mail.testing.Secrets;
+import org.o365mail.testsupport.CapturingLoggerProvider;
+import org.o365mail.testsupport.Secrets;
 
 /**
  * Before a test class: checks what the log capture holds for secrets, then empties it. The capture keeps at most

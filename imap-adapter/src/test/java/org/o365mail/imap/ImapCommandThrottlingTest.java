@@ -32,7 +32,7 @@ import org.o365mail.importer.CheckpointStore;
 import org.o365mail.importer.ImportResult;
 import org.o365mail.importer.MailImporter;
 import org.o365mail.importer.PostAction;
-import org.o365mail.testing.LeakCheck;
+import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.Faults.ImapThrottleAnswer;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;

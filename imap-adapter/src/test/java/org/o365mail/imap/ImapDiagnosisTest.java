@@ -2,7 +2,7 @@ package org.o365mail.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.o365mail.testing.Secrets.secret;
+import static org.o365mail.testsupport.Secrets.secret;
 
 import java.time.Duration;
 import java.util.List;
@@ -25,8 +25,8 @@ import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.TokenRequest;
-import org.o365mail.testing.LeakCheck;
-import org.o365mail.testing.Secrets;
+import org.o365mail.testsupport.LeakCheck;
+import org.o365mail.testsupport.Secrets;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;

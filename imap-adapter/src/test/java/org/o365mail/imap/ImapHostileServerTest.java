@@ -24,7 +24,7 @@ import org.o365mail.MailboxException;
 import org.o365mail.MessageId;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.SetupStep;
-import org.o365mail.testing.LeakCheck;
+import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.internal.Pki;
 
 /**

@@ -1,6 +1,6 @@
 package org.o365mail.imap;
 
-import static org.o365mail.testing.Secrets.secret;
+import static org.o365mail.testsupport.Secrets.secret;
 
 import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
@@ -10,8 +10,8 @@ import org.o365mail.MailboxConnector;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.contract.MailboxConnectorContract;
-import org.o365mail.testing.LeakCheck;
-import org.o365mail.testing.Tenants;
+import org.o365mail.testsupport.LeakCheck;
+import org.o365mail.testsupport.Tenants;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.ExchangeServicePrincipal;

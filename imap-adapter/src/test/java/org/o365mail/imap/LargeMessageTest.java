@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.o365mail.AttachmentInfo;
 import org.o365mail.FolderRef;
 import org.o365mail.MessageSummary;
-import org.o365mail.testing.LeakCheck;
+import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;

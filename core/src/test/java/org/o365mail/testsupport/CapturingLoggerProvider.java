@@ -1,4 +1,4 @@
-package org.o365mail.testing;
+package org.o365mail.testsupport;
 
 import java.util.ArrayList;
 import java.util.List;

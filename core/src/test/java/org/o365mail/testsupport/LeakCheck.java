@@ -1,4 +1,4 @@
-package org.o365mail.testing;
+package org.o365mail.testsupport;
 
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;

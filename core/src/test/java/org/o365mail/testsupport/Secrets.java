@@ -1,4 +1,4 @@
-package org.o365mail.testing;
+package org.o365mail.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

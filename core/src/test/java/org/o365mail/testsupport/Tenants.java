@@ -1,4 +1,4 @@
-package org.o365mail.testing;
+package org.o365mail.testsupport;
 
 import org.o365mail.auth.AccountTypes;
 import org.o365mail.auth.AppRegistration;
