@@ -55,7 +55,7 @@ import org.o365mail.testkit.Tenant;
  * -Do365mail.crash.tenantSeed}.
  */
 @Timeout(600)
-class ImportCrashTest {
+class ImportCrashIT {
   static final int MESSAGES = 5_000;
   static final int KILLS = 20;
 
@@ -161,7 +161,7 @@ class ImportCrashTest {
     record.keys.forEach(k -> counts.merge(k, 1, Integer::sum));
     Set<String> duplicated = counts.entrySet().stream().filter(e -> e.getValue() > 1).map(Map.Entry::getKey)
         .collect(Collectors.toSet());
-    System.out.printf("ImportCrashTest %s: %d messages, %d kills (seed %d), %d deliveries, %d duplicated keys;"
+    System.out.printf("ImportCrashIT %s: %d messages, %d kills (seed %d), %d deliveries, %d duplicated keys;"
         + " contract mode, tenant seed %d, delta order %s%n", protocol, MESSAGES, KILLS, seed, record.keys.size(),
         duplicated.size(), tenantSeed, m365.faults().graphDeltaOrder());
     Set<String> mids = new HashSet<>();

@@ -44,7 +44,7 @@ import org.o365mail.testkit.Tenant;
  * again; no message is lost or written twice; the post-action waits for the checkpoint.
  */
 @Timeout(300)
-class ImportGroupCrashTest {
+class ImportGroupCrashIT {
   static final int MESSAGES = 60;
   static final int GROUP = 20;
   static final int HALTED = 99;
