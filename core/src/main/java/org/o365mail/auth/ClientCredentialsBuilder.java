@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.o365mail.internal.ClientCredentialsStrategy;
 
 /**
  * Builds an app-only strategy. Several credentials may be given (a current and a new secret during rotation, or

@@ -1,5 +1,6 @@
 package org.o365mail.auth;
 
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -37,6 +38,22 @@ public interface CredentialStrategy extends AutoCloseable {
     return Optional.empty();
   }
 
+  /**
+   * The secrets and certificates this strategy signs in with, in the order it tries them; empty for strategies
+   * that hold none (delegated sign-ins, token sources).
+   */
+  default List<AppCredential> appCredentials() {
+    return List.of();
+  }
+
+  /**
+   * The one of {@link #appCredentials()} in use now (after Entra ID rejected one, the next); empty for
+   * strategies that hold none.
+   */
+  default Optional<AppCredential> appCredentialInUse() {
+    return Optional.empty();
+  }
+
   /** Drops the cached token for {@code request}, so the next call asks Entra ID (after a 401, say). */
   void invalidate(TokenRequest request);
 
@@ -55,6 +72,17 @@ public interface CredentialStrategy extends AutoCloseable {
    */
   static UsernamePasswordBuilder usernamePassword(AppRegistration app, String username, char[] password) {
     return new UsernamePasswordBuilder(app, username, password);
+  }
+
+  /**
+   * Tokens from {@code source} (a managed identity, another library's credential) with this SDK's cache,
+   * retries, listener events and diagnoses in front of it.
+   *
+   * @param app the identity's registration (client id and tenant; for a managed identity its client id)
+   * @param kind app-only for service identities, delegated for user credentials
+   */
+  static TokenSourceBuilder tokenSource(AppRegistration app, CredentialKind kind, TokenSource source) {
+    return new TokenSourceBuilder(app, kind, source);
   }
 
   /** Device code, in two steps for servers: show the code, then wait. */

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
-import org.o365mail.internal.DeviceCodeEngine;
 
 /**
  * Device-code sign-in in two steps, for servers with an admin console: {@link #start()} returns the code to

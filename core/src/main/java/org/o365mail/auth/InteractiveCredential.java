@@ -3,7 +3,6 @@ package org.o365mail.auth;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import org.o365mail.internal.InteractiveEngine;
 
 /**
  * Interactive sign-in in a browser (authorization code with PKCE, redirect to {@code http://localhost} on any

@@ -7,7 +7,6 @@ import java.time.Duration;
 import java.util.concurrent.ExecutorService;
 import org.o365mail.internal.Arguments;
 import org.o365mail.internal.Sleeper;
-import org.o365mail.internal.StrategySettings;
 
 /**
  * Settings every strategy builder has. Defaults: system UTC clock, renew 5 minutes before expiry, 60 s per

@@ -2,7 +2,6 @@ package org.o365mail.auth;
 
 import static java.util.Objects.requireNonNull;
 
-import org.o365mail.internal.UsernamePasswordStrategy;
 
 /** Builds a username/password (ROPC) strategy, public or (with {@link #clientSecret}) confidential. */
 public final class UsernamePasswordBuilder extends StrategyBuilder<UsernamePasswordBuilder> {

@@ -5,23 +5,19 @@ import static java.util.Objects.requireNonNull;
 import com.azure.core.credential.AccessToken;
 import com.azure.core.credential.TokenCredential;
 import com.azure.core.credential.TokenRequestContext;
-import java.time.Clock;
-import java.time.Duration;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import org.o365mail.MailboxException;
 import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.Cloud;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.Resource;
 import org.o365mail.auth.TokenRequest;
-import org.o365mail.internal.Sleeper;
-import org.o365mail.internal.StrategySettings;
-import org.o365mail.internal.TokenCredentialStrategy;
-import org.o365mail.auth.CredentialListener;
 import reactor.core.publisher.Mono;
 
 /**
@@ -38,13 +34,20 @@ public final class AzureCredentials {
    * @param app the identity's registration (client id and tenant; for a managed identity its client id)
    * @param kind app-only for service identities, delegated for user credentials
    */
-  public static CredentialStrategy fromTokenCredential(AppRegistration app, TokenCredential credential, CredentialKind kind) {
+  public static CredentialStrategy fromTokenCredential(AppRegistration app, TokenCredential credential,
+      CredentialKind kind) {
     requireNonNull(app, "app");
     requireNonNull(credential, "credential");
     requireNonNull(kind, "kind");
-    StrategySettings settings = new StrategySettings(Clock.systemUTC(), Duration.ofMinutes(5), null,
-        Duration.ofSeconds(60), 3, CredentialListener.NONE, null, Sleeper.REAL);
-    return new TokenCredentialStrategy(app, credential, kind, settings);
+    return CredentialStrategy.tokenSource(app, kind, scopes -> {
+      TokenRequestContext context = new TokenRequestContext().setScopes(new ArrayList<>(scopes));
+      app.tenant().ifPresent(context::setTenantId);
+      AccessToken token = credential.getTokenSync(context);
+      if (token == null) {
+        throw new MailboxException("the TokenCredential returned no token");
+      }
+      return new org.o365mail.auth.AccessToken(token.getToken(), token.getExpiresAt().toInstant());
+    }).label(credential.getClass().getSimpleName()).build();
   }
 
   /**

@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -7,8 +7,6 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.o365mail.Diagnosis;
 import org.o365mail.SetupStep;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.ClientSecret;
 
 class DiagnosisCatalogTest {
   static final AppRegistration APP = AppRegistration.builder()

@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -10,8 +10,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.o365mail.MailboxException;
-import org.o365mail.auth.AccessToken;
-import org.o365mail.auth.TokenRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * the cached token is still good for a while, the cached token is served and the refresh is tried again after
  * a back-off, as azure-core does.
  */
-public final class CachedTokens {
+final class CachedTokens {
   private static final Logger logger = LoggerFactory.getLogger(CachedTokens.class);
   private static final Duration MIN_REMAINING_AFTER_FAILURE = Duration.ofSeconds(30);
   private static final Duration FAILURE_BACKOFF = Duration.ofSeconds(30);

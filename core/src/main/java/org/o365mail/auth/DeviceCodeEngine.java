@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import com.microsoft.aad.msal4j.IAccount;
 import java.time.Duration;
@@ -7,9 +7,9 @@ import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
@@ -17,13 +17,7 @@ import org.o365mail.Diagnosis;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
 import org.o365mail.SetupStep;
-import org.o365mail.auth.AccessToken;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.CredentialKind;
-import org.o365mail.auth.DeviceCodeChallenge;
-import org.o365mail.auth.SignInStatus;
-import org.o365mail.auth.TokenRequest;
-import org.o365mail.auth.TokenStore;
+import org.o365mail.internal.SdkThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,14 +26,14 @@ import org.slf4j.LoggerFactory;
  * (honouring {@code interval} and {@code slow_down}); {@link #await(Duration)} waits for the outcome. The tokens
  * are then handed to MSAL, whose cache (in the token store) serves and refreshes them from then on.
  */
-public final class DeviceCodeEngine extends AbstractStrategy {
+final class DeviceCodeEngine extends AbstractStrategy {
   private static final Logger logger = LoggerFactory.getLogger(DeviceCodeEngine.class);
   private static final Duration SLOW_DOWN_STEP = Duration.ofSeconds(5);
 
   private final DelegatedMsal msal;
   private final OAuthHttp http;
   private final TokenRequest signInRequest;
-  private final ScheduledExecutorService scheduler;
+  private final ExecutorService poller;
   private final AtomicReference<Attempt> current = new AtomicReference<>();
 
   private final class Attempt {
@@ -48,7 +42,7 @@ public final class DeviceCodeEngine extends AbstractStrategy {
     final CompletableFuture<AccessToken> result = new CompletableFuture<>();
     volatile Duration interval;
     volatile SignInStatus status = SignInStatus.PENDING;
-    volatile ScheduledFuture<?> next;
+    volatile Future<?> polling;
 
     Attempt(OAuthHttp.DeviceCodeResponse code, Instant now) {
       this.code = code;
@@ -66,7 +60,7 @@ public final class DeviceCodeEngine extends AbstractStrategy {
     this.msal = new DelegatedMsal(app, MsalApps.publicClient(app, executor, settings.timeout(), bridge), bridge,
         settings, null);
     this.http = new OAuthHttp(app, executor, settings.timeout());
-    this.scheduler = Executors.newSingleThreadScheduledExecutor(SdkThreads.factory("device-code-poll"));
+    this.poller = Executors.newSingleThreadExecutor(SdkThreads.factory("device-code-poll"));
   }
 
   private AuthContext context(TokenRequest request) {
@@ -87,14 +81,23 @@ public final class DeviceCodeEngine extends AbstractStrategy {
     }
     Attempt attempt = new Attempt(code, settings.clock().instant());
     current.set(attempt);
-    schedule(attempt);
+    attempt.polling = poller.submit(() -> pollUntilDone(attempt));
     logger.info("Device-code sign-in started for app {}; the code expires at {}", app.clientId(),
         attempt.challenge.expiresAt());
     return attempt.challenge;
   }
 
-  private void schedule(Attempt attempt) {
-    attempt.next = scheduler.schedule(() -> poll(attempt), attempt.interval.toMillis(), TimeUnit.MILLISECONDS);
+  /** Polls every {@code interval} (waiting on the injected sleeper) until the attempt ends or is cancelled. */
+  private void pollUntilDone(Attempt attempt) {
+    while (attempt.status == SignInStatus.PENDING && !isClosed()) {
+      try {
+        settings.sleeper().sleep(attempt.interval);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      poll(attempt);
+    }
   }
 
   private void poll(Attempt attempt) {
@@ -118,11 +121,12 @@ public final class DeviceCodeEngine extends AbstractStrategy {
       logger.info("Device-code sign-in for app {} completed", app.clientId());
     } catch (OAuthError e) {
       switch (e.error()) {
-        case "authorization_pending" -> schedule(attempt);
+        case "authorization_pending" -> {
+          // poll again after the interval
+        }
         case "slow_down" -> {
           attempt.interval = attempt.interval.plus(SLOW_DOWN_STEP);
           logger.debug("Device-code poll asked to slow down; polling every {} s now", attempt.interval.toSeconds());
-          schedule(attempt);
         }
         case "authorization_declined", "access_denied" ->
             finish(attempt, SignInStatus.DECLINED, AuthErrors.translate(e, context(signInRequest)));
@@ -130,17 +134,13 @@ public final class DeviceCodeEngine extends AbstractStrategy {
             finish(attempt, SignInStatus.EXPIRED, AuthErrors.translate(e, context(signInRequest)));
         default -> {
           MailboxException failure = AuthErrors.translate(e, context(signInRequest));
-          if (failure.retryable()) {
-            schedule(attempt);
-          } else {
+          if (!failure.retryable()) {
             finish(attempt, SignInStatus.FAILED, failure);
           }
         }
       }
     } catch (MailboxException e) {
-      if (e.retryable()) {
-        schedule(attempt);
-      } else {
+      if (!e.retryable()) {
         finish(attempt, SignInStatus.FAILED, e);
       }
     } catch (RuntimeException e) {
@@ -149,6 +149,9 @@ public final class DeviceCodeEngine extends AbstractStrategy {
   }
 
   private void finish(Attempt attempt, SignInStatus status, MailboxException failure) {
+    if (attempt.status != SignInStatus.PENDING) {
+      return; // cancelled meanwhile: the interrupted poll's failure is not the outcome
+    }
     attempt.status = status;
     attempt.result.completeExceptionally(failure);
   }
@@ -201,9 +204,9 @@ public final class DeviceCodeEngine extends AbstractStrategy {
     Attempt attempt = current.get();
     if (attempt != null && attempt.status == SignInStatus.PENDING) {
       attempt.status = SignInStatus.CANCELLED;
-      ScheduledFuture<?> next = attempt.next;
-      if (next != null) {
-        next.cancel(false);
+      Future<?> polling = attempt.polling;
+      if (polling != null) {
+        polling.cancel(true);
       }
       attempt.result.cancel(false);
     }
@@ -250,7 +253,7 @@ public final class DeviceCodeEngine extends AbstractStrategy {
   @Override
   public void close() {
     cancel();
-    scheduler.shutdownNow();
+    poller.shutdownNow();
     super.close();
   }
 }

@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.o365mail.internal.SdkThreads;
 
 /**
  * The loopback redirect listener of an interactive sign-in: it waits on 127.0.0.1 (and on ::1 at the same port where

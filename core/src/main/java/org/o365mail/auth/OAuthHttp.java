@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import java.io.IOException;
 import java.net.URI;
@@ -12,15 +12,15 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.stream.Collectors;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.ClientSecret;
+import org.o365mail.internal.JsonSupport;
+import org.o365mail.internal.SignInHttp;
 
 /**
  * The SDK's own calls to the token and device-code endpoints, for what MSAL4J cannot do: a two-step device-code
  * flow that honours {@code slow_down}, and the password grant of a confidential client. The tokens they return
  * are handed to MSAL (as a refresh token) so MSAL's cache and refresh take over.
  */
-public final class OAuthHttp {
+final class OAuthHttp {
   private final AppRegistration app;
   private final SignInHttp http;
   private final Duration timeout;

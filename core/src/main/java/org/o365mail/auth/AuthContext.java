@@ -1,8 +1,6 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import java.util.Set;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.ClientSecret;
 
 /**
  * What a diagnosis may need to know about the failed request.
@@ -13,7 +11,7 @@ import org.o365mail.auth.ClientSecret;
  * @param secret the client secret sent, if any (only its shape and hint are used)
  * @param username the user signing in, if any
  */
-public record AuthContext(AppRegistration app, AuthFlow flow, Set<String> scopes, ClientSecret secret, String username) {
+record AuthContext(AppRegistration app, AuthFlow flow, Set<String> scopes, ClientSecret secret, String username) {
   public AuthContext {
     scopes = Set.copyOf(scopes);
   }

@@ -1,9 +1,10 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import java.time.Duration;
+import org.o365mail.internal.ServiceText;
 
 /** An OAuth error answer from the token or device-code endpoint, as the SDK's own HTTP client reads it. */
-public final class OAuthError extends RuntimeException {
+final class OAuthError extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   private final String error;

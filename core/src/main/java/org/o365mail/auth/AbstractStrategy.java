@@ -1,14 +1,12 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import static java.util.Objects.requireNonNull;
 
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.o365mail.MailboxException;
-import org.o365mail.auth.AccessToken;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.CredentialStrategy;
-import org.o365mail.auth.TokenRequest;
+import org.o365mail.internal.Retry;
+import org.o365mail.internal.SdkThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * What every strategy shares: the token cache (single flight, refresh ahead), retries of transient failures,
  * listener events, its executor, and its lifecycle.
  */
-public abstract class AbstractStrategy implements CredentialStrategy {
+abstract class AbstractStrategy implements CredentialStrategy {
   private static final Logger logger = LoggerFactory.getLogger(AbstractStrategy.class);
 
   protected final AppRegistration app;

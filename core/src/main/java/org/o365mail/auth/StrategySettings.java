@@ -1,10 +1,9 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.ExecutorService;
-import org.o365mail.auth.CredentialListener;
-import org.o365mail.auth.TokenStore;
+import org.o365mail.internal.Sleeper;
 
 /**
  * Settings shared by all strategies, collected by the public builders.
@@ -18,7 +17,7 @@ import org.o365mail.auth.TokenStore;
  * @param tokenStore where delegated sign-ins are kept; null for memory
  * @param sleeper how retries wait
  */
-public record StrategySettings(
+record StrategySettings(
     Clock clock,
     Duration refreshAhead,
     ExecutorService executor,

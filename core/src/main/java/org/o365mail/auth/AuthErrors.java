@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import com.microsoft.aad.msal4j.MsalClientException;
 import com.microsoft.aad.msal4j.MsalServiceException;
@@ -25,9 +25,13 @@ import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
 import org.o365mail.SetupStep;
 import org.o365mail.ThrottledException;
+import org.o365mail.internal.Retry;
+import org.o365mail.internal.ServiceText;
+import org.o365mail.internal.SignInHttp;
+import org.o365mail.internal.TlsFailures;
 
 /** Translates failures of MSAL and of the SDK's own OAuth calls, once, into the SDK's exceptions. */
-public final class AuthErrors {
+final class AuthErrors {
   private static final Pattern AADSTS = Pattern.compile("AADSTS(\\d+)");
   private static final Pattern TRACE = Pattern.compile("Trace ID: ([0-9a-fA-F-]{36})");
   private static final Pattern CORRELATION = Pattern.compile("Correlation ID: ([0-9a-fA-F-]{36})");

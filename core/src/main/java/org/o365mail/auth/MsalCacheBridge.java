@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import com.microsoft.aad.msal4j.ITokenCacheAccessAspect;
 import com.microsoft.aad.msal4j.ITokenCacheAccessContext;
@@ -9,13 +9,12 @@ import org.o365mail.Diagnosis;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
 import org.o365mail.SetupStep;
-import org.o365mail.auth.TokenStore;
 
 /**
  * Keeps one MSAL application's token cache in a {@link TokenStore}: loaded before each access when the stored
  * copy changed (another process refreshed), saved after each access that changed it (a rotated refresh token).
  */
-public final class MsalCacheBridge implements ITokenCacheAccessAspect {
+final class MsalCacheBridge implements ITokenCacheAccessAspect {
   private final TokenStore store;
   private final String key;
   private volatile byte[] lastSeen = new byte[0];

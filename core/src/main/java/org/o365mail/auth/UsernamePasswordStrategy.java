@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import com.microsoft.aad.msal4j.ClientCredentialFactory;
 import com.microsoft.aad.msal4j.IAccount;
@@ -10,12 +10,6 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.SetupStep;
-import org.o365mail.auth.AccessToken;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.ClientSecret;
-import org.o365mail.auth.CredentialKind;
-import org.o365mail.auth.TokenRequest;
-import org.o365mail.auth.TokenStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * when the stored sign-in is gone or revoked. MSAL4J has no confidential-client ROPC, so that variant's first
  * sign-in is done by the SDK's own password grant and handed to MSAL as a refresh token.
  */
-public final class UsernamePasswordStrategy extends AbstractStrategy {
+final class UsernamePasswordStrategy extends AbstractStrategy {
   private static final Logger logger = LoggerFactory.getLogger(UsernamePasswordStrategy.class);
   private static final AtomicBoolean WARNED = new AtomicBoolean();
 

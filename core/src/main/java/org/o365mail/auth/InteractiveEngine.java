@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import com.microsoft.aad.msal4j.AuthorizationCodeParameters;
 import com.microsoft.aad.msal4j.AuthorizationRequestUrlParameters;
@@ -20,12 +20,7 @@ import org.o365mail.Diagnosis;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
 import org.o365mail.SetupStep;
-import org.o365mail.auth.AccessToken;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.BrowserLauncher;
-import org.o365mail.auth.CredentialKind;
-import org.o365mail.auth.TokenRequest;
-import org.o365mail.auth.TokenStore;
+import org.o365mail.internal.SignInHttp;
 
 /**
  * Interactive sign-in with PKCE and a loopback redirect ({@code http://localhost}, any free port): the page is
@@ -33,7 +28,7 @@ import org.o365mail.auth.TokenStore;
  * {@code error=} from Entra ID is reported as itself), and MSAL redeems the code and keeps the tokens. Then silent
  * refresh from the token store.
  */
-public final class InteractiveEngine extends AbstractStrategy {
+final class InteractiveEngine extends AbstractStrategy {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final DelegatedMsal msal;

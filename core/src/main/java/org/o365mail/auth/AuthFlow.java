@@ -1,7 +1,7 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 /** The sign-in flow a failure happened in; diagnosis sometimes depends on it. */
-public enum AuthFlow {
+enum AuthFlow {
   CLIENT_SECRET,
   CLIENT_CERTIFICATE,
   PASSWORD,

@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import com.microsoft.aad.msal4j.AbstractClientApplicationBase;
 import com.microsoft.aad.msal4j.ConfidentialClientApplication;
@@ -14,10 +14,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.o365mail.MailboxException;
-import org.o365mail.auth.AppRegistration;
+import org.o365mail.internal.SignInHttp;
 
 /** Builds MSAL applications the same way for every strategy, and waits on MSAL's futures. */
-public final class MsalApps {
+final class MsalApps {
   private static final String APP_NAME = "o365-mail-sdk";
 
   private MsalApps() {}

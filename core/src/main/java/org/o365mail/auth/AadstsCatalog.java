@@ -1,8 +1,9 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import java.util.Map;
 import java.util.Optional;
 import org.o365mail.SetupStep;
+import org.o365mail.internal.Retry;
 
 /**
  * The AADSTS codes of the flows this SDK uses, each with the setup step that was missed, what to do, and

@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import com.microsoft.aad.msal4j.AbstractClientApplicationBase;
 import com.microsoft.aad.msal4j.IAccount;
@@ -12,18 +12,13 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Supplier;
 import org.o365mail.MailboxException;
-import org.o365mail.auth.AccessToken;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.CredentialKind;
-import org.o365mail.auth.TokenRequest;
-import org.o365mail.auth.TokenStore;
 
 /**
  * The MSAL side of a delegated strategy: one MSAL application whose token cache lives in a {@link TokenStore}
  * under one key, the signed-in account, silent refresh, and the hand-over of a refresh token obtained outside
  * MSAL. Every MSAL call runs under the store's lock for the key.
  */
-public final class DelegatedMsal {
+final class DelegatedMsal {
   private final AppRegistration app;
   private final AbstractClientApplicationBase msal;
   private final MsalCacheBridge bridge;

@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import com.microsoft.aad.msal4j.HttpMethod;
 import com.microsoft.aad.msal4j.HttpRequest;
@@ -9,6 +9,7 @@ import java.net.URI;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import org.o365mail.internal.SignInHttp;
 
 /**
  * MSAL's HTTP through {@link SignInHttp}: MSAL's default client has connect and read timeouts but no cap on an

@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail.auth;
 
 import com.microsoft.aad.msal4j.ClientCredentialFactory;
 import com.microsoft.aad.msal4j.ClientCredentialParameters;
@@ -6,16 +6,11 @@ import com.microsoft.aad.msal4j.ConfidentialClientApplication;
 import com.microsoft.aad.msal4j.IAuthenticationResult;
 import com.microsoft.aad.msal4j.IClientCredential;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
-import org.o365mail.auth.AccessToken;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.CertificateCredential;
-import org.o365mail.auth.ClientSecret;
-import org.o365mail.auth.CredentialKind;
-import org.o365mail.auth.TokenRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * rejects the credential in use as invalid or expired (AADSTS7000215, 7000222, 700027), the next one is tried
  * and stays in use: rotation without an outage.
  */
-public final class ClientCredentialsStrategy extends AbstractStrategy {
+final class ClientCredentialsStrategy extends AbstractStrategy {
   private static final Logger logger = LoggerFactory.getLogger(ClientCredentialsStrategy.class);
   private static final Set<String> FAILOVER_CODES = Set.of("AADSTS7000215", "AADSTS7000222", "AADSTS700027");
 
@@ -38,11 +33,15 @@ public final class ClientCredentialsStrategy extends AbstractStrategy {
     public Credential(ClientSecret secret, CertificateCredential certificate) {
       this.secret = secret;
       this.certificate = certificate;
-      this.label = secret != null ? CredentialLabels.of(secret) : CredentialLabels.of(certificate);
+      this.label = credential().label();
     }
 
     public String label() {
       return label;
+    }
+
+    AppCredential credential() {
+      return secret != null ? secret : certificate;
     }
 
     public ClientSecret secret() {
@@ -73,6 +72,16 @@ public final class ClientCredentialsStrategy extends AbstractStrategy {
   @Override
   public String credentialLabel() {
     return credentials.get(active.get()).label;
+  }
+
+  @Override
+  public List<AppCredential> appCredentials() {
+    return credentials.stream().map(Credential::credential).toList();
+  }
+
+  @Override
+  public Optional<AppCredential> appCredentialInUse() {
+    return Optional.of(credentials.get(active.get()).credential());
   }
 
   /** The configured credentials, in order of preference. */
