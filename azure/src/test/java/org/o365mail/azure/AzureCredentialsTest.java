@@ -1,4 +1,4 @@
-package org.o365mail.auth;
+package org.o365mail.azure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -16,15 +16,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.SetupStep;
-import org.o365mail.azure.AzureCredentials;
-import org.o365mail.testsupport.LeakCheck;
-import org.o365mail.testsupport.Tenants;
+import org.o365mail.auth.AccessToken;
+import org.o365mail.auth.ClientSecret;
+import org.o365mail.auth.CredentialKind;
+import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.auth.TokenClaims;
+import org.o365mail.auth.TokenRequest;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.PasswordCredential;
 import org.o365mail.testkit.Tenant;
+import org.o365mail.testsupport.LeakCheck;
+import org.o365mail.testsupport.Tenants;
 
 @Timeout(60)
 @ExtendWith(LeakCheck.class)

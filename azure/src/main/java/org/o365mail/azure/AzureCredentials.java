@@ -21,9 +21,11 @@ import org.o365mail.auth.TokenRequest;
 import reactor.core.publisher.Mono;
 
 /**
- * The bridge to azure-identity, the one place where azure-core types meet this SDK's API: any {@link
+ * The bridge to azure-core, the one place where azure-core types meet this SDK's API: any {@link
  * TokenCredential} (managed identity, workload identity: no secret to expire) as a {@link CredentialStrategy},
- * and any strategy as a {@link TokenCredential} (for the Graph SDK or other Azure clients).
+ * and any strategy as a {@link TokenCredential} (for the Graph SDK or other Azure clients). This module needs
+ * azure-core only; add azure-identity (and one of its HTTP clients) to use its credentials. Stateless and
+ * thread-safe; what it returns is thread-safe.
  */
 public final class AzureCredentials {
   private AzureCredentials() {}
