@@ -23,12 +23,12 @@ import javax.net.ssl.SSLHandshakeException;
 import org.o365mail.Diagnosis;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
+import org.o365mail.ServiceText;
 import org.o365mail.SetupStep;
 import org.o365mail.ThrottledException;
+import org.o365mail.TlsFailures;
 import org.o365mail.internal.Retry;
-import org.o365mail.internal.ServiceText;
 import org.o365mail.internal.SignInHttp;
-import org.o365mail.internal.TlsFailures;
 
 /** Translates failures of MSAL and of the SDK's own OAuth calls, once, into the SDK's exceptions. */
 final class AuthErrors {

@@ -1,6 +1,6 @@
 package org.o365mail.auth;
 
-import org.o365mail.internal.ServiceText;
+import org.o365mail.ServiceText;
 /**
  * Stands in, as the cause of an SDK exception, for a library exception whose message holds a server's text with
  * line breaks: MSAL's {@code MsalServiceException} carries Entra ID's {@code error_description}, whose lines are

@@ -1,7 +1,7 @@
 package org.o365mail.auth;
 
 import java.time.Duration;
-import org.o365mail.internal.ServiceText;
+import org.o365mail.ServiceText;
 
 /** An OAuth error answer from the token or device-code endpoint, as the SDK's own HTTP client reads it. */
 final class OAuthError extends RuntimeException {

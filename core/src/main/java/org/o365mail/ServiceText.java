@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail;
 
 import java.util.Locale;
 
@@ -8,7 +8,8 @@ import java.util.Locale;
  * the C1 controls and U+2028/U+2029 are shown escaped ({@code \r}, {@code \n}, or a six-character Unicode escape
  * such as ESC's), and a backslash is doubled, so that such text can neither split a log record nor forge one, nor
  * send escape sequences to a terminal, and the length is bounded. The one helper for this in core and the adapters;
- * not for JSON output or data handed to the application, which stay exact.
+ * not for JSON output or data handed to the application, which stay exact. Use it for service text in your own
+ * logs too. Stateless and thread-safe.
  */
 public final class ServiceText {
   /** Longest text kept; Entra's descriptions are a few hundred characters. */

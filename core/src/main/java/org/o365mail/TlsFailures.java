@@ -1,4 +1,4 @@
-package org.o365mail.internal;
+package org.o365mail;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -17,13 +17,12 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.X509TrustManager;
-import org.o365mail.Diagnosis;
-import org.o365mail.SetupStep;
 
 /**
  * TLS failures worded as what they are: the server was reached and its certificate refused (not trusted, expired,
  * or not naming the host), with the certificate's subject and issuer. Callers give the side (the sign-in endpoint,
- * or the mail servers) and the setting that trusts it.
+ * or the mail servers) and the setting that trusts it. The adapters and the doctor word their TLS refusals with it;
+ * use it to word your own. Stateless and thread-safe.
  */
 public final class TlsFailures {
   /** The service code of a refused certificate of the sign-in endpoint. */
