@@ -26,7 +26,7 @@ import org.o365mail.internal.Pem;
  * Certificates &amp; secrets. Loaded from PKCS#12 or from PEM files (PKCS#8 or PKCS#1 RSA key, unencrypted).
  * {@link #toString()} shows the thumbprint and end date, never key material. Immutable.
  */
-public final class CertificateCredential {
+public final class CertificateCredential implements AppCredential {
   private final PrivateKey privateKey;
   private final List<X509Certificate> chain;
 
@@ -115,6 +115,12 @@ public final class CertificateCredential {
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** {@code "certificate <thumbprint>"}. */
+  @Override
+  public String label() {
+    return "certificate " + thumbprint();
   }
 
   @Override

@@ -1,12 +1,12 @@
 package org.o365mail.auth;
 
-import org.o365mail.internal.BoundedFiles;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Optional;
+import org.o365mail.internal.BoundedFiles;
 
 /**
  * A client secret from Certificates &amp; secrets: its value, and what the portal shows about it (the Secret
@@ -14,7 +14,7 @@ import java.util.Optional;
  * #toString()}, of an exception message or of a log line; only the hint (its first three characters, which the
  * portal and Graph show openly) is. Immutable.
  */
-public final class ClientSecret {
+public final class ClientSecret implements AppCredential {
   private final String value;
   private final String keyId;
   private final Instant expiresAt;
@@ -95,6 +95,12 @@ public final class ClientSecret {
 
   public Optional<String> description() {
     return Optional.ofNullable(description);
+  }
+
+  /** {@code "client secret <hint>..."} and the Secret ID when known; never the value. */
+  @Override
+  public String label() {
+    return "client secret " + hint() + "..." + keyId().map(id -> " (" + id + ")").orElse("");
   }
 
   /** Whether the value has the shape of a Secret ID (a GUID) rather than of a secret value. */

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
-import org.o365mail.internal.DeviceCodeEngine;
 
 /**
  * Device-code sign-in in two steps, for servers with an admin console: {@link #start()} returns the code to
@@ -107,8 +106,13 @@ public final class DeviceCodeCredential implements CredentialStrategy {
     return "DeviceCodeCredential[" + engine.registration() + ", " + status() + "]";
   }
 
+  /** A builder for a sign-in with {@code app}'s registration. */
+  public static Builder builder(AppRegistration app) {
+    return new Builder(app);
+  }
+
   /** Builds a {@link DeviceCodeCredential}. Needs "Allow public client flows" on the registration. */
-  public static final class Builder extends StrategyBuilder<Builder> {
+  public static final class Builder extends CredentialStrategy.Builder<Builder> {
     private TokenRequest signInRequest = TokenRequest.graph("User.Read");
     private String accountName;
 

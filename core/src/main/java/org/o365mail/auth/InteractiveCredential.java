@@ -3,7 +3,6 @@ package org.o365mail.auth;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
-import org.o365mail.internal.InteractiveEngine;
 
 /**
  * Interactive sign-in in a browser (authorization code with PKCE, redirect to {@code http://localhost} on any
@@ -61,8 +60,13 @@ public final class InteractiveCredential implements CredentialStrategy {
     return "InteractiveCredential[" + engine.registration() + "]";
   }
 
+  /** A builder for a sign-in with {@code app}'s registration. */
+  public static Builder builder(AppRegistration app) {
+    return new Builder(app);
+  }
+
   /** Builds an {@link InteractiveCredential}. */
-  public static final class Builder extends StrategyBuilder<Builder> {
+  public static final class Builder extends CredentialStrategy.Builder<Builder> {
     private TokenRequest signInRequest = TokenRequest.graph("User.Read");
     private BrowserLauncher browser = BrowserLauncher.system();
     private Duration signInTimeout = Duration.ofMinutes(5);

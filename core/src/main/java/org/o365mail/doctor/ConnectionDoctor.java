@@ -23,6 +23,7 @@ import org.o365mail.MailboxConnector;
 import org.o365mail.MailboxException;
 import org.o365mail.MessageSummary;
 import org.o365mail.SetupStep;
+import org.o365mail.TlsFailures;
 import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.Cloud;
@@ -38,7 +39,6 @@ import org.o365mail.expiry.ExpiryStatus;
 import org.o365mail.expiry.SecretExpiryTracker;
 import org.o365mail.internal.JsonSupport;
 import org.o365mail.internal.SignInHttp;
-import org.o365mail.internal.TlsFailures;
 
 /**
  * "Save and test the mailbox connection", done properly: checks one connection step by step (authority

@@ -2,17 +2,12 @@ package org.o365mail.expiry;
 
 import static java.util.Objects.requireNonNull;
 
-import com.azure.json.JsonProviders;
-import com.azure.json.JsonWriter;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.Locale;
+import org.o365mail.internal.Json;
 
 /**
  * The expiry status of every tracked credential at one moment, for people ({@link #toText()}), machines
@@ -54,34 +49,27 @@ public record ExpiryReport(Instant checkedAt, List<CredentialStatus> credentials
 
   /** The same as JSON: {@code {"checkedAt":..,"overall":..,"credentials":[{..}]}}. */
   public String toJson() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (JsonWriter w = JsonProviders.createWriter(out)) {
-      w.writeStartObject();
-      w.writeStringField("checkedAt", checkedAt.toString());
-      w.writeStringField("overall", overall.name());
-      w.writeStartArray("credentials");
-      for (CredentialStatus c : credentials) {
-        w.writeStartObject();
-        w.writeStringField("label", c.label());
-        w.writeStringField("type", c.type().name());
-        w.writeStringField("appId", c.appId());
-        w.writeUntypedField("keyId", c.keyId().orElse(null));
-        w.writeUntypedField("description", c.description().orElse(null));
-        w.writeUntypedField("expiresAt", c.expiresAt().map(Instant::toString).orElse(null));
-        w.writeUntypedField("daysLeft", c.daysLeft().orElse(null));
-        w.writeStringField("status", c.status().name());
-        w.writeStringField("source", c.source());
-        w.writeBooleanField("configured", c.configured());
-        w.writeBooleanField("inUse", c.inUse());
-        w.writeStringField("advice", c.advice());
-        w.writeEndObject();
-      }
-      w.writeEndArray();
-      w.writeEndObject();
-      w.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    Json.Writer w = new Json.Writer().startObject()
+        .field("checkedAt", checkedAt.toString())
+        .field("overall", overall.name());
+    w.name("credentials").startArray();
+    for (CredentialStatus c : credentials) {
+      w.startObject()
+          .field("label", c.label())
+          .field("type", c.type().name())
+          .field("appId", c.appId())
+          .field("keyId", c.keyId().orElse(null))
+          .field("description", c.description().orElse(null))
+          .field("expiresAt", c.expiresAt().map(Instant::toString).orElse(null));
+      w.name("daysLeft").untyped(c.daysLeft().orElse(null));
+      w.field("status", c.status().name())
+          .field("source", c.source())
+          .field("configured", c.configured())
+          .field("inUse", c.inUse())
+          .field("advice", c.advice())
+          .endObject();
     }
-    return out.toString(StandardCharsets.UTF_8);
+    w.endArray();
+    return w.endObject().text();
   }
 }

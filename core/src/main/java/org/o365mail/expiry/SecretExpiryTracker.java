@@ -19,14 +19,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.o365mail.MailboxException;
+import org.o365mail.auth.AppCredential;
 import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.CertificateCredential;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.CredentialListener;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.TokenRequest;
-import org.o365mail.internal.ClientCredentialsStrategy;
-import org.o365mail.internal.CredentialLabels;
 import org.o365mail.internal.SdkThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,7 +113,7 @@ public final class SecretExpiryTracker implements AutoCloseable {
   public SecretExpiryTracker track(AppRegistration app, ClientSecret secret) {
     requireNonNull(app, "app");
     requireNonNull(secret, "secret");
-    String label = CredentialLabels.of(secret);
+    String label = secret.label();
     Tracked t = new Tracked(label, CredentialType.CLIENT_SECRET, app.clientId(), secret.keyId().orElse(null),
         secret.description().orElse(null), secret.hint(), secret.expiresAt().orElse(null), null);
     t.secretIdShape = secret.looksLikeSecretId();
@@ -126,7 +125,7 @@ public final class SecretExpiryTracker implements AutoCloseable {
   public SecretExpiryTracker track(AppRegistration app, CertificateCredential certificate) {
     requireNonNull(app, "app");
     requireNonNull(certificate, "certificate");
-    String label = CredentialLabels.of(certificate);
+    String label = certificate.label();
     tracked.put(key(app.clientId(), label), new Tracked(label, CredentialType.CERTIFICATE, app.clientId(), null,
         certificate.certificate().getSubjectX500Principal().getName(), null, certificate.notAfter(),
         certificate.thumbprint()));
@@ -139,19 +138,19 @@ public final class SecretExpiryTracker implements AutoCloseable {
    */
   public SecretExpiryTracker track(CredentialStrategy strategy) {
     requireNonNull(strategy, "strategy");
-    if (strategy instanceof ClientCredentialsStrategy s) {
-      for (ClientCredentialsStrategy.Credential c : s.credentials()) {
-        if (c.secret() != null) {
-          track(s.registration(), c.secret());
-        } else {
-          track(s.registration(), c.certificate());
-        }
+    for (AppCredential c : strategy.appCredentials()) {
+      if (c instanceof ClientSecret secret) {
+        track(strategy.registration(), secret);
+      } else if (c instanceof CertificateCredential certificate) {
+        track(strategy.registration(), certificate);
       }
-      Tracked active = tracked.get(key(s.registration().clientId(), s.credentialLabel()));
+    }
+    strategy.appCredentialInUse().ifPresent(c -> {
+      Tracked active = tracked.get(key(strategy.registration().clientId(), c.label()));
       if (active != null) {
         active.inUse = true;
       }
-    }
+    });
     return this;
   }
 

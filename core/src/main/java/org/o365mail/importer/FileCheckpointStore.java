@@ -1,11 +1,7 @@
 package org.o365mail.importer;
 
-import org.o365mail.internal.BoundedFiles;
 import static java.util.Objects.requireNonNull;
 
-import com.azure.json.JsonProviders;
-import com.azure.json.JsonWriter;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -32,6 +28,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.o365mail.SyncState;
 import org.o365mail.internal.AtomicFiles;
+import org.o365mail.internal.BoundedFiles;
+import org.o365mail.internal.Json;
 import org.o365mail.internal.JsonSupport;
 import org.o365mail.internal.OwnerOnly;
 import org.slf4j.Logger;
@@ -336,60 +334,40 @@ public final class FileCheckpointStore implements CheckpointStore, AutoCloseable
   }
 
   private static byte[] write(CheckpointKey key, Checkpoint c) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (JsonWriter w = JsonProviders.createWriter(out)) {
-      w.writeStartObject();
-      w.writeStringField("protocol", key.protocol());
-      w.writeStringField("mailbox", key.mailbox());
-      w.writeStringField("folder", key.folder());
-      w.writeStringField("state", c.state().value());
-      w.writeStartArray("handled");
-      for (String h : c.handled()) {
-        w.writeString(h);
-      }
-      w.writeEndArray();
-      if (c.inFlight() != null) {
-        w.writeStringField("inFlight", c.inFlight());
-      }
-      if (!c.interrupted().isEmpty()) {
-        w.writeStartArray("interrupted");
-        for (String k : c.interrupted()) {
-          w.writeString(k);
-        }
-        w.writeEndArray();
-      }
-      if (!c.inFlightGroup().isEmpty()) {
-        w.writeStartArray("inFlightGroup");
-        for (String k : c.inFlightGroup()) {
-          w.writeString(k);
-        }
-        w.writeEndArray();
-      }
-      w.writeStartArray("pending");
-      for (PendingAction p : c.pending()) {
-        w.writeStartObject().writeStringField("messageKey", p.messageKey()).writeStringField("messageId", p.messageId())
-            .writeEndObject();
-      }
-      w.writeEndArray();
-      w.writeStartArray("deadLetters");
-      for (DeadLetter d : c.deadLetters()) {
-        w.writeStartObject()
-            .writeStringField("messageKey", d.messageKey())
-            .writeStringField("messageId", d.messageId())
-            .writeStringField("subject", d.subject())
-            .writeIntField("attempts", d.attempts())
-            .writeStringField("lastError", d.lastError())
-            .writeStringField("parkedAt", d.parkedAt().toString())
-            .writeEndObject();
-      }
-      w.writeEndArray();
-      w.writeStringField("updatedAt", c.updatedAt().toString());
-      w.writeEndObject();
-      w.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+    Json.Writer w = new Json.Writer().startObject()
+        .field("protocol", key.protocol())
+        .field("mailbox", key.mailbox())
+        .field("folder", key.folder())
+        .field("state", c.state().value())
+        .field("handled", c.handled());
+    if (c.inFlight() != null) {
+      w.field("inFlight", c.inFlight());
     }
-    return out.toByteArray();
+    if (!c.interrupted().isEmpty()) {
+      w.field("interrupted", c.interrupted());
+    }
+    if (!c.inFlightGroup().isEmpty()) {
+      w.field("inFlightGroup", c.inFlightGroup());
+    }
+    w.name("pending").startArray();
+    for (PendingAction p : c.pending()) {
+      w.startObject().field("messageKey", p.messageKey()).field("messageId", p.messageId()).endObject();
+    }
+    w.endArray();
+    w.name("deadLetters").startArray();
+    for (DeadLetter d : c.deadLetters()) {
+      w.startObject()
+          .field("messageKey", d.messageKey())
+          .field("messageId", d.messageId())
+          .field("subject", d.subject())
+          .field("attempts", d.attempts())
+          .field("lastError", d.lastError())
+          .field("parkedAt", d.parkedAt().toString())
+          .endObject();
+    }
+    w.endArray();
+    w.field("updatedAt", c.updatedAt().toString());
+    return w.endObject().text().getBytes(StandardCharsets.UTF_8);
   }
 
   @SuppressWarnings("unchecked")

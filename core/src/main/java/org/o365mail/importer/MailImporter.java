@@ -1,8 +1,8 @@
 package org.o365mail.importer;
 
 import static java.util.Objects.requireNonNull;
+import static org.o365mail.ServiceText.printable;
 import static org.o365mail.internal.Arguments.positive;
-import static org.o365mail.internal.ServiceText.printable;
 
 import java.io.InputStream;
 import java.lang.management.ManagementFactory;

@@ -1,31 +1,17 @@
 package org.o365mail.internal;
 
-import com.azure.json.JsonProviders;
-import com.azure.json.JsonReader;
-import com.azure.json.JsonToken;
-import com.azure.json.JsonWriter;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
-/** JSON through azure-json (already on the path with MSAL): untyped maps in, flat maps out. */
+/** Reading JSON objects with {@link Json}: untyped maps in, typed fields out. Stateless and thread-safe. */
 public final class JsonSupport {
   private JsonSupport() {}
 
   /** Parses a JSON object into maps, lists, strings, numbers and booleans. */
-  @SuppressWarnings("unchecked")
   public static Map<String, Object> parseObject(String json) {
-    try (JsonReader reader = JsonProviders.createReader(json)) {
-      if (reader.nextToken() != JsonToken.START_OBJECT) {
-        throw new IllegalArgumentException("not a JSON object");
-      }
-      Object value = reader.readUntyped();
-      return value instanceof Map<?, ?> m ? (Map<String, Object>) m : Collections.emptyMap();
-    } catch (IOException | RuntimeException e) {
+    try {
+      return Json.parseObject(json);
+    } catch (RuntimeException e) {
       throw new IllegalArgumentException("malformed JSON: " + e.getClass().getSimpleName(), e);
     }
   }
@@ -56,21 +42,5 @@ public final class JsonSupport {
       return l.stream().map(String::valueOf).toList();
     }
     return List.of();
-  }
-
-  /** Writes a flat map of strings, numbers and booleans as a JSON object. */
-  public static String write(Map<String, ?> map) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try (JsonWriter w = JsonProviders.createWriter(out)) {
-      w.writeStartObject();
-      for (Map.Entry<String, ?> e : map.entrySet()) {
-        w.writeUntypedField(e.getKey(), e.getValue());
-      }
-      w.writeEndObject();
-      w.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return out.toString(StandardCharsets.UTF_8);
   }
 }

@@ -130,7 +130,7 @@ public final class SignInHttp {
   }
 
   /** The endpoint without its query (a query may hold a code or state). */
-  static String endpoint(URI uri) {
+  public static String endpoint(URI uri) {
     return uri.getScheme() + "://" + uri.getRawAuthority() + (uri.getRawPath() == null ? "" : uri.getRawPath());
   }
 

@@ -7,8 +7,10 @@ import static org.o365mail.testsupport.Secrets.secret;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
+import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -18,9 +20,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.SetupStep;
-import org.o365mail.testsupport.LeakCheck;
-import org.o365mail.testsupport.Secrets;
-import org.o365mail.testsupport.Tenants;
+import org.o365mail.internal.Sleeper;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;
@@ -30,6 +30,9 @@ import org.o365mail.testkit.Platform;
 import org.o365mail.testkit.SupportedAccountTypes;
 import org.o365mail.testkit.Tenant;
 import org.o365mail.testkit.User;
+import org.o365mail.testsupport.LeakCheck;
+import org.o365mail.testsupport.Secrets;
+import org.o365mail.testsupport.Tenants;
 
 @Timeout(60)
 @ExtendWith(LeakCheck.class)
@@ -173,7 +176,13 @@ class DelegatedFlowsTest {
 
     @Test
     void slowDown_addsFiveSecondsToTheInterval() {
-      try (DeviceCodeCredential login = CredentialStrategy.deviceCode(app()).build()) {
+      // the polls wait on the injected sleeper: it records each wait and lets the test run at full speed
+      List<Duration> waits = new CopyOnWriteArrayList<>();
+      Sleeper recording = d -> {
+        waits.add(d);
+        Thread.sleep(20);
+      };
+      try (DeviceCodeCredential login = CredentialStrategy.deviceCode(app()).sleeper(recording).build()) {
         m365.deviceCodes().forceSlowDown(1);
         DeviceCodeChallenge challenge = login.start();
         assertThat(challenge.interval()).isEqualTo(Duration.ofSeconds(1));
@@ -189,8 +198,14 @@ class DelegatedFlowsTest {
         var polls = m365.requests("identity").stream()
             .filter(r -> r.attribute("grant_type").contains("device_code")).toList();
         var slowDown = polls.stream().filter(r -> r.attribute("error").equals("slow_down")).findFirst().orElseThrow();
-        var next = polls.get(polls.indexOf(slowDown) + 1);
-        assertThat(Duration.between(slowDown.at(), next.at())).isGreaterThanOrEqualTo(Duration.ofMillis(5900));
+        int slowDownPoll = polls.indexOf(slowDown);
+        assertThat(polls).hasSizeGreaterThan(slowDownPoll + 1);
+        // the waits up to the slow_down answer are the code's interval, and each poll after it came after a wait
+        // five seconds longer
+        int after = polls.size() - slowDownPoll - 1;
+        assertThat(waits).hasSizeGreaterThan(after);
+        assertThat(waits.subList(0, waits.size() - after)).containsOnly(Duration.ofSeconds(1));
+        assertThat(waits.subList(waits.size() - after, waits.size())).containsOnly(Duration.ofSeconds(6));
       }
     }
 

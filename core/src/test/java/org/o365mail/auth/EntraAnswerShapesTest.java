@@ -20,12 +20,6 @@ import org.o365mail.Diagnosis;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
 import org.o365mail.SetupStep;
-import org.o365mail.internal.AuthContext;
-import org.o365mail.internal.AuthErrors;
-import org.o365mail.internal.AuthFlow;
-import org.o365mail.internal.OAuthHttp;
-import org.o365mail.testsupport.CapturingLoggerProvider;
-import org.o365mail.testsupport.Tenants;
 import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.Faults;
@@ -33,6 +27,8 @@ import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.PasswordCredential;
 import org.o365mail.testkit.Tenant;
+import org.o365mail.testsupport.CapturingLoggerProvider;
+import org.o365mail.testsupport.Tenants;
 import org.slf4j.LoggerFactory;
 
 /**

@@ -7,14 +7,14 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.CertificateCredential;
-import org.o365mail.auth.ClientCredentialsBuilder;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.CredentialListener;
 import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.auth.CredentialStrategy.ClientCredentialsBuilder;
+import org.o365mail.auth.CredentialStrategy.UsernamePasswordBuilder;
 import org.o365mail.auth.FileTokenStore;
 import org.o365mail.auth.TokenRequest;
 import org.o365mail.auth.TokenStore;
-import org.o365mail.auth.UsernamePasswordBuilder;
 import org.o365mail.cli.config.ConnectionConfig;
 
 /** Builds the app registration and credential strategy of a configured connection. */

@@ -7,7 +7,7 @@ import org.o365mail.SetupStep;
 import org.o365mail.cli.config.ConnectionConfig;
 import org.o365mail.doctor.DoctorCheck;
 import org.o365mail.doctor.DoctorReport;
-import org.o365mail.internal.TlsFailures;
+import org.o365mail.TlsFailures;
 
 /**
  * Names the configuration key to set when a certificate was refused for want of its CA: the SDK's diagnosis says

@@ -43,7 +43,7 @@ import org.o365mail.graph.internal.GraphCall;
 import org.o365mail.graph.internal.GraphErrors;
 import org.o365mail.graph.internal.GraphTransport;
 import org.o365mail.graph.internal.Paths;
-import org.o365mail.internal.ServiceText;
+import org.o365mail.ServiceText;
 
 /**
  * The doctor's second look through Microsoft Graph after a failed check ({@link DoctorProbe}): it reads, where the

@@ -1,7 +1,7 @@
 package org.o365mail.imap;
 
 import static java.util.Objects.requireNonNull;
-import static org.o365mail.internal.ServiceText.printable;
+import static org.o365mail.ServiceText.printable;
 
 import jakarta.mail.MessagingException;
 import jakarta.mail.internet.MimeUtility;

@@ -5,7 +5,7 @@ import java.time.Duration;
 import org.o365mail.MailboxException;
 import org.o365mail.MessageId;
 import org.o365mail.OutgoingMessage;
-import org.o365mail.internal.ServiceText;
+import org.o365mail.ServiceText;
 
 /**
  * The client side of a hostile-server case, run in a JVM of its own with a small heap: opens message 1 of the

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
-import org.o365mail.internal.ServiceText;
+import org.o365mail.ServiceText;
 
 /**
  * Reading the configuration's files with caps, and showing configured text in messages. A file is read only when

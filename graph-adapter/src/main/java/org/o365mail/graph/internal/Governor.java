@@ -1,6 +1,6 @@
 package org.o365mail.graph.internal;
 
-import static org.o365mail.internal.ServiceText.printable;
+import static org.o365mail.ServiceText.printable;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;

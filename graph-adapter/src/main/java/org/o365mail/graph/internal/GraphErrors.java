@@ -27,7 +27,7 @@ import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.TokenClaims;
 import org.o365mail.graph.internal.GraphCall.Access;
-import org.o365mail.internal.TlsFailures;
+import org.o365mail.TlsFailures;
 
 /**
  * Turns Graph failures into the SDK's exception tree with a {@link Diagnosis}, once, at the connector's boundary:

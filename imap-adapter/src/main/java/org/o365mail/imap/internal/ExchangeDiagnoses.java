@@ -13,7 +13,7 @@ import org.o365mail.Diagnosis;
 import org.o365mail.SetupStep;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.TokenClaims;
-import org.o365mail.internal.TlsFailures;
+import org.o365mail.TlsFailures;
 
 /**
  * What Exchange Online's IMAP and SMTP answers mean for the setup, mapped once, at the connector's boundary: the
@@ -303,7 +303,7 @@ public final class ExchangeDiagnoses {
       // quoted in Patch My PC's "SMTP Authentication for Exchange Online" next to the SmtpClientAuthentication one
       return Diagnosis.builder(SetupStep.CONDITIONAL_ACCESS, "SMTP 535 5.7.139")
           .summary("Exchange Online refused the SMTP login to " + login.mailbox() + " under the tenant's security"
-              + " defaults (" + org.o365mail.internal.ServiceText.printable(firstLine(serverText)) + ")")
+              + " defaults (" + org.o365mail.ServiceText.printable(firstLine(serverText)) + ")")
           .fix("Check Entra admin center > Overview > Properties > Manage security defaults, and the sign-in logs of"
               + " " + login.who() + "; security defaults block basic authentication, so make sure only XOAUTH2 reaches"
               + " the server")
@@ -313,7 +313,7 @@ public final class ExchangeDiagnoses {
       // another 5.7.139 ("basic authentication is disabled" answers AUTH LOGIN, which this SDK never sends)
       return Diagnosis.builder(SetupStep.UNKNOWN, "SMTP 535 5.7.139")
           .summary("Exchange Online refused the SMTP login to " + login.mailbox() + ": "
-              + org.o365mail.internal.ServiceText.printable(firstLine(serverText)))
+              + org.o365mail.ServiceText.printable(firstLine(serverText)))
           .fix("See the server's answer; https://aka.ms/smtp_auth_disabled lists what 5.7.139 can mean")
           .build();
     }

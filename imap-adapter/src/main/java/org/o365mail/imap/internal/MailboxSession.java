@@ -1,7 +1,7 @@
 package org.o365mail.imap.internal;
 
 import static java.util.Objects.requireNonNull;
-import static org.o365mail.internal.ServiceText.printable;
+import static org.o365mail.ServiceText.printable;
 
 import java.io.IOException;
 import java.time.Clock;
