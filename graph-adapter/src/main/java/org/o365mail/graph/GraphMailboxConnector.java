@@ -83,8 +83,6 @@ import org.o365mail.graph.internal.SizeExpansion;
 import org.o365mail.graph.internal.StalledBodies;
 import org.o365mail.graph.internal.Summaries;
 import org.o365mail.graph.internal.SummaryPages;
-import org.o365mail.internal.Arguments;
-import org.o365mail.internal.Futures;
 
 /**
  * A {@link MailboxConnector} over Microsoft Graph ({@code /users/{mailbox}}, so app-only access to any mailbox
@@ -375,7 +373,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   /** A folder look-up's answer, run by the caller if no thread has started it; its failure thrown as it was. */
   private static Folders.Resolved resolved(FutureTask<Folders.Resolved> resolving) {
     resolving.run();
-    return Futures.await(resolving, "looking up a folder");
+    return Checks.await(resolving, "looking up a folder");
   }
 
   /**
@@ -524,7 +522,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
           }
           continue;
         }
-        List<Batcher.Result> results = Futures.await(unit.fetch(), "fetching a batch of MIME");
+        List<Batcher.Result> results = Checks.await(unit.fetch(), "fetching a batch of MIME");
         for (int i = 0; i < unit.messages().size(); i++) {
           Batcher.Result r = results.get(i);
           MessageSummary m = unit.messages().get(i);
@@ -1125,7 +1123,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
      * {@link #retryBudget(int, Duration)}.
      */
     public Builder timeout(Duration value) {
-      this.timeout = Arguments.positive(value, "timeout");
+      this.timeout = Checks.positive(value, "timeout");
       return this;
     }
 
@@ -1138,7 +1136,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
      * Answers read whole are also limited in size (16 MiB, 1 MiB for an error).
      */
     public Builder answerTimeout(Duration value) {
-      this.answerTimeout = Arguments.positive(value, "answerTimeout");
+      this.answerTimeout = Checks.positive(value, "answerTimeout");
       return this;
     }
 
