@@ -13,8 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
 import javax.net.ssl.SSLContext;
 import org.o365mail.AttachmentInfo;
 import org.o365mail.ConnectionCheck;
@@ -40,8 +42,10 @@ import org.o365mail.graph.internal.Governor;
 import org.o365mail.graph.internal.GraphAuthentication;
 import org.o365mail.graph.internal.GraphErrors;
 import org.o365mail.graph.internal.GraphTransport;
+import org.o365mail.graph.internal.MailboxState;
 import org.o365mail.graph.internal.Paths;
 import org.o365mail.graph.internal.Sender;
+import org.o365mail.graph.internal.Sleeper;
 
 /**
  * A {@link MailboxConnector} over Microsoft Graph ({@code /users/{mailbox}}, so app-only access to any mailbox
@@ -49,8 +53,9 @@ import org.o365mail.graph.internal.Sender;
  * Always asks for immutable ids; selects only what a summary shows; streams MIME; syncs folders by delta
  * queries; uses {@code $batch} for bulk reads and changes; sends large attachments through upload sessions.
  *
- * <p>Every request passes one governor per connector: at most {@link Builder#maxConcurrentRequests(int) four}
- * in flight for the mailbox, paced under Exchange's {@link Builder#requestWindow(int, Duration) request window},
+ * <p>Every request passes the connector's governor: at most {@link Builder#maxConcurrentRequests(int) four}
+ * in flight for the mailbox (counted over every connector sharing its {@link Builder#mailboxes(GraphMailboxes)
+ * GraphMailboxes}, a request waiting at most the {@link Builder#timeout(Duration) timeout} for one), paced under Exchange's {@link Builder#requestWindow(int, Duration) request window},
  * {@code Retry-After} honoured on 429/503 by pausing the mailbox, bounded back-off on
  * 5xx and connection failures, within a {@link Builder#retryBudget(int, Duration) retry budget} after which a
  * {@link org.o365mail.ThrottledException} says how long Graph asked to wait. The bearer token only ever goes to
@@ -65,7 +70,8 @@ import org.o365mail.graph.internal.Sender;
  * fetch, is read on its own.
  *
  * <p>Instances are thread-safe; share one per mailbox and close it when done. Close every stream
- * it hands out: an open MIME stream holds one of the mailbox's request slots.
+ * it hands out: an open MIME stream holds one of the mailbox's request slots. Reads ahead and {@link #forEachMime}'s
+ * batches run on the connector's own daemon threads, or on the {@link Builder#executor(Executor) executor} given.
  *
  * <pre>{@code
  * try (MailboxConnector inbox = GraphMailboxConnector.builder()
@@ -84,6 +90,10 @@ public final class GraphMailboxConnector implements MailboxConnector {
   private final Sender sender;
   private final ConnectorThreads threads;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final GraphMailboxes mailboxes;
+  /** The app and mailbox whose state this connector holds in {@link #mailboxes}. */
+  private final String stateKey;
+  private final MailboxState state;
   private final MailFolders folders;
   private final MessageListing listing;
   private final MimeBodies mime;
@@ -99,6 +109,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
 
   private GraphMailboxConnector(Builder b, GraphTransport poolOf, ConnectorThreads sharedThreads) {
     this.settings = b.copy();
+    this.mailboxes = b.mailboxes != null ? b.mailboxes : GraphMailboxes.builder().build();
+    this.settings.mailboxes = mailboxes; // forMailbox shares it
     this.mailbox = b.mailbox;
     this.credential = b.credential;
     URI base = b.baseUrl != null ? b.baseUrl : URI.create(b.credential.registration().cloud().graphEndpoint() + "/v1.0");
@@ -108,8 +120,12 @@ public final class GraphMailboxConnector implements MailboxConnector {
     String sendPermission = b.sendPermission != null ? b.sendPermission : own ? "Mail.Send" : "Mail.Send.Shared";
     GraphAuthentication auth = new GraphAuthentication(b.credential, base, b.allowedHosts, mailPermission, sendPermission);
     Clock clock = b.clock;
-    Governor governor = new Governor(b.maxConcurrent, b.maxAttempts, b.maxWait, auth, b.windowRequests, b.window,
-        clock == null ? System::nanoTime : () -> TimeUnit.MILLISECONDS.toNanos(clock.millis()));
+    LongSupplier nanoTime = clock == null ? System::nanoTime : () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
+    // Exchange counts per app and mailbox (and the base URL tells clouds and test tenants apart)
+    this.stateKey = base + " " + b.credential.registration().clientId() + " " + mailbox;
+    this.state = mailboxes.states().acquire(stateKey,
+        () -> new MailboxState(b.maxConcurrent, b.windowRequests, b.window, nanoTime));
+    Governor governor = new Governor(state, b.maxAttempts, b.maxWait, auth, b.timeout, b.sleeper);
     SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
     this.transport = poolOf == null ? new GraphTransport(base, auth, governor, trust, b.timeout, b.answerTimeout)
         : new GraphTransport(base, auth, governor, b.timeout, b.answerTimeout, poolOf);
@@ -120,7 +136,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     this.delta = new DeltaSync(transport, mailbox, folderCache, errors);
     this.sender = new Sender(transport, mailbox, errors);
     // the threads read ahead for this connector and every one forMailbox makes from it
-    this.threads = sharedThreads == null ? new ConnectorThreads(null) : sharedThreads.share();
+    this.threads = sharedThreads == null ? new ConnectorThreads(b.executor) : sharedThreads.share();
     this.folders = new MailFolders(session);
     this.listing = new MessageListing(session, threads);
     this.mime = new MimeBodies(session, threads);
@@ -132,7 +148,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
   /**
    * A connector for another mailbox with this one's credential and settings, sharing its connections to Graph: what
    * a service polling many mailboxes should use, so that one pool of connections (and TLS sessions) serves them
-   * all. Each has its own request governor, as Exchange limits concurrency per mailbox. Close each when done.
+   * all, and the same {@link GraphMailboxes}: each mailbox has its own request slots and pauses, as Exchange limits
+   * concurrency per mailbox. Close each when done.
    *
    * @param otherMailbox a user principal name or primary SMTP address, or an object id
    */
@@ -306,6 +323,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     mime.clear();
     if (closed.compareAndSet(false, true)) {
       threads.release();
+      mailboxes.states().release(stateKey, state);
     }
     transport.close();
   }
@@ -319,7 +337,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
    * Builds a {@link GraphMailboxConnector}. Required: {@link #mailbox(String)} and {@link
    * #credential(CredentialStrategy)}. Defaults: the Graph endpoint of the credential's cloud with {@code /v1.0},
    * the credential's trust (else the JVM's), four requests in flight, 10,000 requests per 10 minutes, eight attempts
-   * and a minute of waiting per request, 100 s socket timeouts, 5 minutes per answer read whole.
+   * and a minute of waiting per request, 100 s socket timeouts, 5 minutes per answer read whole, the JVM's monotonic
+   * clock, per-mailbox state of its own ({@link GraphMailboxes}) and daemon threads of its own.
    */
   public static final class Builder {
     private String mailbox;
@@ -338,6 +357,9 @@ public final class GraphMailboxConnector implements MailboxConnector {
     private String mailPermission;
     private String sendPermission;
     private boolean shared;
+    private GraphMailboxes mailboxes;
+    private Executor executor;
+    private Sleeper sleeper = Sleeper.SYSTEM;
 
     private Builder() {}
 
@@ -359,6 +381,9 @@ public final class GraphMailboxConnector implements MailboxConnector {
       c.mailPermission = mailPermission;
       c.sendPermission = sendPermission;
       c.shared = shared;
+      c.mailboxes = mailboxes;
+      c.executor = executor;
+      c.sleeper = sleeper;
       return c;
     }
 
@@ -457,7 +482,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
      * an answer (its headers included) and of each wait to send the next bytes of a request. It is not a limit on a
      * whole request: a large {@code $value} or upload chunk may take as long as it needs while its bytes keep
      * flowing; a stream that stalls longer than this fails with a {@link MailboxException}. Retries are bounded by
-     * {@link #retryBudget(int, Duration)}.
+     * {@link #retryBudget(int, Duration)}. Also the longest a request waits for one of the mailbox's request slots
+     * (held by requests in flight and by streams not yet closed) before it fails with a {@link MailboxException}.
      */
     public Builder timeout(Duration value) {
       this.timeout = Checks.positive(value, "timeout");
@@ -491,6 +517,34 @@ public final class GraphMailboxConnector implements MailboxConnector {
     /** Delegated tokens: the mailbox is not the signed-in user's own (when the credential does not name the user). */
     public Builder sharedMailbox(boolean value) {
       this.shared = value;
+      return this;
+    }
+
+    /**
+     * The per-mailbox state (request slots, pauses, request window) this connector shares with others given the same
+     * object (default: one of its own, shared only with the connectors {@link GraphMailboxConnector#forMailbox} makes
+     * from it). Not closed by the connector.
+     */
+    public Builder mailboxes(GraphMailboxes value) {
+      this.mailboxes = requireNonNull(value, "mailboxes");
+      return this;
+    }
+
+    /**
+     * Where the connector does its own work: reading MIME and pages ahead, and the {@code $batch}es {@link
+     * GraphMailboxConnector#forEachMime} keeps in flight (default: the connector's own daemon threads, two for reading
+     * ahead and four for {@code forEachMime}, ended when idle or closed). Shared with the connectors {@link
+     * GraphMailboxConnector#forMailbox} makes; never shut down by the connector. A read ahead the executor has not
+     * started when it is needed is run by the thread that needs it.
+     */
+    public Builder executor(Executor value) {
+      this.executor = requireNonNull(value, "executor");
+      return this;
+    }
+
+    /** How the governor waits (default: the thread sleeps); tests pass one that records waits and moves a clock. */
+    Builder sleeper(Sleeper value) {
+      this.sleeper = requireNonNull(value, "sleeper");
       return this;
     }
 

@@ -85,6 +85,11 @@ public final class RequestWindow {
     return Duration.ofNanos(at - now);
   }
 
+  /** Whether the bucket is full again: nothing reserved lately still counts, as for a new window. */
+  synchronized boolean quiet() {
+    return full - nanoTime.getAsLong() <= 0;
+  }
+
   @Override
   public String toString() {
     return "RequestWindow[" + limit + " per " + window + ", burst " + burst + ", then one every "
