@@ -158,7 +158,7 @@ public final class Governor implements Interceptor {
   }
 
   /** The mailbox's request window the requests are paced under. */
-  public RequestWindow window() {
+  RequestWindow window() {
     return window;
   }
 
