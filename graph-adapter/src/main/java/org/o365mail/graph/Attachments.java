@@ -45,7 +45,8 @@ final class Attachments {
         paging.page(page.getValue() == null ? 0 : page.getValue().size(), page.getOdataNextLink());
         if (page.getValue() != null) {
           for (Attachment a : page.getValue()) {
-            out.add(new AttachmentInfo(a.getId(), a.getName(), a.getContentType(), a.getSize() == null ? -1 : a.getSize(),
+            out.add(new AttachmentInfo(a.getId(), a.getName(), a.getContentType(),
+                a.getSize() == null ? -1 : a.getSize(),
                 Boolean.TRUE.equals(a.getIsInline())));
           }
         }

@@ -45,7 +45,8 @@ final class ConnectionChecks {
             rc.headers.add("Prefer", GraphSession.PREFER_IMMUTABLE);
           });
       int total = inbox.getTotalItemCount() == null ? 0 : inbox.getTotalItemCount();
-      return ConnectionCheck.ok("Inbox of " + mailbox + " over Microsoft Graph: " + total + " messages", elapsed(start));
+      return ConnectionCheck.ok("Inbox of " + mailbox + " over Microsoft Graph: " + total + " messages",
+          elapsed(start));
     } catch (RuntimeException e) {
       MailboxException m = session.errors().map(e, Target.MAILBOX, "checking the connection to " + mailbox,
           Access.READ);
