@@ -125,10 +125,15 @@ public final class GraphMailboxConnector implements MailboxConnector {
     this.stateKey = base + " " + b.credential.registration().clientId() + " " + mailbox;
     this.state = mailboxes.states().acquire(stateKey,
         () -> new MailboxState(b.maxConcurrent, b.windowRequests, b.window, nanoTime));
-    Governor governor = new Governor(state, b.maxAttempts, b.maxWait, auth, b.timeout, b.sleeper);
-    SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
-    this.transport = poolOf == null ? new GraphTransport(base, auth, governor, trust, b.timeout, b.answerTimeout)
-        : new GraphTransport(base, auth, governor, b.timeout, b.answerTimeout, poolOf);
+    try {
+      Governor governor = new Governor(state, b.maxAttempts, b.maxWait, auth, b.timeout, b.sleeper);
+      SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
+      this.transport = poolOf == null ? new GraphTransport(base, auth, governor, trust, b.timeout, b.answerTimeout)
+          : new GraphTransport(base, auth, governor, b.timeout, b.answerTimeout, poolOf);
+    } catch (RuntimeException | Error e) {
+      mailboxes.states().release(stateKey, state); // no connector came of it: the state is not in use
+      throw e;
+    }
     GraphErrors errors = new GraphErrors(mailbox, b.credential.registration().clientId(), auth, own, base);
     Batcher batcher = new Batcher(transport);
     Folders folderCache = new Folders(transport.client(), mailbox, errors, batcher);
@@ -159,6 +164,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     return new GraphMailboxConnector(b, transport, threads);
   }
 
+  /** A builder; {@link Builder#mailbox(String)} and {@link Builder#credential(CredentialStrategy)} are required. */
   public static Builder builder() {
     return new Builder();
   }
