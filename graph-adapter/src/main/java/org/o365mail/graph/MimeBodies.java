@@ -24,7 +24,6 @@ import org.o365mail.graph.internal.Batcher;
 import org.o365mail.graph.internal.GraphCall;
 import org.o365mail.graph.internal.GraphCall.Access;
 import org.o365mail.graph.internal.GraphErrors.Target;
-import org.o365mail.graph.internal.MimeReadAhead;
 import org.o365mail.graph.internal.StalledBodies;
 
 /**
