@@ -135,6 +135,7 @@ public final class GraphRegisteredCredentials implements RegisteredCredentials, 
       return this;
     }
 
+    /** The TLS trust for the Graph host (default: the credential's registration's, else the JVM's). */
     public Builder trust(SSLContext value) {
       this.trust = requireNonNull(value, "trust");
       return this;

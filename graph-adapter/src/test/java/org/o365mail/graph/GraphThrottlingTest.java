@@ -181,8 +181,10 @@ class GraphThrottlingTest {
   @Test
   void whenTheBudgetRunsOut_aThrottledExceptionCarriesTheWait() {
     Mailbox m = filled(1);
+    // the governor's waits go through a sleeper that moves the connector's clock: asserted, not sat out
+    RecordingSleeper sleeper = new RecordingSleeper(m365.clock());
     try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address())
-        .retryBudget(2, Duration.ofMillis(1500)).build()) {
+        .retryBudget(2, Duration.ofMillis(1500)).clock(m365.clock()).sleeper(sleeper).build()) {
       MessageId id = c.listMessages(FolderRef.INBOX).stream().findFirst().orElseThrow().id();
       m365.faults().graphThrottleRate(1.0).graphRetryAfter(Duration.ofSeconds(1));
       assertThatThrownBy(() -> c.message(id)).isInstanceOfSatisfying(ThrottledException.class, e -> {
@@ -191,6 +193,9 @@ class GraphThrottlingTest {
         assertThat(e.retryable()).isTrue();
         assertThat(e.diagnosis().orElseThrow().fix()).contains("fewer concurrent requests");
       });
+      // two attempts: the first 429's Retry-After waited once (less the moment before the wait), the second's not
+      assertThat(sleeper.waits()).singleElement().satisfies(w ->
+          assertThat(w).isBetween(Duration.ofMillis(900), Duration.ofSeconds(1)));
       // an unavailable service is not told to send fewer requests
       m365.faults().graphThrottleRate(0).graphUnavailableRate(1.0);
       assertThatThrownBy(() -> c.message(id)).isInstanceOfSatisfying(ThrottledException.class, e -> {

@@ -63,7 +63,7 @@ public final class BoundedAnswers implements Interceptor {
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
   /** An answer broke a bound; the request is not sent again. */
-  public static class Exceeded extends IOException {
+  public static sealed class Exceeded extends IOException permits TooLarge {
     private static final long serialVersionUID = 1L;
 
     Exceeded(String message) {

@@ -26,6 +26,7 @@ import okio.Buffer;
 import okio.BufferedSource;
 import okio.ForwardingSource;
 import okio.Okio;
+import org.o365mail.MailboxException;
 import org.o365mail.graph.internal.GraphCall.Access;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,13 +45,22 @@ import org.slf4j.LoggerFactory;
  * as its items): Exchange allows an app a number of requests per mailbox per period, and answers the one past it
  * with a {@code Retry-After} of up to the whole period (minutes). A 429 whose wait is longer than the request's
  * budget ends the request (a {@code ThrottledException} carrying the wait, for the importer to come back then) and
- * pauses the mailbox for that long, so its other requests fail at once instead of asking again. Thread-safe.
+ * pauses the mailbox for that long, so its other requests fail at once instead of asking again.
+ *
+ * <p>The slots, the pause and the window are the mailbox's {@link MailboxState}, which every connector of the app on
+ * that mailbox may share; the retry budget, the token and the count of retries are this governor's own. A request
+ * waits for a slot at most {@code slotWait} (a stream never closed holds its slot for good), then fails with a {@link
+ * MailboxException}. Every wait goes through the {@link Sleeper}, measured on the state's clock. Thread-safe.
  */
 public final class Governor implements Interceptor {
   private static final Logger logger = LoggerFactory.getLogger(Governor.class);
   private static final Duration BACKOFF_BASE = Duration.ofMillis(200);
   private static final Duration BACKOFF_MAX = Duration.ofSeconds(8);
 
+  /** How long a request waits for a slot unless told otherwise: the connector's default socket timeout. */
+  public static final Duration DEFAULT_SLOT_WAIT = Duration.ofSeconds(100);
+
+  private final MailboxState state;
   private final int maxConcurrent;
   private final Semaphore slots;
   private final int maxAttempts;
@@ -59,6 +69,8 @@ public final class Governor implements Interceptor {
   private final RequestWindow window;
   private final LongSupplier nanoTime;
   private final AtomicLong pausedUntil;
+  private final Duration slotWait;
+  private final Sleeper sleeper;
   private final AtomicLong retries = new AtomicLong();
 
   /** The wait the service asked for outlasts the retry budget. */
@@ -111,33 +123,42 @@ public final class Governor implements Interceptor {
     }
   }
 
-  /** A governor with Exchange's request window (10,000 requests per 10 minutes) on the system's clock. */
+  /**
+   * A governor of a mailbox state of its own, with Exchange's request window (10,000 requests per 10 minutes), on
+   * the system's clock and sleeps.
+   */
   public Governor(int maxConcurrent, int maxAttempts, Duration maxWait, GraphAuthentication auth) {
-    this(maxConcurrent, maxAttempts, maxWait, auth, 10_000, Duration.ofMinutes(10), System::nanoTime);
+    this(new MailboxState(maxConcurrent, 10_000, Duration.ofMinutes(10), System::nanoTime), maxAttempts, maxWait,
+        auth, DEFAULT_SLOT_WAIT, Sleeper.SYSTEM);
   }
 
   /**
-   * @param windowRequests requests the mailbox's request window allows
-   * @param window the window's period
-   * @param nanoTime the clock pauses and pacing are measured on, in nanoseconds
+   * @param state the mailbox's slots, pause and request window, perhaps shared with other connectors
+   * @param slotWait the longest a request waits for a slot
+   * @param sleeper how waits are waited
    */
-  public Governor(int maxConcurrent, int maxAttempts, Duration maxWait, GraphAuthentication auth, int windowRequests,
-      Duration window, LongSupplier nanoTime) {
-    if (maxConcurrent < 1) {
-      throw new IllegalArgumentException("maxConcurrent must be at least 1");
-    }
-    this.maxConcurrent = maxConcurrent;
-    this.slots = new Semaphore(maxConcurrent, true);
+  public Governor(MailboxState state, int maxAttempts, Duration maxWait, GraphAuthentication auth, Duration slotWait,
+      Sleeper sleeper) {
+    this.state = state;
+    this.maxConcurrent = state.maxConcurrent();
+    this.slots = state.slots();
     this.maxAttempts = Math.max(1, maxAttempts);
     this.maxWait = maxWait;
     this.auth = auth;
-    this.nanoTime = nanoTime;
-    this.pausedUntil = new AtomicLong(nanoTime.getAsLong());
-    this.window = new RequestWindow(windowRequests, window, nanoTime);
+    this.nanoTime = state.nanoTime();
+    this.pausedUntil = state.pausedUntil();
+    this.window = state.window();
+    this.slotWait = slotWait;
+    this.sleeper = sleeper;
+  }
+
+  /** The mailbox's state this governor works on. */
+  public MailboxState state() {
+    return state;
   }
 
   /** The mailbox's request window the requests are paced under. */
-  public RequestWindow window() {
+  RequestWindow window() {
     return window;
   }
 
@@ -206,29 +227,39 @@ public final class Governor implements Interceptor {
     }
   }
 
-  /** Takes {@code permits} slots (at most all of them), waiting as long as it takes. */
+  /**
+   * Takes {@code permits} slots (at most all of them), waiting at most the slot wait.
+   *
+   * @throws MailboxException if none came free in time: streams left open hold them, or requests that never end
+   */
   public int acquire(int permits) throws IOException {
     int n = Math.min(permits, maxConcurrent);
+    boolean taken;
     try {
-      slots.acquire(n);
+      taken = slots.tryAcquire(n, slotWait.toNanos(), TimeUnit.NANOSECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new InterruptedIOException("interrupted while waiting for a Graph request slot");
     }
+    if (!taken) {
+      throw new MailboxException("no Graph request slot of the mailbox came free within " + seconds(slotWait)
+          + ": all " + maxConcurrent + " are held, by requests in flight or by MIME or attachment streams not yet"
+          + " closed; close every stream the connector hands out");
+    }
     return n;
+  }
+
+  private static String seconds(Duration d) {
+    return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 
   public void release(int permits) {
     slots.release(permits);
   }
 
-  public static void sleep(Duration d) throws InterruptedIOException {
-    try {
-      TimeUnit.NANOSECONDS.sleep(d.toNanos());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InterruptedIOException("interrupted while waiting to retry a Graph request");
-    }
+  /** Waits {@code d} through this governor's sleeper. */
+  void sleep(Duration d) throws InterruptedIOException {
+    sleeper.sleep(d);
   }
 
   @Override

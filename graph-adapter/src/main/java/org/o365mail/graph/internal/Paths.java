@@ -5,7 +5,7 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Percent-encoding of path segments as Kiota does it ({@code @} becomes {@code %40}), and the Graph base URLs the
- * adapter's builders take.
+ * adapter's builders take. Stateless.
  */
 public final class Paths {
   private Paths() {}

@@ -15,7 +15,7 @@ import java.util.function.LongSupplier;
  * the requests come, and there is no stall at the end of a window: the rate is the one that can be kept for good.
  * Reservations are taken in order, each at the earliest time it fits. Thread-safe.
  */
-public final class RequestWindow {
+final class RequestWindow {
   private final int limit;
   private final Duration window;
   private final long burst;
@@ -30,7 +30,7 @@ public final class RequestWindow {
    * @param window the period
    * @param nanoTime the clock reservations are made on, in nanoseconds
    */
-  public RequestWindow(int limit, Duration window, LongSupplier nanoTime) {
+  RequestWindow(int limit, Duration window, LongSupplier nanoTime) {
     if (limit < 2 * Batcher.MAX_ITEMS) {
       throw new IllegalArgumentException("a request window must allow at least " + 2 * Batcher.MAX_ITEMS
           + " requests, was " + limit);
@@ -83,6 +83,11 @@ public final class RequestWindow {
     full = Math.max(full, at) + cost;
     reserved += requests;
     return Duration.ofNanos(at - now);
+  }
+
+  /** Whether the bucket is full again: nothing reserved lately still counts, as for a new window. */
+  synchronized boolean quiet() {
+    return full - nanoTime.getAsLong() <= 0;
   }
 
   @Override

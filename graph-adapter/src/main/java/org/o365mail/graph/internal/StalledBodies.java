@@ -9,7 +9,8 @@ import java.time.Duration;
 /**
  * Streamed Graph bodies ({@code $value}) as handed to callers: when Graph goes silent for longer than the
  * connector's timeout, OkHttp gives up with a bare {@code SocketTimeoutException: timeout}; this says what stalled
- * and for how long, so the {@code MailboxException} a caller ends up with explains itself.
+ * and for how long, so the {@code MailboxException} a caller ends up with explains itself. Stateless; each guarded
+ * stream is used by one thread at a time, like the stream it wraps.
  */
 public final class StalledBodies {
   private StalledBodies() {}

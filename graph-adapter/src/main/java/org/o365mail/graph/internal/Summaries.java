@@ -11,7 +11,10 @@ import org.o365mail.EmailAddress;
 import org.o365mail.MessageId;
 import org.o365mail.MessageSummary;
 
-/** What a summary needs from Graph ({@code $select}, the size property) and how a Graph message becomes one. */
+/**
+ * What a summary needs from Graph ({@code $select}, the size property) and how a Graph message becomes one.
+ * Stateless.
+ */
 public final class Summaries {
   /** Only what a {@link MessageSummary} shows. */
   public static final String[] SELECT = {

@@ -1,4 +1,4 @@
-package org.o365mail.graph.internal;
+package org.o365mail.graph;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -28,7 +28,7 @@ import org.o365mail.MessageSummary;
  * The executor may serve many mailboxes: a batch it has not started when the caller needs it is fetched by the
  * caller. Thread-safe.
  */
-public final class MimeReadAhead {
+final class MimeReadAhead {
   private final int batchSize;
   private final long itemLimit;
   private final Executor executor;
@@ -72,7 +72,7 @@ public final class MimeReadAhead {
     }
   }
 
-  public MimeReadAhead(int batchSize, long itemLimit, Executor executor, Function<List<String>, List<byte[]>> fetch) {
+  MimeReadAhead(int batchSize, long itemLimit, Executor executor, Function<List<String>, List<byte[]>> fetch) {
     if (batchSize < 1) {
       throw new IllegalArgumentException("batchSize must be at least 1, was " + batchSize);
     }
@@ -83,7 +83,7 @@ public final class MimeReadAhead {
   }
 
   /** Plans the messages a sync just handed out, in their order, in place of the previous plan. */
-  public synchronized void plan(List<MessageSummary> messages) {
+  synchronized void plan(List<MessageSummary> messages) {
     List<String> ids = new ArrayList<>();
     Map<String, Integer> at = new HashMap<>();
     for (MessageSummary m : messages) {
@@ -109,7 +109,7 @@ public final class MimeReadAhead {
    * The MIME of message {@code id}, read ahead (waiting for its batch if it is on its way), or empty when the caller
    * should read it on its own.
    */
-  public Optional<byte[]> take(String id) {
+  Optional<byte[]> take(String id) {
     Pending mine;
     synchronized (this) {
       Integer at = position.get(id);
@@ -147,7 +147,7 @@ public final class MimeReadAhead {
   }
 
   /** Forgets the plan and what was fetched for it. */
-  public synchronized void clear() {
+  synchronized void clear() {
     fetched.values().forEach(p -> p.mime().cancel(false));
     fetched.clear();
     order = List.of();

@@ -1,4 +1,4 @@
-package org.o365mail.graph.internal;
+package org.o365mail.graph;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

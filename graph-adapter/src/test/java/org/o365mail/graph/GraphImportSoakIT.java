@@ -79,7 +79,7 @@ import org.o365mail.testkit.TestMessages;
  */
 @Timeout(value = 110, threadMode = ThreadMode.SEPARATE_THREAD)
 @ExtendWith(LeakCheck.class)
-class GraphImportSoakTest {
+class GraphImportSoakIT {
   @RegisterExtension
   static final LocalTenantExtension M365 = LocalTenantExtension.create(LocalTenant.builder().seed(6), t -> {});
 
@@ -221,7 +221,7 @@ class GraphImportSoakTest {
         TimeUnit.MILLISECONDS.sleep(300);
       }
       assertThat(System.nanoTime()).as("the import did not settle within %s: %d passes, last %s, health %s, "
-          + "checkpoint %s", limit, passes, r, importer.get().health(), store.load(key).map(GraphImportSoakTest::describe))
+          + "checkpoint %s", limit, passes, r, importer.get().health(), store.load(key).map(GraphImportSoakIT::describe))
           .isLessThan(deadline);
     }
   }
@@ -330,7 +330,7 @@ class GraphImportSoakTest {
     Outage entraDown = new Outage(() -> {
       faults.tokenEndpointUnavailableRate(1.0);
       credential.invalidate(TokenRequest.graph("Mail.ReadWrite")); // just as the token is due
-    }, () -> faults.tokenEndpointUnavailableRate(0.3), GraphImportSoakTest::tokenRefusals);
+    }, () -> faults.tokenEndpointUnavailableRate(0.3), GraphImportSoakIT::tokenRefusals);
     Outage graphDown = new Outage(() -> faults.graphUnavailableRate(1.0),
         () -> faults.graphUnavailableRate(unavailableRate), () -> graphAnswers(503));
     // a budget this small (three attempts, two seconds) is outlasted by each outage: then the importer says why
