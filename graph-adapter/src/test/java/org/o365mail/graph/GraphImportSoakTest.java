@@ -227,7 +227,7 @@ class GraphImportSoakTest {
   }
 
   static String describe(Checkpoint c) {
-    return "handled=" + c.handled().size() + ", inFlight=" + c.inFlightKey().orElse("-") + ", pending="
+    return "handled=" + c.handled().size() + ", inFlight=" + java.util.Objects.requireNonNullElse(c.inFlight(), "-") + ", pending="
         + c.pending().size() + ", deadLetters=" + c.deadLetters().size();
   }
 
