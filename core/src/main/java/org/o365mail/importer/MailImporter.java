@@ -139,7 +139,8 @@ public final class MailImporter implements AutoCloseable {
     this.expiry = b.expiry;
     this.leaseOwner = b.leaseOwner;
     this.closeTimeout = b.closeTimeout;
-    this.health = new AtomicReference<>(new HealthState(connector.mailbox(), MailboxHealth.HEALTHY, clock.instant(), null));
+    this.health = new AtomicReference<>(new HealthState(connector.mailbox(), MailboxHealth.HEALTHY, clock.instant(), null,
+        null));
   }
 
   public static Builder builder() {
@@ -254,7 +255,7 @@ public final class MailImporter implements AutoCloseable {
     if (h.health() == MailboxHealth.THROTTLED) {
       // the service's own word on when to come back, however long (Exchange's request window: up to ten minutes);
       // an hour at most, as MSAL caps a Retry-After
-      Duration delay = h.until().map(at -> Duration.between(clock.instant(), at)).orElse(Duration.ofSeconds(30));
+      Duration delay = h.retryAt().map(at -> Duration.between(clock.instant(), at)).orElse(Duration.ofSeconds(30));
       return min(max(delay, Duration.ofSeconds(1)), Duration.ofHours(1)).toMillis();
     }
     Duration delay = switch (h.health()) {
@@ -351,9 +352,9 @@ public final class MailImporter implements AutoCloseable {
 
   private void setHealth(MailboxHealth next, Diagnosis why, Instant retryAt) {
     HealthState previous = health.get();
-    if (previous.health() == next && (why == null || previous.diagnosis() != null
-        && previous.diagnosis().serviceCode().equals(why.serviceCode()))
-        && java.util.Objects.equals(previous.retryAt(), retryAt)) {
+    Diagnosis was = previous.diagnosis().orElse(null);
+    if (previous.health() == next && (why == null || was != null && was.serviceCode().equals(why.serviceCode()))
+        && java.util.Objects.equals(previous.retryAt().orElse(null), retryAt)) {
       return;
     }
     Instant since = previous.health() == next ? previous.since() : clock.instant();

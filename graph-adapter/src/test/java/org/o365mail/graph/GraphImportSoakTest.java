@@ -154,7 +154,7 @@ class GraphImportSoakTest {
     @Override
     public void healthChanged(HealthState previous, HealthState current) {
       states.add(current.health());
-      why.add(current.health() + current.why().map(d -> " (" + d.serviceCode() + ")").orElse(""));
+      why.add(current.health() + current.diagnosis().map(d -> " (" + d.serviceCode() + ")").orElse(""));
     }
   }
 
