@@ -507,7 +507,8 @@ class MailImporterTest {
         }).build()) {
       assertThat(i.runOnce().completed()).isFalse();
       assertThat(i.health().health()).isEqualTo(MailboxHealth.SECRET_EXPIRED);
-      assertThat(i.health().diagnosis()).hasValueSatisfying(d -> assertThat(d.serviceCode()).isEqualTo("AADSTS7000222"));
+      assertThat(i.health().diagnosis())
+          .hasValueSatisfying(d -> assertThat(d.serviceCode()).isEqualTo("AADSTS7000222"));
       i.runOnce();
       assertThat(i.health().health()).isEqualTo(MailboxHealth.THROTTLED);
       assertThat(i.runOnce().imported()).isEqualTo(2);
