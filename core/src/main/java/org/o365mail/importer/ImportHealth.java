@@ -16,7 +16,6 @@ import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
 import org.o365mail.SetupStep;
 import org.o365mail.ThrottledException;
-import org.o365mail.expiry.ExpiryStatus;
 import org.o365mail.expiry.SecretExpiryTracker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -86,10 +85,10 @@ final class ImportHealth {
     if (expiry == null) {
       return MailboxHealth.HEALTHY;
     }
-    ExpiryStatus status = expiry.health();
-    return status == ExpiryStatus.WARNING || status == ExpiryStatus.CRITICAL ? MailboxHealth.SECRET_EXPIRING
-        : status == ExpiryStatus.EXPIRED || status == ExpiryStatus.INVALID ? MailboxHealth.SECRET_EXPIRING
-        : MailboxHealth.HEALTHY;
+    return switch (expiry.health()) {
+      case WARNING, CRITICAL, EXPIRED, INVALID -> MailboxHealth.SECRET_EXPIRING;
+      case OK, UNKNOWN -> MailboxHealth.HEALTHY;
+    };
   }
 
   static MailboxHealth classify(MailboxException e) {
