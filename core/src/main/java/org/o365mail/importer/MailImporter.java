@@ -62,6 +62,11 @@ import org.slf4j.LoggerFactory;
  * the timeout, abandons it with the checkpoint consistent. Thread-safe.
  */
 public final class MailImporter implements AutoCloseable {
+  // The facade: configuration, the one pass at a time, close(). The work is done by package-private collaborators,
+  // one job each: ImportLoop (when the next pass runs), FolderPass (one folder: recovery, sync batches, per-message
+  // checkpoints), GroupPass (the same with group commit), Handoff (the handler's attempts), PostActions, DeadLetters,
+  // ImportHealth (health and every listener event) and Ledger (checkpoint and idempotency keys, seen records). They
+  // log under this class's logger names, so that log configuration written for MailImporter still applies.
   private static final Logger logger = LoggerFactory.getLogger(MailImporter.class);
 
   private final MailboxConnector connector;
