@@ -2,11 +2,8 @@ package org.o365mail.importer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,30 +11,11 @@ import org.o365mail.Diagnosis;
 import org.o365mail.SetupStep;
 import org.o365mail.ThrottledException;
 import org.o365mail.testsupport.CapturingLoggerProvider;
+import org.o365mail.testsupport.MutableClock;
 
 /** Health transitions and listener events, on a clock the test moves. */
 class ImportHealthTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
-
-  /** A clock the test moves. */
-  private static final class MovingClock extends Clock {
-    Instant now = T0;
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
 
   /** Every health change it hears. */
   private static final class Changes implements ImportListener {
@@ -53,7 +31,7 @@ class ImportHealthTest {
     return Diagnosis.builder(SetupStep.SERVICE, code).summary("the service failed").fix("wait").build();
   }
 
-  private final MovingClock clock = new MovingClock();
+  private final MutableClock clock = new MutableClock(T0);
   private final Changes changes = new Changes();
 
   @Test
@@ -85,10 +63,10 @@ class ImportHealthTest {
     ImportHealth health = new ImportHealth("box@contoso.com", clock, null, List.of(changes));
 
     health.set(MailboxHealth.DEGRADED, diagnosis("ServiceUnavailable"));
-    clock.now = T0.plusSeconds(60);
+    clock.advance(Duration.ofSeconds(60));
     health.set(MailboxHealth.DEGRADED, diagnosis("ServiceUnavailable"));
     health.set(MailboxHealth.DEGRADED, null);
-    clock.now = T0.plusSeconds(120);
+    clock.advance(Duration.ofSeconds(60));
     health.set(MailboxHealth.DEGRADED, diagnosis("GatewayTimeout"));
 
     assertThat(changes.heard).hasSize(2);
