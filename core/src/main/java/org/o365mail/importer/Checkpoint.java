@@ -3,10 +3,11 @@ package org.o365mail.importer;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.AbstractList;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import org.o365mail.SyncState;
 
@@ -15,8 +16,8 @@ import org.o365mail.SyncState;
  * <ul>
  *   <li>{@code state}: the connector's sync state of the last completed batch (a delta link, UIDVALIDITY + UID);
  *   <li>{@code handled}: keys of messages of the current batch the handler already accepted;
- *   <li>{@code inFlight}: the key handed to the handler and not yet recorded (after a crash: redelivered, with
- *       {@link IncomingMessage#possibleRedelivery()} set);
+ *   <li>{@code inFlight}: the key handed to the handler and not yet recorded, null when none (after a crash:
+ *       redelivered, with {@link IncomingMessage#possibleRedelivery()} set);
  *   <li>{@code interrupted}: keys that were in flight when a process died and have not been handed out since. The
  *       service need not give the messages back in the same order (Graph delta documents no order), so the one a
  *       crash interrupted may come after others, or in a later batch; whenever it comes, it is flagged as a possible
@@ -42,8 +43,7 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
   public Checkpoint {
     requireNonNull(state, "state");
     handled = Set.copyOf(new LinkedHashSet<>(handled));
-    List<String> i = new ArrayList<>(new LinkedHashSet<>(interrupted));
-    interrupted = List.copyOf(i.subList(Math.max(0, i.size() - MAX_INTERRUPTED), i.size()));
+    interrupted = interrupted instanceof Keys keys && keys.size() <= MAX_INTERRUPTED ? keys : Keys.lastOf(interrupted);
     pending = List.copyOf(pending);
     deadLetters = List.copyOf(deadLetters);
     requireNonNull(updatedAt, "updatedAt");
@@ -99,10 +99,6 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
     List<String> i = new ArrayList<>(interrupted);
     i.remove(key);
     return i;
-  }
-
-  public Optional<String> inFlightKey() {
-    return Optional.ofNullable(inFlight);
   }
 
   Checkpoint withInFlight(String key, Instant now) {
@@ -162,5 +158,40 @@ public record Checkpoint(SyncState state, Set<String> handled, String inFlight, 
    */
   Checkpoint advanced(SyncState next, Instant now) {
     return new Checkpoint(next, Set.of(), null, pending, deadLetters, now, interrupted, List.of());
+  }
+
+  /**
+   * The interrupted keys: unmodifiable, in the order they were interrupted (the persisted order), without repeats,
+   * and looked up in constant time ({@link #possiblyDelivered} asks for every message of a pass).
+   */
+  private static final class Keys extends AbstractList<String> {
+    private final List<String> order;
+    private final Set<String> members;
+
+    private Keys(List<String> order) {
+      this.order = order;
+      this.members = new HashSet<>(order);
+    }
+
+    /** The last {@link #MAX_INTERRUPTED} distinct keys of {@code keys}, in order (a key counts at its first place). */
+    static Keys lastOf(List<String> keys) {
+      List<String> distinct = new ArrayList<>(new LinkedHashSet<>(keys));
+      return new Keys(List.copyOf(distinct.subList(Math.max(0, distinct.size() - MAX_INTERRUPTED), distinct.size())));
+    }
+
+    @Override
+    public String get(int index) {
+      return order.get(index);
+    }
+
+    @Override
+    public int size() {
+      return order.size();
+    }
+
+    @Override
+    public boolean contains(Object o) {
+      return members.contains(o);
+    }
   }
 }

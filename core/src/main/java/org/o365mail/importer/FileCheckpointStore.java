@@ -58,7 +58,11 @@ public final class FileCheckpointStore implements CheckpointStore, AutoCloseable
    */
   private static final int MAX_CHECKPOINT_BYTES = 16 << 20;
 
-  /** Leases held in this JVM by lock file: OS file locks are per process, so stores in one JVM check here first. */
+  /**
+   * Leases held in this JVM by lock file. Static on purpose: it mirrors a per-process resource, not per-store state.
+   * OS file locks belong to the process, and on POSIX closing any channel to the lock file drops every lock the
+   * process holds on it, so a second store must learn here, without opening the file, that the lease is taken.
+   */
   private static final Map<Path, Lease> LEASES = new ConcurrentHashMap<>();
 
   private final Path directory;

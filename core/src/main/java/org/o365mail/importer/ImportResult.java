@@ -13,4 +13,9 @@ public record ImportResult(int imported, int skipped, int parked, boolean comple
     return new ImportResult(imported + other.imported, skipped + other.skipped, parked + other.parked,
         completed && other.completed);
   }
+
+  /** The same counts, not completed (stopped early or ended by a failure). */
+  ImportResult unfinished() {
+    return new ImportResult(imported, skipped, parked, false);
+  }
 }

@@ -1,6 +1,5 @@
 package org.o365mail.importer;
 
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -26,10 +25,6 @@ public final class ImportScheduler implements AutoCloseable {
       throw new IllegalArgumentException("threads must be 1 to 256, was " + threads);
     }
     return new ImportScheduler(threads);
-  }
-
-  ScheduledExecutorService executor() {
-    return executor;
   }
 
   void schedule(Runnable cycle, long delayMillis) {

@@ -5,11 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
@@ -23,6 +20,7 @@ import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
 import org.o365mail.MessageSummary;
 import org.o365mail.fake.InMemoryMailboxConnector;
+import org.o365mail.testsupport.MutableClock;
 
 /**
  * Group commit with a {@link BatchingMessageHandler}: a checkpoint never claims a message the handler has not made
@@ -136,25 +134,6 @@ class GroupCommitTest {
     }
   }
 
-  static final class MutableClock extends Clock {
-    Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
   static Set<String> keys(InMemoryMailboxConnector box) {
     Set<String> keys = new LinkedHashSet<>();
     for (MessageSummary m : box.contents(FolderRef.INBOX)) {
@@ -265,9 +244,9 @@ class GroupCommitTest {
   @Test
   void groupCommitsWhenItsTimeSliceHasPassed(@TempDir Path dir) {
     InMemoryMailboxConnector box = MailImporterTest.mailbox(12);
-    MutableClock clock = new MutableClock();
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     Product product = new Product();
-    product.onHandle = () -> clock.now = clock.now.plusMillis(300);
+    product.onHandle = () -> clock.advance(Duration.ofMillis(300));
     CheckingStore store = new CheckingStore(new FileCheckpointStore(dir), product);
     try (MailImporter importer = MailImporter.builder().connector(box).handler(product).checkpointStore(store)
         .clock(clock).batchSize(100).groupCommit(1000, Duration.ofSeconds(1)).build()) {

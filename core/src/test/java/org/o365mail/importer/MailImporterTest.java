@@ -193,7 +193,7 @@ class MailImporterTest {
       assertThat(c.pending()).hasSize(2);
       // said, not only logged at debug: the health names the folder to create
       assertThat(i.health().health()).isEqualTo(MailboxHealth.DEGRADED);
-      assertThat(i.health().why()).get().satisfies(d -> {
+      assertThat(i.health().diagnosis()).get().satisfies(d -> {
         assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_FOLDER);
         assertThat(d.fix()).contains("Create the folder Inbox/Later in box@contoso.com");
       });
@@ -393,7 +393,7 @@ class MailImporterTest {
     try (MailImporter importer = MailImporter.builder().connector(box).handler(readFailsOnce).checkpointStore(store)
         .build()) {
       assertThat(importer.runOnce().completed()).isFalse();
-      assertThat(store.load(key).orElseThrow().inFlightKey()).as("the handler did not take it").isEmpty();
+      assertThat(store.load(key).orElseThrow().inFlight()).as("the handler did not take it").isNull();
       assertThat(importer.runOnce().imported()).isEqualTo(2);
     }
     assertThat(product.keys).hasSize(3).doesNotHaveDuplicates();
@@ -417,7 +417,7 @@ class MailImporterTest {
     try (MailImporter restarted = MailImporter.builder().connector(box).handler(m4ReadFailsOnce)
         .checkpointStore(store).build()) {
       assertThat(restarted.runOnce().completed()).isFalse();
-      assertThat(store.load(key).orElseThrow().inFlightKey()).contains(m4Key);
+      assertThat(store.load(key).orElseThrow().inFlight()).isEqualTo(m4Key);
       assertThat(restarted.runOnce().imported()).isEqualTo(1);
     }
     assertThat(product.keys).hasSize(4).endsWith(m4Key);
@@ -507,7 +507,8 @@ class MailImporterTest {
         }).build()) {
       assertThat(i.runOnce().completed()).isFalse();
       assertThat(i.health().health()).isEqualTo(MailboxHealth.SECRET_EXPIRED);
-      assertThat(i.health().why()).hasValueSatisfying(d -> assertThat(d.serviceCode()).isEqualTo("AADSTS7000222"));
+      assertThat(i.health().diagnosis())
+          .hasValueSatisfying(d -> assertThat(d.serviceCode()).isEqualTo("AADSTS7000222"));
       i.runOnce();
       assertThat(i.health().health()).isEqualTo(MailboxHealth.THROTTLED);
       assertThat(i.runOnce().imported()).isEqualTo(2);
@@ -653,13 +654,13 @@ class MailImporterTest {
       assertThat(i.runOnce().completed()).isFalse();
       assertThat(product.keys).hasSize(2);
       assertThat(i.health().health()).isEqualTo(MailboxHealth.THROTTLED);
-      assertThat(i.health().until()).contains(t0.plus(Duration.ofMinutes(15)));
+      assertThat(i.health().retryAt()).contains(t0.plus(Duration.ofMinutes(15)));
       assertThat(i.nextDelayMillis(false)).isEqualTo(Duration.ofMinutes(15).toMillis());
       assertThat(changes).extracting(HealthState::health).containsExactly(MailboxHealth.THROTTLED);
 
       assertThat(i.runOnce().imported()).as("the rest, from where it stopped").isEqualTo(3);
       assertThat(i.health().health()).isEqualTo(MailboxHealth.HEALTHY);
-      assertThat(i.health().until()).isEmpty();
+      assertThat(i.health().retryAt()).isEmpty();
     }
     assertThat(product.keys).hasSize(5).doesNotHaveDuplicates();
     assertThat(product.redeliveries).containsOnly(false);
@@ -682,7 +683,7 @@ class MailImporterTest {
         .build()) {
       assertThat(i.runOnce().completed()).isFalse();
       assertThat(i.health().health()).isEqualTo(MailboxHealth.THROTTLED);
-      assertThat(i.health().until()).isPresent();
+      assertThat(i.health().retryAt()).isPresent();
       assertThat(i.deadLetters()).as("not the message's fault: nothing parked").isEmpty();
       assertThat(reads.get()).as("not retried as a refusal").isEqualTo(2);
       assertThat(i.runOnce().completed()).isTrue();

@@ -137,14 +137,14 @@ final class ImportCommand implements Callable<Integer> {
             public void healthChanged(HealthState previous, HealthState current) {
               // the importer's own health log is off (simplelogger.properties): a run that follows says each change
               // as it happens, with its diagnosis; a single pass says only that it waits, and its end the diagnosis
-              if (current.health() == MailboxHealth.STOPPED || !follow && current.until().isEmpty()) {
+              if (current.health() == MailboxHealth.STOPPED || !follow && current.retryAt().isEmpty()) {
                 return;
               }
               PrintWriter err = spec.commandLine().getErr();
               err.println("o365mail import: " + current.mailbox() + " is " + current.health()
-                  + current.until().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
+                  + current.retryAt().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
               if (follow) {
-                current.why().ifPresent(d -> DoctorCommand.printDiagnosis(err, d));
+                current.diagnosis().ifPresent(d -> DoctorCommand.printDiagnosis(err, d));
               }
               err.flush();
             }
@@ -195,9 +195,9 @@ final class ImportCommand implements Callable<Integer> {
         if (!parked.isEmpty()) {
           o.put("parkedListIn", store.directory().toString());
         }
-        health.why().map(d -> TrustAdvice.named(c, d))
+        health.diagnosis().map(d -> TrustAdvice.named(c, d))
             .ifPresent(d -> o.put("setupStep", d.setupStep().name()).put("fix", d.fix()));
-        health.until().ifPresent(at -> o.put("retryAt", at.toString()));
+        health.retryAt().ifPresent(at -> o.put("retryAt", at.toString()));
         stdout.println(o);
       } else {
         stdout.println("Imported " + result.imported() + " message(s) from " + c.mailbox() + "/" + c.folder() + " into "
@@ -206,9 +206,9 @@ final class ImportCommand implements Callable<Integer> {
             + (parked.isEmpty() ? "" : "; " + parked.size() + " parked (below)"));
         if (stopped || warned) {
           stdout.println((stopped ? "Stopped: " : "Warning: ") + health.health()
-              + health.until().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
+              + health.retryAt().map(at -> " until " + at + " (the service asked to wait)").orElse(""));
           if (!follow) { // a run that follows said it on stderr when it happened
-            health.why().ifPresent(d -> DoctorCommand.printDiagnosis(stdout, TrustAdvice.named(c, d)));
+            health.diagnosis().ifPresent(d -> DoctorCommand.printDiagnosis(stdout, TrustAdvice.named(c, d)));
           }
         }
       }

@@ -56,7 +56,7 @@ public final class ImportFolder {
             .build()) {
       ImportResult result = importer.runOnce();
       System.out.println("imported " + result.imported() + " message(s); health: " + importer.health().health());
-      importer.health().why().ifPresent(d -> System.out.println(d.setupStep().title() + ": " + d.fix()));
+      importer.health().diagnosis().ifPresent(d -> System.out.println(d.setupStep().title() + ": " + d.fix()));
     }
   }
 

@@ -41,7 +41,7 @@ public final class PollManyMailboxes {
       @Override
       public void healthChanged(HealthState previous, HealthState current) {
         System.out.println(current.mailbox() + ": " + previous.health() + " -> " + current.health()
-            + current.why().map(d -> " (" + d.setupStep().title() + ": " + d.fix() + ")").orElse(""));
+            + current.diagnosis().map(d -> " (" + d.setupStep().title() + ": " + d.fix() + ")").orElse(""));
       }
     };
     List<AutoCloseable> open = new ArrayList<>();

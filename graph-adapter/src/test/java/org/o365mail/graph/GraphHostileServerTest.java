@@ -324,7 +324,7 @@ class GraphHostileServerTest {
         assertThat(r.imported()).isZero();
         assertThat(hostileRequests.get() - before).as("delta requests of pass " + pass).isEqualTo(50);
         assertThat(importer.health().health()).isEqualTo(MailboxHealth.DEGRADED);
-        assertThat(importer.health().why().orElseThrow().serviceCode()).isEqualTo("DeltaPagingLoop");
+        assertThat(importer.health().diagnosis().orElseThrow().serviceCode()).isEqualTo("DeltaPagingLoop");
         System.out.printf("hostile graph: importer pass %d on endless empty pages -> %s after %d requests in %d ms%n",
             pass, importer.health().health(), hostileRequests.get() - before, millis);
       }

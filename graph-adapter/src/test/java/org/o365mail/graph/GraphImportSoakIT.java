@@ -154,7 +154,7 @@ class GraphImportSoakIT {
     @Override
     public void healthChanged(HealthState previous, HealthState current) {
       states.add(current.health());
-      why.add(current.health() + current.why().map(d -> " (" + d.serviceCode() + ")").orElse(""));
+      why.add(current.health() + current.diagnosis().map(d -> " (" + d.serviceCode() + ")").orElse(""));
     }
   }
 
@@ -227,7 +227,7 @@ class GraphImportSoakIT {
   }
 
   static String describe(Checkpoint c) {
-    return "handled=" + c.handled().size() + ", inFlight=" + c.inFlightKey().orElse("-") + ", pending="
+    return "handled=" + c.handled().size() + ", inFlight=" + java.util.Objects.requireNonNullElse(c.inFlight(), "-") + ", pending="
         + c.pending().size() + ", deadLetters=" + c.deadLetters().size();
   }
 

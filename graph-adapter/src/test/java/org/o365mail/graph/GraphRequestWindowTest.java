@@ -196,9 +196,9 @@ class GraphRequestWindowTest {
       assertThat(importer.runOnce().completed()).isFalse();
       HealthState parked = importer.health();
       assertThat(parked.health()).isEqualTo(MailboxHealth.THROTTLED);
-      assertThat(parked.until()).as("minutes away, as the window said").hasValueSatisfying(at ->
+      assertThat(parked.retryAt()).as("minutes away, as the window said").hasValueSatisfying(at ->
           assertThat(Duration.between(before, at)).isBetween(Duration.ofMinutes(9), Duration.ofMinutes(11)));
-      assertThat(parked.why()).hasValueSatisfying(d -> assertThat(d.serviceCode()).isEqualTo("ApplicationThrottled"));
+      assertThat(parked.diagnosis()).hasValueSatisfying(d -> assertThat(d.serviceCode()).isEqualTo("ApplicationThrottled"));
       int handedOut = keys.size();
       assertThat(handedOut).isLessThan(90);
 
@@ -210,7 +210,7 @@ class GraphRequestWindowTest {
       // each time the window frees, the import goes on from where it stopped, until it has everything
       int parks = 1;
       while (importer.health().health() == MailboxHealth.THROTTLED) {
-        Instant until = importer.health().until().orElseThrow();
+        Instant until = importer.health().retryAt().orElseThrow();
         m365.clock().advance(Duration.between(m365.clock().instant(), until).plusSeconds(1));
         importer.runOnce();
         assertThat(++parks).as("parks").isLessThan(12);

@@ -578,8 +578,8 @@ class ImapImportSoakTest {
       }
       for (HealthState h : health) {
         if (h.health() != MailboxHealth.HEALTHY) {
-          assertThat(h.why()).as("diagnosis of %s", h.health()).isPresent();
-          Secrets.assertClean("diagnosis", h.why().orElseThrow().describe());
+          assertThat(h.diagnosis()).as("diagnosis of %s", h.health()).isPresent();
+          Secrets.assertClean("diagnosis", h.diagnosis().orElseThrow().describe());
         }
       }
     }
