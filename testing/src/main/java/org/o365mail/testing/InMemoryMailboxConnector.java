@@ -1,4 +1,4 @@
-package org.o365mail.fake;
+package org.o365mail.testing;
 
 import static java.util.Objects.requireNonNull;
 
@@ -81,12 +81,14 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     }
   }
 
-  public static InMemoryMailboxConnector create(String mailbox) {
-    return new InMemoryMailboxConnector(EmailAddress.of(mailbox).normalized(), Clock.systemUTC());
+  /** A builder; {@link Builder#mailbox(String)} is required. */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public static InMemoryMailboxConnector create(String mailbox, Clock clock) {
-    return new InMemoryMailboxConnector(EmailAddress.of(mailbox).normalized(), requireNonNull(clock, "clock"));
+  /** An empty mailbox {@code mailbox} on the system clock: {@code builder().mailbox(mailbox).build()}. */
+  public static InMemoryMailboxConnector create(String mailbox) {
+    return builder().mailbox(mailbox).build();
   }
 
   // ----- test controls -----
@@ -458,5 +460,36 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
   @Override
   public String toString() {
     return "InMemoryMailboxConnector[" + mailbox + "]";
+  }
+
+  /**
+   * Builds an {@link InMemoryMailboxConnector}. Required: {@link #mailbox(String)}. Default: the system clock, which
+   * stamps delivered messages. Not thread-safe; the connectors it builds are.
+   */
+  public static final class Builder {
+    private String mailbox;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** The mailbox's address, such as {@code box@contoso.com}. */
+    public Builder mailbox(String value) {
+      this.mailbox = EmailAddress.of(requireNonNull(value, "mailbox")).normalized();
+      return this;
+    }
+
+    /** The clock that stamps {@link #deliver(byte[]) delivered} messages as received. */
+    public Builder clock(Clock value) {
+      this.clock = requireNonNull(value, "clock");
+      return this;
+    }
+
+    /** A new, empty mailbox with the well-known folders. */
+    public InMemoryMailboxConnector build() {
+      if (mailbox == null) {
+        throw new IllegalStateException("missing required setting: mailbox()");
+      }
+      return new InMemoryMailboxConnector(mailbox, clock);
+    }
   }
 }
