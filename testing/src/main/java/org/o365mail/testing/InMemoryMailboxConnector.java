@@ -56,6 +56,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
   private volatile int syncCalls;
   private final Deque<Supplier<? extends MailboxException>> changeFailures = new ArrayDeque<>();
   private volatile int changeCalls;
+  private volatile boolean closed;
 
   private static final class Stored {
     final String id;
@@ -98,10 +99,21 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return deliver(FolderRef.INBOX, rfc822);
   }
 
-  public synchronized MessageId deliver(FolderRef folder, byte[] rfc822) {
-    String path = pathOf(folder);
+  /** Puts a message into {@code folder} (created if missing), unread, received now by the builder's clock. */
+  public MessageId deliver(FolderRef folder, byte[] rfc822) {
+    return deliver(folder, rfc822, clock.instant(), false);
+  }
+
+  /**
+   * Puts a message into {@code folder} (created if missing) as if it had arrived at {@code receivedAt}, marked read
+   * when {@code read}. Works after {@link #close()} too, like a delivery to the mailbox.
+   */
+  public synchronized MessageId deliver(FolderRef folder, byte[] rfc822, Instant receivedAt, boolean read) {
+    requireNonNull(rfc822, "rfc822");
+    requireNonNull(receivedAt, "receivedAt");
+    String path = pathOf(requireNonNull(folder, "folder"));
     folders.computeIfAbsent(path, p -> new ArrayList<>());
-    Stored s = new Stored("mem:" + ids.incrementAndGet(), rfc822.clone(), clock.instant(), sequence.incrementAndGet(), false);
+    Stored s = new Stored("mem:" + ids.incrementAndGet(), rfc822.clone(), receivedAt, sequence.incrementAndGet(), read);
     folders.get(path).add(s);
     return new MessageId(s.id);
   }
@@ -176,6 +188,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   @Override
   public synchronized List<MailFolder> listFolders() {
+    open();
     List<MailFolder> top = new ArrayList<>();
     for (String path : folders.keySet()) {
       if (!path.contains("/")) {
@@ -205,15 +218,15 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   @Override
   public synchronized MailFolder folder(FolderRef folder) {
-    String path = pathOf(folder);
-    if (!folders.containsKey(path)) {
-      throw new FolderNotFoundException("no folder " + path + " in " + mailbox, null, null);
-    }
-    return describe(path);
+    requireNonNull(folder, "folder");
+    open();
+    return describe(existing(folder));
   }
 
   @Override
   public synchronized MailFolder createFolder(FolderRef path) {
+    requireNonNull(path, "path");
+    open();
     String p = pathOf(path);
     String[] parts = p.split("/");
     StringBuilder sb = new StringBuilder();
@@ -224,71 +237,88 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return describe(p);
   }
 
+  /** Pages are cut from the folder as it is when each is fetched, like a service's offset paging. */
   @Override
   public Paged<MessageSummary> listMessages(FolderRef folder, ListOptions options) {
-    List<MessageSummary> all;
-    synchronized (this) {
-      String path = pathOf(folder);
-      if (!folders.containsKey(path)) {
-        throw new FolderNotFoundException("no folder " + path + " in " + mailbox, null, null);
+    requireNonNull(folder, "folder");
+    requireNonNull(options, "options");
+    open();
+    return new Paged<>(token -> {
+      List<MessageSummary> all = matching(folder, options);
+      int from = token.map(Integer::parseInt).orElse(0);
+      int to = Math.min(all.size(), from + options.getPageSize());
+      return new Page<>(all.subList(Math.min(from, to), to),
+          to < all.size() ? Optional.of(Integer.toString(to)) : Optional.empty());
+    });
+  }
+
+  private synchronized List<MessageSummary> matching(FolderRef folder, ListOptions options) {
+    open();
+    String path = existing(folder);
+    List<MessageSummary> all = new ArrayList<>();
+    for (Stored s : folders.get(path)) {
+      if (options.isUnreadOnly() && s.read) {
+        continue;
       }
-      all = new ArrayList<>();
-      for (Stored s : folders.get(path)) {
-        if (options.isUnreadOnly() && s.read) {
-          continue;
-        }
-        if (options.getReceivedSince().isPresent() && s.received.isBefore(options.getReceivedSince().get())) {
-          continue;
-        }
-        all.add(summary(path, s));
+      if (options.getReceivedSince().isPresent() && s.received.isBefore(options.getReceivedSince().get())) {
+        continue;
       }
+      all.add(summary(path, s));
     }
     Comparator<MessageSummary> order = Comparator.comparing(MessageSummary::receivedAt);
     all.sort(options.isNewestFirst() ? order.reversed() : order);
-    int size = options.getPageSize();
-    return new Paged<>(token -> {
-      int from = token.map(Integer::parseInt).orElse(0);
-      int to = Math.min(all.size(), from + size);
-      return new Page<>(all.subList(from, to), to < all.size() ? Optional.of(Integer.toString(to)) : Optional.empty());
-    });
+    return all;
   }
 
   @Override
   public synchronized MessageSummary message(MessageId id) {
+    requireNonNull(id, "id");
+    open();
     Located l = locate(id);
     return summary(l.path, l.stored);
   }
 
   @Override
   public synchronized InputStream openMime(MessageId id) {
+    requireNonNull(id, "id");
+    open();
     return new ByteArrayInputStream(locate(id).stored.mime);
   }
 
+  /** The in-memory connector keeps no attachments apart from the MIME: always empty for a message that exists. */
   @Override
-  public List<AttachmentInfo> listAttachments(MessageId id) {
+  public synchronized List<AttachmentInfo> listAttachments(MessageId id) {
+    requireNonNull(id, "id");
+    open();
     locate(id);
     return List.of();
   }
 
+  /** Always throws {@link MessageNotFoundException}: see {@link #listAttachments}. */
   @Override
   public InputStream openAttachment(MessageId id, String attachmentId) {
+    requireNonNull(id, "id");
+    requireNonNull(attachmentId, "attachmentId");
+    open();
     throw new MessageNotFoundException("the in-memory connector keeps no attachments apart: " + attachmentId, null, null);
   }
 
   @Override
   public synchronized void markRead(MessageId id, boolean read) {
+    requireNonNull(id, "id");
+    open();
     changing();
     locate(id).stored.read = read;
   }
 
   @Override
   public synchronized MessageId move(MessageId id, FolderRef destination) {
+    requireNonNull(id, "id");
+    requireNonNull(destination, "destination");
+    open();
     changing();
     Located l = locate(id);
-    String to = pathOf(destination);
-    if (!folders.containsKey(to)) {
-      throw new FolderNotFoundException("no folder " + to + " in " + mailbox, null, null);
-    }
+    String to = existing(destination);
     folders.get(l.path).remove(l.stored);
     Stored moved = new Stored("mem:" + ids.incrementAndGet(), l.stored.mime, l.stored.received, sequence.incrementAndGet(),
         l.stored.read);
@@ -298,6 +328,9 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   @Override
   public synchronized void delete(MessageId id, DeleteMode mode) {
+    requireNonNull(id, "id");
+    requireNonNull(mode, "mode");
+    open();
     if (mode == DeleteMode.MOVE_TO_DELETED_ITEMS) {
       move(id, FolderRef.DELETED_ITEMS);
     } else {
@@ -307,13 +340,49 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     }
   }
 
+  /**
+   * Keeps the message in {@link #sent()} and, when {@link OutgoingMessage#saveToSentItems()}, a copy (read) in Sent
+   * Items, as Exchange does. Nothing is delivered, not even to this mailbox.
+   */
   @Override
   public synchronized void send(OutgoingMessage message) {
-    sent.add(requireNonNull(message, "message"));
+    requireNonNull(message, "message");
+    open();
+    sent.add(message);
+    if (message.saveToSentItems()) {
+      deliver(FolderRef.SENT_ITEMS, render(message), clock.instant(), true);
+    }
+  }
+
+  private byte[] render(OutgoingMessage m) {
+    StringBuilder mime = new StringBuilder();
+    mime.append("From: ").append(m.from().map(EmailAddress::address).orElse(mailbox)).append("\r\n");
+    header(mime, "To", m.to());
+    header(mime, "Cc", m.cc());
+    mime.append("Subject: ").append(m.subject()).append("\r\n")
+        .append("Message-ID: <mem-").append(ids.incrementAndGet()).append('@').append(mailbox.substring(
+            mailbox.indexOf('@') + 1)).append(">\r\n")
+        .append("MIME-Version: 1.0\r\n")
+        .append("Content-Type: text/").append(m.html() ? "html" : "plain").append("; charset=UTF-8\r\n\r\n")
+        .append(m.body()).append("\r\n");
+    return mime.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static void header(StringBuilder mime, String name, List<EmailAddress> addresses) {
+    if (!addresses.isEmpty()) {
+      mime.append(name).append(": ")
+          .append(String.join(", ", addresses.stream().map(EmailAddress::address).toList())).append("\r\n");
+    }
   }
 
   @Override
   public SyncBatch sync(FolderRef folder, SyncState state, int maxMessages) {
+    requireNonNull(folder, "folder");
+    requireNonNull(state, "state");
+    if (maxMessages < 1) {
+      throw new IllegalArgumentException("maxMessages must be at least 1, was " + maxMessages);
+    }
+    open();
     syncCalls++;
     Supplier<? extends MailboxException> failure;
     synchronized (this) {
@@ -323,11 +392,8 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
       throw failure.get();
     }
     synchronized (this) {
-      String path = pathOf(folder);
+      String path = existing(folder);
       List<Stored> list = folders.get(path);
-      if (list == null) {
-        throw new FolderNotFoundException("no folder " + path + " in " + mailbox, null, null);
-      }
       long after;
       boolean resynced = false;
       if (state.isNow()) {
@@ -367,11 +433,32 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   @Override
   public ConnectionCheck checkConnection() {
+    open();
     return ConnectionCheck.ok("in-memory mailbox " + mailbox, java.time.Duration.ZERO);
   }
 
+  /**
+   * Closes the connector: later calls of {@link MailboxConnector} methods throw {@link IllegalStateException}, as the
+   * SDK's connectors do. The test controls ({@link #deliver}, {@link #contents}, {@link #sent()}) go on working.
+   */
   @Override
-  public void close() {}
+  public void close() {
+    closed = true;
+  }
+
+  private void open() {
+    if (closed) {
+      throw new IllegalStateException("the connector for " + mailbox + " is closed");
+    }
+  }
+
+  private String existing(FolderRef folder) {
+    String path = pathOf(folder);
+    if (!folders.containsKey(path)) {
+      throw new FolderNotFoundException("no folder " + path + " in " + mailbox, null, null);
+    }
+    return path;
+  }
 
   // ----- helpers -----
 
