@@ -41,8 +41,24 @@ import org.o365mail.WellKnownFolder;
 /**
  * A mailbox in memory behind the {@link MailboxConnector} interface, for unit tests of code that uses a
  * connector: deliver RFC 822 messages, run the code, look at what it did. Supports folders, listing, MIME,
- * flags, moves, deletes, sending (kept in {@link #sent()}), incremental sync, and scripted failures. Thread-safe.
- * For tests against protocols as Microsoft runs them, use the testkit's local tenant.
+ * flags, moves, deletes, sending (kept in {@link #sent()}, with a copy in Sent Items when asked), incremental sync,
+ * and scripted failures. It passes {@link MailboxConnectorContract} like the SDK's connectors, except that it keeps
+ * no attachments apart from the MIME. For tests against the protocols as Microsoft runs them, use the testkit's
+ * local tenant.
+ *
+ * <pre>{@code
+ * InMemoryMailboxConnector mailbox = InMemoryMailboxConnector.builder()
+ *     .mailbox("invoices@contoso.com")
+ *     .clock(testClock)                                   // stamps delivered messages
+ *     .build();
+ * MessageId id = mailbox.deliver(FolderRef.INBOX, rfc822, receivedAt, false);
+ * mailbox.failNextSyncs(1, () -> new MailboxException("service unavailable"));
+ * runTheImport(mailbox);
+ * assertTrue(mailbox.message(id).read());
+ * }</pre>
+ *
+ * <p>Thread-safe: every method may be called from any thread. Closing it makes the connector's methods throw
+ * {@link IllegalStateException}, as the SDK's connectors do; the test controls go on working.
  */
 public final class InMemoryMailboxConnector implements MailboxConnector {
   private final String mailbox;
@@ -166,10 +182,12 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return result;
   }
 
+  /** What {@link #send} was given, in order. */
   public synchronized List<OutgoingMessage> sent() {
     return List.copyOf(sent);
   }
 
+  /** How many times {@link #sync} was called past its argument checks, failed or not. */
   public int syncCalls() {
     return syncCalls;
   }
@@ -181,6 +199,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return mailbox;
   }
 
+  /** {@code memory}. */
   @Override
   public String protocol() {
     return "memory";
@@ -383,9 +402,9 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
       throw new IllegalArgumentException("maxMessages must be at least 1, was " + maxMessages);
     }
     open();
-    syncCalls++;
     Supplier<? extends MailboxException> failure;
     synchronized (this) {
+      syncCalls++;
       failure = scriptedFailures.poll();
     }
     if (failure != null) {
