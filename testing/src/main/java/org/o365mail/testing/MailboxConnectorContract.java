@@ -32,6 +32,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,7 +60,8 @@ import org.o365mail.WellKnownFolder;
 
 /**
  * What every {@link MailboxConnector} promises, as JUnit 5 tests any implementation can inherit: listing and paging,
- * incremental sync, message content, folders, moves and deletes, flags, sending, closing and argument checks. The
+ * incremental sync, message content, folders, moves and deletes, flags, sending, use from several threads, closing
+ * and argument checks. The
  * suite knows nothing of the mailbox behind the connector: a subclass supplies a {@link Fixture} for each test, an
  * empty mailbox it can put folders and messages into and a connector on it. The suite runs against the SDK's
  * {@link InMemoryMailboxConnector}, its Graph and IMAP connectors (on the testkit's local tenant), and anything users
@@ -647,6 +652,41 @@ public abstract class MailboxConnectorContract {
       // Exchange keeps a copy of what is submitted over SMTP whatever the message says; nothing to assert
       assertEquals(2, sent.size(), () -> "each once: " + sent);
     }
+  }
+
+  // ----- threads -----
+
+  @Test
+  void isThreadSafe_threadsListingReadingAndMarkingAtOnce_allSeeTheWholeMailbox() throws Exception {
+    List<byte[]> seeded = seed("Inbox", "Concurrent", 12, 0);
+    long total = seeded.stream().mapToLong(b -> b.length).sum();
+    MailboxConnector c = connector();
+    List<MessageId> ids = all(c, FolderRef.INBOX).stream().map(MessageSummary::id).toList();
+    int threads = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      List<Future<Long>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int mine = t;
+        futures.add(pool.submit(() -> {
+          long bytes = 0;
+          for (MessageSummary s : c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(5))) {
+            bytes += read(c.openMime(s.id())).length;
+          }
+          for (int i = mine; i < ids.size(); i += threads) {
+            c.markRead(ids.get(i), true);
+          }
+          return bytes;
+        }));
+      }
+      for (Future<Long> f : futures) {
+        assertEquals(total, f.get(90, TimeUnit.SECONDS), "each thread read every message whole");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertEquals(List.of(), subjects(c.listMessages(FolderRef.INBOX, ListOptions.defaults().unreadOnly(true))
+        .stream().toList()), "every thread's marks kept");
   }
 
   // ----- closing -----
