@@ -42,9 +42,9 @@ import org.o365mail.WellKnownFolder;
  * A mailbox in memory behind the {@link MailboxConnector} interface, for unit tests of code that uses a
  * connector: deliver RFC 822 messages, run the code, look at what it did. Supports folders, listing, MIME,
  * flags, moves, deletes, sending (kept in {@link #sent()}, with a copy in Sent Items when asked), incremental sync,
- * and scripted failures. It passes {@link MailboxConnectorContract} like the SDK's connectors, except that it keeps
- * no attachments apart from the MIME. For tests against the protocols as Microsoft runs them, use the testkit's
- * local tenant.
+ * attachments (read from the MIME as the IMAP connector reads them) and scripted failures. It passes {@link
+ * MailboxConnectorContract} like the SDK's connectors. For tests against the protocols as Microsoft runs them, use
+ * the testkit's local tenant.
  *
  * <pre>{@code
  * InMemoryMailboxConnector mailbox = InMemoryMailboxConnector.builder()
@@ -304,22 +304,27 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return new ByteArrayInputStream(locate(id).stored.mime);
   }
 
-  /** The in-memory connector keeps no attachments apart from the MIME: always empty for a message that exists. */
+  /**
+   * The parts of the message's MIME that the IMAP connector would list as attachments, with their IMAP section
+   * numbers as ids.
+   */
   @Override
   public synchronized List<AttachmentInfo> listAttachments(MessageId id) {
     requireNonNull(id, "id");
     open();
-    locate(id);
-    return List.of();
+    return MimeParts.attachments(locate(id).stored.mime).stream().map(MimeParts.Attachment::info).toList();
   }
 
-  /** Always throws {@link MessageNotFoundException}: see {@link #listAttachments}. */
+  /** An attachment's decoded content. */
   @Override
-  public InputStream openAttachment(MessageId id, String attachmentId) {
+  public synchronized InputStream openAttachment(MessageId id, String attachmentId) {
     requireNonNull(id, "id");
     requireNonNull(attachmentId, "attachmentId");
     open();
-    throw new MessageNotFoundException("the in-memory connector keeps no attachments apart: " + attachmentId, null, null);
+    return MimeParts.attachment(locate(id).stored.mime, attachmentId)
+        .map(a -> new ByteArrayInputStream(a.content()))
+        .orElseThrow(() -> new MessageNotFoundException("no attachment " + attachmentId + " in message " + id, null,
+            null));
   }
 
   @Override
@@ -512,7 +517,8 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
       }
     }
     return new MessageSummary(new MessageId(s.id), path, headers.get("message-id"), from, to,
-        headers.getOrDefault("subject", ""), s.received, s.mime.length, false, s.read);
+        headers.getOrDefault("subject", ""), s.received, s.mime.length, !MimeParts.attachments(s.mime).isEmpty(),
+        s.read);
   }
 
   private static Map<String, String> headers(byte[] mime) {
