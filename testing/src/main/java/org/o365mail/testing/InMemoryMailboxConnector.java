@@ -4,7 +4,6 @@ import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -13,7 +12,6 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -374,28 +372,8 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     open();
     sent.add(message);
     if (message.saveToSentItems()) {
-      deliver(FolderRef.SENT_ITEMS, render(message), clock.instant(), true);
-    }
-  }
-
-  private byte[] render(OutgoingMessage m) {
-    StringBuilder mime = new StringBuilder();
-    mime.append("From: ").append(m.from().map(EmailAddress::address).orElse(mailbox)).append("\r\n");
-    header(mime, "To", m.to());
-    header(mime, "Cc", m.cc());
-    mime.append("Subject: ").append(m.subject()).append("\r\n")
-        .append("Message-ID: <mem-").append(ids.incrementAndGet()).append('@').append(mailbox.substring(
-            mailbox.indexOf('@') + 1)).append(">\r\n")
-        .append("MIME-Version: 1.0\r\n")
-        .append("Content-Type: text/").append(m.html() ? "html" : "plain").append("; charset=UTF-8\r\n\r\n")
-        .append(m.body()).append("\r\n");
-    return mime.toString().getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static void header(StringBuilder mime, String name, List<EmailAddress> addresses) {
-    if (!addresses.isEmpty()) {
-      mime.append(name).append(": ")
-          .append(String.join(", ", addresses.stream().map(EmailAddress::address).toList())).append("\r\n");
+      String messageId = "<mem-" + ids.incrementAndGet() + "@" + mailbox.substring(mailbox.indexOf('@') + 1) + ">";
+      deliver(FolderRef.SENT_ITEMS, MimeText.render(message, mailbox, messageId), clock.instant(), true);
     }
   }
 
@@ -507,66 +485,18 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
   }
 
   private static MessageSummary summary(String path, Stored s) {
-    Map<String, String> headers = headers(s.mime);
-    EmailAddress from = parseAddress(headers.get("from")).orElse(null);
+    Map<String, String> headers = MimeText.headers(s.mime);
+    EmailAddress from = MimeText.address(headers.get("from")).orElse(null);
     List<EmailAddress> to = new ArrayList<>();
     String toHeader = headers.get("to");
     if (toHeader != null) {
       for (String part : toHeader.split(",")) {
-        parseAddress(part).ifPresent(to::add);
+        MimeText.address(part).ifPresent(to::add);
       }
     }
     return new MessageSummary(new MessageId(s.id), path, headers.get("message-id"), from, to,
         headers.getOrDefault("subject", ""), s.received, s.mime.length, !MimeParts.attachments(s.mime).isEmpty(),
         s.read);
-  }
-
-  private static Map<String, String> headers(byte[] mime) {
-    Map<String, String> headers = new LinkedHashMap<>();
-    String text = new String(mime, StandardCharsets.UTF_8);
-    String name = null;
-    StringBuilder value = new StringBuilder();
-    for (String line : text.split("\r?\n", -1)) {
-      if (line.isEmpty()) {
-        break;
-      }
-      if ((line.startsWith(" ") || line.startsWith("\t")) && name != null) {
-        value.append(' ').append(line.trim());
-        continue;
-      }
-      if (name != null) {
-        headers.putIfAbsent(name, value.toString());
-      }
-      int colon = line.indexOf(':');
-      if (colon <= 0) {
-        name = null;
-        continue;
-      }
-      name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-      value = new StringBuilder(line.substring(colon + 1).trim());
-    }
-    if (name != null) {
-      headers.putIfAbsent(name, value.toString());
-    }
-    return headers;
-  }
-
-  private static Optional<EmailAddress> parseAddress(String text) {
-    if (text == null || text.isBlank()) {
-      return Optional.empty();
-    }
-    String t = text.trim();
-    int lt = t.indexOf('<');
-    int gt = t.indexOf('>');
-    try {
-      if (lt >= 0 && gt > lt) {
-        String name = t.substring(0, lt).trim().replaceAll("^\"|\"$", "");
-        return Optional.of(EmailAddress.of(t.substring(lt + 1, gt), name.isEmpty() ? null : name));
-      }
-      return Optional.of(EmailAddress.of(t));
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
   }
 
   @Override
