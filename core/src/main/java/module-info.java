@@ -16,6 +16,4 @@ module org.o365mail {
   exports org.o365mail.expiry;
   exports org.o365mail.importer;
   exports org.o365mail.setup;
-  // TODO: the in-memory fake moves to the o365-mail-testing module; drop this export when it has left core
-  exports org.o365mail.fake;
 }

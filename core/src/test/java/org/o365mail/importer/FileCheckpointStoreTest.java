@@ -106,26 +106,6 @@ class FileCheckpointStoreTest {
   }
 
   @Test
-  void aClosedImporter_releasesItsLease() {
-    Path dir = tmp.resolve("importer");
-    try (FileCheckpointStore store = new FileCheckpointStore(dir);
-        FileCheckpointStore other = new FileCheckpointStore(dir)) {
-      MailImporter importer = MailImporter.builder().connector(MailImporterTest.mailbox(3))
-          .handler(new MailImporterTest.Recorder()).checkpointStore(store).build();
-      assertThat(importer.runOnce().imported()).isEqualTo(3);
-      assertThat(other.tryLease("box@contoso.com", "other", TTL)).as("held between passes").isFalse();
-
-      MailImporter refused = MailImporter.builder().connector(MailImporterTest.mailbox(3))
-          .handler(new MailImporterTest.Recorder()).checkpointStore(other).build();
-      assertThat(refused.runOnce().imported()).as("the second importer does not import").isZero();
-      refused.close();
-
-      importer.close();
-      assertThat(other.tryLease("box@contoso.com", "other", TTL)).isTrue();
-    }
-  }
-
-  @Test
   void groupInFlight_survivesARestart_andAfterACrashJoinsTheInterruptedKeys() {
     Checkpoint announced = Checkpoint.initial(SyncState.BEGINNING, Instant.EPOCH)
         .withHandled("k1", null, Instant.EPOCH)

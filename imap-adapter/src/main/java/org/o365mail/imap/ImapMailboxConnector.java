@@ -657,7 +657,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
 
   @Override
   public void markRead(MessageId id, boolean read) {
-    markRead(List.of(id), read);
+    markRead(List.of(requireNonNull(id, "id")), read);
   }
 
   @Override
@@ -711,7 +711,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
    */
   @Override
   public MessageId move(MessageId id, FolderRef destination) {
-    MessageId moved = move(List.of(id), destination).get(id);
+    MessageId moved = move(List.of(requireNonNull(id, "id")), destination).get(id);
     if (moved == null) {
       throw notFound(ImapIds.parse(id), null);
     }

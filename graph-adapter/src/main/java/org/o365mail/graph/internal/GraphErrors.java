@@ -112,10 +112,18 @@ public final class GraphErrors {
     return null;
   }
 
-  /** Maps any failure of a Graph call about {@code target} ({@code what} says which, for the message). */
+  /**
+   * Maps any failure of a Graph call about {@code target} ({@code what} says which, for the message). A call on a
+   * closed connector is the caller's mistake, not the mailbox's: its {@link GraphTransport.Closed} is thrown as it is.
+   */
   public MailboxException map(RuntimeException e, Target target, String what, Access access) {
     if (e instanceof MailboxException m) {
       return m;
+    }
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof GraphTransport.Closed closed) {
+        throw closed;
+      }
     }
     Optional<Failure> failure = failureOf(e);
     if (failure.isPresent()) {

@@ -51,6 +51,8 @@ public final class GraphTransport implements AutoCloseable {
   private final Duration timeout;
   /** Set once another transport uses this one's connection pool: then closing one must not empty it. */
   private final AtomicBoolean poolShared;
+  /** Set by {@link #close()}: every request after it fails at once, naming the closed connector. */
+  private volatile boolean closed;
 
   public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout) {
     this(baseUrl, auth, governor, trust, timeout, BoundedAnswers.DEFAULT_TIMEOUT, null);
@@ -87,6 +89,12 @@ public final class GraphTransport implements AutoCloseable {
     this.auth = auth;
     this.governor = governor;
     Interceptor[] interceptors = {
+      chain -> {
+        if (closed) {
+          throw new Closed();
+        }
+        return chain.proceed(chain.request());
+      },
       new GraphTelemetryHandler(new GraphClientOption()),
       new ParametersNameDecodingHandler(),
       new UserAgentHandler(),
@@ -177,8 +185,18 @@ public final class GraphTransport implements AutoCloseable {
     }
   }
 
+  /** A request on a closed transport. */
+  public static final class Closed extends IllegalStateException {
+    private static final long serialVersionUID = 1L;
+
+    Closed() {
+      super("this Graph connector is closed");
+    }
+  }
+
   @Override
   public void close() {
+    closed = true;
     http.dispatcher().executorService().shutdown();
     if (!poolShared.get()) {
       http.connectionPool().evictAll(); // shared, the pool's idle connections end with their keep-alive

@@ -32,7 +32,7 @@ import org.o365mail.MessageSummary;
 import org.o365mail.SetupStep;
 import org.o365mail.SyncState;
 import org.o365mail.ThrottledException;
-import org.o365mail.fake.InMemoryMailboxConnector;
+import org.o365mail.testing.InMemoryMailboxConnector;
 import org.o365mail.testsupport.CapturingLoggerProvider;
 
 @Timeout(60)

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
 import org.o365mail.MessageSummary;
-import org.o365mail.fake.InMemoryMailboxConnector;
+import org.o365mail.testing.InMemoryMailboxConnector;
 import org.o365mail.testsupport.MutableClock;
 
 /**

@@ -18,7 +18,7 @@ import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.TokenPreflight;
 import org.o365mail.auth.TokenRequest;
 import org.o365mail.expiry.SecretExpiryTracker;
-import org.o365mail.fake.InMemoryMailboxConnector;
+import org.o365mail.testing.InMemoryMailboxConnector;
 import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testsupport.Tenants;
 import org.o365mail.testkit.ApiResource;

@@ -1,10 +1,9 @@
-package org.o365mail.fake;
+package org.o365mail.testing;
 
 import static java.util.Objects.requireNonNull;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -13,7 +12,6 @@ import java.util.Comparator;
 import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,8 +39,24 @@ import org.o365mail.WellKnownFolder;
 /**
  * A mailbox in memory behind the {@link MailboxConnector} interface, for unit tests of code that uses a
  * connector: deliver RFC 822 messages, run the code, look at what it did. Supports folders, listing, MIME,
- * flags, moves, deletes, sending (kept in {@link #sent()}), incremental sync, and scripted failures. Thread-safe.
- * For tests against protocols as Microsoft runs them, use the testkit's local tenant.
+ * flags, moves, deletes, sending (kept in {@link #sent()}, with a copy in Sent Items when asked), incremental sync,
+ * attachments (read from the MIME as the IMAP connector reads them) and scripted failures. It passes {@link
+ * MailboxConnectorContract} like the SDK's connectors. For tests against the protocols as Microsoft runs them, use
+ * the testkit's local tenant.
+ *
+ * <pre>{@code
+ * InMemoryMailboxConnector mailbox = InMemoryMailboxConnector.builder()
+ *     .mailbox("invoices@contoso.com")
+ *     .clock(testClock)                                   // stamps delivered messages
+ *     .build();
+ * MessageId id = mailbox.deliver(FolderRef.INBOX, rfc822, receivedAt, false);
+ * mailbox.failNextSyncs(1, () -> new MailboxException("service unavailable"));
+ * runTheImport(mailbox);
+ * assertTrue(mailbox.message(id).read());
+ * }</pre>
+ *
+ * <p>Thread-safe: every method may be called from any thread. Closing it makes the connector's methods throw
+ * {@link IllegalStateException}, as the SDK's connectors do; the test controls go on working.
  */
 public final class InMemoryMailboxConnector implements MailboxConnector {
   private final String mailbox;
@@ -56,6 +70,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
   private volatile int syncCalls;
   private final Deque<Supplier<? extends MailboxException>> changeFailures = new ArrayDeque<>();
   private volatile int changeCalls;
+  private volatile boolean closed;
 
   private static final class Stored {
     final String id;
@@ -81,12 +96,14 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     }
   }
 
-  public static InMemoryMailboxConnector create(String mailbox) {
-    return new InMemoryMailboxConnector(EmailAddress.of(mailbox).normalized(), Clock.systemUTC());
+  /** A builder; {@link Builder#mailbox(String)} is required. */
+  public static Builder builder() {
+    return new Builder();
   }
 
-  public static InMemoryMailboxConnector create(String mailbox, Clock clock) {
-    return new InMemoryMailboxConnector(EmailAddress.of(mailbox).normalized(), requireNonNull(clock, "clock"));
+  /** An empty mailbox {@code mailbox} on the system clock: {@code builder().mailbox(mailbox).build()}. */
+  public static InMemoryMailboxConnector create(String mailbox) {
+    return builder().mailbox(mailbox).build();
   }
 
   // ----- test controls -----
@@ -96,10 +113,21 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return deliver(FolderRef.INBOX, rfc822);
   }
 
-  public synchronized MessageId deliver(FolderRef folder, byte[] rfc822) {
-    String path = pathOf(folder);
+  /** Puts a message into {@code folder} (created if missing), unread, received now by the builder's clock. */
+  public MessageId deliver(FolderRef folder, byte[] rfc822) {
+    return deliver(folder, rfc822, clock.instant(), false);
+  }
+
+  /**
+   * Puts a message into {@code folder} (created if missing) as if it had arrived at {@code receivedAt}, marked read
+   * when {@code read}. Works after {@link #close()} too, like a delivery to the mailbox.
+   */
+  public synchronized MessageId deliver(FolderRef folder, byte[] rfc822, Instant receivedAt, boolean read) {
+    requireNonNull(rfc822, "rfc822");
+    requireNonNull(receivedAt, "receivedAt");
+    String path = pathOf(requireNonNull(folder, "folder"));
     folders.computeIfAbsent(path, p -> new ArrayList<>());
-    Stored s = new Stored("mem:" + ids.incrementAndGet(), rfc822.clone(), clock.instant(), sequence.incrementAndGet(), false);
+    Stored s = new Stored("mem:" + ids.incrementAndGet(), rfc822.clone(), receivedAt, sequence.incrementAndGet(), read);
     folders.get(path).add(s);
     return new MessageId(s.id);
   }
@@ -152,10 +180,12 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return result;
   }
 
+  /** What {@link #send} was given, in order. */
   public synchronized List<OutgoingMessage> sent() {
     return List.copyOf(sent);
   }
 
+  /** How many times {@link #sync} was called past its argument checks, failed or not. */
   public int syncCalls() {
     return syncCalls;
   }
@@ -167,6 +197,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return mailbox;
   }
 
+  /** {@code memory}. */
   @Override
   public String protocol() {
     return "memory";
@@ -174,6 +205,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   @Override
   public synchronized List<MailFolder> listFolders() {
+    open();
     List<MailFolder> top = new ArrayList<>();
     for (String path : folders.keySet()) {
       if (!path.contains("/")) {
@@ -203,15 +235,15 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   @Override
   public synchronized MailFolder folder(FolderRef folder) {
-    String path = pathOf(folder);
-    if (!folders.containsKey(path)) {
-      throw new FolderNotFoundException("no folder " + path + " in " + mailbox, null, null);
-    }
-    return describe(path);
+    requireNonNull(folder, "folder");
+    open();
+    return describe(existing(folder));
   }
 
   @Override
   public synchronized MailFolder createFolder(FolderRef path) {
+    requireNonNull(path, "path");
+    open();
     String p = pathOf(path);
     String[] parts = p.split("/");
     StringBuilder sb = new StringBuilder();
@@ -222,71 +254,93 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return describe(p);
   }
 
+  /** Pages are cut from the folder as it is when each is fetched, like a service's offset paging. */
   @Override
   public Paged<MessageSummary> listMessages(FolderRef folder, ListOptions options) {
-    List<MessageSummary> all;
-    synchronized (this) {
-      String path = pathOf(folder);
-      if (!folders.containsKey(path)) {
-        throw new FolderNotFoundException("no folder " + path + " in " + mailbox, null, null);
+    requireNonNull(folder, "folder");
+    requireNonNull(options, "options");
+    open();
+    return new Paged<>(token -> {
+      List<MessageSummary> all = matching(folder, options);
+      int from = token.map(Integer::parseInt).orElse(0);
+      int to = Math.min(all.size(), from + options.getPageSize());
+      return new Page<>(all.subList(Math.min(from, to), to),
+          to < all.size() ? Optional.of(Integer.toString(to)) : Optional.empty());
+    });
+  }
+
+  private synchronized List<MessageSummary> matching(FolderRef folder, ListOptions options) {
+    open();
+    String path = existing(folder);
+    List<MessageSummary> all = new ArrayList<>();
+    for (Stored s : folders.get(path)) {
+      if (options.isUnreadOnly() && s.read) {
+        continue;
       }
-      all = new ArrayList<>();
-      for (Stored s : folders.get(path)) {
-        if (options.isUnreadOnly() && s.read) {
-          continue;
-        }
-        if (options.getReceivedSince().isPresent() && s.received.isBefore(options.getReceivedSince().get())) {
-          continue;
-        }
-        all.add(summary(path, s));
+      if (options.getReceivedSince().isPresent() && s.received.isBefore(options.getReceivedSince().get())) {
+        continue;
       }
+      all.add(summary(path, s));
     }
     Comparator<MessageSummary> order = Comparator.comparing(MessageSummary::receivedAt);
     all.sort(options.isNewestFirst() ? order.reversed() : order);
-    int size = options.getPageSize();
-    return new Paged<>(token -> {
-      int from = token.map(Integer::parseInt).orElse(0);
-      int to = Math.min(all.size(), from + size);
-      return new Page<>(all.subList(from, to), to < all.size() ? Optional.of(Integer.toString(to)) : Optional.empty());
-    });
+    return all;
   }
 
   @Override
   public synchronized MessageSummary message(MessageId id) {
+    requireNonNull(id, "id");
+    open();
     Located l = locate(id);
     return summary(l.path, l.stored);
   }
 
   @Override
   public synchronized InputStream openMime(MessageId id) {
+    requireNonNull(id, "id");
+    open();
     return new ByteArrayInputStream(locate(id).stored.mime);
   }
 
+  /**
+   * The parts of the message's MIME that the IMAP connector would list as attachments, with their IMAP section
+   * numbers as ids.
+   */
   @Override
-  public List<AttachmentInfo> listAttachments(MessageId id) {
-    locate(id);
-    return List.of();
+  public synchronized List<AttachmentInfo> listAttachments(MessageId id) {
+    requireNonNull(id, "id");
+    open();
+    return MimeParts.attachments(locate(id).stored.mime).stream().map(MimeParts.Attachment::info).toList();
   }
 
+  /** An attachment's decoded content. */
   @Override
-  public InputStream openAttachment(MessageId id, String attachmentId) {
-    throw new MessageNotFoundException("the in-memory connector keeps no attachments apart: " + attachmentId, null, null);
+  public synchronized InputStream openAttachment(MessageId id, String attachmentId) {
+    requireNonNull(id, "id");
+    requireNonNull(attachmentId, "attachmentId");
+    open();
+    return MimeParts.attachment(locate(id).stored.mime, attachmentId)
+        .map(a -> new ByteArrayInputStream(a.content()))
+        .orElseThrow(() -> new MessageNotFoundException("no attachment " + attachmentId + " in message " + id, null,
+            null));
   }
 
   @Override
   public synchronized void markRead(MessageId id, boolean read) {
+    requireNonNull(id, "id");
+    open();
     changing();
     locate(id).stored.read = read;
   }
 
   @Override
   public synchronized MessageId move(MessageId id, FolderRef destination) {
+    requireNonNull(id, "id");
+    requireNonNull(destination, "destination");
+    open();
     changing();
     Located l = locate(id);
-    String to = pathOf(destination);
-    if (!folders.containsKey(to)) {
-      throw new FolderNotFoundException("no folder " + to + " in " + mailbox, null, null);
-    }
+    String to = existing(destination);
     folders.get(l.path).remove(l.stored);
     Stored moved = new Stored("mem:" + ids.incrementAndGet(), l.stored.mime, l.stored.received, sequence.incrementAndGet(),
         l.stored.read);
@@ -296,6 +350,9 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   @Override
   public synchronized void delete(MessageId id, DeleteMode mode) {
+    requireNonNull(id, "id");
+    requireNonNull(mode, "mode");
+    open();
     if (mode == DeleteMode.MOVE_TO_DELETED_ITEMS) {
       move(id, FolderRef.DELETED_ITEMS);
     } else {
@@ -305,27 +362,40 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     }
   }
 
+  /**
+   * Keeps the message in {@link #sent()} and, when {@link OutgoingMessage#saveToSentItems()}, a copy (read) in Sent
+   * Items, as Exchange does. Nothing is delivered, not even to this mailbox.
+   */
   @Override
   public synchronized void send(OutgoingMessage message) {
-    sent.add(requireNonNull(message, "message"));
+    requireNonNull(message, "message");
+    open();
+    sent.add(message);
+    if (message.saveToSentItems()) {
+      String messageId = "<mem-" + ids.incrementAndGet() + "@" + mailbox.substring(mailbox.indexOf('@') + 1) + ">";
+      deliver(FolderRef.SENT_ITEMS, MimeText.render(message, mailbox, messageId), clock.instant(), true);
+    }
   }
 
   @Override
   public SyncBatch sync(FolderRef folder, SyncState state, int maxMessages) {
-    syncCalls++;
+    requireNonNull(folder, "folder");
+    requireNonNull(state, "state");
+    if (maxMessages < 1) {
+      throw new IllegalArgumentException("maxMessages must be at least 1, was " + maxMessages);
+    }
+    open();
     Supplier<? extends MailboxException> failure;
     synchronized (this) {
+      syncCalls++;
       failure = scriptedFailures.poll();
     }
     if (failure != null) {
       throw failure.get();
     }
     synchronized (this) {
-      String path = pathOf(folder);
+      String path = existing(folder);
       List<Stored> list = folders.get(path);
-      if (list == null) {
-        throw new FolderNotFoundException("no folder " + path + " in " + mailbox, null, null);
-      }
       long after;
       boolean resynced = false;
       if (state.isNow()) {
@@ -365,11 +435,32 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   @Override
   public ConnectionCheck checkConnection() {
+    open();
     return ConnectionCheck.ok("in-memory mailbox " + mailbox, java.time.Duration.ZERO);
   }
 
+  /**
+   * Closes the connector: later calls of {@link MailboxConnector} methods throw {@link IllegalStateException}, as the
+   * SDK's connectors do. The test controls ({@link #deliver}, {@link #contents}, {@link #sent()}) go on working.
+   */
   @Override
-  public void close() {}
+  public void close() {
+    closed = true;
+  }
+
+  private void open() {
+    if (closed) {
+      throw new IllegalStateException("the connector for " + mailbox + " is closed");
+    }
+  }
+
+  private String existing(FolderRef folder) {
+    String path = pathOf(folder);
+    if (!folders.containsKey(path)) {
+      throw new FolderNotFoundException("no folder " + path + " in " + mailbox, null, null);
+    }
+    return path;
+  }
 
   // ----- helpers -----
 
@@ -394,69 +485,53 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
   }
 
   private static MessageSummary summary(String path, Stored s) {
-    Map<String, String> headers = headers(s.mime);
-    EmailAddress from = parseAddress(headers.get("from")).orElse(null);
+    Map<String, String> headers = MimeText.headers(s.mime);
+    EmailAddress from = MimeText.address(headers.get("from")).orElse(null);
     List<EmailAddress> to = new ArrayList<>();
     String toHeader = headers.get("to");
     if (toHeader != null) {
       for (String part : toHeader.split(",")) {
-        parseAddress(part).ifPresent(to::add);
+        MimeText.address(part).ifPresent(to::add);
       }
     }
     return new MessageSummary(new MessageId(s.id), path, headers.get("message-id"), from, to,
-        headers.getOrDefault("subject", ""), s.received, s.mime.length, false, s.read);
-  }
-
-  private static Map<String, String> headers(byte[] mime) {
-    Map<String, String> headers = new LinkedHashMap<>();
-    String text = new String(mime, StandardCharsets.UTF_8);
-    String name = null;
-    StringBuilder value = new StringBuilder();
-    for (String line : text.split("\r?\n", -1)) {
-      if (line.isEmpty()) {
-        break;
-      }
-      if ((line.startsWith(" ") || line.startsWith("\t")) && name != null) {
-        value.append(' ').append(line.trim());
-        continue;
-      }
-      if (name != null) {
-        headers.putIfAbsent(name, value.toString());
-      }
-      int colon = line.indexOf(':');
-      if (colon <= 0) {
-        name = null;
-        continue;
-      }
-      name = line.substring(0, colon).trim().toLowerCase(Locale.ROOT);
-      value = new StringBuilder(line.substring(colon + 1).trim());
-    }
-    if (name != null) {
-      headers.putIfAbsent(name, value.toString());
-    }
-    return headers;
-  }
-
-  private static Optional<EmailAddress> parseAddress(String text) {
-    if (text == null || text.isBlank()) {
-      return Optional.empty();
-    }
-    String t = text.trim();
-    int lt = t.indexOf('<');
-    int gt = t.indexOf('>');
-    try {
-      if (lt >= 0 && gt > lt) {
-        String name = t.substring(0, lt).trim().replaceAll("^\"|\"$", "");
-        return Optional.of(EmailAddress.of(t.substring(lt + 1, gt), name.isEmpty() ? null : name));
-      }
-      return Optional.of(EmailAddress.of(t));
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
+        headers.getOrDefault("subject", ""), s.received, s.mime.length, !MimeParts.attachments(s.mime).isEmpty(),
+        s.read);
   }
 
   @Override
   public String toString() {
     return "InMemoryMailboxConnector[" + mailbox + "]";
+  }
+
+  /**
+   * Builds an {@link InMemoryMailboxConnector}. Required: {@link #mailbox(String)}. Default: the system clock, which
+   * stamps delivered messages. Not thread-safe; the connectors it builds are.
+   */
+  public static final class Builder {
+    private String mailbox;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** The mailbox's address, such as {@code box@contoso.com}. */
+    public Builder mailbox(String value) {
+      this.mailbox = EmailAddress.of(requireNonNull(value, "mailbox")).normalized();
+      return this;
+    }
+
+    /** The clock that stamps {@link #deliver(byte[]) delivered} messages as received. */
+    public Builder clock(Clock value) {
+      this.clock = requireNonNull(value, "clock");
+      return this;
+    }
+
+    /** A new, empty mailbox with the well-known folders. */
+    public InMemoryMailboxConnector build() {
+      if (mailbox == null) {
+        throw new IllegalStateException("missing required setting: mailbox()");
+      }
+      return new InMemoryMailboxConnector(mailbox, clock);
+    }
   }
 }

@@ -29,7 +29,7 @@ import org.o365mail.MailboxException;
 import org.o365mail.doctor.ConnectionDoctor;
 import org.o365mail.doctor.DoctorCheck;
 import org.o365mail.doctor.DoctorReport;
-import org.o365mail.fake.InMemoryMailboxConnector;
+import org.o365mail.testing.InMemoryMailboxConnector;
 import org.o365mail.testkit.internal.Pki;
 
 /**

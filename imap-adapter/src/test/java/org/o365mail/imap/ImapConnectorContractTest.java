@@ -1,0 +1,37 @@
+package org.o365mail.imap;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.o365mail.testing.MailboxConnectorContract;
+import org.o365mail.testkit.LocalTenantExtension;
+import org.o365mail.testsupport.LeakCheck;
+
+/**
+ * The published connector contract over IMAP and SMTP, with the local tenant as the fixture ({@link
+ * ImapContractFixtures}).
+ */
+@ExtendWith({FreshLogs.class, LeakCheck.class})
+class ImapConnectorContractTest extends MailboxConnectorContract {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
+  private static ImapContractFixtures fixtures;
+
+  @BeforeAll
+  static void registerApp() {
+    fixtures = new ImapContractFixtures(M365.tenant());
+  }
+
+  @AfterAll
+  static void closeCredential() {
+    if (fixtures != null) {
+      fixtures.close();
+    }
+  }
+
+  @Override
+  protected Fixture newFixture() {
+    return fixtures.newFixture();
+  }
+}
