@@ -72,7 +72,6 @@ import org.o365mail.imap.internal.MailboxSession;
 import org.o365mail.imap.internal.Pii;
 import org.o365mail.imap.internal.ReadAhead;
 import org.o365mail.imap.internal.Summaries;
-import org.o365mail.internal.Arguments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -33,7 +33,6 @@ import org.o365mail.imap.internal.ImapEndpoint;
 import org.o365mail.imap.internal.Pii;
 import org.o365mail.imap.internal.ServerReadGuard;
 import org.o365mail.imap.internal.SmtpMessages;
-import org.o365mail.internal.Arguments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -272,7 +272,7 @@ public final class ServerReadGuard extends FilterInputStream {
 
     private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
       java.util.concurrent.ScheduledThreadPoolExecutor executor = new java.util.concurrent.ScheduledThreadPoolExecutor(
-          1, org.o365mail.internal.SdkThreads.factory("imap-watchdog"));
+          1, SdkThreads.factory("imap-watchdog"));
       executor.setRemoveOnCancelPolicy(true);
       return executor;
     }
