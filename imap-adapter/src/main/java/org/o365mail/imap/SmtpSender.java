@@ -27,6 +27,7 @@ import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.TokenClaims;
 import org.o365mail.auth.TokenPreflight;
 import org.o365mail.auth.TokenRequest;
+import org.o365mail.imap.internal.Claims;
 import org.o365mail.imap.internal.ExchangeDiagnoses;
 import org.o365mail.imap.internal.ExchangeLogins;
 import org.o365mail.imap.internal.ImapEndpoint;
@@ -154,7 +155,7 @@ public final class SmtpSender {
     while (true) {
       AccessToken token = credential.token(SMTP);
       TokenPreflight.verify(token, TokenPreflight.Requirement.smtp(), credential.registration());
-      Optional<TokenClaims> claims = claims(token);
+      Optional<TokenClaims> claims = Claims.of(token);
       Session session = Session.getInstance(properties(from));
       Transport transport = null;
       try {
@@ -258,14 +259,6 @@ public final class SmtpSender {
   private ExchangeDiagnoses.Login login(Optional<TokenClaims> claims) {
     return new ExchangeDiagnoses.Login("SMTP", mailbox, credential.kind(), credential.registration().clientId(), claims,
         credential.username());
-  }
-
-  private static Optional<TokenClaims> claims(AccessToken token) {
-    try {
-      return Optional.of(token.claims());
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
   }
 
   private static String text(MessagingException e) {

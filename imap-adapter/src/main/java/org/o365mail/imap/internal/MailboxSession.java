@@ -292,7 +292,7 @@ public final class MailboxSession implements AutoCloseable {
       awaitGovernor(budgetEnd, throttleText);
       AccessToken token = settings.credential().token(IMAP);
       TokenPreflight.verify(token, TokenPreflight.Requirement.imap(), settings.credential().registration());
-      Optional<TokenClaims> claims = claims(token);
+      Optional<TokenClaims> claims = Claims.of(token);
       Instant now = settings.clock().instant();
       Instant expiresAt = claims.flatMap(TokenClaims::expiresAt).orElse(token.expiresAt());
       Instant issuedAt = claims.flatMap(TokenClaims::issuedAt).orElse(now);
@@ -411,19 +411,11 @@ public final class MailboxSession implements AutoCloseable {
     return m.find() ? Duration.ofMillis(Long.parseLong(m.group(1))) : Duration.ofSeconds(1);
   }
 
-  private static Optional<TokenClaims> claims(AccessToken token) {
-    try {
-      return Optional.of(token.claims());
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
-  }
-
   private ExchangeDiagnoses.Login identity(Optional<TokenClaims> claims) {
     Optional<TokenClaims> known = claims;
     if (known.isEmpty()) {
       try {
-        known = claims(settings.credential().token(IMAP));
+        known = Claims.of(settings.credential().token(IMAP));
       } catch (MailboxException e) {
         known = Optional.empty();
       }
