@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
 import org.o365mail.AttachmentInfo;
 import org.o365mail.ConnectionCheck;
@@ -31,11 +32,13 @@ import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.imap.internal.DefaultThreads;
 import org.o365mail.imap.internal.ImapEndpoint;
 import org.o365mail.imap.internal.KnownMessageIds;
 import org.o365mail.imap.internal.MailboxSession;
 import org.o365mail.imap.internal.Pii;
 import org.o365mail.imap.internal.ReadAhead;
+import org.o365mail.imap.internal.Sleeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,8 +71,8 @@ import org.slf4j.LoggerFactory;
  * connection is replaced by a new login before the token's {@code exp} (minus {@link Builder#reauthMargin}), and an
  * operation whose connection is dropped or ended with {@code BYE ... AccessTokenExpired} runs again on a new one.
  * {@code Request is throttled. Suggested Backoff Time: N milliseconds}, which Exchange answers to the login or to any
- * later command ({@code NO} or {@code BAD}, often followed by {@code * BYE}), makes every connector of the JVM leave
- * that mailbox (and only that one) alone for N ms; the throttled command was not carried out, so the operation runs
+ * later command ({@code NO} or {@code BAD}, often followed by {@code * BYE}), makes every connector sharing its
+ * {@link ExchangeSessions} (see {@link Builder#sessions}) leave that mailbox (and only that one) alone for N ms; the throttled command was not carried out, so the operation runs
  * again from its start on a new login, without counting against {@link Builder#maxAttempts}. Throttling is waited out
  * up to {@link Builder#throttleBudget}, after which a {@link org.o365mail.ThrottledException} says how long to wait.
  *
@@ -126,12 +129,20 @@ public final class ImapMailboxConnector implements MailboxConnector {
     ImapEndpoint.Security security = b.insecure ? ImapEndpoint.Security.PLAINTEXT
         : b.startTls ? ImapEndpoint.Security.STARTTLS : ImapEndpoint.Security.IMPLICIT_TLS;
     int port = b.port != null ? b.port : security == ImapEndpoint.Security.IMPLICIT_TLS ? 993 : 143;
+    ExchangeSessions exchange = b.sessions != null ? b.sessions
+        : ExchangeSessions.builder().sleeper(b.sleeper).build();
     this.endpoint = new ImapEndpoint(b.host != null ? b.host : b.credential.registration().cloud().imapHost(), port,
-        security, trust == null ? null : trust.getSocketFactory(), b.timeout, b.timeout);
+        security, trust == null ? null : trust.getSocketFactory(), b.timeout, b.timeout,
+        b.executor != null ? b.executor : DefaultThreads.watchdog());
     this.session = new MailboxSession(new MailboxSession.Settings(endpoint, b.mailbox, b.credential, b.clock,
-        b.reauthMargin, b.throttleBudget, b.maxAttempts, b.logPii));
+        b.reauthMargin, b.throttleBudget, b.maxAttempts, b.logPii,
+        b.executor != null ? b.executor : DefaultThreads.idleTimers(), b.sleeper, exchange.governor(),
+        exchange.logins()));
     SmtpSender.Builder smtpBuilder = SmtpSender.builder().mailbox(b.mailbox).credential(b.credential)
-        .port(b.smtpPort).timeout(b.timeout).logPii(b.logPii);
+        .port(b.smtpPort).timeout(b.timeout).logPii(b.logPii).sessions(exchange);
+    if (b.executor != null) {
+      smtpBuilder.executor(b.executor);
+    }
     if (b.smtpHost != null) {
       smtpBuilder.host(b.smtpHost);
     }
@@ -316,6 +327,9 @@ public final class ImapMailboxConnector implements MailboxConnector {
     private Duration timeout = Duration.ofSeconds(60);
     private boolean logPii;
     private long readAhead = 8L * 1024 * 1024;
+    private ExchangeSessions sessions;
+    private ScheduledExecutorService executor;
+    private Sleeper sleeper = Sleeper.SYSTEM;
 
     private Builder() {}
 
@@ -454,6 +468,34 @@ public final class ImapMailboxConnector implements MailboxConnector {
         throw new IllegalArgumentException("readAhead must not be negative, was " + bytes);
       }
       this.readAhead = bytes;
+      return this;
+    }
+
+    /**
+     * What this connector learns from Exchange Online and shares with the connectors and senders given the same
+     * object: mailboxes to leave alone while Exchange throttles them, and the logins that sharpen diagnoses (default:
+     * one of its own, shared only with its {@link ImapMailboxConnector#smtpSender() sender}). See {@link
+     * ExchangeSessions}.
+     */
+    public Builder sessions(ExchangeSessions value) {
+      this.sessions = requireNonNull(value, "sessions");
+      return this;
+    }
+
+    /**
+     * Where the connector times its IDLE cycles and the deadlines of its writes, short tasks that never block
+     * (default: the adapter's own daemon threads {@code o365mail-imap-idle-N} and {@code o365mail-imap-watchdog-N},
+     * shared by the connectors given none). The connector's operations run on the caller's threads, not here.
+     * {@link ImapMailboxConnector#close()} does not shut an executor given here down: it is the caller's.
+     */
+    public Builder executor(ScheduledExecutorService value) {
+      this.executor = requireNonNull(value, "executor");
+      return this;
+    }
+
+    /** The throttling and reconnect waits (default real ones; tests pass one that records them). */
+    Builder sleeper(Sleeper value) {
+      this.sleeper = requireNonNull(value, "sleeper");
       return this;
     }
 

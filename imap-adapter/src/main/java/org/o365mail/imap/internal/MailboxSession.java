@@ -10,9 +10,8 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -49,8 +48,6 @@ public final class MailboxSession implements AutoCloseable {
   private static final Pattern BACKOFF = Pattern.compile("(?i)Suggested Backoff Time:\\s*(\\d+)\\s*milli");
   private static final String NOT_CONNECTED = "authenticated but not connected";
   private static final TokenRequest IMAP = TokenRequest.imap();
-  private static final AtomicInteger THREADS = new AtomicInteger();
-  private static final ScheduledThreadPoolExecutor TIMERS = timers();
 
   /** An operation on the connection; must be safe to run again on a new connection. */
   @FunctionalInterface
@@ -58,9 +55,17 @@ public final class MailboxSession implements AutoCloseable {
     T run(ImapConnection connection) throws ProtocolException, IOException;
   }
 
-  /** Settings of a session. */
+  /**
+   * Settings of a session.
+   *
+   * @param timers where IDLE cycles are timed (not shut down by {@link #close})
+   * @param sleeper the throttling and reconnect waits, and the time the throttle budget is measured on
+   * @param governor the throttling of mailboxes, shared with the connectors that share it
+   * @param logins the logins that sharpen a refusal's diagnosis, shared likewise
+   */
   public record Settings(ImapEndpoint endpoint, String mailbox, CredentialStrategy credential, Clock clock,
-      Duration reauthMargin, Duration throttleBudget, int maxAttempts, boolean logPii) {
+      Duration reauthMargin, Duration throttleBudget, int maxAttempts, boolean logPii,
+      ScheduledExecutorService timers, Sleeper sleeper, MailboxGovernor governor, ExchangeLogins logins) {
     public Settings {
       requireNonNull(endpoint, "endpoint");
       requireNonNull(mailbox, "mailbox");
@@ -68,12 +73,17 @@ public final class MailboxSession implements AutoCloseable {
       requireNonNull(clock, "clock");
       requireNonNull(reauthMargin, "reauthMargin");
       requireNonNull(throttleBudget, "throttleBudget");
+      requireNonNull(timers, "timers");
+      requireNonNull(sleeper, "sleeper");
+      requireNonNull(governor, "governor");
+      requireNonNull(logins, "logins");
     }
   }
 
   private final Settings settings;
   private final String label;
-  private final MailboxGovernor governor = MailboxGovernor.shared();
+  private final MailboxGovernor governor;
+  private final Sleeper sleeper;
   private final ReentrantLock lock = new ReentrantLock();
   private ImapConnection connection;
   private volatile ImapConnection idler;
@@ -83,6 +93,8 @@ public final class MailboxSession implements AutoCloseable {
   public MailboxSession(Settings settings) {
     this.settings = requireNonNull(settings, "settings");
     this.label = Pii.mailbox(settings.mailbox(), settings.logPii());
+    this.governor = settings.governor();
+    this.sleeper = settings.sleeper();
   }
 
   /**
@@ -109,7 +121,7 @@ public final class MailboxSession implements AutoCloseable {
       if (closed) {
         throw new IllegalStateException("the connector for " + settings.mailbox() + " is closed");
       }
-      long budgetEnd = System.nanoTime() + settings.throttleBudget().toNanos();
+      long budgetEnd = sleeper.nanoTime() + settings.throttleBudget().toNanos();
       int lost = 0;
       while (true) {
         ImapConnection c = connected(budgetEnd);
@@ -155,10 +167,10 @@ public final class MailboxSession implements AutoCloseable {
    * A command of {@code what} answered as throttled ({@code NO} or {@code BAD Request is throttled. Suggested Backoff
    * Time: N milliseconds}): Exchange did not carry it out, and often ends the session with {@code * BYE Connection
    * closed. 14} after it. The connection is given up (the operation runs again from its start, on a new login, as
-   * after a lost connection; operations are written to be safe to repeat), every connector of the JVM leaves the
-   * mailbox alone for the time asked, and then this one goes on. Throttling does not count against the attempts
-   * meant for lost connections; it is bounded by the throttle budget instead, past which (or when the wait asked
-   * for would pass it) a {@link ThrottledException} carries the wait.
+   * after a lost connection; operations are written to be safe to repeat), every connector sharing the governor
+   * leaves the mailbox alone for the time asked, and then this one goes on. Throttling does not count against the
+   * attempts meant for lost connections; it is bounded by the throttle budget instead, past which (or when the wait
+   * asked for would pass it) a {@link ThrottledException} carries the wait.
    *
    * @param answer the server's answer with its kind, {@code BAD Request is throttled. ...}
    */
@@ -168,7 +180,7 @@ public final class MailboxSession implements AutoCloseable {
     governor.block(settings.mailbox(), wait);
     logger.debug("imap {}: {} throttled; backing off {} ms on a new connection", label, printable(what),
         wait.toMillis());
-    if (System.nanoTime() - budgetEnd >= 0) {
+    if (sleeper.nanoTime() - budgetEnd >= 0) {
       // however short the waits asked for, the budget ends the rounds
       Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), answer, wait);
       throw new ThrottledException(d.describe(), wait, d, null);
@@ -220,7 +232,7 @@ public final class MailboxSession implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the connector for " + settings.mailbox() + " is closed");
     }
-    ImapConnection c = login(System.nanoTime() + settings.throttleBudget().toNanos());
+    ImapConnection c = login(sleeper.nanoTime() + settings.throttleBudget().toNanos());
     c.startOperation();
     try {
       return op.run(c);
@@ -311,7 +323,7 @@ public final class MailboxSession implements AutoCloseable {
       try {
         ImapConnection c = ImapConnection.open(settings.endpoint(), settings.mailbox(), token, expiresAt, reauthAt);
         if (settings.credential().kind() == CredentialKind.APP_ONLY && claims.isPresent()) {
-          ExchangeLogins.succeeded(claims.get().tenantId(), settings.credential().registration().clientId(),
+          settings.logins().succeeded(claims.get().tenantId(), settings.credential().registration().clientId(),
               claims.get().objectId(), settings.mailbox());
         }
         if (settings.endpoint().security() == ImapEndpoint.Security.PLAINTEXT) {
@@ -330,7 +342,7 @@ public final class MailboxSession implements AutoCloseable {
           throttleText = answer(e, text);
           governor.block(settings.mailbox(), backoff(text));
           logger.debug("imap {}: login throttled; backing off {} ms", label, backoff(text).toMillis());
-          if (System.nanoTime() - budgetEnd >= 0) {
+          if (sleeper.nanoTime() - budgetEnd >= 0) {
             Diagnosis d = ExchangeDiagnoses.throttled(identity(claims), throttleText, backoff(text));
             throw new ThrottledException(d.describe(), backoff(text), d, e);
           }
@@ -349,7 +361,7 @@ public final class MailboxSession implements AutoCloseable {
           logger.debug("imap {}: login refused ({}); trying once more with a new token", label, printable(text));
           continue;
         }
-        ExchangeDiagnoses.Evidence known = claims.map(cl -> ExchangeLogins.evidence(cl.tenantId(), login.clientId(),
+        ExchangeDiagnoses.Evidence known = claims.map(cl -> settings.logins().evidence(cl.tenantId(), login.clientId(),
             cl.objectId(), settings.mailbox()))
             .orElse(ExchangeDiagnoses.Evidence.NONE);
         Diagnosis d = ImapConnection.isNo(e) ? ExchangeDiagnoses.authenticateFailed(login, "IMAP NO " + text, known)
@@ -384,7 +396,7 @@ public final class MailboxSession implements AutoCloseable {
     if (wait.isZero()) {
       return;
     }
-    if (System.nanoTime() + wait.toNanos() - budgetEnd > 0) {
+    if (sleeper.nanoTime() + wait.toNanos() - budgetEnd > 0) {
       String text = throttleText != null ? throttleText : "NO Request is throttled.";
       Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), text, wait);
       throw new ThrottledException(d.describe(), wait, d, null);
@@ -393,9 +405,9 @@ public final class MailboxSession implements AutoCloseable {
     pause(wait);
   }
 
-  private static void pause(Duration wait) {
+  private void pause(Duration wait) {
     try {
-      TimeUnit.NANOSECONDS.sleep(wait.toNanos());
+      sleeper.sleep(wait);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new MailboxException("interrupted while waiting to retry IMAP", e);
@@ -473,7 +485,7 @@ public final class MailboxSession implements AutoCloseable {
     idleBroken = false;
     c.idleStart();
     idler = c;
-    ScheduledFuture<?> timer = TIMERS.schedule(c::idleDone, cycle, TimeUnit.NANOSECONDS);
+    ScheduledFuture<?> timer = settings.timers().schedule(c::idleDone, cycle, TimeUnit.NANOSECONDS);
     boolean changed = false;
     try {
       while (true) {
@@ -527,15 +539,5 @@ public final class MailboxSession implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-  }
-
-  private static ScheduledThreadPoolExecutor timers() {
-    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "o365mail-imap-idle-" + THREADS.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    executor.setRemoveOnCancelPolicy(true);
-    return executor;
   }
 }

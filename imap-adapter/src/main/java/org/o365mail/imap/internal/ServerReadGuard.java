@@ -33,14 +33,6 @@ import java.util.function.LongSupplier;
  * <p>Not thread-safe, like the socket stream it wraps; its {@link Budget} may be used from any thread.
  */
 public final class ServerReadGuard extends FilterInputStream {
-  /**
-   * Runs {@code task} (closing a socket, say) after {@code millis} on the adapter's one watchdog thread, unless the
-   * returned future is cancelled first.
-   */
-  static java.util.concurrent.ScheduledFuture<?> after(long millis, Runnable task) {
-    return DeadlinedOutput.WATCHDOG.schedule(task, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
-  }
-
   /** How a server's answers are framed. */
   public enum Framing {
     /** IMAP responses: CRLF lines with literals. */
@@ -135,6 +127,7 @@ public final class ServerReadGuard extends FilterInputStream {
     private final Framing framing;
     private final Limits limits;
     private final LongSupplier nanoTime;
+    private final java.util.concurrent.ScheduledExecutorService watchdog;
     private volatile boolean operation;
     private volatile long operationStart;
     private volatile long operationBytes;
@@ -145,10 +138,21 @@ public final class ServerReadGuard extends FilterInputStream {
      * @param nanoTime the clock ({@code System::nanoTime})
      */
     public Budget(String server, Framing framing, Limits limits, LongSupplier nanoTime) {
+      this(server, framing, limits, nanoTime, DefaultThreads.watchdog());
+    }
+
+    /**
+     * @param server {@code host:port}, for messages
+     * @param nanoTime the clock ({@code System::nanoTime})
+     * @param watchdog where the deadlines of writes run (see {@link #deadlined})
+     */
+    public Budget(String server, Framing framing, Limits limits, LongSupplier nanoTime,
+        java.util.concurrent.ScheduledExecutorService watchdog) {
       this.server = requireNonNull(server, "server");
       this.framing = requireNonNull(framing, "framing");
       this.limits = requireNonNull(limits, "limits");
       this.nanoTime = requireNonNull(nanoTime, "nanoTime");
+      this.watchdog = requireNonNull(watchdog, "watchdog");
     }
 
     public Limits limits() {
@@ -183,6 +187,14 @@ public final class ServerReadGuard extends FilterInputStream {
     }
 
     /**
+     * Runs {@link #abort} after {@code millis} on this budget's watchdog, unless the returned future is cancelled
+     * first: a goodbye that must not wait for the read timeout.
+     */
+    java.util.concurrent.ScheduledFuture<?> abortAfter(long millis) {
+      return watchdog.schedule(this::abort, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
      * Closes the sockets whose writes this budget bounds (see {@link #deadlined}), from any thread: a read or write
      * blocked on them ends at once with an exception. For a goodbye that must not wait for the read timeout.
      */
@@ -199,8 +211,6 @@ public final class ServerReadGuard extends FilterInputStream {
 
   /** Writes that end within the read timeout, or close the socket (see {@link Budget#deadlined}). */
   private static final class DeadlinedOutput extends java.io.FilterOutputStream {
-    private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCHDOG = watchdog();
-
     private final java.net.Socket socket;
     private final Budget budget;
     private volatile boolean expired;
@@ -244,7 +254,7 @@ public final class ServerReadGuard extends FilterInputStream {
       if (expired) {
         throw stalled(null);
       }
-      return WATCHDOG.schedule(this::expire, budget.limits.responseTime().toNanos(),
+      return budget.watchdog.schedule(this::expire, budget.limits.responseTime().toNanos(),
           java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
@@ -268,13 +278,6 @@ public final class ServerReadGuard extends FilterInputStream {
         e.initCause(cause);
       }
       return e;
-    }
-
-    private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
-      java.util.concurrent.ScheduledThreadPoolExecutor executor = new java.util.concurrent.ScheduledThreadPoolExecutor(
-          1, SdkThreads.factory("imap-watchdog"));
-      executor.setRemoveOnCancelPolicy(true);
-      return executor;
     }
   }
 
