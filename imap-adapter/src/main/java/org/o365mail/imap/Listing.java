@@ -17,11 +17,8 @@ import org.o365mail.MailboxException;
 import org.o365mail.MessageSummary;
 import org.o365mail.Page;
 import org.o365mail.Paged;
-import org.o365mail.imap.internal.Folders;
 import org.o365mail.imap.internal.ImapIds;
-import org.o365mail.imap.internal.KnownMessageIds;
 import org.o365mail.imap.internal.MailboxSession;
-import org.o365mail.imap.internal.ReadAhead;
 
 /**
  * Listings: one UID SEARCH per listing, paged in UID order, newest (highest UID) first or not, each page's summaries

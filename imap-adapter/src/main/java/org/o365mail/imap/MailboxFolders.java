@@ -10,7 +10,6 @@ import org.eclipse.angus.mail.imap.protocol.Status;
 import org.o365mail.FolderNotFoundException;
 import org.o365mail.FolderRef;
 import org.o365mail.MailFolder;
-import org.o365mail.imap.internal.Folders;
 import org.o365mail.imap.internal.ImapConnection;
 import org.o365mail.imap.internal.MailboxSession;
 

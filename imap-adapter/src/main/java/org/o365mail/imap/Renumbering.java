@@ -17,13 +17,10 @@ import org.eclipse.angus.mail.iap.ProtocolException;
 import org.eclipse.angus.mail.imap.protocol.Status;
 import org.o365mail.FolderRef;
 import org.o365mail.MessageNotFoundException;
-import org.o365mail.imap.internal.Folders;
 import org.o365mail.imap.internal.ImapConnection;
 import org.o365mail.imap.internal.ImapIds;
-import org.o365mail.imap.internal.KnownMessageIds;
 import org.o365mail.imap.internal.MailboxSession;
 import org.o365mail.imap.internal.Pii;
-import org.o365mail.imap.internal.ReadAhead;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

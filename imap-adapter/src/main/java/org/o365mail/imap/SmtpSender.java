@@ -35,7 +35,6 @@ import org.o365mail.imap.internal.ExchangeLogins;
 import org.o365mail.imap.internal.ImapEndpoint;
 import org.o365mail.imap.internal.Pii;
 import org.o365mail.imap.internal.ServerReadGuard;
-import org.o365mail.imap.internal.SmtpMessages;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
