@@ -70,9 +70,10 @@ import org.slf4j.LoggerFactory;
  * operation whose connection is dropped or ended with {@code BYE ... AccessTokenExpired} runs again on a new one.
  * {@code Request is throttled. Suggested Backoff Time: N milliseconds}, which Exchange answers to the login or to any
  * later command ({@code NO} or {@code BAD}, often followed by {@code * BYE}), makes every connector sharing its
- * {@link ExchangeSessions} (see {@link Builder#sessions}) leave that mailbox (and only that one) alone for N ms; the throttled command was not carried out, so the operation runs
- * again from its start on a new login, without counting against {@link Builder#maxAttempts}. Throttling is waited out
- * up to {@link Builder#throttleBudget}, after which a {@link org.o365mail.ThrottledException} says how long to wait.
+ * {@link ExchangeSessions} (see {@link Builder#sessions}) leave that mailbox (and only that one) alone for N ms; the
+ * throttled command was not carried out, so the operation runs again from its start on a new login, without counting
+ * against {@link Builder#maxAttempts}. Throttling is waited out up to {@link Builder#throttleBudget}, after which a
+ * {@link org.o365mail.ThrottledException} says how long to wait.
  *
  * <p><b>Bounds.</b> A server is never waited for without end, nor read into memory without limit. Each read waits at
  * most {@link Builder#timeout}; a response that has started must then go on at 1 KiB/s, and one operation's reads end

@@ -159,6 +159,16 @@ public final class ServerReadGuard extends FilterInputStream {
       return limits;
     }
 
+    /** {@code host:port}, for messages. */
+    String server() {
+      return server;
+    }
+
+    /** Where the deadlines of writes run. */
+    java.util.concurrent.ScheduledExecutorService watchdog() {
+      return watchdog;
+    }
+
     /** Starts an operation: from now on, reads end with {@link Limits#operationTime} (plus the rate allowance). */
     public void startOperation() {
       operationBytes = 0;
@@ -206,78 +216,6 @@ public final class ServerReadGuard extends FilterInputStream {
           // closing is all that was asked; a socket that fails to close is gone as far as this connection goes
         }
       }
-    }
-  }
-
-  /** Writes that end within the read timeout, or close the socket (see {@link Budget#deadlined}). */
-  private static final class DeadlinedOutput extends java.io.FilterOutputStream {
-    private final java.net.Socket socket;
-    private final Budget budget;
-    private volatile boolean expired;
-
-    DeadlinedOutput(OutputStream out, java.net.Socket socket, Budget budget) {
-      super(requireNonNull(out, "out"));
-      this.socket = requireNonNull(socket, "socket");
-      this.budget = budget;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      java.util.concurrent.ScheduledFuture<?> alarm = arm();
-      try {
-        out.write(b, off, len);
-      } catch (IOException e) {
-        throw stalled(e);
-      } finally {
-        alarm.cancel(false);
-      }
-    }
-
-    @Override
-    public void flush() throws IOException {
-      java.util.concurrent.ScheduledFuture<?> alarm = arm();
-      try {
-        out.flush();
-      } catch (IOException e) {
-        throw stalled(e);
-      } finally {
-        alarm.cancel(false);
-      }
-    }
-
-    private java.util.concurrent.ScheduledFuture<?> arm() throws IOException {
-      if (expired) {
-        throw stalled(null);
-      }
-      return budget.watchdog.schedule(this::expire, budget.limits.responseTime().toNanos(),
-          java.util.concurrent.TimeUnit.NANOSECONDS);
-    }
-
-    private void expire() {
-      expired = true;
-      try {
-        socket.close();
-      } catch (IOException e) {
-        // closing is all that was left to do
-      }
-    }
-
-    private IOException stalled(IOException cause) {
-      if (!expired) {
-        return cause;
-      }
-      LimitExceededException e = new LimitExceededException(LimitExceededException.Kind.WRITE_STALLED,
-          budget.limits.responseTime().toMillis(), "the server at " + budget.server + " took no data for "
-              + budget.limits.responseTime().toMillis() + " ms; stopped writing");
-      if (cause != null) {
-        e.initCause(cause);
-      }
-      return e;
     }
   }
 
