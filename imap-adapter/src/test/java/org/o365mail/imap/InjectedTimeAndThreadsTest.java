@@ -1,7 +1,10 @@
 package org.o365mail.imap;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,17 +17,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.o365mail.Diagnosis;
 import org.o365mail.FolderRef;
+import org.o365mail.MailboxException;
 import org.o365mail.SyncState;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testsupport.LeakCheck;
 
-/** The executor a caller gives the builder: the connector's timers run on it, and it stays the caller's. */
+/**
+ * What a caller gives the builder instead of the adapter's own: the executor (the connector's timers run on it, and
+ * it stays the caller's) and the sleeper (the waits are asked of it, not of the wall clock).
+ */
 @Timeout(60)
 @ExtendWith({FreshLogs.class, LeakCheck.class})
-class ImapExecutorTest {
+class InjectedTimeAndThreadsTest {
   @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
 
   static LocalTenant m365;
@@ -67,5 +75,22 @@ class ImapExecutorTest {
       executor.shutdownNow();
       assertThat(executor.awaitTermination(5, TimeUnit.SECONDS)).isTrue();
     }
+  }
+
+  @Test
+  void unreachableServer_isTriedAgain_afterGrowingPausesAskedOfTheSleeper() throws Exception {
+    int closedPort;
+    try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = probe.getLocalPort();
+    }
+    RecordingSleeper sleeper = new RecordingSleeper();
+    try (ImapMailboxConnector c = contoso.connector(contoso.mailbox("unreachable"), contoso.appOnly())
+        .host("127.0.0.1").port(closedPort).insecurePlaintextForTestsOnly().maxAttempts(3).sleeper(sleeper)
+        .build()) {
+      assertThatThrownBy(c::listFolders).isInstanceOfSatisfying(MailboxException.class,
+          e -> assertThat(e.diagnosis()).get().extracting(Diagnosis::serviceCode).isEqualTo("network"));
+    }
+    assertThat(sleeper.waits()).as("a pause before each new attempt, longer each time")
+        .containsExactly(Duration.ofMillis(100), Duration.ofMillis(200));
   }
 }
