@@ -20,12 +20,16 @@ import org.o365mail.doctor.DoctorProbe;
 import org.o365mail.graph.GraphDoctorProbe;
 import org.o365mail.graph.GraphMailboxConnector;
 import org.o365mail.graph.GraphRegisteredCredentials;
+import org.o365mail.imap.ExchangeSessions;
 import org.o365mail.imap.ImapDoctorProbe;
 import org.o365mail.imap.ImapMailboxConnector;
 import org.o365mail.imap.SmtpSender;
 
 /** Builds the connector, the sender and the registration reader of a configured connection. */
 public final class Connectors {
+  /** What the command's IMAP connectors and SMTP senders learn from Exchange, shared among them. */
+  private static final ExchangeSessions EXCHANGE = ExchangeSessions.builder().build();
+
   private Connectors() {}
 
   public static MailboxConnector connector(ConnectionConfig c, CredentialStrategy credential) {
@@ -42,7 +46,7 @@ public final class Connectors {
     c.smtpHost().ifPresent(b::smtpHost);
     c.smtpPort().ifPresent(b::smtpPort);
     Credentials.mailTrust(c).ifPresent(b::trust);
-    return b.build();
+    return b.sessions(EXCHANGE).build();
   }
 
   /** Sends through Graph {@code sendMail} or SMTP AUTH, by the connection's protocol. */
@@ -95,7 +99,7 @@ public final class Connectors {
 
   /** The SMTP AUTH sender of an IMAP connection (Graph connections send through Graph). */
   public static SmtpSender smtpSender(ConnectionConfig c, CredentialStrategy credential) {
-    SmtpSender.Builder b = SmtpSender.builder().mailbox(c.mailbox()).credential(credential);
+    SmtpSender.Builder b = SmtpSender.builder().mailbox(c.mailbox()).credential(credential).sessions(EXCHANGE);
     c.smtpHost().ifPresent(b::host);
     c.smtpPort().ifPresent(b::port);
     Credentials.mailTrust(c).ifPresent(b::trust);

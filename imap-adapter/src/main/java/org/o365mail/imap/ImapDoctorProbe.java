@@ -16,6 +16,7 @@ import org.o365mail.SetupStep;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.TokenClaims;
 import org.o365mail.doctor.DoctorProbe;
+import org.o365mail.imap.internal.Claims;
 import org.o365mail.imap.internal.ExchangeDiagnoses;
 
 /**
@@ -113,13 +114,7 @@ public final class ImapDoctorProbe implements DoctorProbe {
 
   private static Finding finding(Context context, String code, boolean smtp, ExchangeDiagnoses.Evidence evidence,
       String seen) {
-    Optional<TokenClaims> claims = context.token().flatMap(t -> {
-      try {
-        return Optional.of(t.claims());
-      } catch (IllegalArgumentException e) {
-        return Optional.empty();
-      }
-    });
+    Optional<TokenClaims> claims = context.token().flatMap(Claims::of);
     ExchangeDiagnoses.Login login = new ExchangeDiagnoses.Login(smtp ? "SMTP" : "IMAP",
         context.mailbox().orElseThrow().toLowerCase(Locale.ROOT), CredentialKind.APP_ONLY,
         context.registration().clientId(), claims, Optional.empty());

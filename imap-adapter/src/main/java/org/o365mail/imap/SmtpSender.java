@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLContext;
 import org.o365mail.ConnectionCheck;
 import org.o365mail.Diagnosis;
@@ -27,13 +28,13 @@ import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.TokenClaims;
 import org.o365mail.auth.TokenPreflight;
 import org.o365mail.auth.TokenRequest;
+import org.o365mail.imap.internal.Claims;
+import org.o365mail.imap.internal.DefaultThreads;
 import org.o365mail.imap.internal.ExchangeDiagnoses;
 import org.o365mail.imap.internal.ExchangeLogins;
 import org.o365mail.imap.internal.ImapEndpoint;
 import org.o365mail.imap.internal.Pii;
 import org.o365mail.imap.internal.ServerReadGuard;
-import org.o365mail.imap.internal.SmtpMessages;
-import org.o365mail.internal.Arguments;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,16 +80,18 @@ public final class SmtpSender {
   private final ImapEndpoint endpoint;
   private final boolean logPii;
   private final String label;
+  private final ExchangeLogins logins;
 
   private SmtpSender(Builder b) {
     this.mailbox = b.mailbox;
     this.credential = b.credential;
     this.logPii = b.logPii;
     this.label = Pii.mailbox(b.mailbox, b.logPii);
+    this.logins = (b.sessions != null ? b.sessions : ExchangeSessions.builder().build()).logins();
     SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
     this.endpoint = new ImapEndpoint(b.host != null ? b.host : b.credential.registration().cloud().smtpHost(),
         b.port, ImapEndpoint.Security.STARTTLS, trust == null ? null : trust.getSocketFactory(), b.timeout,
-        b.timeout);
+        b.timeout, b.executor != null ? b.executor : DefaultThreads.watchdog());
   }
 
   public static Builder builder() {
@@ -155,14 +158,14 @@ public final class SmtpSender {
     while (true) {
       AccessToken token = credential.token(SMTP);
       TokenPreflight.verify(token, TokenPreflight.Requirement.smtp(), credential.registration());
-      Optional<TokenClaims> claims = claims(token);
+      Optional<TokenClaims> claims = Claims.of(token);
       Session session = Session.getInstance(properties(from));
       Transport transport = null;
       try {
         transport = session.getTransport("smtp");
         transport.connect(endpoint.host(), endpoint.port(), mailbox, token.value());
         if (credential.kind() == CredentialKind.APP_ONLY && claims.isPresent()) {
-          ExchangeLogins.succeeded(claims.get().tenantId(), credential.registration().clientId(),
+          logins.succeeded(claims.get().tenantId(), credential.registration().clientId(),
               claims.get().objectId(), mailbox);
         }
         return work.run(session, transport);
@@ -185,7 +188,7 @@ public final class SmtpSender {
           logger.debug("smtp {}: login refused ({}); trying once more with a new token", label, code(text));
           continue;
         }
-        ExchangeDiagnoses.Evidence known = claims.map(c -> ExchangeLogins.evidence(c.tenantId(), login.clientId(),
+        ExchangeDiagnoses.Evidence known = claims.map(c -> logins.evidence(c.tenantId(), login.clientId(),
             c.objectId(), mailbox))
             .orElse(ExchangeDiagnoses.Evidence.NONE);
         throw new MailboxAuthenticationException(
@@ -261,14 +264,6 @@ public final class SmtpSender {
         credential.username());
   }
 
-  private static Optional<TokenClaims> claims(AccessToken token) {
-    try {
-      return Optional.of(token.claims());
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
-  }
-
   private static String text(MessagingException e) {
     String m = e.getMessage();
     return m == null ? "" : m.strip();
@@ -308,6 +303,8 @@ public final class SmtpSender {
     private SSLContext trust;
     private Duration timeout = Duration.ofSeconds(60);
     private boolean logPii;
+    private ExchangeSessions sessions;
+    private ScheduledExecutorService executor;
 
     private Builder() {}
 
@@ -350,6 +347,24 @@ public final class SmtpSender {
     /** Whether log lines may show mailbox addresses (default false: {@code a***@contoso.com}). */
     public Builder logPii(boolean value) {
       this.logPii = value;
+      return this;
+    }
+
+    /**
+     * What this sender learns from Exchange Online and shares with the connectors and senders given the same object
+     * (default: one of its own). See {@link ExchangeSessions}.
+     */
+    public Builder sessions(ExchangeSessions value) {
+      this.sessions = requireNonNull(value, "sessions");
+      return this;
+    }
+
+    /**
+     * Where the deadlines of writes are timed, short tasks that never block (default: the adapter's own daemon thread
+     * {@code o365mail-imap-watchdog-N}). Sends run on the caller's threads, not here. Never shut down by the sender.
+     */
+    public Builder executor(ScheduledExecutorService value) {
+      this.executor = requireNonNull(value, "executor");
       return this;
     }
 

@@ -34,6 +34,8 @@ final class Exchange implements AutoCloseable {
   final PasswordCredential daemonSecret;
   final ExchangeServicePrincipal principal;
   final Application desktop;
+  /** What this tenant's connectors learn from Exchange, shared among them as an application would share it. */
+  final ExchangeSessions sessions = ExchangeSessions.builder().build();
   private final List<CredentialStrategy> credentials = new ArrayList<>();
 
   Exchange(LocalTenant m365, String domain) {
@@ -92,7 +94,8 @@ final class Exchange implements AutoCloseable {
         .host(m365.hostName())
         .port(m365.imapPort())
         .smtpHost(m365.hostName())
-        .smtpPort(m365.smtpPort());
+        .smtpPort(m365.smtpPort())
+        .sessions(sessions);
   }
 
   /** Delivers {@code count} small messages, one minute apart, the newest now. */

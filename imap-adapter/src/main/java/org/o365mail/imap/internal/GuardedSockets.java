@@ -31,7 +31,7 @@ import javax.net.ssl.SSLSocketFactory;
  * SocketFetcher.java; {@code socketFactory.fallback} is set false so that a failure never falls back to an unguarded
  * socket). Everything TLS does (the handshake, Angus's host name check) is the delegate's.
  */
-public final class GuardedSockets {
+final class GuardedSockets {
   private GuardedSockets() {}
 
   /** A factory of plain sockets, for PLAINTEXT and the first part of STARTTLS. */

@@ -462,7 +462,7 @@ public final class ImapConnection implements AutoCloseable {
       return;
     }
     long bound = Math.min(LOGOUT_BOUND.toMillis(), budget.limits().responseTime().toMillis());
-    ScheduledFuture<?> alarm = ServerReadGuard.after(bound, budget::abort);
+    ScheduledFuture<?> alarm = budget.abortAfter(bound);
     try {
       if (cursor != null && !cursor.done()) {
         cursor.drain();

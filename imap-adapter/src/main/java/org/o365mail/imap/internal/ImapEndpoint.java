@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
 import java.util.Properties;
+import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
@@ -16,9 +17,11 @@ import javax.net.ssl.SSLSocketFactory;
  * @param socketFactory TLS socket factory of the configured trust, or null for the JVM default
  * @param connectTimeout TCP connect timeout
  * @param readTimeout longest wait for the server's next bytes
+ * @param watchdog where the deadlines of writes run ({@link DefaultThreads#watchdog()} unless the builder was
+ *     given an executor)
  */
 public record ImapEndpoint(String host, int port, Security security, SSLSocketFactory socketFactory,
-    Duration connectTimeout, Duration readTimeout) {
+    Duration connectTimeout, Duration readTimeout, ScheduledExecutorService watchdog) {
 
   /** Transport security of a connection. */
   public enum Security {
@@ -35,6 +38,7 @@ public record ImapEndpoint(String host, int port, Security security, SSLSocketFa
     requireNonNull(security, "security");
     requireNonNull(connectTimeout, "connectTimeout");
     requireNonNull(readTimeout, "readTimeout");
+    requireNonNull(watchdog, "watchdog");
   }
 
   /** The Angus protocol name whose {@code mail.<name>.*} properties configure the socket. */
@@ -68,7 +72,7 @@ public record ImapEndpoint(String host, int port, Security security, SSLSocketFa
   public ServerReadGuard.Budget budget(ServerReadGuard.Framing framing) {
     ServerReadGuard.Limits limits = framing == ServerReadGuard.Framing.IMAP ? ServerReadGuard.Limits.imap(readTimeout)
         : ServerReadGuard.Limits.smtp(readTimeout);
-    return new ServerReadGuard.Budget(host + ":" + port, framing, limits, System::nanoTime);
+    return new ServerReadGuard.Budget(host + ":" + port, framing, limits, System::nanoTime, watchdog);
   }
 
   @Override

@@ -6,13 +6,11 @@ import static org.o365mail.ServiceText.printable;
 import java.io.IOException;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,11 +23,7 @@ import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
 import org.o365mail.SetupStep;
 import org.o365mail.ThrottledException;
-import org.o365mail.auth.AccessToken;
-import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
-import org.o365mail.auth.TokenClaims;
-import org.o365mail.auth.TokenPreflight;
 import org.o365mail.auth.TokenRequest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,8 +43,6 @@ public final class MailboxSession implements AutoCloseable {
   private static final Pattern BACKOFF = Pattern.compile("(?i)Suggested Backoff Time:\\s*(\\d+)\\s*milli");
   private static final String NOT_CONNECTED = "authenticated but not connected";
   private static final TokenRequest IMAP = TokenRequest.imap();
-  private static final AtomicInteger THREADS = new AtomicInteger();
-  private static final ScheduledThreadPoolExecutor TIMERS = timers();
 
   /** An operation on the connection; must be safe to run again on a new connection. */
   @FunctionalInterface
@@ -58,9 +50,17 @@ public final class MailboxSession implements AutoCloseable {
     T run(ImapConnection connection) throws ProtocolException, IOException;
   }
 
-  /** Settings of a session. */
+  /**
+   * Settings of a session.
+   *
+   * @param timers where IDLE cycles are timed (not shut down by {@link #close})
+   * @param sleeper the throttling and reconnect waits, and the time the throttle budget is measured on
+   * @param governor the throttling of mailboxes, shared with the connectors that share it
+   * @param logins the logins that sharpen a refusal's diagnosis, shared likewise
+   */
   public record Settings(ImapEndpoint endpoint, String mailbox, CredentialStrategy credential, Clock clock,
-      Duration reauthMargin, Duration throttleBudget, int maxAttempts, boolean logPii) {
+      Duration reauthMargin, Duration throttleBudget, int maxAttempts, boolean logPii,
+      ScheduledExecutorService timers, Sleeper sleeper, MailboxGovernor governor, ExchangeLogins logins) {
     public Settings {
       requireNonNull(endpoint, "endpoint");
       requireNonNull(mailbox, "mailbox");
@@ -68,12 +68,18 @@ public final class MailboxSession implements AutoCloseable {
       requireNonNull(clock, "clock");
       requireNonNull(reauthMargin, "reauthMargin");
       requireNonNull(throttleBudget, "throttleBudget");
+      requireNonNull(timers, "timers");
+      requireNonNull(sleeper, "sleeper");
+      requireNonNull(governor, "governor");
+      requireNonNull(logins, "logins");
     }
   }
 
   private final Settings settings;
   private final String label;
-  private final MailboxGovernor governor = MailboxGovernor.shared();
+  private final MailboxGovernor governor;
+  private final Sleeper sleeper;
+  private final SessionLogin login;
   private final ReentrantLock lock = new ReentrantLock();
   private ImapConnection connection;
   private volatile ImapConnection idler;
@@ -83,6 +89,9 @@ public final class MailboxSession implements AutoCloseable {
   public MailboxSession(Settings settings) {
     this.settings = requireNonNull(settings, "settings");
     this.label = Pii.mailbox(settings.mailbox(), settings.logPii());
+    this.governor = settings.governor();
+    this.sleeper = settings.sleeper();
+    this.login = new SessionLogin(settings, label);
   }
 
   /**
@@ -109,7 +118,7 @@ public final class MailboxSession implements AutoCloseable {
       if (closed) {
         throw new IllegalStateException("the connector for " + settings.mailbox() + " is closed");
       }
-      long budgetEnd = System.nanoTime() + settings.throttleBudget().toNanos();
+      long budgetEnd = sleeper.nanoTime() + settings.throttleBudget().toNanos();
       int lost = 0;
       while (true) {
         ImapConnection c = connected(budgetEnd);
@@ -155,10 +164,10 @@ public final class MailboxSession implements AutoCloseable {
    * A command of {@code what} answered as throttled ({@code NO} or {@code BAD Request is throttled. Suggested Backoff
    * Time: N milliseconds}): Exchange did not carry it out, and often ends the session with {@code * BYE Connection
    * closed. 14} after it. The connection is given up (the operation runs again from its start, on a new login, as
-   * after a lost connection; operations are written to be safe to repeat), every connector of the JVM leaves the
-   * mailbox alone for the time asked, and then this one goes on. Throttling does not count against the attempts
-   * meant for lost connections; it is bounded by the throttle budget instead, past which (or when the wait asked
-   * for would pass it) a {@link ThrottledException} carries the wait.
+   * after a lost connection; operations are written to be safe to repeat), every connector sharing the governor
+   * leaves the mailbox alone for the time asked, and then this one goes on. Throttling does not count against the
+   * attempts meant for lost connections; it is bounded by the throttle budget instead, past which (or when the wait
+   * asked for would pass it) a {@link ThrottledException} carries the wait.
    *
    * @param answer the server's answer with its kind, {@code BAD Request is throttled. ...}
    */
@@ -168,16 +177,16 @@ public final class MailboxSession implements AutoCloseable {
     governor.block(settings.mailbox(), wait);
     logger.debug("imap {}: {} throttled; backing off {} ms on a new connection", label, printable(what),
         wait.toMillis());
-    if (System.nanoTime() - budgetEnd >= 0) {
+    if (sleeper.nanoTime() - budgetEnd >= 0) {
       // however short the waits asked for, the budget ends the rounds
-      Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), answer, wait);
+      Diagnosis d = ExchangeDiagnoses.throttled(login.identity(Optional.empty()), answer, wait);
       throw new ThrottledException(d.describe(), wait, d, null);
     }
-    awaitGovernor(budgetEnd, answer);
+    login.awaitGovernor(budgetEnd, answer);
   }
 
   /** {@code NO <text>} or {@code BAD <text>}, as the server answered. */
-  private static String answer(ProtocolException e, String text) {
+  static String answer(ProtocolException e, String text) {
     boolean bad = e instanceof ImapConnection.ThrottledCommandException t ? t.bad() : ImapConnection.isBad(e);
     return (bad ? "BAD " : "NO ") + text;
   }
@@ -220,7 +229,7 @@ public final class MailboxSession implements AutoCloseable {
     if (closed) {
       throw new IllegalStateException("the connector for " + settings.mailbox() + " is closed");
     }
-    ImapConnection c = login(System.nanoTime() + settings.throttleBudget().toNanos());
+    ImapConnection c = login.login(sleeper.nanoTime() + settings.throttleBudget().toNanos());
     c.startOperation();
     try {
       return op.run(c);
@@ -246,12 +255,12 @@ public final class MailboxSession implements AutoCloseable {
   private MailboxException translate(String what, ProtocolException e) {
     String text = ImapConnection.serverText(e);
     if (text.toLowerCase(Locale.ROOT).contains(NOT_CONNECTED)) {
-      Diagnosis d = ExchangeDiagnoses.notConnected(identity(Optional.empty()), text);
+      Diagnosis d = ExchangeDiagnoses.notConnected(login.identity(Optional.empty()), text);
       return new MailboxAuthenticationException(d, e);
     }
     if (isThrottled(text)) {
       Duration wait = backoff(text);
-      Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), answer(e, text), wait);
+      Diagnosis d = ExchangeDiagnoses.throttled(login.identity(Optional.empty()), answer(e, text), wait);
       return new ThrottledException(d.describe(), wait, d, e);
     }
     return failed(what, e);
@@ -277,129 +286,10 @@ public final class MailboxSession implements AutoCloseable {
       c = null;
     }
     if (c == null) {
-      c = login(budgetEnd);
+      c = login.login(budgetEnd);
       connection = c;
     }
     return c;
-  }
-
-  private ImapConnection login(long budgetEnd) {
-    boolean retriedRefused = false;
-    boolean refreshedEarly = false;
-    int transportFailures = 0;
-    String throttleText = null;
-    while (true) {
-      awaitGovernor(budgetEnd, throttleText);
-      AccessToken token = settings.credential().token(IMAP);
-      TokenPreflight.verify(token, TokenPreflight.Requirement.imap(), settings.credential().registration());
-      Optional<TokenClaims> claims = claims(token);
-      Instant now = settings.clock().instant();
-      Instant expiresAt = claims.flatMap(TokenClaims::expiresAt).orElse(token.expiresAt());
-      Instant issuedAt = claims.flatMap(TokenClaims::issuedAt).orElse(now);
-      Duration margin = settings.reauthMargin();
-      Duration quarter = Duration.between(issuedAt, expiresAt).dividedBy(4);
-      if (!quarter.isNegative() && quarter.compareTo(margin) < 0) {
-        margin = quarter;
-      }
-      Instant reauthAt = expiresAt.minus(margin);
-      if (!now.isBefore(reauthAt) && !refreshedEarly) {
-        refreshedEarly = true;
-        settings.credential().invalidate(IMAP);
-        continue;
-      }
-      long start = System.nanoTime();
-      try {
-        ImapConnection c = ImapConnection.open(settings.endpoint(), settings.mailbox(), token, expiresAt, reauthAt);
-        if (settings.credential().kind() == CredentialKind.APP_ONLY && claims.isPresent()) {
-          ExchangeLogins.succeeded(claims.get().tenantId(), settings.credential().registration().clientId(),
-              claims.get().objectId(), settings.mailbox());
-        }
-        if (settings.endpoint().security() == ImapEndpoint.Security.PLAINTEXT) {
-          logger.warn("imap {}: logged in WITHOUT TLS at {} (insecurePlaintextForTestsOnly): the token crossed the"
-              + " network in clear text", label, settings.endpoint());
-        }
-        logger.debug("imap {}: logged in at {} ({} ms); token valid until {}, new login due at {}", label,
-            settings.endpoint(), (System.nanoTime() - start) / 1_000_000, expiresAt, reauthAt);
-        return c;
-      } catch (ImapConnection.UnsafeServerException e) {
-        Diagnosis d = ExchangeDiagnoses.unsafeServer(settings.endpoint(), e.getMessage());
-        throw new MailboxException(d.describe(), d, e);
-      } catch (ProtocolException e) {
-        String text = ImapConnection.serverText(e);
-        if (isThrottled(text)) {
-          throttleText = answer(e, text);
-          governor.block(settings.mailbox(), backoff(text));
-          logger.debug("imap {}: login throttled; backing off {} ms", label, backoff(text).toMillis());
-          if (System.nanoTime() - budgetEnd >= 0) {
-            Diagnosis d = ExchangeDiagnoses.throttled(identity(claims), throttleText, backoff(text));
-            throw new ThrottledException(d.describe(), backoff(text), d, e);
-          }
-          continue;
-        }
-        if (e instanceof ConnectionException) {
-          transportFailures = transportFailure(e, transportFailures);
-          continue;
-        }
-        ExchangeDiagnoses.Login login = identity(claims);
-        if (!retriedRefused) {
-          // a token revoked or expired by the server's clock gets one more try with a fresh one
-          retriedRefused = true;
-          settings.credential().invalidate(IMAP);
-          // the server's text, escaped: a CR/LF or an escape sequence in it stays inside this one line
-          logger.debug("imap {}: login refused ({}); trying once more with a new token", label, printable(text));
-          continue;
-        }
-        ExchangeDiagnoses.Evidence known = claims.map(cl -> ExchangeLogins.evidence(cl.tenantId(), login.clientId(),
-            cl.objectId(), settings.mailbox()))
-            .orElse(ExchangeDiagnoses.Evidence.NONE);
-        Diagnosis d = ImapConnection.isNo(e) ? ExchangeDiagnoses.authenticateFailed(login, "IMAP NO " + text, known)
-            : Diagnosis.builder(SetupStep.UNKNOWN, "IMAP BAD " + text)
-                .summary("Exchange Online rejected the XOAUTH2 login to " + settings.mailbox() + ": " + text)
-                .fix("See the server's answer").build();
-        throw new MailboxAuthenticationException(d, e);
-      } catch (IOException e) {
-        transportFailures = transportFailure(e, transportFailures);
-      }
-    }
-  }
-
-  private int transportFailure(Exception e, int before) {
-    Diagnosis unanswered = ExchangeDiagnoses.unanswered(settings.endpoint(), e);
-    if (unanswered != null) {
-      throw new MailboxException(unanswered.describe(), unanswered, e);
-    }
-    int failures = before + 1;
-    Diagnosis d = ExchangeDiagnoses.transport(settings.endpoint(), e);
-    if (!d.retryable() || failures >= settings.maxAttempts()) {
-      throw new MailboxException(d.describe(), d, e);
-    }
-    logger.debug("imap {}: cannot connect to {} ({}); attempt {} of {}", label, settings.endpoint(),
-        printable(d.serviceCode()), failures + 1, settings.maxAttempts());
-    pause(Duration.ofMillis(100L * failures));
-    return failures;
-  }
-
-  private void awaitGovernor(long budgetEnd, String throttleText) {
-    Duration wait = governor.remaining(settings.mailbox());
-    if (wait.isZero()) {
-      return;
-    }
-    if (System.nanoTime() + wait.toNanos() - budgetEnd > 0) {
-      String text = throttleText != null ? throttleText : "NO Request is throttled.";
-      Diagnosis d = ExchangeDiagnoses.throttled(identity(Optional.empty()), text, wait);
-      throw new ThrottledException(d.describe(), wait, d, null);
-    }
-    logger.debug("imap {}: waiting {} ms as Exchange Online asked", label, wait.toMillis());
-    pause(wait);
-  }
-
-  private static void pause(Duration wait) {
-    try {
-      TimeUnit.NANOSECONDS.sleep(wait.toNanos());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new MailboxException("interrupted while waiting to retry IMAP", e);
-    }
   }
 
   static boolean isThrottled(String text) {
@@ -409,27 +299,6 @@ public final class MailboxSession implements AutoCloseable {
   static Duration backoff(String text) {
     Matcher m = BACKOFF.matcher(text);
     return m.find() ? Duration.ofMillis(Long.parseLong(m.group(1))) : Duration.ofSeconds(1);
-  }
-
-  private static Optional<TokenClaims> claims(AccessToken token) {
-    try {
-      return Optional.of(token.claims());
-    } catch (IllegalArgumentException e) {
-      return Optional.empty();
-    }
-  }
-
-  private ExchangeDiagnoses.Login identity(Optional<TokenClaims> claims) {
-    Optional<TokenClaims> known = claims;
-    if (known.isEmpty()) {
-      try {
-        known = claims(settings.credential().token(IMAP));
-      } catch (MailboxException e) {
-        known = Optional.empty();
-      }
-    }
-    return new ExchangeDiagnoses.Login("IMAP", settings.mailbox(), settings.credential().kind(),
-        settings.credential().registration().clientId(), known, settings.credential().username());
   }
 
   /** Closes the shared connection without a word (it is broken). */
@@ -481,7 +350,7 @@ public final class MailboxSession implements AutoCloseable {
     idleBroken = false;
     c.idleStart();
     idler = c;
-    ScheduledFuture<?> timer = TIMERS.schedule(c::idleDone, cycle, TimeUnit.NANOSECONDS);
+    ScheduledFuture<?> timer = settings.timers().schedule(c::idleDone, cycle, TimeUnit.NANOSECONDS);
     boolean changed = false;
     try {
       while (true) {
@@ -535,15 +404,5 @@ public final class MailboxSession implements AutoCloseable {
     } finally {
       lock.unlock();
     }
-  }
-
-  private static ScheduledThreadPoolExecutor timers() {
-    ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, r -> {
-      Thread t = new Thread(r, "o365mail-imap-idle-" + THREADS.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
-    executor.setRemoveOnCancelPolicy(true);
-    return executor;
   }
 }

@@ -33,14 +33,6 @@ import java.util.function.LongSupplier;
  * <p>Not thread-safe, like the socket stream it wraps; its {@link Budget} may be used from any thread.
  */
 public final class ServerReadGuard extends FilterInputStream {
-  /**
-   * Runs {@code task} (closing a socket, say) after {@code millis} on the adapter's one watchdog thread, unless the
-   * returned future is cancelled first.
-   */
-  static java.util.concurrent.ScheduledFuture<?> after(long millis, Runnable task) {
-    return DeadlinedOutput.WATCHDOG.schedule(task, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
-  }
-
   /** How a server's answers are framed. */
   public enum Framing {
     /** IMAP responses: CRLF lines with literals. */
@@ -135,6 +127,7 @@ public final class ServerReadGuard extends FilterInputStream {
     private final Framing framing;
     private final Limits limits;
     private final LongSupplier nanoTime;
+    private final java.util.concurrent.ScheduledExecutorService watchdog;
     private volatile boolean operation;
     private volatile long operationStart;
     private volatile long operationBytes;
@@ -145,14 +138,35 @@ public final class ServerReadGuard extends FilterInputStream {
      * @param nanoTime the clock ({@code System::nanoTime})
      */
     public Budget(String server, Framing framing, Limits limits, LongSupplier nanoTime) {
+      this(server, framing, limits, nanoTime, DefaultThreads.watchdog());
+    }
+
+    /**
+     * @param server {@code host:port}, for messages
+     * @param nanoTime the clock ({@code System::nanoTime})
+     * @param watchdog where the deadlines of writes run (see {@link #deadlined})
+     */
+    public Budget(String server, Framing framing, Limits limits, LongSupplier nanoTime,
+        java.util.concurrent.ScheduledExecutorService watchdog) {
       this.server = requireNonNull(server, "server");
       this.framing = requireNonNull(framing, "framing");
       this.limits = requireNonNull(limits, "limits");
       this.nanoTime = requireNonNull(nanoTime, "nanoTime");
+      this.watchdog = requireNonNull(watchdog, "watchdog");
     }
 
     public Limits limits() {
       return limits;
+    }
+
+    /** {@code host:port}, for messages. */
+    String server() {
+      return server;
+    }
+
+    /** Where the deadlines of writes run. */
+    java.util.concurrent.ScheduledExecutorService watchdog() {
+      return watchdog;
     }
 
     /** Starts an operation: from now on, reads end with {@link Limits#operationTime} (plus the rate allowance). */
@@ -183,6 +197,14 @@ public final class ServerReadGuard extends FilterInputStream {
     }
 
     /**
+     * Runs {@link #abort} after {@code millis} on this budget's watchdog, unless the returned future is cancelled
+     * first: a goodbye that must not wait for the read timeout.
+     */
+    java.util.concurrent.ScheduledFuture<?> abortAfter(long millis) {
+      return watchdog.schedule(this::abort, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /**
      * Closes the sockets whose writes this budget bounds (see {@link #deadlined}), from any thread: a read or write
      * blocked on them ends at once with an exception. For a goodbye that must not wait for the read timeout.
      */
@@ -194,87 +216,6 @@ public final class ServerReadGuard extends FilterInputStream {
           // closing is all that was asked; a socket that fails to close is gone as far as this connection goes
         }
       }
-    }
-  }
-
-  /** Writes that end within the read timeout, or close the socket (see {@link Budget#deadlined}). */
-  private static final class DeadlinedOutput extends java.io.FilterOutputStream {
-    private static final java.util.concurrent.ScheduledThreadPoolExecutor WATCHDOG = watchdog();
-
-    private final java.net.Socket socket;
-    private final Budget budget;
-    private volatile boolean expired;
-
-    DeadlinedOutput(OutputStream out, java.net.Socket socket, Budget budget) {
-      super(requireNonNull(out, "out"));
-      this.socket = requireNonNull(socket, "socket");
-      this.budget = budget;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      write(new byte[] {(byte) b}, 0, 1);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      java.util.concurrent.ScheduledFuture<?> alarm = arm();
-      try {
-        out.write(b, off, len);
-      } catch (IOException e) {
-        throw stalled(e);
-      } finally {
-        alarm.cancel(false);
-      }
-    }
-
-    @Override
-    public void flush() throws IOException {
-      java.util.concurrent.ScheduledFuture<?> alarm = arm();
-      try {
-        out.flush();
-      } catch (IOException e) {
-        throw stalled(e);
-      } finally {
-        alarm.cancel(false);
-      }
-    }
-
-    private java.util.concurrent.ScheduledFuture<?> arm() throws IOException {
-      if (expired) {
-        throw stalled(null);
-      }
-      return WATCHDOG.schedule(this::expire, budget.limits.responseTime().toNanos(),
-          java.util.concurrent.TimeUnit.NANOSECONDS);
-    }
-
-    private void expire() {
-      expired = true;
-      try {
-        socket.close();
-      } catch (IOException e) {
-        // closing is all that was left to do
-      }
-    }
-
-    private IOException stalled(IOException cause) {
-      if (!expired) {
-        return cause;
-      }
-      LimitExceededException e = new LimitExceededException(LimitExceededException.Kind.WRITE_STALLED,
-          budget.limits.responseTime().toMillis(), "the server at " + budget.server + " took no data for "
-              + budget.limits.responseTime().toMillis() + " ms; stopped writing");
-      if (cause != null) {
-        e.initCause(cause);
-      }
-      return e;
-    }
-
-    private static java.util.concurrent.ScheduledThreadPoolExecutor watchdog() {
-      java.util.concurrent.ScheduledThreadPoolExecutor executor = new java.util.concurrent.ScheduledThreadPoolExecutor(
-          1, org.o365mail.internal.SdkThreads.factory("imap-watchdog"));
-      executor.setRemoveOnCancelPolicy(true);
-      return executor;
     }
   }
 

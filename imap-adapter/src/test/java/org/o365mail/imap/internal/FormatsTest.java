@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.o365mail.MessageId;
@@ -61,12 +62,45 @@ class FormatsTest {
 
   @Test
   void governor_blocksOneMailbox_forTheTimeAsked() {
-    MailboxGovernor governor = new MailboxGovernor();
+    AtomicLong now = new AtomicLong();
+    MailboxGovernor governor = new MailboxGovernor(100, now::get);
     governor.block("Busy@contoso.com", Duration.ofSeconds(30));
-    assertThat(governor.remaining("busy@contoso.com")).isBetween(Duration.ofSeconds(29), Duration.ofSeconds(30));
+    assertThat(governor.remaining("busy@contoso.com")).isEqualTo(Duration.ofSeconds(30));
     assertThat(governor.remaining("quiet@contoso.com")).isZero();
+    now.addAndGet(Duration.ofSeconds(2).toNanos());
     governor.block("busy@contoso.com", Duration.ofSeconds(1));
     assertThat(governor.remaining("busy@contoso.com")).as("a shorter backoff does not shorten the wait")
-        .isGreaterThan(Duration.ofSeconds(28));
+        .isEqualTo(Duration.ofSeconds(28));
+    now.addAndGet(Duration.ofSeconds(28).toNanos());
+    assertThat(governor.remaining("busy@contoso.com")).isZero();
+  }
+
+  @Test
+  void governor_remembersAtMostItsBound_forgettingTheLeastRecentlyUsed() {
+    AtomicLong now = new AtomicLong();
+    MailboxGovernor governor = new MailboxGovernor(2, now::get);
+    governor.block("a@contoso.com", Duration.ofSeconds(30));
+    governor.block("b@contoso.com", Duration.ofSeconds(30));
+    governor.remaining("a@contoso.com");
+    governor.block("c@contoso.com", Duration.ofSeconds(30));
+    assertThat(governor.size()).isEqualTo(2);
+    assertThat(governor.remaining("b@contoso.com")).as("the least recently used is forgotten").isZero();
+    assertThat(governor.remaining("a@contoso.com")).isEqualTo(Duration.ofSeconds(30));
+    assertThat(governor.remaining("c@contoso.com")).isEqualTo(Duration.ofSeconds(30));
+  }
+
+  @Test
+  void exchangeLogins_sayWhereTheAppLoggedIn_withinTheirBound() {
+    ExchangeLogins logins = new ExchangeLogins(2);
+    logins.succeeded("t", "app", "sp", "A@contoso.com");
+    assertThat(logins.evidence("t", "app", "sp", "b@contoso.com"))
+        .isEqualTo(ExchangeDiagnoses.Evidence.PRINCIPAL_WORKS_ELSEWHERE);
+    assertThat(logins.evidence("t", "app", "sp", "a@contoso.com"))
+        .isEqualTo(ExchangeDiagnoses.Evidence.MAILBOX_OPENED_BEFORE);
+    assertThat(logins.evidence("t", "other-app", "sp", "b@contoso.com")).isEqualTo(ExchangeDiagnoses.Evidence.NONE);
+    logins.succeeded("t", "app", "sp", "c@contoso.com");
+    logins.succeeded("t", "app", "sp", "d@contoso.com");
+    assertThat(logins.size()).isEqualTo(2);
+    assertThat(logins.openedBefore("t", "app", "sp", "a@contoso.com")).as("the oldest login is forgotten").isFalse();
   }
 }

@@ -86,7 +86,7 @@ import org.o365mail.testkit.TestMessages;
  * the figures are printed on one line.
  */
 @ExtendWith({FreshLogs.class, LeakCheck.class})
-class ImapImportSoakTest {
+class ImapImportSoakIT {
   private static final long SEED = 20_260_106L;
 
   @RegisterExtension
@@ -305,7 +305,7 @@ class ImapImportSoakTest {
     int uidValidityChanges;
 
     Soak(Mailbox mailbox, PostAction postAction, int batchSize, Duration budget) {
-      this(ImapImportSoakTest.contoso, mailbox, postAction, batchSize, budget);
+      this(ImapImportSoakIT.contoso, mailbox, postAction, batchSize, budget);
     }
 
     Soak(Exchange exchange, Mailbox mailbox, PostAction postAction, int batchSize, Duration budget) {

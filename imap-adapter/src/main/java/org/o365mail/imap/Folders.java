@@ -1,4 +1,4 @@
-package org.o365mail.imap.internal;
+package org.o365mail.imap;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -13,6 +13,7 @@ import org.eclipse.angus.mail.imap.protocol.ListInfo;
 import org.o365mail.FolderRef;
 import org.o365mail.MailFolder;
 import org.o365mail.WellKnownFolder;
+import org.o365mail.imap.internal.ImapConnection;
 
 /**
  * The folders of a mailbox as IMAP lists them, with paths written the SDK's way ({@code Inbox/Invoices}, whatever
@@ -20,7 +21,7 @@ import org.o365mail.WellKnownFolder;
  * attribute ({@code \Sent}, {@code \Trash}...) or, failing that, by their English name, as Exchange Online
  * names them. A snapshot is kept between calls and refreshed when a folder is not found in it. Thread-safe.
  */
-public final class Folders {
+final class Folders {
   /** A folder as the server knows it. */
   public record ServerFolder(String path, String serverName, String displayName, WellKnownFolder wellKnown,
       boolean selectable) {}

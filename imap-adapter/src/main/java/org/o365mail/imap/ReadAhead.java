@@ -1,4 +1,4 @@
-package org.o365mail.imap.internal;
+package org.o365mail.imap;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.function.Function;
 import org.eclipse.angus.mail.iap.ByteArray;
 import org.o365mail.MessageSummary;
+import org.o365mail.imap.internal.ImapIds;
 
 /**
  * What makes importing many small messages fast. Each IMAP command costs at least a round trip (tens of
@@ -23,7 +24,7 @@ import org.o365mail.MessageSummary;
  * partial fetches. A UID under one UIDVALIDITY names immutable content, so nothing held here can be stale.
  * Thread-safe.
  */
-public final class ReadAhead {
+final class ReadAhead {
   private static final int PLAN_LIMIT = 10_000;
 
   private final long budget;

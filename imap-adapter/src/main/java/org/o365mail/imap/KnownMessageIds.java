@@ -1,4 +1,4 @@
-package org.o365mail.imap.internal;
+package org.o365mail.imap;
 
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.o365mail.MessageSummary;
+import org.o365mail.imap.internal.ImapIds;
 
 /**
  * The Message-IDs of the messages a connector handed out, by folder, UIDVALIDITY and UID: what finds a message again
@@ -16,7 +17,7 @@ import org.o365mail.MessageSummary;
  * lost), so that moving the message again finds the copy instead of making a second one. Holds the most recent
  * {@code capacity} entries of each (about 150 bytes an entry). Thread-safe.
  */
-public final class KnownMessageIds {
+final class KnownMessageIds {
   private final int capacity;
   private final LinkedHashMap<ReadAhead.Key, String> ids = new LinkedHashMap<>();
   private final LinkedHashMap<ReadAhead.Key, ImapIds.Ref> foundAgain = new LinkedHashMap<>();

@@ -1,4 +1,4 @@
-package org.o365mail.imap.internal;
+package org.o365mail.imap;
 
 import jakarta.activation.DataHandler;
 import jakarta.activation.DataSource;
@@ -28,7 +28,7 @@ import org.o365mail.OutgoingMessage;
  * OutgoingAttachment#open()}: their content is read once, while the message is written to the server, and encoded
  * as base64 on the way (the encoding is set up front so that nothing reads the content to choose one).
  */
-public final class SmtpMessages {
+final class SmtpMessages {
   private SmtpMessages() {}
 
   /** The message to submit from {@code from}. */

@@ -1,0 +1,93 @@
+package org.o365mail.imap;
+
+import static java.util.Objects.requireNonNull;
+
+import org.o365mail.imap.internal.ExchangeLogins;
+import org.o365mail.imap.internal.MailboxGovernor;
+import org.o365mail.imap.internal.Sleeper;
+
+/**
+ * What IMAP connectors and SMTP senders learn from Exchange Online and pass on to each other, like OkHttp's
+ * {@code ConnectionPool}: which mailboxes Exchange asked to be left alone for a while ({@code Suggested Backoff
+ * Time}, honoured by every connector sharing this object, for that mailbox only), and which mailboxes each app has
+ * logged in to (so that a refusal by another mailbox is diagnosed as that mailbox's permission rather than the
+ * app's service principal). Holds ids, addresses and times, never tokens or mail.
+ *
+ * <p>Share one among the connectors and senders of an application, per tenant or for all, with {@link
+ * ImapMailboxConnector.Builder#sessions} and {@link SmtpSender.Builder#sessions}. A connector given none has one of
+ * its own, shared only with the {@link ImapMailboxConnector#smtpSender() sender} it builds: connectors built apart
+ * then throttle and diagnose apart, and nothing is kept for the whole JVM.
+ *
+ * <p>Bounded: at most {@link #maxMailboxes()} mailboxes are remembered for each kind, the least recently used
+ * forgotten first. Forgetting costs at most a less specific diagnosis, or one more login Exchange throttles.
+ * Immutable configuration over thread-safe state; needs no closing.
+ *
+ * <pre>{@code
+ * ExchangeSessions exchange = ExchangeSessions.builder().build();
+ * ImapMailboxConnector invoices = ImapMailboxConnector.builder().mailbox("invoices@contoso.com")
+ *     .credential(credential).sessions(exchange).build();
+ * ImapMailboxConnector orders = ImapMailboxConnector.builder().mailbox("orders@contoso.com")
+ *     .credential(credential).sessions(exchange).build();
+ * }</pre>
+ */
+public final class ExchangeSessions {
+  private final int maxMailboxes;
+  private final MailboxGovernor governor;
+  private final ExchangeLogins logins;
+
+  private ExchangeSessions(Builder b) {
+    this.maxMailboxes = b.maxMailboxes;
+    this.governor = new MailboxGovernor(b.maxMailboxes, b.sleeper::nanoTime);
+    this.logins = new ExchangeLogins(b.maxMailboxes);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The most mailboxes remembered for throttling, and the most (app, mailbox) logins remembered. */
+  public int maxMailboxes() {
+    return maxMailboxes;
+  }
+
+  MailboxGovernor governor() {
+    return governor;
+  }
+
+  ExchangeLogins logins() {
+    return logins;
+  }
+
+  @Override
+  public String toString() {
+    return "ExchangeSessions[" + governor.size() + " throttled mailbox(es), " + logins.size() + " login(s), at most "
+        + maxMailboxes + "]";
+  }
+
+  /** Builds {@link ExchangeSessions}; every setting has a default. */
+  public static final class Builder {
+    private int maxMailboxes = 10_000;
+    private Sleeper sleeper = Sleeper.SYSTEM;
+
+    private Builder() {}
+
+    /** The most mailboxes remembered for each kind (default 10,000), 1 to 1,000,000. */
+    public Builder maxMailboxes(int value) {
+      if (value < 1 || value > 1_000_000) {
+        throw new IllegalArgumentException("maxMailboxes must be 1 to 1000000, was " + value);
+      }
+      this.maxMailboxes = value;
+      return this;
+    }
+
+    /** The clock throttling is measured on (tests: the same recording sleeper the connector waits on). */
+    Builder sleeper(Sleeper value) {
+      this.sleeper = requireNonNull(value, "sleeper");
+      return this;
+    }
+
+    public ExchangeSessions build() {
+      return new ExchangeSessions(this);
+    }
+  }
+}
