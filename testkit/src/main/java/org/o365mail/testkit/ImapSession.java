@@ -106,8 +106,11 @@ final class ImapSession implements Runnable {
     LOGGED_IN
   }
 
-  /** A command read whole before login, its literals inlined as arguments. */
-  private record Command(String tag, String name, List<String> args) {}
+  /**
+   * A command read whole before login, its literals inlined as arguments; {@code shown} is its arguments as sent
+   * with each literal replaced by its {@code {N}} marker, and {@code literalBytes} the size of those literals.
+   */
+  private record Command(String tag, String name, List<String> args, String shown, long literalBytes) {}
 
   private final long id = IDS.incrementAndGet();
   private final ImapFront front;
@@ -456,17 +459,22 @@ final class ImapSession implements Runnable {
       if (n < 0) {
         return null;
       }
+      Instant receivedAt = tenant.clock().instant();
       List<String> tokens = new ArrayList<>();
+      StringBuilder shown = new StringBuilder();
+      long literalBytes = 0;
       int total = 0;
       while (true) {
         byte[] line = in.line();
         total += n;
         long literal = LineInput.literalLength(line, n);
         int end = LineInput.contentLength(line, n);
+        shown.append(new String(line, 0, end, StandardCharsets.ISO_8859_1));
         if (literal < 0) {
           tokenize(line, 0, end, tokens);
           break;
         }
+        literalBytes += literal;
         int brace = lastIndexOf(line, (byte) '{', end);
         tokenize(line, 0, brace, tokens);
         boolean synchronizing = !LineInput.literalIsNonSynchronizing(line, n);
@@ -487,11 +495,14 @@ final class ImapSession implements Runnable {
         continue;
       }
       String tag = tokens.get(0);
+      String name = tokens.size() == 1 ? "" : tokens.get(1).toUpperCase(Locale.ROOT);
+      String arguments = afterTwoWords(shown.toString());
+      recordCommand(receivedAt, tag, name, arguments, literalBytes);
       if (tokens.size() == 1) {
         sendLocal(tag + " BAD Command Error. 10");
         continue;
       }
-      return new Command(tag, tokens.get(1).toUpperCase(Locale.ROOT), List.copyOf(tokens.subList(2, tokens.size())));
+      return new Command(tag, name, List.copyOf(tokens.subList(2, tokens.size())), arguments, literalBytes);
     }
   }
 
@@ -542,6 +553,7 @@ final class ImapSession implements Runnable {
       if (end == 0) {
         continue;
       }
+      Instant receivedAt = tenant.clock().instant();
       if (tokenExpired()) {
         expire();
         return;
@@ -550,7 +562,7 @@ final class ImapSession implements Runnable {
       boolean drop = faults.roll(faults.imapDropRate());
       int tagEnd = indexOf(line, (byte) ' ', 0, end);
       if (tagEnd <= 0) {
-        forward("", n);
+        forward(null, n); // not a command: no tag to answer, nothing to record
         continue;
       }
       String tag = new String(line, 0, tagEnd, StandardCharsets.ISO_8859_1);
@@ -564,6 +576,10 @@ final class ImapSession implements Runnable {
         argsStart = subEnd < 0 ? end : subEnd + 1;
       }
       String command = name.equals("UID") ? "UID " + sub : name;
+      long firstLiteral = LineInput.literalLength(line, n);
+      PendingCommand pending = new PendingCommand(receivedAt, tag, command,
+          new String(line, argsStart, Math.max(0, end - argsStart), StandardCharsets.ISO_8859_1),
+          Math.max(0, firstLiteral));
       if (name.equals("LOGOUT")) {
         // recorded so tests can tell a session ended with a goodbye from one whose socket was just closed; under
         // its own service name, so that the "imap" records stay one per login attempt
@@ -572,6 +588,7 @@ final class ImapSession implements Runnable {
       }
       Optional<Faults.ImapCommandThrottle> throttle = faults.takeImapCommandThrottle(command);
       if (throttle.isPresent()) {
+        pending.record();
         skipRestOfCommand(n);
         if (throttled(tag, command, throttle.get())) {
           return;
@@ -582,6 +599,7 @@ final class ImapSession implements Runnable {
       boolean loseAnswer = faults.takeImapLostAnswer(command);
       String[] local = localAnswer(tag, name, sub);
       if (local != null) {
+        pending.record();
         skipRestOfCommand(n);
         if (loseAnswer) {
           sendLocal(Arrays.copyOf(local, local.length - 1));
@@ -602,16 +620,18 @@ final class ImapSession implements Runnable {
         loseAnswerTag = tag;
       }
       if (name.equals("UNSELECT")) {
+        pending.record();
         rewrittenCompletions.put(tag, ascii(tag + " OK UNSELECT completed.\r\n"));
         backendOut.write(ascii(tag + " EXAMINE " + UNSELECT_MAILBOX + "\r\n"));
         backendOut.flush();
         continue;
       }
       if (name.equals("IDLE")) {
+        pending.record();
         startIdle(tag);
         continue;
       }
-      forward(tag, n);
+      forward(pending, n);
     }
   }
 
@@ -664,14 +684,26 @@ final class ImapSession implements Runnable {
 
   /**
    * Relays the command whose first line (of length {@code n}) is in the reader's line buffer, with its
-   * literals. A synchronizing literal is sent only once GreenMail asked for it with a continuation.
+   * literals. A synchronizing literal is sent only once GreenMail asked for it with a continuation. The command is
+   * recorded once its last line is read and before that line goes on, so it is in the record before any answer.
+   *
+   * @param pending the command to record, or null for a line that is not a command
    */
-  private void forward(String tag, int n) throws IOException, InterruptedException {
+  private void forward(PendingCommand pending, int n) throws IOException, InterruptedException {
+    String tag = pending == null ? "" : pending.tag;
     int length = n;
+    boolean first = true;
     while (true) {
       byte[] line = in.line();
-      backendOut.write(line, 0, length);
       long literal = LineInput.literalLength(line, length);
+      if (pending != null && !first) {
+        pending.continued(line, length, literal);
+      }
+      first = false;
+      if (literal < 0 && pending != null) {
+        pending.record();
+      }
+      backendOut.write(line, 0, length);
       if (literal < 0) {
         backendOut.flush();
         return;
@@ -683,6 +715,9 @@ final class ImapSession implements Runnable {
         Boolean go = literalAnswer.poll(10, TimeUnit.MINUTES);
         literalTag = null;
         if (go == null || !go) {
+          if (pending != null) {
+            pending.record(); // refused before its literal came: received all the same
+          }
           return;
         }
       }
@@ -1096,6 +1131,50 @@ final class ImapSession implements Runnable {
             outcome.equals("OK") ? 0 : 1,
             "",
             tenant.clock().instant()));
+  }
+
+  /** Records a command the client sent, its credentials redacted ({@link RecordedCommand#redact}). */
+  private void recordCommand(Instant at, String tag, String name, String arguments, long literalBytes) {
+    tenant.record(new RecordedCommand(RecordedCommand.Protocol.IMAP, id, mailbox, tag, name,
+        RecordedCommand.redact(name, arguments), literalBytes, at));
+  }
+
+  /** What follows the tag and the command name of a command line, or empty. */
+  private static String afterTwoWords(String line) {
+    int tagEnd = line.indexOf(' ');
+    int nameEnd = tagEnd < 0 ? -1 : line.indexOf(' ', tagEnd + 1);
+    return nameEnd < 0 ? "" : line.substring(nameEnd + 1);
+  }
+
+  /** A relayed command whose arguments are still being read; recorded once. */
+  private final class PendingCommand {
+    private final Instant at;
+    private final String tag;
+    private final String name;
+    private final StringBuilder arguments;
+    private long literalBytes;
+    private boolean recorded;
+
+    PendingCommand(Instant at, String tag, String name, String firstLineArguments, long firstLiteral) {
+      this.at = at;
+      this.tag = tag;
+      this.name = name;
+      this.arguments = new StringBuilder(firstLineArguments);
+      this.literalBytes = firstLiteral;
+    }
+
+    /** A line after a literal: its text joins the arguments, the literal it announces the byte count. */
+    void continued(byte[] line, int length, long literal) {
+      arguments.append(new String(line, 0, LineInput.contentLength(line, length), StandardCharsets.ISO_8859_1));
+      literalBytes += Math.max(0, literal);
+    }
+
+    void record() {
+      if (!recorded) {
+        recorded = true;
+        recordCommand(at, tag, name, arguments.toString(), literalBytes);
+      }
+    }
   }
 
   private void recordBasic(String method, String user, String reason) {

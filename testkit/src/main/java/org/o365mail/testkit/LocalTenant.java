@@ -63,6 +63,7 @@ public final class LocalTenant implements AutoCloseable {
   private final Delivery delivery;
   private final ConcurrentLinkedDeque<RecordedRequest> recorded = new ConcurrentLinkedDeque<>();
   private final AtomicInteger recordedCount = new AtomicInteger();
+  private final CommandLog commands = new CommandLog();
   private final IdentityServer identity;
   private final GraphServer graph;
   private final ImapFront imap;
@@ -363,6 +364,35 @@ public final class LocalTenant implements AutoCloseable {
     recordedCount.set(0);
   }
 
+  /**
+   * Every IMAP and SMTP command received so far (at most the last 10,000, see {@link #droppedCommands()}), oldest
+   * first, credentials redacted and message bodies left out ({@link RecordedCommand}).
+   */
+  public List<RecordedCommand> commands() {
+    return commands.all();
+  }
+
+  /** The recorded IMAP commands, oldest first, of every session (before and after login). */
+  public List<RecordedCommand> imapCommands() {
+    return commands.of(RecordedCommand.Protocol.IMAP);
+  }
+
+  /** The recorded SMTP commands, oldest first, of every session. */
+  public List<RecordedCommand> smtpCommands() {
+    return commands.of(RecordedCommand.Protocol.SMTP);
+  }
+
+  /** How many commands were dropped from the front of {@link #commands()} to keep it bounded since the last clear. */
+  public long droppedCommands() {
+    return commands.dropped();
+  }
+
+  /** Clears the recorded requests and commands ({@link #clearRequests()} clears only the requests). */
+  public void clearRecorded() {
+    clearRequests();
+    commands.clear();
+  }
+
   /** How long {@link #start()} took, measured inside the constructor. */
   public Duration startupTime() {
     return startupTime;
@@ -380,6 +410,10 @@ public final class LocalTenant implements AutoCloseable {
       recorded.pollFirst();
       recordedCount.decrementAndGet();
     }
+  }
+
+  void record(RecordedCommand command) {
+    commands.add(command);
   }
 
   Directory directory() {
