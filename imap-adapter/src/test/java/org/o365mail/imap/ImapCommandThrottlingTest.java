@@ -139,6 +139,12 @@ class ImapCommandThrottlingTest {
         .containsExactlyInAnyOrder("Copy 0", "Copy 1", "Copy 2", "Copy 3");
     assertThat(mailbox.messages("Inbox")).isEmpty();
     assertThat(throttled(mailbox)).isEqualTo(4);
+    long copiesSent = m365.imapCommands().stream()
+        .filter(x -> x.user().equalsIgnoreCase(mailbox.address()) && x.is("UID COPY")).count();
+    long copiesThrottled = m365.requests("imap").stream().filter(r -> r.path().equalsIgnoreCase(mailbox.address())
+        && r.method().equals("UID COPY") && r.attribute("outcome").equals("THROTTLED")).count();
+    assertThat(copiesThrottled).isEqualTo(2);
+    assertThat(copiesSent - copiesThrottled).as("UID COPY carried out").isEqualTo(1);
   }
 
   @Test

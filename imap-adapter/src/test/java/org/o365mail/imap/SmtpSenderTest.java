@@ -36,6 +36,7 @@ import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testkit.PasswordCredential;
+import org.o365mail.testkit.RecordedCommand;
 import org.o365mail.testkit.RecordedRequest;
 import org.o365mail.testkit.StoredMail;
 
@@ -137,6 +138,9 @@ class SmtpSenderTest {
     sender.send(OutgoingMessage.builder().to(to.address()).subject("Monthly scan").text("Attached.").attach(scan)
         .build());
     assertThat(opened).hasValue(1);
+    assertThat(m365.smtpCommands()).filteredOn(c -> c.is("DATA") && c.user().equalsIgnoreCase(from.address()))
+        .as("the message in one DATA, attachment included").singleElement()
+        .satisfies(c -> assertThat(c.payloadBytes()).isGreaterThan(TEN_MEGABYTES));
 
     assertThat(from.messages("Sent Items")).extracting(StoredMail::subject).contains("Monthly scan");
     try (ImapMailboxConnector c = contoso.connector(to, contoso.appOnly()).build()) {
@@ -164,6 +168,9 @@ class SmtpSenderTest {
           assertThat(r.attribute("outcome")).isEqualTo("OK");
           assertThat(r.attribute("appid")).isEqualTo(contoso.desktop.clientId());
         });
+    List<String> sent = contoso.smtpSessionsOf(alice);
+    assertThat(sent).filteredOn(l -> l.startsWith("AUTH ")).containsExactly("AUTH XOAUTH2 " + RecordedCommand.REDACTED);
+    assertThat(sent).filteredOn(l -> l.startsWith("DATA")).hasSize(1);
   }
 
   @Test
