@@ -68,6 +68,11 @@ public final class LocalTenant implements AutoCloseable {
   private final GraphServer graph;
   private final ImapFront imap;
   private final SmtpServer smtp;
+  private final boolean contract;
+  private final int requestWindowRequests;
+  private final Duration requestWindow;
+  private final long uploadWindowBytes;
+  private final Duration uploadWindow;
   private final Instant startedAt;
   private final Duration startupTime;
 
@@ -76,15 +81,12 @@ public final class LocalTenant implements AutoCloseable {
     this.hostName = builder.hostName;
     this.clock = new TestClock();
     this.faults = new Faults(builder.seed, clock);
-    if (builder.contract) {
-      faults.contract();
-    }
-    if (builder.requestWindow != null) {
-      faults.graphRequestWindow(builder.requestWindowRequests, builder.requestWindow);
-    }
-    if (builder.uploadWindow != null) {
-      faults.graphUploadWindow(builder.uploadWindowBytes, builder.uploadWindow);
-    }
+    this.contract = builder.contract;
+    this.requestWindowRequests = builder.requestWindowRequests;
+    this.requestWindow = builder.requestWindow;
+    this.uploadWindowBytes = builder.uploadWindowBytes;
+    this.uploadWindow = builder.uploadWindow;
+    applyStartingFaults();
     CompletableFuture<KeyPair> tlsKeys = CompletableFuture.supplyAsync(Pki::rsaKeyPair);
     CompletableFuture<MailStore> store = CompletableFuture.supplyAsync(MailStore::new);
     KeyPair signingKeys = Pki.rsaKeyPair();
@@ -391,6 +393,27 @@ public final class LocalTenant implements AutoCloseable {
   public void clearRecorded() {
     clearRequests();
     commands.clear();
+  }
+
+  /**
+   * Sets the faults back to how this tenant started: {@link Faults#reset()}, then the builder's {@link
+   * Builder#contract()} (drawn again from the seed's stream), request and upload windows.
+   */
+  void resetFaultsToStart() {
+    faults.reset();
+    applyStartingFaults();
+  }
+
+  private void applyStartingFaults() {
+    if (contract) {
+      faults.contract();
+    }
+    if (requestWindow != null) {
+      faults.graphRequestWindow(requestWindowRequests, requestWindow);
+    }
+    if (uploadWindow != null) {
+      faults.graphUploadWindow(uploadWindowBytes, uploadWindow);
+    }
   }
 
   /** How long {@link #start()} took, measured inside the constructor. */
