@@ -10,7 +10,6 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -28,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
+import org.o365mail.testkit.ImapCommandReader.Command;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,13 +106,8 @@ final class ImapSession implements Runnable {
     LOGGED_IN
   }
 
-  /**
-   * A command read whole before login, its literals inlined as arguments; {@code shown} is its arguments as sent
-   * with each literal replaced by its {@code {N}} marker, and {@code literalBytes} the size of those literals.
-   */
-  private record Command(String tag, String name, List<String> args, String shown, long literalBytes) {}
-
   private final long id = IDS.incrementAndGet();
+  private final ImapCommandReader commands;
   private final ImapFront front;
   private final LocalTenant tenant;
   private final Faults faults;
@@ -162,6 +157,7 @@ final class ImapSession implements Runnable {
     this.front = front;
     this.tenant = front.tenant();
     this.faults = tenant.faults();
+    this.commands = new ImapCommandReader(tenant.clock(), MAX_PRE_AUTH_COMMAND);
     this.raw = raw;
     this.socket = raw;
     this.implicitTls = implicitTls;
@@ -452,86 +448,22 @@ final class ImapSession implements Runnable {
     closeGracefully();
   }
 
-  /** Reads one command with its literals (sending continuations for synchronizing ones), or null at EOF. */
+  /**
+   * Reads one command with its literals (sending continuations for synchronizing ones) and records it, or null at
+   * EOF; a line holding only a tag is answered {@code BAD} here.
+   */
   private Command readCommand() throws IOException {
     while (true) {
-      int n = in.readLine(MAX_PRE_AUTH_COMMAND);
-      if (n < 0) {
+      Command c = commands.read(in, () -> sendRaw(LITERAL_CONTINUATION));
+      if (c == null) {
         return null;
       }
-      Instant receivedAt = tenant.clock().instant();
-      List<String> tokens = new ArrayList<>();
-      StringBuilder shown = new StringBuilder();
-      long literalBytes = 0;
-      int total = 0;
-      while (true) {
-        byte[] line = in.line();
-        total += n;
-        long literal = LineInput.literalLength(line, n);
-        int end = LineInput.contentLength(line, n);
-        shown.append(new String(line, 0, end, StandardCharsets.ISO_8859_1));
-        if (literal < 0) {
-          tokenize(line, 0, end, tokens);
-          break;
-        }
-        literalBytes += literal;
-        int brace = lastIndexOf(line, (byte) '{', end);
-        tokenize(line, 0, brace, tokens);
-        boolean synchronizing = !LineInput.literalIsNonSynchronizing(line, n);
-        if (total + literal > MAX_PRE_AUTH_COMMAND) {
-          throw new LineInput.LineTooLongException(MAX_PRE_AUTH_COMMAND);
-        }
-        if (synchronizing) {
-          sendRaw(LITERAL_CONTINUATION);
-        }
-        tokens.add(new String(in.readBytes((int) literal), StandardCharsets.ISO_8859_1));
-        total += (int) literal;
-        n = in.readLine(MAX_PRE_AUTH_COMMAND - total);
-        if (n < 0) {
-          return null;
-        }
-      }
-      if (tokens.isEmpty()) {
+      recordCommand(c.receivedAt(), c.tag(), c.name(), c.shown(), c.literalBytes());
+      if (c.name().isEmpty()) {
+        sendLocal(c.tag() + " BAD Command Error. 10");
         continue;
       }
-      String tag = tokens.get(0);
-      String name = tokens.size() == 1 ? "" : tokens.get(1).toUpperCase(Locale.ROOT);
-      String arguments = afterTwoWords(shown.toString());
-      recordCommand(receivedAt, tag, name, arguments, literalBytes);
-      if (tokens.size() == 1) {
-        sendLocal(tag + " BAD Command Error. 10");
-        continue;
-      }
-      return new Command(tag, name, List.copyOf(tokens.subList(2, tokens.size())), arguments, literalBytes);
-    }
-  }
-
-  /** Splits IMAP arguments into atoms and quoted strings (unquoted). */
-  private static void tokenize(byte[] line, int from, int to, List<String> tokens) {
-    int i = from;
-    while (i < to) {
-      byte b = line[i];
-      if (b == ' ') {
-        i++;
-      } else if (b == '"') {
-        StringBuilder s = new StringBuilder();
-        i++;
-        while (i < to && line[i] != '"') {
-          if (line[i] == '\\' && i + 1 < to) {
-            i++;
-          }
-          s.append((char) (line[i] & 0xff));
-          i++;
-        }
-        tokens.add(s.toString());
-        i++;
-      } else {
-        int start = i;
-        while (i < to && line[i] != ' ') {
-          i++;
-        }
-        tokens.add(new String(line, start, i - start, StandardCharsets.ISO_8859_1));
-      }
+      return c;
     }
   }
 
@@ -560,22 +492,16 @@ final class ImapSession implements Runnable {
       }
       pause();
       boolean drop = faults.roll(faults.imapDropRate());
-      int tagEnd = indexOf(line, (byte) ' ', 0, end);
-      if (tagEnd <= 0) {
+      ImapCommandReader.CommandLine parsed = ImapCommandReader.commandLine(line, end);
+      if (parsed == null) {
         forward(null, n); // not a command: no tag to answer, nothing to record
         continue;
       }
-      String tag = new String(line, 0, tagEnd, StandardCharsets.ISO_8859_1);
-      int nameEnd = indexOf(line, (byte) ' ', tagEnd + 1, end);
-      String name = upper(line, tagEnd + 1, nameEnd < 0 ? end : nameEnd);
-      String sub = "";
-      int argsStart = nameEnd < 0 ? end : nameEnd + 1;
-      if (name.equals("UID") && nameEnd > 0) {
-        int subEnd = indexOf(line, (byte) ' ', nameEnd + 1, end);
-        sub = upper(line, nameEnd + 1, subEnd < 0 ? end : subEnd);
-        argsStart = subEnd < 0 ? end : subEnd + 1;
-      }
-      String command = name.equals("UID") ? "UID " + sub : name;
+      String tag = parsed.tag();
+      String name = parsed.name();
+      String sub = parsed.sub();
+      int argsStart = parsed.argsStart();
+      String command = parsed.command();
       long firstLiteral = LineInput.literalLength(line, n);
       PendingCommand pending = new PendingCommand(receivedAt, tag, command,
           new String(line, argsStart, Math.max(0, end - argsStart), StandardCharsets.ISO_8859_1),
@@ -778,7 +704,7 @@ final class ImapSession implements Runnable {
             }
             relayLiterals(out, bin, n);
           } else {
-            int tagEnd = indexOf(line, (byte) ' ', 0, n);
+            int tagEnd = ImapCommandReader.indexOf(line, (byte) ' ', 0, n);
             String tag = tagEnd < 0 ? "" : new String(line, 0, tagEnd, StandardCharsets.ISO_8859_1);
             if (tag.equals(literalTag)) {
               literalAnswer.offer(Boolean.FALSE);
@@ -1139,13 +1065,6 @@ final class ImapSession implements Runnable {
         RecordedCommand.redact(name, arguments), literalBytes, at));
   }
 
-  /** What follows the tag and the command name of a command line, or empty. */
-  private static String afterTwoWords(String line) {
-    int tagEnd = line.indexOf(' ');
-    int nameEnd = tagEnd < 0 ? -1 : line.indexOf(' ', tagEnd + 1);
-    return nameEnd < 0 ? "" : line.substring(nameEnd + 1);
-  }
-
   /** A relayed command whose arguments are still being read; recorded once. */
   private final class PendingCommand {
     private final Instant at;
@@ -1192,28 +1111,6 @@ final class ImapSession implements Runnable {
 
   private static byte[] ascii(String s) {
     return s.getBytes(StandardCharsets.US_ASCII);
-  }
-
-  private static String upper(byte[] line, int from, int to) {
-    return new String(line, from, Math.max(0, to - from), StandardCharsets.ISO_8859_1).toUpperCase(Locale.ROOT);
-  }
-
-  private static int indexOf(byte[] bytes, byte b, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (bytes[i] == b) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  private static int lastIndexOf(byte[] bytes, byte b, int before) {
-    for (int i = before - 1; i >= 0; i--) {
-      if (bytes[i] == b) {
-        return i;
-      }
-    }
-    return 0;
   }
 
   @Override
