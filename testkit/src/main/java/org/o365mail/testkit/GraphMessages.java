@@ -5,21 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.icegreen.greenmail.store.MailFolder;
 import com.icegreen.greenmail.store.StoredMessage;
-import jakarta.mail.Address;
 import jakarta.mail.Flags;
-import jakarta.mail.MessagingException;
-import jakarta.mail.internet.InternetAddress;
-import jakarta.mail.internet.MailDateFormat;
-import jakarta.mail.internet.MimeMessage;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Comparator;
-import java.util.Date;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,8 +23,8 @@ import org.o365mail.testkit.internal.Json;
  * Folders, messages and sending of the Graph stand-in: {@code mailFolders} (list, get, childFolders, create),
  * {@code messages} (list with {@code $top}/{@code $select}/{@code $filter}/{@code $orderby} and nextLink paging,
  * get, {@code $value}, PATCH, move, copy, delete, permanentDelete), drafts and their {@code send}, and {@code
- * sendMail}. Messages are rendered from the stored MIME by {@link MessageJson}; the query options are parsed by
- * {@link ODataQuery}. Thread-safe.
+ * sendMail}. Messages are rendered from the stored MIME by {@link MessageJson}, the query options parsed by {@link
+ * ODataQuery}, drafts and submissions handled by {@link GraphSending}. Thread-safe.
  */
 final class GraphMessages {
   static final String ROOT = "msgfolderroot";
@@ -44,6 +32,7 @@ final class GraphMessages {
 
   private final GraphServer server;
   private final MessageJson renderer;
+  private final GraphSending sending;
 
   /** A message in a folder. */
   record Item(MailFolder folder, StoredMessage message) {}
@@ -51,6 +40,7 @@ final class GraphMessages {
   GraphMessages(GraphServer server) {
     this.server = server;
     this.renderer = new MessageJson(server);
+    this.sending = new GraphSending(server, this);
   }
 
   private MailStore store() {
@@ -72,7 +62,7 @@ final class GraphMessages {
           throw GraphError.noResource(rest.get(0));
         }
         requireMethod(ctx, "POST");
-        yield new Route(Access.SEND, () -> sendMail(ctx));
+        yield new Route(Access.SEND, () -> sending.sendMail(ctx));
       }
       default -> throw GraphError.noResource(head);
     };
@@ -114,7 +104,7 @@ final class GraphMessages {
       requireMethod(ctx, "GET", "POST");
       return method.equals("GET")
           ? new Route(Access.READ_BASIC, () -> listMessages(ctx, folderId))
-          : new Route(Access.WRITE, () -> createDraft(ctx, folderId == null ? "drafts" : folderId));
+          : new Route(Access.WRITE, () -> sending.createDraft(ctx, folderId == null ? "drafts" : folderId));
     }
     String id = t.get(0);
     checkId(ctx, id);
@@ -149,7 +139,7 @@ final class GraphMessages {
       }
       case "send" -> {
         requireMethod(ctx, "POST");
-        return new Route(Access.SEND, () -> sendDraft(ctx, id));
+        return new Route(Access.SEND, () -> sending.sendDraft(ctx, id));
       }
       default -> throw GraphError.noResource(action);
     }
@@ -276,6 +266,11 @@ final class GraphMessages {
     o.put("totalItemCount", 0);
     o.put("isHidden", false);
     return o;
+  }
+
+  /** Forgets when a message last changed ({@link MessageJson#forget}). */
+  void forget(String id) {
+    renderer.forget(id);
   }
 
   /** The Graph JSON of a stored message ({@link MessageJson#render}). */
@@ -427,7 +422,7 @@ final class GraphMessages {
     return sm;
   }
 
-  private GraphResponse single(GraphContext ctx, int status, Location at, List<String> select) throws GraphError {
+  GraphResponse single(GraphContext ctx, int status, Location at, List<String> select) throws GraphError {
     ObjectNode body = Json.object();
     body.put("@odata.context", ctx.base() + "/$metadata#users('" + ctx.address + "')/messages/$entity");
     body.setAll(render(ctx, at.folder(), message(at), select, false));
@@ -523,140 +518,4 @@ final class GraphMessages {
     return single(ctx, 201, result, null);
   }
 
-  // ----------------------------------------------------------------------------------------------
-  // drafts and sending
-
-  private GraphResponse createDraft(GraphContext ctx, String folderIdOrName) throws GraphError {
-    JsonNode json = ctx.request.json();
-    MailFolder folder = messageFolder(ctx, folderIdOrName);
-    Instant now = server.now();
-    MimeMessage built = GraphMime.fromJson(json, ctx.mailbox, now);
-    MimeMessage stored = MailStore.parse(GraphMime.bytes(built));
-    Flags flags = new Flags();
-    flags.add(Flags.Flag.SEEN);
-    flags.add(Flags.Flag.DRAFT);
-    Location at = store().append(ctx.address, folder, stored, flags, now);
-    return single(ctx, 201, at, null);
-  }
-
-  private GraphResponse sendMail(GraphContext ctx) throws GraphError {
-    String contentType = ctx.request.header("Content-Type").orElse("application/json").toLowerCase(Locale.ROOT);
-    byte[] raw = ctx.request.body(GraphRequest.MAX_BODY);
-    MimeMessage message;
-    boolean saveToSentItems = true;
-    if (contentType.startsWith("text/plain")) {
-      byte[] decoded;
-      try {
-        decoded = Base64.getDecoder().decode(new String(raw, StandardCharsets.US_ASCII).replaceAll("\\s+", ""));
-      } catch (IllegalArgumentException e) {
-        throw mimeInvalid();
-      }
-      if (decoded.length == 0) {
-        throw mimeInvalid();
-      }
-      try {
-        message = MailStore.parse(decoded);
-        if (message.getHeader("From") == null) {
-          message.setFrom(new InternetAddress(ctx.address));
-        }
-      } catch (IllegalArgumentException | MessagingException e) {
-        throw mimeInvalid();
-      }
-    } else {
-      JsonNode json = ctx.request.json();
-      JsonNode m = parameter(json, "message");
-      if (!m.isObject()) {
-        throw new GraphError(400, "ErrorInvalidRequest", "The 'message' property of sendMail is required.");
-      }
-      message = GraphMime.fromJson(m, ctx.mailbox, server.now());
-      JsonNode save = parameter(json, "saveToSentItems");
-      if (!save.isMissingNode() && !save.isNull()) {
-        saveToSentItems = save.isBoolean() ? save.booleanValue() : !save.asText().equalsIgnoreCase("false");
-      }
-    }
-    List<String> recipients = GraphMime.envelopeRecipients(message);
-    if (recipients.isEmpty()) {
-      throw noRecipients();
-    }
-    byte[] out = GraphMime.bytes(message, "Bcc");
-    checkSubmission(ctx, message, out.length);
-    server.tenant().delivery().deliver(ctx.address, recipients, out, saveToSentItems);
-    return GraphResponse.empty(202);
-  }
-
-  /**
-   * What Exchange checks when a message is submitted ({@code sendMail}, or {@code send} of a draft):
-   *
-   * <ul>
-   *   <li>a From other than the mailbox needs Send As (or Send on Behalf, which the testkit does not tell apart) on
-   *       that address for the mailbox's owner, the shared mailbox, or the signed-in identity ({@link
-   *       Tenant#addRecipientPermission}); otherwise {@code 403 ErrorSendAsDenied} with the message of the Graph
-   *       documentation's example (microsoftgraph/microsoft-graph-docs-contrib, {@code
-   *       concepts/outlook-send-mail-from-other-user.md}, Example 2);
-   *   <li>a message larger than the mailbox's {@link Mailbox#maxSendSize()} gets {@code ErrorMessageSizeExceeded}
-   *       with status 400, as public transcripts show it (motze92/office365-mail#39, on adding an attachment to a
-   *       draft; microsoftgraph/microsoft-graph-docs-contrib#2561, during an upload session). Microsoft's pages
-   *       give neither the status nor the point at which the limit is checked; here it is checked when the message
-   *       is sent, and when an attachment (directly or by an upload session) would take a draft over the limit.
-   * </ul>
-   */
-  private static void checkSubmission(GraphContext ctx, MimeMessage message, long size) throws GraphError {
-    String from;
-    try {
-      Address[] addresses = message.getFrom();
-      from = addresses == null || addresses.length == 0 || !(addresses[0] instanceof InternetAddress a)
-          ? ctx.address : a.getAddress();
-    } catch (MessagingException e) {
-      throw mimeInvalid();
-    }
-    if (!ctx.mailbox.tenant().maySendAs(ctx.mailbox, ctx.caller.token().objectId(), from)) {
-      throw new GraphError(403, "ErrorSendAsDenied", "The user account which was used to submit this request does"
-          + " not have the right to send mail on behalf of the specified sending account. Cannot submit message.");
-    }
-    if (size > ctx.mailbox.maxSendSize()) {
-      throw messageSizeExceeded();
-    }
-  }
-
-  /** {@code 400 ErrorMessageSizeExceeded}: a message larger than its mailbox's MaxSendSize. */
-  static GraphError messageSizeExceeded() {
-    return new GraphError(400, "ErrorMessageSizeExceeded", "The message exceeds the maximum supported size.,"
-        + " Cannot save changes made to an item to store.");
-  }
-
-  private static GraphError mimeInvalid() {
-    return new GraphError(400, "ErrorMimeContentInvalidBase64String", "Invalid base64 string for MIME content.");
-  }
-
-  private static GraphError noRecipients() {
-    return new GraphError(400, "ErrorInvalidRecipients", "At least one recipient is required, but none were found.");
-  }
-
-  private GraphResponse sendDraft(GraphContext ctx, String id) throws GraphError {
-    Location at = locate(ctx, id);
-    StoredMessage sm = message(at);
-    if (!sm.isSet(Flags.Flag.DRAFT)) {
-      throw new GraphError(400, "ErrorInvalidRequest", "Only a draft can be sent; this message is not a draft.");
-    }
-    MimeMessage m = sm.getMimeMessage();
-    List<String> recipients = GraphMime.envelopeRecipients(m);
-    if (recipients.isEmpty()) {
-      throw noRecipients();
-    }
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    try {
-      String date = new MailDateFormat().format(Date.from(server.now()));
-      out.write(("Date: " + date + "\r\n").getBytes(StandardCharsets.US_ASCII));
-      m.writeTo(out, new String[] {"Bcc", "Date"});
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (MessagingException e) {
-      throw new IllegalStateException("cannot write draft " + id, e);
-    }
-    checkSubmission(ctx, m, out.size());
-    server.tenant().delivery().deliver(ctx.address, recipients, out.toByteArray(), true);
-    store().expunge(at);
-    renderer.forget(id);
-    return GraphResponse.empty(202);
-  }
 }

@@ -33,6 +33,7 @@ final class IdentityRules {
       Set.of("User.Read.All", "Application.Read.All", "Mail.ReadBasic.All");
   static final DateTimeFormatter TIMESTAMP =
       DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'", Locale.ROOT).withZone(ZoneOffset.UTC);
+  /** One token request, scopes of two resources: answered 700022 or 28000, see {@link #asEntraAnswers}. */
   static final int MIXED_RESOURCES = 700022;
 
   private final Directory directory;
@@ -115,6 +116,7 @@ final class IdentityRules {
             + " to by any user in the tenant. You may have sent your authentication request to the wrong tenant.");
   }
 
+  /** Authority versus "Supported account types", for user sign-ins. */
   static void checkAudience(Application app, String tenantSegment, Tenant userTenant) throws AadError {
     String t = tenantSegment.toLowerCase(Locale.ROOT);
     SupportedAccountTypes types = app.accountTypes();
@@ -157,6 +159,7 @@ final class IdentityRules {
         + " resource.";
   }
 
+  /** The scopes of one token request, split into reserved OIDC scopes and one resource's permissions. */
   static final class ScopeRequest {
     final Set<String> reserved = new LinkedHashSet<>();
     final List<String> nonReserved = new ArrayList<>();
@@ -219,6 +222,7 @@ final class IdentityRules {
     return request;
   }
 
+  /** Which requested delegated permissions the user has not consented to (empty when all are granted). */
   static Optional<String> missingConsent(Tenant tenant, Application app, User user, String scope) {
     ScopeRequest request;
     try {
@@ -256,6 +260,7 @@ final class IdentityRules {
         || matchesRedirect(app.redirectUris(Platform.SINGLE_PAGE_APPLICATION), redirectUri);
   }
 
+  /** Exact match, except that the port of a loopback redirect (http://localhost, http://127.0.0.1) is ignored. */
   static boolean matchesRedirect(Set<String> registered, String redirectUri) {
     if (registered.contains(redirectUri)) {
       return true;

@@ -36,6 +36,7 @@ final class TokenIssuer {
   private final IntSupplier port;
   private final Map<String, RefreshGrant> refreshTokens = new ConcurrentHashMap<>();
 
+  /** What a refresh token stands for. */
   static final class RefreshGrant {
     final String clientId;
     final Tenant tenant;
@@ -73,6 +74,7 @@ final class TokenIssuer {
     return Optional.ofNullable(refreshTokens.get(token));
   }
 
+  /** Access token, refresh token, id token and client info for a signed-in user. */
   ObjectNode delegatedTokens(
       HttpExchange ex, Application app, Tenant userTenant, User user, String scope, String appidacr, String nonce,
       String amr) throws AadError {
