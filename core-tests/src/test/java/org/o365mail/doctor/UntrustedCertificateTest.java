@@ -41,7 +41,7 @@ import org.o365mail.testkit.Tenant;
 class UntrustedCertificateTest {
   @RegisterExtension
   static final LocalTenantExtension M365 =
-      LocalTenantExtension.create(LocalTenant.builder().twoCertificateAuthorities(), t -> {});
+      LocalTenantExtension.create(LocalTenant.builder().twoCertificateAuthorities());
 
   static LocalTenant m365;
   static Tenant contoso;

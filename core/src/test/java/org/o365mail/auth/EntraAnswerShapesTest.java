@@ -11,7 +11,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -64,11 +63,6 @@ class EntraAnswerShapesTest {
         .addDelegatedPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsUser.All")
         .grantAdminConsent();
     contoso.addUser("queue@contoso.com", PASSWORD);
-  }
-
-  @AfterEach
-  void resetFaults() {
-    m365.faults().reset();
   }
 
   // ----- error_description in lines separated by CRLF -----

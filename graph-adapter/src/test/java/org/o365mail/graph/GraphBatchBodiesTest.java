@@ -7,7 +7,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -47,11 +46,6 @@ class GraphBatchBodiesTest {
     m365 = M365.tenant();
     contoso = m365.createTenant("contoso.com");
     credential = GraphApps.clientCredentials(m365, contoso, GraphApps.daemon(contoso, "Reader", "Mail.ReadWrite"));
-  }
-
-  @AfterEach
-  void reset() {
-    m365.faults().reset();
   }
 
   /** UTF-8 8-bit text with CRLF and what a JSON string must escape. */

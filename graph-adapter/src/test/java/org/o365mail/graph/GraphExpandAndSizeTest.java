@@ -9,7 +9,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,11 +49,6 @@ class GraphExpandAndSizeTest {
     m365 = M365.tenant();
     contoso = m365.createTenant("contoso.com");
     credential = GraphApps.clientCredentials(m365, contoso, GraphApps.daemon(contoso, "Importer", "Mail.ReadWrite"));
-  }
-
-  @AfterEach
-  void reset() {
-    m365.faults().reset();
   }
 
   static Mailbox fill(String address, int count) {

@@ -80,30 +80,29 @@ import org.o365mail.testkit.TestMessages;
 @Timeout(value = 110, threadMode = ThreadMode.SEPARATE_THREAD)
 @ExtendWith(LeakCheck.class)
 class GraphImportSoakIT {
+  static final int WINDOW_LIFTED = 1_000_000;
+
   @RegisterExtension
-  static final LocalTenantExtension M365 = LocalTenantExtension.create(LocalTenant.builder().seed(6), t -> {});
+  static final LocalTenantExtension M365 = LocalTenantExtension.create(LocalTenant.builder().seed(6))
+      // from the start, so that every token the import uses lives 20 s; and 5,000 messages in half a minute are more
+      // requests than Exchange's window lets an app send to one mailbox (10,000 per 10 minutes, each $batch item
+      // one): this soak is about faults, so both sides lift the window (GraphRequestWindowTest is about the window)
+      .withFaults(faults -> faults.accessTokenLifetime(Duration.ofSeconds(20))
+          .graphRequestWindow(WINDOW_LIFTED, Duration.ofMinutes(10)));
 
   static LocalTenant m365;
   static Tenant contoso;
   static CredentialStrategy credential;
-  static final int WINDOW_LIFTED = 1_000_000;
 
   @BeforeAll
   static void model() {
     m365 = M365.tenant();
     contoso = m365.createTenant("contoso.com");
-    // set before the first token, so that every token the import uses lives 20 s
-    m365.faults().accessTokenLifetime(Duration.ofSeconds(20));
-    // 5,000 messages in half a minute are more requests than Exchange's window lets an app send to one mailbox
-    // (10,000 per 10 minutes, each $batch item one): this soak is about faults, so both sides lift the window
-    // (GraphRequestWindowTest is about the window)
-    m365.faults().graphRequestWindow(WINDOW_LIFTED, Duration.ofMinutes(10));
     credential = GraphApps.clientCredentials(m365, contoso, GraphApps.daemon(contoso, "Soak import", "Mail.ReadWrite"));
   }
 
   @AfterAll
   static void close() {
-    m365.faults().reset();
     credential.close();
   }
 

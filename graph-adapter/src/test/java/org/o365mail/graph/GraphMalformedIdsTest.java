@@ -32,7 +32,9 @@ import org.o365mail.testkit.TestMessages;
 @Timeout(60)
 @ExtendWith(LeakCheck.class)
 class GraphMalformedIdsTest {
-  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+  @RegisterExtension
+  static final LocalTenantExtension M365 =
+      LocalTenantExtension.create().withFaults(faults -> faults.graphRejectMalformedIds(true));
 
   static LocalTenant m365;
   static Tenant contoso;
@@ -49,7 +51,6 @@ class GraphMalformedIdsTest {
     mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), "Mine", "x"));
     other.deliver(TestMessages.text("a@fabrikam.com", other.address(), "Theirs", "y"));
     writer = GraphApps.clientCredentials(m365, contoso, GraphApps.daemon(contoso, "Writer", "Mail.ReadWrite"));
-    m365.faults().graphRejectMalformedIds(true);
   }
 
   @AfterAll

@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -54,11 +53,6 @@ class GraphRequestWindowTest {
     m365 = M365.tenant();
     contoso = m365.createTenant("contoso.com");
     credential = GraphApps.clientCredentials(m365, contoso, GraphApps.daemon(contoso, "Windowed", "Mail.ReadWrite"));
-  }
-
-  @AfterEach
-  void calm() {
-    m365.faults().reset();
   }
 
   @AfterAll

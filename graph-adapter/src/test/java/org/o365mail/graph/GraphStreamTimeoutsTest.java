@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -61,11 +60,6 @@ class GraphStreamTimeoutsTest {
     new Random(7).nextBytes(attachment);
     mailbox.deliver(TestMessages.withAttachment("scanner@contoso.com", mailbox.address(), "Scan", "See the scan.",
         "scan.bin", "application/octet-stream", attachment));
-  }
-
-  @AfterEach
-  void resetFaults() {
-    m365.faults().reset();
   }
 
   private static GraphMailboxConnector connector(CredentialStrategy credential) {

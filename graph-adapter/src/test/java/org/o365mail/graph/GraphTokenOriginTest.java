@@ -107,7 +107,6 @@ class GraphTokenOriginTest {
   @AfterEach
   void stopOther() {
     other.stop(0);
-    m365.faults().reset();
   }
 
   String otherOrigin() {

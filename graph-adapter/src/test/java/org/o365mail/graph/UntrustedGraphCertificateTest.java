@@ -38,7 +38,7 @@ import org.o365mail.testkit.TestMessages;
 class UntrustedGraphCertificateTest {
   @RegisterExtension
   static final LocalTenantExtension M365 =
-      LocalTenantExtension.create(LocalTenant.builder().twoCertificateAuthorities(), t -> {});
+      LocalTenantExtension.create(LocalTenant.builder().twoCertificateAuthorities());
 
   static LocalTenant m365;
   static Mailbox inbox;

@@ -15,6 +15,7 @@ import org.o365mail.testkit.ExchangeServicePrincipal;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testkit.PasswordCredential;
+import org.o365mail.testkit.RecordedCommand;
 import org.o365mail.testkit.Tenant;
 import org.o365mail.testkit.TestMessages;
 
@@ -99,6 +100,16 @@ final class Exchange implements AutoCloseable {
   }
 
   /** Delivers {@code count} small messages, one minute apart, the newest now. */
+  /**
+   * The SMTP commands, as wire lines without credentials, of every session that authenticated as {@code mailbox}
+   * (its AUTH included, which is recorded before the session knows who it is), oldest first.
+   */
+  List<String> smtpSessionsOf(Mailbox mailbox) {
+    java.util.Set<Long> sessions = m365.smtpCommands().stream().filter(c -> c.user().equalsIgnoreCase(mailbox.address()))
+        .map(RecordedCommand::session).collect(java.util.stream.Collectors.toSet());
+    return m365.smtpCommands().stream().filter(c -> sessions.contains(c.session())).map(RecordedCommand::line).toList();
+  }
+
   static void fill(Mailbox mailbox, int count, String subjectPrefix) {
     java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     for (int i = 0; i < count; i++) {

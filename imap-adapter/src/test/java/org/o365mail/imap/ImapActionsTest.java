@@ -10,11 +10,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,6 +41,7 @@ import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;
+import org.o365mail.testkit.RecordedCommand;
 import org.o365mail.testkit.StoredMail;
 import org.o365mail.testkit.TestMessages;
 
@@ -62,11 +63,6 @@ class ImapActionsTest {
     contoso = new Exchange(m365, "contoso.com");
   }
 
-  @AfterEach
-  void resetFaults() {
-    m365.faults().reset();
-  }
-
   @AfterAll
   static void close() {
     contoso.close();
@@ -84,13 +80,21 @@ class ImapActionsTest {
     }
   }
 
-  private void movesThreeAndKeepsTheRest(Mailbox mailbox) {
+  /**
+   * Moves three of five messages to Inbox/Done and deletes the others both ways; returns the IMAP commands (wire
+   * lines without tags) the move alone sent, for the tests named after them to check.
+   */
+  private List<String> movesThreeAndKeepsTheRest(Mailbox mailbox) {
+    List<String> moveCommands;
     Exchange.fill(mailbox, 5, "Move");
     mailbox.createFolder("Inbox/Done");
     try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
       Map<String, MessageId> ids = bySubject(c);
       List<MessageId> chosen = List.of(ids.get("Move 0"), ids.get("Move 2"), ids.get("Move 4"));
+      m365.clearRecorded();
       Map<MessageId, MessageId> moved = c.move(chosen, FolderRef.path("Inbox/Done"));
+      moveCommands = m365.imapCommands().stream().filter(x -> x.user().equals(mailbox.address()))
+          .map(RecordedCommand::line).toList();
       assertThat(moved.keySet()).containsExactlyElementsOf(chosen);
       assertThat(moved.values()).extracting(id -> c.message(id).subject())
           .containsExactly("Move 0", "Move 2", "Move 4");
@@ -102,18 +106,62 @@ class ImapActionsTest {
       c.delete(ids.get("Move 3"), DeleteMode.MOVE_TO_DELETED_ITEMS);
       assertThat(mailbox.messages("Deleted Items")).extracting(StoredMail::subject).containsExactly("Move 3");
     }
+    return moveCommands;
+  }
+
+  /**
+   * Asserts that {@code lines} hold exactly one command {@code name} and that it names exactly {@code uids} in its
+   * UID set (however the client wrote the set: {@code 1,3,5}, {@code 1:2}) followed by {@code rest}.
+   */
+  private static void assertOneUidCommand(List<String> lines, String name, Set<Long> uids, String rest) {
+    assertThat(named(lines, name)).as(name).singleElement().satisfies(line -> {
+      String[] parts = line.substring(name.length() + 1).split(" ", 2);
+      assertThat(uidSet(parts[0])).as("UID set of %s", line).isEqualTo(uids);
+      assertThat(parts.length > 1 ? parts[1] : "").as("after the UID set of %s", line).isEqualTo(rest);
+    });
+  }
+
+  private static Set<Long> uidSet(String set) {
+    Set<Long> uids = new java.util.TreeSet<>();
+    for (String range : set.split(",")) {
+      String[] ends = range.split(":");
+      long from = Long.parseLong(ends[0]);
+      long to = Long.parseLong(ends[ends.length - 1]);
+      for (long uid = Math.min(from, to); uid <= Math.max(from, to); uid++) {
+        uids.add(uid);
+      }
+    }
+    return uids;
+  }
+
+  /** The commands among {@code lines} that are {@code name} (a wire line starts with its command name and a space). */
+  private static List<String> named(List<String> lines, String name) {
+    return lines.stream().filter(l -> l.startsWith(name + " ") || l.equals(name)).toList();
   }
 
   @Test
   void withoutMove_copiesFlagsAndExpungesByUid_withUidsFromCopyUid() {
     m365.faults().imapAdvertiseMove(false);
-    movesThreeAndKeepsTheRest(contoso.mailbox("nomove"));
+    List<String> sent = movesThreeAndKeepsTheRest(contoso.mailbox("nomove"));
+    assertOneUidCommand(sent, "UID COPY", Set.of(1L, 3L, 5L), "INBOX/Done");
+    assertOneUidCommand(sent, "UID STORE", Set.of(1L, 3L, 5L), "+FLAGS.SILENT (\\Deleted)");
+    assertOneUidCommand(sent, "UID EXPUNGE", Set.of(1L, 3L, 5L), "");
+    assertThat(sent).as("the new UIDs come from COPYUID, not a search").noneMatch(l -> l.startsWith("UID SEARCH"));
+    assertThat(sent).noneMatch(l -> l.startsWith("EXPUNGE") || l.contains("MOVE"));
   }
 
   @Test
   void withoutMoveOrUidplus_expunges_andFindsTheNewUidsByMessageId() {
     m365.faults().imapAdvertiseMove(false).imapAdvertiseUidPlus(false);
-    movesThreeAndKeepsTheRest(contoso.mailbox("nouidplus"));
+    Mailbox mailbox = contoso.mailbox("nouidplus");
+    List<String> sent = movesThreeAndKeepsTheRest(mailbox);
+    assertOneUidCommand(sent, "UID COPY", Set.of(1L, 3L, 5L), "INBOX/Done");
+    assertOneUidCommand(sent, "UID STORE", Set.of(1L, 3L, 5L), "+FLAGS.SILENT (\\Deleted)");
+    assertThat(named(sent, "EXPUNGE")).containsExactly("EXPUNGE");
+    assertThat(sent).noneMatch(l -> l.startsWith("UID EXPUNGE") || l.contains("MOVE"));
+    List<String> movedIds = mailbox.messages("Inbox/Done").stream().map(StoredMail::internetMessageId).toList();
+    assertThat(named(sent, "UID SEARCH")).as("the new UIDs found by Message-ID").hasSize(3)
+        .allSatisfy(l -> assertThat(movedIds).anyMatch(id -> l.endsWith(" HEADER Message-ID " + id)));
   }
 
   /**
@@ -136,6 +184,7 @@ class ImapActionsTest {
       List<MessageId> chosen = List.of(ids.get("Move 0"), ids.get("Move 1"));
       FolderRef done = FolderRef.path("Inbox/Done");
 
+      m365.clearRecorded();
       m365.faults().imapLoseAnswers(lostAnswer, 1);
       assertThatThrownBy(() -> c.move(chosen, done)).isInstanceOf(MailboxException.class)
           .satisfies(e -> assertThat(((MailboxException) e).retryable()).isTrue());
@@ -148,6 +197,9 @@ class ImapActionsTest {
       assertThat(mailbox.messages("Inbox")).extracting(StoredMail::subject).containsExactly("Move 2");
       assertThat(moved.keySet()).containsExactlyElementsOf(chosen);
       assertThat(moved.values()).extracting(id -> c.message(id).subject()).containsExactly("Move 0", "Move 1");
+      List<String> sent = m365.imapCommands().stream().filter(x -> x.user().equals(mailbox.address()))
+          .map(RecordedCommand::line).toList();
+      assertOneUidCommand(sent, "UID COPY", Set.of(1L, 2L), "INBOX/Done"); // one copy over both calls
 
       // a later copy of the same message is moved as the new message it is
       mailbox.deliver("Inbox", mailbox.mime(mailbox.messages("Inbox/Done").stream()
@@ -280,7 +332,10 @@ class ImapActionsTest {
 
   @Test
   void withMove_andUidplus_movesInOneCommand() {
-    movesThreeAndKeepsTheRest(contoso.mailbox("move"));
+    List<String> sent = movesThreeAndKeepsTheRest(contoso.mailbox("move"));
+    assertOneUidCommand(sent, "UID MOVE", Set.of(1L, 3L, 5L), "INBOX/Done");
+    assertThat(sent).noneMatch(l -> l.contains("COPY") || l.contains("STORE") || l.contains("EXPUNGE")
+        || l.startsWith("MOVE") || l.startsWith("UID SEARCH"));
   }
 
   @Test
@@ -289,6 +344,7 @@ class ImapActionsTest {
     Exchange.fill(mailbox, 1, "Before");
     try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
       SyncBatch seen = c.sync(FolderRef.INBOX, SyncState.BEGINNING, 10);
+      m365.clearRecorded();
       long start = System.nanoTime();
       CompletableFuture<Boolean> waiting = CompletableFuture.supplyAsync(
           () -> c.awaitChanges(FolderRef.INBOX, Duration.ofSeconds(30)));
@@ -297,6 +353,8 @@ class ImapActionsTest {
           "x")), CompletableFuture.delayedExecutor(700, TimeUnit.MILLISECONDS));
       assertThat(waiting.get(20, TimeUnit.SECONDS)).isTrue();
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+      assertThat(m365.imapCommands()).filteredOn(x -> x.user().equals(mailbox.address()))
+          .filteredOn(x -> x.is("IDLE")).as("woken by the one IDLE, not by polling").hasSize(1);
       assertThat(c.sync(FolderRef.INBOX, seen.next(), 10).messages()).extracting(MessageSummary::subject)
           .containsExactly("During");
     }
@@ -346,6 +404,8 @@ class ImapActionsTest {
       }
       assertThat(changed).isFalse();
       assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(15));
+      assertThat(m365.imapCommands()).filteredOn(x -> x.user().equals(mailbox.address()))
+          .filteredOn(x -> x.is("IDLE")).as("the IDLE the other call ended").hasSize(1);
     }
   }
 

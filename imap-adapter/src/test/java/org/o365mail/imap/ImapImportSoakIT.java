@@ -25,7 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -90,7 +89,7 @@ class ImapImportSoakIT {
   private static final long SEED = 20_260_106L;
 
   @RegisterExtension
-  static final LocalTenantExtension M365 = LocalTenantExtension.create(LocalTenant.builder().seed(SEED), t -> { });
+  static final LocalTenantExtension M365 = LocalTenantExtension.create(LocalTenant.builder().seed(SEED));
 
   /** Tenant time the handler lets pass per message: 5,000 messages cover ten token lifetimes on top of real time. */
   private static final Duration TENANT_TIME_PER_MESSAGE = Duration.ofMillis(40);
@@ -104,11 +103,6 @@ class ImapImportSoakIT {
   static void tenant() {
     m365 = M365.tenant();
     contoso = new Exchange(m365, "contoso.com");
-  }
-
-  @AfterEach
-  void resetFaults() {
-    m365.faults().reset();
   }
 
   @AfterAll

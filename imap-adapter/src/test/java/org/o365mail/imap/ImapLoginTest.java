@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,11 +42,18 @@ class ImapLoginTest {
     contoso = new Exchange(M365.tenant(), "contoso.com");
   }
 
+  /** The IMAP logins of every test so far: the extension clears the recorded requests before each test. */
+  private static final List<RecordedRequest> LOGINS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void keepTheLogins() {
+    LOGINS.addAll(M365.tenant().requests("imap"));
+  }
+
   @AfterAll
   static void noBasicAuthentication_wasEverAttempted() {
-    List<RecordedRequest> imap = M365.tenant().requests("imap");
-    assertThat(imap).isNotEmpty();
-    assertThat(imap).extracting(RecordedRequest::method).containsOnly("AUTHENTICATE XOAUTH2");
+    assertThat(LOGINS).isNotEmpty();
+    assertThat(LOGINS).extracting(RecordedRequest::method).containsOnly("AUTHENTICATE XOAUTH2");
     contoso.close();
   }
 

@@ -19,6 +19,7 @@ import org.o365mail.FolderRef;
 import org.o365mail.testsupport.LeakCheck;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;
+import org.o365mail.testkit.RecordedCommand;
 
 /**
  * Closing a connector ends its IMAP session with LOGOUT (RFC 9051, 6.1.3: the client "SHOULD" say it is leaving)
@@ -107,6 +108,11 @@ class ImapLogoutTest {
     }
 
     assertThat(logoutsOf(mailbox)).isEqualTo(1);
+    List<RecordedCommand> sent = M365.tenant().imapCommands().stream()
+        .filter(x -> x.user().equalsIgnoreCase(mailbox.address())).toList();
+    assertThat(sent).filteredOn(x -> x.arguments().contains("BODY.PEEK[]")).as("the five bodies in one FETCH")
+        .singleElement().satisfies(x -> assertThat(x.line()).isEqualTo("UID FETCH 1:5 (UID BODY.PEEK[])"));
+    assertThat(sent).last().satisfies(x -> assertThat(x.name()).isEqualTo("LOGOUT"));
   }
 
   @Test

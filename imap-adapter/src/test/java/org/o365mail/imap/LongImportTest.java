@@ -14,7 +14,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.function.IntConsumer;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -63,11 +62,6 @@ class LongImportTest {
     archive = contoso.mailbox("archive");
     Exchange.fill(archive, MESSAGES, "Archived");
     archiveIds = messageIds(archive);
-  }
-
-  @AfterEach
-  void resetFaults() {
-    m365.faults().reset();
   }
 
   @AfterAll

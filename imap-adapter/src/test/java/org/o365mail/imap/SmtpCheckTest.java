@@ -30,6 +30,7 @@ import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testkit.PasswordCredential;
+import org.o365mail.testkit.RecordedCommand;
 import org.o365mail.testkit.RecordedRequest;
 import org.o365mail.testkit.internal.Pki;
 
@@ -83,6 +84,9 @@ class SmtpCheckTest {
     assertThat(smtp(alerts)).extracting(RecordedRequest::method).containsExactly("AUTH XOAUTH2");
     assertThat(smtp(alerts)).extracting(r -> r.attribute("outcome")).containsExactly("OK");
     assertThat(alerts.messages("Inbox")).isEmpty();
+    assertThat(contoso.smtpSessionsOf(alerts)).as("one XOAUTH2 login and nothing submitted")
+        .containsExactly("EHLO localhost", "STARTTLS", "EHLO localhost", "AUTH XOAUTH2 " + RecordedCommand.REDACTED,
+            "QUIT");
   }
 
   /** The exact conversation, on a server that records it: nothing after AUTH but QUIT. */

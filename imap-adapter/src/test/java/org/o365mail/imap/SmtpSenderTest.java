@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -36,6 +37,7 @@ import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testkit.PasswordCredential;
+import org.o365mail.testkit.RecordedCommand;
 import org.o365mail.testkit.RecordedRequest;
 import org.o365mail.testkit.StoredMail;
 
@@ -59,9 +61,17 @@ class SmtpSenderTest {
     contoso = new Exchange(m365, "contoso.com");
   }
 
+  /** The SMTP requests of every test so far: the extension clears the recorded requests before each test. */
+  private static final List<RecordedRequest> SUBMISSIONS = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+  @AfterEach
+  void keepTheSubmissions() {
+    SUBMISSIONS.addAll(m365.requests("smtp"));
+  }
+
   @AfterAll
   static void onlyXoauth2_wasEverOffered() {
-    assertThat(m365.requests("smtp")).isNotEmpty().extracting(RecordedRequest::method)
+    assertThat(SUBMISSIONS).isNotEmpty().extracting(RecordedRequest::method)
         .containsOnly("AUTH XOAUTH2", "DATA");
     contoso.close();
   }
@@ -137,6 +147,9 @@ class SmtpSenderTest {
     sender.send(OutgoingMessage.builder().to(to.address()).subject("Monthly scan").text("Attached.").attach(scan)
         .build());
     assertThat(opened).hasValue(1);
+    assertThat(m365.smtpCommands()).filteredOn(c -> c.is("DATA") && c.user().equalsIgnoreCase(from.address()))
+        .as("the message in one DATA, attachment included").singleElement()
+        .satisfies(c -> assertThat(c.payloadBytes()).isGreaterThan(TEN_MEGABYTES));
 
     assertThat(from.messages("Sent Items")).extracting(StoredMail::subject).contains("Monthly scan");
     try (ImapMailboxConnector c = contoso.connector(to, contoso.appOnly()).build()) {
@@ -164,6 +177,9 @@ class SmtpSenderTest {
           assertThat(r.attribute("outcome")).isEqualTo("OK");
           assertThat(r.attribute("appid")).isEqualTo(contoso.desktop.clientId());
         });
+    List<String> sent = contoso.smtpSessionsOf(alice);
+    assertThat(sent).filteredOn(l -> l.startsWith("AUTH ")).containsExactly("AUTH XOAUTH2 " + RecordedCommand.REDACTED);
+    assertThat(sent).filteredOn(l -> l.startsWith("DATA")).hasSize(1);
   }
 
   @Test

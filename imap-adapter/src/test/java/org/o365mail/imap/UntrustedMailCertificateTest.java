@@ -39,7 +39,7 @@ import org.o365mail.testkit.Mailbox;
 class UntrustedMailCertificateTest {
   @RegisterExtension
   static final LocalTenantExtension M365 =
-      LocalTenantExtension.create(LocalTenant.builder().twoCertificateAuthorities(), t -> {});
+      LocalTenantExtension.create(LocalTenant.builder().twoCertificateAuthorities());
 
   static Exchange contoso;
   static CredentialStrategy signInTrustOnly;

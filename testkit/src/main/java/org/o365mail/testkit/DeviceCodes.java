@@ -210,10 +210,10 @@ public final class DeviceCodes {
     if (!user.enabled()) {
       throw new IllegalArgumentException("AADSTS50057: account " + userPrincipalName + " is disabled");
     }
-    Optional<String> missing = IdentityServer.missingConsent(tenant, grant.app, user, grant.scope);
+    Optional<String> missing = IdentityRules.missingConsent(tenant, grant.app, user, grant.scope);
     if (missing.isPresent()) {
-      if (consent && IdentityServer.userMayConsent(missing.get())) {
-        IdentityServer.grantUserConsent(tenant, grant.app, user, grant.scope);
+      if (consent && IdentityRules.userMayConsent(missing.get())) {
+        IdentityRules.grantUserConsent(tenant, grant.app, user, grant.scope);
       } else {
         grant.user = user;
         grant.userTenant = tenant;

@@ -226,7 +226,7 @@ final class GraphAttachments implements AutoCloseable {
       if (GraphMime.bytes(rebuilt).length > server.tenant().mailbox(mailbox).maxSendSize()) {
         // the draft would be larger than its mailbox may send: refused as it grows, when the attachment is added
         // or an upload session's last range arrives (motze92/office365-mail#39, microsoft-graph-docs-contrib#2561)
-        throw GraphMessages.messageSizeExceeded();
+        throw GraphSending.messageSizeExceeded();
       }
       server.store().replace(at, rebuilt);
       List<GraphMime.Attachment> attachments = GraphMime.attachments(rebuilt);

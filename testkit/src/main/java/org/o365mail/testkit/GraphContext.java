@@ -26,7 +26,7 @@ final class GraphContext {
     this.mailbox = mailbox;
     this.address = mailbox.address();
     this.immutableIds = request.prefers("IdType=\"ImmutableId\"");
-    this.expandSize = GraphMessages.expandsSize(request.option("$expand").orElse(null));
+    this.expandSize = ODataQuery.expandsSize(request.option("$expand").orElse(null));
   }
 
   /** {@code https://host:port/v1.0}, with the host the client used. */

@@ -105,7 +105,7 @@ final class GraphDelta {
       check(ctx, sync.mailbox(), sync.folderId(), folderId, sync.generation(), generation, sync.selectText(),
           sync.filterText());
       Predicate<GraphMessages.Item> filter =
-          sync.filterText() == null ? i -> true : messages.predicate(GraphMessages.parseFilter(sync.filterText()));
+          sync.filterText() == null ? i -> true : ODataQuery.predicate(ODataQuery.parseFilter(sync.filterText()));
       Map<String, String> now = snapshot(ctx, folder, filter);
       List<Change> changes = new ArrayList<>();
       now.forEach((id, key) -> {
@@ -123,19 +123,19 @@ final class GraphDelta {
       response = page(ctx, folder, r, 0, pageSize);
     } else {
       messages.refuseExpand(ctx, true);
-      List<String> select = GraphMessages.select(ctx.request);
+      List<String> select = ODataQuery.select(ctx.request);
       String selectText = ctx.request.option("$select").orElse(null);
       String filterText = ctx.request.option("$filter").orElse(null);
       Predicate<GraphMessages.Item> filter = i -> true;
       if (filterText != null) {
-        List<GraphMessages.Clause> clauses = GraphMessages.parseFilter(filterText);
-        for (GraphMessages.Clause c : clauses) {
+        List<ODataQuery.Clause> clauses = ODataQuery.parseFilter(filterText);
+        for (ODataQuery.Clause c : clauses) {
           if (!c.property().equals("receivedDateTime") || !(c.operator().equals("ge") || c.operator().equals("gt"))) {
             throw new GraphError(400, "ErrorInvalidUrlQueryFilter",
                 "The query filter contains one or more invalid nodes. Delta takes only receivedDateTime ge or gt.");
           }
         }
-        filter = messages.predicate(clauses);
+        filter = ODataQuery.predicate(clauses);
       }
       Optional<String> orderBy = ctx.request.option("$orderby");
       if (orderBy.isPresent()
@@ -242,7 +242,7 @@ final class GraphDelta {
         .sorted(GraphMessages.BY_RECEIVED.reversed())
         .forEach(i -> {
           String id = server.store().idOf(ctx.address, folder, i.message().getUid());
-          snapshot.put(id, GraphMessages.changeKey(id, i.message()));
+          snapshot.put(id, MessageJson.changeKey(id, i.message()));
         });
     return snapshot;
   }

@@ -10,7 +10,6 @@ import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
@@ -28,6 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
+import org.o365mail.testkit.ImapCommandReader.Command;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -106,10 +106,8 @@ final class ImapSession implements Runnable {
     LOGGED_IN
   }
 
-  /** A command read whole before login, its literals inlined as arguments. */
-  private record Command(String tag, String name, List<String> args) {}
-
   private final long id = IDS.incrementAndGet();
+  private final ImapCommandReader commands;
   private final ImapFront front;
   private final LocalTenant tenant;
   private final Faults faults;
@@ -159,6 +157,7 @@ final class ImapSession implements Runnable {
     this.front = front;
     this.tenant = front.tenant();
     this.faults = tenant.faults();
+    this.commands = new ImapCommandReader(tenant.clock(), MAX_PRE_AUTH_COMMAND);
     this.raw = raw;
     this.socket = raw;
     this.implicitTls = implicitTls;
@@ -449,78 +448,22 @@ final class ImapSession implements Runnable {
     closeGracefully();
   }
 
-  /** Reads one command with its literals (sending continuations for synchronizing ones), or null at EOF. */
+  /**
+   * Reads one command with its literals (sending continuations for synchronizing ones) and records it, or null at
+   * EOF; a line holding only a tag is answered {@code BAD} here.
+   */
   private Command readCommand() throws IOException {
     while (true) {
-      int n = in.readLine(MAX_PRE_AUTH_COMMAND);
-      if (n < 0) {
+      Command c = commands.read(in, () -> sendRaw(LITERAL_CONTINUATION));
+      if (c == null) {
         return null;
       }
-      List<String> tokens = new ArrayList<>();
-      int total = 0;
-      while (true) {
-        byte[] line = in.line();
-        total += n;
-        long literal = LineInput.literalLength(line, n);
-        int end = LineInput.contentLength(line, n);
-        if (literal < 0) {
-          tokenize(line, 0, end, tokens);
-          break;
-        }
-        int brace = lastIndexOf(line, (byte) '{', end);
-        tokenize(line, 0, brace, tokens);
-        boolean synchronizing = !LineInput.literalIsNonSynchronizing(line, n);
-        if (total + literal > MAX_PRE_AUTH_COMMAND) {
-          throw new LineInput.LineTooLongException(MAX_PRE_AUTH_COMMAND);
-        }
-        if (synchronizing) {
-          sendRaw(LITERAL_CONTINUATION);
-        }
-        tokens.add(new String(in.readBytes((int) literal), StandardCharsets.ISO_8859_1));
-        total += (int) literal;
-        n = in.readLine(MAX_PRE_AUTH_COMMAND - total);
-        if (n < 0) {
-          return null;
-        }
-      }
-      if (tokens.isEmpty()) {
+      recordCommand(c.receivedAt(), c.tag(), c.name(), c.shown(), c.literalBytes());
+      if (c.name().isEmpty()) {
+        sendLocal(c.tag() + " BAD Command Error. 10");
         continue;
       }
-      String tag = tokens.get(0);
-      if (tokens.size() == 1) {
-        sendLocal(tag + " BAD Command Error. 10");
-        continue;
-      }
-      return new Command(tag, tokens.get(1).toUpperCase(Locale.ROOT), List.copyOf(tokens.subList(2, tokens.size())));
-    }
-  }
-
-  /** Splits IMAP arguments into atoms and quoted strings (unquoted). */
-  private static void tokenize(byte[] line, int from, int to, List<String> tokens) {
-    int i = from;
-    while (i < to) {
-      byte b = line[i];
-      if (b == ' ') {
-        i++;
-      } else if (b == '"') {
-        StringBuilder s = new StringBuilder();
-        i++;
-        while (i < to && line[i] != '"') {
-          if (line[i] == '\\' && i + 1 < to) {
-            i++;
-          }
-          s.append((char) (line[i] & 0xff));
-          i++;
-        }
-        tokens.add(s.toString());
-        i++;
-      } else {
-        int start = i;
-        while (i < to && line[i] != ' ') {
-          i++;
-        }
-        tokens.add(new String(line, start, i - start, StandardCharsets.ISO_8859_1));
-      }
+      return c;
     }
   }
 
@@ -542,28 +485,27 @@ final class ImapSession implements Runnable {
       if (end == 0) {
         continue;
       }
+      Instant receivedAt = tenant.clock().instant();
       if (tokenExpired()) {
         expire();
         return;
       }
       pause();
       boolean drop = faults.roll(faults.imapDropRate());
-      int tagEnd = indexOf(line, (byte) ' ', 0, end);
-      if (tagEnd <= 0) {
-        forward("", n);
+      ImapCommandReader.CommandLine parsed = ImapCommandReader.commandLine(line, end);
+      if (parsed == null) {
+        forward(null, n); // not a command: no tag to answer, nothing to record
         continue;
       }
-      String tag = new String(line, 0, tagEnd, StandardCharsets.ISO_8859_1);
-      int nameEnd = indexOf(line, (byte) ' ', tagEnd + 1, end);
-      String name = upper(line, tagEnd + 1, nameEnd < 0 ? end : nameEnd);
-      String sub = "";
-      int argsStart = nameEnd < 0 ? end : nameEnd + 1;
-      if (name.equals("UID") && nameEnd > 0) {
-        int subEnd = indexOf(line, (byte) ' ', nameEnd + 1, end);
-        sub = upper(line, nameEnd + 1, subEnd < 0 ? end : subEnd);
-        argsStart = subEnd < 0 ? end : subEnd + 1;
-      }
-      String command = name.equals("UID") ? "UID " + sub : name;
+      String tag = parsed.tag();
+      String name = parsed.name();
+      String sub = parsed.sub();
+      int argsStart = parsed.argsStart();
+      String command = parsed.command();
+      long firstLiteral = LineInput.literalLength(line, n);
+      PendingCommand pending = new PendingCommand(receivedAt, tag, command,
+          new String(line, argsStart, Math.max(0, end - argsStart), StandardCharsets.ISO_8859_1),
+          Math.max(0, firstLiteral));
       if (name.equals("LOGOUT")) {
         // recorded so tests can tell a session ended with a goodbye from one whose socket was just closed; under
         // its own service name, so that the "imap" records stay one per login attempt
@@ -572,6 +514,7 @@ final class ImapSession implements Runnable {
       }
       Optional<Faults.ImapCommandThrottle> throttle = faults.takeImapCommandThrottle(command);
       if (throttle.isPresent()) {
+        pending.record();
         skipRestOfCommand(n);
         if (throttled(tag, command, throttle.get())) {
           return;
@@ -582,6 +525,7 @@ final class ImapSession implements Runnable {
       boolean loseAnswer = faults.takeImapLostAnswer(command);
       String[] local = localAnswer(tag, name, sub);
       if (local != null) {
+        pending.record();
         skipRestOfCommand(n);
         if (loseAnswer) {
           sendLocal(Arrays.copyOf(local, local.length - 1));
@@ -602,16 +546,18 @@ final class ImapSession implements Runnable {
         loseAnswerTag = tag;
       }
       if (name.equals("UNSELECT")) {
+        pending.record();
         rewrittenCompletions.put(tag, ascii(tag + " OK UNSELECT completed.\r\n"));
         backendOut.write(ascii(tag + " EXAMINE " + UNSELECT_MAILBOX + "\r\n"));
         backendOut.flush();
         continue;
       }
       if (name.equals("IDLE")) {
+        pending.record();
         startIdle(tag);
         continue;
       }
-      forward(tag, n);
+      forward(pending, n);
     }
   }
 
@@ -664,14 +610,26 @@ final class ImapSession implements Runnable {
 
   /**
    * Relays the command whose first line (of length {@code n}) is in the reader's line buffer, with its
-   * literals. A synchronizing literal is sent only once GreenMail asked for it with a continuation.
+   * literals. A synchronizing literal is sent only once GreenMail asked for it with a continuation. The command is
+   * recorded once its last line is read and before that line goes on, so it is in the record before any answer.
+   *
+   * @param pending the command to record, or null for a line that is not a command
    */
-  private void forward(String tag, int n) throws IOException, InterruptedException {
+  private void forward(PendingCommand pending, int n) throws IOException, InterruptedException {
+    String tag = pending == null ? "" : pending.tag;
     int length = n;
+    boolean first = true;
     while (true) {
       byte[] line = in.line();
-      backendOut.write(line, 0, length);
       long literal = LineInput.literalLength(line, length);
+      if (pending != null && !first) {
+        pending.continued(line, length, literal);
+      }
+      first = false;
+      if (literal < 0 && pending != null) {
+        pending.record();
+      }
+      backendOut.write(line, 0, length);
       if (literal < 0) {
         backendOut.flush();
         return;
@@ -683,6 +641,9 @@ final class ImapSession implements Runnable {
         Boolean go = literalAnswer.poll(10, TimeUnit.MINUTES);
         literalTag = null;
         if (go == null || !go) {
+          if (pending != null) {
+            pending.record(); // refused before its literal came: received all the same
+          }
           return;
         }
       }
@@ -743,7 +704,7 @@ final class ImapSession implements Runnable {
             }
             relayLiterals(out, bin, n);
           } else {
-            int tagEnd = indexOf(line, (byte) ' ', 0, n);
+            int tagEnd = ImapCommandReader.indexOf(line, (byte) ' ', 0, n);
             String tag = tagEnd < 0 ? "" : new String(line, 0, tagEnd, StandardCharsets.ISO_8859_1);
             if (tag.equals(literalTag)) {
               literalAnswer.offer(Boolean.FALSE);
@@ -1098,6 +1059,43 @@ final class ImapSession implements Runnable {
             tenant.clock().instant()));
   }
 
+  /** Records a command the client sent, its credentials redacted ({@link RecordedCommand#redact}). */
+  private void recordCommand(Instant at, String tag, String name, String arguments, long literalBytes) {
+    tenant.record(new RecordedCommand(RecordedCommand.Protocol.IMAP, id, mailbox, tag, name,
+        RecordedCommand.redact(name, arguments), literalBytes, at));
+  }
+
+  /** A relayed command whose arguments are still being read; recorded once. */
+  private final class PendingCommand {
+    private final Instant at;
+    private final String tag;
+    private final String name;
+    private final StringBuilder arguments;
+    private long literalBytes;
+    private boolean recorded;
+
+    PendingCommand(Instant at, String tag, String name, String firstLineArguments, long firstLiteral) {
+      this.at = at;
+      this.tag = tag;
+      this.name = name;
+      this.arguments = new StringBuilder(firstLineArguments);
+      this.literalBytes = firstLiteral;
+    }
+
+    /** A line after a literal: its text joins the arguments, the literal it announces the byte count. */
+    void continued(byte[] line, int length, long literal) {
+      arguments.append(new String(line, 0, LineInput.contentLength(line, length), StandardCharsets.ISO_8859_1));
+      literalBytes += Math.max(0, literal);
+    }
+
+    void record() {
+      if (!recorded) {
+        recorded = true;
+        recordCommand(at, tag, name, arguments.toString(), literalBytes);
+      }
+    }
+  }
+
   private void recordBasic(String method, String user, String reason) {
     record(method, user, "AUTHENTICATION_FAILED", reason, "");
   }
@@ -1113,28 +1111,6 @@ final class ImapSession implements Runnable {
 
   private static byte[] ascii(String s) {
     return s.getBytes(StandardCharsets.US_ASCII);
-  }
-
-  private static String upper(byte[] line, int from, int to) {
-    return new String(line, from, Math.max(0, to - from), StandardCharsets.ISO_8859_1).toUpperCase(Locale.ROOT);
-  }
-
-  private static int indexOf(byte[] bytes, byte b, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (bytes[i] == b) {
-        return i;
-      }
-    }
-    return -1;
-  }
-
-  private static int lastIndexOf(byte[] bytes, byte b, int before) {
-    for (int i = before - 1; i >= 0; i--) {
-      if (bytes[i] == b) {
-        return i;
-      }
-    }
-    return 0;
   }
 
   @Override

@@ -63,10 +63,16 @@ public final class LocalTenant implements AutoCloseable {
   private final Delivery delivery;
   private final ConcurrentLinkedDeque<RecordedRequest> recorded = new ConcurrentLinkedDeque<>();
   private final AtomicInteger recordedCount = new AtomicInteger();
+  private final CommandLog commands = new CommandLog();
   private final IdentityServer identity;
   private final GraphServer graph;
   private final ImapFront imap;
   private final SmtpServer smtp;
+  private final boolean contract;
+  private final int requestWindowRequests;
+  private final Duration requestWindow;
+  private final long uploadWindowBytes;
+  private final Duration uploadWindow;
   private final Instant startedAt;
   private final Duration startupTime;
 
@@ -75,15 +81,12 @@ public final class LocalTenant implements AutoCloseable {
     this.hostName = builder.hostName;
     this.clock = new TestClock();
     this.faults = new Faults(builder.seed, clock);
-    if (builder.contract) {
-      faults.contract();
-    }
-    if (builder.requestWindow != null) {
-      faults.graphRequestWindow(builder.requestWindowRequests, builder.requestWindow);
-    }
-    if (builder.uploadWindow != null) {
-      faults.graphUploadWindow(builder.uploadWindowBytes, builder.uploadWindow);
-    }
+    this.contract = builder.contract;
+    this.requestWindowRequests = builder.requestWindowRequests;
+    this.requestWindow = builder.requestWindow;
+    this.uploadWindowBytes = builder.uploadWindowBytes;
+    this.uploadWindow = builder.uploadWindow;
+    applyStartingFaults();
     CompletableFuture<KeyPair> tlsKeys = CompletableFuture.supplyAsync(Pki::rsaKeyPair);
     CompletableFuture<MailStore> store = CompletableFuture.supplyAsync(MailStore::new);
     KeyPair signingKeys = Pki.rsaKeyPair();
@@ -363,6 +366,56 @@ public final class LocalTenant implements AutoCloseable {
     recordedCount.set(0);
   }
 
+  /**
+   * Every IMAP and SMTP command received so far (at most the last 10,000, see {@link #droppedCommands()}), oldest
+   * first, credentials redacted and message bodies left out ({@link RecordedCommand}).
+   */
+  public List<RecordedCommand> commands() {
+    return commands.all();
+  }
+
+  /** The recorded IMAP commands, oldest first, of every session (before and after login). */
+  public List<RecordedCommand> imapCommands() {
+    return commands.of(RecordedCommand.Protocol.IMAP);
+  }
+
+  /** The recorded SMTP commands, oldest first, of every session. */
+  public List<RecordedCommand> smtpCommands() {
+    return commands.of(RecordedCommand.Protocol.SMTP);
+  }
+
+  /** How many commands were dropped from the front of {@link #commands()} to keep it bounded since the last clear. */
+  public long droppedCommands() {
+    return commands.dropped();
+  }
+
+  /** Clears the recorded requests and commands ({@link #clearRequests()} clears only the requests). */
+  public void clearRecorded() {
+    clearRequests();
+    commands.clear();
+  }
+
+  /**
+   * Sets the faults back to how this tenant started: {@link Faults#reset()}, then the builder's {@link
+   * Builder#contract()} (drawn again from the seed's stream), request and upload windows.
+   */
+  void resetFaultsToStart() {
+    faults.reset();
+    applyStartingFaults();
+  }
+
+  private void applyStartingFaults() {
+    if (contract) {
+      faults.contract();
+    }
+    if (requestWindow != null) {
+      faults.graphRequestWindow(requestWindowRequests, requestWindow);
+    }
+    if (uploadWindow != null) {
+      faults.graphUploadWindow(uploadWindowBytes, uploadWindow);
+    }
+  }
+
   /** How long {@link #start()} took, measured inside the constructor. */
   public Duration startupTime() {
     return startupTime;
@@ -380,6 +433,10 @@ public final class LocalTenant implements AutoCloseable {
       recorded.pollFirst();
       recordedCount.decrementAndGet();
     }
+  }
+
+  void record(RecordedCommand command) {
+    commands.add(command);
   }
 
   Directory directory() {

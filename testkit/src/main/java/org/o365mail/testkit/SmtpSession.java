@@ -8,6 +8,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -132,6 +133,10 @@ final class SmtpSession implements Runnable {
     int space = line.indexOf(' ');
     String verb = (space < 0 ? line : line.substring(0, space)).toUpperCase(Locale.ROOT);
     String argument = space < 0 ? "" : line.substring(space + 1).trim();
+    Instant receivedAt = tenant.clock().instant();
+    if (!verb.equals("DATA")) {
+      recordCommand(receivedAt, verb, argument, 0);
+    }
     switch (verb) {
       case "EHLO" -> ehlo();
       case "HELO" -> {
@@ -143,7 +148,7 @@ final class SmtpSession implements Runnable {
       case "AUTH" -> auth(argument);
       case "MAIL" -> mail(argument);
       case "RCPT" -> rcpt(argument);
-      case "DATA" -> data();
+      case "DATA" -> data(receivedAt, argument);
       case "RSET" -> {
         resetTransaction();
         reply("250 2.0.0 Resetting");
@@ -380,12 +385,15 @@ final class SmtpSession implements Runnable {
     reply("250 2.1.5 Recipient OK");
   }
 
-  private void data() throws IOException {
+  /** DATA is recorded once the message is in, with its size, before the answer to it. */
+  private void data(Instant receivedAt, String argument) throws IOException {
     if (sender == null) {
+      recordCommand(receivedAt, "DATA", argument, 0);
       reply("503 5.5.1 Need mail command");
       return;
     }
     if (recipients.isEmpty()) {
+      recordCommand(receivedAt, "DATA", argument, 0);
       reply("503 5.5.1 Need rcpt command");
       return;
     }
@@ -394,6 +402,7 @@ final class SmtpSession implements Runnable {
     Path file = Files.createTempFile("testkit-smtp-", ".eml");
     try {
       long size = receive(file);
+      recordCommand(receivedAt, "DATA", argument, size);
       submit(file, size);
     } finally {
       Files.deleteIfExists(file);
@@ -521,6 +530,12 @@ final class SmtpSession implements Runnable {
         new RecordedRequest(
             "smtp", method, mailbox, Map.of("outcome", outcome, "reason", reason, "appid", app), status, code,
             tenant.clock().instant()));
+  }
+
+  /** Records a command the client sent, the response of AUTH redacted ({@link RecordedCommand#redact}). */
+  private void recordCommand(Instant at, String verb, String argument, long payloadBytes) {
+    tenant.record(new RecordedCommand(RecordedCommand.Protocol.SMTP, id, authenticated == null ? "" : authenticated,
+        "", verb, RecordedCommand.redact(verb, argument), payloadBytes, at));
   }
 
   private void recordData(Map<String, String> attributes, int status, String code) {

@@ -11,16 +11,17 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.o365mail.testkit.internal.Json;
 
 /** {@link Faults#graphBatchBodies(BatchBodies)}: the shapes a {@code $value} takes inside a {@code $batch} answer. */
 @Timeout(60)
 class GraphBatchBodiesTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
   private static final Instant T0 = Instant.parse("2026-03-01T09:00:00Z");
   /** UTF-8 8-bit text, CRLF, and what a JSON string must escape: quotes, a backslash, a tab, a control character. */
   static final byte[] UTF8 = ("From: sender@example.org\r\nTo: x@contoso.com\r\nSubject: caf\u00e9 \"quoted\" back\\slash\r\n"
@@ -36,17 +37,7 @@ class GraphBatchBodiesTest {
 
   @BeforeAll
   static void start() {
-    f = new GraphFixture();
-  }
-
-  @AfterAll
-  static void stop() {
-    f.close();
-  }
-
-  @AfterEach
-  void resetFaults() {
-    f.m365.faults().reset();
+    f = new GraphFixture(M365.tenant());
   }
 
   /** A batch of {@code $value} requests for the messages given, answered. */

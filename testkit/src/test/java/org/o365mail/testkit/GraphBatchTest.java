@@ -12,32 +12,23 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.o365mail.testkit.internal.Json;
 
 /** JSON batching: limits, embedded bodies, dependsOn, per-item authorisation, throttling and recording. */
 @Timeout(60)
 class GraphBatchTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
   private static final Instant T0 = Instant.parse("2026-01-10T12:00:00Z");
   private static GraphFixture f;
 
   @BeforeAll
   static void start() {
-    f = new GraphFixture();
-  }
-
-  @AfterAll
-  static void stop() {
-    f.close();
-  }
-
-  @AfterEach
-  void resetFaults() {
-    f.m365.faults().reset();
+    f = new GraphFixture(M365.tenant());
   }
 
   private static Mailbox fresh(String name, int messages) {

@@ -6,11 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.Set;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link Faults#graphRefuseExpandOnDelta(boolean)}, {@link Faults#graphRefuseExpandOnMessages(boolean)} and {@link
@@ -18,23 +17,15 @@ import org.junit.jupiter.api.Timeout;
  */
 @Timeout(60)
 class GraphExpandAndSizeTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
   private static final Instant T0 = Instant.parse("2026-05-01T07:00:00Z");
   private static final String EXPAND = "$expand=singleValueExtendedProperties(%24filter%3Did%20eq%20'Integer%200x0E08')";
   private static GraphFixture f;
 
   @BeforeAll
   static void start() {
-    f = new GraphFixture();
-  }
-
-  @AfterAll
-  static void stop() {
-    f.close();
-  }
-
-  @AfterEach
-  void resetFaults() {
-    f.m365.faults().reset();
+    f = new GraphFixture(M365.tenant());
   }
 
   private static Mailbox fresh(String name) {

@@ -45,8 +45,21 @@ final class GraphFixture implements AutoCloseable {
 
   record App(Application app, PasswordCredential secret) {}
 
+  /** Whether {@link #close()} stops the tenant: one this fixture started, not one a {@link LocalTenantExtension} runs. */
+  private final boolean ownsTenant;
+
   GraphFixture() {
-    m365 = LocalTenant.start();
+    this(LocalTenant.start(), true);
+  }
+
+  /** The fixture modelled in a tenant the caller runs (a {@link LocalTenantExtension}'s), which it leaves running. */
+  GraphFixture(LocalTenant m365) {
+    this(m365, false);
+  }
+
+  private GraphFixture(LocalTenant m365, boolean ownsTenant) {
+    this.m365 = m365;
+    this.ownsTenant = ownsTenant;
     http = new TestHttp(m365);
     contoso = m365.createTenant("contoso.com");
     fabrikam = m365.createTenant("fabrikam.com");
@@ -157,6 +170,8 @@ final class GraphFixture implements AutoCloseable {
 
   @Override
   public void close() {
-    m365.close();
+    if (ownsTenant) {
+      m365.close();
+    }
   }
 }

@@ -6,32 +6,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.o365mail.testkit.internal.Json;
 
 /** {@link Faults#graphRejectMalformedIds(boolean)}: ids Exchange cannot have issued for the mailbox are 400s. */
 @Timeout(60)
 class GraphMalformedIdsTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
   private static final Instant T0 = Instant.parse("2026-02-01T08:00:00Z");
   private static GraphFixture f;
 
   @BeforeAll
   static void start() {
-    f = new GraphFixture();
-  }
-
-  @AfterAll
-  static void stop() {
-    f.close();
-  }
-
-  @AfterEach
-  void resetFaults() {
-    f.m365.faults().reset();
+    f = new GraphFixture(M365.tenant());
   }
 
   private static String error(TestHttp.Response r) {

@@ -14,32 +14,28 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Exchange-style concurrency throttling per app and mailbox, and the random 429/503 fault knobs. */
 @Timeout(60)
 class GraphThrottlingTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
   private static GraphFixture f;
   private static ExecutorService pool;
 
   @BeforeAll
   static void start() {
-    f = new GraphFixture();
+    f = new GraphFixture(M365.tenant());
     pool = Executors.newFixedThreadPool(16);
   }
 
   @AfterAll
   static void stop() {
     pool.shutdownNow();
-    f.close();
-  }
-
-  @AfterEach
-  void resetFaults() {
-    f.m365.faults().reset();
   }
 
   private static void fresh(String name) {

@@ -10,11 +10,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.o365mail.testkit.internal.Json;
 
 /**
@@ -24,22 +23,14 @@ import org.o365mail.testkit.internal.Json;
  */
 @Timeout(60)
 class GraphWindowsTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
   private static GraphFixture f;
   private static int boxes;
 
   @BeforeAll
   static void start() {
-    f = new GraphFixture();
-  }
-
-  @AfterAll
-  static void stop() {
-    f.close();
-  }
-
-  @AfterEach
-  void resetFaults() {
-    f.m365.faults().reset();
+    f = new GraphFixture(M365.tenant());
   }
 
   private static Mailbox fresh(int messages) {

@@ -4,15 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The IMAP front before and at login: greeting, capabilities, XOAUTH2 and the ways Exchange refuses it. */
 @Timeout(60)
 class ImapFrontTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
   private static final String PRE_LOGIN =
       "* CAPABILITY IMAP4 IMAP4rev1 AUTH=PLAIN AUTH=XOAUTH2 SASL-IR UIDPLUS ID UNSELECT CHILDREN IDLE NAMESPACE LITERAL+";
   private static final String LOGGED_IN =
@@ -24,19 +25,8 @@ class ImapFrontTest {
 
   @BeforeAll
   static void start() {
-    m365 = LocalTenant.start();
+    m365 = M365.tenant();
     contoso = new Contoso(m365);
-  }
-
-  @AfterAll
-  static void stop() {
-    m365.close();
-  }
-
-  @AfterEach
-  void resetFaults() {
-    m365.faults().reset();
-    m365.clearRequests();
   }
 
   private static Wire connect() {

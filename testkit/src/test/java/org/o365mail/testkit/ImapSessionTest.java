@@ -10,34 +10,25 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The IMAP front after login: relaying to the store, and the Exchange behaviour injected into the session. */
 @Timeout(60)
 class ImapSessionTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
   private static LocalTenant m365;
   private static Contoso contoso;
   private static String token;
 
   @BeforeAll
   static void start() {
-    m365 = LocalTenant.start();
+    m365 = M365.tenant();
     contoso = new Contoso(m365);
     token = contoso.appToken();
-  }
-
-  @AfterAll
-  static void stop() {
-    m365.close();
-  }
-
-  @AfterEach
-  void resetFaults() {
-    m365.faults().reset();
   }
 
   /** A logged-in connection to a fresh mailbox holding {@code messages} small messages in the Inbox. */

@@ -17,15 +17,16 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Properties;
 import java.util.Random;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** SMTP submission the way smtp.office365.com:587 does it: STARTTLS, XOAUTH2, and its refusals. */
 @Timeout(60)
 class SmtpServerTest {
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
   private static final String FAILED_3 = "535 5\\.7\\.3 Authentication unsuccessful \\[.+\\]";
 
   private static LocalTenant m365;
@@ -33,19 +34,8 @@ class SmtpServerTest {
 
   @BeforeAll
   static void start() {
-    m365 = LocalTenant.start();
+    m365 = M365.tenant();
     contoso = new Contoso(m365);
-  }
-
-  @AfterAll
-  static void stop() {
-    m365.close();
-  }
-
-  @AfterEach
-  void reset() {
-    m365.faults().reset();
-    m365.clearRequests();
   }
 
   /** Connected, greeted, upgraded to TLS and greeted again. */
