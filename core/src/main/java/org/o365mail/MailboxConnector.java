@@ -38,8 +38,8 @@ public interface MailboxConnector extends AutoCloseable {
   /** The mailbox address this connector reaches. */
   String mailbox();
 
-  /** {@code graph} or {@code imap}. */
-  String protocol();
+  /** The protocol this connector speaks. */
+  Protocol protocol();
 
   // ----- folders -----
 

@@ -252,7 +252,7 @@ public final class ConnectionDoctor {
         checks.add(DoctorCheck.skipped("message header fetched"));
         return;
       }
-      checks.add(DoctorCheck.pass("mailbox opened", check.detail() + " (" + c.protocol() + ", "
+      checks.add(DoctorCheck.pass("mailbox opened", check.detail() + " (" + c.protocol().id() + ", "
           + check.elapsed().toMillis() + " ms)"));
       MailFolder f;
       try {

@@ -34,6 +34,7 @@ import org.o365mail.MessageSummary;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.Page;
 import org.o365mail.Paged;
+import org.o365mail.Protocol;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
 import org.o365mail.WellKnownFolder;
@@ -168,8 +169,8 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
   }
 
   @Override
-  public String protocol() {
-    return "memory";
+  public Protocol protocol() {
+    return Protocol.MEMORY;
   }
 
   @Override

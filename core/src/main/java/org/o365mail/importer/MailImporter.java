@@ -380,7 +380,7 @@ public final class MailImporter implements AutoCloseable {
   // one folder
 
   private CheckpointKey key(FolderRef folder) {
-    return new CheckpointKey(connector.protocol(), connector.mailbox(), folder.toString());
+    return new CheckpointKey(connector.protocol().id(), connector.mailbox(), folder.toString());
   }
 
   private ImportResult importFolder(FolderRef folder) {
@@ -408,7 +408,7 @@ public final class MailImporter implements AutoCloseable {
         if (stopping.get()) {
           return new ImportResult(imported, skipped, parked, false);
         }
-        String messageKey = idempotencyKey(connector.protocol(), m);
+        String messageKey = idempotencyKey(connector.protocol().id(), m);
         if (alreadyHandled(key, checkpoint, m, messageKey, batch.resynced())) {
           skipped++;
           continue;
@@ -526,7 +526,7 @@ public final class MailImporter implements AutoCloseable {
           List<Integer> todo = new ArrayList<>();
           for (int i = from; i < messages.size(); i++) {
             MessageSummary m = messages.get(i);
-            if (alreadyHandled(key, p.checkpoint, m, idempotencyKey(connector.protocol(), m), batch.resynced())) {
+            if (alreadyHandled(key, p.checkpoint, m, idempotencyKey(connector.protocol().id(), m), batch.resynced())) {
               p.skipped++;
             } else {
               todo.add(i);
@@ -600,7 +600,7 @@ public final class MailImporter implements AutoCloseable {
       p.group = null;
       return false;
     }
-    String messageKey = idempotencyKey(connector.protocol(), m);
+    String messageKey = idempotencyKey(connector.protocol().id(), m);
     if (alreadyHandled(p.key, p.checkpoint, m, messageKey, batch.resynced())) {
       p.skipped++; // a repeat within the batch
       return true;
@@ -670,7 +670,7 @@ public final class MailImporter implements AutoCloseable {
     List<String> keys = new ArrayList<>();
     for (int i = from; i < messages.size() && keys.size() < groupMessages; i++) {
       MessageSummary m = messages.get(i);
-      String k = idempotencyKey(connector.protocol(), m);
+      String k = idempotencyKey(connector.protocol().id(), m);
       if (!alreadyHandled(key, checkpoint, m, k, resynced)) {
         keys.add(k);
       }

@@ -267,7 +267,7 @@ final class DemoCommand implements Callable<Integer> {
         first = Files.readAllLines(eml, StandardCharsets.UTF_8).stream().filter(l -> l.startsWith("Subject:"))
             .findFirst().orElse("");
       }
-      ok("imported " + result.imported() + " message(s) over " + connector.protocol() + " into " + dir + " (e.g. "
+      ok("imported " + result.imported() + " message(s) over " + connector.protocol().id() + " into " + dir + " (e.g. "
           + first + "); post-action: " + action);
     }
   }

@@ -59,6 +59,7 @@ import org.o365mail.MessageSummary;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.Page;
 import org.o365mail.Paged;
+import org.o365mail.Protocol;
 import org.o365mail.SetupStep;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
@@ -244,8 +245,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
   }
 
   @Override
-  public String protocol() {
-    return "graph";
+  public Protocol protocol() {
+    return Protocol.GRAPH;
   }
 
   /** Graph requests retried so far by the governor (after 429, 503, 5xx or a connection failure). */

@@ -339,7 +339,7 @@ class GraphImportSoakTest {
             .retryBudget(3, Duration.ofSeconds(2)).build();
         MailImporter importer = MailImporter.builder().connector(connector).handler(product).checkpointStore(store)
             .postAction(PostAction.moveTo(FolderRef.path("Inbox/Imported"))).listener(health).build()) {
-      CheckpointKey key = new CheckpointKey(connector.protocol(), connector.mailbox(), FolderRef.INBOX.toString());
+      CheckpointKey key = new CheckpointKey(connector.protocol().id(), connector.mailbox(), FolderRef.INBOX.toString());
       product.afterAccept = n -> {
         if (n == 1_000) {
           faults.dropDeltaTokens(); // in the middle of the first round: its skip tokens are gone
@@ -437,7 +437,7 @@ class GraphImportSoakTest {
                 .requestWindow(WINDOW_LIFTED, Duration.ofMinutes(10)).build();
             MailImporter importer = MailImporter.builder().connector(connector).handler(product).checkpointStore(store)
                 .postAction(PostAction.moveTo(FolderRef.path("Inbox/Imported"))).batchSize(40).build()) {
-          CheckpointKey key = new CheckpointKey(connector.protocol(), connector.mailbox(), FolderRef.INBOX.toString());
+          CheckpointKey key = new CheckpointKey(connector.protocol().id(), connector.mailbox(), FolderRef.INBOX.toString());
           product.afterAccept = n -> {
             if (n == 120) {
               tenant.faults().dropDeltaTokens();
@@ -517,7 +517,7 @@ class GraphImportSoakTest {
         Supplier<MailImporter> newImporter = () -> MailImporter.builder().connector(connector).handler(product)
             .checkpointStore(store).postAction(action).batchSize(25).build();
         importer.set(newImporter.get());
-        CheckpointKey key = new CheckpointKey(connector.protocol(), connector.mailbox(), FolderRef.INBOX.toString());
+        CheckpointKey key = new CheckpointKey(connector.protocol().id(), connector.mailbox(), FolderRef.INBOX.toString());
         product.afterAccept = n -> {
           if (n == 80) {
             faults.dropDeltaTokens(); // in the middle of the first round
