@@ -198,7 +198,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
         wellKnown = w;
       }
     }
-    return new MailFolder(path, path, path.substring(path.lastIndexOf('/') + 1), wellKnown, messages.size(),
+    return MailFolder.of(path, path, path.substring(path.lastIndexOf('/') + 1), wellKnown, messages.size(),
         messages.stream().filter(m -> !m.read).count(), children);
   }
 
@@ -233,18 +233,18 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
       }
       all = new ArrayList<>();
       for (Stored s : folders.get(path)) {
-        if (options.isUnreadOnly() && s.read) {
+        if (options.unreadOnly() && s.read) {
           continue;
         }
-        if (options.getReceivedSince().isPresent() && s.received.isBefore(options.getReceivedSince().get())) {
+        if (options.receivedSince().isPresent() && s.received.isBefore(options.receivedSince().get())) {
           continue;
         }
         all.add(summary(path, s));
       }
     }
     Comparator<MessageSummary> order = Comparator.comparing(MessageSummary::receivedAt);
-    all.sort(options.isNewestFirst() ? order.reversed() : order);
-    int size = options.getPageSize();
+    all.sort(options.newestFirst() ? order.reversed() : order);
+    int size = options.pageSize();
     return new Paged<>(token -> {
       int from = token.map(Integer::parseInt).orElse(0);
       int to = Math.min(all.size(), from + size);
@@ -404,7 +404,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
         parseAddress(part).ifPresent(to::add);
       }
     }
-    return new MessageSummary(new MessageId(s.id), path, headers.get("message-id"), from, to,
+    return MessageSummary.of(new MessageId(s.id), path, headers.get("message-id"), from, to,
         headers.getOrDefault("subject", ""), s.received, s.mime.length, false, s.read);
   }
 

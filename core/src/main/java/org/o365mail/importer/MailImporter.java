@@ -169,7 +169,7 @@ public final class MailImporter implements AutoCloseable {
 
   /** Idempotency key of a message: its Message-ID plus the connector's id. */
   public static String idempotencyKey(String protocol, MessageSummary m) {
-    return (m.internetMessageId() == null ? "" : m.internetMessageId()) + "|" + protocol + ":" + m.id().value();
+    return m.internetMessageId().orElse("") + "|" + protocol + ":" + m.id().value();
   }
 
   // ------------------------------------------------------------------------------------------
@@ -739,7 +739,7 @@ public final class MailImporter implements AutoCloseable {
     if (checkpoint.handled().contains(messageKey) || store.seen(key, messageKey)) {
       return true;
     }
-    return resynced && m.internetMessageId() != null && store.seen(key, "mid:" + m.internetMessageId());
+    return resynced && m.internetMessageId().isPresent() && store.seen(key, "mid:" + m.internetMessageId().get());
   }
 
   private record Outcome(boolean accepted, boolean stopped, IncomingMessage message, int attempts, Throwable error) {}

@@ -278,7 +278,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     var known = folders.wellKnownIds();
     org.o365mail.WellKnownFolder wk = known.entrySet().stream().filter(e -> e.getValue().equals(r.id()))
         .map(Map.Entry::getKey).findFirst().orElse(null);
-    return new MailFolder(r.id(), r.path(), f.getDisplayName(), wk,
+    return MailFolder.of(r.id(), r.path(), f.getDisplayName(), wk,
         f.getTotalItemCount() == null ? -1 : f.getTotalItemCount(),
         f.getUnreadItemCount() == null ? -1 : f.getUnreadItemCount(), List.of());
   }
@@ -351,7 +351,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
       return new Page<>(SummaryPages.inFolder(page.summaries(), resolved(resolving).path()),
           Optional.ofNullable(page.nextLink()));
     });
-    return options.isReadAhead() ? listing.readingAhead(prefetchThreads.pool) : listing;
+    return options.readAhead() ? listing.readingAhead(prefetchThreads.pool) : listing;
   }
 
   /** The request for a listing's first page, with or without the size's {@code $expand}. */
@@ -361,8 +361,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
       if (expand) {
         rc.queryParameters.expand = Summaries.EXPAND;
       }
-      rc.queryParameters.top = options.getPageSize();
-      rc.queryParameters.orderby = new String[] {"receivedDateTime " + (options.isNewestFirst() ? "desc" : "asc")};
+      rc.queryParameters.top = options.pageSize();
+      rc.queryParameters.orderby = new String[] {"receivedDateTime " + (options.newestFirst() ? "desc" : "asc")};
       filter(options).ifPresent(f -> rc.queryParameters.filter = f);
     });
   }
@@ -385,11 +385,11 @@ public final class GraphMailboxConnector implements MailboxConnector {
    */
   private static Optional<String> filter(ListOptions options) {
     List<String> clauses = new ArrayList<>();
-    if (options.getReceivedSince().isPresent()) {
+    if (options.receivedSince().isPresent()) {
       clauses.add("receivedDateTime ge " + DateTimeFormatter.ISO_INSTANT.format(
-          options.getReceivedSince().get().truncatedTo(ChronoUnit.SECONDS)));
+          options.receivedSince().get().truncatedTo(ChronoUnit.SECONDS)));
     }
-    if (options.isUnreadOnly()) {
+    if (options.unreadOnly()) {
       if (clauses.isEmpty()) {
         clauses.add("receivedDateTime ge 1900-01-01T00:00:00Z");
       }
@@ -647,7 +647,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
       List<MessageSummary> group = new ArrayList<>();
       while (group.size() < Batcher.MAX_ITEMS && source.hasNext()) {
         MessageSummary m = requireNonNull(source.next(), "a message summary");
-        if (m.size() <= BATCH_MIME_LIMIT) { // unknown (-1) too: batched, bounded by Batcher.MAX_BODY_CHARS
+        if (m.size().orElse(-1) <= BATCH_MIME_LIMIT) { // unknown (-1) too: batched, bounded by Batcher.MAX_BODY_CHARS
           group.add(m);
         } else if (group.isEmpty()) {
           return List.of(m);
@@ -661,7 +661,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
   }
 
   private static boolean isBatch(List<MessageSummary> unit) {
-    return unit.size() > 1 || unit.get(0).size() <= BATCH_MIME_LIMIT;
+    return unit.size() > 1 || unit.get(0).size().orElse(-1) <= BATCH_MIME_LIMIT;
   }
 
   /** The MIME of each message, or null for one whose item failed (it is then read on its own, errors and all). */
