@@ -387,7 +387,7 @@ class ImapImportSoakTest {
       assertThat(text).as("MIME of %s", m.idempotencyKey())
           .startsWith("Message-ID: " + m.summary().internetMessageId().orElseThrow())
           .contains("Subject: " + m.summary().subject() + "\r\n");
-      assertThat((long) mime.length).as("size of %s", m.idempotencyKey()).isEqualTo(m.summary().size());
+      assertThat((long) mime.length).as("size of %s", m.idempotencyKey()).isEqualTo(m.summary().size().orElseThrow());
       deliveries.add(new Delivery(m.idempotencyKey(), m.summary().internetMessageId().orElse(null),
           m.summary().subject(),
           m.possibleRedelivery(), m.attempt()));

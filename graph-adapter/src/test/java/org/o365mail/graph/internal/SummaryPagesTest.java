@@ -71,7 +71,7 @@ class SummaryPagesTest {
         """);
     assertThat(page.deltaLink()).endsWith("$deltatoken=Y");
     assertThat(page.entries()).extracting(SummaryPages.Entry::id).containsExactly("AAMkA1", "AAMkA2", "AAMkA3");
-    assertThat(page.entries().get(0).summary().size()).isEqualTo(12);
+    assertThat(page.entries().get(0).summary().size()).hasValue(12);
     assertThat(page.entries().get(1).removed()).isTrue();
     assertThat(page.entries().get(1).summary()).isNull();
     assertThat(page.entries().get(2).received()).isNull();
