@@ -5,6 +5,7 @@ import java.util.Locale;
 /**
  * The protocol a {@link MailboxConnector} speaks. Its {@link #id()} is the lower-case name ({@code graph}, {@code
  * imap}, {@code memory}) that output prints and that checkpoints store, so it never changes for a constant.
+ * Immutable and thread-safe.
  */
 public enum Protocol {
   /** Microsoft Graph (REST over HTTPS). */
