@@ -9,28 +9,27 @@ import java.util.Optional;
  * An email address with an optional display name.
  *
  * @param address the address, such as {@code invoices@contoso.com}
- * @param name the display name, or {@code null}
+ * @param displayName the display name, when there is one
  */
-public record EmailAddress(String address, String name) {
+public record EmailAddress(String address, Optional<String> displayName) {
   public EmailAddress {
     requireNonNull(address, "address");
     address = address.trim();
     if (address.isEmpty() || address.indexOf('@') <= 0 || address.indexOf('@') == address.length() - 1) {
       throw new IllegalArgumentException("'" + address + "' is not an email address");
     }
-    name = name == null || name.isBlank() ? null : name.trim();
+    requireNonNull(displayName, "displayName");
+    displayName = displayName.map(String::trim).filter(n -> !n.isEmpty());
   }
 
+  /** An address without a display name. */
   public static EmailAddress of(String address) {
-    return new EmailAddress(address, null);
+    return new EmailAddress(address, Optional.empty());
   }
 
+  /** An address with a display name; a {@code null} or blank {@code name} is none. */
   public static EmailAddress of(String address, String name) {
-    return new EmailAddress(address, name);
-  }
-
-  public Optional<String> displayName() {
-    return Optional.ofNullable(name);
+    return new EmailAddress(address, Optional.ofNullable(name));
   }
 
   /** The address in lower case, for comparisons. */
@@ -40,6 +39,6 @@ public record EmailAddress(String address, String name) {
 
   @Override
   public String toString() {
-    return name == null ? address : name + " <" + address + ">";
+    return displayName.map(n -> n + " <" + address + ">").orElse(address);
   }
 }

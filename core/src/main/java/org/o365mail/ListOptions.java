@@ -57,27 +57,32 @@ public final class ListOptions {
    * without holding up its other work (Graph can; IMAP, with one connection per mailbox, ignores it). For callers
    * that go through the whole listing: one that stops early has had one page fetched for nothing.
    */
-  public ListOptions readAhead() {
-    return new ListOptions(unreadOnly, receivedSince, pageSize, newestFirst, true);
+  public ListOptions readAhead(boolean value) {
+    return new ListOptions(unreadOnly, receivedSince, pageSize, newestFirst, value);
   }
 
-  public boolean isUnreadOnly() {
+  /** Whether only unread messages are listed. */
+  public boolean unreadOnly() {
     return unreadOnly;
   }
 
-  public Optional<Instant> getReceivedSince() {
+  /** The earliest receipt time listed, if limited. */
+  public Optional<Instant> receivedSince() {
     return Optional.ofNullable(receivedSince);
   }
 
-  public int getPageSize() {
+  /** Messages fetched per page. */
+  public int pageSize() {
     return pageSize;
   }
 
-  public boolean isNewestFirst() {
+  /** Whether newest messages come first (the default) rather than oldest. */
+  public boolean newestFirst() {
     return newestFirst;
   }
 
-  public boolean isReadAhead() {
+  /** Whether each next page is fetched while the caller handles the current one. */
+  public boolean readAhead() {
     return readAhead;
   }
 

@@ -5,7 +5,7 @@ package org.o365mail;
  * permission or consent, Exchange service principal or mailbox permission missing). The {@link
  * #diagnosis()} names the setup step.
  */
-public class MailboxAuthenticationException extends MailboxException {
+public final class MailboxAuthenticationException extends MailboxException {
   private static final long serialVersionUID = 1L;
 
   public MailboxAuthenticationException(String message, Diagnosis diagnosis, Throwable cause) {

@@ -38,8 +38,8 @@ public interface MailboxConnector extends AutoCloseable {
   /** The mailbox address this connector reaches. */
   String mailbox();
 
-  /** {@code graph} or {@code imap}. */
-  String protocol();
+  /** The protocol this connector speaks. */
+  Protocol protocol();
 
   // ----- folders -----
 
@@ -115,7 +115,7 @@ public interface MailboxConnector extends AutoCloseable {
    * streamed). A message that no longer exists throws {@link MessageNotFoundException} when its turn comes.
    *
    * @param messages read as the fetch needs them: a list, or a whole folder's {@link #listMessages listing} (with
-   *     {@link ListOptions#readAhead()} its next page comes while this one's messages are read)
+   *     {@link ListOptions#readAhead(boolean)} its next page comes while this one's messages are read)
    */
   default void forEachMime(Iterable<MessageSummary> messages, MimeConsumer consumer) {
     for (MessageSummary m : messages) {

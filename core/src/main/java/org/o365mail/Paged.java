@@ -44,7 +44,7 @@ public final class Paged<T> implements Iterable<T> {
    * This listing, fetching each next page on {@code executor} as soon as the one before it is handed out, so that it
    * is there (or on its way) when the caller has handled the current one. A fetch the executor has not started when
    * the caller asks for the page is run by the caller; a failed fetch throws when the caller reaches that page.
-   * For connectors: callers ask for it with {@link ListOptions#readAhead()}.
+   * For connectors: callers ask for it with {@link ListOptions#readAhead(boolean)}.
    */
   public Paged<T> readingAhead(Executor executor) {
     return new Paged<>(fetcher, Objects.requireNonNull(executor, "executor"));

@@ -8,7 +8,7 @@ import java.util.Optional;
  * budget ran out before the operation could succeed. {@link #retryAfter()} is how long the service asked to
  * wait.
  */
-public class ThrottledException extends MailboxException {
+public final class ThrottledException extends MailboxException {
   private static final long serialVersionUID = 1L;
 
   private final Duration retryAfter;

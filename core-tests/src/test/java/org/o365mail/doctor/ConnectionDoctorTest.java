@@ -82,10 +82,10 @@ class ConnectionDoctorTest {
       DoctorCheck token = report.checks().get(1);
       assertThat(token.status()).isEqualTo(DoctorCheck.Status.FAIL);
       assertThat(token.detail()).endsWith("(probe: looked again)");
-      assertThat(token.diagnosis().setupStep()).isEqualTo(SetupStep.CLIENT_SECRET);
-      assertThat(token.diagnosis().alternatives()).extracting(org.o365mail.Diagnosis::setupStep)
+      assertThat(token.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.CLIENT_SECRET);
+      assertThat(token.diagnosis().orElseThrow().alternatives()).extracting(org.o365mail.Diagnosis::setupStep)
           .containsExactly(SetupStep.REGISTER_APP);
-      assertThat(token.diagnosis().describe()).contains("Or: " + SetupStep.REGISTER_APP.title())
+      assertThat(token.diagnosis().orElseThrow().describe()).contains("Or: " + SetupStep.REGISTER_APP.title())
           .contains("Run: Get-ServicePrincipal -Identity x");
       assertThat(asked).containsExactly("broken:token acquired", "sharp:token acquired:box@contoso.com:false");
     }
@@ -115,7 +115,7 @@ class ConnectionDoctorTest {
     DoctorReport report = examine(Tenants.app(m365, contoso, app), secret("Wrong8Q~" + UUID.randomUUID()), null);
     DoctorCheck token = report.firstFailure().orElseThrow();
     assertThat(token.name()).isEqualTo("token acquired");
-    assertThat(token.why().orElseThrow().setupStep()).isEqualTo(SetupStep.CLIENT_SECRET);
+    assertThat(token.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.CLIENT_SECRET);
     assertThat(report.checks()).filteredOn(c -> c.status() == DoctorCheck.Status.SKIPPED).hasSize(4);
     assertThat(report.exitCode()).isEqualTo(2);
   }
@@ -128,12 +128,12 @@ class ConnectionDoctorTest {
     app.addApplicationPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsApp");
     DoctorReport unknown = examine(Tenants.app(m365, contoso, app).withTenant(UUID.randomUUID().toString()), s.value(), null);
     assertThat(unknown.firstFailure().orElseThrow().name()).isEqualTo("authority reachable");
-    assertThat(unknown.firstFailure().orElseThrow().why().orElseThrow().setupStep()).isEqualTo(SetupStep.TENANT);
+    assertThat(unknown.firstFailure().orElseThrow().diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.TENANT);
 
     DoctorReport consent = examine(Tenants.app(m365, contoso, app), s.value(), null);
     DoctorCheck claims = consent.firstFailure().orElseThrow();
     assertThat(claims.name()).isEqualTo("claims fit the connector");
-    assertThat(claims.why().orElseThrow().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
+    assertThat(claims.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
     assertThat(claims.detail()).contains("roles []");
   }
 }

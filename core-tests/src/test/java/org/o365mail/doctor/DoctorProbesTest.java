@@ -82,10 +82,11 @@ class DoctorProbesTest {
     DoctorCheck token = report.firstFailure().orElseThrow();
     assertThat(token.name()).isEqualTo("token acquired");
     assertThat(token.detail()).contains("probe: token for Microsoft Graph .default: AADSTS65001 as well");
-    assertThat(token.diagnosis().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
-    assertThat(token.diagnosis().serviceCode()).isEqualTo("AADSTS65001");
-    assertThat(token.diagnosis().command()).hasValueSatisfying(c -> assertThat(c).contains("Get-MgOauth2PermissionGrant"));
-    assertThat(token.diagnosis().alternatives()).extracting(Diagnosis::setupStep)
+    assertThat(token.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
+    assertThat(token.diagnosis().orElseThrow().serviceCode()).isEqualTo("AADSTS65001");
+    assertThat(token.diagnosis().orElseThrow().command())
+        .hasValueSatisfying(c -> assertThat(c).contains("Get-MgOauth2PermissionGrant"));
+    assertThat(token.diagnosis().orElseThrow().alternatives()).extracting(Diagnosis::setupStep)
         .containsExactly(SetupStep.DELEGATED_PERMISSION);
   }
 
@@ -97,9 +98,10 @@ class DoctorProbesTest {
     DoctorCheck token = report.firstFailure().orElseThrow();
     assertThat(token.name()).isEqualTo("token acquired");
     assertThat(token.detail()).contains("for Microsoft Graph .default: scp [User.Read]");
-    assertThat(token.diagnosis().setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
-    assertThat(token.diagnosis().fix()).contains("Office 365 Exchange Online > Delegated permissions > IMAP.AccessAsUser.All");
-    assertThat(token.diagnosis().alternatives()).extracting(Diagnosis::setupStep)
+    assertThat(token.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
+    assertThat(token.diagnosis().orElseThrow().fix())
+        .contains("Office 365 Exchange Online > Delegated permissions > IMAP.AccessAsUser.All");
+    assertThat(token.diagnosis().orElseThrow().alternatives()).extracting(Diagnosis::setupStep)
         .containsExactly(SetupStep.ADMIN_CONSENT);
   }
 
@@ -111,9 +113,9 @@ class DoctorProbesTest {
     DoctorCheck token = report.firstFailure().orElseThrow();
     assertThat(token.name()).isEqualTo("token acquired");
     assertThat(token.detail()).contains("probe: token for Microsoft Graph .default: scp [User.Read]");
-    assertThat(token.diagnosis().setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
-    assertThat(token.diagnosis().fix()).contains("Microsoft Graph > Delegated permissions > Mail.Send");
-    assertThat(token.diagnosis().alternatives()).extracting(Diagnosis::setupStep)
+    assertThat(token.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
+    assertThat(token.diagnosis().orElseThrow().fix()).contains("Microsoft Graph > Delegated permissions > Mail.Send");
+    assertThat(token.diagnosis().orElseThrow().alternatives()).extracting(Diagnosis::setupStep)
         .containsExactly(SetupStep.ADMIN_CONSENT);
   }
 
@@ -144,14 +146,16 @@ class DoctorProbesTest {
 
       DoctorCheck without = doctor.build().examine().firstFailure().orElseThrow();
       assertThat(without.name()).isEqualTo("mailbox opened");
-      assertThat(without.diagnosis().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT); // Entra ID's answer as it is
+      assertThat(without.diagnosis().orElseThrow().setupStep())
+          .isEqualTo(SetupStep.ADMIN_CONSENT); // Entra ID's answer as it is
 
       DoctorCheck with = doctor.mailboxToken(TokenRequest.graph("Mail.ReadWrite.Shared")).build().examine()
           .firstFailure().orElseThrow();
       assertThat(with.name()).isEqualTo("mailbox opened");
-      assertThat(with.diagnosis().setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
-      assertThat(with.diagnosis().fix()).contains("Microsoft Graph > Delegated permissions > Mail.ReadWrite.Shared");
-      assertThat(with.diagnosis().alternatives()).extracting(Diagnosis::setupStep)
+      assertThat(with.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
+      assertThat(with.diagnosis().orElseThrow().fix())
+          .contains("Microsoft Graph > Delegated permissions > Mail.ReadWrite.Shared");
+      assertThat(with.diagnosis().orElseThrow().alternatives()).extracting(Diagnosis::setupStep)
           .containsExactly(SetupStep.ADMIN_CONSENT);
       assertThat(with.detail()).contains("scp [Mail.ReadWrite, User.Read]");
       assertThat(asked).containsExactly("mailbox opened: [Mail.ReadWrite], token true",
@@ -173,7 +177,7 @@ class DoctorProbesTest {
           .token(TokenRequest.graph("Mail.Read"), TokenPreflight.Requirement.graphRead()).probe(registration).build()
           .examine().firstFailure().orElseThrow();
       assertThat(token.detail()).endsWith("(probe: read the registration)");
-      assertThat(token.diagnosis().alternatives()).isEmpty();
+      assertThat(token.diagnosis().orElseThrow().alternatives()).isEmpty();
     }
   }
 
@@ -183,7 +187,7 @@ class DoctorProbesTest {
         .addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.Send").grantAdminConsent();
     DoctorReport report = delegated(app, TokenRequest.graph("Mail.ReadWrite"),
         TokenPreflight.Requirement.graphReadWrite());
-    Diagnosis d = report.firstFailure().orElseThrow().diagnosis();
+    Diagnosis d = report.firstFailure().orElseThrow().diagnosis().orElseThrow();
     assertThat(d.setupStep()).isEqualTo(SetupStep.DELEGATED_PERMISSION);
     assertThat(d.alternatives()).extracting(Diagnosis::setupStep)
         .containsExactly(SetupStep.ADMIN_CONSENT, SetupStep.SCOPES);
@@ -198,10 +202,11 @@ class DoctorProbesTest {
     DoctorCheck claims = report.firstFailure().orElseThrow();
     assertThat(claims.name()).isEqualTo("claims fit the connector");
     assertThat(claims.detail()).contains("probe: app-only token for Microsoft Graph: roles [Mail.Read]");
-    assertThat(claims.diagnosis().setupStep()).isEqualTo(SetupStep.APPLICATION_PERMISSION);
-    assertThat(claims.diagnosis().fix()).startsWith("Added under Microsoft Graph; add IMAP.AccessAsApp under Office"
+    assertThat(claims.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.APPLICATION_PERMISSION);
+    assertThat(claims.diagnosis().orElseThrow().fix())
+        .startsWith("Added under Microsoft Graph; add IMAP.AccessAsApp under Office"
         + " 365 Exchange Online (APIs my organization uses)");
-    assertThat(claims.diagnosis().alternatives()).extracting(Diagnosis::setupStep)
+    assertThat(claims.diagnosis().orElseThrow().alternatives()).extracting(Diagnosis::setupStep)
         .containsExactly(SetupStep.ADMIN_CONSENT);
   }
 
@@ -223,8 +228,8 @@ class DoctorProbesTest {
       DoctorCheck send = report.firstFailure().orElseThrow();
       assertThat(send.name()).isEqualTo("send claims fit");
       // the Exchange token has a role (IMAP.AccessAsApp), just not SMTP's: the right API, the wrong permission
-      assertThat(send.diagnosis().setupStep()).isEqualTo(SetupStep.APPLICATION_PERMISSION);
-      assertThat(send.diagnosis().fix()).contains("SMTP.SendAsApp");
+      assertThat(send.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.APPLICATION_PERMISSION);
+      assertThat(send.diagnosis().orElseThrow().fix()).contains("SMTP.SendAsApp");
     }
   }
 
@@ -235,9 +240,10 @@ class DoctorProbesTest {
     DoctorReport report = appOnly(app, TokenRequest.graph(), TokenPreflight.Requirement.graphRead());
     DoctorCheck claims = report.firstFailure().orElseThrow();
     assertThat(claims.name()).isEqualTo("claims fit the connector");
-    assertThat(claims.diagnosis().setupStep()).isEqualTo(SetupStep.APPLICATION_PERMISSION);
-    assertThat(claims.diagnosis().summary()).contains("Mail.Read is added under Office 365 Exchange Online");
-    assertThat(claims.diagnosis().alternatives()).isEmpty();
+    assertThat(claims.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.APPLICATION_PERMISSION);
+    assertThat(claims.diagnosis().orElseThrow().summary())
+        .contains("Mail.Read is added under Office 365 Exchange Online");
+    assertThat(claims.diagnosis().orElseThrow().alternatives()).isEmpty();
   }
 
   @Test
@@ -247,10 +253,10 @@ class DoctorProbesTest {
     DoctorReport report = appOnly(app, TokenRequest.imap(), TokenPreflight.Requirement.imap());
     DoctorCheck claims = report.firstFailure().orElseThrow();
     assertThat(claims.name()).isEqualTo("claims fit the connector");
-    assertThat(claims.diagnosis().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
-    assertThat(claims.diagnosis().alternatives()).extracting(Diagnosis::setupStep)
+    assertThat(claims.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.ADMIN_CONSENT);
+    assertThat(claims.diagnosis().orElseThrow().alternatives()).extracting(Diagnosis::setupStep)
         .containsExactly(SetupStep.APPLICATION_PERMISSION);
-    assertThat(claims.diagnosis().describe()).contains("Get-MgServicePrincipalAppRoleAssignment");
+    assertThat(claims.diagnosis().orElseThrow().describe()).contains("Get-MgServicePrincipalAppRoleAssignment");
   }
 
   @Test
@@ -268,8 +274,9 @@ class DoctorProbesTest {
       DoctorCheck authority = report.firstFailure().orElseThrow();
       assertThat(authority.name()).isEqualTo("authority reachable");
       assertThat(authority.detail()).contains("cloud_instance_name microsoftonline.us, tenant_region_scope USGov");
-      assertThat(authority.diagnosis().setupStep()).isEqualTo(SetupStep.TENANT);
-      assertThat(authority.diagnosis().fix()).contains("US_GOVERNMENT").contains("https://login.microsoftonline.us");
+      assertThat(authority.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.TENANT);
+      assertThat(authority.diagnosis().orElseThrow().fix())
+          .contains("US_GOVERNMENT").contains("https://login.microsoftonline.us");
       assertThat(check(report, "token acquired").status()).isEqualTo(DoctorCheck.Status.SKIPPED);
     }
   }
@@ -318,7 +325,8 @@ class DoctorProbesTest {
       assertThat(check(report, "send claims fit").status()).isEqualTo(DoctorCheck.Status.PASS);
       assertThat(check(report, "send claims fit").detail()).contains("SMTP.Send");
       assertThat(report.firstFailure().orElseThrow().name()).isEqualTo("send path");
-      assertThat(report.firstFailure().orElseThrow().diagnosis().setupStep()).isEqualTo(SetupStep.MAILBOX_PROTOCOL);
+      assertThat(report.firstFailure().orElseThrow().diagnosis().orElseThrow().setupStep())
+          .isEqualTo(SetupStep.MAILBOX_PROTOCOL);
     }
   }
 
@@ -335,9 +343,9 @@ class DoctorProbesTest {
       DoctorCheck token = report.firstFailure().orElseThrow();
       assertThat(token.name()).isEqualTo("token acquired");
       assertThat(token.detail()).startsWith("no stored sign-in");
-      assertThat(token.diagnosis().setupStep()).isEqualTo(SetupStep.SIGN_IN_AGAIN);
-      assertThat(token.diagnosis().serviceCode()).isEqualTo("not_signed_in");
-      assertThat(token.diagnosis().fix()).contains("does not start one");
+      assertThat(token.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SIGN_IN_AGAIN);
+      assertThat(token.diagnosis().orElseThrow().serviceCode()).isEqualTo("not_signed_in");
+      assertThat(token.diagnosis().orElseThrow().fix()).contains("does not start one");
       assertThat(m365.deviceCodes().sessions()).hasSize(sessionsBefore);
     }
   }

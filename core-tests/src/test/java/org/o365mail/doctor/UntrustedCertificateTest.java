@@ -101,7 +101,7 @@ class UntrustedCertificateTest {
     assertThat(authority.name()).isEqualTo("authority reachable");
     assertThat(authority.status()).isEqualTo(DoctorCheck.Status.FAIL);
     assertThat(authority.detail()).startsWith("Reached the sign-in endpoint");
-    assertNamesTheIdentityCertificate(authority.why().orElseThrow());
+    assertNamesTheIdentityCertificate(authority.diagnosis().orElseThrow());
   }
 
   @Test

@@ -137,7 +137,7 @@ class GroupCommitTest {
   static Set<String> keys(InMemoryMailboxConnector box) {
     Set<String> keys = new LinkedHashSet<>();
     for (MessageSummary m : box.contents(FolderRef.INBOX)) {
-      keys.add(MailImporter.idempotencyKey(box.protocol(), m));
+      keys.add(MailImporter.idempotencyKey(box.protocol().id(), m));
     }
     return keys;
   }
@@ -177,7 +177,7 @@ class GroupCommitTest {
       assertThat(importer.health().health()).isEqualTo(MailboxHealth.DEGRADED);
       assertThat(store.violations).isEmpty();
       // the checkpoint has the first group and not one of the second
-      Checkpoint after = store.load(new CheckpointKey(box.protocol(), box.mailbox(), FolderRef.INBOX.toString()))
+      Checkpoint after = store.load(new CheckpointKey(box.protocol().id(), box.mailbox(), FolderRef.INBOX.toString()))
           .orElseThrow();
       assertThat(after.handled()).containsExactlyInAnyOrderElementsOf(order.subList(0, 10));
       assertThat(after.interrupted()).containsAll(order.subList(10, 20));

@@ -217,12 +217,12 @@ public final class ConnectionDoctor {
     }
     return check.ok()
         ? DoctorCheck.pass("send path", check.detail() + " (" + check.elapsed().toMillis() + " ms)")
-        : DoctorCheck.fail("send path", check.detail(), check.problem());
+        : DoctorCheck.fail("send path", check.detail(), check.diagnosis().orElseThrow());
   }
 
   /** A failed check as the first probe that can tell more sees it; the check unchanged otherwise. */
   private DoctorCheck probed(DoctorCheck check, AccessToken token, TokenRequest request) {
-    if (check.status() != DoctorCheck.Status.FAIL || check.diagnosis() == null) {
+    if (check.status() != DoctorCheck.Status.FAIL || check.diagnosis().isEmpty()) {
       return check;
     }
     DoctorProbe.Context context = new DoctorProbe.Context(check.name(), credential, app, request,
@@ -230,14 +230,14 @@ public final class ConnectionDoctor {
     for (DoctorProbe probe : probes) {
       Optional<DoctorProbe.Finding> finding;
       try {
-        finding = probe.explain(check.diagnosis(), context);
+        finding = probe.explain(check.diagnosis().orElseThrow(), context);
       } catch (RuntimeException e) {
         // a probe that breaks tells nothing more; the check's own diagnosis stands
         continue;
       }
       if (finding.isPresent()) {
         return new DoctorCheck(check.name(), check.status(), check.detail() + " (probe: "
-            + finding.get().evidence() + ")", finding.get().diagnosis());
+            + finding.get().evidence() + ")", Optional.of(finding.get().diagnosis()));
       }
     }
     return check;
@@ -247,12 +247,12 @@ public final class ConnectionDoctor {
     try (MailboxConnector c = connector.get()) {
       ConnectionCheck check = c.checkConnection();
       if (!check.ok()) {
-        checks.add(DoctorCheck.fail("mailbox opened", check.detail(), check.problem()));
+        checks.add(DoctorCheck.fail("mailbox opened", check.detail(), check.diagnosis().orElseThrow()));
         checks.add(DoctorCheck.skipped("folder listed"));
         checks.add(DoctorCheck.skipped("message header fetched"));
         return;
       }
-      checks.add(DoctorCheck.pass("mailbox opened", check.detail() + " (" + c.protocol() + ", "
+      checks.add(DoctorCheck.pass("mailbox opened", check.detail() + " (" + c.protocol().id() + ", "
           + check.elapsed().toMillis() + " ms)"));
       MailFolder f;
       try {
@@ -267,7 +267,7 @@ public final class ConnectionDoctor {
       try {
         Optional<MessageSummary> first = c.listMessages(folder, ListOptions.defaults().pageSize(1)).stream().findFirst();
         checks.add(first.map(m -> DoctorCheck.pass("message header fetched", "newest: \"" + m.subject() + "\" from "
-                + m.sender().map(Object::toString).orElse("(no sender)") + " at " + m.receivedAt()))
+                + m.from().map(Object::toString).orElse("(no sender)") + " at " + m.receivedAt()))
             .orElseGet(() -> DoctorCheck.pass("message header fetched", "the folder is empty")));
       } catch (MailboxException e) {
         checks.add(DoctorCheck.fail("message header fetched", "listing " + folder + " failed", diagnosis(e)));

@@ -11,9 +11,9 @@ import org.o365mail.Diagnosis;
  * @param name what was checked ("token acquired")
  * @param status the outcome
  * @param detail what was seen
- * @param diagnosis for a warning or failure, the setup step and fix
+ * @param diagnosis the setup step and fix: always there for a failure, for a warning when one applies
  */
-public record DoctorCheck(String name, Status status, String detail, Diagnosis diagnosis) {
+public record DoctorCheck(String name, Status status, String detail, Optional<Diagnosis> diagnosis) {
   /** Outcome of a check. */
   public enum Status {
     PASS,
@@ -27,29 +27,35 @@ public record DoctorCheck(String name, Status status, String detail, Diagnosis d
     requireNonNull(name, "name");
     requireNonNull(status, "status");
     requireNonNull(detail, "detail");
+    requireNonNull(diagnosis, "diagnosis");
+    if (status == Status.FAIL && diagnosis.isEmpty()) {
+      throw new IllegalArgumentException("a failed check needs its diagnosis");
+    }
   }
 
   static DoctorCheck pass(String name, String detail) {
-    return new DoctorCheck(name, Status.PASS, detail, null);
+    return new DoctorCheck(name, Status.PASS, detail, Optional.empty());
   }
 
   static DoctorCheck warn(String name, String detail) {
-    return new DoctorCheck(name, Status.WARN, detail, null);
+    return new DoctorCheck(name, Status.WARN, detail, Optional.empty());
   }
 
   static DoctorCheck warn(String name, String detail, Diagnosis diagnosis) {
-    return new DoctorCheck(name, Status.WARN, detail, diagnosis);
+    return new DoctorCheck(name, Status.WARN, detail, Optional.ofNullable(diagnosis));
   }
 
   static DoctorCheck fail(String name, String detail, Diagnosis diagnosis) {
-    return new DoctorCheck(name, Status.FAIL, detail, requireNonNull(diagnosis, "diagnosis"));
+    return new DoctorCheck(name, Status.FAIL, detail, Optional.of(requireNonNull(diagnosis, "diagnosis")));
   }
 
   static DoctorCheck skipped(String name) {
-    return new DoctorCheck(name, Status.SKIPPED, "skipped: an earlier check failed", null);
+    return new DoctorCheck(name, Status.SKIPPED, "skipped: an earlier check failed", Optional.empty());
   }
 
-  public Optional<Diagnosis> why() {
-    return Optional.ofNullable(diagnosis);
+  @Override
+  public String toString() {
+    return "DoctorCheck[name=" + name + ", status=" + status + ", detail=" + detail + ", diagnosis="
+        + diagnosis.orElse(null) + "]";
   }
 }

@@ -325,13 +325,14 @@ public final class SecretExpiryTracker implements AutoCloseable {
       }
     }
     for (RegisteredCredential r : candidates) {
-      if (r.type() != t.type || r.hint() == null) {
+      if (r.type() != t.type || r.hint().isEmpty()) {
         continue;
       }
-      if (t.type == CredentialType.CLIENT_SECRET && t.hint != null && r.hint().equals(t.hint)) {
+      String hint = r.hint().get();
+      if (t.type == CredentialType.CLIENT_SECRET && t.hint != null && hint.equals(t.hint)) {
         return Optional.of(r);
       }
-      if (t.type == CredentialType.CERTIFICATE && t.thumbprint != null && r.hint().equalsIgnoreCase(t.thumbprint)) {
+      if (t.type == CredentialType.CERTIFICATE && t.thumbprint != null && hint.equalsIgnoreCase(t.thumbprint)) {
         return Optional.of(r);
       }
     }
@@ -400,8 +401,8 @@ public final class SecretExpiryTracker implements AutoCloseable {
     ExpiryStatus status = statusFor(remaining);
     String what = r.type() == CredentialType.CLIENT_SECRET ? "client secret" : "certificate";
     String label = r.type() == CredentialType.CLIENT_SECRET
-        ? "client secret " + (r.hint() == null ? "" : r.hint() + "...") + " (" + r.keyId() + ")"
-        : "certificate " + (r.hint() == null ? r.keyId() : r.hint());
+        ? "client secret " + r.hint().map(h -> h + "...").orElse("") + " (" + r.keyId() + ")"
+        : "certificate " + r.hint().orElse(r.keyId());
     String advice = status == ExpiryStatus.EXPIRED
         ? "This expired " + what + " is still listed on the app registration; delete it there."
         : "This " + what + " is registered on the app but not used by this configuration" + (status == ExpiryStatus.OK

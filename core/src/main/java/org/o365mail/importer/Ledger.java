@@ -25,11 +25,11 @@ final class Ledger {
   }
 
   CheckpointKey key(FolderRef folder) {
-    return new CheckpointKey(connector.protocol(), connector.mailbox(), folder.toString());
+    return new CheckpointKey(connector.protocol().id(), connector.mailbox(), folder.toString());
   }
 
   String messageKey(MessageSummary m) {
-    return MailImporter.idempotencyKey(connector.protocol(), m);
+    return MailImporter.idempotencyKey(connector.protocol().id(), m);
   }
 
   /** Records keys, and the Message-IDs they start with, as handed out and accepted for good; one append. */
@@ -54,7 +54,7 @@ final class Ledger {
     if (checkpoint.handled().contains(messageKey) || store.seen(key, messageKey)) {
       return true;
     }
-    return resynced && m.internetMessageId() != null && store.seen(key, MESSAGE_ID + m.internetMessageId());
+    return resynced && m.internetMessageId().isPresent() && store.seen(key, MESSAGE_ID + m.internetMessageId().get());
   }
 
   /** The keys from {@code from} on of messages not handled before, at most {@code limit}. */

@@ -133,7 +133,7 @@ public final class MailImporter implements AutoCloseable {
 
   /** Idempotency key of a message: its Message-ID plus the connector's id. */
   public static String idempotencyKey(String protocol, MessageSummary m) {
-    return (m.internetMessageId() == null ? "" : m.internetMessageId()) + "|" + protocol + ":" + m.id().value();
+    return m.internetMessageId().orElse("") + "|" + protocol + ":" + m.id().value();
   }
 
   // ------------------------------------------------------------------------------------------

@@ -72,23 +72,30 @@ public final class SetupGuide {
    * @param title its heading: the step's title, or a narrower one where a step has several instructions, so that no
    *     two instructions of a guide share a heading
    * @param text what to do, in the portal's words
-   * @param command the PowerShell to run, or {@code null}
+   * @param command the PowerShell to run, when there is one
    */
-  public record Instruction(SetupStep step, String title, String text, String command) {
+  public record Instruction(SetupStep step, String title, String text, Optional<String> command) {
     public Instruction {
       requireNonNull(step, "step");
       requireNonNull(title, "title");
       requireNonNull(text, "text");
+      requireNonNull(command, "command");
     }
 
-    /** An instruction headed by its step's title. */
-    public Instruction(SetupStep step, String text, String command) {
-      this(step, step.title(), text, command);
+    @Override
+    public String toString() {
+      return "Instruction[step=" + step + ", title=" + title + ", text=" + text + ", command=" + command.orElse(null)
+          + "]";
     }
+  }
 
-    public Optional<String> commandOptional() {
-      return Optional.ofNullable(command);
-    }
+  /** An instruction headed by its step's title; {@code command} {@code null} when there is none. */
+  private static Instruction instruction(SetupStep step, String text, String command) {
+    return instruction(step, step.title(), text, command);
+  }
+
+  private static Instruction instruction(SetupStep step, String title, String text, String command) {
+    return new Instruction(step, title, text, Optional.ofNullable(command));
   }
 
   private SetupGuide() {}
@@ -107,11 +114,11 @@ public final class SetupGuide {
           + " leaves blank: register it for organizational accounts (single tenant or multitenant)");
     }
     List<Instruction> list = new ArrayList<>();
-    list.add(new Instruction(SetupStep.REGISTER_APP, "Entra admin center > App registrations > New registration."
+    list.add(instruction(SetupStep.REGISTER_APP, "Entra admin center > App registrations > New registration."
         + " Name it after the product. Copy the Application (client) ID from Overview.", null));
-    list.add(new Instruction(SetupStep.SUPPORTED_ACCOUNT_TYPES, accountTypesText(accountTypes, flow), null));
+    list.add(instruction(SetupStep.SUPPORTED_ACCOUNT_TYPES, accountTypesText(accountTypes, flow), null));
     if (flow == Flow.INTERACTIVE) {
-      list.add(new Instruction(SetupStep.REDIRECT_URI, "Authentication > Add a platform > Mobile and desktop"
+      list.add(instruction(SetupStep.REDIRECT_URI, "Authentication > Add a platform > Mobile and desktop"
           + " applications > redirect URI http://localhost (any port matches; do not register it under Web, or Entra"
           + " ID will ask for a secret).", null));
     }
@@ -120,76 +127,76 @@ public final class SetupGuide {
     // ("To distinguish device code flow, integrated Windows authentication, and a username and a password from a
     // confidential client application ... Allow public client flows")
     if (flow == Flow.DEVICE_CODE || flow == Flow.USERNAME_PASSWORD) {
-      list.add(new Instruction(SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS, "Authentication > Advanced settings > Allow"
+      list.add(instruction(SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS, "Authentication > Advanced settings > Allow"
           + " public client flows = Yes > Save" + (flow == Flow.USERNAME_PASSWORD ? " (username/password is"
           + " deprecated by Microsoft and fails for users with MFA; prefer device code)." : "."), null));
     }
     if (flow == Flow.CLIENT_SECRET) {
-      list.add(new Instruction(SetupStep.CLIENT_SECRET, "Certificates & secrets > Client secrets > New client secret:"
+      list.add(instruction(SetupStep.CLIENT_SECRET, "Certificates & secrets > Client secrets > New client secret:"
           + " choose Expires (at most 24 months), then copy the Value at once (not the Secret ID); note the end date"
           + " so its expiry can be tracked, and create the next one before it ends.", null));
     }
     if (flow == Flow.CLIENT_CERTIFICATE) {
-      list.add(new Instruction(SetupStep.CERTIFICATE, "Certificates & secrets > Certificates > Upload certificate:"
+      list.add(instruction(SetupStep.CERTIFICATE, "Certificates & secrets > Certificates > Upload certificate:"
           + " the public part (.cer/.pem) of the key pair the product holds (PKCS#12 or PEM).", null));
     }
     boolean graph = protocol == Protocol.GRAPH || protocol == Protocol.GRAPH_SEND;
     String api = graph ? "Microsoft Graph" : "APIs my organization uses > Office 365 Exchange Online";
     String permissions = permissions(flow, protocol);
     SetupStep permissionStep = flow.appOnly() ? SetupStep.APPLICATION_PERMISSION : SetupStep.DELEGATED_PERMISSION;
-    list.add(new Instruction(permissionStep, permissionStep.title() + (graph ? "" : " on Office 365 Exchange Online"),
+    list.add(instruction(permissionStep, permissionStep.title() + (graph ? "" : " on Office 365 Exchange Online"),
         "API permissions > Add a permission > " + api + " > " + (flow.appOnly() ? "Application" : "Delegated")
             + " permissions: " + permissions + ".", null));
     if (!flow.appOnly() && !graph) {
       // offline_access is an OpenID Connect scope: the portal lists it under Microsoft Graph > Delegated
       // permissions > OpenId permissions, not under the Exchange Online API
       // (https://learn.microsoft.com/en-us/entra/identity-platform/scopes-oidc#openid-connect-scopes)
-      list.add(new Instruction(SetupStep.DELEGATED_PERMISSION, "Delegated permission offline_access (Microsoft Graph)",
+      list.add(instruction(SetupStep.DELEGATED_PERMISSION, "Delegated permission offline_access (Microsoft Graph)",
           "API permissions > Add a permission > Microsoft Graph > Delegated permissions > OpenId permissions:"
               + " offline_access, so the sign-in keeps a refresh token.", null));
     }
     boolean adminConsent = flow.appOnly() || flow == Flow.USERNAME_PASSWORD || permissions.contains(".Shared");
-    list.add(new Instruction(SetupStep.ADMIN_CONSENT, adminConsent
+    list.add(instruction(SetupStep.ADMIN_CONSENT, adminConsent
         ? "API permissions > Grant admin consent for <tenant> (needed: "
             + (flow.appOnly() ? "application permissions always need an admin" : "a non-interactive sign-in cannot"
             + " show the consent prompt") + ")."
         : "Consent: each user accepts at first sign-in, or an admin uses Grant admin consent for <tenant> to spare"
             + " them the prompt.", null));
     if (flow.appOnly() && (protocol == Protocol.IMAP || protocol == Protocol.SMTP)) {
-      list.add(new Instruction(SetupStep.EXCHANGE_SERVICE_PRINCIPAL, "Exchange Online PowerShell: register the app's"
+      list.add(instruction(SetupStep.EXCHANGE_SERVICE_PRINCIPAL, "Exchange Online PowerShell: register the app's"
           + " service principal, using the Object ID shown under Enterprise applications (not the app registration's"
           + " Object ID).", "Connect-ExchangeOnline; New-ServicePrincipal -AppId <Application (client) ID> -ObjectId"
           + " <Enterprise application Object ID>"));
-      list.add(new Instruction(SetupStep.MAILBOX_PERMISSION, "Exchange Online PowerShell: give the service principal"
+      list.add(instruction(SetupStep.MAILBOX_PERMISSION, "Exchange Online PowerShell: give the service principal"
           + " access to each mailbox it reads.", "Add-MailboxPermission -Identity <mailbox> -User <service principal"
           + " Object ID> -AccessRights FullAccess"));
     }
     if (flow.appOnly() && (protocol == Protocol.GRAPH || protocol == Protocol.GRAPH_SEND)) {
-      list.add(new Instruction(SetupStep.APPLICATION_ACCESS_POLICY, "Optional but advised: application permissions"
+      list.add(instruction(SetupStep.APPLICATION_ACCESS_POLICY, "Optional but advised: application permissions"
           + " reach every mailbox of the tenant; limit the app to the mailboxes it needs with RBAC for Applications"
           + " (or an application access policy).", "New-ApplicationAccessPolicy -AppId <Application (client) ID>"
           + " -PolicyScopeGroupId <mail-enabled security group> -AccessRight RestrictAccess"));
     }
     if (protocol == Protocol.IMAP) {
-      list.add(new Instruction(SetupStep.MAILBOX_PROTOCOL, "IMAP enabled for the mailbox", "Make sure IMAP is enabled for the mailbox (Microsoft 365"
+      list.add(instruction(SetupStep.MAILBOX_PROTOCOL, "IMAP enabled for the mailbox", "Make sure IMAP is enabled for the mailbox (Microsoft 365"
           + " admin center > Users > Mail > Manage email apps).", "Set-CASMailbox -Identity <mailbox> -ImapEnabled $true"));
     }
     if (protocol == Protocol.IMAP || protocol == Protocol.SMTP) {
-      list.add(new Instruction(SetupStep.MAILBOX_PROTOCOL, "SMTP AUTH enabled for the mailbox", "For sending over SMTP, SMTP AUTH must be on for the"
+      list.add(instruction(SetupStep.MAILBOX_PROTOCOL, "SMTP AUTH enabled for the mailbox", "For sending over SMTP, SMTP AUTH must be on for the"
           + " mailbox (it is off by default in new tenants).",
           "Set-CASMailbox -Identity <mailbox> -SmtpClientAuthenticationDisabled $false"));
     }
     // every protocol sends: over IMAP's connector through SMTP
-    list.add(new Instruction(SetupStep.SEND_AS_PERMISSION, "Only to send with a From address other than the"
+    list.add(instruction(SetupStep.SEND_AS_PERMISSION, "Only to send with a From address other than the"
         + " mailbox's own: give the " + (flow.appOnly() ? "mailbox the app sends through" : "signing-in user")
         + " Send As on that address (Exchange admin center > Recipients > Mailboxes > Delegation > Send as).",
         "Add-RecipientPermission -Identity <From address> -Trustee <" + (flow.appOnly()
             ? "sending mailbox" : "user") + "> -AccessRights SendAs"));
-    list.add(new Instruction(SetupStep.MAX_SEND_SIZE, "Exchange Online refuses a message larger than the sending"
+    list.add(instruction(SetupStep.MAX_SEND_SIZE, "Exchange Online refuses a message larger than the sending"
         + " mailbox's MaxSendSize (35 MB by default, at most 150 MB); raise it if the product sends larger mail.",
         "Set-Mailbox -Identity <mailbox> -MaxSendSize 150MB"));
     if (!flow.appOnly() && (protocol == Protocol.GRAPH || protocol == Protocol.IMAP)) {
-      list.add(new Instruction(SetupStep.MAILBOX_PERMISSION, "For a shared mailbox, the signing-in user needs Full"
+      list.add(instruction(SetupStep.MAILBOX_PERMISSION, "For a shared mailbox, the signing-in user needs Full"
           + " Access to it" + (protocol == Protocol.GRAPH ? " and the app the .Shared permissions" : "") + ".",
           "Add-MailboxPermission -Identity <shared mailbox> -User <user> -AccessRights FullAccess"));
     }

@@ -122,13 +122,13 @@ public abstract class MailboxConnectorContract {
       Set<String> names = top.stream().map(MailFolder::displayName).collect(Collectors.toSet());
       assertThat(names).contains("Inbox", "Sent Items", "Deleted Items", "Drafts");
       MailFolder inbox = top.stream().filter(f -> f.displayName().equals("Inbox")).findFirst().orElseThrow();
-      assertThat(inbox.wellKnownFolder()).contains(WellKnownFolder.INBOX);
+      assertThat(inbox.wellKnown()).contains(WellKnownFolder.INBOX);
       MailFolder invoices = inbox.children().stream().filter(f -> f.displayName().equals("Invoices")).findFirst().orElseThrow();
       assertThat(invoices.path()).isEqualTo("Inbox/Invoices");
       assertThat(invoices.children()).extracting(MailFolder::path).containsExactly("Inbox/Invoices/2026");
 
       assertThat(c.folder(FolderRef.INBOX).path()).isEqualTo("Inbox");
-      assertThat(c.folder(FolderRef.path("sentitems")).wellKnownFolder()).contains(WellKnownFolder.SENT_ITEMS);
+      assertThat(c.folder(FolderRef.path("sentitems")).wellKnown()).contains(WellKnownFolder.SENT_ITEMS);
       assertThat(c.folder(FolderRef.path("Inbox/Invoices/2026")).displayName()).isEqualTo("2026");
       assertThat(c.folder(c.folder(FolderRef.path("Inbox/Invoices")).ref()).path()).isEqualTo("Inbox/Invoices");
       assertThatThrownBy(() -> c.folder(FolderRef.path("Inbox/Nope")))
@@ -168,7 +168,8 @@ public abstract class MailboxConnectorContract {
           .stream().limit(3).toList();
       assertThat(oldest).extracting(MessageSummary::subject).containsExactly("Message 0", "Message 1", "Message 2");
 
-      assertThat(c.listMessages(FolderRef.INBOX, ListOptions.defaults().unreadOnly(true)).stream().count()).isEqualTo(25);
+      assertThat(c.listMessages(FolderRef.INBOX, ListOptions.defaults().unreadOnly(true)).stream().count())
+          .isEqualTo(25);
       assertThat(c.listMessages(FolderRef.INBOX, ListOptions.defaults().receivedSince(since)).stream()
           .map(MessageSummary::subject).toList()).hasSize(6).contains("Already read", "Message 20", "Message 24");
     }
@@ -183,15 +184,15 @@ public abstract class MailboxConnectorContract {
     StoredMail stored = mailbox.deliver("Inbox", rfc822, false, at(5));
     try (MailboxConnector c = connect(m365, contoso, mailbox)) {
       MessageSummary s = c.listMessages(FolderRef.INBOX).stream().findFirst().orElseThrow();
-      assertThat(s.internetMessageId()).isEqualTo(messageId);
-      assertThat(s.from().address()).isEqualTo("sender@fabrikam.com");
-      assertThat(s.from().displayName()).contains("Sender Name");
+      assertThat(s.internetMessageId()).contains(messageId);
+      assertThat(s.from().orElseThrow().address()).isEqualTo("sender@fabrikam.com");
+      assertThat(s.from().orElseThrow().displayName()).contains("Sender Name");
       assertThat(s.to()).extracting(a -> a.address().toLowerCase()).containsExactly(mailbox.address());
       assertThat(s.subject()).isEqualTo("Invoice 4711");
       assertThat(s.receivedAt()).isEqualTo(stored.receivedDateTime());
       assertThat(s.read()).isFalse();
       assertThat(s.hasAttachments()).isFalse();
-      assertThat(s.size()).isIn(-1L, stored.size());
+      assertThat(s.size().orElse(-1)).isIn(-1L, stored.size());
       assertThat(s.folder()).isEqualTo("Inbox");
       assertThat(c.message(s.id()).subject()).isEqualTo("Invoice 4711");
     }

@@ -13,6 +13,7 @@ import java.time.ZoneId;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -145,11 +146,14 @@ class SecretExpiryTrackerTest {
     Instant now = Instant.parse("2026-06-01T00:00:00Z");
     MutableClock clock = new MutableClock(now);
     RegisteredCredentials directory = clientId -> List.of(
-        new RegisteredCredential(CredentialType.CLIENT_SECRET, "11111111-1111-1111-1111-111111111111", "old", "Old",
+        new RegisteredCredential(CredentialType.CLIENT_SECRET, "11111111-1111-1111-1111-111111111111", "old",
+            Optional.of("Old"),
             now.minus(Duration.ofDays(400)), now.minus(Duration.ofDays(5))),
-        new RegisteredCredential(CredentialType.CLIENT_SECRET, "22222222-2222-2222-2222-222222222222", "current", "Cur",
+        new RegisteredCredential(CredentialType.CLIENT_SECRET, "22222222-2222-2222-2222-222222222222", "current",
+            Optional.of("Cur"),
             now.minus(Duration.ofDays(100)), now.plus(Duration.ofDays(3))),
-        new RegisteredCredential(CredentialType.CLIENT_SECRET, "33333333-3333-3333-3333-333333333333", "next", "Nex",
+        new RegisteredCredential(CredentialType.CLIENT_SECRET, "33333333-3333-3333-3333-333333333333", "next",
+            Optional.of("Nex"),
             now, now.plus(Duration.ofDays(365))));
     SecretExpiryTracker tracker = SecretExpiryTracker.builder().clock(clock).registeredCredentials(directory).build()
         .track(APP, ClientSecret.of(secret("Cur8Q~currentsecretvalue_0123456789abcdef")));
@@ -263,7 +267,7 @@ class SecretExpiryTrackerTest {
     secret(real.value());
     AppRegistration registration = Tenants.app(m365, contoso, app);
     RegisteredCredentials directory = clientId -> List.of(new RegisteredCredential(CredentialType.CLIENT_SECRET,
-        real.keyId(), "real", real.hint(), real.startDateTime(), real.endDateTime()));
+        real.keyId(), "real", Optional.of(real.hint()), real.startDateTime(), real.endDateTime()));
     SecretExpiryTracker tracker = SecretExpiryTracker.builder().registeredCredentials(directory).build();
     ClientSecret pasted = ClientSecret.of(real.keyId());
     try (CredentialStrategy strategy = CredentialStrategy.clientCredentials(registration).secret(pasted)
@@ -285,7 +289,7 @@ class SecretExpiryTrackerTest {
     PasswordCredential real = app.addClientSecret("real", Duration.ofDays(100));
     secret(real.value());
     RegisteredCredentials directory = clientId -> List.of(new RegisteredCredential(CredentialType.CLIENT_SECRET,
-        real.keyId(), "real", real.hint(), real.startDateTime(), real.endDateTime()));
+        real.keyId(), "real", Optional.of(real.hint()), real.startDateTime(), real.endDateTime()));
     SecretExpiryTracker tracker = SecretExpiryTracker.builder().registeredCredentials(directory).build();
     ClientSecret typo = ClientSecret.of(secret("Zq9" + real.value().substring(3).hashCode() + "~typo"));
     try (CredentialStrategy strategy = CredentialStrategy.clientCredentials(Tenants.app(m365, contoso, app))
@@ -295,7 +299,8 @@ class SecretExpiryTrackerTest {
       CredentialStatus status = tracker.report().credentials().stream().filter(CredentialStatus::configured)
           .findFirst().orElseThrow();
       assertThat(status.status()).isEqualTo(ExpiryStatus.INVALID);
-      assertThat(status.advice()).contains("is not a current secret of this app").doesNotContainIgnoringCase("secret id");
+      assertThat(status.advice())
+          .contains("is not a current secret of this app").doesNotContainIgnoringCase("secret id");
     }
   }
 
@@ -308,7 +313,7 @@ class SecretExpiryTrackerTest {
     secret(real.value());
     String wrong = secret(real.value().substring(0, 3) + "not-the-value-" + real.value().substring(3).hashCode());
     RegisteredCredentials directory = clientId -> List.of(new RegisteredCredential(CredentialType.CLIENT_SECRET,
-        real.keyId(), "real", real.hint(), real.startDateTime(), real.endDateTime()));
+        real.keyId(), "real", Optional.of(real.hint()), real.startDateTime(), real.endDateTime()));
     SecretExpiryTracker tracker = SecretExpiryTracker.builder().clock(m365.clock()).registeredCredentials(directory)
         .build();
     try (CredentialStrategy strategy = CredentialStrategy.clientCredentials(Tenants.app(m365, contoso, app))

@@ -21,7 +21,8 @@ class SetupGuideTest {
     assertThat(steps).filteredOn(i -> i.step() == SetupStep.APPLICATION_PERMISSION).singleElement()
         .satisfies(i -> assertThat(i.text()).contains("Office 365 Exchange Online").contains("IMAP.AccessAsApp"));
     assertThat(steps).filteredOn(i -> i.step() == SetupStep.EXCHANGE_SERVICE_PRINCIPAL).singleElement()
-        .satisfies(i -> assertThat(i.command()).contains("New-ServicePrincipal -AppId").contains("-ObjectId"));
+        .satisfies(i -> assertThat(i.command().orElseThrow()).contains("New-ServicePrincipal -AppId")
+            .contains("-ObjectId"));
     assertThat(steps).noneMatch(i -> i.step() == SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS);
   }
 

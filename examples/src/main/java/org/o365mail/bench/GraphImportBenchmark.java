@@ -139,7 +139,7 @@ public final class GraphImportBenchmark {
         .build()) {
       // one pass over the folder's listing: the next page is listed while the MIME of this one is read
       long[] firstMessage = {0};
-      c.forEachMime(c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(1000).readAhead()), (m, in) -> {
+      c.forEachMime(c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(1000).readAhead(true)), (m, in) -> {
         firstMessage[0] = firstMessage[0] == 0 ? System.nanoTime() : firstMessage[0];
         sum.addAndGet(crc(in));
         n[0]++;

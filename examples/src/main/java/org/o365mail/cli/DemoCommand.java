@@ -267,7 +267,7 @@ final class DemoCommand implements Callable<Integer> {
         first = Files.readAllLines(eml, StandardCharsets.UTF_8).stream().filter(l -> l.startsWith("Subject:"))
             .findFirst().orElse("");
       }
-      ok("imported " + result.imported() + " message(s) over " + connector.protocol() + " into " + dir + " (e.g. "
+      ok("imported " + result.imported() + " message(s) over " + connector.protocol().id() + " into " + dir + " (e.g. "
           + first + "); post-action: " + action);
     }
   }
@@ -288,13 +288,13 @@ final class DemoCommand implements Callable<Integer> {
         continue;
       }
       w.printf("     %-4s %s: %s%n", check.status(), check.name(), check.detail());
-      check.why().ifPresent(d -> {
+      check.diagnosis().ifPresent(d -> {
         w.println("          setup step: " + d.setupStep().title() + " (" + d.setupStep().where() + ")");
         w.println("          fix: " + d.fix());
         d.command().ifPresent(cmd -> w.println("          run: " + cmd));
       });
     }
-    SetupStep named = report.firstFailure().flatMap(DoctorCheck::why).map(d -> d.setupStep()).orElse(null);
+    SetupStep named = report.firstFailure().flatMap(DoctorCheck::diagnosis).map(d -> d.setupStep()).orElse(null);
     expect(named == expected, "the doctor should name " + expected + " and named " + named);
   }
 

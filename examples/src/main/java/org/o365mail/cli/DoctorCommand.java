@@ -114,9 +114,10 @@ final class DoctorCommand implements Callable<Integer> {
         for (DoctorCheck check : report.checks()) {
           checks.add(c.useSet() ? check : sendWarning(c, check));
         }
-        smtpSkipped.ifPresent(why -> checks.add(new DoctorCheck("send path", DoctorCheck.Status.SKIPPED, why, null)));
+        smtpSkipped.ifPresent(why -> checks.add(new DoctorCheck("send path", DoctorCheck.Status.SKIPPED, why,
+            java.util.Optional.empty())));
         skipped.ifPresent(why -> checks.add(new DoctorCheck("app registration read", DoctorCheck.Status.SKIPPED, why,
-            null)));
+            java.util.Optional.empty())));
         if (sendTestTo != null) {
           checks.add(sendTest(c, credential, sendTestTo, report));
         }
@@ -142,19 +143,21 @@ final class DoctorCommand implements Callable<Integer> {
     if (check.status() != DoctorCheck.Status.FAIL || !SEND_CHECKS.contains(check.name())) {
       return check;
     }
-    String fix = check.diagnosis().fix();
-    Diagnosis d = check.diagnosis().toBuilder().fix((fix.endsWith(".") ? fix.substring(0, fix.length() - 1) : fix)
+    Diagnosis failed = check.diagnosis().orElseThrow();
+    String fix = failed.fix();
+    Diagnosis d = failed.toBuilder().fix((fix.endsWith(".") ? fix.substring(0, fix.length() - 1) : fix)
         + ". If " + c.name() + " never sends, set "
         + c.name() + ".use = read; if it does, set " + c.name() + ".use = read,send to make this a failure").build();
     return new DoctorCheck(check.name(), DoctorCheck.Status.WARN, check.detail() + " (" + c.name()
-        + ".use not set: sending is checked as a warning)", d);
+        + ".use not set: sending is checked as a warning)", java.util.Optional.of(d));
   }
 
   /** One real message through the connection's send path, only when every check before passed. */
   private static DoctorCheck sendTest(ConnectionConfig c, CredentialStrategy credential, String to,
       DoctorReport report) {
     if (report.overall() == DoctorCheck.Status.FAIL) {
-      return new DoctorCheck("test message sent", DoctorCheck.Status.SKIPPED, "skipped: an earlier check failed", null);
+      return new DoctorCheck("test message sent", DoctorCheck.Status.SKIPPED, "skipped: an earlier check failed",
+          java.util.Optional.empty());
     }
     OutgoingMessage message = OutgoingMessage.builder().to(to).subject("o365mail doctor: test message from "
         + c.name()).text("This message was sent by 'o365mail doctor --send-test-to' to test the connection "
@@ -162,11 +165,13 @@ final class DoctorCommand implements Callable<Integer> {
     try {
       Connectors.send(c, credential, message);
       return new DoctorCheck("test message sent", DoctorCheck.Status.PASS, "sent to " + to + " as " + c.mailbox()
-          + " (" + (c.protocol() == ConnectionConfig.Protocol.IMAP ? "SMTP AUTH" : "Graph sendMail") + ")", null);
+          + " (" + (c.protocol() == ConnectionConfig.Protocol.IMAP ? "SMTP AUTH" : "Graph sendMail") + ")",
+          java.util.Optional.empty());
     } catch (org.o365mail.MailboxException e) {
       Diagnosis d = e.diagnosis().orElseGet(() -> Diagnosis.builder(org.o365mail.SetupStep.UNKNOWN,
           e.getClass().getSimpleName()).summary("sending failed").fix("See the message").build());
-      return new DoctorCheck("test message sent", DoctorCheck.Status.FAIL, "sending to " + to + " failed", d);
+      return new DoctorCheck("test message sent", DoctorCheck.Status.FAIL, "sending to " + to + " failed",
+          java.util.Optional.of(d));
     }
   }
 
@@ -198,7 +203,7 @@ final class DoctorCommand implements Callable<Integer> {
       for (DoctorCheck check : report.checks()) {
         Json.Obj o = Json.object().put("check", check.name()).put("status", check.status().name())
             .put("detail", check.detail());
-        check.why().ifPresent(d -> {
+        check.diagnosis().ifPresent(d -> {
           o.put("setupStep", d.setupStep().name()).put("stepTitle", d.setupStep().title())
               .put("serviceCode", d.serviceCode()).put("fix", d.fix()).put("command", d.command().orElse(null));
           if (!d.alternatives().isEmpty()) {
@@ -222,7 +227,7 @@ final class DoctorCommand implements Callable<Integer> {
     for (DoctorCheck check : report.checks()) {
       out.printf("%-5s %s: %s%n", check.status() == DoctorCheck.Status.SKIPPED ? "-" : check.status().name(),
           check.name(), check.detail());
-      check.why().ifPresent(d -> printDiagnosis(out, d));
+      check.diagnosis().ifPresent(d -> printDiagnosis(out, d));
     }
     out.println("Result: " + report.overall() + " (" + report.elapsed().toMillis() + " ms)");
   }

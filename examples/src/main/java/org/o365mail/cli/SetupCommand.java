@@ -42,7 +42,7 @@ final class SetupCommand implements Callable<Integer> {
       Json.Array array = Json.array();
       for (SetupGuide.Instruction i : steps) {
         array.add(Json.object().put("step", i.step().name()).put("title", i.title()).put("text", i.text())
-            .put("command", i.command()));
+            .put("command", i.command().orElse(null)));
       }
       out.println(Json.object().put("flow", flow).put("protocol", protocol).put("accountTypes", accountTypes.name())
           .put("steps", array));
@@ -54,7 +54,7 @@ final class SetupCommand implements Callable<Integer> {
       out.println();
       out.println(n++ + ". " + i.title());
       out.println("   " + i.text());
-      i.commandOptional().ifPresent(c -> out.println("   PowerShell: " + c));
+      i.command().ifPresent(c -> out.println("   PowerShell: " + c));
     }
     return O365Mail.OK;
   }

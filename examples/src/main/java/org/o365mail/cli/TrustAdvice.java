@@ -2,6 +2,7 @@ package org.o365mail.cli;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.o365mail.Diagnosis;
 import org.o365mail.SetupStep;
 import org.o365mail.cli.config.ConnectionConfig;
@@ -40,8 +41,9 @@ final class TrustAdvice {
   static DoctorReport named(ConnectionConfig c, DoctorReport report) {
     List<DoctorCheck> checks = new ArrayList<>();
     for (DoctorCheck check : report.checks()) {
-      checks.add(check.why().isEmpty() ? check
-          : new DoctorCheck(check.name(), check.status(), check.detail(), named(c, check.why().get())));
+      checks.add(check.diagnosis().isEmpty() ? check
+          : new DoctorCheck(check.name(), check.status(), check.detail(),
+              Optional.of(named(c, check.diagnosis().get()))));
     }
     return new DoctorReport(checks, report.elapsed());
   }

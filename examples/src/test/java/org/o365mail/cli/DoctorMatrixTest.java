@@ -680,7 +680,7 @@ class DoctorMatrixTest {
     } else {
       DoctorReport report = f.productTokenRequest == null ? DoctorCommand.examine(c) : examineAs(c, f.productTokenRequest);
       Optional<DoctorCheck> failed = report.firstFailure();
-      outcome = new Outcome(row, failed.flatMap(DoctorCheck::why), failed.map(DoctorCheck::name).orElse(""), 0);
+      outcome = new Outcome(row, failed.flatMap(DoctorCheck::diagnosis), failed.map(DoctorCheck::name).orElse(""), 0);
     }
     return new Outcome(row, outcome.named(), outcome.check(), (System.nanoTime() - start) / 1_000_000);
   }

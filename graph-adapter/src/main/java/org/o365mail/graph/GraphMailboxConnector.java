@@ -30,6 +30,7 @@ import org.o365mail.MessageId;
 import org.o365mail.MessageSummary;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.Paged;
+import org.o365mail.Protocol;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
 import org.o365mail.auth.CredentialKind;
@@ -175,8 +176,8 @@ public final class GraphMailboxConnector implements MailboxConnector {
   }
 
   @Override
-  public String protocol() {
-    return "graph";
+  public Protocol protocol() {
+    return Protocol.GRAPH;
   }
 
   /** Graph requests retried so far by the governor (after 429, 503, 5xx or a connection failure). */

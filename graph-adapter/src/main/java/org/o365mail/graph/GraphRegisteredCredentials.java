@@ -83,7 +83,7 @@ public final class GraphRegisteredCredentials implements RegisteredCredentials, 
           continue;
         }
         out.add(new RegisteredCredential(CredentialType.CLIENT_SECRET, p.getKeyId().toString(), p.getDisplayName(),
-            p.getHint(), p.getStartDateTime() == null ? null : p.getStartDateTime().toInstant(),
+            Optional.ofNullable(p.getHint()), p.getStartDateTime() == null ? null : p.getStartDateTime().toInstant(),
             p.getEndDateTime().toInstant()));
       }
     }
@@ -93,7 +93,8 @@ public final class GraphRegisteredCredentials implements RegisteredCredentials, 
           continue;
         }
         out.add(new RegisteredCredential(CredentialType.CERTIFICATE, k.getKeyId().toString(), k.getDisplayName(),
-            thumbprint(k.getCustomKeyIdentifier()), k.getStartDateTime() == null ? null : k.getStartDateTime().toInstant(),
+            Optional.ofNullable(thumbprint(k.getCustomKeyIdentifier())),
+            k.getStartDateTime() == null ? null : k.getStartDateTime().toInstant(),
             k.getEndDateTime().toInstant()));
       }
     }

@@ -41,7 +41,7 @@ final class MailFolders {
     var known = folders.wellKnownIds();
     WellKnownFolder wk = known.entrySet().stream().filter(e -> e.getValue().equals(r.id()))
         .map(Map.Entry::getKey).findFirst().orElse(null);
-    return new MailFolder(r.id(), r.path(), f.getDisplayName(), wk,
+    return MailFolder.of(r.id(), r.path(), f.getDisplayName(), wk,
         f.getTotalItemCount() == null ? -1 : f.getTotalItemCount(),
         f.getUnreadItemCount() == null ? -1 : f.getUnreadItemCount(), List.of());
   }

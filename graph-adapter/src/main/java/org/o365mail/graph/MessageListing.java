@@ -109,7 +109,7 @@ final class MessageListing {
       return new Page<>(SummaryPages.inFolder(page.summaries(), resolved(resolving).path()),
           Optional.ofNullable(page.nextLink()));
     });
-    return options.isReadAhead() ? listing.readingAhead(threads.readAhead()) : listing;
+    return options.readAhead() ? listing.readingAhead(threads.readAhead()) : listing;
   }
 
   /** The request for a listing's first page, with or without the size's {@code $expand}. */
@@ -119,8 +119,8 @@ final class MessageListing {
       if (expand) {
         rc.queryParameters.expand = Summaries.EXPAND;
       }
-      rc.queryParameters.top = options.getPageSize();
-      rc.queryParameters.orderby = new String[] {"receivedDateTime " + (options.isNewestFirst() ? "desc" : "asc")};
+      rc.queryParameters.top = options.pageSize();
+      rc.queryParameters.orderby = new String[] {"receivedDateTime " + (options.newestFirst() ? "desc" : "asc")};
       filter(options).ifPresent(f -> rc.queryParameters.filter = f);
     });
   }
@@ -143,11 +143,11 @@ final class MessageListing {
    */
   private static Optional<String> filter(ListOptions options) {
     List<String> clauses = new ArrayList<>();
-    if (options.getReceivedSince().isPresent()) {
+    if (options.receivedSince().isPresent()) {
       clauses.add("receivedDateTime ge " + DateTimeFormatter.ISO_INSTANT.format(
-          options.getReceivedSince().get().truncatedTo(ChronoUnit.SECONDS)));
+          options.receivedSince().get().truncatedTo(ChronoUnit.SECONDS)));
     }
-    if (options.isUnreadOnly()) {
+    if (options.unreadOnly()) {
       if (clauses.isEmpty()) {
         clauses.add("receivedDateTime ge 1900-01-01T00:00:00Z");
       }

@@ -213,7 +213,7 @@ final class MimeBodies {
       List<MessageSummary> group = new ArrayList<>();
       while (group.size() < Batcher.MAX_ITEMS && source.hasNext()) {
         MessageSummary m = requireNonNull(source.next(), "a message summary");
-        if (m.size() <= BATCH_MIME_LIMIT) { // unknown (-1) too: batched, bounded by Batcher.MAX_BODY_CHARS
+        if (m.size().orElse(-1) <= BATCH_MIME_LIMIT) { // unknown (-1) too: batched, bounded by Batcher.MAX_BODY_CHARS
           group.add(m);
         } else if (group.isEmpty()) {
           return List.of(m);
@@ -227,7 +227,7 @@ final class MimeBodies {
   }
 
   private static boolean isBatch(List<MessageSummary> unit) {
-    return unit.size() > 1 || unit.get(0).size() <= BATCH_MIME_LIMIT;
+    return unit.size() > 1 || unit.get(0).size().orElse(-1) <= BATCH_MIME_LIMIT;
   }
 
   /** The MIME of each message, or null for one whose item failed (it is then read on its own, errors and all). */

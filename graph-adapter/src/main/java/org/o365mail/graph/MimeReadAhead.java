@@ -88,7 +88,7 @@ final class MimeReadAhead {
     Map<String, Integer> at = new HashMap<>();
     for (MessageSummary m : messages) {
       // a size Graph did not give (-1) is planned too: a message of unknown size costs no request of its own
-      if (m.size() <= itemLimit && at.putIfAbsent(m.id().value(), ids.size()) == null) {
+      if (m.size().orElse(-1) <= itemLimit && at.putIfAbsent(m.id().value(), ids.size()) == null) {
         ids.add(m.id().value());
       }
     }

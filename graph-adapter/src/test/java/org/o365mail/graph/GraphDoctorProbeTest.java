@@ -258,8 +258,10 @@ class GraphDoctorProbeTest {
       // another user's address makes the connector ask for Mail.ReadWrite.Shared, which is not consented
       ConnectionCheck check = connector.checkConnection();
       assertThat(check.ok()).isFalse();
-      assertThat(check.problem().setupStep()).isNotEqualTo(SetupStep.MAILBOX); // Entra ID's answer names consent
-      Finding f = explain(check.problem(), c, TokenRequest.graph("Mail.ReadWrite.Shared"), typo).orElseThrow();
+      assertThat(check.diagnosis().orElseThrow().setupStep())
+          .isNotEqualTo(SetupStep.MAILBOX); // Entra ID's answer names consent
+      Finding f = explain(check.diagnosis().orElseThrow(), c, TokenRequest.graph("Mail.ReadWrite.Shared"), typo)
+          .orElseThrow();
       assertThat(f.diagnosis().setupStep()).isEqualTo(SetupStep.MAILBOX);
       assertThat(f.diagnosis().fix()).contains(alice.userPrincipalName()).doesNotContain("Mail.ReadWrite.Shared");
       assertThat(f.evidence()).contains("with the user's own Mail.ReadWrite: 404 ErrorItemNotFound");
@@ -279,7 +281,7 @@ class GraphDoctorProbeTest {
           .mailbox(typo).probe(probe()).build().examine();
       DoctorCheck failed = report.firstFailure().orElseThrow();
       assertThat(failed.name()).isEqualTo("token acquired");
-      assertThat(failed.diagnosis().setupStep()).isEqualTo(SetupStep.MAILBOX);
+      assertThat(failed.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.MAILBOX);
       assertThat(failed.detail()).contains("(probe: ").contains("404 ErrorItemNotFound");
     }
   }

@@ -81,9 +81,9 @@ class GraphExpandAndSizeTest {
       m365.clearRequests();
       SyncBatch first = connector.sync(FolderRef.INBOX, SyncState.BEGINNING, 50);
       assertThat(first.messages()).hasSize(30).allSatisfy(m -> {
-        assertThat(m.size()).as("size unknown").isEqualTo(-1);
+        assertThat(m.size()).as("size unknown").isEmpty();
         assertThat(m.subject()).startsWith("Doc ");
-        assertThat(m.from().address()).isEqualTo("sender@fabrikam.com");
+        assertThat(m.from().orElseThrow().address()).isEqualTo("sender@fabrikam.com");
       });
       assertThat(first.messages().stream().map(MessageSummary::subject).distinct()).hasSize(30);
       // the messages, of unknown size, are read twenty to a batch
@@ -128,7 +128,7 @@ class GraphExpandAndSizeTest {
       m365.clearRequests();
       List<MessageSummary> listed = connector.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(5))
           .stream().toList();
-      assertThat(listed).hasSize(12).allSatisfy(m -> assertThat(m.size()).isEqualTo(-1));
+      assertThat(listed).hasSize(12).allSatisfy(m -> assertThat(m.size()).isEmpty());
       assertThat(listed.stream().map(MessageSummary::subject).distinct()).hasSize(12);
       MessageId id = listed.get(0).id();
       assertThat(connector.message(id).subject()).isEqualTo(listed.get(0).subject());
@@ -160,7 +160,7 @@ class GraphExpandAndSizeTest {
     try (GraphMailboxConnector connector = GraphApps.connector(m365, credential, box.address()).build();
         MailImporter importer = MailImporter.builder().connector(connector).checkpointStore(CheckpointStore.inMemory())
             .handler(m -> {
-              assertThat(m.summary().size()).isEqualTo(-1);
+              assertThat(m.summary().size()).isEmpty();
               try (InputStream in = m.openMime()) {
                 assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8))
                     .contains("Subject: " + m.summary().subject());

@@ -98,7 +98,7 @@ class GraphMalformedIdsTest {
           .isInstanceOf(MessageNotFoundException.class);
       assertThatThrownBy(() -> connector.move(List.of(garbage), FolderRef.INBOX))
           .isInstanceOf(MessageNotFoundException.class);
-      assertThatThrownBy(() -> connector.forEachMime(List.of(new MessageSummary(garbage, "Inbox", null, null, List.of(),
+      assertThatThrownBy(() -> connector.forEachMime(List.of(MessageSummary.of(garbage, "Inbox", null, null, List.of(),
           "", mine.receivedAt(), 100, false, false)), (m, in) -> { }))
           .isInstanceOf(MessageNotFoundException.class);
     }

@@ -57,12 +57,12 @@ class GraphRegisteredCredentialsTest {
           .anySatisfy(r -> {
             assertThat(r.keyId()).isEqualTo(old.keyId());
             assertThat(r.displayName()).isEqualTo("old");
-            assertThat(r.hint()).isEqualTo(old.value().substring(0, 3));
+            assertThat(r.hint()).contains(old.value().substring(0, 3));
             assertThat(r.endDateTime()).isEqualTo(old.endDateTime().truncatedTo(ChronoUnit.SECONDS));
           });
       assertThat(list).filteredOn(r -> r.type() == CredentialType.CERTIFICATE).singleElement().satisfies(r -> {
         assertThat(r.keyId()).isEqualTo(cert.keyId());
-        assertThat(r.hint()).isEqualToIgnoringCase(cert.thumbprint());
+        assertThat(r.hint().orElseThrow()).isEqualToIgnoringCase(cert.thumbprint());
       });
       assertThat(list.toString()).doesNotContain(old.value());
     }

@@ -71,7 +71,7 @@ class GraphSendAndSharedTest {
         GraphMailboxConnector connector = GraphApps.connector(m365, c, recipient.address()).build()) {
       MessageSummary s = connector.message(connector.listMessages(FolderRef.INBOX).stream()
           .filter(m -> m.subject().equals("Scan")).findFirst().orElseThrow().id());
-      assertThat(s.size()).isEqualTo(received.size());
+      assertThat(s.size()).hasValue(received.size());
       AttachmentInfo a = connector.listAttachments(s.id()).get(0);
       assertThat(a.name()).isEqualTo("scan.bin");
       assertThat(GraphThrottlingTest.read(connector.openAttachment(s.id(), a.id()))).isEqualTo(scan);

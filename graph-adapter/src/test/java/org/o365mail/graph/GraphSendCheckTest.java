@@ -101,7 +101,7 @@ class GraphSendCheckTest {
     try (CredentialStrategy c = s.credential(); GraphMailboxConnector connector = connector(c, s.user())) {
       ConnectionCheck check = connector.checkSending();
       assertThat(check.ok()).isFalse();
-      Diagnosis d = check.problem();
+      Diagnosis d = check.diagnosis().orElseThrow();
       assertThat(d.setupStep()).isIn(SetupStep.ADMIN_CONSENT, SetupStep.DELEGATED_PERMISSION);
       assertThat(java.util.stream.Stream.concat(java.util.stream.Stream.of(d), d.alternatives().stream())
           .map(Diagnosis::setupStep)).contains(SetupStep.DELEGATED_PERMISSION);
@@ -115,8 +115,9 @@ class GraphSendCheckTest {
     try (CredentialStrategy c = s.credential(); GraphMailboxConnector connector = connector(c, s.user())) {
       ConnectionCheck check = connector.checkSending();
       assertThat(check.ok()).isFalse();
-      assertThat(check.problem().setupStep()).isIn(SetupStep.ADMIN_CONSENT, SetupStep.DELEGATED_PERMISSION);
-      assertThat(check.problem().describe()).doesNotContain("Mail.ReadWrite");
+      assertThat(check.diagnosis().orElseThrow().setupStep())
+          .isIn(SetupStep.ADMIN_CONSENT, SetupStep.DELEGATED_PERMISSION);
+      assertThat(check.diagnosis().orElseThrow().describe()).doesNotContain("Mail.ReadWrite");
     }
   }
 
@@ -132,8 +133,9 @@ class GraphSendCheckTest {
         GraphMailboxConnector denied = GraphApps.connector(m365, reader, "noreply@contoso.com").build()) {
       ConnectionCheck check = denied.checkSending();
       assertThat(check.ok()).isFalse();
-      assertThat(check.problem().setupStep()).isIn(SetupStep.APPLICATION_PERMISSION, SetupStep.ADMIN_CONSENT);
-      assertThat(check.problem().describe()).contains("Mail.Send");
+      assertThat(check.diagnosis().orElseThrow().setupStep())
+          .isIn(SetupStep.APPLICATION_PERMISSION, SetupStep.ADMIN_CONSENT);
+      assertThat(check.diagnosis().orElseThrow().describe()).contains("Mail.Send");
     }
   }
 

@@ -96,10 +96,10 @@ class GraphSyncAndPagingTest {
         minutesAgo(5));
     for (int run = 1; run <= 2; run++) {
       try (GraphMailboxConnector c = GraphApps.connector(m365, credential, m.address()).build()) {
-        assertThat(c.listMessages(FolderRef.INBOX)).extracting(MessageSummary::internetMessageId)
+        assertThat(c.listMessages(FolderRef.INBOX)).extracting(s -> s.internetMessageId().orElseThrow())
             .as("run %d, listing", run).containsExactly(messageId);
         assertThat(c.sync(FolderRef.INBOX, SyncState.BEGINNING, 10).messages())
-            .extracting(MessageSummary::internetMessageId).as("run %d, sync", run).containsExactly(messageId);
+            .extracting(s -> s.internetMessageId().orElseThrow()).as("run %d, sync", run).containsExactly(messageId);
       }
     }
   }
@@ -142,7 +142,7 @@ class GraphSyncAndPagingTest {
       pages.forEach(p -> p.items().forEach(s -> subjects.add(s.subject())));
       assertThat(subjects).hasSize(35);
       pages.forEach(p -> assertThat(p.items()).allMatch(s -> s.folder().equals("Inbox")));
-      assertThat(pages.get(0).items().get(0).size()).isEqualTo(m.messages("Inbox").stream()
+      assertThat(pages.get(0).items().get(0).size()).hasValue(m.messages("Inbox").stream()
           .filter(s -> s.subject().equals("Page 34")).findFirst().orElseThrow().size());
     }
     assertThat(m365.requests("graph").stream().filter(r -> r.path().endsWith("/messages")).count()).isEqualTo(4);
@@ -166,7 +166,7 @@ class GraphSyncAndPagingTest {
       m365.clearRequests();
       List<String> ahead = new ArrayList<>();
       int page = 0;
-      for (Page<MessageSummary> p : c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(10).readAhead())
+      for (Page<MessageSummary> p : c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(10).readAhead(true))
           .byPage()) {
         page++;
         if (page == 1) {
@@ -201,7 +201,7 @@ class GraphSyncAndPagingTest {
           .map(MessageSummary::subject).toList();
       m365.clearRequests();
       List<String> read = new ArrayList<>();
-      c.forEachMime(c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(10).readAhead()), (s, in) -> {
+      c.forEachMime(c.listMessages(FolderRef.INBOX, ListOptions.defaults().pageSize(10).readAhead(true)), (s, in) -> {
         assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).contains("Subject: " + s.subject());
         read.add(s.subject());
       });

@@ -28,7 +28,7 @@ class MimeReadAheadTest {
   }
 
   static MessageSummary summary(String id, long size) {
-    return new MessageSummary(new MessageId(id), "Inbox", "<" + id + "@contoso.com>",
+    return MessageSummary.of(new MessageId(id), "Inbox", "<" + id + "@contoso.com>",
         EmailAddress.of("a@fabrikam.com"), List.of(), id, Instant.EPOCH, size, false, false);
   }
 

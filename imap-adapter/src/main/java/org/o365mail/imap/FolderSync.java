@@ -121,7 +121,7 @@ final class FolderSync {
       } else {
         MessageSummary newest = messages.get(messages.size() - 1);
         next = new ImapSyncState(path, validity, ImapIds.parse(newest.id()).uid(), Optional.of(newest.receivedAt()),
-            newest.internetMessageIdOptional());
+            newest.internetMessageId());
       }
       return new SyncBatch(messages, next.toSyncState(), resynced, more);
     });
@@ -167,7 +167,7 @@ final class FolderSync {
         List<MessageSummary> s = summaries(c, path, validity, new long[] {newest});
         if (!s.isEmpty()) {
           return new ImapSyncState(path, validity, last, Optional.of(s.get(0).receivedAt()),
-              s.get(0).internetMessageIdOptional());
+              s.get(0).internetMessageId());
         }
       }
     }

@@ -120,7 +120,7 @@ final class Folders {
       boolean child = parent.isEmpty() ? !p.contains("/")
           : p.regionMatches(true, 0, parent + "/", 0, parent.length() + 1) && p.indexOf('/', parent.length() + 1) < 0;
       if (child) {
-        out.add(new MailFolder(p, p, f.displayName(), f.wellKnown(), -1, -1, children(p, all)));
+        out.add(MailFolder.of(p, p, f.displayName(), f.wellKnown(), -1, -1, children(p, all)));
       }
     }
     return out;
@@ -131,7 +131,7 @@ final class Folders {
     List<ServerFolder> all = List.copyOf(byPath.values());
     List<ServerFolder> sorted = new ArrayList<>(all);
     sorted.sort(Comparator.comparing(ServerFolder::path, String.CASE_INSENSITIVE_ORDER));
-    return new MailFolder(f.path(), f.path(), f.displayName(), f.wellKnown(), total, unread, children(f.path(), sorted));
+    return MailFolder.of(f.path(), f.path(), f.displayName(), f.wellKnown(), total, unread, children(f.path(), sorted));
   }
 
   static ServerFolder describe(ListInfo info) {

@@ -27,6 +27,7 @@ import org.o365mail.MessageNotFoundException;
 import org.o365mail.MessageSummary;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.Paged;
+import org.o365mail.Protocol;
 import org.o365mail.SetupStep;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
@@ -174,8 +175,8 @@ public final class ImapMailboxConnector implements MailboxConnector {
   }
 
   @Override
-  public String protocol() {
-    return "imap";
+  public Protocol protocol() {
+    return Protocol.IMAP;
   }
 
   /** The sender {@link #send} uses, for products that also send on their own. */

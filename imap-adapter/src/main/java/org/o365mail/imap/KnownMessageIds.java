@@ -40,7 +40,7 @@ final class KnownMessageIds {
   /** Remembers the Message-IDs of summaries just handed out (those without one cannot be found again). */
   public synchronized void remember(List<MessageSummary> messages) {
     for (MessageSummary m : messages) {
-      String messageId = m.internetMessageId();
+      String messageId = m.internetMessageId().orElse(null);
       if (messageId != null && !messageId.isBlank()) {
         put(ids, key(ImapIds.parse(m.id())), messageId.trim());
       }

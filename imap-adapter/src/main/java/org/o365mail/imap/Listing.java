@@ -62,20 +62,20 @@ final class Listing {
         snapshot.set(uids);
         snapshotValidity.set(validity);
       }
-      long[] page = pageOf(uids, after, options.getPageSize(), options.isNewestFirst());
+      long[] page = pageOf(uids, after, options.pageSize(), options.newestFirst());
       List<MessageSummary> items = summaries(c, f.path(), validity, page);
-      if (!options.isNewestFirst()) {
+      if (!options.newestFirst()) {
         items.sort((a, b) -> Long.compare(ImapIds.parse(a.id()).uid(), ImapIds.parse(b.id()).uid()));
       } else {
         items.sort((a, b) -> Long.compare(ImapIds.parse(b.id()).uid(), ImapIds.parse(a.id()).uid()));
       }
-      Optional<Instant> since = options.getReceivedSince();
+      Optional<Instant> since = options.receivedSince();
       if (since.isPresent()) {
         items.removeIf(m -> m.receivedAt().isBefore(since.get()));
       }
       readAhead.plan(f.path(), validity, items);
       handedOut.remember(items);
-      boolean more = page.length > 0 && hasBeyond(uids, page[page.length - 1], options.isNewestFirst());
+      boolean more = page.length > 0 && hasBeyond(uids, page[page.length - 1], options.newestFirst());
       return new Page<>(items, more ? Optional.of(validity + ":" + page[page.length - 1]) : Optional.empty());
     }));
   }
@@ -83,14 +83,14 @@ final class Listing {
   static Argument criteria(ListOptions options) {
     Argument a = new Argument();
     boolean any = false;
-    if (options.isUnreadOnly()) {
+    if (options.unreadOnly()) {
       a.writeAtom("UNSEEN");
       any = true;
     }
-    if (options.getReceivedSince().isPresent()) {
+    if (options.receivedSince().isPresent()) {
       // SINCE compares days in the server's time zone: a day earlier, then filtered exactly by INTERNALDATE
       a.writeAtom("SINCE");
-      a.writeAtom(SEARCH_DATE.format(options.getReceivedSince().get().minus(Duration.ofDays(1))));
+      a.writeAtom(SEARCH_DATE.format(options.receivedSince().get().minus(Duration.ofDays(1))));
       any = true;
     }
     if (!any) {

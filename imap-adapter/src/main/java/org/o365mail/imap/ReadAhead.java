@@ -62,7 +62,7 @@ final class ReadAhead {
     Map<Long, Integer> positions = new HashMap<>(n * 2);
     for (int i = 0; i < n; i++) {
       uids[i] = ImapIds.parse(messages.get(i).id()).uid();
-      sizes[i] = messages.get(i).size();
+      sizes[i] = messages.get(i).size().orElse(-1);
       positions.put(uids[i], i);
     }
     plans.put(folder.toLowerCase(Locale.ROOT), new Plan(uidValidity, uids, sizes, positions));

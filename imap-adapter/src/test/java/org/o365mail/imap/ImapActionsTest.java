@@ -258,12 +258,13 @@ class ImapActionsTest {
     mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), "Backslashes", "Body", messageId));
     for (int session = 1; session <= 2; session++) {
       try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
-        assertThat(c.listMessages(FolderRef.INBOX)).extracting(MessageSummary::internetMessageId)
+        assertThat(c.listMessages(FolderRef.INBOX)).extracting(s -> s.internetMessageId().orElseThrow())
             .as("session %d, listing", session).containsExactly(messageId);
-        assertThat(c.listMessages(FolderRef.INBOX)).extracting(MessageSummary::internetMessageId)
+        assertThat(c.listMessages(FolderRef.INBOX)).extracting(s -> s.internetMessageId().orElseThrow())
             .as("session %d, listed again", session).containsExactly(messageId);
         assertThat(c.sync(FolderRef.INBOX, SyncState.BEGINNING, 10).messages())
-            .extracting(MessageSummary::internetMessageId).as("session %d, sync", session).containsExactly(messageId);
+            .extracting(s -> s.internetMessageId().orElseThrow()).as("session %d, sync", session)
+            .containsExactly(messageId);
       }
     }
     assertThat(mailbox.messages("Inbox")).extracting(StoredMail::internetMessageId).containsExactly(messageId);
@@ -275,7 +276,7 @@ class ImapActionsTest {
       try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build();
           MailImporter importer = MailImporter.builder()
               .connector(c)
-              .handler(m -> handled.add(m.summary().internetMessageId()))
+              .handler(m -> handled.add(m.summary().internetMessageId().orElseThrow()))
               .checkpointStore(store)
               .build()) {
         assertThat(importer.runOnce().completed()).isTrue();
@@ -296,10 +297,10 @@ class ImapActionsTest {
     mailbox.deliver(TestMessages.text("a@fabrikam.com", mailbox.address(), "Renumbered", "Body", messageId));
     try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
       MessageSummary before = c.listMessages(FolderRef.INBOX).stream().findFirst().orElseThrow();
-      assertThat(before.internetMessageId()).isEqualTo(messageId);
+      assertThat(before.internetMessageId()).contains(messageId);
       mailbox.resetUidValidity("Inbox");
       MessageSummary again = c.message(before.id());
-      assertThat(again.internetMessageId()).isEqualTo(messageId);
+      assertThat(again.internetMessageId()).contains(messageId);
       assertThat(again.subject()).isEqualTo("Renumbered");
     }
   }

@@ -95,7 +95,7 @@ class ImapDoctorProbeTest {
     }
     DoctorReport report = assertTimeoutPreemptively(BOUND, () -> b.build().examine());
     Secrets.assertClean(new AssertionError(report.toString() + report.checks().stream()
-        .map(c -> c.why().map(Diagnosis::describe).orElse("")).collect(Collectors.joining())));
+        .map(c -> c.diagnosis().map(Diagnosis::describe).orElse("")).collect(Collectors.joining())));
     return report;
   }
 
@@ -121,13 +121,13 @@ class ImapDoctorProbeTest {
     Mailbox target = contoso.user("target");
 
     // the connector alone cannot tell: the principal comes first, FullAccess is its first alternative
-    Diagnosis alone = failure(examine(credential, target)).why().orElseThrow();
+    Diagnosis alone = failure(examine(credential, target)).diagnosis().orElseThrow();
     assertThat(alone.setupStep()).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
     assertThat(alone.alternatives()).extracting(Diagnosis::setupStep).startsWith(SetupStep.MAILBOX_PERMISSION);
 
     DoctorCheck probed = failure(examine(credential, target, probe(credential, peer)));
     assertThat(probed.detail()).contains("(probe: IMAP login as the same app to " + peer.address() + ": OK)");
-    Diagnosis d = probed.why().orElseThrow();
+    Diagnosis d = probed.diagnosis().orElseThrow();
     assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PERMISSION);
     assertThat(d.serviceCode()).isEqualTo("IMAP NO AUTHENTICATE failed.");
     assertThat(d.command()).contains("Add-MailboxPermission -Identity " + target.address() + " -User " + oid
@@ -157,7 +157,7 @@ class ImapDoctorProbeTest {
     DoctorCheck probed = failure(examine(credential, target, probe(credential, first, second)));
     assertThat(probed.detail()).contains("(probe: IMAP login as the same app to " + first.address() + ", "
         + second.address() + ": refused too)");
-    Diagnosis d = probed.why().orElseThrow();
+    Diagnosis d = probed.diagnosis().orElseThrow();
     assertThat(d.setupStep()).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
     assertThat(d.summary()).contains("for the other mailboxes configured for it");
     assertThat(d.command()).contains("New-ServicePrincipal -AppId " + app.clientId() + " -ObjectId " + oid
@@ -186,7 +186,7 @@ class ImapDoctorProbeTest {
     contoso.tenant.addMailboxPermission(target.address(), app.objectId(), "FullAccess");
     contoso.tenant.addMailboxPermission(peer.address(), app.objectId(), "FullAccess");
 
-    Diagnosis d = failure(examine(credential, target, probe(credential, peer))).why().orElseThrow();
+    Diagnosis d = failure(examine(credential, target, probe(credential, peer))).diagnosis().orElseThrow();
     assertThat(d.setupStep()).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
     assertThat(d.fix()).contains("If it lists a principal whose ObjectId is not " + oid + ", that principal was"
         + " registered with the wrong object id: Remove-ServicePrincipal -Identity <that ObjectId>, then"
@@ -238,7 +238,8 @@ class ImapDoctorProbeTest {
     Mailbox target = contoso.user("alone");
     DoctorCheck failed = failure(examine(credential, target, probe(credential)));
     assertThat(failed.detail()).doesNotContain("probe:");
-    assertThat(failed.why()).get().extracting(Diagnosis::setupStep).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
+    assertThat(failed.diagnosis())
+        .get().extracting(Diagnosis::setupStep).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
     assertThat(loginsOf(app)).containsExactly(target.address());
   }
 
@@ -250,7 +251,7 @@ class ImapDoctorProbeTest {
     CredentialStrategy delegated = contoso.delegated(own.address());
     long before = m365.requests("imap").stream().filter(r -> r.path().equalsIgnoreCase(other.address())).count();
     DoctorCheck failed = failure(examine(delegated, own, probe(delegated, other)));
-    assertThat(failed.why()).get().extracting(Diagnosis::setupStep).isEqualTo(SetupStep.MAILBOX_PROTOCOL);
+    assertThat(failed.diagnosis()).get().extracting(Diagnosis::setupStep).isEqualTo(SetupStep.MAILBOX_PROTOCOL);
     assertThat(failed.detail()).doesNotContain("probe:");
     assertThat(m365.requests("imap")).filteredOn(r -> r.path().equalsIgnoreCase(other.address())).hasSize(
         (int) before);

@@ -379,10 +379,11 @@ class ImapImportSoakIT {
       }
       String text = new String(mime, StandardCharsets.UTF_8);
       assertThat(text).as("MIME of %s", m.idempotencyKey())
-          .startsWith("Message-ID: " + m.summary().internetMessageId())
+          .startsWith("Message-ID: " + m.summary().internetMessageId().orElseThrow())
           .contains("Subject: " + m.summary().subject() + "\r\n");
-      assertThat((long) mime.length).as("size of %s", m.idempotencyKey()).isEqualTo(m.summary().size());
-      deliveries.add(new Delivery(m.idempotencyKey(), m.summary().internetMessageId(), m.summary().subject(),
+      assertThat((long) mime.length).as("size of %s", m.idempotencyKey()).isEqualTo(m.summary().size().orElseThrow());
+      deliveries.add(new Delivery(m.idempotencyKey(), m.summary().internetMessageId().orElse(null),
+          m.summary().subject(),
           m.possibleRedelivery(), m.attempt()));
       int n = accepted.incrementAndGet();
       m365.clock().advance(TENANT_TIME_PER_MESSAGE);

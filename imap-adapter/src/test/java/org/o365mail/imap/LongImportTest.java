@@ -94,10 +94,10 @@ class LongImportTest {
       batch = c.sync(FolderRef.INBOX, state, BATCH);
       for (MessageSummary m : batch.messages()) {
         byte[] mime = read(c, m.id());
-        assertThat((long) mime.length).as("size of %s", m.id()).isEqualTo(m.size());
+        assertThat((long) mime.length).as("size of %s", m.id()).isEqualTo(m.size().orElseThrow());
         assertThat(new String(mime, 0, Math.min(mime.length, 200), StandardCharsets.UTF_8))
-            .startsWith("Message-ID: " + m.internetMessageId());
-        ids.add(m.internetMessageId());
+            .startsWith("Message-ID: " + m.internetMessageId().orElseThrow());
+        ids.add(m.internetMessageId().orElseThrow());
       }
       if (batch.resynced()) {
         resynced++;
@@ -195,7 +195,7 @@ class LongImportTest {
       MessageId early = null;
       for (int i = 0; i < 2; i++) {
         SyncBatch b = c.sync(FolderRef.INBOX, state, BATCH);
-        b.messages().forEach(m -> seen.add(m.internetMessageId()));
+        b.messages().forEach(m -> seen.add(m.internetMessageId().orElseThrow()));
         early = b.messages().get(0).id();
         state = b.next();
       }
@@ -205,7 +205,7 @@ class LongImportTest {
       SyncBatch first = c.sync(FolderRef.INBOX, state, BATCH);
       assertThat(first.resynced()).isTrue();
       assertThat(first.messages()).first().extracting(MessageSummary::subject).isEqualTo("Before 200");
-      first.messages().forEach(m -> seen.add(m.internetMessageId()));
+      first.messages().forEach(m -> seen.add(m.internetMessageId().orElseThrow()));
       Imported rest = importAll(c, first.next(), batch -> { });
       seen.addAll(rest.messageIds());
       assertThat(rest.resyncedBatches()).isZero();
@@ -235,7 +235,8 @@ class LongImportTest {
       // what an importer does with the batch in hand: read each message, then act on them
       for (MessageSummary m : batch.subList(0, 3)) {
         byte[] mime = read(c, m.id());
-        assertThat(new String(mime, 0, 200, StandardCharsets.UTF_8)).startsWith("Message-ID: " + m.internetMessageId());
+        assertThat(new String(mime, 0, 200, StandardCharsets.UTF_8))
+            .startsWith("Message-ID: " + m.internetMessageId().orElseThrow());
       }
       MessageSummary again = c.message(batch.get(3).id());
       assertThat(again.internetMessageId()).isEqualTo(batch.get(3).internetMessageId());
@@ -263,14 +264,15 @@ class LongImportTest {
     Exchange.fill(mailbox, 30, "Dated");
     try (ImapMailboxConnector c = contoso.connector(mailbox, contoso.appOnly()).build()) {
       SyncBatch first = c.sync(FolderRef.INBOX, SyncState.BEGINNING, 10);
-      List<String> seen = new ArrayList<>(first.messages().stream().map(MessageSummary::internetMessageId).toList());
+      List<String> seen =
+          new ArrayList<>(first.messages().stream().map(m -> m.internetMessageId().orElseThrow()).toList());
       c.delete(first.messages().get(9).id(), DeleteMode.PERMANENT);
       mailbox.resetUidValidity("Inbox");
 
       SyncBatch next = c.sync(FolderRef.INBOX, first.next(), 100);
       assertThat(next.resynced()).isTrue();
       assertThat(next.messages()).extracting(MessageSummary::subject).first().isEqualTo("Dated 10");
-      next.messages().forEach(m -> seen.add(m.internetMessageId()));
+      next.messages().forEach(m -> seen.add(m.internetMessageId().orElseThrow()));
       assertThat(seen).hasSize(30).doesNotHaveDuplicates();
     }
   }

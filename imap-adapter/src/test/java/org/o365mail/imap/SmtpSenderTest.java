@@ -155,7 +155,7 @@ class SmtpSenderTest {
     try (ImapMailboxConnector c = contoso.connector(to, contoso.appOnly()).build()) {
       MessageSummary received = c.listMessages(FolderRef.INBOX).stream()
           .filter(m -> m.subject().equals("Monthly scan")).findFirst().orElseThrow();
-      assertThat(received.from().address()).isEqualTo(from.address());
+      assertThat(received.from().orElseThrow().address()).isEqualTo(from.address());
       assertThat(received.hasAttachments()).isTrue();
       AttachmentInfo info = c.listAttachments(received.id()).stream()
           .filter(a -> a.name().equals("scan.bin")).findFirst().orElseThrow();
@@ -200,7 +200,8 @@ class SmtpSenderTest {
         + enterpriseObjectId + " -AccessRights FullAccess");
     ConnectionCheck check = sender.checkConnection();
     assertThat(check.ok()).isFalse();
-    assertThat(check.diagnosis()).get().extracting(Diagnosis::setupStep).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
+    assertThat(check.diagnosis())
+        .get().extracting(Diagnosis::setupStep).isEqualTo(SetupStep.EXCHANGE_SERVICE_PRINCIPAL);
 
     PowerShell.run(contoso.tenant, d.command().orElseThrow());
     assertThat(sender.checkConnection().ok()).isTrue();

@@ -32,6 +32,7 @@ import org.o365mail.MessageSummary;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.Page;
 import org.o365mail.Paged;
+import org.o365mail.Protocol;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
 import org.o365mail.WellKnownFolder;
@@ -199,8 +200,8 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
 
   /** {@code memory}. */
   @Override
-  public String protocol() {
-    return "memory";
+  public Protocol protocol() {
+    return Protocol.MEMORY;
   }
 
   @Override
@@ -229,7 +230,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
         wellKnown = w;
       }
     }
-    return new MailFolder(path, path, path.substring(path.lastIndexOf('/') + 1), wellKnown, messages.size(),
+    return MailFolder.of(path, path, path.substring(path.lastIndexOf('/') + 1), wellKnown, messages.size(),
         messages.stream().filter(m -> !m.read).count(), children);
   }
 
@@ -263,7 +264,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     return new Paged<>(token -> {
       List<MessageSummary> all = matching(folder, options);
       int from = token.map(Integer::parseInt).orElse(0);
-      int to = Math.min(all.size(), from + options.getPageSize());
+      int to = Math.min(all.size(), from + options.pageSize());
       return new Page<>(all.subList(Math.min(from, to), to),
           to < all.size() ? Optional.of(Integer.toString(to)) : Optional.empty());
     });
@@ -274,16 +275,16 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
     String path = existing(folder);
     List<MessageSummary> all = new ArrayList<>();
     for (Stored s : folders.get(path)) {
-      if (options.isUnreadOnly() && s.read) {
+      if (options.unreadOnly() && s.read) {
         continue;
       }
-      if (options.getReceivedSince().isPresent() && s.received.isBefore(options.getReceivedSince().get())) {
+      if (options.receivedSince().isPresent() && s.received.isBefore(options.receivedSince().get())) {
         continue;
       }
       all.add(summary(path, s));
     }
     Comparator<MessageSummary> order = Comparator.comparing(MessageSummary::receivedAt);
-    all.sort(options.isNewestFirst() ? order.reversed() : order);
+    all.sort(options.newestFirst() ? order.reversed() : order);
     return all;
   }
 
@@ -494,7 +495,7 @@ public final class InMemoryMailboxConnector implements MailboxConnector {
         MimeText.address(part).ifPresent(to::add);
       }
     }
-    return new MessageSummary(new MessageId(s.id), path, headers.get("message-id"), from, to,
+    return MessageSummary.of(new MessageId(s.id), path, headers.get("message-id"), from, to,
         headers.getOrDefault("subject", ""), s.received, s.mime.length, !MimeParts.attachments(s.mime).isEmpty(),
         s.read);
   }

@@ -265,7 +265,7 @@ public abstract class MailboxConnectorContract {
     assertNotNull(c.mailbox());
     assertTrue(c.mailbox().contains("@"), () -> "an address: " + c.mailbox());
     assertNotNull(c.protocol());
-    assertFalse(c.protocol().isBlank(), "protocol()");
+    assertNotNull(c.protocol(), "protocol()");
   }
 
   @Test
@@ -287,7 +287,7 @@ public abstract class MailboxConnectorContract {
       assertTrue(byName.containsKey(name), () -> name + " among the top-level folders " + byName.keySet());
     }
     MailFolder inbox = byName.get("Inbox");
-    assertEquals(Optional.of(WellKnownFolder.INBOX), inbox.wellKnownFolder());
+    assertEquals(Optional.of(WellKnownFolder.INBOX), inbox.wellKnown());
     assertEquals("Inbox", inbox.path());
     MailFolder invoices = inbox.children().stream().filter(f -> f.displayName().equals("Invoices")).findFirst()
         .orElseGet(() -> fail("Inbox/Invoices among the Inbox's children " + inbox.children()));
@@ -301,8 +301,8 @@ public abstract class MailboxConnectorContract {
     MailboxConnector c = connector();
     MailFolder inbox = c.folder(FolderRef.INBOX);
     assertEquals("Inbox", inbox.path());
-    assertEquals(Optional.of(WellKnownFolder.INBOX), inbox.wellKnownFolder());
-    assertEquals(Optional.of(WellKnownFolder.SENT_ITEMS), c.folder(FolderRef.path("sentitems")).wellKnownFolder());
+    assertEquals(Optional.of(WellKnownFolder.INBOX), inbox.wellKnown());
+    assertEquals(Optional.of(WellKnownFolder.SENT_ITEMS), c.folder(FolderRef.path("sentitems")).wellKnown());
     MailFolder year = c.folder(FolderRef.path("Inbox/Invoices/2026"));
     assertEquals("2026", year.displayName());
     assertEquals("Inbox/Invoices/2026", year.path());
@@ -416,8 +416,8 @@ public abstract class MailboxConnectorContract {
     String messageId = headers.substring(headers.indexOf("Message-ID: ") + 12, headers.indexOf(">\r\n", headers
         .indexOf("Message-ID: ")) + 1);
     assertEquals(messageId, s.internetMessageId());
-    assertEquals("sender@fabrikam.com", s.from().address().toLowerCase(Locale.ROOT));
-    assertEquals(Optional.of("Contract Sender"), s.from().displayName());
+    assertEquals("sender@fabrikam.com", s.from().orElseThrow().address().toLowerCase(Locale.ROOT));
+    assertEquals(Optional.of("Contract Sender"), s.from().orElseThrow().displayName());
     assertEquals(List.of("recipient@contoso.com"),
         s.to().stream().map(a -> a.address().toLowerCase(Locale.ROOT)).toList());
     assertEquals("Invoice 4711", s.subject());
@@ -425,7 +425,8 @@ public abstract class MailboxConnectorContract {
     assertEquals("Inbox", s.folder());
     assertFalse(s.read());
     assertFalse(s.hasAttachments());
-    assertTrue(s.size() == -1 || s.size() == mime.length, () -> "size -1 or the MIME's " + mime.length + ": " + s.size());
+    assertTrue(s.size().isEmpty() || s.size().getAsLong() == mime.length,
+        () -> "size unknown or the MIME's " + mime.length + ": " + s.size());
 
     MessageSummary again = c.message(s.id());
     assertEquals(s.id(), again.id());

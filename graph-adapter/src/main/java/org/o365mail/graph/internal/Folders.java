@@ -148,7 +148,7 @@ public final class Folders {
       List<org.o365mail.MailFolder> kids = f.getChildFolderCount() != null && f.getChildFolderCount() > 0
           ? children(f.getId(), path, known)
           : List.of();
-      out.add(new org.o365mail.MailFolder(f.getId(), path, f.getDisplayName(), known.get(f.getId()),
+      out.add(org.o365mail.MailFolder.of(f.getId(), path, f.getDisplayName(), known.get(f.getId()),
           count(f.getTotalItemCount()), count(f.getUnreadItemCount()), kids));
     }
     return out;

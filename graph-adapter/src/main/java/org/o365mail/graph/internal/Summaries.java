@@ -44,7 +44,7 @@ public final class Summaries {
         }
       }
     }
-    return new MessageSummary(new MessageId(m.getId()), folderPath, m.getInternetMessageId(), address(m.getFrom()), to,
+    return MessageSummary.of(new MessageId(m.getId()), folderPath, m.getInternetMessageId(), address(m.getFrom()), to,
         m.getSubject(), received, size(m), Boolean.TRUE.equals(m.getHasAttachments()), Boolean.TRUE.equals(m.getIsRead()));
   }
 

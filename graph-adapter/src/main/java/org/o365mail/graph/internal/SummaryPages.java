@@ -217,7 +217,7 @@ public final class SummaryPages {
       return null;
     }
     MessageSummary summary = removed ? null
-        : new MessageSummary(new MessageId(id), folderPath, internetMessageId, from, to, subject,
+        : MessageSummary.of(new MessageId(id), folderPath, internetMessageId, from, to, subject,
             received == null ? Instant.EPOCH : received, size, hasAttachments, read);
     return new Entry(id, removed, received, summary);
   }

@@ -41,18 +41,18 @@ class SummaryPagesTest {
     MessageSummary first = page.summaries().get(0);
     assertThat(first.id().value()).isEqualTo("AAMkA1");
     assertThat(first.folder()).isEqualTo("Inbox/Invoices");
-    assertThat(first.internetMessageId()).isEqualTo("<1@fabrikam.com>");
+    assertThat(first.internetMessageId()).contains("<1@fabrikam.com>");
     assertThat(first.subject()).isEqualTo("Invoice 1 é");
     assertThat(first.receivedAt()).isEqualTo(Instant.parse("2026-11-20T08:15:00Z"));
-    assertThat(first.from()).isEqualTo(EmailAddress.of("billing@fabrikam.com", "Billing"));
+    assertThat(first.from()).contains(EmailAddress.of("billing@fabrikam.com", "Billing"));
     assertThat(first.to()).containsExactly(EmailAddress.of("ap@contoso.com", "AP"));
-    assertThat(first.size()).isEqualTo(20480);
+    assertThat(first.size()).hasValue(20480);
     assertThat(first.hasAttachments()).isTrue();
     assertThat(first.read()).isFalse();
     MessageSummary second = page.summaries().get(1);
     assertThat(second.subject()).isEmpty();
-    assertThat(second.from()).isNull();
-    assertThat(second.size()).as("no size property sent").isEqualTo(-1);
+    assertThat(second.from()).isEmpty();
+    assertThat(second.size()).as("no size property sent").isEmpty();
     assertThat(second.receivedAt()).as("no received time sent").isEqualTo(Instant.EPOCH);
     assertThat(second.read()).isTrue();
   }
@@ -71,7 +71,7 @@ class SummaryPagesTest {
         """);
     assertThat(page.deltaLink()).endsWith("$deltatoken=Y");
     assertThat(page.entries()).extracting(SummaryPages.Entry::id).containsExactly("AAMkA1", "AAMkA2", "AAMkA3");
-    assertThat(page.entries().get(0).summary().size()).isEqualTo(12);
+    assertThat(page.entries().get(0).summary().size()).hasValue(12);
     assertThat(page.entries().get(1).removed()).isTrue();
     assertThat(page.entries().get(1).summary()).isNull();
     assertThat(page.entries().get(2).received()).isNull();

@@ -45,7 +45,7 @@ public final class Summaries {
     BODYSTRUCTURE structure = f.getItem(BODYSTRUCTURE.class);
     boolean attachments = structure != null
         && attachments(structure).stream().anyMatch(a -> !a.inline());
-    return Optional.of(new MessageSummary(
+    return Optional.of(MessageSummary.of(
         ImapIds.of(path, uidValidity, uid.uid),
         path,
         blankToNull(envelope.messageId),
