@@ -1,6 +1,5 @@
 package org.o365mail.testkit;
 
-import jakarta.mail.internet.MimeMessage;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -158,10 +157,6 @@ public final class Mailbox {
   /** Delivers an RFC 822 message (text with CRLF or LF line ends) into the Inbox, unread. */
   public StoredMail deliver(String rfc822) {
     return deliver("Inbox", TestMessages.bytes(rfc822), false);
-  }
-
-  public StoredMail deliver(MimeMessage message) {
-    return deliver("Inbox", TestMessages.bytes(message), false);
   }
 
   /** Delivers into {@code folder}, marked read when {@code seen}. */
