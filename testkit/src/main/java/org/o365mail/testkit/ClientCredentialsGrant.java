@@ -37,11 +37,7 @@ final class ClientCredentialsGrant implements TokenGrant {
   public ObjectNode redeem(
       HttpExchange ex, String tenantSegment, Tenant pathTenant, String clientId, Map<String, String> form)
       throws AadError {
-    if (tenantSegment.equalsIgnoreCase("common") || tenantSegment.equalsIgnoreCase("consumers")) {
-      throw AadError.invalidRequest(9001023,
-          "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations"
-              + " or tenant-specific endpoint.");
-    }
+    TokenGrant.requireTenantEndpoint(tenantSegment);
     if (pathTenant == null) {
       throw AadError.invalidRequest(900023,
           "Specified tenant identifier '" + tenantSegment + "' is neither a valid DNS name, nor a valid external"

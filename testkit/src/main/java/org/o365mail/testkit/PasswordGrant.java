@@ -28,11 +28,7 @@ final class PasswordGrant implements TokenGrant {
   public ObjectNode redeem(
       HttpExchange ex, String tenantSegment, Tenant pathTenant, String clientId, Map<String, String> form)
       throws AadError {
-    if (tenantSegment.equalsIgnoreCase("common") || tenantSegment.equalsIgnoreCase("consumers")) {
-      throw AadError.invalidRequest(9001023,
-          "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations"
-              + " or tenant-specific endpoint.");
-    }
+    TokenGrant.requireTenantEndpoint(tenantSegment);
     String username = required(form, "username");
     String password = required(form, "password");
     Application app = rules.application(clientId, pathTenant);

@@ -14,4 +14,16 @@ interface TokenGrant {
    */
   ObjectNode redeem(HttpExchange ex, String tenantSegment, Tenant pathTenant, String clientId, Map<String, String> form)
       throws AadError;
+
+  /**
+   * Refuses the {@code /common} and {@code /consumers} endpoints, as Entra ID does for the client-credentials and
+   * password grants (AADSTS9001023).
+   */
+  static void requireTenantEndpoint(String tenantSegment) throws AadError {
+    if (tenantSegment.equalsIgnoreCase("common") || tenantSegment.equalsIgnoreCase("consumers")) {
+      throw AadError.invalidRequest(9001023,
+          "The grant type is not supported over the /common or /consumers endpoints. Please use the /organizations"
+              + " or tenant-specific endpoint.");
+    }
+  }
 }
