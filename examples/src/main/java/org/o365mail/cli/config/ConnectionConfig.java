@@ -14,10 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
-import java.util.regex.Pattern;
 import org.o365mail.FolderRef;
 import org.o365mail.auth.AccountTypes;
-import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.Cloud;
 import org.o365mail.doctor.ConnectionDoctor;
@@ -162,16 +160,7 @@ public final class ConnectionConfig {
     }
     String authority = r.optional("authorityHost");
     if (authority != null) {
-      URI uri = Endpoints.httpsUrl(name + ".authorityHost", authority, "https://login.microsoftonline.com", problems);
-      if (uri != null) {
-        try {
-          AppRegistration.builder().authorityHost(uri);
-          c.authorityHost = uri;
-        } catch (IllegalArgumentException e) {
-          problems.add(name + ".authorityHost '" + ConfigText.shown(authority) + "' must be only the scheme and host,"
-              + " such as https://login.microsoftonline.com: the tenant is set with " + name + ".tenant");
-        }
-      }
+      c.authorityHost = Endpoints.authorityHost(name, authority, problems);
     }
     String graph = r.optional("graphBaseUrl");
     String graphExample = "https://graph.microsoft.com/v1.0";
@@ -180,14 +169,7 @@ public final class ConnectionConfig {
     }
     String window = r.optional("graphRequestWindow");
     if (window != null) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(\\d{1,9})\\s*/\\s*(\\d{1,7})\\s*").matcher(window);
-      if (!m.matches() || Integer.parseInt(m.group(1)) < 40 || Integer.parseInt(m.group(2)) < 1) {
-        problems.add(name + ".graphRequestWindow '" + ConfigText.shown(window) + "' must be <requests>/<seconds>,"
-            + " at least 40 requests,"
-            + " such as 10000/600 (Exchange's window per app and mailbox)");
-      } else {
-        c.graphRequestWindow = new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
-      }
+      c.graphRequestWindow = Endpoints.graphRequestWindow(name, window, problems);
     }
     c.imapHost = r.host("imapHost");
     c.imapPort = r.port("imapPort");
