@@ -1,45 +1,25 @@
 package org.o365mail.cli.config;
 
-import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.io.InputStream;
 import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.UnrecoverableKeyException;
-import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.time.Instant;
-import java.time.LocalDate;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.EnumSet;
-import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
-import java.util.regex.Pattern;
-import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
 import org.o365mail.auth.AccountTypes;
-import org.o365mail.auth.AppRegistration;
-import org.o365mail.auth.CertificateCredential;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.Cloud;
 import org.o365mail.doctor.ConnectionDoctor;
 import org.o365mail.importer.PostAction;
-import org.o365mail.internal.BoundedFiles;
-import org.o365mail.internal.Pem;
 import org.o365mail.setup.SetupGuide;
 
 /**
@@ -47,12 +27,6 @@ import org.o365mail.setup.SetupGuide;
  * never appear in {@link #toString()}.
  */
 public final class ConnectionConfig {
-  /** A host name, an IPv4 address or an IPv6 address (in brackets or not); no scheme, port or path. */
-  private static final Pattern HOST = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|\\[?[0-9A-Fa-f:.]+]?");
-
-  private static final Pattern GUID =
-      Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-
   /** The mail protocol of a connection. */
   public enum Protocol {
     GRAPH,
@@ -102,10 +76,10 @@ public final class ConnectionConfig {
     ConnectionConfig c = new ConnectionConfig();
     c.name = name;
     List<String> problems = new ArrayList<>();
-    Reader r = new Reader(name, values, env, baseDir, problems);
+    ConfigReader r = new ConfigReader(name, values, env, baseDir, problems);
 
     c.clientId = r.required("clientId", "the Application (client) ID, a GUID from the app's Overview page");
-    if (c.clientId != null && !GUID.matcher(c.clientId).matches()) {
+    if (c.clientId != null && !RegistrationChecks.GUID.matcher(c.clientId).matches()) {
       problems.add(name + ".clientId '" + ConfigText.shown(c.clientId) + "' is not a GUID: use the Application"
           + " (client) ID from the"
           + " app registration's Overview page");
@@ -156,7 +130,7 @@ public final class ConnectionConfig {
     }
     String useText = r.optional("use");
     if (useText != null) {
-      c.uses = uses(name, useText, problems);
+      c.uses = MailboxValues.uses(name, useText, problems);
       c.useSet = true;
     }
     c.mailbox = r.required("mailbox", "the mailbox address, e.g. invoices@contoso.com");
@@ -173,7 +147,7 @@ public final class ConnectionConfig {
     }
     String post = r.optional("postAction");
     if (post != null) {
-      c.postAction = postAction(name, post, problems);
+      c.postAction = MailboxValues.postAction(name, post, problems);
     }
     String park = r.optional("parkFolder");
     if (park != null) {
@@ -186,32 +160,16 @@ public final class ConnectionConfig {
     }
     String authority = r.optional("authorityHost");
     if (authority != null) {
-      URI uri = httpsUrl(name + ".authorityHost", authority, "https://login.microsoftonline.com", problems);
-      if (uri != null) {
-        try {
-          AppRegistration.builder().authorityHost(uri);
-          c.authorityHost = uri;
-        } catch (IllegalArgumentException e) {
-          problems.add(name + ".authorityHost '" + ConfigText.shown(authority) + "' must be only the scheme and host,"
-              + " such as https://login.microsoftonline.com: the tenant is set with " + name + ".tenant");
-        }
-      }
+      c.authorityHost = Endpoints.authorityHost(name, authority, problems);
     }
     String graph = r.optional("graphBaseUrl");
     String graphExample = "https://graph.microsoft.com/v1.0";
-    if (graph != null && httpsUrl(name + ".graphBaseUrl", graph, graphExample, problems) != null) {
+    if (graph != null && Endpoints.httpsUrl(name + ".graphBaseUrl", graph, graphExample, problems) != null) {
       c.graphBaseUrl = graph;
     }
     String window = r.optional("graphRequestWindow");
     if (window != null) {
-      java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\s*(\\d{1,9})\\s*/\\s*(\\d{1,7})\\s*").matcher(window);
-      if (!m.matches() || Integer.parseInt(m.group(1)) < 40 || Integer.parseInt(m.group(2)) < 1) {
-        problems.add(name + ".graphRequestWindow '" + ConfigText.shown(window) + "' must be <requests>/<seconds>,"
-            + " at least 40 requests,"
-            + " such as 10000/600 (Exchange's window per app and mailbox)");
-      } else {
-        c.graphRequestWindow = new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))};
-      }
+      c.graphRequestWindow = Endpoints.graphRequestWindow(name, window, problems);
     }
     c.imapHost = r.host("imapHost");
     c.imapPort = r.port("imapPort");
@@ -221,12 +179,12 @@ public final class ConnectionConfig {
     // the password is needed only to read the store: it is not kept once the certificates are
     char[] trustStorePassword = r.secret("trustStore.password").orElse(null);
     if (c.trustStore != null && !problems.stream().anyMatch(p -> p.startsWith(name + ".trustStore.password"))) {
-      c.trustAnchors = trustAnchors(name + ".trustStore", c.trustStore, trustStorePassword, problems);
+      c.trustAnchors = TrustStores.trustAnchors(name + ".trustStore", c.trustStore, trustStorePassword, problems);
     }
     // the sign-in endpoint and the mail servers may come from different PKIs (an AD FS or a TLS-inspecting proxy
     // in front of one of them): each side may have its own store, which replaces trustStore for that side
-    c.authorityTrustAnchors = sideAnchors(r, name, "authorityTrustStore", problems);
-    c.mailTrustAnchors = sideAnchors(r, name, "mailTrustStore", problems);
+    c.authorityTrustAnchors = TrustStores.sideAnchors(r, name, "authorityTrustStore", problems);
+    c.mailTrustAnchors = TrustStores.sideAnchors(r, name, "mailTrustStore", problems);
     String store = r.optional("tokenStore");
     if (store != null) {
       c.tokenStore = r.resolvePath(store);
@@ -274,7 +232,8 @@ public final class ConnectionConfig {
               && !problems.stream().anyMatch(p -> p.startsWith(name + ".certificate.password"))) {
             problems.add(name + ".certificate.password is required with a PKCS#12 certificate: write env:NAME or file:PATH");
           }
-          checkCertificate(name, c, problems);
+          TrustStores.checkCertificate(name, c.certificateFile, c.certificatePassword, c.certificateKey,
+              c.certificateCert, problems);
         }
         case USERNAME_PASSWORD -> {
           if (c.username == null) {
@@ -303,358 +262,14 @@ public final class ConnectionConfig {
     if (c.accountTypes == AccountTypes.SINGLE_TENANT && c.tenant == null && c.flow != null && !c.flow.appOnly()) {
       problems.add(name + ".tenant is required when accountTypes is SINGLE_TENANT (or set accountTypes to MULTI_TENANT)");
     }
-    checkRegistration(name, c, problems);
+    RegistrationChecks.checkRegistration(name, c.clientId, c.tenant, c.accountTypes, c.cloud, problems);
     if (c.flow != null && !c.flow.appOnly() && c.tokenStore != null && c.tokenStoreKey == null
         && !problems.stream().anyMatch(p -> p.startsWith(name + ".tokenStore.key"))) {
       c.warn(name + ".tokenStore: refresh tokens will be stored unencrypted in " + c.tokenStore + "; set " + name
           + ".tokenStore.key = env:NAME (base64 of 32 random bytes) to encrypt them");
     }
-    c.warnings.addAll(r.warnings);
+    c.warnings.addAll(r.warnings());
     return new Parsed(problems.isEmpty() ? c : null, problems);
-  }
-
-  /** The URL of {@code key} when it is https with a host and nothing after the path; else null and a problem. */
-  private static URI httpsUrl(String key, String text, String example, List<String> problems) {
-    URI uri;
-    try {
-      uri = new URI(text);
-    } catch (URISyntaxException e) {
-      problems.add(key + " '" + ConfigText.shown(text) + "' is not a URL: write one such as " + example);
-      return null;
-    }
-    if (!"https".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null || uri.getHost().isEmpty()) {
-      problems.add(key + " '" + ConfigText.shown(text) + "' must be an https URL with a host, such as " + example
-          + " (tokens travel only over https)");
-      return null;
-    }
-    if (uri.getRawUserInfo() != null || uri.getRawQuery() != null || uri.getRawFragment() != null) {
-      problems.add(key + " '" + ConfigText.shown(text) + "' must have no user, query or fragment: write one such as "
-          + example);
-      return null;
-    }
-    return uri;
-  }
-
-  /**
-   * What {@link AppRegistration.Builder#build()} would refuse when the first command builds a credential, found
-   * now: with the key named and exit code 64 instead of an internal error later.
-   */
-  private static void checkRegistration(String name, ConnectionConfig c, List<String> problems) {
-    if (c.clientId == null || !GUID.matcher(c.clientId).matches()) {
-      return; // named above
-    }
-    AppRegistration.Builder b = AppRegistration.builder().accountTypes(c.accountTypes).cloud(c.cloud);
-    try {
-      b.clientId(c.clientId);
-    } catch (IllegalArgumentException e) {
-      problems.add(name + ".clientId: " + ConfigText.message(e.getMessage()));
-      return;
-    }
-    if (c.tenant != null) {
-      try {
-        b.tenant(c.tenant);
-      } catch (IllegalArgumentException e) {
-        problems.add(name + ".tenant: " + ConfigText.message(e.getMessage()));
-        return;
-      }
-    } else if (c.accountTypes == AccountTypes.SINGLE_TENANT) {
-      return; // "<name>.tenant is required" is said above
-    }
-    try {
-      b.build();
-    } catch (IllegalStateException e) {
-      problems.add(name + ".accountTypes " + c.accountTypes + ": " + e.getMessage());
-    }
-  }
-
-  /** Loads the certificate now, so a wrong password, a wrong file or a missing private key is named at once. */
-  private static void checkCertificate(String name, ConnectionConfig c, List<String> problems) {
-    if (c.certificateFile != null && c.certificatePassword != null) {
-      try (InputStream in =
-          new ByteArrayInputStream(BoundedFiles.read(c.certificateFile, ConfigText.MAX_KEY_FILE_BYTES))) {
-        CertificateCredential.pkcs12(in, c.certificatePassword);
-      } catch (IOException | IllegalArgumentException e) {
-        problems.add(name + ".certificate: " + c.certificateFile + " cannot be used with " + name
-            + ".certificate.password: " + ConfigText.shown(String.valueOf(e.getMessage())));
-      }
-    } else if (c.certificateFile == null && c.certificateKey != null && c.certificateCert != null) {
-      try {
-        Pem.readPrivateKey(c.certificateKey);
-      } catch (IllegalArgumentException e) {
-        problems.add(name + ".certificate.key: " + ConfigText.message(e.getMessage()));
-      }
-      try {
-        Pem.readCertificates(c.certificateCert);
-      } catch (IllegalArgumentException e) {
-        problems.add(name + ".certificate.cert: " + ConfigText.message(e.getMessage()));
-      }
-    }
-  }
-
-  /** The certificates of {@code <name>.<key>} (opened with {@code <name>.<key>.password}), or null. */
-  private static KeyStore sideAnchors(Reader r, String name, String key, List<String> problems) {
-    Path file = r.file(key);
-    char[] password = r.secret(key + ".password").orElse(null);
-    if (file == null || problems.stream().anyMatch(p -> p.startsWith(name + "." + key + ".password"))) {
-      return null;
-    }
-    return trustAnchors(name + "." + key, file, password, problems);
-  }
-
-  /**
-   * The certificates a trust store trusts, one or several CAs: a PKCS#12 (or JKS) file opened with its password,
-   * or PEM certificates ({@code -----BEGIN CERTIFICATE-----}, as a private CA hands them out, several concatenated).
-   * Null and a problem for {@code key} when it holds none.
-   */
-  private static KeyStore trustAnchors(String key, Path file, char[] password, List<String> problems) {
-    byte[] bytes;
-    try {
-      bytes = BoundedFiles.read(file, ConfigText.MAX_KEY_FILE_BYTES);
-    } catch (IOException e) {
-      problems.add(key + ": cannot read " + file + ": " + ConfigText.shown(String.valueOf(e.getMessage())));
-      return null;
-    }
-    try {
-      KeyStore store;
-      if (new String(bytes, 0, Math.min(bytes.length, 4096), StandardCharsets.ISO_8859_1).contains("-----BEGIN ")) {
-        store = KeyStore.getInstance("PKCS12");
-        store.load(null, null);
-        int i = 0;
-        for (Certificate cert : CertificateFactory.getInstance("X.509")
-            .generateCertificates(new ByteArrayInputStream(bytes))) {
-          store.setCertificateEntry("pem-" + i++, cert);
-        }
-      } else {
-        store = KeyStore.getInstance("PKCS12");
-        try {
-          store.load(new ByteArrayInputStream(bytes), password == null ? new char[0] : password);
-        } catch (IOException e) {
-          String why = e.getCause() instanceof UnrecoverableKeyException
-              || String.valueOf(e.getMessage()).contains("password")
-              ? (password == null ? "it needs a password: set " + key + ".password = env:NAME or file:PATH"
-                  : "the password of " + key + ".password is wrong")
-              : "it is neither a PKCS#12 (.p12, .pfx) nor a PEM certificate file";
-          problems.add(key + ": cannot open " + file + ": " + why);
-          return null;
-        }
-      }
-      for (Enumeration<String> aliases = store.aliases(); aliases.hasMoreElements(); ) {
-        if (store.isCertificateEntry(aliases.nextElement())) {
-          return store;
-        }
-      }
-      problems.add(key + ": " + file + " holds no trusted certificate: export the CA certificate into it");
-    } catch (GeneralSecurityException | IOException e) {
-      problems.add(key + ": " + file + " holds no certificate that can be read as PEM or PKCS#12: "
-          + ConfigText.shown(String.valueOf(e.getMessage())));
-    }
-    return null;
-  }
-
-  private static PostAction postAction(String name, String text, List<String> problems) {
-    String t = text.trim();
-    String lower = t.toLowerCase(Locale.ROOT);
-    if (lower.equals("none")) {
-      return PostAction.none();
-    }
-    if (lower.equals("mark-read")) {
-      return PostAction.markRead();
-    }
-    if (lower.equals("delete")) {
-      return PostAction.delete(DeleteMode.MOVE_TO_DELETED_ITEMS);
-    }
-    if (lower.equals("purge")) {
-      return PostAction.delete(DeleteMode.PERMANENT);
-    }
-    if (lower.startsWith("move:")) {
-      try {
-        return PostAction.moveTo(FolderRef.path(t.substring(5)));
-      } catch (IllegalArgumentException e) {
-        problems.add(name + ".postAction '" + ConfigText.shown(text) + "' names no folder: write move:<folder path>"
-            + " such as move:Inbox/Imported (" + ConfigText.message(e.getMessage()) + ")");
-        return PostAction.none();
-      }
-    }
-    problems.add(name + ".postAction '" + ConfigText.shown(text) + "' is not one of none, mark-read,"
-        + " move:<folder path>, delete, purge");
-    return PostAction.none();
-  }
-
-  /** Reads values, resolving references, collecting problems. */
-  private static final class Reader {
-    private final String name;
-    private final Map<String, String> values;
-    private final UnaryOperator<String> env;
-    private final Path baseDir;
-    private final List<String> problems;
-    private final List<String> warnings = new ArrayList<>();
-
-    Reader(String name, Map<String, String> values, UnaryOperator<String> env, Path baseDir, List<String> problems) {
-      this.name = name;
-      this.values = values;
-      this.env = env;
-      this.baseDir = baseDir;
-      this.problems = problems;
-    }
-
-    String optional(String key) {
-      String v = values.get(key);
-      return v == null || v.isBlank() ? null : v.trim();
-    }
-
-    String required(String key, String what) {
-      String v = optional(key);
-      if (v == null) {
-        problems.add(name + "." + key + " is required: " + what);
-      }
-      return v;
-    }
-
-    <E extends Enum<E>> E enumValue(String key, Class<E> type, E fallback) {
-      String v = optional(key);
-      if (v == null) {
-        return fallback;
-      }
-      try {
-        return Enum.valueOf(type, v.toUpperCase(Locale.ROOT).replace('-', '_'));
-      } catch (IllegalArgumentException e) {
-        List<String> allowed = new ArrayList<>();
-        for (E c : type.getEnumConstants()) {
-          allowed.add(c.name());
-        }
-        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not one of " + allowed);
-        return fallback;
-      }
-    }
-
-    Integer port(String key) {
-      String v = optional(key);
-      if (v == null) {
-        return null;
-      }
-      try {
-        int p = Integer.parseInt(v);
-        if (p < 1 || p > 65535) {
-          throw new NumberFormatException();
-        }
-        return p;
-      } catch (NumberFormatException e) {
-        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not a port number (1 to 65535)");
-        return null;
-      }
-    }
-
-    Instant date(String key) {
-      String v = optional(key);
-      if (v == null) {
-        return null;
-      }
-      try {
-        return v.length() == 10 ? LocalDate.parse(v).atStartOfDay(ZoneOffset.UTC).toInstant() : Instant.parse(v);
-      } catch (DateTimeParseException e) {
-        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not a date: write 2027-05-31 or"
-            + " 2027-05-31T00:00:00Z");
-        return null;
-      }
-    }
-
-    /** A host name or IP address, without scheme, port or path. */
-    String host(String key) {
-      String v = optional(key);
-      if (v != null && !HOST.matcher(v).matches()) {
-        problems.add(name + "." + key + " '" + ConfigText.shown(v) + "' is not a host name: write only the host,"
-            + " such as outlook.office365.com (the port has its own key)");
-        return null;
-      }
-      return v;
-    }
-
-    Path resolvePath(String text) {
-      Path p;
-      try {
-        p = Path.of(text);
-      } catch (InvalidPathException e) {
-        return null;
-      }
-      return p.isAbsolute() || baseDir == null ? p : baseDir.resolve(p);
-    }
-
-    /** A file the connection reads (trust store, certificate): a regular file of at most 4 MiB. */
-    Path file(String key) {
-      String v = optional(key);
-      if (v == null) {
-        return null;
-      }
-      String path = v.startsWith("file:") ? v.substring(5) : v;
-      Path p = resolvePath(path);
-      String why = p == null ? "'" + ConfigText.shown(path) + "' is not a file path"
-          : ConfigText.unusable(p, ConfigText.MAX_KEY_FILE_BYTES);
-      if (why != null) {
-        problems.add(name + "." + key + ": file " + why);
-        return null;
-      }
-      if (key.equals("certificate.key")) {
-        warnIfReadableByOthers(key, p);
-      }
-      return p;
-    }
-
-    private void warnIfReadableByOthers(String key, Path p) {
-      String who = ConfigText.readableByOthers(p);
-      if (who != null) {
-        warnings.add(name + "." + key + ": " + p + " holds a secret and is readable by " + who + ": chmod 600 it so"
-            + " only the user of this service can read it");
-      }
-    }
-
-    /** A secret: only env:NAME or file:PATH are accepted. */
-    Optional<char[]> secret(String key) {
-      String v = values.get(key);
-      if (v == null || v.isBlank()) {
-        return Optional.empty();
-      }
-      v = v.trim();
-      if (v.startsWith("env:")) {
-        String variable = v.substring(4).trim();
-        if (variable.isEmpty()) {
-          problems.add(name + "." + key + " = env: names no environment variable: write env:NAME");
-          return Optional.empty();
-        }
-        String value = env.apply(variable);
-        if (value == null || value.isBlank()) {
-          problems.add(name + "." + key + " refers to environment variable " + ConfigText.shown(variable)
-              + ", which is not set");
-          return Optional.empty();
-        }
-        return Optional.of(value.toCharArray());
-      }
-      if (v.startsWith("file:")) {
-        Path p = resolvePath(v.substring(5).trim());
-        String why = p == null ? "'" + ConfigText.shown(v.substring(5)) + "' is not a file path"
-            : ConfigText.unusable(p, ConfigText.MAX_SECRET_BYTES);
-        if (why != null) {
-          problems.add(name + "." + key + " refers to file " + why);
-          return Optional.empty();
-        }
-        String text;
-        try {
-          text = new String(BoundedFiles.read(p, ConfigText.MAX_SECRET_BYTES), StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-          problems.add(name + "." + key + " refers to file " + p + ", which cannot be read: "
-              + ConfigText.shown(String.valueOf(e.getMessage())));
-          return Optional.empty();
-        }
-        if (text.isEmpty()) {
-          problems.add(name + "." + key + " refers to file " + p + ", which is empty");
-          return Optional.empty();
-        }
-        warnIfReadableByOthers(key, p);
-        return Optional.of(text.toCharArray());
-      }
-      problems.add(name + "." + key + " holds a literal secret, which this file may not: put the value in an"
-          + " environment variable and write env:NAME, or in a file only this service can read and write file:PATH");
-      return Optional.empty();
-    }
   }
 
   // ----- accessors -----
@@ -735,22 +350,6 @@ public final class ConnectionConfig {
   /** Whether the connection only sends. */
   public boolean sendOnly() {
     return !uses.contains(ConnectionDoctor.Use.READ);
-  }
-
-  private static Set<ConnectionDoctor.Use> uses(String name, String text, List<String> problems) {
-    EnumSet<ConnectionDoctor.Use> set = EnumSet.noneOf(ConnectionDoctor.Use.class);
-    for (String part : text.split(",", -1)) {
-      String p = part.trim().toLowerCase(Locale.ROOT);
-      if (p.equals("read")) {
-        set.add(ConnectionDoctor.Use.READ);
-      } else if (p.equals("send")) {
-        set.add(ConnectionDoctor.Use.SEND);
-      } else {
-        problems.add(name + ".use '" + ConfigText.shown(text) + "' is not one of read, send, read,send");
-        return EnumSet.of(ConnectionDoctor.Use.READ, ConnectionDoctor.Use.SEND);
-      }
-    }
-    return set;
   }
 
   public FolderRef folder() {

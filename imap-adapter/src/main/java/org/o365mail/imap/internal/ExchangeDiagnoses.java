@@ -2,24 +2,22 @@ package org.o365mail.imap.internal;
 
 import static java.util.Objects.requireNonNull;
 
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
-import java.net.SocketTimeoutException;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Optional;
-import javax.net.ssl.SSLException;
 import org.o365mail.Diagnosis;
 import org.o365mail.SetupStep;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.TokenClaims;
-import org.o365mail.TlsFailures;
 
 /**
  * What Exchange Online's IMAP and SMTP answers mean for the setup, mapped once, at the connector's boundary: the
  * setup step, the words for people, and the exact PowerShell that fixes it. Every diagnosis here is made after
  * the token passed {@link org.o365mail.auth.TokenPreflight}, so the token itself (audience, roles, scopes,
- * tenant) is known to be right and what is left is Exchange's own configuration.
+ * tenant) is known to be right and what is left is Exchange's own configuration. Failures to reach the server at
+ * all (network, timeouts, TLS) are diagnosed by the package-private {@code TransportDiagnoses}, for which the
+ * methods at the end stand.
+ *
+ * <p>Stateless and thread-safe.
  */
 public final class ExchangeDiagnoses {
   private ExchangeDiagnoses() {}
@@ -416,16 +414,12 @@ public final class ExchangeDiagnoses {
 
   /** The server cannot be logged in to safely (no STARTTLS, no XOAUTH2): nothing secret was sent. */
   public static Diagnosis unsafeServer(ImapEndpoint endpoint, String detail) {
-    return Diagnosis.builder(SetupStep.TRUST, "unsafe-server")
-        .summary("Refused to log in at " + endpoint.host() + ":" + endpoint.port() + ": " + detail)
-        .fix("Point the connector at Exchange Online (" + "outlook.office365.com:993 or smtp.office365.com:587 in the"
-            + " global cloud) or at a server offering XOAUTH2 over TLS; check for a proxy rewriting the connection")
-        .build();
+    return TransportDiagnoses.unsafeServer(endpoint, detail);
   }
 
   /** A failure to connect or to set up TLS, to an IMAP server. */
   public static Diagnosis transport(ImapEndpoint endpoint, Throwable failure) {
-    return transport(endpoint, failure, false);
+    return TransportDiagnoses.transport(endpoint, failure);
   }
 
   /**
@@ -435,33 +429,7 @@ public final class ExchangeDiagnoses {
    * @param smtp whether the endpoint is SMTP submission (else IMAP)
    */
   public static Diagnosis transport(ImapEndpoint endpoint, Throwable failure, boolean smtp) {
-    String where = endpoint.host() + ":" + endpoint.port();
-    Throwable tls = find(failure, SSLException.class);
-    Optional<TlsFailures.Refusal> refusal = TlsFailures.refusal(failure);
-    if (refusal.isPresent() && endpoint.security() != ImapEndpoint.Security.PLAINTEXT) {
-      // the server was reached and its certificate refused: a TLS failure, with the certificate named
-      TlsFailures.StartTls upgrade = endpoint.security() == ImapEndpoint.Security.IMPLICIT_TLS
-          ? TlsFailures.StartTls.NONE : smtp ? TlsFailures.StartTls.SMTP : TlsFailures.StartTls.IMAP;
-      return TlsFailures.diagnosis(TlsFailures.MAIL_CODE, smtp ? "the SMTP server" : "the IMAP server",
-          endpoint.host(), endpoint.port(), refusal.get(), TlsFailures.presented(endpoint.host(), endpoint.port(),
-              Duration.ofSeconds(5), upgrade), "the connector's or sender's trust(...)");
-    }
-    if (tls != null || messageMentions(failure, "server identity")) {
-      return Diagnosis.builder(SetupStep.TRUST, "tls")
-          .summary("The TLS connection to " + where + " failed: its certificate is not trusted or does not name"
-              + " the host (" + (tls != null ? tls.getClass().getSimpleName() : "server identity") + ")")
-          .fix("Trust the server's CA (AppRegistration.trust(...) or the builder's trust(...) for a private CA or"
-              + " the testkit); check TLS-inspecting proxies")
-          .build();
-    }
-    boolean network = find(failure, UnknownHostException.class) != null || find(failure, ConnectException.class) != null
-        || find(failure, NoRouteToHostException.class) != null || find(failure, SocketTimeoutException.class) != null;
-    return Diagnosis.builder(SetupStep.TRUST, network ? "network" : "io")
-        .summary((network ? "Cannot reach " : "The connection to ") + where + (network ? "" : " failed") + " ("
-            + rootName(failure) + ")")
-        .fix("Check DNS, proxy and firewall for " + where + "; retry")
-        .retryable(true)
-        .build();
+    return TransportDiagnoses.transport(endpoint, failure, smtp);
   }
 
   /**
@@ -471,92 +439,11 @@ public final class ExchangeDiagnoses {
    * timeout before). Null for any other failure.
    */
   public static Diagnosis unanswered(ImapEndpoint endpoint, Throwable failure) {
-    String where = endpoint.host() + ":" + endpoint.port();
-    ServerReadGuard.LimitExceededException limit = findRead(failure, ServerReadGuard.LimitExceededException.class);
-    if (limit != null && limit.kind().ofTime()) {
-      return Diagnosis.builder(SetupStep.SERVICE, "too-slow")
-          .summary(capitalized(limit.getMessage()))
-          .fix("Retry later; if it keeps happening, check the network path to " + where)
-          .retryable(true)
-          .build();
-    }
-    if (limit != null) {
-      return Diagnosis.builder(SetupStep.TRUST, "answer-too-large")
-          .summary(capitalized(limit.getMessage()))
-          .fix("Check that " + where + " is Exchange Online and that nothing on the way (a proxy, a TLS-inspecting"
-              + " firewall) rewrites the connection")
-          .build();
-    }
-    java.net.SocketTimeoutException timeout = findRead(failure, java.net.SocketTimeoutException.class);
-    if (timeout == null) {
-      return null;
-    }
-    boolean connecting = find(failure, org.eclipse.angus.mail.util.SocketConnectException.class) != null;
-    long millis = (connecting ? endpoint.connectTimeout() : endpoint.readTimeout()).toMillis();
-    return Diagnosis.builder(SetupStep.SERVICE, connecting ? "connect-timeout" : "timeout")
-        .summary(connecting ? "Cannot reach " + where + " within " + millis + " ms (connect timeout)"
-            : "The server at " + where + " did not answer within " + millis + " ms (read timeout)")
-        .fix("Retry later; if it keeps happening, check DNS, proxy and firewall for " + where
-            + " or raise the timeout")
-        .retryable(true)
-        .build();
-  }
-
-  private static String capitalized(String text) {
-    return text.isEmpty() ? text : Character.toUpperCase(text.charAt(0)) + text.substring(1);
-  }
-
-  /** Like {@link #find}, also looking into the exception Angus turned into a synthetic {@code BYE}. */
-  private static <T extends Throwable> T findRead(Throwable t, Class<T> type) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      T found = find(c, type);
-      if (found != null) {
-        return found;
-      }
-      if (c instanceof org.eclipse.angus.mail.iap.ProtocolException p && p.getResponse() != null
-          && p.getResponse().getException() != null && p.getResponse().getException() != c) {
-        return findRead(p.getResponse().getException(), type);
-      }
-    }
-    return null;
+    return TransportDiagnoses.unanswered(endpoint, failure);
   }
 
   /** The connection kept dropping and the attempts ran out. */
   public static Diagnosis connectionLost(ImapEndpoint endpoint, int attempts, Throwable last) {
-    return Diagnosis.builder(SetupStep.SERVICE, "connection-lost")
-        .summary("The connection to " + endpoint.host() + ":" + endpoint.port() + " was lost " + attempts
-            + " times in a row (" + rootName(last) + ")")
-        .fix("Retry later; check the network path")
-        .retryable(true)
-        .build();
-  }
-
-  private static boolean messageMentions(Throwable t, String words) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (c.getMessage() != null && c.getMessage().contains(words)) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  static <T extends Throwable> T find(Throwable t, Class<T> type) {
-    for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
-      if (type.isInstance(c)) {
-        return type.cast(c);
-      }
-      if (c instanceof org.eclipse.angus.mail.util.SocketConnectException s && type.isInstance(s.getException())) {
-        return type.cast(s.getException());
-      }
-    }
-    return null;
-  }
-
-  static String rootName(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c.getClass().getSimpleName();
+    return TransportDiagnoses.connectionLost(endpoint, attempts, last);
   }
 }
