@@ -6,13 +6,14 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Future;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
-import org.o365mail.internal.Futures;
 
 /**
  * A lazily fetched listing: iterate it item by item, {@link #stream()} it, or walk it {@link #byPage()}. Each
@@ -70,7 +71,7 @@ public final class Paged<T> implements Iterable<T> {
         if (ahead != null) {
           ahead.run(); // no-op if the executor started it; else fetched here
         }
-        Page<T> page = ahead != null ? Futures.await(ahead, "fetching a page") : fetcher.apply(next);
+        Page<T> page = ahead != null ? await(ahead) : fetcher.apply(next);
         ahead = null;
         next = page.continuationToken();
         done = next.isEmpty();
@@ -114,5 +115,23 @@ public final class Paged<T> implements Iterable<T> {
 
   public Stream<T> stream() {
     return StreamSupport.stream(Spliterators.spliteratorUnknownSize(iterator(), Spliterator.ORDERED), false);
+  }
+
+  /** The page a read-ahead fetched; its runtime failure thrown as it was met, a checked one wrapped. */
+  private static <T> Page<T> await(Future<Page<T>> ahead) {
+    try {
+      return ahead.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new MailboxException("interrupted while fetching a page", e);
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw new MailboxException("fetching a page failed", e.getCause());
+    }
   }
 }
