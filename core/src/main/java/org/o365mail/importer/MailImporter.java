@@ -59,7 +59,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Run one pass with {@link #runOnce()}, or {@link #start()} it on an {@link ImportScheduler}: it polls on an
  * interval, or follows IMAP IDLE where the connector has it. Health (throttled, consent required, secret
- * expired, ...) is published to {@link ImportListener}s. {@link #close()} finishes the message in hand or, past
+ * expired, ...) is published to {@link ImportListener}s.
+ *
+ * <p><b>Several instances.</b> Each pass first takes the mailbox's lease from the {@link CheckpointStore} ({@link
+ * CheckpointStore#acquireLease}; skipped while another instance holds it), fences every checkpoint write and seen
+ * record with it, renews it while working ({@link Builder#leaseTtl}) and checks it before post-actions; {@link
+ * #close()} releases it. An instance whose lease was taken over ends its pass on {@link LeaseLostException} having
+ * written nothing more, and the new holder hands its message out again, flagged. {@link #close()} finishes the message in hand or, past
  * the timeout, abandons it with the checkpoint consistent. Thread-safe.
  */
 public final class MailImporter implements AutoCloseable {
