@@ -297,23 +297,26 @@ public final class PostgresCheckpointStore implements CheckpointStore {
   }
 
   private static void write(Connection c, CheckpointKey key, Checkpoint cp) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement("INSERT INTO o365mail_checkpoint (protocol, mailbox, folder,"
-        + " sync_state, handled, in_flight, interrupted, in_flight_group, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    // the row and the removal of its old lists in one statement (one round trip); the lists follow as batches
+    try (PreparedStatement p = c.prepareStatement("WITH pending AS (DELETE FROM o365mail_pending_action"
+        + " WHERE protocol = ? AND mailbox = ? AND folder = ?), dead AS (DELETE FROM o365mail_dead_letter"
+        + " WHERE protocol = ? AND mailbox = ? AND folder = ?) INSERT INTO o365mail_checkpoint (protocol, mailbox,"
+        + " folder, sync_state, handled, in_flight, interrupted, in_flight_group, updated_at)"
+        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
         + " ON CONFLICT (protocol, mailbox, folder) DO UPDATE SET sync_state = excluded.sync_state,"
         + " handled = excluded.handled, in_flight = excluded.in_flight, interrupted = excluded.interrupted,"
         + " in_flight_group = excluded.in_flight_group, updated_at = excluded.updated_at")) {
-      bind(p, key);
-      p.setString(4, cp.state().value());
-      p.setArray(5, c.createArrayOf("text", cp.handled().toArray()));
-      p.setString(6, cp.inFlight());
-      p.setArray(7, c.createArrayOf("text", cp.interrupted().toArray()));
-      p.setArray(8, c.createArrayOf("text", cp.inFlightGroup().toArray()));
-      p.setTimestamp(9, Timestamp.from(cp.updatedAt()));
-      p.executeUpdate();
-    }
-    try (PreparedStatement p = c.prepareStatement("DELETE FROM o365mail_pending_action WHERE protocol = ?"
-        + " AND mailbox = ? AND folder = ?")) {
-      bind(p, key);
+      for (int i = 0; i < 9; i += 3) {
+        p.setString(i + 1, key.protocol());
+        p.setString(i + 2, key.mailbox());
+        p.setString(i + 3, key.folder());
+      }
+      p.setString(10, cp.state().value());
+      p.setArray(11, c.createArrayOf("text", cp.handled().toArray()));
+      p.setString(12, cp.inFlight());
+      p.setArray(13, c.createArrayOf("text", cp.interrupted().toArray()));
+      p.setArray(14, c.createArrayOf("text", cp.inFlightGroup().toArray()));
+      p.setTimestamp(15, Timestamp.from(cp.updatedAt()));
       p.executeUpdate();
     }
     if (!cp.pending().isEmpty()) {
@@ -329,11 +332,6 @@ public final class PostgresCheckpointStore implements CheckpointStore {
         }
         p.executeBatch();
       }
-    }
-    try (PreparedStatement p = c.prepareStatement("DELETE FROM o365mail_dead_letter WHERE protocol = ?"
-        + " AND mailbox = ? AND folder = ?")) {
-      bind(p, key);
-      p.executeUpdate();
     }
     if (!cp.deadLetters().isEmpty()) {
       try (PreparedStatement p = c.prepareStatement("INSERT INTO o365mail_dead_letter (protocol, mailbox, folder,"
