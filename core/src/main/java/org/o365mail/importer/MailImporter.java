@@ -59,7 +59,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Run one pass with {@link #runOnce()}, or {@link #start()} it on an {@link ImportScheduler}: it polls on an
  * interval, or follows IMAP IDLE where the connector has it. Health (throttled, consent required, secret
- * expired, ...) is published to {@link ImportListener}s. {@link #close()} finishes the message in hand or, past
+ * expired, ...) is published to {@link ImportListener}s.
+ *
+ * <p><b>Several instances.</b> Each pass first takes the mailbox's lease from the {@link CheckpointStore} ({@link
+ * CheckpointStore#acquireLease}; skipped while another instance holds it), fences every checkpoint write and seen
+ * record with it, renews it while working ({@link Builder#leaseTtl}) and checks it before post-actions; {@link
+ * #close()} releases it. An instance whose lease was taken over ends its pass on {@link LeaseLostException} having
+ * written nothing more, and the new holder hands its message out again, flagged. {@link #close()} finishes the message in hand or, past
  * the timeout, abandons it with the checkpoint consistent. Thread-safe.
  */
 public final class MailImporter implements AutoCloseable {
@@ -72,10 +78,9 @@ public final class MailImporter implements AutoCloseable {
 
   private final MailboxConnector connector;
   private final List<FolderRef> folders;
-  private final CheckpointStore store;
+  private final FencedStore store;
   private final PostAction postAction;
   private final Duration pollInterval;
-  private final String leaseOwner;
   private final Duration closeTimeout;
   private final ImportHealth health;
   private final PostActions postActions;
@@ -92,10 +97,10 @@ public final class MailImporter implements AutoCloseable {
   private MailImporter(Builder b) {
     this.connector = b.connector;
     this.folders = List.copyOf(b.folders);
-    this.store = b.store;
+    this.store = new FencedStore(b.store, b.connector.mailbox(), b.leaseOwner,
+        b.leaseTtl != null ? b.leaseTtl : b.pollInterval.multipliedBy(2).plusMinutes(5), b.clock);
     this.postAction = b.postAction;
     this.pollInterval = b.pollInterval;
-    this.leaseOwner = b.leaseOwner;
     this.closeTimeout = b.closeTimeout;
     this.health = new ImportHealth(connector.mailbox(), b.clock, b.expiry, b.listeners);
     Ledger ledger = new Ledger(connector, store);
@@ -188,7 +193,7 @@ public final class MailImporter implements AutoCloseable {
 
   private ImportResult cycle() {
     ImportResult total = new ImportResult(0, 0, 0, true);
-    if (!store.tryLease(connector.mailbox(), leaseOwner, pollInterval.multipliedBy(2).plusMinutes(5))) {
+    if (!store.acquire()) {
       logger.debug("Mailbox {} is imported by another instance; skipping this pass", connector.mailbox());
       return total;
     }
@@ -212,6 +217,13 @@ public final class MailImporter implements AutoCloseable {
       // service said)
       health.passFailed(e);
       return total.unfinished();
+    } catch (LeaseLostException e) {
+      // another instance took the mailbox over (this one paused past its lease): what this pass had not made
+      // durable stays undone, and the new holder hands it out again
+      logger.warn("Lease of {} was taken over by another instance; this pass stops without writing",
+          connector.mailbox());
+      store.lost();
+      return total.unfinished();
     }
     return total;
   }
@@ -234,7 +246,13 @@ public final class MailImporter implements AutoCloseable {
       if (stopping.get()) {
         throw new IllegalStateException("this importer is closed");
       }
-      return exclusively(() -> deadLetters.retry(folders, messageKey));
+      return exclusively(() -> {
+        if (!store.acquire()) {
+          throw new IllegalStateException("mailbox " + connector.mailbox() + " is imported by another instance"
+              + " (it holds the lease): retry the dead letter there");
+        }
+        return deadLetters.retry(folders, messageKey);
+      });
     }
   }
 
@@ -265,7 +283,7 @@ public final class MailImporter implements AutoCloseable {
     // that still runs after the timeouts keeps it, so that no one else imports beside it
     if (idle.getCount() == 0) {
       try {
-        store.releaseLease(connector.mailbox(), leaseOwner);
+        store.release();
       } catch (RuntimeException e) {
         logger.warn("Could not release the lease of {}: {}", connector.mailbox(), e.toString());
       }
@@ -295,6 +313,7 @@ public final class MailImporter implements AutoCloseable {
     private final List<ImportListener> listeners = new ArrayList<>();
     private SecretExpiryTracker expiry;
     private String leaseOwner = ManagementFactory.getRuntimeMXBean().getName();
+    private Duration leaseTtl;
     private Duration closeTimeout = Duration.ofSeconds(30);
 
     private Builder() {}
@@ -429,6 +448,16 @@ public final class MailImporter implements AutoCloseable {
     /** This instance's name for mailbox leases in a shared checkpoint store (default pid@host). */
     public Builder leaseOwner(String value) {
       this.leaseOwner = requireNonNull(value, "leaseOwner");
+      return this;
+    }
+
+    /**
+     * How long a mailbox's lease lasts without renewal (default twice the {@link #pollInterval} plus 5 minutes). A
+     * pass renews it on its first write after a third of this has passed, so a handler that takes longer than the
+     * whole of it on one message loses the mailbox to another instance, and its writes are refused.
+     */
+    public Builder leaseTtl(Duration value) {
+      this.leaseTtl = positive(value, "leaseTtl");
       return this;
     }
 

@@ -21,19 +21,20 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs the {@link PostAction} (mark read, move, delete) on messages whose handled checkpoint is durable, and keeps
  * those it could not do pending in the checkpoint: after a crash, after a failure of the service, or while the move's
- * destination folder is missing (then the pass reports it, see {@link #blocked()}). Used by one pass at a time.
+ * destination folder is missing (then the pass reports it, see {@link #blocked()}). Runs none once the importer's
+ * lease was taken over ({@link LeaseLostException}). Used by one pass at a time.
  */
 final class PostActions {
   private static final Logger logger = LoggerFactory.getLogger(MailImporter.class);
 
   private final MailboxConnector connector;
   private final PostAction postAction;
-  private final CheckpointStore store;
+  private final FencedStore store;
   private final Clock clock;
   /** Set during a pass when the post-action's destination folder is missing; reset when a pass begins. */
   private volatile Diagnosis blocked;
 
-  PostActions(MailboxConnector connector, PostAction postAction, CheckpointStore store, Clock clock) {
+  PostActions(MailboxConnector connector, PostAction postAction, FencedStore store, Clock clock) {
     this.connector = connector;
     this.postAction = postAction;
     this.store = store;
@@ -67,6 +68,9 @@ final class PostActions {
   Checkpoint run(CheckpointKey key, Checkpoint checkpoint, List<PendingAction> actions) {
     if (actions.isEmpty() || blocked != null) {
       return checkpoint;
+    }
+    if (postAction.kind() != PostAction.Kind.NONE) {
+      store.check(); // an instance whose lease was taken over must not move or delete what the new holder imports
     }
     PostAction.Kind kind = postAction.kind();
     if (actions.size() > 1 && (kind == PostAction.Kind.MARK_READ || kind == PostAction.Kind.MOVE)) {
