@@ -99,7 +99,6 @@ final class Exchange implements AutoCloseable {
         .sessions(sessions);
   }
 
-  /** Delivers {@code count} small messages, one minute apart, the newest now. */
   /**
    * The SMTP commands, as wire lines without credentials, of every session that authenticated as {@code mailbox}
    * (its AUTH included, which is recorded before the session knows who it is), oldest first.
@@ -110,6 +109,7 @@ final class Exchange implements AutoCloseable {
     return m365.smtpCommands().stream().filter(c -> sessions.contains(c.session())).map(RecordedCommand::line).toList();
   }
 
+  /** Delivers {@code count} small messages, one minute apart, the newest now. */
   static void fill(Mailbox mailbox, int count, String subjectPrefix) {
     java.time.Instant now = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
     for (int i = 0; i < count; i++) {
