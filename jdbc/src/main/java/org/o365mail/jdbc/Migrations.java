@@ -34,47 +34,40 @@ final class Migrations {
 
   /** Brings the schema up to date; returns the version it is at. */
   static int migrate(DataSource dataSource) throws SQLException {
-    try (Connection c = dataSource.getConnection()) {
-      c.setAutoCommit(false);
-      try {
-        try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
-          lock.setLong(1, LOCK);
-          lock.execute();
-        }
-        try (Statement s = c.createStatement()) {
-          s.execute("CREATE TABLE IF NOT EXISTS o365mail_schema_version (version integer PRIMARY KEY,"
-              + " file text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
-        }
-        int current;
-        try (Statement s = c.createStatement();
-            ResultSet rs = s.executeQuery("SELECT coalesce(max(version), 0) FROM o365mail_schema_version")) {
-          rs.next();
-          current = rs.getInt(1);
-        }
-        if (current > FILES.size()) {
-          throw new IllegalStateException("the database schema is at version " + current + ", newer than this"
-              + " o365-mail-jdbc knows (" + FILES.size() + "): upgrade the library");
-        }
-        for (int v = current + 1; v <= FILES.size(); v++) {
-          String file = FILES.get(v - 1);
-          try (Statement s = c.createStatement()) {
-            s.execute(read(file));
-          }
-          try (PreparedStatement p = c.prepareStatement(
-              "INSERT INTO o365mail_schema_version (version, file) VALUES (?, ?)")) {
-            p.setInt(1, v);
-            p.setString(2, file);
-            p.executeUpdate();
-          }
-          logger.info("Applied schema migration {} ({})", v, file);
-        }
-        c.commit();
-        return FILES.size();
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
+    return Database.onConnection(dataSource, connection -> Database.transaction(connection, c -> {
+      try (PreparedStatement lock = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+        lock.setLong(1, LOCK);
+        lock.execute();
       }
-    }
+      try (Statement s = c.createStatement()) {
+        s.execute("CREATE TABLE IF NOT EXISTS o365mail_schema_version (version integer PRIMARY KEY,"
+            + " file text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+      }
+      int current;
+      try (Statement s = c.createStatement();
+          ResultSet rs = s.executeQuery("SELECT coalesce(max(version), 0) FROM o365mail_schema_version")) {
+        rs.next();
+        current = rs.getInt(1);
+      }
+      if (current > FILES.size()) {
+        throw new IllegalStateException("the database schema is at version " + current + ", newer than this"
+            + " o365-mail-jdbc knows (" + FILES.size() + "): upgrade the library");
+      }
+      for (int v = current + 1; v <= FILES.size(); v++) {
+        String file = FILES.get(v - 1);
+        try (Statement s = c.createStatement()) {
+          s.execute(read(file));
+        }
+        try (PreparedStatement p = c.prepareStatement(
+            "INSERT INTO o365mail_schema_version (version, file) VALUES (?, ?)")) {
+          p.setInt(1, v);
+          p.setString(2, file);
+          p.executeUpdate();
+        }
+        logger.info("Applied schema migration {} ({})", v, file);
+      }
+      return FILES.size();
+    }));
   }
 
   private static String read(String file) {

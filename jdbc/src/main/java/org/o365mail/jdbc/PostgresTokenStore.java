@@ -129,20 +129,14 @@ public final class PostgresTokenStore implements TokenStore {
       return action.get(); // the cluster-wide lock is held further up this thread's stack
     }
     lock.lock();
-    try (Connection c = db.connection()) {
-      c.setAutoCommit(false);
-      try {
-        try (PreparedStatement p = c.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
+    try {
+      return db.onConnection(c -> Database.transaction(c, tx -> {
+        try (PreparedStatement p = tx.prepareStatement("SELECT pg_advisory_xact_lock(?)")) {
           p.setLong(1, lockId(tokenKey));
           p.execute();
         }
-        T result = action.get();
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        c.rollback();
-        throw e;
-      }
+        return action.get();
+      }));
     } catch (SQLException e) {
       throw new IllegalStateException("PostgreSQL token store: cannot take the lock of " + location(tokenKey) + ": "
           + e.getMessage() + " (SQLState " + e.getSQLState() + ")", e);
