@@ -19,7 +19,6 @@ import java.nio.file.attribute.UserPrincipal;
 import java.nio.file.attribute.UserPrincipalNotFoundException;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
@@ -27,10 +26,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
-import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 import org.o365mail.Diagnosis;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.SetupStep;
@@ -61,22 +57,21 @@ import org.slf4j.LoggerFactory;
 public final class FileTokenStore implements TokenStore {
   private static final Logger logger = LoggerFactory.getLogger(FileTokenStore.class);
   private static final byte[] MAGIC = "O365TS1\0".getBytes(StandardCharsets.US_ASCII);
-  private static final int NONCE_BYTES = 12;
   /**
    * The largest token cache read: MSAL's cache of one sign-in is a few KB (tokens, account, id token); 16 MiB holds
    * thousands and refuses a planted or damaged file before it fills the heap.
    */
   private static final int MAX_FILE_BYTES = 16 << 20;
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Path directory;
-  private final SecretKey key;
+  /** Null without an encryption key. */
+  private final TokenSealing sealing;
   private final boolean posix;
   private final ConcurrentHashMap<String, ReentrantLock> jvmLocks = new ConcurrentHashMap<>();
 
   private FileTokenStore(Builder b) {
     this.directory = b.directory.toAbsolutePath();
-    this.key = b.key;
+    this.sealing = b.sealing;
     this.posix = directory.getFileSystem().supportedFileAttributeViews().contains("posix");
     try {
       if (!Files.isDirectory(directory)) {
@@ -122,7 +117,7 @@ public final class FileTokenStore implements TokenStore {
   }
 
   public boolean encrypted() {
-    return key != null;
+    return sealing != null;
   }
 
   @Override
@@ -208,7 +203,7 @@ public final class FileTokenStore implements TokenStore {
   }
 
   private Path fileOf(String name) {
-    return directory.resolve(fileName(name) + (key != null ? ".enc" : ".json"));
+    return directory.resolve(fileName(name) + (sealing != null ? ".enc" : ".json"));
   }
 
   private static String fileName(String name) {
@@ -222,29 +217,18 @@ public final class FileTokenStore implements TokenStore {
   }
 
   private byte[] encode(String name, byte[] plain) {
-    if (key == null) {
+    if (sealing == null) {
       return plain.clone();
     }
-    try {
-      byte[] nonce = new byte[NONCE_BYTES];
-      RANDOM.nextBytes(nonce);
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(128, nonce));
-      cipher.updateAAD(name.getBytes(StandardCharsets.UTF_8));
-      byte[] sealed = cipher.doFinal(plain);
-      byte[] out = new byte[MAGIC.length + nonce.length + sealed.length];
-      System.arraycopy(MAGIC, 0, out, 0, MAGIC.length);
-      System.arraycopy(nonce, 0, out, MAGIC.length, nonce.length);
-      System.arraycopy(sealed, 0, out, MAGIC.length + nonce.length, sealed.length);
-      return out;
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot encrypt the token cache", e);
-    }
+    byte[] sealed = sealing.seal(name, plain);
+    byte[] out = Arrays.copyOf(MAGIC, MAGIC.length + sealed.length);
+    System.arraycopy(sealed, 0, out, MAGIC.length, sealed.length);
+    return out;
   }
 
   private byte[] decode(String name, byte[] data, Path file) {
     boolean sealed = data.length >= MAGIC.length && Arrays.equals(Arrays.copyOf(data, MAGIC.length), MAGIC);
-    if (key == null) {
+    if (sealing == null) {
       if (sealed) {
         throw refused(file, "is encrypted but no encryption key is configured",
             "Configure the encryptionKey() it was written with, or remove the file and sign in again");
@@ -258,20 +242,12 @@ public final class FileTokenStore implements TokenStore {
           + " or planted)", "Remove the file and sign in again (o365mail login), or configure the store without a key"
           + " if that file is yours");
     }
-    if (data.length < MAGIC.length + NONCE_BYTES + 16) {
+    if (data.length < MAGIC.length + TokenSealing.OVERHEAD) {
       throw refused(file, "is truncated", "Remove the file and sign in again (o365mail login)");
     }
-    try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.DECRYPT_MODE, key,
-          new GCMParameterSpec(128, Arrays.copyOfRange(data, MAGIC.length, MAGIC.length + NONCE_BYTES)));
-      cipher.updateAAD(name.getBytes(StandardCharsets.UTF_8));
-      return cipher.doFinal(data, MAGIC.length + NONCE_BYTES, data.length - MAGIC.length - NONCE_BYTES);
-    } catch (GeneralSecurityException e) {
-      throw refused(file, "cannot be decrypted with the configured key (another key, or the file was truncated or"
-          + " altered)", "Configure the key it was written with, or remove the file and sign in again"
-          + " (o365mail login)");
-    }
+    return sealing.open(name, data, MAGIC.length).orElseThrow(() -> refused(file, "cannot be decrypted with the"
+        + " configured key (another key, or the file was truncated or altered)", "Configure the key it was written"
+        + " with, or remove the file and sign in again (o365mail login)"));
   }
 
   private static MailboxAuthenticationException refused(Path file, String what, String fix) {
@@ -285,13 +261,13 @@ public final class FileTokenStore implements TokenStore {
 
   @Override
   public String toString() {
-    return "FileTokenStore[" + directory + (key != null ? ", encrypted" : "") + "]";
+    return "FileTokenStore[" + directory + (sealing != null ? ", encrypted" : "") + "]";
   }
 
   /** Builds a {@link FileTokenStore}. */
   public static final class Builder {
     private final Path directory;
-    private SecretKey key;
+    private TokenSealing sealing;
 
     private Builder(Path directory) {
       this.directory = requireNonNull(directory, "directory");
@@ -299,20 +275,13 @@ public final class FileTokenStore implements TokenStore {
 
     /** Encrypts the files with AES-256-GCM under this 32-byte key. */
     public Builder encryptionKey(byte[] aes256Key) {
-      requireNonNull(aes256Key, "encryptionKey");
-      if (aes256Key.length != 32) {
-        throw new IllegalArgumentException("encryptionKey must be 32 bytes (AES-256), was " + aes256Key.length);
-      }
-      this.key = new SecretKeySpec(aes256Key.clone(), "AES");
+      this.sealing = TokenSealing.withKey(aes256Key);
       return this;
     }
 
+    /** Encrypts the files with AES-256-GCM under this AES key. */
     public Builder encryptionKey(SecretKey aesKey) {
-      requireNonNull(aesKey, "encryptionKey");
-      if (!"AES".equalsIgnoreCase(aesKey.getAlgorithm())) {
-        throw new IllegalArgumentException("encryptionKey must be an AES key, was " + aesKey.getAlgorithm());
-      }
-      this.key = aesKey;
+      this.sealing = TokenSealing.withKey(aesKey);
       return this;
     }
 

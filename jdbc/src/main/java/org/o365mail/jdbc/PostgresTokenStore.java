@@ -6,27 +6,23 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Clock;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
-import javax.crypto.Cipher;
 import javax.crypto.SecretKey;
-import javax.crypto.spec.GCMParameterSpec;
-import javax.crypto.spec.SecretKeySpec;
 import javax.sql.DataSource;
 import org.o365mail.Diagnosis;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.SetupStep;
+import org.o365mail.auth.TokenSealing;
 import org.o365mail.auth.TokenStore;
 
 /**
@@ -47,18 +43,15 @@ import org.o365mail.auth.TokenStore;
  */
 public final class PostgresTokenStore implements TokenStore {
   private static final byte VERSION = 1;
-  private static final int NONCE_BYTES = 12;
-  private static final int TAG_BITS = 128;
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final Database db;
-  private final SecretKey key;
+  private final TokenSealing sealing;
   private final Clock clock;
   private final Map<String, ReentrantLock> local = new ConcurrentHashMap<>();
 
   private PostgresTokenStore(Builder b) {
     this.db = new Database(b.dataSource);
-    this.key = b.key;
+    this.sealing = b.sealing;
     this.clock = b.clock;
   }
 
@@ -157,33 +150,19 @@ public final class PostgresTokenStore implements TokenStore {
   }
 
   private byte[] seal(String tokenKey, byte[] plain) {
-    try {
-      byte[] nonce = new byte[NONCE_BYTES];
-      RANDOM.nextBytes(nonce);
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
-      cipher.updateAAD(tokenKey.getBytes(StandardCharsets.UTF_8));
-      byte[] sealed = cipher.doFinal(plain);
-      return ByteBuffer.allocate(1 + NONCE_BYTES + sealed.length).put(VERSION).put(nonce).put(sealed).array();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot encrypt the token cache", e);
-    }
+    byte[] sealed = sealing.seal(tokenKey, plain);
+    byte[] out = new byte[1 + sealed.length];
+    out[0] = VERSION;
+    System.arraycopy(sealed, 0, out, 1, sealed.length);
+    return out;
   }
 
   private byte[] open(String tokenKey, byte[] data) {
-    if (data.length < 1 + NONCE_BYTES + TAG_BITS / 8 || data[0] != VERSION) {
+    if (data.length < 1 + TokenSealing.OVERHEAD || data[0] != VERSION) {
       throw refused(tokenKey, "is not sealed by this store (truncated, or written by something else)");
     }
-    try {
-      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
-      cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, Arrays.copyOfRange(data, 1,
-          1 + NONCE_BYTES)));
-      cipher.updateAAD(tokenKey.getBytes(StandardCharsets.UTF_8));
-      return cipher.doFinal(data, 1 + NONCE_BYTES, data.length - 1 - NONCE_BYTES);
-    } catch (GeneralSecurityException e) {
-      throw refused(tokenKey, "cannot be decrypted with the configured key (another key, or the row was altered or"
-          + " copied from another key)");
-    }
+    return sealing.open(tokenKey, data, 1).orElseThrow(() -> refused(tokenKey, "cannot be decrypted with the"
+        + " configured key (another key, or the row was altered or copied from another key)"));
   }
 
   private MailboxAuthenticationException refused(String tokenKey, String what) {
@@ -202,7 +181,7 @@ public final class PostgresTokenStore implements TokenStore {
   /** Builds a {@link PostgresTokenStore}. */
   public static final class Builder {
     private final DataSource dataSource;
-    private SecretKey key;
+    private TokenSealing sealing;
     private Clock clock = Clock.systemUTC();
 
     private Builder(DataSource dataSource) {
@@ -211,20 +190,12 @@ public final class PostgresTokenStore implements TokenStore {
 
     /** Seals the rows with AES-256-GCM under this 32-byte key (required; the same on every instance). */
     public Builder encryptionKey(byte[] aes256Key) {
-      requireNonNull(aes256Key, "encryptionKey");
-      if (aes256Key.length != 32) {
-        throw new IllegalArgumentException("encryptionKey must be 32 bytes (AES-256), was " + aes256Key.length);
-      }
-      this.key = new SecretKeySpec(aes256Key.clone(), "AES");
+      this.sealing = TokenSealing.withKey(aes256Key);
       return this;
     }
 
     public Builder encryptionKey(SecretKey aesKey) {
-      requireNonNull(aesKey, "encryptionKey");
-      if (!"AES".equalsIgnoreCase(aesKey.getAlgorithm())) {
-        throw new IllegalArgumentException("encryptionKey must be an AES key, was " + aesKey.getAlgorithm());
-      }
-      this.key = aesKey;
+      this.sealing = TokenSealing.withKey(aesKey);
       return this;
     }
 
@@ -235,7 +206,7 @@ public final class PostgresTokenStore implements TokenStore {
     }
 
     public PostgresTokenStore build() {
-      if (key == null) {
+      if (sealing == null) {
         throw new IllegalStateException("missing required setting(s): encryptionKey()");
       }
       return new PostgresTokenStore(this);
