@@ -146,7 +146,8 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
 
   /**
    * A listener for the importer of {@code mailbox}: give it to {@link MailImporter.Builder#listener}, one per
-   * importer (with {@code ImportCoordinator}, in its importers function).
+   * importer (with {@code ImportCoordinator}, in its importers function). From now until its importer stops it
+   * counts in the {@code o365mail.import.mailboxes} gauge, first as healthy (where an importer starts).
    */
   public ImportListener importListener(String mailbox) {
     return new MailboxListener(requireNonNull(mailbox, "mailbox"));
@@ -160,7 +161,16 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
 
   /** A listener for a credential strategy's settings: token requests, failures by setup step, failovers. */
   public CredentialListener credentialListener() {
-    return new TokenListener();
+    return new TokenListener(CredentialListener.NONE);
+  }
+
+  /**
+   * A listener that counts as {@link #credentialListener()} and then hands each event to {@code next} (a strategy
+   * takes one listener: pass the secret-expiry tracker's here). {@code next} hears every event even when counting
+   * fails.
+   */
+  public CredentialListener credentialListener(CredentialListener next) {
+    return new TokenListener(requireNonNull(next, "next"));
   }
 
   /**
@@ -405,25 +415,45 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
 
   /** A strategy's events. */
   private final class TokenListener implements CredentialListener {
+    private final CredentialListener next;
+
+    TokenListener(CredentialListener next) {
+      this.next = next;
+    }
+
     @Override
     public void tokenAcquired(TokenRequest request, Instant expiresAt, String credential) {
-      increment("o365mail.token.requests", "Token requests to Entra ID", Tags.of(
-          Tag.of("resource", lower(request.resource().name())), Tag.of("outcome", "success"),
-          Tag.of("setup.step", "none"), Tag.of("credential", credentialTag(credential, null))));
+      try {
+        count(request, "success", "none", credential);
+      } finally {
+        next.tokenAcquired(request, expiresAt, credential);
+      }
     }
 
     @Override
     public void acquisitionFailed(TokenRequest request, MailboxException failure, String credential) {
-      String step = failure.diagnosis().map(d -> lower(d.setupStep().name())).orElse("unknown");
-      increment("o365mail.token.requests", "Token requests to Entra ID", Tags.of(
-          Tag.of("resource", lower(request.resource().name())), Tag.of("outcome", "failure"),
-          Tag.of("setup.step", step), Tag.of("credential", credentialTag(credential, null))));
+      try {
+        count(request, "failure", failure.diagnosis().map(d -> lower(d.setupStep().name())).orElse("unknown"),
+            credential);
+      } finally {
+        next.acquisitionFailed(request, failure, credential);
+      }
     }
 
     @Override
     public void credentialFailover(String from, String to, MailboxException cause) {
-      increment("o365mail.credential.failovers", "Moves from one configured credential to the next",
-          Tags.of("from", credentialTag(from, null), "to", credentialTag(to, null)));
+      try {
+        increment("o365mail.credential.failovers", "Moves from one configured credential to the next",
+            Tags.of("from", credentialTag(from, null), "to", credentialTag(to, null)));
+      } finally {
+        next.credentialFailover(from, to, cause);
+      }
+    }
+
+    private void count(TokenRequest request, String outcome, String step, String credential) {
+      increment("o365mail.token.requests", "Token requests to Entra ID", Tags.of(
+          Tag.of("resource", lower(request.resource().name())), Tag.of("outcome", outcome),
+          Tag.of("setup.step", step), Tag.of("credential", credentialTag(credential, null))));
     }
   }
 

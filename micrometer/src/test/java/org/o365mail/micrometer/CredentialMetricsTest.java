@@ -11,6 +11,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -18,8 +19,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.MailboxException;
 import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.ClientSecret;
+import org.o365mail.auth.CredentialListener;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.TokenRequest;
 import org.o365mail.expiry.SecretExpiryTracker;
@@ -82,13 +85,26 @@ class CredentialMetricsTest {
 
     // the rejected one first, then the right one: a failover and two tokens (IMAP and Graph; the second IMAP one is
     // served from the cache and not counted)
+    List<String> forwarded = new ArrayList<>();
+    CredentialListener next = new CredentialListener() {
+      @Override
+      public void tokenAcquired(TokenRequest request, Instant expiresAt, String credential) {
+        forwarded.add("token " + request.resource());
+      }
+
+      @Override
+      public void credentialFailover(String from, String to, MailboxException cause) {
+        forwarded.add("failover");
+      }
+    };
     try (CredentialStrategy s = CredentialStrategy.clientCredentials(app()).secret(wrong).secret(right)
-        .listener(metrics.credentialListener()).build()) {
+        .listener(metrics.credentialListener(next)).build()) {
       s.token(TokenRequest.imap());
       s.token(TokenRequest.imap());
       s.token(TokenRequest.graph("Mail.Read"));
     }
     assertThat(tokenRequests("success", "none")).isEqualTo(2);
+    assertThat(forwarded).containsExactly("failover", "token EXCHANGE_ONLINE", "token MICROSOFT_GRAPH");
     assertThat(registry.get("o365mail.token.requests").tags("outcome", "success", "resource", "exchange_online",
         "credential", "client_secret:" + secret.keyId().toLowerCase()).counter().count()).isEqualTo(1);
     assertThat(registry.get("o365mail.credential.failovers")
