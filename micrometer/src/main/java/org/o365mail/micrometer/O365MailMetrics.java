@@ -73,8 +73,9 @@ import org.o365mail.importer.MailboxHealth;
  * Secret ID (a GUID) or, for a certificate, its thumbprint; never the secret's first characters, never a user name.
  *
  * <p><b>Closed importers.</b> When an importer stops, it leaves the {@code o365mail.import.mailboxes} gauge; with a
- * mailbox tag its import meters are removed from the registry too (a mailbox handed to another instance leaves no
- * series behind here; a later import of it starts its counters at zero, which rate functions read as a reset).
+ * mailbox tag its import meters are removed from the registry too, and a timed connector's meters when it is closed
+ * (a mailbox handed to another instance leaves no series behind here; a later import of it starts its counters at
+ * zero, which rate functions read as a reset).
  * Without a mailbox tag the meters are shared by every mailbox and stay. {@link #close()} removes every meter this
  * binder registered.
  *
@@ -272,8 +273,8 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
     return registry;
   }
 
-  /** Removes the import meters tagged with {@code mailbox}'s tag, when there is one. */
-  private void removeImportMeters(String mailbox) {
+  /** Removes the meters whose name starts with {@code prefix} tagged with {@code mailbox}'s tag, when there is one. */
+  void removeMailboxMeters(String prefix, String mailbox) {
     MeterRegistry r = registry;
     if (r == null || tagging == MailboxTagging.NONE) {
       return;
@@ -281,7 +282,7 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
     Tag tag = mailboxTags(mailbox).stream().findFirst().orElseThrow();
     for (Meter m : r.getMeters()) {
       Meter.Id id = m.getId();
-      if (id.getName().startsWith("o365mail.import.") && registered.contains(id) && id.getTags().contains(tag)) {
+      if (id.getName().startsWith(prefix) && registered.contains(id) && id.getTags().contains(tag)) {
         r.remove(id);
         registered.remove(id);
       }
@@ -393,7 +394,7 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
       MailboxHealth now = current.health();
       if (now == MailboxHealth.STOPPED) {
         states.remove(this);
-        removeImportMeters(mailbox);
+        removeMailboxMeters("o365mail.import.", mailbox);
         return;
       }
       states.put(this, now);

@@ -179,9 +179,14 @@ final class TimedConnector implements MailboxConnector {
     return timed("checkConnection", delegate::checkConnection);
   }
 
+  /** Closes the wrapped connector; with a mailbox tag, its meters leave the registry. */
   @Override
   public void close() {
-    delegate.close();
+    try {
+      delegate.close();
+    } finally {
+      metrics.removeMailboxMeters("o365mail.connector.", delegate.mailbox());
+    }
   }
 
   @Override

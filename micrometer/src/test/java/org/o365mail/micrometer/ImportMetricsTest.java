@@ -16,8 +16,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
@@ -27,6 +29,8 @@ import org.o365mail.MailboxConnector;
 import org.o365mail.Protocol;
 import org.o365mail.SyncState;
 import org.o365mail.ThrottledException;
+import org.o365mail.importer.CheckpointStore;
+import org.o365mail.importer.ImportCoordinator;
 import org.o365mail.importer.MailImporter;
 import org.o365mail.importer.MessageHandler;
 import org.o365mail.testing.InMemoryMailboxConnector;
@@ -183,6 +187,39 @@ class ImportMetricsTest {
     assertThat(registry.find("o365mail.import.messages").meters()).isEmpty();
     assertThat(registry.find("o365mail.import.handler.failures").meters()).isEmpty();
     assertThat(mailboxes("healthy")).isZero();
+  }
+
+  @Test
+  void withACoordinator_eachHeldMailboxCounts_andItsMetersGoWhenTheCoordinatorLetsItGo() {
+    O365MailMetrics metrics = O365MailMetrics.builder().mailboxTag(MailboxTagging.HASHED).build();
+    metrics.bindTo(registry);
+    Map<String, InMemoryMailboxConnector> boxes = new ConcurrentHashMap<>();
+    for (String m : List.of("one@contoso.com", "two@contoso.com")) {
+      InMemoryMailboxConnector box = InMemoryMailboxConnector.create(m);
+      box.deliver(message("hello " + m));
+      boxes.put(m, box);
+    }
+    ImportCoordinator coordinator = ImportCoordinator.builder().checkpointStore(CheckpointStore.inMemory())
+        .owner("metrics-test").mailboxes(List.copyOf(boxes.keySet()))
+        .importers(m -> MailImporter.builder().connector(metrics.timed(boxes.get(m))).handler(msg -> { })
+            .listener(metrics.importListener(m)))
+        .build();
+    try {
+      coordinator.rebalance();
+      assertThat(coordinator.held()).hasSize(2);
+      for (String m : boxes.keySet()) {
+        coordinator.importer(m).orElseThrow().runOnce();
+      }
+      assertThat(mailboxes("healthy")).isEqualTo(2);
+      assertThat(registry.get("o365mail.import.messages").counters()).hasSize(2)
+          .allSatisfy(c -> assertThat(c.count()).isEqualTo(1));
+    } finally {
+      coordinator.close();
+    }
+    assertThat(mailboxes("healthy")).isZero();
+    assertThat(registry.find("o365mail.import.messages").meters()).isEmpty();
+    assertThat(registry.find("o365mail.connector.requests").meters()).as("the importers closed their connectors")
+        .isEmpty();
   }
 
   @Test
