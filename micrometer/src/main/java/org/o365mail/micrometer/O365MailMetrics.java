@@ -250,18 +250,27 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
     }
   }
 
-  /** Records one call of a timed connector; nothing when not bound. */
-  void recordRequest(MailboxConnector connector, String operation, long nanos, Throwable failure) {
+  /**
+   * Records one call of a timed connector; nothing when not bound.
+   *
+   * @param connectorTags the connector's protocol and mailbox tags
+   */
+  void recordRequest(Tags connectorTags, String operation, long nanos, Throwable failure) {
     MeterRegistry r = registry;
     if (r == null) {
       return;
     }
-    Tags tags = Tags.of(Tag.of("protocol", connector.protocol().id()), Tag.of("operation", operation),
-        Tag.of("outcome", failure == null ? "success" : "error"),
-        Tag.of("exception", failure == null ? "none" : failure.getClass().getSimpleName()));
+    Tags tags = Tags.of(Tag.of("operation", operation), Tag.of("outcome", failure == null ? "success" : "error"),
+        Tag.of("exception", failure == null ? "none" : exceptionName(failure)));
     remember(Timer.builder("o365mail.connector.requests").description("Calls of a mailbox connector")
-        .tags(commonTags).tags(mailboxTags(connector.mailbox())).tags(tags).register(r))
+        .tags(commonTags).tags(connectorTags).tags(tags).register(r))
         .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  /** A failure's simple class name; the full one for a class without (anonymous, local). */
+  static String exceptionName(Throwable failure) {
+    String simple = failure.getClass().getSimpleName();
+    return simple.isEmpty() ? failure.getClass().getName() : simple;
   }
 
   /** Whether calls are being measured now (bound and not closed). */
@@ -381,7 +390,7 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
     @Override
     public void handlerFailed(IncomingMessage message, Throwable failure) {
       increment("o365mail.import.handler.failures", "Calls of the message handler that failed",
-          tags.and("exception", failure.getClass().getSimpleName()));
+          tags.and("exception", exceptionName(failure)));
     }
 
     @Override

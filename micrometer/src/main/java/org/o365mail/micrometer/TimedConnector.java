@@ -1,5 +1,6 @@
 package org.o365mail.micrometer;
 
+import io.micrometer.core.instrument.Tags;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
@@ -30,10 +31,13 @@ import org.o365mail.SyncState;
 final class TimedConnector implements MailboxConnector {
   private final MailboxConnector delegate;
   private final O365MailMetrics metrics;
+  /** The protocol and mailbox tags, the same for every call. */
+  private final Tags tags;
 
   TimedConnector(MailboxConnector delegate, O365MailMetrics metrics) {
     this.delegate = delegate;
     this.metrics = metrics;
+    this.tags = Tags.of("protocol", delegate.protocol().id()).and(metrics.mailboxTags(delegate.mailbox()));
   }
 
   private <T> T timed(String operation, Supplier<T> call) {
@@ -43,10 +47,10 @@ final class TimedConnector implements MailboxConnector {
     long start = metrics.registry().config().clock().monotonicTime();
     try {
       T result = call.get();
-      metrics.recordRequest(delegate, operation, elapsed(start), null);
+      metrics.recordRequest(tags, operation, elapsed(start), null);
       return result;
     } catch (RuntimeException | Error e) {
-      metrics.recordRequest(delegate, operation, elapsed(start), e);
+      metrics.recordRequest(tags, operation, elapsed(start), e);
       throw e;
     }
   }

@@ -250,6 +250,13 @@ class ImportMetricsTest {
   }
 
   @Test
+  void exceptionTag_isTheSimpleClassName_orTheFullNameOfAnAnonymousClass() {
+    assertThat(O365MailMetrics.exceptionName(new IOException("disk full"))).isEqualTo("IOException");
+    RuntimeException anonymous = new RuntimeException() { };
+    assertThat(O365MailMetrics.exceptionName(anonymous)).isEqualTo(anonymous.getClass().getName()).isNotEmpty();
+  }
+
+  @Test
   void bindingToASecondRegistry_isRefused() {
     O365MailMetrics metrics = O365MailMetrics.create();
     metrics.bindTo(registry);
