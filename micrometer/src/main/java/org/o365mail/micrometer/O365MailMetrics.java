@@ -95,6 +95,8 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
   private final Tags commonTags;
   private final Clock clock;
   private volatile MeterRegistry registry;
+  /** Raised by {@link #close()}: counters cached before it were removed from the registry. */
+  private volatile int generation;
   /** Each importer listener's current health, for the mailboxes gauge. */
   private final Map<Object, MailboxHealth> states = new ConcurrentHashMap<>();
   /** Every meter registered, for {@link #close()}. */
@@ -204,6 +206,7 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
     synchronized (this) {
       r = registry;
       registry = null;
+      generation++;
     }
     if (r != null) {
       for (Meter.Id id : registered) {
@@ -363,10 +366,15 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
     return s.toLowerCase(Locale.ROOT);
   }
 
+  /** A counter as registered in one registry: found again only while that registry is the bound one. */
+  private record Cached(MeterRegistry registry, int generation, Counter counter) {}
+
   /** One importer's events. */
   private final class MailboxListener implements ImportListener {
     private final String mailbox;
     private final Tags tags;
+    /** The counters of every message, by name: no registry lookup per message. */
+    private final Map<String, Cached> counters = new ConcurrentHashMap<>();
 
     MailboxListener(String mailbox) {
       this.mailbox = mailbox;
@@ -382,9 +390,24 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
       }
     }
 
+    /** Counts one under {@code name} with this mailbox's tags, through the cached counter while it is current. */
+    private void incrementCached(String name) {
+      MeterRegistry r = registry;
+      if (r == null) {
+        return;
+      }
+      Cached c = counters.get(name);
+      if (c == null || c.registry() != r || c.generation() != generation) {
+        c = new Cached(r, generation, remember(Counter.builder(name).description(DESCRIPTIONS.get(name)).tags(commonTags)
+            .tags(tags).register(r)));
+        counters.put(name, c);
+      }
+      c.counter().increment();
+    }
+
     @Override
     public void imported(IncomingMessage message) {
-      increment("o365mail.import.messages", DESCRIPTIONS.get("o365mail.import.messages"), tags);
+      incrementCached("o365mail.import.messages");
     }
 
     @Override
@@ -395,7 +418,7 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
 
     @Override
     public void parked(DeadLetter letter) {
-      increment("o365mail.import.parked", DESCRIPTIONS.get("o365mail.import.parked"), tags);
+      incrementCached("o365mail.import.parked");
     }
 
     @Override
@@ -412,7 +435,7 @@ public final class O365MailMetrics implements MeterBinder, AutoCloseable {
             tags.and("state", lower(now.name())));
       }
       if (now == MailboxHealth.THROTTLED) {
-        increment("o365mail.import.throttled", DESCRIPTIONS.get("o365mail.import.throttled"), tags);
+        incrementCached("o365mail.import.throttled");
         MeterRegistry r = registry;
         if (r != null && current.retryAt().isPresent()) {
           Duration wait = Duration.between(clock.instant(), current.retryAt().get());

@@ -234,7 +234,7 @@ class ImportMetricsTest {
   }
 
   @Test
-  void close_removesEveryMeter_andLaterEventsCountNowhere() {
+  void close_removesEveryMeter_laterEventsCountNowhere_untilBoundAgain() {
     O365MailMetrics metrics = O365MailMetrics.create();
     metrics.bindTo(registry);
     InMemoryMailboxConnector box = mailbox();
@@ -246,6 +246,12 @@ class ImportMetricsTest {
       box.deliver(message("after"));
       importer.runOnce();
       assertThat(registry.getMeters()).isEmpty();
+
+      // bound again: counting starts over in the registry, not on the counters removed from it
+      metrics.bindTo(registry);
+      box.deliver(message("bound again"));
+      importer.runOnce();
+      assertThat(count("o365mail.import.messages")).isEqualTo(1);
     }
   }
 
