@@ -18,9 +18,9 @@ import java.util.Set;
  * the socket closes. Requests refused before their mailbox was resolved (a bad token, an unknown user) touch nothing.
  * Instants are the tenant clock's ({@link LocalTenant#clock()}).
  *
- * <p>Bounded: at most {@value MailboxAccessLog#MAX_OVERLAPS} overlaps in all and {@value
- * MailboxAccessLog#MAX_HANDOVERS_PER_MAILBOX} handovers per mailbox are kept, the first ones; later ones are only
- * counted ({@link #droppedOverlaps()}, {@link #droppedHandovers()}). Immutable and thread-safe.
+ * <p>Bounded: at most 1,000 overlaps in all and 64 handovers per mailbox are kept, the first ones; later ones are
+ * only counted ({@link #droppedOverlaps()}, {@link #droppedHandovers()}). A test that needs to tell instances apart
+ * gives each its own app registration. Immutable and thread-safe.
  *
  * @param overlaps every time a client began touching a mailbox while another client's activity on it was in
  *     flight, in the order the tenant saw them

@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * capped list under their own monitor, taken only when two clients meet. Thread-safe.
  */
 final class MailboxAccessLog {
+  /** The bounds {@link MailboxAccess} states. */
   static final int MAX_OVERLAPS = 1_000;
   static final int MAX_HANDOVERS_PER_MAILBOX = 64;
 
