@@ -1,0 +1,145 @@
+package org.o365mail.jakarta;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.Transport;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.o365mail.auth.AccessToken;
+import org.o365mail.auth.AppRegistration;
+import org.o365mail.auth.CredentialKind;
+import org.o365mail.auth.CredentialStrategy;
+
+/**
+ * What a server sends is read through bounds: a hostile SMTP server on loopback with an endless line or an endless
+ * reply fails the connect after the bound, not after the heap; an IMAP literal announced above the bound is refused
+ * before its bytes are read, and one within it passes unchanged.
+ */
+@Timeout(30)
+class BoundedReadsTest {
+
+  /** An opaque token that no server here ever gets to see (the servers fail before AUTH). */
+  private static CredentialStrategy opaque() {
+    AppRegistration app = AppRegistration.builder().clientId("00000000-0000-0000-0000-000000000001")
+        .tenant("contoso.com").build();
+    return CredentialStrategy.tokenSource(app, CredentialKind.APP_ONLY,
+        scopes -> new AccessToken("opaque-test-token-never-sent", Instant.now().plus(Duration.ofHours(1)))).build();
+  }
+
+  /** Runs a server that sends {@code greeting} (then holds the connection) and connects an SMTP session to it. */
+  private static Throwable smtpAgainst(byte[] greeting) throws Exception {
+    ExecutorService server = Executors.newSingleThreadExecutor();
+    java.util.concurrent.atomic.AtomicReference<Socket> accepted = new java.util.concurrent.atomic.AtomicReference<>();
+    try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        CredentialStrategy credential = opaque()) {
+      server.submit(() -> {
+        try (Socket s = listener.accept(); OutputStream out = s.getOutputStream()) {
+          accepted.set(s);
+          out.write(greeting);
+          out.flush();
+          s.getInputStream().read();
+        } catch (IOException e) {
+          // the client gave up, or the test closed the socket: what the test expects
+        }
+        return null;
+      });
+      Session session = JakartaMailSessions.smtp(credential, "alerts@contoso.com").host("127.0.0.1")
+          .port(listener.getLocalPort()).timeout(Duration.ofSeconds(10)).build();
+      return catchThrowable(() -> {
+        try (Transport t = session.getTransport()) {
+          t.connect();
+        }
+      });
+    } finally {
+      Socket s = accepted.get();
+      if (s != null) {
+        s.close();
+      }
+      server.shutdownNow();
+      assertThat(server.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+  }
+
+  private static String chain(Throwable t) {
+    StringBuilder b = new StringBuilder();
+    for (Throwable c = t; c != null; c = c instanceof MessagingException m && m.getNextException() != null
+        ? m.getNextException() : c.getCause()) {
+      b.append(c).append('\n');
+    }
+    return b.toString();
+  }
+
+  @Test
+  void anSmtpGreetingLineWithoutEnd_failsTheConnectAt64KiB() throws Exception {
+    byte[] endless = ("220 " + "x".repeat(200_000)).getBytes(StandardCharsets.US_ASCII);
+    Throwable failure = smtpAgainst(endless);
+    assertThat(failure).isInstanceOf(MessagingException.class);
+    assertThat(chain(failure)).contains("127.0.0.1:", "sent a line longer than 65536 bytes");
+  }
+
+  @Test
+  void anSmtpReplyOfEndlessContinuationLines_failsTheConnectAt1MiB() throws Exception {
+    ByteArrayOutputStream reply = new ByteArrayOutputStream();
+    byte[] line = ("220-" + "y".repeat(1_000) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    while (reply.size() < (3 << 20)) {
+      reply.write(line);
+    }
+    Throwable failure = smtpAgainst(reply.toByteArray());
+    assertThat(failure).isInstanceOf(MessagingException.class);
+    assertThat(chain(failure)).contains("sent a reply longer than 1048576 bytes");
+  }
+
+  @Test
+  void anImapLiteralAboveTheBound_isRefusedBeforeItsBytes_andOneWithinPassesUnchanged() throws IOException {
+    BoundedSockets.Limits limits = BoundedSockets.Limits.imap(1 << 20);
+    String small = "* 1 FETCH (BODY[] {5}\r\nhello)\r\n* 2 FETCH (BODY[] {0}\r\n)\r\nA1 OK done\r\n";
+    try (InputStream in = new BoundedSockets.BoundedInput(
+        new ByteArrayInputStream(small.getBytes(StandardCharsets.US_ASCII)), limits, "imap.test:993")) {
+      assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo(small);
+    }
+    // a literal's bytes are not a line: 2 MiB of them without CRLF pass when announced within the bound
+    byte[] body = new byte[(1 << 20) - 1];
+    java.util.Arrays.fill(body, (byte) 'z');
+    ByteArrayOutputStream big = new ByteArrayOutputStream();
+    big.writeBytes(("* 3 FETCH (BODY[]<0> {" + body.length + "}\r\n").getBytes(StandardCharsets.US_ASCII));
+    big.writeBytes(body);
+    big.writeBytes(")\r\n".getBytes(StandardCharsets.US_ASCII));
+    try (InputStream in = new BoundedSockets.BoundedInput(new ByteArrayInputStream(big.toByteArray()),
+        BoundedSockets.Limits.imap(1 << 20), "imap.test:993")) {
+      assertThat(in.readAllBytes()).hasSize(big.size());
+    }
+
+    String huge = "* 1 FETCH (BODY[] {2147483000}\r\nzzzz";
+    InputStream in = new BoundedSockets.BoundedInput(
+        new ByteArrayInputStream(huge.getBytes(StandardCharsets.US_ASCII)), limits, "imap.test:993");
+    assertThatThrownBy(in::readAllBytes).isInstanceOf(BoundedSockets.BoundExceededException.class)
+        .hasMessage("imap.test:993 sent a literal of 2147483000 bytes, more than 1048576; the connection is given up");
+    // and it stays failed
+    assertThatThrownBy(in::read).isInstanceOf(BoundedSockets.BoundExceededException.class);
+  }
+
+  @Test
+  void aServerThatRefusesAtGreeting_failsTheConnectWithItsAnswer_andNoTokenIsSent() throws Exception {
+    Throwable failure = smtpAgainst("554 5.7.1 go away\r\n".getBytes(StandardCharsets.US_ASCII));
+    assertThat(failure).isInstanceOf(MessagingException.class);
+    assertThat(chain(failure)).contains("554 5.7.1 go away").doesNotContain("opaque-test-token-never-sent");
+  }
+}
