@@ -96,7 +96,10 @@ public final class JakartaMailSessions {
       return this;
     }
 
-    /** TLS trust instead of the credential's {@code AppRegistration.trust()} or the JVM's; host names are still checked. */
+    /**
+     * TLS trust instead of the credential's {@code AppRegistration.trust()} or the JVM's; host names are still
+     * checked.
+     */
     public Builder trust(SSLContext value) {
       this.trust = requireNonNull(value, "trust");
       return this;
@@ -136,7 +139,8 @@ public final class JakartaMailSessions {
       String protocol = imap ? "imaps" : "smtp";
       String p = "mail." + protocol;
       SSLContext tls = trust != null ? trust : authenticator.credentials().registration().trust().orElse(null);
-      SSLSocketFactory tlsSockets = tls != null ? tls.getSocketFactory() : (SSLSocketFactory) SSLSocketFactory.getDefault();
+      SSLSocketFactory tlsSockets = tls != null ? tls.getSocketFactory()
+          : (SSLSocketFactory) SSLSocketFactory.getDefault();
       BoundedSockets.Limits limits = imap ? BoundedSockets.Limits.imap(maxLiteralBytes) : BoundedSockets.Limits.smtp();
       String server = host != null ? host
           : imap ? authenticator.credentials().registration().cloud().imapHost()
