@@ -197,10 +197,15 @@ final class BoundedSockets {
     }
   }
 
-  /** Plain sockets (SMTP before STARTTLS) whose input is bounded until TLS is layered over them. */
+  /**
+   * Plain sockets (SMTP before STARTTLS) whose input is bounded until TLS is layered over them. Angus wraps the
+   * socket (in its write-timeout socket) before STARTTLS, so the TLS factory cannot tell its plain socket from what
+   * it is given: the socket this thread created last is handed over to it, checked by its ports.
+   */
   static final class Plain extends SocketFactory {
     private final Limits limits;
     private final String server;
+    private final ThreadLocal<PlainSocket> created = new ThreadLocal<>();
 
     Plain(Limits limits, String server) {
       this.limits = requireNonNull(limits, "limits");
@@ -209,7 +214,23 @@ final class BoundedSockets {
 
     @Override
     public Socket createSocket() {
-      return new PlainSocket(limits, server);
+      PlainSocket s = new PlainSocket(limits, server);
+      created.set(s);
+      return s;
+    }
+
+    /** The plain socket under {@code layered} (itself, or wrapped by Angus on this thread), if it is one of ours. */
+    PlainSocket under(Socket layered) {
+      PlainSocket last = created.get();
+      created.remove();
+      if (layered instanceof PlainSocket p) {
+        return p;
+      }
+      if (last != null && last.isConnected() && last.getLocalPort() == layered.getLocalPort()
+          && last.getPort() == layered.getPort() && last.getInetAddress().equals(layered.getInetAddress())) {
+        return last;
+      }
+      return null;
     }
 
     @Override
@@ -263,21 +284,9 @@ final class BoundedSockets {
       return input;
     }
 
-    synchronized void tlsLayeredOver() {
-      if (input != null) {
-        input.passThrough();
-      }
-      // a stream asked for afterwards is the TLS layer's: not framed either
-      input = input != null ? input : new BoundedInput(inputUnchecked(), limits, server);
-      input.passThrough();
-    }
-
-    private InputStream inputUnchecked() {
-      try {
-        return super.getInputStream();
-      } catch (IOException e) {
-        return InputStream.nullInputStream();
-      }
+    /** From now on TLS records pass, unframed: the TLS socket layered over this one frames what they carry. */
+    synchronized void tlsLayeredOver() throws IOException {
+      ((BoundedInput) getInputStream()).passThrough();
     }
   }
 
@@ -286,11 +295,16 @@ final class BoundedSockets {
     private final SSLSocketFactory delegate;
     private final Limits limits;
     private final String server;
+    private final Plain plain;
 
-    Tls(SSLSocketFactory delegate, Limits limits, String server) {
+    /**
+     * @param plain the factory of the plain sockets STARTTLS layers TLS over, or null for implicit TLS
+     */
+    Tls(SSLSocketFactory delegate, Limits limits, String server, Plain plain) {
       this.delegate = requireNonNull(delegate, "delegate");
       this.limits = requireNonNull(limits, "limits");
       this.server = requireNonNull(server, "server");
+      this.plain = plain;
     }
 
     private Socket wrap(Socket s) {
@@ -314,8 +328,9 @@ final class BoundedSockets {
 
     @Override
     public Socket createSocket(Socket s, String host, int port, boolean autoClose) throws IOException {
-      if (s instanceof PlainSocket plain) {
-        plain.tlsLayeredOver();
+      PlainSocket under = s instanceof PlainSocket p ? p : plain != null ? plain.under(s) : null;
+      if (under != null) {
+        under.tlsLayeredOver();
       }
       return wrap(delegate.createSocket(s, host, port, autoClose));
     }

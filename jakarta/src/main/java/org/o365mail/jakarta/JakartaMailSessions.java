@@ -156,8 +156,9 @@ public final class JakartaMailSessions {
       props.put(p + ".writetimeout", millis);
       // TLS: the host name checked against the certificate, never turned off; reads through the bounds
       props.put(p + ".ssl.checkserveridentity", "true");
-      props.put(p + ".ssl.socketFactory", new BoundedSockets.Tls(tlsSockets, limits, server + ":" + port));
-      props.put(p + ".socketFactory", new BoundedSockets.Plain(limits, server + ":" + port));
+      BoundedSockets.Plain plain = new BoundedSockets.Plain(limits, server + ":" + port);
+      props.put(p + ".ssl.socketFactory", new BoundedSockets.Tls(tlsSockets, limits, server + ":" + port, plain));
+      props.put(p + ".socketFactory", plain);
       props.put(p + ".socketFactory.fallback", "false");
       // XOAUTH2 and nothing else: no other mechanism could carry the token or a password
       props.put(p + ".auth.mechanisms", "XOAUTH2");

@@ -142,4 +142,88 @@ class BoundedReadsTest {
     assertThat(failure).isInstanceOf(MessagingException.class);
     assertThat(chain(failure)).contains("554 5.7.1 go away").doesNotContain("opaque-test-token-never-sent");
   }
+
+  /** A socket that only passes on to another, as Angus's write-timeout socket wraps the plain one. */
+  private static final class Wrapper extends Socket {
+    private final Socket inner;
+
+    Wrapper(Socket inner) {
+      this.inner = inner;
+    }
+
+    @Override
+    public InputStream getInputStream() throws IOException {
+      return inner.getInputStream();
+    }
+
+    @Override
+    public OutputStream getOutputStream() throws IOException {
+      return inner.getOutputStream();
+    }
+
+    @Override
+    public boolean isConnected() {
+      return inner.isConnected();
+    }
+
+    @Override
+    public int getPort() {
+      return inner.getPort();
+    }
+
+    @Override
+    public int getLocalPort() {
+      return inner.getLocalPort();
+    }
+
+    @Override
+    public InetAddress getInetAddress() {
+      return inner.getInetAddress();
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+      inner.close();
+    }
+  }
+
+  @Test
+  void onceStartTlsLayersTlsOverTheWrappedPlainSocket_itsBytesAreNoLongerFramedAsSmtpLines() throws Exception {
+    byte[] records = new byte[200_000];
+    java.util.Arrays.fill(records, (byte) 0x17);
+    try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      ExecutorService server = Executors.newSingleThreadExecutor();
+      try {
+        server.submit(() -> {
+          try (Socket s = listener.accept(); OutputStream out = s.getOutputStream()) {
+            out.write("220 ready\r\n".getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            s.getInputStream().read();
+            out.write(records);
+            out.flush();
+            s.getInputStream().read();
+          }
+          return null;
+        });
+        BoundedSockets.Limits limits = BoundedSockets.Limits.smtp();
+        BoundedSockets.Plain plain = new BoundedSockets.Plain(limits, "smtp.test:587");
+        BoundedSockets.Tls tls = new BoundedSockets.Tls((javax.net.ssl.SSLSocketFactory)
+            javax.net.ssl.SSLSocketFactory.getDefault(), limits, "smtp.test:587", plain);
+        Socket raw = plain.createSocket();
+        raw.connect(listener.getLocalSocketAddress(), 5_000);
+        try (Socket wrapped = new Wrapper(raw)) {
+          InputStream in = wrapped.getInputStream();
+          assertThat(new String(in.readNBytes(11), StandardCharsets.US_ASCII)).isEqualTo("220 ready\r\n");
+          // STARTTLS: TLS is layered over Angus's wrapper (the handshake itself is left out here)
+          tls.createSocket(wrapped, "smtp.test", 587, false);
+          wrapped.getOutputStream().write('.');
+          wrapped.getOutputStream().flush();
+          assertThat(in.readNBytes(records.length)).hasSize(records.length);
+          wrapped.getOutputStream().write('.');
+        }
+      } finally {
+        server.shutdownNow();
+      }
+    }
+  }
 }
