@@ -333,4 +333,38 @@ class JakartaMailBridgeTest {
     assertThatThrownBy(() -> JakartaMailSessions.imap(credential, "x@y.com").timeout(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout");
   }
+
+  @Test
+  void aDelegatedUser_readsOwnMailbox_andAnotherWithoutFullAccessIsDiagnosedAsTheMailboxPermission()
+      throws Exception {
+    Application desktop = contoso.registerApp("Desktop mail").allowPublicClientFlows(true);
+    desktop.addDelegatedPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsUser.All", "SMTP.Send")
+        .grantAdminConsent();
+    Mailbox payroll = contoso.addUser("payroll@contoso.com", "Mailbox-Pw-2!").mailbox();
+    CredentialStrategy credential = CredentialStrategy.usernamePassword(Tenants.app(m365, contoso, desktop),
+        invoices.address(), "Mailbox-Pw-1!".toCharArray()).build();
+    CREDENTIALS.add(credential);
+
+    try (Store store = imapSession(credential, invoices.address(), new ByteArrayOutputStream()).getStore()) {
+      store.connect();
+      Folder inbox = store.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      assertThat(inbox.getMessageCount()).isEqualTo(5);
+      inbox.close(false);
+    }
+    assertThat(credential.token(TokenRequest.imap()).claims().scopes()).contains("IMAP.AccessAsUser.All");
+
+    Throwable failure = catchThrowable(() -> {
+      try (Store store = imapSession(credential, payroll.address(), new ByteArrayOutputStream()).getStore()) {
+        store.connect();
+        Folder inbox = store.getFolder("INBOX");
+        inbox.open(Folder.READ_ONLY);
+      }
+    });
+    assertThat(failure).isInstanceOf(MessagingException.class);
+    Diagnosis d = JakartaMailDiagnostics.diagnose((Exception) failure, credential, payroll.address()).orElseThrow();
+    assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PERMISSION);
+    assertThat(d.command()).contains("Add-MailboxPermission -Identity payroll@contoso.com -User invoices@contoso.com"
+        + " -AccessRights FullAccess");
+  }
 }
