@@ -3,7 +3,10 @@ package org.o365mail.jakarta;
 import static java.util.Objects.requireNonNull;
 
 import jakarta.mail.Authenticator;
+import jakarta.mail.MessagingException;
 import jakarta.mail.PasswordAuthentication;
+import jakarta.mail.Service;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Optional;
 import org.o365mail.Diagnosis;
@@ -103,12 +106,43 @@ public final class OAuth2Authenticator extends Authenticator {
    */
   @Override
   protected PasswordAuthentication getPasswordAuthentication() {
+    return new PasswordAuthentication(mailbox, token().value());
+  }
+
+  /**
+   * Connects {@code service} (a closed {@code Store} or {@code Transport} of a session built for this mailbox) with a
+   * token asked of the strategy now, never with the one Jakarta Mail kept from the object's earlier connect; the way
+   * to reconnect the same object before its token expires. Returns when that token expires: Exchange ends an IMAP
+   * session then, so reconnect with this method a few minutes before (the strategy hands a new token from 5 minutes
+   * before expiry on, by default).
+   *
+   * <pre>{@code
+   * Instant expires = authenticator.connect(store);
+   * ...
+   * if (clock.instant().isAfter(expires.minus(Duration.ofMinutes(4)))) {
+   *   store.close();
+   *   expires = authenticator.connect(store);
+   * }
+   * }</pre>
+   *
+   * @throws MailboxAuthenticationException when no token can be got, or the token fails the pre-flight
+   * @throws MessagingException as {@code Service.connect} throws it (a refused login, the network)
+   * @throws IllegalStateException when {@code service} is connected
+   */
+  public Instant connect(Service service) throws MessagingException {
+    requireNonNull(service, "service");
+    AccessToken token = token();
+    service.connect(mailbox, token.value());
+    return token.expiresAt();
+  }
+
+  private AccessToken token() {
     AccessToken token = credentials.token(protocol.request);
     Optional<Diagnosis> problem = TokenPreflight.check(token, protocol.requirement, credentials.registration());
     if (problem.isPresent()) {
       throw new MailboxAuthenticationException(problem.get(), null);
     }
-    return new PasswordAuthentication(mailbox, token.value());
+    return token;
   }
 
   @Override

@@ -367,4 +367,41 @@ class JakartaMailBridgeTest {
     assertThat(d.command()).contains("Add-MailboxPermission -Identity payroll@contoso.com -User invoices@contoso.com"
         + " -AccessRights FullAccess");
   }
+
+  @Test
+  void reconnectingThroughTheAuthenticatorBeforeExpiry_keepsTheSessionPastTheFirstTokensEnd() throws Exception {
+    m365.faults().accessTokenLifetime(Duration.ofMinutes(10));
+    CredentialStrategy credential = appOnly(daemon, daemonSecret, true);
+    JakartaMailSessions.Builder builder = JakartaMailSessions.imap(credential, invoices.address())
+        .host(m365.hostName()).port(m365.imapPort()).timeout(Duration.ofSeconds(20));
+    OAuth2Authenticator authenticator = builder.authenticator();
+    Session session = builder.build();
+    Store store = session.getStore();
+    try {
+      Instant first = authenticator.connect(store);
+      assertThat(first).isAfter(m365.clock().instant());
+      // six minutes on: within the strategy's 5-minute margin, so the product reconnects with a new token
+      m365.clock().advance(Duration.ofMinutes(6));
+      store.close();
+      Instant second = authenticator.connect(store);
+      assertThat(second).isAfter(first);
+      Folder inbox = store.getFolder("INBOX");
+      inbox.open(Folder.READ_ONLY);
+      // past the first token's expiry: the session logged in with the second goes on
+      m365.clock().advance(Duration.ofMinutes(5));
+      assertThat(subjects(inbox)).hasSize(5);
+      inbox.close(false);
+    } finally {
+      store.close();
+    }
+    assertThat(imapLogins("OK")).isEqualTo(2);
+    assertThat(imapLogins("AUTHENTICATION_FAILED")).as("no login refused, no session ended").isZero();
+    Store open = session.getStore();
+    try {
+      open.connect();
+      assertThatThrownBy(() -> authenticator.connect(open)).isInstanceOf(IllegalStateException.class);
+    } finally {
+      open.close();
+    }
+  }
 }
