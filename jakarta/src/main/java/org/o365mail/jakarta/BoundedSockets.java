@@ -11,7 +11,9 @@ import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.nio.channels.SocketChannel;
+import java.time.Duration;
 import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
 import javax.net.SocketFactory;
 import javax.net.ssl.HandshakeCompletedListener;
 import javax.net.ssl.SSLParameters;
@@ -27,7 +29,10 @@ import javax.net.ssl.SSLSocketFactory;
  * bytes before CRLF are {@code {n}} or {@code {n+}} announces n literal bytes, after which the response goes on with
  * another line. SMTP lines end with LF; a reply goes on while a line's fourth byte is {@code -}.
  *
- * <p>Time is bounded by Angus's own {@code connectiontimeout}, {@code timeout} and {@code writetimeout}.
+ * <p>Time: Angus's own {@code connectiontimeout}, {@code timeout} (each read) and {@code writetimeout}, and here a
+ * minimum rate: a response that has started may take {@link Limits#responseTime} and one more second for each {@link
+ * Limits#minBytesPerSecond} bytes of it, so a server trickling a byte just within each read timeout is given up too
+ * (in the manner of Apache httpd's mod_reqtimeout {@code MinRate}).
  *
  * <p>The factories are immutable and thread-safe; each socket, and its stream, belongs to one connection.
  */
@@ -41,16 +46,21 @@ final class BoundedSockets {
    * @param maxLine bytes of one line, literals not counted
    * @param maxLiteral bytes one IMAP literal may announce
    * @param maxReply bytes of one SMTP reply, all its lines
+   * @param responseTime how long a response (an IMAP line with its literals, an SMTP reply) may take from its first
+   *     byte, before the allowance for its size
+   * @param minBytesPerSecond the rate that earns more time: each this many bytes add a second to {@code
+   *     responseTime}, so a server that has started to answer must go on at this rate
    */
-  record Limits(boolean imap, int maxLine, long maxLiteral, long maxReply) {
+  record Limits(boolean imap, int maxLine, long maxLiteral, long maxReply, Duration responseTime,
+      long minBytesPerSecond) {
     /** IMAP: lines up to 16 MiB (a SEARCH answer of a folder of a million items is about 9 MB), literals as given. */
-    static Limits imap(long maxLiteral) {
-      return new Limits(true, 16 << 20, maxLiteral, Long.MAX_VALUE);
+    static Limits imap(long maxLiteral, Duration responseTime) {
+      return new Limits(true, 16 << 20, maxLiteral, Long.MAX_VALUE, responseTime, 1024);
     }
 
     /** SMTP: lines up to 64 KiB (RFC 5321 allows 512 bytes), replies up to 1 MiB (EHLO's are a few dozen lines). */
-    static Limits smtp() {
-      return new Limits(false, 64 << 10, 0, 1L << 20);
+    static Limits smtp(Duration responseTime) {
+      return new Limits(false, 64 << 10, 0, 1L << 20, responseTime, 1024);
     }
   }
 
@@ -75,11 +85,19 @@ final class BoundedSockets {
     private long literalLeft;
     private volatile boolean passThrough;
     private BoundExceededException failure;
+    private final LongSupplier nanoTime;
+    private long responseStart = -1;
+    private long responseBytes;
 
     BoundedInput(InputStream in, Limits limits, String server) {
+      this(in, limits, server, System::nanoTime);
+    }
+
+    BoundedInput(InputStream in, Limits limits, String server, LongSupplier nanoTime) {
       super(in);
       this.limits = limits;
       this.server = server;
+      this.nanoTime = nanoTime;
     }
 
     /** From now on the bytes are not framed (TLS records after STARTTLS, which the TLS socket's stream frames). */
@@ -101,6 +119,17 @@ final class BoundedSockets {
       }
       int n = super.read(b, off, len);
       if (n > 0 && !passThrough) {
+        long now = nanoTime.getAsLong();
+        if (responseStart < 0) {
+          responseStart = now;
+        }
+        responseBytes += n;
+        long allowed = limits.responseTime().toNanos()
+            + Math.min(responseBytes / limits.minBytesPerSecond(), Long.MAX_VALUE / 2_000_000_000L) * 1_000_000_000L;
+        if (now - responseStart > allowed) {
+          fail("an answer slower than " + limits.minBytesPerSecond() + " bytes/s after "
+              + limits.responseTime().toSeconds() + " s");
+        }
         check(b, off, n);
       }
       return n;
@@ -157,12 +186,22 @@ final class BoundedSockets {
           fail("a literal of " + announced + " bytes, more than " + limits.maxLiteral());
         }
         literalLeft = Math.max(announced, 0);
+        if (announced < 0) {
+          responseEnded();
+        }
       } else if (fourth != '-') {
         replyBytes = 0;
+        responseEnded();
       }
       lineBytes = 0;
       tailLength = 0;
       fourth = -1;
+    }
+
+    /** The next byte starts a new response, with a new allowance of time. */
+    private void responseEnded() {
+      responseStart = -1;
+      responseBytes = 0;
     }
 
     /** The literal the line's tail announces ({@code {n}} or {@code {n+}} before an optional CR), or -1. */

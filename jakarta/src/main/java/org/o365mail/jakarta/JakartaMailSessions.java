@@ -29,7 +29,8 @@ import org.o365mail.auth.CredentialStrategy;
  * write each wait at most {@link Builder#timeout} (60 s by default); and what the server sends is read through
  * bounds: an IMAP line at most 16 MiB, an IMAP literal at most {@link Builder#maxLiteralBytes} (64 MiB by default;
  * message bodies are fetched in parts of 1 MiB), an SMTP reply line 64 KiB and a reply 1 MiB. A server past a bound
- * fails the read with an {@code IOException} naming the bound, which Jakarta Mail reports as a lost connection.
+ * fails the read with an {@code IOException} naming the bound, which Jakarta Mail reports as a lost connection; so
+ * does a server whose answer, once started, comes slower than 1 KiB/s after the first {@code timeout}.
  *
  * <p>On a refused login ({@code jakarta.mail.AuthenticationFailedException}: IMAP {@code AUTHENTICATE failed.},
  * SMTP {@code 535 5.7.3} or {@code 5.7.139}) {@link JakartaMailDiagnostics#diagnose} names the setup step.
@@ -141,7 +142,8 @@ public final class JakartaMailSessions {
       SSLContext tls = trust != null ? trust : authenticator.credentials().registration().trust().orElse(null);
       SSLSocketFactory tlsSockets = tls != null ? tls.getSocketFactory()
           : (SSLSocketFactory) SSLSocketFactory.getDefault();
-      BoundedSockets.Limits limits = imap ? BoundedSockets.Limits.imap(maxLiteralBytes) : BoundedSockets.Limits.smtp();
+      BoundedSockets.Limits limits = imap ? BoundedSockets.Limits.imap(maxLiteralBytes, timeout)
+          : BoundedSockets.Limits.smtp(timeout);
       String server = host != null ? host
           : imap ? authenticator.credentials().registration().cloud().imapHost()
               : authenticator.credentials().registration().cloud().smtpHost();

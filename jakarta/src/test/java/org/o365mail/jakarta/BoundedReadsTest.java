@@ -109,7 +109,7 @@ class BoundedReadsTest {
 
   @Test
   void anImapLiteralAboveTheBound_isRefusedBeforeItsBytes_andOneWithinPassesUnchanged() throws IOException {
-    BoundedSockets.Limits limits = BoundedSockets.Limits.imap(1 << 20);
+    BoundedSockets.Limits limits = BoundedSockets.Limits.imap(1 << 20, Duration.ofSeconds(60));
     String small = "* 1 FETCH (BODY[] {5}\r\nhello)\r\n* 2 FETCH (BODY[] {0}\r\n)\r\nA1 OK done\r\n";
     try (InputStream in = new BoundedSockets.BoundedInput(
         new ByteArrayInputStream(small.getBytes(StandardCharsets.US_ASCII)), limits, "imap.test:993")) {
@@ -123,7 +123,7 @@ class BoundedReadsTest {
     big.writeBytes(body);
     big.writeBytes(")\r\n".getBytes(StandardCharsets.US_ASCII));
     try (InputStream in = new BoundedSockets.BoundedInput(new ByteArrayInputStream(big.toByteArray()),
-        BoundedSockets.Limits.imap(1 << 20), "imap.test:993")) {
+        BoundedSockets.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993")) {
       assertThat(in.readAllBytes()).hasSize(big.size());
     }
 
@@ -205,7 +205,7 @@ class BoundedReadsTest {
           }
           return null;
         });
-        BoundedSockets.Limits limits = BoundedSockets.Limits.smtp();
+        BoundedSockets.Limits limits = BoundedSockets.Limits.smtp(Duration.ofSeconds(60));
         BoundedSockets.Plain plain = new BoundedSockets.Plain(limits, "smtp.test:587");
         BoundedSockets.Tls tls = new BoundedSockets.Tls((javax.net.ssl.SSLSocketFactory)
             javax.net.ssl.SSLSocketFactory.getDefault(), limits, "smtp.test:587", plain);
@@ -225,5 +225,67 @@ class BoundedReadsTest {
         server.shutdownNow();
       }
     }
+  }
+
+  @Test
+  void anAnswerThatTricklesSlowerThan1KiBPerSecondAfterTheTimeout_isGivenUp_andTheNextAnswerStartsAfresh()
+      throws IOException {
+    long[] now = {0};
+    // one byte per read, each arriving 10 s after the last: a server that never trips the read timeout
+    InputStream trickle = new InputStream() {
+      private final byte[] text = ("* OK first\r\n" + "* 1 FETCH (FLAGS (\\Seen))\r\n").getBytes(
+          StandardCharsets.US_ASCII);
+      private int i;
+
+      @Override
+      public int read() {
+        now[0] += Duration.ofSeconds(10).toNanos();
+        return i < text.length ? text[i++] : -1;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        int c = read();
+        if (c < 0) {
+          return -1;
+        }
+        b[off] = (byte) c;
+        return 1;
+      }
+    };
+    InputStream in = new BoundedSockets.BoundedInput(trickle,
+        BoundedSockets.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993", () -> now[0]);
+    // "* OK first" and CRLF: the clock starts at the first byte, so 11 more bytes take 110 s > 60 s + 0 s
+    Throwable failure = catchThrowable(in::readAllBytes);
+    assertThat(failure).isInstanceOf(BoundedSockets.BoundExceededException.class)
+        .hasMessage("imap.test:993 sent an answer slower than 1024 bytes/s after 60 s; the connection is given up");
+
+    // whole answers of a few bytes a second apart are not one slow answer
+    long[] clock = {0};
+    InputStream lines = new InputStream() {
+      private final byte[] text = "* 1 EXISTS\r\n* 2 EXISTS\r\n* 3 EXISTS\r\n".getBytes(StandardCharsets.US_ASCII);
+      private int i;
+
+      @Override
+      public int read() {
+        return i < text.length ? text[i++] : -1;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (i >= text.length) {
+          return -1;
+        }
+        clock[0] += Duration.ofSeconds(50).toNanos();
+        int n = 0;
+        do {
+          b[off + n++] = text[i];
+        } while (text[i++] != '\n');
+        return n;
+      }
+    };
+    InputStream bounded = new BoundedSockets.BoundedInput(lines,
+        BoundedSockets.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993", () -> clock[0]);
+    assertThat(bounded.readAllBytes()).hasSize(36);
   }
 }
