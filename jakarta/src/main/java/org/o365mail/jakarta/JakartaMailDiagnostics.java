@@ -13,6 +13,7 @@ import org.o365mail.EmailAddress;
 import org.o365mail.MailboxException;
 import org.o365mail.ServiceText;
 import org.o365mail.SetupStep;
+import org.o365mail.TlsFailures;
 import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
@@ -34,9 +35,10 @@ import org.o365mail.auth.TokenPreflight;
  *       send from it.
  *   <li>SMTP {@code 535 5.7.139}: SMTP AUTH disabled for the mailbox or the tenant.
  *   <li>IMAP {@code User is authenticated but not connected}: the signed-in user may not open the mailbox.
+ *   <li>A certificate refused in the TLS handshake (not trusted, expired, naming another host): the trust step.
  * </ul>
  *
- * <p>Other failures (network, TLS, a server answer not listed) have no diagnosis here: empty. The token's value is
+ * <p>Other failures (network, a server answer not listed) have no diagnosis here: empty. The token's value is
  * never part of a diagnosis. Stateless and thread-safe.
  *
  * <pre>{@code
@@ -66,6 +68,10 @@ public final class JakartaMailDiagnostics {
       if (t instanceof MailboxException m && m.diagnosis().isPresent()) {
         return m.diagnosis();
       }
+    }
+    Optional<TlsFailures.Refusal> tls = TlsFailures.refusal(failure);
+    if (tls.isPresent()) {
+      return Optional.of(untrusted(tls.get()));
     }
     String text = text(failure);
     if (failure instanceof AuthenticationFailedException || text.contains("AUTHENTICATE failed")) {
@@ -218,6 +224,22 @@ public final class JakartaMailDiagnostics {
         .summary("There may be no mailbox " + login.mailbox())
         .fix("Check the address configured for the mailbox")
         .command("Get-Mailbox -Identity " + login.mailbox())
+        .build();
+  }
+
+  private static Diagnosis untrusted(TlsFailures.Refusal refusal) {
+    String fix = switch (refusal) {
+      case UNTRUSTED -> "Add the CA that issued the server's certificate to the session's trust"
+          + " (JakartaMailSessions builder trust(..), or the credential's AppRegistration trust(..)); if this machine"
+          + " should not see that CA, look for a TLS-inspecting proxy in between";
+      case EXPIRED -> "The server's certificate must be renewed by its owner; check this machine's clock";
+      case WRONG_HOST -> "Connect by a host name the certificate names (host(..) of the session); a TLS-inspecting"
+          + " proxy in between can also cause this";
+    };
+    return Diagnosis.builder(SetupStep.TRUST, TlsFailures.MAIL_CODE)
+        .summary("Reached the mail server, but its certificate " + refusal.words())
+        .fix(fix)
+        .retryable(false)
         .build();
   }
 

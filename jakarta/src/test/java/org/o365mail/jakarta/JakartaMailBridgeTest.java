@@ -404,4 +404,56 @@ class JakartaMailBridgeTest {
       open.close();
     }
   }
+
+  @Test
+  void smtpAuthDisabledForTheTenant_isDiagnosedAsTheMailboxProtocolStep_withThePowerShellThatEnablesIt()
+      throws Exception {
+    CredentialStrategy credential = appOnly(daemon, daemonSecret, false);
+    Session session = JakartaMailSessions.smtp(credential, invoices.address()).host(m365.hostName())
+        .port(m365.smtpPort()).build();
+    MimeMessage message = new MimeMessage(session);
+    message.setFrom(new InternetAddress(invoices.address()));
+    message.setRecipient(Message.RecipientType.TO, new InternetAddress("partner@fabrikam.com"));
+    message.setSubject("Not sent");
+    message.setText("x");
+    contoso.smtpClientAuthenticationDisabled(true);
+    Throwable failure;
+    try {
+      failure = catchThrowable(() -> Transport.send(message));
+    } finally {
+      contoso.smtpClientAuthenticationDisabled(false);
+    }
+    assertThat(failure).isInstanceOf(AuthenticationFailedException.class).hasMessageContaining("5.7.139");
+    Diagnosis d = JakartaMailDiagnostics.diagnose((Exception) failure, credential, invoices.address()).orElseThrow();
+    assertThat(d.setupStep()).isEqualTo(SetupStep.MAILBOX_PROTOCOL);
+    assertThat(d.serviceCode()).isEqualTo("SMTP 535 5.7.139");
+    assertThat(d.command()).contains("Set-CASMailbox -Identity invoices@contoso.com"
+        + " -SmtpClientAuthenticationDisabled $false");
+    assertThat(d.alternatives()).extracting(a -> a.command().orElse(""))
+        .contains("Set-TransportConfig -SmtpClientAuthenticationDisabled $false");
+    Secrets.assertClean("exception message", failure.getMessage());
+  }
+
+  @Test
+  void withoutTheTenantsTrust_theTlsHandshakeFails_noLoginIsTried_andTheTrustStepIsNamed() throws Exception {
+    org.o365mail.auth.AppRegistration untrusting = org.o365mail.auth.AppRegistration.builder()
+        .clientId(daemon.clientId()).tenant(contoso.id()).authorityHost(m365.authorityHost()).build();
+    CredentialStrategy credential = appOnly(daemon, daemonSecret, false);
+    // the token comes from a strategy that trusts the tenant; the session trusts only the JVM's CAs
+    CredentialStrategy viaJvmTrust = CredentialStrategy.tokenSource(untrusting,
+        org.o365mail.auth.CredentialKind.APP_ONLY, scopes -> credential.token(TokenRequest.imap())).build();
+    CREDENTIALS.add(viaJvmTrust);
+    Session session = JakartaMailSessions.imap(viaJvmTrust, invoices.address()).host(m365.hostName())
+        .port(m365.imapPort()).timeout(Duration.ofSeconds(10)).build();
+    Throwable failure = catchThrowable(() -> {
+      try (Store store = session.getStore()) {
+        store.connect();
+      }
+    });
+    assertThat(failure).isInstanceOf(MessagingException.class);
+    Diagnosis d = JakartaMailDiagnostics.diagnose((Exception) failure, viaJvmTrust, invoices.address()).orElseThrow();
+    assertThat(d.setupStep()).isEqualTo(SetupStep.TRUST);
+    assertThat(d.summary()).contains("is not trusted");
+    assertThat(imapLogins("OK") + imapLogins("AUTHENTICATION_FAILED")).isZero();
+  }
 }
