@@ -396,12 +396,16 @@ final class BoundedSockets {
     }
   }
 
-  /** An {@link SSLSocket} that is its delegate in everything but a bounded input stream. */
+  /**
+   * An {@link SSLSocket} that is its delegate in everything but a bounded input stream and, for IMAP, an output that
+   * refuses {@code LOGIN} ({@link LoginRefusingOutput}).
+   */
   static final class BoundedSslSocket extends SSLSocket {
     private final SSLSocket d;
     private final Limits limits;
     private final String server;
     private BoundedInput input;
+    private OutputStream output;
 
     BoundedSslSocket(SSLSocket delegate, Limits limits, String server) {
       this.d = delegate;
@@ -420,8 +424,11 @@ final class BoundedSockets {
     // ----- everything else is the delegate's -----
 
     @Override
-    public OutputStream getOutputStream() throws IOException {
-      return d.getOutputStream();
+    public synchronized OutputStream getOutputStream() throws IOException {
+      if (output == null) {
+        output = limits.imap() ? new LoginRefusingOutput(d.getOutputStream(), server) : d.getOutputStream();
+      }
+      return output;
     }
 
     @Override

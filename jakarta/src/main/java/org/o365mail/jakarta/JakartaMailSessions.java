@@ -23,8 +23,9 @@ import org.o365mail.auth.CredentialStrategy;
  *       {@code smtp.office365.com:587}; {@code SMTP.SendAsApp} or {@code SMTP.Send}.
  * </ul>
  *
- * <p>Every session: only {@code XOAUTH2} is offered (LOGIN, PLAIN, NTLM and SASL are off, so neither a token nor a
- * password is ever sent another way), the server's host name is checked against its certificate, the TLS trust is
+ * <p>Every session: only {@code XOAUTH2} is offered (LOGIN, PLAIN, NTLM and SASL are off, and the IMAP {@code LOGIN}
+ * command Angus falls back to when a server offers no XOAUTH2 is stopped before it is written, so the token is never
+ * sent another way), the server's host name is checked against its certificate, the TLS trust is
  * {@link Builder#trust}, else the credential's {@code AppRegistration.trust()}, else the JVM's; connect, read and
  * write each wait at most {@link Builder#timeout} (60 s by default); and what the server sends is read through
  * bounds: an IMAP line at most 16 MiB, an IMAP literal at most {@link Builder#maxLiteralBytes} (64 MiB by default;

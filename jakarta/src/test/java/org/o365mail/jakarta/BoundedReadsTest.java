@@ -288,4 +288,32 @@ class BoundedReadsTest {
         BoundedSockets.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993", () -> clock[0]);
     assertThat(bounded.readAllBytes()).hasSize(36);
   }
+
+  @Test
+  void anImapLoginCommand_isStoppedBeforeItsArguments_whileXoauth2AndAppendLiteralsPass() throws IOException {
+    ByteArrayOutputStream wire = new ByteArrayOutputStream();
+    OutputStream out = new LoginRefusingOutput(wire, "imap.test:993");
+    String authenticate = "A1 AUTHENTICATE XOAUTH2 dXNlcj1h\r\n";
+    out.write(authenticate.getBytes(StandardCharsets.US_ASCII));
+    String message = "Subject: x\r\n\r\nA9 LOGIN is a word in this body\r\n";
+    String append = "A2 APPEND INBOX {" + message.length() + "}\r\n";
+    out.write(append.getBytes(StandardCharsets.US_ASCII));
+    out.write(message.getBytes(StandardCharsets.US_ASCII));
+    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+    assertThat(wire.toString(StandardCharsets.US_ASCII)).isEqualTo(authenticate + append + message + "\r\n");
+
+    // Angus's fallback when the server offers no AUTH=XOAUTH2: refused, nothing of it written, in one write or two
+    int before = wire.size();
+    assertThatThrownBy(() -> out.write("A3 LOGIN invoices@contoso.com secret-token\r\n"
+        .getBytes(StandardCharsets.US_ASCII)))
+        .isInstanceOf(IOException.class)
+        .hasMessage("imap.test:993 does not offer AUTH=XOAUTH2; the token is never sent with LOGIN");
+    assertThat(wire.size()).isEqualTo(before);
+    ByteArrayOutputStream split = new ByteArrayOutputStream();
+    OutputStream second = new LoginRefusingOutput(split, "imap.test:993");
+    second.write("A4 log".getBytes(StandardCharsets.US_ASCII));
+    assertThatThrownBy(() -> second.write("in user token\r\n".getBytes(StandardCharsets.US_ASCII)))
+        .isInstanceOf(IOException.class);
+    assertThat(split.toString(StandardCharsets.US_ASCII)).isEqualTo("A4 log");
+  }
 }
