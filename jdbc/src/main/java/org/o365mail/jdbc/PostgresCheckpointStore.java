@@ -17,10 +17,8 @@ import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
 import org.o365mail.SyncState;
 import org.o365mail.importer.Checkpoint;
@@ -60,12 +58,13 @@ import org.o365mail.importer.PendingAction;
 public final class PostgresCheckpointStore implements CheckpointStore {
   private final Database db;
   private final Clock clock;
-  /** Seen keys already found or written: a seen record is never taken back, so a positive answer may be kept. */
-  private final Map<CheckpointKey, Set<String>> seenCache = new ConcurrentHashMap<>();
+  /** Seen keys last found or written (a seen record is never taken back), bounded: 10,000 mailboxes add up. */
+  private final SeenCache seenCache;
 
   private PostgresCheckpointStore(Builder b) {
     this.db = new Database(b.dataSource);
     this.clock = b.clock;
+    this.seenCache = new SeenCache(b.seenCacheCapacity);
   }
 
   /** A builder of a store on {@code dataSource} (its connections must reach a PostgreSQL 12 or later). */
@@ -157,7 +156,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
       insertSeen(c, key, messageKeys);
       return null;
     });
-    seenSet(key).addAll(messageKeys);
+    seenCache.addAll(key, messageKeys);
   }
 
   @Override
@@ -171,13 +170,12 @@ public final class PostgresCheckpointStore implements CheckpointStore {
       insertSeen(c, key, messageKeys);
       return null;
     });
-    seenSet(key).addAll(messageKeys);
+    seenCache.addAll(key, messageKeys);
   }
 
   @Override
   public boolean seen(CheckpointKey key, String messageKey) {
-    Set<String> known = seenSet(key);
-    if (known.contains(messageKey)) {
+    if (seenCache.contains(key, messageKey)) {
       return true;
     }
     boolean found = db.inTransaction(c -> {
@@ -191,7 +189,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
       }
     });
     if (found) {
-      known.add(messageKey);
+      seenCache.addAll(key, List.of(messageKey));
     }
     return found;
   }
@@ -364,10 +362,6 @@ public final class PostgresCheckpointStore implements CheckpointStore {
     }
   }
 
-  private Set<String> seenSet(CheckpointKey key) {
-    return seenCache.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet());
-  }
-
   private static void bind(PreparedStatement p, CheckpointKey key) throws SQLException {
     p.setString(1, key.protocol());
     p.setString(2, key.mailbox());
@@ -396,6 +390,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
   public static final class Builder {
     private final DataSource dataSource;
     private Clock clock = Clock.systemUTC();
+    private int seenCacheCapacity = SeenCache.DEFAULT_CAPACITY;
 
     private Builder(DataSource dataSource) {
       this.dataSource = requireNonNull(dataSource, "dataSource");
@@ -404,6 +399,12 @@ public final class PostgresCheckpointStore implements CheckpointStore {
     /** The clock that sets and judges lease expiry (default the system clock; the same on every instance). */
     public Builder clock(Clock value) {
       this.clock = requireNonNull(value, "clock");
+      return this;
+    }
+
+    /** How many seen records the store keeps in memory (default 10,000); for tests. */
+    Builder seenCacheCapacity(int value) {
+      this.seenCacheCapacity = value;
       return this;
     }
 
