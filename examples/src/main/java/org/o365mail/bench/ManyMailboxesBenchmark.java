@@ -220,7 +220,8 @@ public final class ManyMailboxesBenchmark {
             + " import's; %d PostgreSQL connections at most%n", peak, jvmThreads, peak - jvmThreads,
             pool.getMaximumPoolSize());
         System.out.println("  running import cycles (target <= 16): " + kinds.peaks("o365mail-import-"));
-        System.out.println("  reading ahead for them: " + kinds.peaks("o365mail-graph-", "o365mail-imap-"));
+        System.out.println("  the adapter's own (read-ahead, IMAP timers): " + kinds.peaks("o365mail-graph-",
+            "o365mail-imap-"));
         System.out.println("  connections and pools: " + kinds.peaks("OkHttp", "Okio", "HttpClient",
             "o365mail-checkpoints", "o365mail-client", "PostgreSQL"));
         double drainedHeap = heapAfterGc() / 1e6;
