@@ -243,8 +243,8 @@ public final class ManyMailboxesBenchmark {
             (idleEnd - idleStart) / 1e9, poll.toSeconds(), inWindow, perMailbox, perMailbox,
             polls.fewest() / minutes, polls.neverPolled(), polls.longestGap(idleEnd) / 1e9,
             ManagementFactory.getThreadMXBean().getThreadCount());
-        System.out.printf(Locale.ROOT, "PostgreSQL: %d transactions in the idle window, %.1f a poll%n", transactionsIdle,
-            transactionsIdle / (double) inWindow);
+        System.out.printf(Locale.ROOT, "PostgreSQL: %d transactions in the idle window, %.1f a poll%n",
+            transactionsIdle, transactionsIdle / (double) inWindow);
         double after = heapAfterGc() / 1e6;
         System.out.printf(Locale.ROOT, "peak heap over the whole run: %.0f MB; heap after a full GC, idle: %.1f MB"
             + " (target <= 256 MB: %.2fx)%n", peakHeap() / 1e6, after, after / 256);
