@@ -54,12 +54,15 @@ import org.o365mail.testkit.TestMessages;
  * every mailbox it held has a new holder is measured in the lease table. Targets: PostgreSQL's single-instance drain
  * at most 1.3x the file store's; takeover within lease ttl + poll interval.
  *
- * <pre>mvn -q -o package -DskipTests && java -cp examples/target/o365mail.jar org.o365mail.bench.ClusterBenchmark [mailboxes] [messages each]</pre>
+ * <pre>
+ * mvn -q -o package -DskipTests
+ * java -cp examples/target/o365mail.jar org.o365mail.bench.ClusterBenchmark [mailboxes] [messages each] [ttl s] [poll s]
+ * </pre>
  */
 public final class ClusterBenchmark {
   static final int THREADS = 8;
-  static final Duration TTL = Duration.ofSeconds(10);
-  static final Duration POLL = Duration.ofSeconds(2);
+  static Duration TTL = Duration.ofSeconds(10);
+  static Duration POLL = Duration.ofSeconds(2);
 
   private ClusterBenchmark() {}
 
@@ -70,6 +73,8 @@ public final class ClusterBenchmark {
     }
     int mailboxes = args.length > 0 ? Integer.parseInt(args[0]) : 1000;
     int each = args.length > 1 ? Integer.parseInt(args[1]) : 10;
+    TTL = args.length > 2 ? Duration.ofSeconds(Integer.parseInt(args[2])) : TTL;
+    POLL = args.length > 3 ? Duration.ofSeconds(Integer.parseInt(args[3])) : POLL;
     if (System.getProperty("sun.net.httpserver.nodelay") == null) {
       System.setProperty("sun.net.httpserver.nodelay", "true"); // see GraphImportBenchmark
     }
