@@ -55,7 +55,8 @@ import org.slf4j.LoggerFactory;
  *     .start();
  * }</pre>
  *
- * <p>Thread-safe. A cycle runs on the scheduler, one at a time; {@link #rebalance()} runs one now.
+ * <p>Thread-safe. A cycle runs on a thread of its own (not behind the import passes), one at a time; {@link
+ * #rebalance()} runs one now.
  */
 public final class ImportCoordinator implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(ImportCoordinator.class);
@@ -63,6 +64,11 @@ public final class ImportCoordinator implements AutoCloseable {
   private final CheckpointStore store;
   private final ImportScheduler scheduler;
   private final boolean ownScheduler;
+  /**
+   * The cycle's own thread: on the importers' scheduler it waited behind every pass due before it (hundreds after a
+   * claim), renewed late, and let the leases of a live instance expire (seen in the examples' ClusterIT).
+   */
+  private final ImportScheduler cycles = ImportScheduler.create(1);
   private final String owner;
   private final Duration leaseTtl;
   private final Duration pollInterval;
@@ -101,7 +107,7 @@ public final class ImportCoordinator implements AutoCloseable {
     if (!started.compareAndSet(false, true)) {
       throw new IllegalStateException("already started");
     }
-    scheduler.schedule(this::cycle, 0);
+    cycles.schedule(this::cycle, 0);
     return this;
   }
 
@@ -114,7 +120,7 @@ public final class ImportCoordinator implements AutoCloseable {
       logger.warn("Import coordinator {} could not rebalance: {}", owner, e.toString());
     } finally {
       if (!closed.get()) {
-        scheduler.schedule(this::cycle, pollInterval.toMillis());
+        cycles.schedule(this::cycle, pollInterval.toMillis());
       }
     }
   }
@@ -248,6 +254,7 @@ public final class ImportCoordinator implements AutoCloseable {
     } catch (RuntimeException e) {
       logger.warn("Import coordinator {} could not leave: {}", owner, e.toString());
     }
+    cycles.close();
     if (ownScheduler) {
       scheduler.close();
     }
@@ -278,8 +285,8 @@ public final class ImportCoordinator implements AutoCloseable {
     }
 
     /**
-     * The scheduler that runs this coordinator's cycles and its importers' passes (default a private one of 4
-     * threads, closed with the coordinator).
+     * The scheduler that runs this coordinator's importers' passes (default a private one of 4 threads, closed with
+     * the coordinator); the cycles run on a thread of the coordinator's own.
      */
     public Builder scheduler(ImportScheduler value) {
       this.scheduler = requireNonNull(value, "scheduler");
