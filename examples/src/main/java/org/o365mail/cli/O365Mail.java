@@ -102,6 +102,10 @@ public final class O365Mail implements Callable<Integer> {
         commandLine.getErr().println(c.getMessage());
         return USAGE;
       }
+      if (e instanceof StoreDatabase.Unreachable u) {
+        commandLine.getErr().println("o365mail: " + u.getMessage());
+        return FAILURES;
+      }
       commandLine.getErr().println("o365mail: " + e.getClass().getSimpleName() + ": " + e.getMessage());
       return INTERNAL;
     });
@@ -110,6 +114,10 @@ public final class O365Mail implements Callable<Integer> {
       e.getCommandLine().usage(e.getCommandLine().getErr());
       return USAGE;
     });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      Credentials.closeDatabases(); // the pools of tokenStores in PostgreSQL, when a command used one
+    }
   }
 }
