@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.o365mail.cli.config.ConfigException;
@@ -104,6 +105,13 @@ public final class O365Mail implements Callable<Integer> {
       }
       if (e instanceof StoreDatabase.Unreachable u) {
         commandLine.getErr().println("o365mail: " + u.getMessage());
+        return FAILURES;
+      }
+      if (e.getCause() instanceof SQLException) {
+        // a PostgreSQL store that failed during the work (the server went away, a statement timed out): like a
+        // mail service that stops answering, a failure of the run, not of the tool; the checkpoint is consistent
+        commandLine.getErr().println("o365mail: " + e.getMessage() + "; the checkpoint is kept, run again when the"
+            + " database answers");
         return FAILURES;
       }
       commandLine.getErr().println("o365mail: " + e.getClass().getSimpleName() + ": " + e.getMessage());
