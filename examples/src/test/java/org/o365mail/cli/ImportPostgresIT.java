@@ -48,7 +48,8 @@ import org.o365mail.testkit.User;
  * the embedded binaries, listening on 127.0.0.1 only. The checkpoint and the lease are in the database: a second run
  * imports nothing again, a run while another instance holds the lease imports nothing and names the holder, two runs
  * at once never both import; every mistake of the store's settings exits 64 naming its key, a database that does not
- * answer exits 2 naming {@code --store}; the tables hold no secret in clear (the sign-in's row sealed).
+ * answer exits 2 naming {@code --store}; one delegated sign-in kept in the database serves other instances; the tables
+ * hold no secret in clear (the sign-in's row sealed).
  */
 @Timeout(600)
 class ImportPostgresIT {
@@ -349,6 +350,55 @@ class ImportPostgresIT {
         .doesNotContain("refresh").doesNotContain("RefreshToken").doesNotContain("eyJ").doesNotContain("secret");
     assertThat(run.all()).doesNotContain(DB_PASSWORD).doesNotContain(USER_PASSWORD);
     System.out.printf("ImportPostgresIT: delegated sign-in kept in %d sealed o365mail_token row(s)%n", rows);
+  }
+
+  /**
+   * One device-code sign-in ({@code o365mail login}, the testkit's user approving the code) kept in PostgreSQL, then
+   * imports from two other directories, as two instances on other machines would run them, with no token file of
+   * their own: both import without signing in again, through the sealed row.
+   */
+  @Test
+  void oneDeviceCodeSignInInPostgres_isUsedByTwoOtherInstances() throws Exception {
+    User bob = contoso.addUser("pg-bob@contoso.com", USER_PASSWORD);
+    Application app = contoso.registerApp("postgres shared sign-in");
+    app.allowPublicClientFlows(true);
+    app.addDelegatedPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsUser.All").grantAdminConsent();
+    String url = freshDatabase();
+    List<Path> homes = new ArrayList<>();
+    for (String name : List.of("signin", "instance1", "instance2")) {
+      Path home = Files.createDirectories(dir.resolve("shared-" + name));
+      m365.writeTrustStore(home.resolve("trust.p12"), "changeit".toCharArray());
+      Files.writeString(home.resolve("trust-password"), "changeit");
+      Files.writeString(home.resolve("c.properties"), String.join("\n",
+          "c.clientId = " + app.clientId(), "c.tenant = " + contoso.id(), "c.flow = device-code",
+          "c.protocol = imap", "c.mailbox = " + bob.userPrincipalName(), "c.authorityHost = " + m365.authorityHost(),
+          "c.imapHost = " + m365.hostName(), "c.imapPort = " + m365.imapPort(), "c.trustStore = trust.p12",
+          "c.trustStore.password = file:trust-password", "c.store.user = postgres",
+          "c.store.password = env:O365MAIL_DB", "c.tokenStore = " + url,
+          "c.tokenStore.key = env:O365MAIL_TOKEN_KEY", ""));
+      homes.add(home);
+    }
+    Process login = launch(homes.get(0), "login", "--config", "c.properties", "--timeout", "PT60S");
+    var session = m365.deviceCodes().awaitPending(Duration.ofSeconds(60));
+    m365.deviceCodes().approve(session.userCode(), bob.userPrincipalName(), USER_PASSWORD);
+    Run signedIn = finish(login);
+    assertThat(signedIn.code()).as(signedIn.toString()).isZero();
+    assertThat(signedIn.out()).contains("the refresh token is kept in the o365mail_token table of " + url);
+
+    for (int i = 1; i <= 2; i++) {
+      bob.mailbox().deliver(TestMessages.text("billing@fabrikam.com", bob.userPrincipalName(), "Invoice B" + i, "1"));
+      Path home = homes.get(i);
+      Run imported = run(home, importArgs(Path.of("c.properties"), url, "out"));
+      assertThat(imported.code()).as("instance %d: %s", i, imported).isZero();
+      assertThat(imported.out()).contains("\"imported\":1");
+      assertThat(emlNames(home.resolve("out"))).hasSize(1);
+      try (var files = Files.list(home)) {
+        assertThat(files.map(f -> f.getFileName().toString())).as("no token file of its own")
+            .noneMatch(n -> n.startsWith("token"));
+      }
+    }
+    assertThat(everything(url)).doesNotContain(USER_PASSWORD).doesNotContain("refresh").doesNotContain("eyJ");
+    System.out.println("ImportPostgresIT: one device-code sign-in in PostgreSQL used by 2 other instances");
   }
 
   @Test
