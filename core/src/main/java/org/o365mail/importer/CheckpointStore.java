@@ -1,7 +1,9 @@
 package org.o365mail.importer;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -89,6 +91,48 @@ public interface CheckpointStore {
   default void recordSeen(CheckpointKey key, Collection<String> messageKeys, Lease fence) {
     recordSeen(key, messageKeys);
   }
+
+  /**
+   * Claims up to {@code max} of {@code mailboxes} for {@code owner}, each free, released or expired; mailboxes another
+   * instance holds (or is claiming at this moment) are skipped, not waited for. Each claim is a new {@link Lease}.
+   * {@link ImportCoordinator} calls it with the mailboxes it does not hold. The default asks {@link #acquireLease}
+   * for one mailbox after another; a store shared by several instances claims them together ({@code SELECT ... FOR
+   * UPDATE SKIP LOCKED}).
+   */
+  default List<Lease> claimLeases(Collection<String> mailboxes, String owner, int max, Duration ttl) {
+    List<Lease> claimed = new ArrayList<>();
+    for (String mailbox : mailboxes) {
+      if (claimed.size() >= max) {
+        break;
+      }
+      acquireLease(mailbox, owner, ttl).ifPresent(claimed::add);
+    }
+    return claimed;
+  }
+
+  /**
+   * Extends every lease of {@code leases} still held until {@code ttl} from now; returns those (the others were taken
+   * over). The default asks {@link #renewLease} for each.
+   */
+  default List<Lease> renewLeases(Collection<Lease> leases, Duration ttl) {
+    List<Lease> held = new ArrayList<>();
+    for (Lease lease : leases) {
+      renewLease(lease, ttl).ifPresent(held::add);
+    }
+    return held;
+  }
+
+  /**
+   * Announces {@code owner} as a live instance until {@code ttl} from now and returns how many instances are live,
+   * this one included, for {@link ImportCoordinator}'s fair share. The default (a store no other instance shares)
+   * returns 1.
+   */
+  default int heartbeat(String owner, Duration ttl) {
+    return 1;
+  }
+
+  /** Removes {@code owner} from the live instances at once (on a graceful stop), so the others rebalance. */
+  default void leave(String owner) {}
 
   static CheckpointStore inMemory() {
     return new InMemoryCheckpointStore();

@@ -77,6 +77,7 @@ public final class MailImporter implements AutoCloseable {
   private static final Logger logger = LoggerFactory.getLogger(MailImporter.class);
 
   private final MailboxConnector connector;
+  private final boolean closesConnector;
   private final List<FolderRef> folders;
   private final FencedStore store;
   private final PostAction postAction;
@@ -96,6 +97,7 @@ public final class MailImporter implements AutoCloseable {
 
   private MailImporter(Builder b) {
     this.connector = b.connector;
+    this.closesConnector = b.closesConnector;
     this.folders = List.copyOf(b.folders);
     this.store = new FencedStore(b.store, b.connector.mailbox(), b.leaseOwner,
         b.leaseTtl != null ? b.leaseTtl : b.pollInterval.multipliedBy(2).plusMinutes(5), b.clock);
@@ -279,6 +281,14 @@ public final class MailImporter implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     loop.close();
+    if (closesConnector) {
+      // before the lease goes: the next holder never finds this instance's session still open
+      try {
+        connector.close();
+      } catch (RuntimeException e) {
+        logger.warn("Could not close the connector of {}: {}", connector.mailbox(), e.toString());
+      }
+    }
     // the mailbox is free for another instance (or process) at once, not when the lease would expire; a pass
     // that still runs after the timeouts keeps it, so that no one else imports beside it
     if (idle.getCount() == 0) {
@@ -314,6 +324,7 @@ public final class MailImporter implements AutoCloseable {
     private SecretExpiryTracker expiry;
     private String leaseOwner = ManagementFactory.getRuntimeMXBean().getName();
     private Duration leaseTtl;
+    private boolean closesConnector;
     private Duration closeTimeout = Duration.ofSeconds(30);
 
     private Builder() {}
@@ -458,6 +469,15 @@ public final class MailImporter implements AutoCloseable {
      */
     public Builder leaseTtl(Duration value) {
       this.leaseTtl = positive(value, "leaseTtl");
+      return this;
+    }
+
+    /**
+     * Whether {@link #close()} closes the connector too, before it releases the lease (default false: the caller
+     * owns the connector). {@link ImportCoordinator} sets it for the importers it builds.
+     */
+    public Builder closesConnector(boolean value) {
+      this.closesConnector = value;
       return this;
     }
 

@@ -25,7 +25,7 @@ final class Migrations {
   private static final Logger logger = LoggerFactory.getLogger(Migrations.class);
 
   /** The migrations, in order; version n is the n-th. Never edit a released one: append. */
-  static final List<String> FILES = List.of("V1__stores.sql");
+  static final List<String> FILES = List.of("V1__stores.sql", "V2__instances.sql");
 
   /** The advisory lock key of migrations ("o365mail" in ASCII), apart from the token store's hashed keys. */
   private static final long LOCK = 0x6f3336356d61696cL;

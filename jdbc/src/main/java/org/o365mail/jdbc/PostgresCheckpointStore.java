@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -62,6 +63,8 @@ public final class PostgresCheckpointStore implements CheckpointStore {
   private final Clock clock;
   /** Seen keys already found or written: a seen record is never taken back, so a positive answer may be kept. */
   private final Map<CheckpointKey, Set<String>> seenCache = new ConcurrentHashMap<>();
+  /** Mailboxes whose lease row this store knows to exist (rows are never deleted). */
+  private final Set<String> leaseRows = ConcurrentHashMap.newKeySet();
 
   private PostgresCheckpointStore(Builder b) {
     this.db = new Database(b.dataSource);
@@ -266,6 +269,139 @@ public final class PostgresCheckpointStore implements CheckpointStore {
           + " WHERE mailbox = ? AND owner = ?")) {
         p.setString(1, normalized(mailbox));
         p.setString(2, requireNonNull(owner, "owner"));
+        p.executeUpdate();
+      }
+      return null;
+    });
+  }
+
+  /**
+   * One transaction: rows for mailboxes never seen are added (free, epoch 0), then up to {@code max} free, released
+   * or expired ones are locked with {@code FOR UPDATE SKIP LOCKED} and given to {@code owner} with epoch + 1, in one
+   * statement. A row another instance is claiming or writing under is skipped, not waited for.
+   */
+  @Override
+  public List<Lease> claimLeases(Collection<String> mailboxes, String owner, int max, Duration ttl) {
+    requireNonNull(owner, "owner");
+    requireNonNull(ttl, "ttl");
+    if (max <= 0 || mailboxes.isEmpty()) {
+      return List.of();
+    }
+    Set<String> wanted = new LinkedHashSet<>();
+    for (String mailbox : mailboxes) {
+      wanted.add(normalized(mailbox));
+    }
+    List<String> unknown = wanted.stream().filter(m -> !leaseRows.contains(m)).toList();
+    Instant now = clock.instant();
+    List<Lease> claimed = db.inTransaction(c -> {
+      if (!unknown.isEmpty()) {
+        try (PreparedStatement p = c.prepareStatement("INSERT INTO o365mail_lease (mailbox, owner, epoch, expires_at)"
+            + " SELECT unnest(?), '', 0, '-infinity' ON CONFLICT DO NOTHING")) {
+          p.setArray(1, c.createArrayOf("text", unknown.toArray()));
+          p.executeUpdate();
+        }
+      }
+      List<Lease> got = new ArrayList<>();
+      try (PreparedStatement p = c.prepareStatement("WITH free AS (SELECT mailbox FROM o365mail_lease"
+          + " WHERE mailbox = ANY(?) AND expires_at <= ? ORDER BY expires_at, mailbox LIMIT ? FOR UPDATE SKIP LOCKED)"
+          + " UPDATE o365mail_lease l SET owner = ?, epoch = l.epoch + 1, expires_at = ? FROM free"
+          + " WHERE l.mailbox = free.mailbox RETURNING l.mailbox, l.epoch")) {
+        p.setArray(1, c.createArrayOf("text", wanted.toArray()));
+        p.setTimestamp(2, Timestamp.from(now));
+        p.setInt(3, max);
+        p.setString(4, owner);
+        p.setTimestamp(5, Timestamp.from(now.plus(ttl)));
+        try (ResultSet rs = p.executeQuery()) {
+          while (rs.next()) {
+            got.add(new Lease(rs.getString(1), owner, rs.getLong(2)));
+          }
+        }
+      }
+      return got;
+    });
+    leaseRows.addAll(unknown);
+    return claimed;
+  }
+
+  /** One statement for all of them: each keeps its epoch, and those taken over meanwhile are left out. */
+  @Override
+  public List<Lease> renewLeases(Collection<Lease> leases, Duration ttl) {
+    requireNonNull(ttl, "ttl");
+    if (leases.isEmpty()) {
+      return List.of();
+    }
+    Map<String, Lease> byMailbox = new HashMap<>();
+    Map<String, List<Lease>> byOwner = new HashMap<>();
+    for (Lease lease : leases) {
+      byOwner.computeIfAbsent(lease.owner(), o -> new ArrayList<>()).add(lease);
+    }
+    Timestamp expires = Timestamp.from(clock.instant().plus(ttl));
+    List<Lease> kept = new ArrayList<>();
+    db.inTransaction(c -> {
+      for (Map.Entry<String, List<Lease>> e : byOwner.entrySet()) {
+        byMailbox.clear();
+        String[] names = new String[e.getValue().size()];
+        Long[] epochs = new Long[names.length];
+        int i = 0;
+        for (Lease lease : e.getValue()) {
+          names[i] = normalized(lease.mailbox());
+          epochs[i++] = lease.epoch();
+          byMailbox.put(normalized(lease.mailbox()), lease);
+        }
+        try (PreparedStatement p = c.prepareStatement("UPDATE o365mail_lease l SET expires_at = ?"
+            + " FROM unnest(?, ?) AS h(mailbox, epoch) WHERE l.mailbox = h.mailbox AND l.epoch = h.epoch"
+            + " AND l.owner = ? RETURNING l.mailbox")) {
+          p.setTimestamp(1, expires);
+          p.setArray(2, c.createArrayOf("text", names));
+          p.setArray(3, c.createArrayOf("bigint", epochs));
+          p.setString(4, e.getKey());
+          try (ResultSet rs = p.executeQuery()) {
+            while (rs.next()) {
+              kept.add(byMailbox.get(rs.getString(1)));
+            }
+          }
+        }
+      }
+      return null;
+    });
+    return kept;
+  }
+
+  /**
+   * Upserts {@code owner}'s row in {@code o365mail_instance} and counts the rows not expired, in one transaction;
+   * rows of instances dead for more than an hour are removed on the way.
+   */
+  @Override
+  public int heartbeat(String owner, Duration ttl) {
+    requireNonNull(owner, "owner");
+    Instant now = clock.instant();
+    Timestamp expires = Timestamp.from(now.plus(requireNonNull(ttl, "ttl")));
+    return db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement("WITH gone AS (DELETE FROM o365mail_instance"
+          + " WHERE expires_at < ? AND owner <> ?) INSERT INTO o365mail_instance AS i (owner, expires_at)"
+          + " VALUES (?, ?) ON CONFLICT (owner) DO UPDATE SET expires_at = excluded.expires_at")) {
+        p.setTimestamp(1, Timestamp.from(now.minus(Duration.ofHours(1))));
+        p.setString(2, owner);
+        p.setString(3, owner);
+        p.setTimestamp(4, expires);
+        p.executeUpdate();
+      }
+      try (PreparedStatement p = c.prepareStatement("SELECT count(*) FROM o365mail_instance WHERE expires_at > ?")) {
+        p.setTimestamp(1, Timestamp.from(now));
+        try (ResultSet rs = p.executeQuery()) {
+          rs.next();
+          return Math.max(1, rs.getInt(1));
+        }
+      }
+    });
+  }
+
+  @Override
+  public void leave(String owner) {
+    requireNonNull(owner, "owner");
+    db.inTransaction(c -> {
+      try (PreparedStatement p = c.prepareStatement("DELETE FROM o365mail_instance WHERE owner = ?")) {
+        p.setString(1, owner);
         p.executeUpdate();
       }
       return null;

@@ -67,7 +67,11 @@ class PostgresCheckpointStoreContractTest extends CheckpointStoreContract {
       while (rs.next()) {
         rows.add(rs.getInt(1) + " " + rs.getString(2));
       }
-      assertThat(rows).containsExactly("1 " + Migrations.FILES.get(0));
+      List<String> expected = new ArrayList<>();
+      for (int v = 1; v <= Migrations.FILES.size(); v++) {
+        expected.add(v + " " + Migrations.FILES.get(v - 1));
+      }
+      assertThat(rows).as("each migration applied once, in order").containsExactlyElementsOf(expected);
     }
   }
 }

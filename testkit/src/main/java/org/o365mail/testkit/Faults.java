@@ -948,6 +948,36 @@ public final class Faults {
     return mixedResourceAnswer;
   }
 
+  private volatile boolean refreshTokenRotation;
+
+  /**
+   * Single-use refresh tokens: redeeming a refresh token answers with a new one (when {@code offline_access} is
+   * asked, as MSAL always does) and the one redeemed is refused from then on with {@code 400 invalid_grant}
+   * {@code AADSTS70000: The provided value for the input parameter 'refresh_token' or 'assertion' is not valid.};
+   * of two requests racing with the same token, one wins. Off by default and not turned on by {@link #contract()}:
+   * it is stricter than Entra as documented. Entra's refresh-token page says refresh tokens "replace themselves with
+   * a fresh token upon every use" and that the old one is not revoked when used, only that the client should delete
+   * it (entra-docs {@code docs/identity-platform/refresh-tokens.md}, earlier MicrosoftDocs/azure-docs {@code
+   * articles/active-directory/develop/refresh-tokens.md}; reuse working in practice: MicrosoftDocs/azure-docs issue
+   * #104142), and that a refresh token may be revoked at any time. RFC 6749 section 6 allows the server to revoke
+   * the old token once it issued a new one, and RFC 9700 (OAuth 2.0 Security BCP) section 4.14.2 recommends
+   * rotation for public clients; this knob plays that, so that a client that keeps or shares an old refresh token
+   * (two instances refreshing at once without a shared lock) loses its sign-in here as it would at any rotating
+   * server or after a revocation. The docs are silent on what a rotated-out token would get; the code is the one
+   * Entra's error reference lists as "InvalidGrant - Authentication failed. The refresh token isn't valid."
+   * (entra-docs {@code docs/identity-platform/reference-error-codes.md}, AADSTS70000), its wording as seen on the
+   * wire in BingAds/BingAds-Python-SDK issue #279.
+   */
+  public Faults refreshTokenRotation(boolean rotate) {
+    this.refreshTokenRotation = rotate;
+    return this;
+  }
+
+  /** Whether refresh tokens are single-use ({@link #refreshTokenRotation(boolean)}). */
+  public boolean refreshTokenRotation() {
+    return refreshTokenRotation;
+  }
+
   // ----- Graph response bodies that trickle or stall -----
 
   private volatile int graphBodyTrickleBytes;
@@ -1052,6 +1082,7 @@ public final class Faults {
   private void resetEntraAndStreamKnobs() {
     delegatedGraphAudience = GraphAudience.URI;
     mixedResourceAnswer = MixedResourceAnswer.SEEDED;
+    refreshTokenRotation = false;
     graphBodyTrickleBytes = 0;
     graphBodyTricklePause = Duration.ZERO;
     graphBodyStallAfter = -1;

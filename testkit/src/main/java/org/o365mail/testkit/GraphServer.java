@@ -477,6 +477,26 @@ final class GraphServer implements AutoCloseable {
 
   private GraphResponse execute(String appId, String mailbox, Handler handler, boolean latency, long uploadBytes)
       throws GraphError {
+    if (mailbox == null) {
+      return throttledExecute(appId, null, handler, latency, uploadBytes);
+    }
+    // the mailbox is touched from here until the answer is written (or embedded in its $batch), refused or not
+    MailboxAccessLog.Activity activity = tenant.beginMailboxAccess(mailbox, appId);
+    GraphResponse response = null;
+    try {
+      response = throttledExecute(appId, mailbox, handler, latency, uploadBytes);
+      return response;
+    } finally {
+      if (response != null) {
+        response.whenDone(activity::end);
+      } else {
+        activity.end();
+      }
+    }
+  }
+
+  private GraphResponse throttledExecute(
+      String appId, String mailbox, Handler handler, boolean latency, long uploadBytes) throws GraphError {
     Faults faults = directory.faults();
     boolean acquired = false;
     if (mailbox != null) {

@@ -74,6 +74,8 @@ final class ImapConnection {
   volatile String mailbox = "";
   volatile Instant tokenExpiresAt = Instant.MAX;
   volatile boolean connectionReserved;
+  /** The logged-in session's activity on its mailbox, ended at LOGOUT or close; null before login. */
+  volatile MailboxAccessLog.Activity mailboxAccess;
 
   ImapConnection(ImapFront front, Socket raw, Runnable closeSession) {
     this.front = front;
@@ -143,6 +145,14 @@ final class ImapConnection {
   /** Closes the session: both connections, idempotent. */
   void close() {
     closeSession.run();
+  }
+
+  /** The session no longer touches its mailbox (it said LOGOUT or is closing); idempotent. */
+  void endMailboxAccess() {
+    MailboxAccessLog.Activity activity = mailboxAccess;
+    if (activity != null) {
+      activity.end();
+    }
   }
 
   void releaseConnection() {

@@ -164,6 +164,7 @@ final class ImapLogin {
       return;
     }
     connection.record(method, address, "OK", "", appId);
+    connection.mailboxAccess = tenant.beginMailboxAccess(address, appId);
     connection.tokenExpiresAt = decision.token().map(VerifiedToken::expiresAt).orElse(Instant.EPOCH);
     connection.state = ImapConnection.State.CONNECTED;
     connection.sendLocal(tag + " OK AUTHENTICATE completed.");

@@ -158,6 +158,9 @@ final class ImapRelay {
           new String(line, argsStart, Math.max(0, end - argsStart), StandardCharsets.ISO_8859_1),
           Math.max(0, firstLiteral));
       if (name.equals("LOGOUT")) {
+        // the session stops touching the mailbox before the client can read the answer, so a client that logs out
+        // and then gives up its lease is never seen overlapping the next holder
+        connection.endMailboxAccess();
         // recorded so tests can tell a session ended with a goodbye from one whose socket was just closed; under
         // its own service name, so that the "imap" records stay one per login attempt
         tenant.record(new RecordedRequest("imap-logout", "LOGOUT", connection.mailbox, Map.of("outcome", "OK"), 0,

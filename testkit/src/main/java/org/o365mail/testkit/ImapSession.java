@@ -223,6 +223,7 @@ final class ImapSession implements Runnable {
     if (!connection.closed.compareAndSet(false, true)) {
       return;
     }
+    connection.endMailboxAccess();
     front.sessionClosed(this);
     connection.releaseConnection();
     relay.abandonLiteral();

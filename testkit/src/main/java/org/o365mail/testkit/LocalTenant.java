@@ -64,6 +64,7 @@ public final class LocalTenant implements AutoCloseable {
   private final ConcurrentLinkedDeque<RecordedRequest> recorded = new ConcurrentLinkedDeque<>();
   private final AtomicInteger recordedCount = new AtomicInteger();
   private final CommandLog commands = new CommandLog();
+  private final MailboxAccessLog mailboxAccess;
   private final IdentityServer identity;
   private final GraphServer graph;
   private final ImapFront imap;
@@ -80,6 +81,7 @@ public final class LocalTenant implements AutoCloseable {
     long begin = System.nanoTime();
     this.hostName = builder.hostName;
     this.clock = new TestClock();
+    this.mailboxAccess = new MailboxAccessLog(clock);
     this.faults = new Faults(builder.seed, clock);
     this.contract = builder.contract;
     this.requestWindowRequests = builder.requestWindowRequests;
@@ -389,10 +391,24 @@ public final class LocalTenant implements AutoCloseable {
     return commands.dropped();
   }
 
-  /** Clears the recorded requests and commands ({@link #clearRequests()} clears only the requests). */
+  /**
+   * Who touched which mailbox and when, across Graph, IMAP and SMTP, since the start or the last {@link
+   * #clearRecorded()}: overlaps of two clients on one mailbox, each change of the client touching a mailbox, and the
+   * mailboxes of each client ({@link MailboxAccess} says what counts as touching). A snapshot; recording it costs a
+   * map lookup and a per-mailbox monitor per request or session, no lock shared between mailboxes.
+   */
+  public MailboxAccess mailboxAccess() {
+    return mailboxAccess.snapshot();
+  }
+
+  /**
+   * Clears the recorded requests and commands and the {@link #mailboxAccess()} record ({@link #clearRequests()}
+   * clears only the requests). Activity in flight stays in flight.
+   */
   public void clearRecorded() {
     clearRequests();
     commands.clear();
+    mailboxAccess.clear();
   }
 
   /**
@@ -437,6 +453,11 @@ public final class LocalTenant implements AutoCloseable {
 
   void record(RecordedCommand command) {
     commands.add(command);
+  }
+
+  /** {@code client} (an app id) begins touching {@code mailbox}; the caller ends the activity. */
+  MailboxAccessLog.Activity beginMailboxAccess(String mailbox, String client) {
+    return mailboxAccess.begin(mailbox, client);
   }
 
   Directory directory() {

@@ -12,7 +12,8 @@ import org.o365mail.testkit.internal.HttpExchange;
 
 /**
  * The refresh token grant: a refresh token {@link TokenIssuer} issued, for the same client, refused once inactive
- * longer than the tenant allows, after the user's password changed, or with the user disabled. Thread-safe: the
+ * longer than the tenant allows, after the user's password changed, with the user disabled, or once redeemed while
+ * refresh tokens are single-use ({@link Faults#refreshTokenRotation(boolean)}). Thread-safe: the
  * last use of each token is volatile.
  */
 final class RefreshTokenGrant implements TokenGrant {
@@ -59,7 +60,21 @@ final class RefreshTokenGrant implements TokenGrant {
         hasClientCredential(form) || !app.allowPublicClientFlows() && app.hasCredentials()
             ? clients.authenticateClient(ex, app, form, grant.tenant, false)
             : "0";
+    boolean rotate = directory.faults().refreshTokenRotation();
+    if (rotate && !grant.redeemed.compareAndSet(false, true)) {
+      // single-use (Faults#refreshTokenRotation, sources there): redeemed before, or by a request racing this one
+      throw AadError.invalidGrant(70000,
+          "The provided value for the input parameter 'refresh_token' or 'assertion' is not valid.");
+    }
     grant.lastUsed = now;
-    return issuer.delegatedTokens(ex, app, grant.tenant, grant.user, form.getOrDefault("scope", ""), appidacr, null, "pwd");
+    try {
+      return issuer.delegatedTokens(
+          ex, app, grant.tenant, grant.user, form.getOrDefault("scope", ""), appidacr, null, "pwd");
+    } catch (AadError | RuntimeException e) {
+      if (rotate) {
+        grant.redeemed.set(false); // nothing was issued in its place: the token stays usable
+      }
+      throw e;
+    }
   }
 }

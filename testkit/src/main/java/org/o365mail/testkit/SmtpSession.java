@@ -93,6 +93,8 @@ final class SmtpSession implements Runnable {
   private Mailbox authenticatedMailbox;
   private String identityObjectId = "";
   private String appId = "";
+  /** The authenticated session's activity on its mailbox, ended at QUIT or close; null before AUTH. */
+  private volatile MailboxAccessLog.Activity mailboxAccess;
   private String sender;
   private final List<String> recipients = new ArrayList<>();
 
@@ -156,6 +158,7 @@ final class SmtpSession implements Runnable {
       case "NOOP" -> reply("250 2.0.0 OK");
       case "VRFY" -> reply("252 2.1.5 Cannot VRFY user, but will accept message for delivery");
       case "QUIT" -> {
+        endMailboxAccess();
         reply("221 2.0.0 Service closing transmission channel");
         out.flush();
         return false;
@@ -309,6 +312,8 @@ final class SmtpSession implements Runnable {
     authenticatedMailbox = mailbox;
     identityObjectId = decision.token().map(VerifiedToken::objectId).orElse("");
     appId = app;
+    endMailboxAccess();
+    mailboxAccess = tenant.beginMailboxAccess(authenticated, app);
     record(method, authenticated, "OK", "", app, 0, "");
     reply("235 2.7.0 Authentication successful");
   }
@@ -571,11 +576,19 @@ final class SmtpSession implements Runnable {
     return t.replaceAll("[^\\x20-\\x7e]", "?");
   }
 
+  private void endMailboxAccess() {
+    MailboxAccessLog.Activity activity = mailboxAccess;
+    if (activity != null) {
+      activity.end();
+    }
+  }
+
   /** Closes the connection; idempotent, callable from any thread. */
   void close() {
     if (!closed.compareAndSet(false, true)) {
       return;
     }
+    endMailboxAccess();
     server.sessionClosed(this);
     try {
       raw.close();

@@ -43,6 +43,8 @@ final class TokenIssuer {
     final User user;
     final Instant issuedAt;
     volatile Instant lastUsed;
+    /** Redeemed while refresh tokens were single-use ({@link Faults#refreshTokenRotation(boolean)}). */
+    final java.util.concurrent.atomic.AtomicBoolean redeemed = new java.util.concurrent.atomic.AtomicBoolean();
 
     RefreshGrant(String clientId, Tenant tenant, User user, Instant issuedAt) {
       this.clientId = clientId;

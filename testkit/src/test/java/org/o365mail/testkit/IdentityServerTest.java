@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
 import java.util.Date;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.BeforeAll;
@@ -510,6 +511,72 @@ class IdentityServerTest {
       } finally {
         m365.clock().advance(Duration.ofDays(-91));
       }
+    }
+
+    @Test
+    void refreshTokenRotation_eachRefreshTokenRedeemsOnce_theRedeemedOneIsRefused70000() {
+      m365.faults().refreshTokenRotation(true);
+      try {
+        String first = passwordRefreshToken();
+        TestHttp.Response redeemed = refresh(first);
+        String second = redeemed.json().get("refresh_token").asText();
+        assertThat(claims(redeemed).audience()).isEqualTo("https://graph.microsoft.com");
+        assertThat(second).isNotBlank().isNotEqualTo(first);
+
+        assertAadError(refresh(first), 400, "invalid_grant", 70000);
+        assertThat(refresh(first).json().get("error_description").asText())
+            .startsWith("AADSTS70000: The provided value for the input parameter 'refresh_token' or 'assertion' is"
+                + " not valid.");
+        String third = refresh(second).json().get("refresh_token").asText();
+        assertAadError(refresh(second), 400, "invalid_grant", 70000);
+
+        m365.faults().refreshTokenRotation(false);
+        assertThat(refresh(third).status()).isEqualTo(200);
+        assertThat(refresh(third).status()).as("without rotation a refresh token stays usable").isEqualTo(200);
+      } finally {
+        m365.faults().refreshTokenRotation(false);
+      }
+    }
+
+    @Test
+    void refreshTokenRotation_requestsRacingWithOneToken_exactlyOneGetsTokens() throws Exception {
+      m365.faults().refreshTokenRotation(true);
+      int racers = 8;
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(racers);
+      try {
+        String token = passwordRefreshToken();
+        java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<TestHttp.Response>> answers = new java.util.ArrayList<>();
+        for (int i = 0; i < racers; i++) {
+          answers.add(pool.submit(() -> {
+            start.await();
+            return refresh(token);
+          }));
+        }
+        start.countDown();
+        List<TestHttp.Response> responses = new java.util.ArrayList<>();
+        for (java.util.concurrent.Future<TestHttp.Response> answer : answers) {
+          responses.add(answer.get(30, java.util.concurrent.TimeUnit.SECONDS));
+        }
+        assertThat(responses).filteredOn(r -> r.status() == 200).hasSize(1);
+        assertThat(responses).filteredOn(r -> r.status() != 200).hasSize(racers - 1)
+            .allSatisfy(r -> assertAadError(r, 400, "invalid_grant", 70000));
+      } finally {
+        pool.shutdownNow();
+        m365.faults().refreshTokenRotation(false);
+      }
+    }
+
+    private String passwordRefreshToken() {
+      TestHttp.Response r = token(contoso.id(), form("grant_type", "password", "client_id", publicApp.clientId(),
+          "username", "alice@contoso.com", "password", PASSWORD, "scope", "Mail.ReadWrite offline_access"));
+      assertThat(r.status()).as(r.text()).isEqualTo(200);
+      return r.json().get("refresh_token").asText();
+    }
+
+    private TestHttp.Response refresh(String refreshToken) {
+      return token(contoso.id(), form("grant_type", "refresh_token", "client_id", publicApp.clientId(),
+          "refresh_token", refreshToken, "scope", "Mail.ReadWrite offline_access"));
     }
 
     @Test
