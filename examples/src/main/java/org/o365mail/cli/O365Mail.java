@@ -110,8 +110,8 @@ public final class O365Mail implements Callable<Integer> {
       if (e.getCause() instanceof SQLException) {
         // a PostgreSQL store that failed during the work (the server went away, a statement timed out): like a
         // mail service that stops answering, a failure of the run, not of the tool; the checkpoint is consistent
-        commandLine.getErr().println("o365mail: " + e.getMessage() + "; the checkpoint is kept, run again when the"
-            + " database answers");
+        commandLine.getErr().println("o365mail: " + e.getMessage() + "; what was committed is kept: run again once"
+            + " the database answers and accepts the work");
         return FAILURES;
       }
       commandLine.getErr().println("o365mail: " + e.getClass().getSimpleName() + ": " + e.getMessage());

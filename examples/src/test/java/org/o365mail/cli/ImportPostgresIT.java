@@ -56,7 +56,10 @@ class ImportPostgresIT {
   /** One run: a JVM start, a sign-in and a few dozen messages on loopback; the machine is noisy. */
   static final Duration BOUND = Duration.ofSeconds(120);
 
-  /** What store.password refers to; the embedded server trusts loopback, so any value passes. */
+  /** The database role the runs use: its password is checked (scram-sha-256), unlike the test's own connections. */
+  static final String DB_USER = "o365mail_cli";
+
+  /** What store.password refers to. */
   static final String DB_PASSWORD = "pg-process-test-password-0123456789";
 
   static final String USER_PASSWORD = "Alice-process-test-password-42!";
@@ -99,6 +102,19 @@ class ImportPostgresIT {
           }
           return binaries.openStream();
         }).start();
+    // the runs' role signs in with a password; the first matching line of pg_hba.conf decides, so this one goes first
+    // and this test's own connections (user postgres) stay trusted
+    try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
+      s.execute("CREATE ROLE " + DB_USER + " LOGIN PASSWORD '" + DB_PASSWORD + "'");
+      String hba;
+      try (ResultSet rs = s.executeQuery("SHOW hba_file")) {
+        rs.next();
+        hba = rs.getString(1);
+      }
+      Path file = Path.of(hba);
+      Files.writeString(file, "host all " + DB_USER + " 127.0.0.1/32 scram-sha-256\n" + Files.readString(file));
+      s.execute("SELECT pg_reload_conf()");
+    }
     m365 = LocalTenant.start();
     contoso = m365.createTenant("contoso.com");
   }
@@ -117,7 +133,7 @@ class ImportPostgresIT {
   static String freshDatabase() throws SQLException {
     String name = "o365mail_cli_" + DATABASES.incrementAndGet();
     try (Connection c = postgres.getPostgresDatabase().getConnection(); Statement s = c.createStatement()) {
-      s.execute("CREATE DATABASE " + name);
+      s.execute("CREATE DATABASE " + name + " OWNER " + DB_USER);
     }
     return "jdbc:postgresql://127.0.0.1:" + postgres.getPort() + "/" + name;
   }
@@ -129,7 +145,7 @@ class ImportPostgresIT {
   /** {@code c.properties} of an app-only import of {@code inbox}, with the database's user and password reference. */
   static Path config(Path home, String protocol, Mailbox inbox, String... extra) throws IOException {
     Files.createDirectories(home);
-    List<String> lines = new ArrayList<>(List.of("c.store.user = postgres", "c.store.password = env:O365MAIL_DB"));
+    List<String> lines = new ArrayList<>(List.of("c.store.user = " + DB_USER, "c.store.password = env:O365MAIL_DB"));
     lines.addAll(Arrays.asList(extra));
     return ChildProcesses.importConfig(m365, contoso, home, "postgres " + home.getFileName(), protocol, inbox,
         lines.toArray(String[]::new));
@@ -263,6 +279,10 @@ class ImportPostgresIT {
     String url = freshDatabase();
     PostgresCheckpointStore store = PostgresCheckpointStore.builder(dataSource(url)).build();
     Lease held = store.acquireLease(inbox.address(), "instance-7@elsewhere", Duration.ofMinutes(5)).orElseThrow();
+    // the tables were created by this test's connection (user postgres): the runs' role may use them too
+    try (Connection c = dataSource(url).getConnection(); Statement s = c.createStatement()) {
+      s.execute("GRANT ALL ON ALL TABLES IN SCHEMA public TO " + DB_USER);
+    }
 
     for (String follow : List.of("", "--follow")) {
       Run refused = run(home, follow.isEmpty() ? importArgs(config, url, "refused")
@@ -331,7 +351,7 @@ class ImportPostgresIT {
         "c.username = " + alice.userPrincipalName(), "c.password = file:password", "c.protocol = imap",
         "c.mailbox = " + alice.userPrincipalName(), "c.authorityHost = " + m365.authorityHost(),
         "c.imapHost = " + m365.hostName(), "c.imapPort = " + m365.imapPort(), "c.trustStore = trust.p12",
-        "c.trustStore.password = file:trust-password", "c.store.user = postgres",
+        "c.trustStore.password = file:trust-password", "c.store.user = " + DB_USER,
         "c.store.password = env:O365MAIL_DB", "c.tokenStore = " + url, "c.tokenStore.key = env:O365MAIL_TOKEN_KEY",
         ""));
 
@@ -373,7 +393,7 @@ class ImportPostgresIT {
           "c.clientId = " + app.clientId(), "c.tenant = " + contoso.id(), "c.flow = device-code",
           "c.protocol = imap", "c.mailbox = " + bob.userPrincipalName(), "c.authorityHost = " + m365.authorityHost(),
           "c.imapHost = " + m365.hostName(), "c.imapPort = " + m365.imapPort(), "c.trustStore = trust.p12",
-          "c.trustStore.password = file:trust-password", "c.store.user = postgres",
+          "c.trustStore.password = file:trust-password", "c.store.user = " + DB_USER,
           "c.store.password = env:O365MAIL_DB", "c.tokenStore = " + url,
           "c.tokenStore.key = env:O365MAIL_TOKEN_KEY", ""));
       homes.add(home);
@@ -426,6 +446,8 @@ class ImportPostgresIT {
         new Case(url, List.of("c.store.password = " + DB_PASSWORD), 64, "c.store.password holds a literal secret"),
         new Case(url, List.of("c.store.user = nobody"), 64, "c.store.user / c.store.password: the PostgreSQL server"
             + " at 127.0.0.1:" + postgres.getPort() + " refused them"),
+        new Case(url, List.of("c.store.password = file:wrong"), 64, "c.store.user / c.store.password: the"
+            + " PostgreSQL server at 127.0.0.1:" + postgres.getPort() + " refused them"),
         new Case(url + "_missing", List.of(), 64, "--store '" + url + "_missing': "),
         new Case(url, List.of("c.tokenStore = jdbc:mysql://127.0.0.1/db"), 64, "c.tokenStore"
             + " 'jdbc:mysql://127.0.0.1/db' is not a PostgreSQL JDBC URL"),
@@ -443,6 +465,7 @@ class ImportPostgresIT {
           .filter(l -> c.extra().stream().noneMatch(e -> l.startsWith(e.substring(0, e.indexOf('=')))))
           .reduce("", (a, l) -> a + l + "\n") + String.join("\n", c.extra()) + "\n");
       Files.copy(home.resolve("secret"), one.resolve("secret"));
+      Files.writeString(one.resolve("wrong"), "not-the-password");
       Files.copy(home.resolve("trust.p12"), one.resolve("trust.p12"));
       Files.copy(home.resolve("trust-password"), one.resolve("trust-password"));
       long t0 = System.nanoTime();
