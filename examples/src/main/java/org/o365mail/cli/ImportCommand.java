@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.o365mail.MailboxConnector;
@@ -65,7 +66,7 @@ final class ImportCommand implements Callable<Integer> {
   @Option(names = "--store", paramLabel = "<jdbc:postgresql://host:port/database>", description = "keep the"
       + " checkpoints and the mailbox's lease in this PostgreSQL database instead of --out/.o365mail; the user and"
       + " password are the connection's store.user and store.password (env:NAME or file:PATH)")
-  String store;
+  String storeUrl;
 
   @Option(names = "--follow", description = "keep importing new mail until stopped (Ctrl-C)")
   boolean follow;
@@ -101,7 +102,7 @@ final class ImportCommand implements Callable<Integer> {
     long start = System.nanoTime();
     // first resource, so closed last: a signal waits (up to the grace) until the files below are closed
     try (StopSignal stop = StopSignal.install("o365mail-import");
-        Checkpoints checkpoints = Checkpoints.open(store, out, c, pollInterval);
+        Checkpoints checkpoints = Checkpoints.open(storeUrl, out, c, pollInterval);
         EmlWriter writer = new EmlWriter(out);
         CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
         MailboxConnector connector = Connectors.connector(c, credential)) {
@@ -124,7 +125,6 @@ final class ImportCommand implements Callable<Integer> {
           .batchSize(500)
           .checkpointStore(store)
           .leaseOwner(leaseOwner)
-          .leaseTtl(checkpoints.ttl())
           .postAction(c.postAction())
           .pollInterval(pollInterval)
           .followChanges(true)
@@ -162,6 +162,7 @@ final class ImportCommand implements Callable<Integer> {
             }
           });
       c.parkFolder().ifPresent(b::parkFolder);
+      checkpoints.databaseLeaseTtl().ifPresent(b::leaseTtl);
       MailImporter importer = b.build();
       stop.onStop(importer::close);
       ImportResult result;
@@ -277,8 +278,9 @@ final class ImportCommand implements Callable<Integer> {
       return owner;
     }
 
-    Duration ttl() {
-      return ttl;
+    /** The lease time of the database's leases; empty for the directory, whose lock ends with the process. */
+    Optional<Duration> databaseLeaseTtl() {
+      return database == null ? Optional.empty() : Optional.of(ttl);
     }
 
     /** Takes the mailbox's lease (or lock) for this run; false when another import holds it. */
