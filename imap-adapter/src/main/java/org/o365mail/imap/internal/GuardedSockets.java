@@ -358,6 +358,13 @@ final class GuardedSockets {
     }
 
     @Override
+    public void close() throws IOException {
+      if (attached()) {
+        super.close(); // unconnected, there is nothing to close: connect closed its own TCP socket on failure
+      }
+    }
+
+    @Override
     public String toString() {
       return attached() ? super.toString() : "unconnected tunnelled TLS socket";
     }
