@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
+import org.o365mail.ProxySettings;
 
 /**
  * The Entra ID app registration as the SDK needs it: Application (client) ID, Directory (tenant) ID or a
@@ -33,6 +34,7 @@ public final class AppRegistration {
   private final URI authorityHost;
   private final boolean authorityHostOverridden;
   private final SSLContext trust;
+  private final ProxySettings proxy;
 
   private AppRegistration(Builder b) {
     this.clientId = b.clientId;
@@ -42,6 +44,7 @@ public final class AppRegistration {
     this.authorityHostOverridden = b.authorityHost != null;
     this.authorityHost = b.authorityHost != null ? b.authorityHost : b.cloud.authorityHost();
     this.trust = b.trust;
+    this.proxy = b.proxy;
   }
 
   public static Builder builder() {
@@ -74,6 +77,14 @@ public final class AppRegistration {
   /** Whether the authority host was overridden (testkit, private cloud): MSAL's instance discovery is then off. */
   public boolean authorityHostOverridden() {
     return authorityHostOverridden;
+  }
+
+  /**
+   * How the authority and, unless their builders say otherwise, Graph, IMAP and SMTP are reached (default {@link
+   * ProxySettings#system()}).
+   */
+  public ProxySettings proxy() {
+    return proxy;
   }
 
   /** The explicit TLS trust for the authority and mail endpoints, when set. */
@@ -119,7 +130,7 @@ public final class AppRegistration {
     if (trust != null) {
       b.trust(trust);
     }
-    return b;
+    return b.proxy(proxy);
   }
 
   @Override
@@ -136,6 +147,7 @@ public final class AppRegistration {
     private Cloud cloud = Cloud.GLOBAL;
     private URI authorityHost;
     private SSLContext trust;
+    private ProxySettings proxy = ProxySettings.system();
 
     private Builder() {}
 
@@ -203,6 +215,15 @@ public final class AppRegistration {
      */
     public Builder trust(SSLContext value) {
       this.trust = requireNonNull(value, "trust");
+      return this;
+    }
+
+    /**
+     * The proxy for the sign-in and, by default, for the connectors built on this registration (default {@link
+     * ProxySettings#system()}, the JVM's settings).
+     */
+    public Builder proxy(ProxySettings value) {
+      this.proxy = requireNonNull(value, "proxy");
       return this;
     }
 

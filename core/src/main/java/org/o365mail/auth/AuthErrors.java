@@ -282,6 +282,12 @@ final class AuthErrors {
       return Optional.empty();
     }
     String host = context.app().authorityHost().toString();
+    String target = context.app().authorityHost().getHost() + ":" + port(context.app().authorityHost());
+    Optional<Diagnosis> proxyRefusal = org.o365mail.ProxyFailures.diagnose(t, context.app().proxy(), target)
+        .or(() -> org.o365mail.ProxyFailures.diagnose(cause, context.app().proxy(), target));
+    if (proxyRefusal.isPresent()) {
+      return Optional.of(new MailboxException(proxyRefusal.get().describe(), proxyRefusal.get(), cause));
+    }
     if (t instanceof SignInHttp.AnswerTooLargeException) {
       Diagnosis d = Diagnosis.builder(SetupStep.SERVICE, "answer_too_large")
           .summary("The sign-in endpoint " + ServiceText.printable(t.getMessage()))
@@ -330,6 +336,10 @@ final class AuthErrors {
       return Optional.of(new MailboxException(d.describe(), d, cause));
     }
     return Optional.empty();
+  }
+
+  private static int port(java.net.URI uri) {
+    return uri.getPort() >= 0 ? uri.getPort() : 443;
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -111,7 +111,7 @@ public interface CredentialStrategy extends AutoCloseable {
    * @param <B> the concrete builder
    */
   abstract class Builder<B extends Builder<B>> {
-    final AppRegistration app;
+    AppRegistration app;
     private Clock clock = Clock.systemUTC();
     private Duration refreshAhead = Duration.ofMinutes(5);
     private ExecutorService executor;
@@ -143,6 +143,16 @@ public interface CredentialStrategy extends AutoCloseable {
         throw new IllegalArgumentException("refreshAhead must not be negative, was " + value);
       }
       this.refreshAhead = value;
+      return self();
+    }
+
+    /**
+     * The proxy for this strategy's sign-in, replacing the registration's {@link AppRegistration#proxy()}; {@link
+     * #registration()} of the built strategy carries it, so connectors built on the strategy use it too unless
+     * given their own.
+     */
+    public B proxy(org.o365mail.ProxySettings value) {
+      this.app = app.toBuilder().proxy(requireNonNull(value, "proxy")).build();
       return self();
     }
 

@@ -193,7 +193,7 @@ final class InteractiveEngine extends AbstractStrategy {
   private record PageLook(Optional<String> code, boolean checked, String evidence) {}
 
   private PageLook lookAtPage(URI page) {
-    SignInHttp http = new SignInHttp(app.trust().orElse(null), executor, PAGE_LOOK);
+    SignInHttp http = new SignInHttp(app.trust().orElse(null), app.proxy(), executor, PAGE_LOOK);
     try {
       SignInHttp.Answer answer = http.send(java.net.http.HttpRequest.newBuilder(page).timeout(PAGE_LOOK).GET()
           .build());

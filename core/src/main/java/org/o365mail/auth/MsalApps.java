@@ -56,7 +56,7 @@ final class MsalApps {
         .applicationName(APP_NAME)
         .executorService(executor)
         .logPii(false)
-        .httpClient(new MsalHttp(new SignInHttp(app.trust().orElse(null), executor, timeout)))
+        .httpClient(new MsalHttp(new SignInHttp(app.trust().orElse(null), app.proxy(), executor, timeout)))
         .disableInternalRetries();
     if (app.authorityHostOverridden()) {
       b.validateAuthority(false);

@@ -47,7 +47,7 @@ final class OAuthHttp {
   public OAuthHttp(AppRegistration app, ExecutorService executor, Duration timeout) {
     this.app = app;
     this.timeout = timeout;
-    this.http = new SignInHttp(app.trust().orElse(null), executor, timeout);
+    this.http = new SignInHttp(app.trust().orElse(null), app.proxy(), executor, timeout);
   }
 
   public DeviceCodeResponse requestDeviceCode(Set<String> scopes) {

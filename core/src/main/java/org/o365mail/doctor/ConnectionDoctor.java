@@ -286,7 +286,7 @@ public final class ConnectionDoctor {
   private DoctorCheck authorityReachable() {
     URI metadata = URI.create(app.authority() + "v2.0/.well-known/openid-configuration");
     // the body counts against the deadline and is capped: a server that trickles or floods must not hold the doctor
-    SignInHttp http = new SignInHttp(app.trust().orElse(null), null, Duration.ofSeconds(15));
+    SignInHttp http = new SignInHttp(app.trust().orElse(null), app.proxy(), null, Duration.ofSeconds(15));
     try {
       SignInHttp.Answer r = http.send(HttpRequest.newBuilder(metadata).timeout(Duration.ofSeconds(15)).GET().build());
       if (r.status() == 200) {

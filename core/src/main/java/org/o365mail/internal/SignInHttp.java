@@ -19,6 +19,8 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import javax.net.ssl.SSLContext;
+import org.o365mail.ProxyFailures;
+import org.o365mail.ProxySettings;
 
 /**
  * Every sign-in HTTP exchange the SDK makes, its own and MSAL's (token, device-code, discovery and metadata
@@ -40,6 +42,7 @@ public final class SignInHttp {
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
   private final HttpClient client;
+  private final ProxySettings proxy;
   private final Duration deadline;
   private final int maxBodyBytes;
 
@@ -75,12 +78,25 @@ public final class SignInHttp {
    * @param deadline how long one exchange may take, body included
    */
   public SignInHttp(SSLContext trust, ExecutorService executor, Duration deadline) {
-    this(trust, executor, deadline, MAX_BODY_BYTES);
+    this(trust, ProxySettings.none(), executor, deadline, MAX_BODY_BYTES);
+  }
+
+  /**
+   * The same through {@code proxy}: HTTPS through its {@code CONNECT} tunnels, answering a 407 with its Basic
+   * credentials (sent to the proxy only, after it asked; see {@link ProxySettings}).
+   */
+  public SignInHttp(SSLContext trust, ProxySettings proxy, ExecutorService executor, Duration deadline) {
+    this(trust, proxy, executor, deadline, MAX_BODY_BYTES);
   }
 
   SignInHttp(SSLContext trust, ExecutorService executor, Duration deadline, int maxBodyBytes) {
+    this(trust, ProxySettings.none(), executor, deadline, maxBodyBytes);
+  }
+
+  SignInHttp(SSLContext trust, ProxySettings proxy, ExecutorService executor, Duration deadline, int maxBodyBytes) {
     this.deadline = deadline;
     this.maxBodyBytes = maxBodyBytes;
+    this.proxy = proxy;
     HttpClient.Builder b = HttpClient.newBuilder()
         .connectTimeout(CONNECT_TIMEOUT.compareTo(deadline) < 0 ? CONNECT_TIMEOUT : deadline)
         .followRedirects(HttpClient.Redirect.NEVER);
@@ -89,6 +105,12 @@ public final class SignInHttp {
     }
     if (trust != null) {
       b.sslContext(trust);
+    }
+    if (proxy.type() != ProxySettings.Type.DIRECT) {
+      b.proxy(proxy.selector());
+      if (proxy.hasCredentials()) {
+        b.authenticator(new ProxyOnlyAuthenticator(proxy));
+      }
     }
     this.client = b.build();
   }
@@ -125,8 +147,29 @@ public final class SignInHttp {
       }
       throw new IOException(endpoint(uri) + " failed: " + cause.getClass().getSimpleName(), cause);
     }
+    if (response.statusCode() == 407 && proxy.type() != ProxySettings.Type.DIRECT) {
+      // the JDK client hands the proxy's 407 to its CONNECT back as the answer when it has no credentials to give
+      String target = uri.getHost() + ":" + (uri.getPort() >= 0 ? uri.getPort() : 443);
+      if (proxy.hasCredentials() && basicTunnelingDisabled()) {
+        throw new IOException("The " + proxy.describe() + " requires authentication (407) for the tunnel to " + target
+            + ", and this JVM's HTTP client does not send Basic credentials to a proxy for HTTPS tunnels (the JDK's"
+            + " default): start the JVM with -Djdk.http.auth.tunneling.disabledSchemes= (empty) to let the sign-in"
+            + " send the configured proxy credentials",
+            new ProxyFailures.RefusedException(proxy.describe(), 407, false, target));
+      }
+      throw new ProxyFailures.RefusedException(proxy.describe(), 407, proxy.hasCredentials(), target);
+    }
     return new Answer(response.statusCode(), response.headers().map(),
         new String(response.body(), StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Whether the JDK's client refuses Basic for tunnels: the JDK's {@code net.properties} disables it unless the
+   * JVM is started with {@code jdk.http.auth.tunneling.disabledSchemes} not naming Basic.
+   */
+  static boolean basicTunnelingDisabled() {
+    String disabled = System.getProperty("jdk.http.auth.tunneling.disabledSchemes");
+    return disabled == null || disabled.toLowerCase(java.util.Locale.ROOT).contains("basic");
   }
 
   /** The endpoint without its query (a query may hold a code or state). */
@@ -201,6 +244,23 @@ public final class SignInHttp {
     @Override
     public void onComplete() {
       result.complete(java.util.Arrays.copyOf(buffer, size));
+    }
+  }
+
+  /** Answers a proxy's 407 (never a server's 401) with the proxy's own credentials. */
+  private static final class ProxyOnlyAuthenticator extends java.net.Authenticator {
+    private final ProxySettings proxy;
+
+    ProxyOnlyAuthenticator(ProxySettings proxy) {
+      this.proxy = proxy;
+    }
+
+    @Override
+    protected java.net.PasswordAuthentication getPasswordAuthentication() {
+      if (getRequestorType() != RequestorType.PROXY) {
+        return null;
+      }
+      return new java.net.PasswordAuthentication(proxy.username().orElseThrow(), proxy.password());
     }
   }
 }

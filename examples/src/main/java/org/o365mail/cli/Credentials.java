@@ -30,6 +30,7 @@ public final class Credentials {
     c.tenant().ifPresent(b::tenant);
     c.authorityHost().ifPresent(b::authorityHost);
     authorityTrust(c).ifPresent(b::trust);
+    b.proxy(c.proxy()); // the connectors built on the credential take it from the registration
     return b.build();
   }
 

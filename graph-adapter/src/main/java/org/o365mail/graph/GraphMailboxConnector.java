@@ -31,6 +31,7 @@ import org.o365mail.MessageSummary;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.Paged;
 import org.o365mail.Protocol;
+import org.o365mail.ProxySettings;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
 import org.o365mail.auth.CredentialKind;
@@ -120,6 +121,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     String mailPermission = b.mailPermission != null ? b.mailPermission : own ? "Mail.ReadWrite" : "Mail.ReadWrite.Shared";
     String sendPermission = b.sendPermission != null ? b.sendPermission : own ? "Mail.Send" : "Mail.Send.Shared";
     GraphAuthentication auth = new GraphAuthentication(b.credential, base, b.allowedHosts, mailPermission, sendPermission);
+    ProxySettings proxy = b.proxy != null ? b.proxy : b.credential.registration().proxy();
     Clock clock = b.clock;
     LongSupplier nanoTime = clock == null ? System::nanoTime : () -> TimeUnit.MILLISECONDS.toNanos(clock.millis());
     // Exchange counts per app and mailbox (and the base URL tells clouds and test tenants apart)
@@ -129,13 +131,14 @@ public final class GraphMailboxConnector implements MailboxConnector {
     try {
       Governor governor = new Governor(state, b.maxAttempts, b.maxWait, auth, b.timeout, b.sleeper);
       SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
-      this.transport = poolOf == null ? new GraphTransport(base, auth, governor, trust, b.timeout, b.answerTimeout)
+      this.transport = poolOf == null ? new GraphTransport(base, auth, governor, trust, proxy, b.timeout,
+          b.answerTimeout)
           : new GraphTransport(base, auth, governor, b.timeout, b.answerTimeout, poolOf);
     } catch (RuntimeException | Error e) {
       mailboxes.states().release(stateKey, state); // no connector came of it: the state is not in use
       throw e;
     }
-    GraphErrors errors = new GraphErrors(mailbox, b.credential.registration().clientId(), auth, own, base);
+    GraphErrors errors = new GraphErrors(mailbox, b.credential.registration().clientId(), auth, own, base, proxy);
     Batcher batcher = new Batcher(transport);
     Folders folderCache = new Folders(transport.client(), mailbox, errors, batcher);
     GraphSession session = new GraphSession(mailbox, transport, transport.client(), errors, batcher, folderCache);
@@ -353,6 +356,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
     private URI baseUrl;
     private final Set<String> allowedHosts = new LinkedHashSet<>();
     private SSLContext trust;
+    private ProxySettings proxy;
     private int maxConcurrent = 4;
     private int maxAttempts = 8;
     private Duration maxWait = Duration.ofSeconds(60);
@@ -377,6 +381,7 @@ public final class GraphMailboxConnector implements MailboxConnector {
       c.baseUrl = baseUrl;
       c.allowedHosts.addAll(allowedHosts);
       c.trust = trust;
+      c.proxy = proxy;
       c.maxConcurrent = maxConcurrent;
       c.maxAttempts = maxAttempts;
       c.maxWait = maxWait;
@@ -424,6 +429,16 @@ public final class GraphMailboxConnector implements MailboxConnector {
       for (String h : hosts) {
         allowedHosts.add(requireNonNull(h, "host").toLowerCase(Locale.ROOT));
       }
+      return this;
+    }
+
+    /**
+     * How Graph is reached (default: the credential's {@code registration().proxy()}, whose own default is the
+     * JVM's settings): HTTPS through an HTTP proxy's {@code CONNECT} tunnels, or a SOCKS5 proxy. See {@link
+     * ProxySettings}.
+     */
+    public Builder proxy(ProxySettings value) {
+      this.proxy = requireNonNull(value, "proxy");
       return this;
     }
 

@@ -28,6 +28,7 @@ import org.o365mail.MessageSummary;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.Paged;
 import org.o365mail.Protocol;
+import org.o365mail.ProxySettings;
 import org.o365mail.SetupStep;
 import org.o365mail.SyncBatch;
 import org.o365mail.SyncState;
@@ -126,6 +127,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
     this.credential = b.credential;
     this.logPii = b.logPii;
     SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
+    ProxySettings proxy = b.proxy != null ? b.proxy : b.credential.registration().proxy();
     ImapEndpoint.Security security = b.insecure ? ImapEndpoint.Security.PLAINTEXT
         : b.startTls ? ImapEndpoint.Security.STARTTLS : ImapEndpoint.Security.IMPLICIT_TLS;
     int port = b.port != null ? b.port : security == ImapEndpoint.Security.IMPLICIT_TLS ? 993 : 143;
@@ -133,7 +135,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
         : ExchangeSessions.builder().sleeper(b.sleeper).build();
     this.endpoint = new ImapEndpoint(b.host != null ? b.host : b.credential.registration().cloud().imapHost(), port,
         security, trust == null ? null : trust.getSocketFactory(), b.timeout, b.timeout,
-        b.executor != null ? b.executor : DefaultThreads.watchdog());
+        b.executor != null ? b.executor : DefaultThreads.watchdog(), proxy);
     this.session = new MailboxSession(new MailboxSession.Settings(endpoint, b.mailbox, b.credential, b.clock,
         b.reauthMargin, b.throttleBudget, b.maxAttempts, b.logPii,
         b.executor != null ? b.executor : DefaultThreads.idleTimers(), b.sleeper, exchange.governor(),
@@ -149,6 +151,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
     if (trust != null) {
       smtpBuilder.trust(trust);
     }
+    smtpBuilder.proxy(proxy);
     this.smtp = smtpBuilder.build();
     ReadAhead readAhead = new ReadAhead(b.readAhead, READ_AHEAD_MESSAGE_SIZE);
     KnownMessageIds handedOut = new KnownMessageIds(KNOWN_MESSAGE_IDS);
@@ -318,6 +321,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
     private boolean startTls;
     private boolean insecure;
     private SSLContext trust;
+    private ProxySettings proxy;
     private String smtpHost;
     private int smtpPort = 587;
     private Clock clock = Clock.systemUTC();
@@ -375,6 +379,16 @@ public final class ImapMailboxConnector implements MailboxConnector {
      */
     public Builder insecurePlaintextForTestsOnly() {
       this.insecure = true;
+      return this;
+    }
+
+    /**
+     * How the IMAP server (and the SMTP server of {@code send}) is reached, default the credential's {@code
+     * registration().proxy()} (whose default is the JVM's settings): an HTTP proxy through a {@code CONNECT} tunnel
+     * opened before anything of IMAP is sent, or a SOCKS5 proxy. See {@link ProxySettings}.
+     */
+    public Builder proxy(ProxySettings value) {
+      this.proxy = requireNonNull(value, "proxy");
       return this;
     }
 

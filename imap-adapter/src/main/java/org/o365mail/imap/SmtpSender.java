@@ -21,6 +21,7 @@ import org.o365mail.EmailAddress;
 import org.o365mail.MailboxAuthenticationException;
 import org.o365mail.MailboxException;
 import org.o365mail.OutgoingMessage;
+import org.o365mail.ProxySettings;
 import org.o365mail.SetupStep;
 import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.CredentialKind;
@@ -89,9 +90,10 @@ public final class SmtpSender {
     this.label = Pii.mailbox(b.mailbox, b.logPii);
     this.logins = (b.sessions != null ? b.sessions : ExchangeSessions.builder().build()).logins();
     SSLContext trust = b.trust != null ? b.trust : b.credential.registration().trust().orElse(null);
+    ProxySettings proxy = b.proxy != null ? b.proxy : b.credential.registration().proxy();
     this.endpoint = new ImapEndpoint(b.host != null ? b.host : b.credential.registration().cloud().smtpHost(),
         b.port, ImapEndpoint.Security.STARTTLS, trust == null ? null : trust.getSocketFactory(), b.timeout,
-        b.timeout, b.executor != null ? b.executor : DefaultThreads.watchdog());
+        b.timeout, b.executor != null ? b.executor : DefaultThreads.watchdog(), proxy);
   }
 
   public static Builder builder() {
@@ -301,6 +303,7 @@ public final class SmtpSender {
     private String host;
     private int port = 587;
     private SSLContext trust;
+    private ProxySettings proxy;
     private Duration timeout = Duration.ofSeconds(60);
     private boolean logPii;
     private ExchangeSessions sessions;
@@ -329,6 +332,15 @@ public final class SmtpSender {
     /** SMTP submission port (default 587); STARTTLS is always required. */
     public Builder port(int value) {
       this.port = Arguments.port(value, "port");
+      return this;
+    }
+
+    /**
+     * How the SMTP server is reached, default the credential's {@code registration().proxy()} (whose default is the
+     * JVM's settings): an HTTP proxy through a {@code CONNECT} tunnel, or a SOCKS5 proxy. See {@link ProxySettings}.
+     */
+    public Builder proxy(ProxySettings value) {
+      this.proxy = requireNonNull(value, "proxy");
       return this;
     }
 

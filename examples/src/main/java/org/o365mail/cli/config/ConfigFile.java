@@ -52,7 +52,8 @@ public final class ConfigFile {
       "protocol", "use", "mailbox", "folder", "postAction", "parkFolder",
       "authorityHost", "graphBaseUrl", "graphRequestWindow", "imapHost", "imapPort", "smtpHost", "smtpPort",
       "trustStore", "trustStore.password", "authorityTrustStore", "authorityTrustStore.password",
-      "mailTrustStore", "mailTrustStore.password", "tokenStore", "tokenStore.key", "store.user", "store.password"));
+      "mailTrustStore", "mailTrustStore.password", "tokenStore", "tokenStore.key", "store.user", "store.password",
+      "proxy", "proxy.user", "proxy.password", "proxy.noProxy"));
 
   /** How many unknown keys, duplicated keys and the like a problem names before it counts the rest. */
   static final int LISTED = 10;

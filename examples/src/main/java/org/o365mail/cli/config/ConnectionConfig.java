@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.o365mail.FolderRef;
+import org.o365mail.ProxySettings;
 import org.o365mail.auth.AccountTypes;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.Cloud;
@@ -69,6 +70,7 @@ public final class ConnectionConfig {
   private byte[] tokenStoreKey;
   private String storeUser;
   private char[] storePassword;
+  private ProxySettings proxy = ProxySettings.system();
   private final List<String> warnings = new ArrayList<>();
 
   record Parsed(ConnectionConfig config, List<String> problems) {}
@@ -178,6 +180,7 @@ public final class ConnectionConfig {
     c.imapPort = r.port("imapPort");
     c.smtpHost = r.host("smtpHost");
     c.smtpPort = r.port("smtpPort");
+    c.proxy = proxy(r, name, problems);
     c.trustStore = r.file("trustStore");
     // the password is needed only to read the store: it is not kept once the certificates are
     char[] trustStorePassword = r.secret("trustStore.password").orElse(null);
@@ -408,6 +411,63 @@ public final class ConnectionConfig {
 
   public Optional<Integer> smtpPort() {
     return Optional.ofNullable(smtpPort);
+  }
+
+  /**
+   * {@code proxy} ({@code http://host:port}, {@code socks5://host:port}, {@code none} or {@code system}, the
+   * default), {@code proxy.user} with {@code proxy.password} (env:NAME or file:PATH only), and {@code proxy.noProxy}
+   * (host names, *.suffix, IP addresses, separated by commas).
+   */
+  private static ProxySettings proxy(ConfigReader r, String name, List<String> problems) {
+    String text = r.optional("proxy");
+    String user = r.optional("proxy.user");
+    char[] password = r.secret("proxy.password").orElse(null);
+    String noProxy = r.optional("proxy.noProxy");
+    if (text == null) {
+      if (user != null || password != null || noProxy != null) {
+        problems.add(name + ".proxy is missing: proxy.user, proxy.password and proxy.noProxy need a proxy ="
+            + " http://host:port (or socks5://host:port)");
+      }
+      return ProxySettings.system();
+    }
+    ProxySettings p;
+    try {
+      p = ProxySettings.parse(text);
+    } catch (IllegalArgumentException e) {
+      problems.add(name + ".proxy: " + ConfigText.message(e.getMessage()));
+      return ProxySettings.system();
+    }
+    if (user != null || password != null) {
+      if (user == null || password == null) {
+        problems.add(name + (user == null ? ".proxy.user" : ".proxy.password") + " is missing: the proxy's"
+            + " credentials need both proxy.user and proxy.password (env:NAME or file:PATH)");
+      } else if (p.type() != ProxySettings.Type.HTTP) {
+        problems.add(name + ".proxy.user: proxy credentials need an HTTP proxy (proxy = http://host:port)");
+      } else {
+        try {
+          char[] kept = password.clone();
+          p = p.withCredentials(user, kept::clone);
+        } catch (IllegalArgumentException e) {
+          problems.add(name + ".proxy.user: " + ConfigText.message(e.getMessage()));
+        }
+      }
+      if (password != null) {
+        java.util.Arrays.fill(password, '\0');
+      }
+    }
+    if (noProxy != null) {
+      try {
+        p = p.withNoProxy(List.of(noProxy.split(",")));
+      } catch (IllegalArgumentException e) {
+        problems.add(name + ".proxy.noProxy: " + ConfigText.message(e.getMessage()));
+      }
+    }
+    return p;
+  }
+
+  /** How every connection of this configuration is reached: {@code <name>.proxy} and its keys. */
+  public ProxySettings proxy() {
+    return proxy;
   }
 
   public Optional<Path> trustStore() {

@@ -102,7 +102,13 @@ public final class Folders {
       items.add(new Batcher.Item("GET", "/users/" + Paths.segment(user) + "/mailFolders/" + w.graphName()
           + "?$select=id,displayName,parentFolderId", null));
     }
-    List<Batcher.Result> results = batcher.runInSequence(items, Access.READ);
+    List<Batcher.Result> results;
+    try {
+      results = batcher.runInSequence(items, Access.READ);
+    } catch (RuntimeException e) {
+      // a transport failure (a proxy refusing the tunnel, say) is diagnosed like every other call's
+      throw errors.map(e, GraphErrors.Target.MAILBOX, "reading the well-known folders", Access.READ);
+    }
     Batcher.Result root = results.get(0);
     String rootFolder = root.ok() ? text(root.body(), "id") : null;
     if (rootFolder != null) {

@@ -27,6 +27,8 @@ import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.TokenClaims;
 import org.o365mail.graph.internal.GraphCall.Access;
+import org.o365mail.ProxyFailures;
+import org.o365mail.ProxySettings;
 import org.o365mail.TlsFailures;
 
 /**
@@ -65,9 +67,17 @@ public final class GraphErrors {
   private final GraphAuthentication auth;
   private final boolean ownMailbox;
   private final URI base;
+  private final ProxySettings proxy;
 
   /** @param base the Graph base URL, whose host a refused certificate is named for */
   public GraphErrors(String mailbox, String clientId, GraphAuthentication auth, boolean ownMailbox, URI base) {
+    this(mailbox, clientId, auth, ownMailbox, base, ProxySettings.system());
+  }
+
+  /** The same, knowing the proxy the calls go through (to name it when it refuses a tunnel). */
+  public GraphErrors(String mailbox, String clientId, GraphAuthentication auth, boolean ownMailbox, URI base,
+      ProxySettings proxy) {
+    this.proxy = proxy;
     this.mailbox = mailbox;
     this.clientId = clientId;
     this.auth = auth;
@@ -137,6 +147,11 @@ public final class GraphErrors {
             .fix("Graph, or something between it and this machine, answered out of bounds; check the Graph base URL"
                 + " and any proxy in between, and retry later").retryable(true).build(), e);
       }
+    }
+    Optional<Diagnosis> proxyRefusal = ProxyFailures.diagnose(e, proxy,
+        base.getHost() + ":" + (base.getPort() == -1 ? 443 : base.getPort()));
+    if (proxyRefusal.isPresent()) {
+      return new MailboxException(what + " failed: " + proxyRefusal.get().summary(), proxyRefusal.get(), e);
     }
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof MailboxException m) {

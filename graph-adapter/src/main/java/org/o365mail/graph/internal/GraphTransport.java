@@ -26,6 +26,7 @@ import javax.net.ssl.X509TrustManager;
 import okhttp3.Dispatcher;
 import okhttp3.Interceptor;
 import okhttp3.OkHttpClient;
+import org.o365mail.ProxySettings;
 
 /**
  * The HTTP side of the Graph adapter: one OkHttp client with the Graph SDK's middleware minus its retry and
@@ -55,7 +56,7 @@ public final class GraphTransport implements AutoCloseable {
   private volatile boolean closed;
 
   public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout) {
-    this(baseUrl, auth, governor, trust, timeout, BoundedAnswers.DEFAULT_TIMEOUT, null);
+    this(baseUrl, auth, governor, trust, ProxySettings.system(), timeout, BoundedAnswers.DEFAULT_TIMEOUT, null);
   }
 
   /**
@@ -63,7 +64,17 @@ public final class GraphTransport implements AutoCloseable {
    */
   public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout,
       Duration answerTimeout) {
-    this(baseUrl, auth, governor, trust, timeout, answerTimeout, null);
+    this(baseUrl, auth, governor, trust, ProxySettings.system(), timeout, answerTimeout, null);
+  }
+
+  /**
+   * The same through {@code proxy}: HTTPS through its {@code CONNECT} tunnels (OkHttp never sends an {@code https}
+   * request to a proxy in clear), its Basic credentials given only in answer to its 407 (see {@link
+   * ProxyCredentials}).
+   */
+  public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust,
+      ProxySettings proxy, Duration timeout, Duration answerTimeout) {
+    this(baseUrl, auth, governor, trust, requireNonNull(proxy, "proxy"), timeout, answerTimeout, null);
   }
 
   /**
@@ -79,11 +90,11 @@ public final class GraphTransport implements AutoCloseable {
   /** The same, with {@code answerTimeout} as the total time of one attempt at an answer held in memory. */
   public GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, Duration timeout,
       Duration answerTimeout, GraphTransport poolOf) {
-    this(baseUrl, auth, governor, null, timeout, answerTimeout, requireNonNull(poolOf, "poolOf"));
+    this(baseUrl, auth, governor, null, null, timeout, answerTimeout, requireNonNull(poolOf, "poolOf"));
   }
 
-  private GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust, Duration timeout,
-      Duration answerTimeout, GraphTransport poolOf) {
+  private GraphTransport(URI baseUrl, GraphAuthentication auth, Governor governor, SSLContext trust,
+      ProxySettings proxy, Duration timeout, Duration answerTimeout, GraphTransport poolOf) {
     this.baseUrl = baseUrl;
     this.timeout = requireNonNull(timeout, "timeout");
     this.auth = auth;
@@ -127,6 +138,13 @@ public final class GraphTransport implements AutoCloseable {
         .writeTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     if (trust != null && poolOf == null) {
       builder.sslSocketFactory(trust.getSocketFactory(), trustManager(trust));
+    }
+    if (poolOf == null) {
+      // the shared pool's transports take the proxy with the rest of poolOf's settings
+      builder.proxySelector(proxy.selector());
+      if (proxy.hasCredentials()) {
+        builder.proxyAuthenticator(new ProxyCredentials(proxy));
+      }
     }
     this.http = builder.build();
     this.adapter = new BaseGraphRequestAdapter(auth, ParseNodeFactoryRegistry.defaultInstance,

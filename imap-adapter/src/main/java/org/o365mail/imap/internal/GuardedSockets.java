@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Proxy;
 import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
@@ -18,6 +20,7 @@ import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSession;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.SSLSocketFactory;
+import org.o365mail.ProxySettings;
 
 /**
  * Socket factories that Angus Mail is given through its {@code mail.<protocol>.socketFactory} and {@code
@@ -34,13 +37,23 @@ import javax.net.ssl.SSLSocketFactory;
 final class GuardedSockets {
   private GuardedSockets() {}
 
-  /** A factory of plain sockets, for PLAINTEXT and the first part of STARTTLS. */
+  /** A factory of plain sockets, for PLAINTEXT and the first part of STARTTLS, connecting directly. */
   public static SocketFactory plain(ServerReadGuard.Budget budget) {
+    return plain(budget, ProxySettings.none(), "", 0);
+  }
+
+  /**
+   * A factory of plain sockets that reach their server through {@code proxy}: a SOCKS proxy through the JDK's SOCKS
+   * client, an HTTP proxy through a {@link ProxyTunnel} opened before the socket is handed to Angus.
+   */
+  public static SocketFactory plain(ServerReadGuard.Budget budget, ProxySettings proxy, String host, int port) {
     requireNonNull(budget, "budget");
+    requireNonNull(proxy, "proxy");
     return new SocketFactory() {
       @Override
       public Socket createSocket() {
-        return new PlainSocket(budget);
+        Proxy route = proxy.type() == ProxySettings.Type.DIRECT ? Proxy.NO_PROXY : proxy.route(host, port, false);
+        return route.type() == Proxy.Type.SOCKS ? new PlainSocket(budget, proxy, route) : new PlainSocket(budget, proxy);
       }
 
       @Override
@@ -86,10 +99,61 @@ final class GuardedSockets {
   /** A plain socket whose input is guarded until TLS is layered on it. */
   private static final class PlainSocket extends Socket {
     private final ServerReadGuard.Budget budget;
+    private final ProxySettings proxy;
+    private final boolean socks;
     private ServerReadGuard guard;
 
-    PlainSocket(ServerReadGuard.Budget budget) {
+    PlainSocket(ServerReadGuard.Budget budget, ProxySettings proxy) {
       this.budget = budget;
+      this.proxy = proxy;
+      this.socks = false;
+    }
+
+    /** A socket through the JDK's SOCKS client (SOCKS5, the target's name resolved by the proxy). */
+    PlainSocket(ServerReadGuard.Budget budget, ProxySettings proxy, Proxy socksRoute) {
+      super(socksRoute);
+      this.budget = budget;
+      this.proxy = proxy;
+      this.socks = true;
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint, int timeout) throws IOException {
+      if (!(endpoint instanceof InetSocketAddress target) || proxy.type() == ProxySettings.Type.DIRECT) {
+        super.connect(endpoint, timeout);
+        return;
+      }
+      String host = target.getHostString();
+      if (socks) {
+        super.connect(InetSocketAddress.createUnresolved(host, target.getPort()), timeout);
+        return;
+      }
+      Proxy route = proxy.route(host, target.getPort(), false);
+      if (route.type() == Proxy.Type.DIRECT) {
+        super.connect(endpoint, timeout);
+        return;
+      }
+      InetSocketAddress at = (InetSocketAddress) route.address();
+      InetSocketAddress proxyAddress = at.isUnresolved() ? new InetSocketAddress(at.getHostString(), at.getPort()) : at;
+      if (route.type() == Proxy.Type.SOCKS) {
+        throw new IOException("a SOCKS route for a socket made without it"); // the factory decides, never here
+      }
+      super.connect(proxyAddress, timeout);
+      ProxyTunnel.open(this, super.getInputStream(), super.getOutputStream(), routeSettings(route), host,
+          target.getPort(), timeout);
+    }
+
+    private ProxySettings routeSettings(Proxy route) {
+      if (proxy.type() == ProxySettings.Type.HTTP) {
+        return proxy;
+      }
+      InetSocketAddress at = (InetSocketAddress) route.address();
+      return ProxySettings.http(at.getHostString(), at.getPort()); // the JVM's https proxy
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint) throws IOException {
+      connect(endpoint, 0);
     }
 
     private OutputStream output;
@@ -181,10 +245,135 @@ final class GuardedSockets {
     }
   }
 
+  /**
+   * For implicit TLS through a proxy: a factory that Angus takes for a plain one (it is no {@link SSLSocketFactory}),
+   * whose sockets are already TLS sockets, so Angus connects them itself and layers nothing on them. Connecting one
+   * connects a plain guarded socket through the proxy (SOCKS, or a {@link ProxyTunnel}) and layers {@code delegate}'s
+   * TLS (null: the JVM default) on it, guarded as {@link #tls} does. Angus's own path for implicit TLS connects a
+   * plain {@code java.net.Socket} it makes itself, which no proxy of ours could reach.
+   */
+  public static SocketFactory tunnelledTls(SSLSocketFactory delegate, ServerReadGuard.Budget budget,
+      ProxySettings proxy, String host, int port) {
+    requireNonNull(budget, "budget");
+    SSLSocketFactory d = delegate != null ? delegate : (SSLSocketFactory) SSLSocketFactory.getDefault();
+    SocketFactory plain = plain(budget, proxy, host, port);
+    return new SocketFactory() {
+      @Override
+      public Socket createSocket() {
+        return new TunnelledTlsSocket(plain, d, budget);
+      }
+
+      @Override
+      public Socket createSocket(String h, int p) throws IOException {
+        Socket s = createSocket();
+        s.connect(new java.net.InetSocketAddress(h, p));
+        return s;
+      }
+
+      @Override
+      public Socket createSocket(String h, int p, InetAddress localHost, int localPort) throws IOException {
+        return createSocket(h, p);
+      }
+
+      @Override
+      public Socket createSocket(InetAddress address, int p) throws IOException {
+        Socket s = createSocket();
+        s.connect(new java.net.InetSocketAddress(address, p));
+        return s;
+      }
+
+      @Override
+      public Socket createSocket(InetAddress address, int p, InetAddress localAddress, int localPort)
+          throws IOException {
+        return createSocket(address, p);
+      }
+    };
+  }
+
+  /** A TLS socket whose TCP connection is made, through the proxy, only when it is connected. */
+  private static final class TunnelledTlsSocket extends GuardedSslSocket {
+    private final SocketFactory plain;
+    private final SSLSocketFactory tls;
+    /** A read timeout Angus sets before connecting, applied once connected. */
+    private int soTimeout = -1;
+
+    TunnelledTlsSocket(SocketFactory plain, SSLSocketFactory tls, ServerReadGuard.Budget budget) {
+      super(null, null, budget);
+      this.plain = plain;
+      this.tls = tls;
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint, int timeout) throws IOException {
+      if (!(endpoint instanceof InetSocketAddress target)) {
+        throw new IOException("cannot connect to " + endpoint);
+      }
+      Socket tcp = plain.createSocket();
+      try {
+        tcp.connect(target, timeout);
+        if (tcp instanceof PlainSocket p) {
+          p.upgrading();
+        }
+        Socket s = tls.createSocket(tcp, target.getHostString(), target.getPort(), true);
+        if (!(s instanceof SSLSocket ssl)) {
+          throw new IOException("the TLS socket factory made a socket without TLS");
+        }
+        if (soTimeout >= 0) {
+          ssl.setSoTimeout(soTimeout);
+        }
+        attach(ssl, tcp);
+      } catch (IOException | RuntimeException e) {
+        tcp.close();
+        throw e;
+      }
+    }
+
+    @Override
+    public void connect(SocketAddress endpoint) throws IOException {
+      connect(endpoint, 0);
+    }
+
+    @Override
+    public void setSoTimeout(int timeout) throws SocketException {
+      if (attached()) {
+        super.setSoTimeout(timeout);
+      } else {
+        soTimeout = timeout;
+      }
+    }
+
+    @Override
+    public int getSoTimeout() throws SocketException {
+      return attached() ? super.getSoTimeout() : Math.max(soTimeout, 0);
+    }
+
+    @Override
+    public boolean isConnected() {
+      return attached() && super.isConnected();
+    }
+
+    @Override
+    public boolean isClosed() {
+      return attached() && super.isClosed();
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (attached()) {
+        super.close(); // unconnected, there is nothing to close: connect closed its own TCP socket on failure
+      }
+    }
+
+    @Override
+    public String toString() {
+      return attached() ? super.toString() : "unconnected tunnelled TLS socket";
+    }
+  }
+
   /** An SSL socket handing out its plain text input through a guard; everything else is the delegate's. */
-  private static final class GuardedSslSocket extends SSLSocket {
-    private final SSLSocket d;
-    private final Socket tcp;
+  private static class GuardedSslSocket extends SSLSocket {
+    private SSLSocket d;
+    private Socket tcp;
     private final ServerReadGuard.Budget budget;
     private ServerReadGuard guard;
     private OutputStream output;
@@ -193,6 +382,16 @@ final class GuardedSockets {
       this.d = delegate;
       this.tcp = tcp;
       this.budget = budget;
+    }
+
+    /** Sets the delegate of a socket made without one (see {@link TunnelledTlsSocket}). */
+    final synchronized void attach(SSLSocket delegate, Socket tcpSocket) {
+      this.d = delegate;
+      this.tcp = tcpSocket;
+    }
+
+    final synchronized boolean attached() {
+      return d != null;
     }
 
     @Override

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLSocketFactory;
+import org.o365mail.ProxySettings;
 
 /**
  * Where and how to reach an IMAP or SMTP server: host, port, transport security, the TLS trust (null: the JVM's
@@ -19,9 +20,10 @@ import javax.net.ssl.SSLSocketFactory;
  * @param readTimeout longest wait for the server's next bytes
  * @param watchdog where the deadlines of writes run ({@link DefaultThreads#watchdog()} unless the builder was
  *     given an executor)
+ * @param proxy how the server is reached (see {@link ProxySettings}; an HTTP proxy through a {@code CONNECT} tunnel)
  */
 public record ImapEndpoint(String host, int port, Security security, SSLSocketFactory socketFactory,
-    Duration connectTimeout, Duration readTimeout, ScheduledExecutorService watchdog) {
+    Duration connectTimeout, Duration readTimeout, ScheduledExecutorService watchdog, ProxySettings proxy) {
 
   /** Transport security of a connection. */
   public enum Security {
@@ -39,6 +41,13 @@ public record ImapEndpoint(String host, int port, Security security, SSLSocketFa
     requireNonNull(connectTimeout, "connectTimeout");
     requireNonNull(readTimeout, "readTimeout");
     requireNonNull(watchdog, "watchdog");
+    requireNonNull(proxy, "proxy");
+  }
+
+  /** An endpoint reached as the JVM's proxy settings say ({@link ProxySettings#system()}). */
+  public ImapEndpoint(String host, int port, Security security, SSLSocketFactory socketFactory,
+      Duration connectTimeout, Duration readTimeout, ScheduledExecutorService watchdog) {
+    this(host, port, security, socketFactory, connectTimeout, readTimeout, watchdog, ProxySettings.system());
   }
 
   /** The Angus protocol name whose {@code mail.<name>.*} properties configure the socket. */
@@ -58,8 +67,13 @@ public record ImapEndpoint(String host, int port, Security security, SSLSocketFa
     props.put(p + ".timeout", Long.toString(readTimeout.toMillis()));
     // Angus checks the host name with the JDK's endpoint identification; never turned off here
     props.put(p + ".ssl.checkserveridentity", "true");
-    props.put(p + ".ssl.socketFactory", GuardedSockets.tls(socketFactory, budget));
-    props.put(p + ".socketFactory", GuardedSockets.plain(budget));
+    boolean proxied = proxy.type() != ProxySettings.Type.DIRECT
+        && proxy.route(host, port, false).type() != java.net.Proxy.Type.DIRECT;
+    // implicit TLS through a proxy: sockets already TLS, connected through the proxy (see tunnelledTls)
+    props.put(p + ".ssl.socketFactory", proxied && security == Security.IMPLICIT_TLS
+        ? GuardedSockets.tunnelledTls(socketFactory, budget, proxy, host, port)
+        : GuardedSockets.tls(socketFactory, budget));
+    props.put(p + ".socketFactory", GuardedSockets.plain(budget, proxy, host, port));
     props.put(p + ".socketFactory.fallback", "false");
     props.put("mail.debug.auth", "false");
     return props;
@@ -77,6 +91,7 @@ public record ImapEndpoint(String host, int port, Security security, SSLSocketFa
 
   @Override
   public String toString() {
-    return host + ":" + port + " (" + security + ")";
+    return host + ":" + port + " (" + security + (proxy.type() == ProxySettings.Type.HTTP
+        || proxy.type() == ProxySettings.Type.SOCKS5 ? ", " + proxy.describe() : "") + ")";
   }
 }

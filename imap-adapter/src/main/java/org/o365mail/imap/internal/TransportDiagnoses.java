@@ -44,6 +44,10 @@ final class TransportDiagnoses {
    */
   static Diagnosis transport(ImapEndpoint endpoint, Throwable failure, boolean smtp) {
     String where = endpoint.host() + ":" + endpoint.port();
+    Optional<Diagnosis> proxyRefusal = proxyRefusal(endpoint, failure);
+    if (proxyRefusal.isPresent()) {
+      return proxyRefusal.get();
+    }
     Throwable tls = find(failure, SSLException.class);
     Optional<TlsFailures.Refusal> refusal = TlsFailures.refusal(failure);
     if (refusal.isPresent() && endpoint.security() != ImapEndpoint.Security.PLAINTEXT) {
@@ -146,6 +150,20 @@ final class TransportDiagnoses {
       }
     }
     return false;
+  }
+
+  /** A proxy's refusal ({@link org.o365mail.ProxyFailures}), found also inside Angus's SocketConnectException. */
+  static Optional<Diagnosis> proxyRefusal(ImapEndpoint endpoint, Throwable failure) {
+    if (endpoint.proxy().type() == org.o365mail.ProxySettings.Type.DIRECT) {
+      return Optional.empty();
+    }
+    String where = endpoint.host() + ":" + endpoint.port();
+    org.o365mail.ProxyFailures.RefusedException refused = find(failure, org.o365mail.ProxyFailures.RefusedException.class);
+    if (refused != null) {
+      return org.o365mail.ProxyFailures.diagnose(refused, endpoint.proxy(), where);
+    }
+    java.net.SocketException socket = find(failure, java.net.SocketException.class);
+    return org.o365mail.ProxyFailures.diagnose(socket != null ? socket : failure, endpoint.proxy(), where);
   }
 
   static <T extends Throwable> T find(Throwable t, Class<T> type) {
