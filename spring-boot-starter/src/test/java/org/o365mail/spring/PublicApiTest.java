@@ -1,0 +1,21 @@
+package org.o365mail.spring;
+
+import org.junit.jupiter.api.Test;
+import org.o365mail.buildtools.ApiFile;
+import org.o365mail.buildtools.ApiSurface;
+
+/**
+ * The exported API of o365-mail-spring-boot-starter is what spring-boot-starter/api/o365-mail-spring-boot-starter.api
+ * says. An intended change of it is made with the command in the failure message and shows in review as a change of
+ * that file.
+ */
+class PublicApiTest {
+
+  @Test
+  void exportedApiMatchesTheCommittedApiFile() {
+    ApiFile.check(ApiSurface.ofModuleOf(O365MailAutoConfiguration.class),
+        ApiFile.of(ApiSurface.classesDirectoryOf(O365MailAutoConfiguration.class), "o365-mail-spring-boot-starter"),
+        "mvn -B -o -pl spring-boot-starter -am test -Dtest=PublicApiTest -Dsurefire.failIfNoSpecifiedTests=false"
+            + " -Dapi.update=true");
+  }
+}
