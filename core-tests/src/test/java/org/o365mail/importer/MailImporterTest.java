@@ -254,6 +254,46 @@ class MailImporterTest {
   }
 
   @Test
+  void listenerHearsEachFailedHandlerAttempt_withTheMessageAndTheFailure_beforeTheNextAttemptAndTheParking() {
+    InMemoryMailboxConnector box = mailbox(0);
+    box.deliver(message("flaky"));
+    box.deliver(message("poison"));
+    AtomicInteger flakyCalls = new AtomicInteger();
+    MessageHandler handler = m -> {
+      if (m.summary().subject().equals("poison")
+          || (m.summary().subject().equals("flaky") && flakyCalls.incrementAndGet() < 2)) {
+        throw new IOException("refused " + m.summary().subject());
+      }
+    };
+    List<String> events = new ArrayList<>();
+    try (MailImporter i = MailImporter.builder().connector(box).handler(handler).handlerAttempts(3)
+        .sleeper(d -> events.add("backoff")).listener(new ImportListener() {
+          @Override
+          public void handlerFailed(IncomingMessage message, Throwable failure) {
+            events.add("failed " + message.summary().subject() + " #" + message.attempt() + " "
+                + failure.getClass().getSimpleName() + " " + message.mailbox());
+          }
+
+          @Override
+          public void imported(IncomingMessage message) {
+            events.add("imported " + message.summary().subject());
+          }
+
+          @Override
+          public void parked(DeadLetter letter) {
+            events.add("parked " + letter.subject());
+          }
+        }).build()) {
+      assertThat(i.runOnce().parked()).isEqualTo(1);
+    }
+    assertThat(events).containsExactly(
+        "failed flaky #1 IOException box@contoso.com", "backoff", "imported flaky",
+        "failed poison #1 IOException box@contoso.com", "backoff",
+        "failed poison #2 IOException box@contoso.com", "backoff",
+        "failed poison #3 IOException box@contoso.com", "parked poison");
+  }
+
+  @Test
   void retryDeadLetter_refusedAgain_staysParkedWithItsAttemptsAdded_acceptedLeavesTheListAndGetsItsPostAction(
       @TempDir Path dir) {
     InMemoryMailboxConnector box = mailbox(0);

@@ -32,15 +32,17 @@ final class Handoff {
   private final Duration backoff;
   private final Sleeper sleeper;
   private final AtomicBoolean stopping;
+  private final ImportHealth health;
 
   Handoff(MailboxConnector connector, MessageHandler handler, int attempts, Duration backoff, Sleeper sleeper,
-      AtomicBoolean stopping) {
+      AtomicBoolean stopping, ImportHealth health) {
     this.connector = connector;
     this.handler = handler;
     this.attempts = attempts;
     this.backoff = backoff;
     this.sleeper = sleeper;
     this.stopping = stopping;
+    this.health = health;
   }
 
   MessageHandler handler() {
@@ -87,6 +89,7 @@ final class Handoff {
           throw e;
         }
         last = e;
+        health.handlerFailed(incoming, e);
       } catch (Exception e) {
         ThrottledException throttled = throttledCause(e);
         if (throttled != null) {
@@ -95,6 +98,7 @@ final class Handoff {
           throw throttled;
         }
         last = e;
+        health.handlerFailed(incoming, e);
       }
       if (stopping.get()) {
         return new Outcome(false, true, incoming, attempt, last);

@@ -146,6 +146,11 @@ final class ImportHealth {
     tell(l -> l.imported(message));
   }
 
+  /** One call of the handler failed. */
+  void handlerFailed(IncomingMessage message, Throwable failure) {
+    tell(l -> l.handlerFailed(message, failure));
+  }
+
   /** A message was parked. */
   void parked(DeadLetter letter) {
     tell(l -> l.parked(letter));

@@ -106,7 +106,8 @@ public final class MailImporter implements AutoCloseable {
     this.closeTimeout = b.closeTimeout;
     this.health = new ImportHealth(connector.mailbox(), b.clock, b.expiry, b.listeners);
     Ledger ledger = new Ledger(connector, store);
-    Handoff handoff = new Handoff(connector, b.handler, b.handlerAttempts, b.handlerBackoff, b.sleeper, stopping);
+    Handoff handoff = new Handoff(connector, b.handler, b.handlerAttempts, b.handlerBackoff, b.sleeper, stopping,
+        health);
     this.postActions = new PostActions(connector, postAction, store, b.clock);
     this.deadLetters = new DeadLetters(connector, store, b.clock, b.parkFolder, ledger, handoff, postActions, health);
     this.folderPass = new FolderPass(connector, store, b.clock, ledger, handoff, postActions, deadLetters, health,

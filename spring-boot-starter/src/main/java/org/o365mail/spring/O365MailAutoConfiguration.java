@@ -74,7 +74,8 @@ public class O365MailAutoConfiguration {
   @Bean
   @ConditionalOnMissingBean
   public O365MailImporters o365mailImporters(O365MailProperties properties, ListableBeanFactory beans,
-      ObjectProvider<CheckpointStore> checkpointStore, ImportScheduler scheduler) {
+      ObjectProvider<CheckpointStore> checkpointStore, ImportScheduler scheduler,
+      ObjectProvider<O365MailImporterCustomizer> customizers) {
     Map<String, O365MailImporters.Plan> plans = new LinkedHashMap<>();
     properties.getImport().forEach((name, imp) -> {
       if (!imp.isEnabled()) {
@@ -102,7 +103,8 @@ public class O365MailAutoConfiguration {
       throw new IllegalStateException("o365mail.cluster.jdbc is true but there is no PostgreSQL checkpoint store:"
           + " add o365-mail-jdbc and a DataSource bean");
     }
-    return new O365MailImporters(plans, store, scheduler, beans, properties.getCluster());
+    return new O365MailImporters(plans, store, scheduler, beans, properties.getCluster(),
+        customizers.orderedStream().toList());
   }
 
   private static MessageHandler handler(ListableBeanFactory beans, String name) {
@@ -120,7 +122,4 @@ public class O365MailAutoConfiguration {
     }
   }
 
-  // METRICS (issue 19 part 4): when o365-mail-micrometer is on the class path, a nested configuration here,
-  // @ConditionalOnClass(name = "org.o365mail.micrometer.O365MailMetrics") and on a MeterRegistry bean, registers
-  // the binder with the importers (O365MailImporters#importers()). It waits for that module to land.
 }

@@ -36,17 +36,19 @@ public class O365MailImporters implements SmartLifecycle {
   private final ImportScheduler scheduler;
   private final BeanFactory beans;
   private final O365MailProperties.Cluster cluster;
+  private final List<O365MailImporterCustomizer> customizers;
   private final Map<String, MailImporter> importers = new LinkedHashMap<>();
   private ImportCoordinator coordinator;
   private volatile boolean running;
 
   O365MailImporters(Map<String, Plan> plans, CheckpointStore store, ImportScheduler scheduler, BeanFactory beans,
-      O365MailProperties.Cluster cluster) {
+      O365MailProperties.Cluster cluster, List<O365MailImporterCustomizer> customizers) {
     this.plans = Map.copyOf(plans);
     this.store = store;
     this.scheduler = scheduler;
     this.beans = beans;
     this.cluster = cluster;
+    this.customizers = List.copyOf(customizers);
   }
 
   /** Whether the mailboxes are shared with other instances (PostgreSQL leases). */
@@ -124,7 +126,7 @@ public class O365MailImporters implements SmartLifecycle {
     running = true;
   }
 
-  private static MailImporter.Builder builder(Plan p, MailboxConnector connector) {
+  private MailImporter.Builder builder(Plan p, MailboxConnector connector) {
     MailImporter.Builder b = MailImporter.builder().connector(connector).handler(p.handler());
     String key = "o365mail.import." + p.name();
     if (p.connection().getFolder() != null) {
@@ -142,6 +144,9 @@ public class O365MailImporters implements SmartLifecycle {
     }
     if (s.getParkFolder() != null) {
       b.parkFolder(Connections.folder(p.name(), key + ".park-folder", s.getParkFolder()));
+    }
+    for (O365MailImporterCustomizer c : customizers) {
+      c.customize(p.name(), p.connection().getMailbox(), b);
     }
     return b;
   }

@@ -2,6 +2,8 @@ package org.o365mail.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -15,6 +17,7 @@ import org.junit.jupiter.api.Timeout;
 import org.o365mail.importer.IncomingMessage;
 import org.o365mail.importer.MailboxHealth;
 import org.o365mail.importer.MessageHandler;
+import org.o365mail.micrometer.O365MailMetrics;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testkit.TestMessages;
@@ -30,7 +33,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * A Spring Boot application with the starter and a handler bean imports a Graph mailbox of the local tenant: the
- * messages reach the handler, the mailbox's health is UP, and the shutdown lets the message in hand finish.
+ * messages reach the handler and the meters, the mailbox's health is UP, and the shutdown lets the message in hand finish.
  */
 @SpringBootTest(classes = SpringBootImportTest.App.class)
 @DirtiesContext
@@ -61,6 +64,7 @@ class SpringBootImportTest {
   @Autowired ConfigurableApplicationContext context;
   @Autowired Handler handler;
   @Autowired O365MailImporters importers;
+  @Autowired SimpleMeterRegistry registry;
 
   @Test
   void theHandlerBeanGetsTheMailboxsMessages_healthIsUp_andShutdownFinishesTheMessageInHand() throws Exception {
@@ -69,6 +73,9 @@ class SpringBootImportTest {
     TestTenant.Reading up = TestTenant.health(context.getBean("o365mailHealthContributor"), "invoices");
     assertThat(up.status()).isEqualTo("UP");
     assertThat(up.details()).containsEntry("mailbox", BOX.address()).containsEntry("state", "HEALTHY");
+    // the metrics binder's listener was given to the importer by the starter's customizer
+    await(() -> imported() >= 3);
+    assertThat(imported()).isEqualTo(3);
 
     BOX.deliver(TestMessages.text("sender@fabrikam.com", BOX.address(), "Slow", "held by the handler"));
     assertThat(handler.entered.await(30, TimeUnit.SECONDS)).as("the handler got the slow message").isTrue();
@@ -82,6 +89,10 @@ class SpringBootImportTest {
     assertThat(handler.completed).contains("Slow");
     assertThat(handler.cutOff).as("the context closed before the handler finished its message").isFalse();
     assertThat(importers.health("invoices").health()).isEqualTo(MailboxHealth.STOPPED);
+  }
+
+  private double imported() {
+    return registry.find("o365mail.import.messages").counters().stream().mapToDouble(Counter::count).sum();
   }
 
   private static void await(java.util.function.BooleanSupplier condition) throws InterruptedException {
@@ -98,6 +109,19 @@ class SpringBootImportTest {
     @Bean
     Handler handler() {
       return new Handler();
+    }
+
+    @Bean
+    SimpleMeterRegistry registry() {
+      return new SimpleMeterRegistry();
+    }
+
+    /** What Boot's actuator does with every MeterBinder bean (the actuator is not on this test's class path). */
+    @Bean
+    O365MailMetrics o365mailMetrics(SimpleMeterRegistry registry) {
+      O365MailMetrics metrics = O365MailMetrics.create();
+      metrics.bindTo(registry);
+      return metrics;
     }
   }
 
