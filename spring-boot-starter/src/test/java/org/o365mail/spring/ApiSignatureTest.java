@@ -3,6 +3,7 @@ package org.o365mail.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.o365mail.buildtools.ApiSurface;
 
@@ -16,6 +17,9 @@ class ApiSignatureTest {
 
   @Test
   void exportedSignaturesShowOnlySdkAndSpringTypes() {
+    // the surefire execution "api" has Boot 4's health jar, which these read; the Boot 3 run has not
+    Assumptions.assumeTrue(getClass().getClassLoader()
+        .getResource("org/springframework/boot/health/contributor/HealthIndicator.class") != null);
     assertThat(ApiSurface.ofModuleOf(O365MailAutoConfiguration.class).typesOutside(ALLOWED))
         .as("third-party types in exported signatures, each with the lines showing it")
         .isEmpty();

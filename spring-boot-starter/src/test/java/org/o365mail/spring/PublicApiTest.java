@@ -1,5 +1,6 @@
 package org.o365mail.spring;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.o365mail.buildtools.ApiFile;
 import org.o365mail.buildtools.ApiSurface;
@@ -13,6 +14,9 @@ class PublicApiTest {
 
   @Test
   void exportedApiMatchesTheCommittedApiFile() {
+    // the surefire execution "api" has Boot 4's health jar, which these read; the Boot 3 run has not
+    Assumptions.assumeTrue(getClass().getClassLoader()
+        .getResource("org/springframework/boot/health/contributor/HealthIndicator.class") != null);
     ApiFile.check(ApiSurface.ofModuleOf(O365MailAutoConfiguration.class),
         ApiFile.of(ApiSurface.classesDirectoryOf(O365MailAutoConfiguration.class), "o365-mail-spring-boot-starter"),
         "mvn -B -o -pl spring-boot-starter -am test -Dtest=PublicApiTest -Dsurefire.failIfNoSpecifiedTests=false"
