@@ -2,6 +2,7 @@ package org.o365mail.spring;
 
 import java.util.Map;
 import org.o365mail.MailboxConnector;
+import org.o365mail.auth.CredentialListener;
 import org.o365mail.auth.CredentialStrategy;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
@@ -21,7 +22,8 @@ import org.springframework.core.type.AnnotationMetadata;
  * Registers, for each {@code o365mail.connections.<name>}, a {@link CredentialStrategy} bean named {@code
  * <name>CredentialStrategy} and a {@link MailboxConnector} bean named {@code <name>MailboxConnector}, both qualified
  * {@code <name>} (inject them with {@code @Qualifier("<name>")}). An application bean of the same name replaces
- * either; the connector is then built on the application's credential.
+ * either; the connector is then built on the application's credential. A unique {@link CredentialListener} bean
+ * (the metrics binder's, when there) hears every credential's token requests.
  */
 final class ConnectionBeans implements ImportBeanDefinitionRegistrar, EnvironmentAware, BeanFactoryAware {
   private Environment environment;
@@ -51,13 +53,19 @@ final class ConnectionBeans implements ImportBeanDefinitionRegistrar, Environmen
         .orElse(Map.of());
   }
 
+  /** The application's CredentialListener bean (the metrics binder's, when there), else none. */
+  private CredentialListener listener() {
+    CredentialListener l = beanFactory.getBeanProvider(CredentialListener.class).getIfUnique();
+    return l != null ? l : CredentialListener.NONE;
+  }
+
   @Override
   public void registerBeanDefinitions(AnnotationMetadata metadata, BeanDefinitionRegistry registry) {
     bind(environment).forEach((name, c) -> {
       String credential = credentialBean(name);
       if (!registry.containsBeanDefinition(credential)) {
         RootBeanDefinition d = new RootBeanDefinition(CredentialStrategy.class,
-            () -> Connections.credential(name, c));
+            () -> Connections.credential(name, c, listener()));
         d.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
         registry.registerBeanDefinition(credential, d);
       }

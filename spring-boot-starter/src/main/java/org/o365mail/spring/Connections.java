@@ -20,6 +20,7 @@ import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.CertificateCredential;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.Cloud;
+import org.o365mail.auth.CredentialListener;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.auth.FileTokenStore;
 import org.o365mail.auth.TokenRequest;
@@ -187,30 +188,32 @@ final class Connections {
     return value;
   }
 
-  static CredentialStrategy credential(String name, O365MailProperties.Connection c) {
+  static CredentialStrategy credential(String name, O365MailProperties.Connection c, CredentialListener listener) {
     validate(name, c);
     AppRegistration app = app(name, c);
     return switch (flow(name, c)) {
-      case CLIENT_SECRET -> CredentialStrategy.clientCredentials(app).secret(clientSecret(name, c)).build();
+      case CLIENT_SECRET -> CredentialStrategy.clientCredentials(app).secret(clientSecret(name, c)).listener(listener)
+          .build();
       case CLIENT_CERTIFICATE -> {
         CertificateCredential cert = c.getCertificate() != null
             ? CertificateCredential.pkcs12(c.getCertificate(), c.getCertificatePassword() == null ? new char[0]
                 : secret(name, "certificate-password", c.getCertificatePassword()).toCharArray())
             : CertificateCredential.pem(c.getCertificateKey(), c.getCertificateCert());
-        yield CredentialStrategy.clientCredentials(app).certificate(cert).build();
+        yield CredentialStrategy.clientCredentials(app).certificate(cert).listener(listener).build();
       }
       case USERNAME_PASSWORD -> {
         CredentialStrategy.UsernamePasswordBuilder b = CredentialStrategy.usernamePassword(app, c.getUsername(),
-            secret(name, "password", c.getPassword()).toCharArray()).tokenStore(tokenStore(name, c));
+            secret(name, "password", c.getPassword()).toCharArray()).tokenStore(tokenStore(name, c))
+            .listener(listener);
         if (c.getClientSecret() != null) {
           b.clientSecret(clientSecret(name, c));
         }
         yield b.build();
       }
       case DEVICE_CODE -> CredentialStrategy.deviceCode(app).signInRequest(signInRequest(name, c))
-          .tokenStore(tokenStore(name, c)).build();
+          .tokenStore(tokenStore(name, c)).listener(listener).build();
       case INTERACTIVE -> CredentialStrategy.interactive(app).signInRequest(signInRequest(name, c))
-          .tokenStore(tokenStore(name, c)).build();
+          .tokenStore(tokenStore(name, c)).listener(listener).build();
     };
   }
 

@@ -1,5 +1,6 @@
 package org.o365mail.spring;
 
+import org.o365mail.auth.CredentialListener;
 import org.o365mail.micrometer.O365MailMetrics;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -9,7 +10,8 @@ import org.springframework.context.annotation.Bean;
 /**
  * The SDK's meters when o365-mail-micrometer and Micrometer are on the class path: an {@link O365MailMetrics} bean
  * (a {@code MeterBinder}, which Boot binds to the application's registry; no mailbox address in a tag unless the
- * application declares its own binder with one) and a customizer that gives each importer its listener. Boot 3 and
+ * application declares its own binder with one), a credential listener every connection's credential gets, and a
+ * customizer that gives each importer its listener. Boot 3 and
  * Boot 4 alike.
  *
  * <p>Thread-safe: the binder is.
@@ -23,6 +25,13 @@ public class O365MailMetricsAutoConfiguration {
   @ConditionalOnMissingBean
   public O365MailMetrics o365mailMetrics() {
     return O365MailMetrics.create();
+  }
+
+  /** Every connection's credential counts its token requests and failures (by setup step) into the binder. */
+  @Bean
+  @ConditionalOnMissingBean
+  public CredentialListener o365mailMetricsCredentialListener(O365MailMetrics metrics) {
+    return metrics.credentialListener();
   }
 
   /** Each importer counts into the binder: messages, handler failures, parked messages, throttling, health. */

@@ -76,6 +76,9 @@ class SpringBootImportTest {
     // the metrics binder's listener was given to the importer by the starter's customizer
     await(() -> imported() >= 3);
     assertThat(imported()).isEqualTo(3);
+    assertThat(registry.find("o365mail.token.requests").tag("outcome", "success").counters())
+        .as("the credential's token requests, counted through the binder's credential listener")
+        .isNotEmpty();
 
     BOX.deliver(TestMessages.text("sender@fabrikam.com", BOX.address(), "Slow", "held by the handler"));
     assertThat(handler.entered.await(30, TimeUnit.SECONDS)).as("the handler got the slow message").isTrue();
