@@ -2,6 +2,8 @@ package org.o365mail.cli;
 
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -16,6 +18,7 @@ import org.o365mail.auth.FileTokenStore;
 import org.o365mail.auth.TokenRequest;
 import org.o365mail.auth.TokenStore;
 import org.o365mail.cli.config.ConnectionConfig;
+import org.o365mail.jdbc.PostgresTokenStore;
 
 /** Builds the app registration and credential strategy of a configured connection. */
 public final class Credentials {
@@ -69,14 +72,43 @@ public final class Credentials {
     }
   }
 
-  /** The token store of the connection: its configured directory, or memory. */
+  /** The databases of tokenStores in PostgreSQL this process opened, by URL; closed by {@link #closeDatabases}. */
+  private static final Map<String, StoreDatabase> DATABASES = new HashMap<>();
+
+  /**
+   * The token store of the connection: its configured directory, its PostgreSQL database (shared by every instance
+   * that signs in with this configuration, rows sealed with {@code tokenStore.key}), or memory.
+   *
+   * @throws org.o365mail.cli.config.ConfigException when the database refuses the user or has no such database
+   * @throws StoreDatabase.Unreachable when the database does not answer
+   */
   public static TokenStore tokenStore(ConnectionConfig c) {
+    if (c.tokenStoreUrl().isPresent()) {
+      StoreDatabase db;
+      synchronized (DATABASES) {
+        db = DATABASES.get(c.tokenStoreUrl().get());
+        if (db == null) {
+          db = StoreDatabase.open(c.name() + ".tokenStore", c.tokenStoreUrl().get(), c, "o365mail");
+          DATABASES.put(c.tokenStoreUrl().get(), db);
+        }
+      }
+      // the configuration refuses a tokenStore in PostgreSQL without tokenStore.key
+      return PostgresTokenStore.builder(db.dataSource()).encryptionKey(c.tokenStoreKey().orElseThrow()).build();
+    }
     if (c.tokenStore().isEmpty()) {
       return TokenStore.inMemory();
     }
     FileTokenStore.Builder b = FileTokenStore.builder(c.tokenStore().get());
     c.tokenStoreKey().ifPresent(b::encryptionKey);
     return b.build();
+  }
+
+  /** Closes the pools of the tokenStores in PostgreSQL opened so far; when a command has ended. */
+  static void closeDatabases() {
+    synchronized (DATABASES) {
+      DATABASES.values().forEach(StoreDatabase::close);
+      DATABASES.clear();
+    }
   }
 
   /** What the connection's connector asks a token for at sign-in. */

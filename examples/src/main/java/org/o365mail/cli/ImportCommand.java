@@ -4,10 +4,12 @@ import static org.o365mail.ServiceText.printable;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.o365mail.MailboxConnector;
@@ -15,6 +17,7 @@ import org.o365mail.MailboxException;
 import org.o365mail.auth.CredentialListener;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.cli.config.ConnectionConfig;
+import org.o365mail.importer.CheckpointStore;
 import org.o365mail.importer.DeadLetter;
 import org.o365mail.importer.FileCheckpointStore;
 import org.o365mail.importer.HealthState;
@@ -24,6 +27,7 @@ import org.o365mail.importer.IncomingMessage;
 import org.o365mail.importer.MailImporter;
 import org.o365mail.importer.MailboxHealth;
 import org.o365mail.internal.OwnerOnly;
+import org.o365mail.jdbc.PostgresCheckpointStore;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -42,7 +46,10 @@ import picocli.CommandLine.Spec;
         + " or messages are parked (the writer refused them; listed on standard error)", "64:configuration error",
         "130:stopped by Ctrl-C (SIGINT)", "143:stopped by SIGTERM"},
     footer = {"%nAn import already running on the same --out directory (another process) makes a second one stop with"
-        + " exit code 2 before it imports anything.",
+        + " exit code 2 before it imports anything. With --store jdbc:postgresql://... the checkpoints and the"
+        + " mailbox's lease are in that database instead: an import of the same mailbox running anywhere on it (with"
+        + " or without --follow) makes a second one stop the same way, naming the instance that holds the lease;"
+        + " the lease of an import that was killed frees itself after twice --poll-interval (at least 30 s).",
         "%nA message the writer refuses (3 attempts, 1 s and 2 s apart) is parked: listed in the checkpoint and left in"
         + " the mailbox (or moved to the connection's parkFolder); the run ends with exit code 2. The next 3 runs"
         + " retry it first; after that only --retry-parked does. Imported on a retry, it leaves the list.",
@@ -55,6 +62,11 @@ final class ImportCommand implements Callable<Integer> {
 
   @Option(names = "--out", required = true, description = "the directory for the .eml files (and .o365mail/ checkpoints)")
   Path out;
+
+  @Option(names = "--store", paramLabel = "<jdbc:postgresql://host:port/database>", description = "keep the"
+      + " checkpoints and the mailbox's lease in this PostgreSQL database instead of --out/.o365mail; the user and"
+      + " password are the connection's store.user and store.password (env:NAME or file:PATH)")
+  String storeUrl;
 
   @Option(names = "--follow", description = "keep importing new mail until stopped (Ctrl-C)")
   boolean follow;
@@ -88,19 +100,19 @@ final class ImportCommand implements Callable<Integer> {
     AtomicInteger imported = new AtomicInteger();
     AtomicInteger newlyParked = new AtomicInteger();
     long start = System.nanoTime();
-    Path checkpoints = out.resolve(".o365mail");
-    String leaseOwner = ProcessHandle.current().pid() + "@o365mail-import";
     // first resource, so closed last: a signal waits (up to the grace) until the files below are closed
     try (StopSignal stop = StopSignal.install("o365mail-import");
-        FileCheckpointStore store = new FileCheckpointStore(checkpoints);
+        Checkpoints checkpoints = Checkpoints.open(storeUrl, out, c, pollInterval);
         EmlWriter writer = new EmlWriter(out);
         CredentialStrategy credential = Credentials.strategy(c, CredentialListener.NONE);
         MailboxConnector connector = Connectors.connector(c, credential)) {
-      // one import per directory and mailbox: a second one would interleave its checkpoints with the first's
-      if (!store.tryLease(connector.mailbox(), leaseOwner, pollInterval.multipliedBy(2))) {
+      CheckpointStore store = checkpoints.store();
+      String leaseOwner = checkpoints.owner();
+      // one import per mailbox (and directory): a second one would interleave its checkpoints with the first's
+      if (!checkpoints.lease(connector.mailbox())) {
         spec.commandLine().getErr().println("o365mail import: another import of " + connector.mailbox()
-            + " is running on " + out.toAbsolutePath() + " (its lock in " + store.directory()
-            + " is held); nothing was imported. Run again when it has ended.");
+            + " is running " + checkpoints.holder(connector.mailbox(), out) + "; nothing was imported. Run again"
+            + " when it has ended.");
         return O365Mail.FAILURES;
       }
       // the bar's length: what the folder holds now (on a resume, part of it was imported before)
@@ -150,6 +162,7 @@ final class ImportCommand implements Callable<Integer> {
             }
           });
       c.parkFolder().ifPresent(b::parkFolder);
+      checkpoints.databaseLeaseTtl().ifPresent(b::leaseTtl);
       MailImporter importer = b.build();
       stop.onStop(importer::close);
       ImportResult result;
@@ -193,7 +206,7 @@ final class ImportCommand implements Callable<Integer> {
             .put("completed", result.completed() && !stop.requested()).put("health", health.health().name())
             .put("out", out.toString());
         if (!parked.isEmpty()) {
-          o.put("parkedListIn", store.directory().toString());
+          o.put("parkedListIn", checkpoints.parkedList());
         }
         health.diagnosis().map(d -> TrustAdvice.named(c, d))
             .ifPresent(d -> o.put("setupStep", d.setupStep().name()).put("fix", d.fix()));
@@ -213,9 +226,101 @@ final class ImportCommand implements Callable<Integer> {
         }
       }
       if (!parked.isEmpty()) {
-        printParked(spec.commandLine().getErr(), parked, store.directory(), c);
+        printParked(spec.commandLine().getErr(), parked, checkpoints.parkedList(), c);
       }
       return failed ? O365Mail.FAILURES : warned ? O365Mail.WARNINGS : O365Mail.OK;
+    }
+  }
+
+  /**
+   * Where the import keeps its checkpoints and the mailbox's lease: {@code --out/.o365mail} (a file lock, freed
+   * when the process ends), or the {@code --store} database (a lease row with an expiry, given back on close, and
+   * freed by expiry after a kill). Not thread-safe: one per run.
+   */
+  static final class Checkpoints implements AutoCloseable {
+    /** The shortest lease in the database: a killed import's mailbox is free again after this at the latest. */
+    static final Duration MIN_DATABASE_TTL = Duration.ofSeconds(30);
+
+    private final FileCheckpointStore file;
+    private final StoreDatabase database;
+    private final CheckpointStore store;
+    private final String owner;
+    private final Duration ttl;
+    private String leased;
+
+    private Checkpoints(FileCheckpointStore file, StoreDatabase database, CheckpointStore store, String owner,
+        Duration ttl) {
+      this.file = file;
+      this.database = database;
+      this.store = store;
+      this.owner = owner;
+      this.ttl = ttl;
+    }
+
+    static Checkpoints open(String url, Path out, ConnectionConfig c, Duration pollInterval) throws IOException {
+      Duration ttl = pollInterval.multipliedBy(2);
+      if (url == null) {
+        FileCheckpointStore file = new FileCheckpointStore(out.resolve(".o365mail"));
+        return new Checkpoints(file, null, file, ProcessHandle.current().pid() + "@o365mail-import", ttl);
+      }
+      StoreDatabase database = StoreDatabase.open("--store", url, c, "o365mail-import");
+      // pid@host: the name another instance's refusal shows
+      String owner = ManagementFactory.getRuntimeMXBean().getName();
+      return new Checkpoints(null, database, PostgresCheckpointStore.builder(database.dataSource()).build(), owner,
+          ttl.compareTo(MIN_DATABASE_TTL) < 0 ? MIN_DATABASE_TTL : ttl);
+    }
+
+    CheckpointStore store() {
+      return store;
+    }
+
+    String owner() {
+      return owner;
+    }
+
+    /** The lease time of the database's leases; empty for the directory, whose lock ends with the process. */
+    Optional<Duration> databaseLeaseTtl() {
+      return database == null ? Optional.empty() : Optional.of(ttl);
+    }
+
+    /** Takes the mailbox's lease (or lock) for this run; false when another import holds it. */
+    boolean lease(String mailbox) {
+      if (!store.tryLease(mailbox, owner, ttl)) {
+        return false;
+      }
+      leased = mailbox;
+      return true;
+    }
+
+    /** Where the import that holds the mailbox runs, for the refusal. */
+    String holder(String mailbox, Path out) {
+      if (file != null) {
+        return "on " + out.toAbsolutePath() + " (its lock in " + file.directory() + " is held)";
+      }
+      return "on " + database.shownUrl() + database.leaseHolder(mailbox).map(h -> " (" + h + ")").orElse("");
+    }
+
+    /** Where the parked messages are listed. */
+    String parkedList() {
+      return file != null ? file.directory().toString() : "the o365mail_dead_letter table of " + database.shownUrl();
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (file != null) {
+        file.close();
+        return;
+      }
+      try {
+        if (leased != null) {
+          // the importer gave it back on close; this covers a run that ended before it made one
+          store.releaseLease(leased, owner);
+        }
+      } catch (RuntimeException e) {
+        // the lease expires by itself; the pool is closed all the same
+      } finally {
+        database.close();
+      }
     }
   }
 
@@ -258,7 +363,7 @@ final class ImportCommand implements Callable<Integer> {
   }
 
   /** Says how many messages are parked, where they are listed, and each one (the sender's text escaped). */
-  private void printParked(PrintWriter err, List<DeadLetter> parked, Path list, ConnectionConfig c) {
+  private void printParked(PrintWriter err, List<DeadLetter> parked, String list, ConnectionConfig c) {
     err.println("o365mail import: " + parked.size() + " message(s) parked: the writer refused them (listed in " + list
         + "; the messages stay in " + c.mailbox() + "/" + c.parkFolder().map(Object::toString)
         .orElse(c.folder().toString()) + "). The next runs retry them; fix the cause, or run again with"

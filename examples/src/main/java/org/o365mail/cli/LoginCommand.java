@@ -14,6 +14,7 @@ import org.o365mail.auth.DeviceCodeChallenge;
 import org.o365mail.auth.DeviceCodeCredential;
 import org.o365mail.auth.InteractiveCredential;
 import org.o365mail.cli.config.ConnectionConfig;
+import org.o365mail.cli.config.JdbcUrls;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,7 +37,7 @@ final class LoginCommand implements Callable<Integer> {
     ConnectionConfig c = options.load();
     var out = spec.commandLine().getOut();
     var err = spec.commandLine().getErr();
-    if (c.tokenStore().isEmpty()) {
+    if (c.tokenStore().isEmpty() && c.tokenStoreUrl().isEmpty()) {
       err.println(c.name() + ".tokenStore is not set: the sign-in would be lost when this command ends");
       return O365Mail.USAGE;
     }
@@ -75,7 +76,8 @@ final class LoginCommand implements Callable<Integer> {
         throw new IllegalStateException(e.getCause());
       }
       out.println("Signed in" + token.claims().userPrincipalName().map(u -> " as " + u).orElse("")
-          + "; the refresh token is kept in " + c.tokenStore().get());
+          + "; the refresh token is kept in " + c.tokenStore().map(Object::toString)
+          .orElseGet(() -> "the o365mail_token table of " + JdbcUrls.shown(c.tokenStoreUrl().orElseThrow())));
       return O365Mail.OK;
     } catch (MailboxException e) {
       err.println("Sign-in failed: " + e.getMessage());

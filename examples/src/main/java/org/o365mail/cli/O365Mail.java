@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.o365mail.cli.config.ConfigException;
@@ -102,6 +103,17 @@ public final class O365Mail implements Callable<Integer> {
         commandLine.getErr().println(c.getMessage());
         return USAGE;
       }
+      if (e instanceof StoreDatabase.Unreachable u) {
+        commandLine.getErr().println("o365mail: " + u.getMessage());
+        return FAILURES;
+      }
+      if (e.getCause() instanceof SQLException) {
+        // a PostgreSQL store that failed during the work (the server went away, a statement timed out): like a
+        // mail service that stops answering, a failure of the run, not of the tool; the checkpoint is consistent
+        commandLine.getErr().println("o365mail: " + e.getMessage() + "; what was committed is kept: run again once"
+            + " the database answers and accepts the work");
+        return FAILURES;
+      }
       commandLine.getErr().println("o365mail: " + e.getClass().getSimpleName() + ": " + e.getMessage());
       return INTERNAL;
     });
@@ -110,6 +122,10 @@ public final class O365Mail implements Callable<Integer> {
       e.getCommandLine().usage(e.getCommandLine().getErr());
       return USAGE;
     });
-    return cli.execute(args);
+    try {
+      return cli.execute(args);
+    } finally {
+      Credentials.closeDatabases(); // the pools of tokenStores in PostgreSQL, when a command used one
+    }
   }
 }

@@ -61,14 +61,15 @@ import org.o365mail.importer.PendingAction;
 public final class PostgresCheckpointStore implements CheckpointStore {
   private final Database db;
   private final Clock clock;
-  /** Seen keys already found or written: a seen record is never taken back, so a positive answer may be kept. */
-  private final Map<CheckpointKey, Set<String>> seenCache = new ConcurrentHashMap<>();
+  /** Seen keys last found or written (a seen record is never taken back), bounded: 10,000 mailboxes add up. */
+  private final SeenCache seenCache;
   /** Mailboxes whose lease row this store knows to exist (rows are never deleted). */
   private final Set<String> leaseRows = ConcurrentHashMap.newKeySet();
 
   private PostgresCheckpointStore(Builder b) {
     this.db = new Database(b.dataSource);
     this.clock = b.clock;
+    this.seenCache = new SeenCache(b.seenCacheCapacity);
   }
 
   /** A builder of a store on {@code dataSource} (its connections must reach a PostgreSQL 12 or later). */
@@ -160,7 +161,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
       insertSeen(c, key, messageKeys);
       return null;
     });
-    seenSet(key).addAll(messageKeys);
+    seenCache.addAll(key, messageKeys);
   }
 
   @Override
@@ -174,13 +175,12 @@ public final class PostgresCheckpointStore implements CheckpointStore {
       insertSeen(c, key, messageKeys);
       return null;
     });
-    seenSet(key).addAll(messageKeys);
+    seenCache.addAll(key, messageKeys);
   }
 
   @Override
   public boolean seen(CheckpointKey key, String messageKey) {
-    Set<String> known = seenSet(key);
-    if (known.contains(messageKey)) {
+    if (seenCache.contains(key, messageKey)) {
       return true;
     }
     boolean found = db.inTransaction(c -> {
@@ -194,7 +194,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
       }
     });
     if (found) {
-      known.add(messageKey);
+      seenCache.addAll(key, List.of(messageKey));
     }
     return found;
   }
@@ -500,10 +500,6 @@ public final class PostgresCheckpointStore implements CheckpointStore {
     }
   }
 
-  private Set<String> seenSet(CheckpointKey key) {
-    return seenCache.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet());
-  }
-
   private static void bind(PreparedStatement p, CheckpointKey key) throws SQLException {
     p.setString(1, key.protocol());
     p.setString(2, key.mailbox());
@@ -532,6 +528,7 @@ public final class PostgresCheckpointStore implements CheckpointStore {
   public static final class Builder {
     private final DataSource dataSource;
     private Clock clock = Clock.systemUTC();
+    private int seenCacheCapacity = SeenCache.DEFAULT_CAPACITY;
 
     private Builder(DataSource dataSource) {
       this.dataSource = requireNonNull(dataSource, "dataSource");
@@ -540,6 +537,12 @@ public final class PostgresCheckpointStore implements CheckpointStore {
     /** The clock that sets and judges lease expiry (default the system clock; the same on every instance). */
     public Builder clock(Clock value) {
       this.clock = requireNonNull(value, "clock");
+      return this;
+    }
+
+    /** How many seen records the store keeps in memory (default 10,000); for tests. */
+    Builder seenCacheCapacity(int value) {
+      this.seenCacheCapacity = value;
       return this;
     }
 

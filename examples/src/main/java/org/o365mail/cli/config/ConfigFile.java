@@ -52,7 +52,7 @@ public final class ConfigFile {
       "protocol", "use", "mailbox", "folder", "postAction", "parkFolder",
       "authorityHost", "graphBaseUrl", "graphRequestWindow", "imapHost", "imapPort", "smtpHost", "smtpPort",
       "trustStore", "trustStore.password", "authorityTrustStore", "authorityTrustStore.password",
-      "mailTrustStore", "mailTrustStore.password", "tokenStore", "tokenStore.key"));
+      "mailTrustStore", "mailTrustStore.password", "tokenStore", "tokenStore.key", "store.user", "store.password"));
 
   /** How many unknown keys, duplicated keys and the like a problem names before it counts the rest. */
   static final int LISTED = 10;

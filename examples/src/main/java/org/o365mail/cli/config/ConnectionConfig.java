@@ -65,7 +65,10 @@ public final class ConnectionConfig {
   private KeyStore authorityTrustAnchors;
   private KeyStore mailTrustAnchors;
   private Path tokenStore;
+  private String tokenStoreUrl;
   private byte[] tokenStoreKey;
+  private String storeUser;
+  private char[] storePassword;
   private final List<String> warnings = new ArrayList<>();
 
   record Parsed(ConnectionConfig config, List<String> problems) {}
@@ -185,8 +188,19 @@ public final class ConnectionConfig {
     // in front of one of them): each side may have its own store, which replaces trustStore for that side
     c.authorityTrustAnchors = TrustStores.sideAnchors(r, name, "authorityTrustStore", problems);
     c.mailTrustAnchors = TrustStores.sideAnchors(r, name, "mailTrustStore", problems);
+    // the database of import --store and of a tokenStore in PostgreSQL: the user, and the password by reference
+    c.storeUser = r.optional("store.user");
+    c.storePassword = r.secret("store.password").orElse(null);
     String store = r.optional("tokenStore");
-    if (store != null) {
+    if (store != null && JdbcUrls.isJdbc(store)) {
+      if (JdbcUrls.check(name + ".tokenStore", store, problems) != null) {
+        c.tokenStoreUrl = store;
+        if (values.get("tokenStore.key") == null || values.get("tokenStore.key").isBlank()) {
+          problems.add(name + ".tokenStore.key is required with a tokenStore in PostgreSQL (its rows are sealed with"
+              + " it): write env:NAME or file:PATH, base64 of 32 random bytes");
+        }
+      }
+    } else if (store != null) {
       c.tokenStore = r.resolvePath(store);
       if (c.tokenStore == null) {
         problems.add(name + ".tokenStore '" + ConfigText.shown(store) + "' is not a directory path");
@@ -445,6 +459,21 @@ public final class ConnectionConfig {
 
   public Optional<Path> tokenStore() {
     return Optional.ofNullable(tokenStore);
+  }
+
+  /** The PostgreSQL JDBC URL of {@code <name>.tokenStore} when the sign-in is kept in a database. */
+  public Optional<String> tokenStoreUrl() {
+    return Optional.ofNullable(tokenStoreUrl);
+  }
+
+  /** {@code <name>.store.user}: the database user of {@code import --store} and of a tokenStore in PostgreSQL. */
+  public Optional<String> storeUser() {
+    return Optional.ofNullable(storeUser);
+  }
+
+  /** {@code <name>.store.password}, resolved from its reference. */
+  public Optional<char[]> storePassword() {
+    return Optional.ofNullable(storePassword).map(char[]::clone);
   }
 
   public Optional<byte[]> tokenStoreKey() {

@@ -86,6 +86,33 @@ class ConfigFileTest {
     assertThat(c.postAction().kind()).isEqualTo(PostAction.Kind.MOVE);
   }
 
+  /** The README's keys of a PostgreSQL store, added to its example configuration, are valid and resolved. */
+  @Test
+  void theReadmesStoreKeys_areValid() throws Exception {
+    String readme = Files.readString(Path.of("..", "README.md"), StandardCharsets.UTF_8);
+    int start = readme.indexOf("```properties\n");
+    String text = readme.substring(start + "```properties\n".length(), readme.indexOf("```", start + 3));
+    int store = readme.indexOf("```ini\ninvoices.store.user");
+    assertThat(store).as("the README shows the store's keys").isNotNegative();
+    text += readme.substring(store + "```ini\n".length(), readme.indexOf("```", store + 3));
+    String key = Base64.getEncoder().encodeToString(new byte[32]);
+    UnaryOperator<String> env = name -> switch (name) {
+      case "INVOICES_CLIENT_SECRET" -> SECRET;
+      case "O365MAIL_DB_PASSWORD" -> "db-password";
+      case "O365MAIL_TOKEN_KEY" -> key;
+      default -> null;
+    };
+    Path dir = Files.createTempDirectory("readme-store");
+    Files.writeString(dir.resolve("next-secret"), "Xyz8Q~the-next-secret-0123456789abcdefgh");
+    ConnectionConfig c = ConfigFile.parse(text, dir.resolve("o365mail.properties"), env).connection(null);
+    assertThat(c.storeUser()).contains("o365mail");
+    assertThat(c.storePassword()).hasValueSatisfying(p -> assertThat(new String(p)).isEqualTo("db-password"));
+    assertThat(c.tokenStoreUrl()).contains("jdbc:postgresql://db.contoso.com:5432/o365mail");
+    assertThat(c.tokenStore()).isEmpty();
+    assertThat(c.tokenStoreKey()).isPresent();
+    assertThat(c.toString()).doesNotContain("db-password");
+  }
+
   /** Every key wrong in turn: the message names that key and what is allowed. */
   @ParameterizedTest(name = "{0} = {1}")
   @CsvSource(delimiter = '|', value = {
