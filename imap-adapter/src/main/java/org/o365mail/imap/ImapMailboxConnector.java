@@ -63,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p><b>Connection.</b> One IMAP connection per connector, opened on first use and shared by every thread; the
- * connector is thread-safe and its operations take turns on the connection. Defaults are Exchange Online's in the
+ * connector is thread-safe and its operations take turns on the connection. Connectors sharing an {@link
+ * ExchangeSessions} keep at most its {@link ExchangeSessions#maxOpenConnections()} open at once, the least recently
+ * used idle one logged out and reopened on its next use. Defaults are Exchange Online's in the
  * credential's cloud: {@code outlook.office365.com:993} with implicit TLS. Host names are always verified;
  * {@link Builder#startTls()} uses STARTTLS on port 143 instead, and {@link Builder#insecurePlaintextForTestsOnly()}
  * no TLS at all. The login is XOAUTH2 and nothing else, with {@code user=} the mailbox, so shared mailboxes work
@@ -139,7 +141,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
     this.session = new MailboxSession(new MailboxSession.Settings(endpoint, b.mailbox, b.credential, b.clock,
         b.reauthMargin, b.throttleBudget, b.maxAttempts, b.logPii,
         b.executor != null ? b.executor : DefaultThreads.idleTimers(), b.sleeper, exchange.governor(),
-        exchange.logins()));
+        exchange.logins(), exchange.openConnections()));
     SmtpSender.Builder smtpBuilder = SmtpSender.builder().mailbox(b.mailbox).credential(b.credential)
         .port(b.smtpPort).timeout(b.timeout).logPii(b.logPii).sessions(exchange);
     if (b.executor != null) {
