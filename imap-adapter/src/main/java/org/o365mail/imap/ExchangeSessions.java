@@ -23,6 +23,10 @@ import org.o365mail.imap.internal.Sleeper;
  * forgotten first. Forgetting costs at most a less specific diagnosis, or one more login Exchange throttles.
  * Immutable configuration over thread-safe state; needs no closing.
  *
+ * <p><b>Ids handed out.</b> The ids the IMAP connectors sharing this object handed out, remembered to find their
+ * messages again after a renumbering, are bounded by {@link #maxKnownMessageIds()} among them all, not per
+ * connector, so ten thousand connectors under sustained mail hold no more than one.
+ *
  * <p><b>Open connections.</b> The IMAP connectors sharing this object keep at most {@link #maxOpenConnections()}
  * connections open at once (default 1,000; each holds about 40 KB of heap, and a TLS socket). A connector keeps its
  * connection open between operations; when another needs one past the cap, the least recently used idle connection
@@ -47,8 +51,10 @@ public final class ExchangeSessions {
   private final MailboxGovernor governor;
   private final ExchangeLogins logins;
   private final OpenConnections openConnections;
+  private final KnownMessageIds.Shared knownMessageIds;
 
   private ExchangeSessions(Builder b) {
+    this.knownMessageIds = new KnownMessageIds.Shared(b.maxKnownMessageIds);
     this.maxMailboxes = b.maxMailboxes;
     this.openConnections = new OpenConnections(b.maxOpenConnections);
     this.governor = new MailboxGovernor(b.maxMailboxes, b.sleeper::nanoTime);
@@ -67,6 +73,15 @@ public final class ExchangeSessions {
   /** The most IMAP connections the connectors sharing this object keep open at once. */
   public int maxOpenConnections() {
     return openConnections.max();
+  }
+
+  /** The most ids handed out that the connectors sharing this object remember, among them all. */
+  public int maxKnownMessageIds() {
+    return knownMessageIds.capacity();
+  }
+
+  KnownMessageIds.Shared knownMessageIds() {
+    return knownMessageIds;
   }
 
   OpenConnections openConnections() {
@@ -92,6 +107,7 @@ public final class ExchangeSessions {
   public static final class Builder {
     private int maxMailboxes = 10_000;
     private int maxOpenConnections = 1_000;
+    private int maxKnownMessageIds = 100_000;
     private Sleeper sleeper = Sleeper.SYSTEM;
 
     private Builder() {}
@@ -115,6 +131,20 @@ public final class ExchangeSessions {
         throw new IllegalArgumentException("maxOpenConnections must be 1 to 100000, was " + value);
       }
       this.maxOpenConnections = value;
+      return this;
+    }
+
+    /**
+     * The most message ids handed out by the IMAP connectors sharing this object that are remembered, among them all
+     * (default 100,000, about 17 MB; 1,000 to 10,000,000), to find a message again when Exchange renumbers its
+     * folder while a caller still holds its id: see {@link ImapMailboxConnector}. Should exceed the messages
+     * handed out by all connectors while one caller holds a batch.
+     */
+    public Builder maxKnownMessageIds(int value) {
+      if (value < 1_000 || value > 10_000_000) {
+        throw new IllegalArgumentException("maxKnownMessageIds must be 1000 to 10000000, was " + value);
+      }
+      this.maxKnownMessageIds = value;
       return this;
     }
 
