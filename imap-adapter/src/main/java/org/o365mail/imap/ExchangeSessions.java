@@ -25,18 +25,18 @@ import org.o365mail.imap.internal.Sleeper;
  *
  * <p><b>Ids handed out.</b> The ids the IMAP connectors sharing this object handed out, remembered to find their
  * messages again after a renumbering, are bounded by {@link #maxKnownMessageIds()} among them all, not per
- * connector, so ten thousand connectors under sustained mail hold no more than one.
+ * connector, however many connectors share it.
  *
  * <p><b>Open connections.</b> The IMAP connectors sharing this object keep at most {@link #maxOpenConnections()}
- * connections open at once (default 1,000; each holds about 40 KB of heap, and a TLS socket). A connector keeps its
- * connection open between operations; when another needs one past the cap, the least recently used idle connection
- * is logged out ({@code LOGOUT}, socket closed) and its connector opens a new one on its next use, with a new token
- * check and login, reading on where it was (ids and checkpoints do not depend on the connection). A connection in
- * use is never taken: one running a command, waiting in IDLE, or with a streamed FETCH or a body stream still being
- * read. When every connection is in use, an operation waits for one up to the connector's {@link
- * ImapMailboxConnector.Builder#timeout}, then fails; so the cap should exceed the threads using the connectors at
- * once plus the body streams they keep open. Connection checks ({@link ImapMailboxConnector#checkConnection()}) open
- * a short connection of their own outside the cap.
+ * connections open at once (default 1,000; each holds about 35 KB of heap, mostly TLS buffers, and a socket). A
+ * connector keeps its connection open between operations; when another needs one past the cap, the least recently used
+ * idle connection is logged out ({@code LOGOUT}, socket closed) and its connector opens a new one on its next use, with
+ * a new token check and login, reading on where it was (ids and checkpoints do not depend on the connection). A
+ * connection in use is never taken: one running a command, waiting in IDLE, or with a streamed FETCH or a body stream
+ * still being read. When every connection is in use, an operation waits for one up to the connector's {@link
+ * ImapMailboxConnector.Builder#timeout}, then fails; so the cap should exceed the threads using the connectors at once
+ * plus the body streams they keep open. Connection checks ({@link ImapMailboxConnector#checkConnection()}) open a short
+ * connection of their own outside the cap.
  *
  * <pre>{@code
  * ExchangeSessions exchange = ExchangeSessions.builder().build();

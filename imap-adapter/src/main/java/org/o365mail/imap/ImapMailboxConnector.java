@@ -89,9 +89,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Ids and checkpoints.</b> A {@link MessageId} is {@code imap:<UIDVALIDITY>:<UID>:<folder path>}. When Exchange
  * renumbers a folder (a new UIDVALIDITY), an id this connector handed out (by {@link #sync}, a listing or {@link
- * #message}; the last 20,000, or among the connectors sharing an {@link ExchangeSessions} the last {@link
- * ExchangeSessions#maxKnownMessageIds()}) still names its message, found again by its Message-ID, so that reads, flags, moves
- * and deletes of a batch in hand go on; any other id of the old numbering gives {@link MessageNotFoundException}, as
+ * #message}; the last 20,000, or the last {@link ExchangeSessions#maxKnownMessageIds()} of all the connectors
+ * sharing an {@link ExchangeSessions}) still names its message, found again by its Message-ID, so that reads,
+ * flags, moves and deletes of a batch in hand go on; any other id of the old numbering gives {@link MessageNotFoundException}, as
  * does one whose Message-ID is no longer unique in the folder. A {@link SyncState} holds the
  * folder's UIDVALIDITY, the last UID handed out and that message's INTERNALDATE and Message-ID: when Exchange
  * changes the UIDVALIDITY, sync finds that Message-ID in the new numbering (falling back to the date) and goes on
