@@ -41,6 +41,7 @@ import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.ClientSecret;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.graph.GraphMailboxConnector;
+import org.o365mail.imap.ExchangeSessions;
 import org.o365mail.imap.ImapMailboxConnector;
 import org.o365mail.importer.CheckpointStore;
 import org.o365mail.importer.ImportListener;
@@ -182,12 +183,14 @@ public final class ManyMailboxesBenchmark {
           ImportScheduler scheduler = ImportScheduler.create(SCHEDULER_THREADS)) {
         CheckpointStore store = PostgresCheckpointStore.builder(db).build();
         GraphMailboxConnector graph = null;
+        // one per application: the IMAP connectors keep at most its maxOpenConnections (1,000) open at once
+        ExchangeSessions exchange = ExchangeSessions.builder().build();
         for (int b = 0; b < mailboxes; b++) {
           String address = "box" + b + "@contoso.com";
           MailboxConnector connector;
           if (protocol.equals("imap")) {
             connector = ImapMailboxConnector.builder().mailbox(address).credential(credential).host(a[6])
-                .port(Integer.parseInt(a[7])).trust(trust).build();
+                .port(Integer.parseInt(a[7])).trust(trust).sessions(exchange).build();
           } else if (graph == null) {
             connector = graph = GraphMailboxConnector.builder().mailbox(address).credential(credential).baseUrl(a[5])
                 .trust(trust).build();
@@ -227,6 +230,9 @@ public final class ManyMailboxesBenchmark {
         double drainedHeap = heapAfterGc() / 1e6;
         System.out.printf(Locale.ROOT, "heap after a full GC, drained: %.1f MB of %d MB max (target <= 256 MB:"
             + " %.2fx)%n", drainedHeap, HEAP_MB, drainedHeap / 256);
+        if (protocol.equals("imap")) {
+          System.out.println("IMAP: " + exchange);
+        }
 
         long transactionsBefore = transactions(db);
         long idleStart = System.nanoTime();

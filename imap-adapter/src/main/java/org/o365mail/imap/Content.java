@@ -109,7 +109,8 @@ final class Content {
           return bytes;
         });
     ByteArray first = source.read(0, FIRST_CHUNK);
-    return new BodyStream(source, what, first, FIRST_CHUNK, MAX_CHUNK);
+    session.streamOpened(); // the connection is not taken by the cap on open connections while the stream is read
+    return new BodyStream(source, what, first, FIRST_CHUNK, MAX_CHUNK, session::streamReleased);
   }
 
   List<AttachmentInfo> listAttachments(MessageId id) {

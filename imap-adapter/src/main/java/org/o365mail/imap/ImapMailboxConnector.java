@@ -63,7 +63,9 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p><b>Connection.</b> One IMAP connection per connector, opened on first use and shared by every thread; the
- * connector is thread-safe and its operations take turns on the connection. Defaults are Exchange Online's in the
+ * connector is thread-safe and its operations take turns on the connection. Connectors sharing an {@link
+ * ExchangeSessions} keep at most its {@link ExchangeSessions#maxOpenConnections()} open at once, the least recently
+ * used idle one logged out and reopened on its next use. Defaults are Exchange Online's in the
  * credential's cloud: {@code outlook.office365.com:993} with implicit TLS. Host names are always verified;
  * {@link Builder#startTls()} uses STARTTLS on port 143 instead, and {@link Builder#insecurePlaintextForTestsOnly()}
  * no TLS at all. The login is XOAUTH2 and nothing else, with {@code user=} the mailbox, so shared mailboxes work
@@ -87,8 +89,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Ids and checkpoints.</b> A {@link MessageId} is {@code imap:<UIDVALIDITY>:<UID>:<folder path>}. When Exchange
  * renumbers a folder (a new UIDVALIDITY), an id this connector handed out (by {@link #sync}, a listing or {@link
- * #message}; the last 20,000) still names its message, found again by its Message-ID, so that reads, flags, moves
- * and deletes of a batch in hand go on; any other id of the old numbering gives {@link MessageNotFoundException}, as
+ * #message}; the last 20,000, or the last {@link ExchangeSessions#maxKnownMessageIds()} of all the connectors
+ * sharing an {@link ExchangeSessions}) still names its message, found again by its Message-ID, so that reads,
+ * flags, moves and deletes of a batch in hand go on; any other id of the old numbering gives {@link MessageNotFoundException}, as
  * does one whose Message-ID is no longer unique in the folder. A {@link SyncState} holds the
  * folder's UIDVALIDITY, the last UID handed out and that message's INTERNALDATE and Message-ID: when Exchange
  * changes the UIDVALIDITY, sync finds that Message-ID in the new numbering (falling back to the date) and goes on
@@ -105,7 +108,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ImapMailboxConnector implements MailboxConnector {
   private static final Logger logger = LoggerFactory.getLogger(ImapMailboxConnector.class);
-  /** Messages handed out whose Message-IDs are kept to find them again after a renumbering. */
+  /** Messages handed out whose Message-IDs a connector with no shared {@link ExchangeSessions} keeps. */
   private static final int KNOWN_MESSAGE_IDS = 20_000;
   private static final long READ_AHEAD_MESSAGE_SIZE = 1024 * 1024;
 
@@ -132,14 +135,14 @@ public final class ImapMailboxConnector implements MailboxConnector {
         : b.startTls ? ImapEndpoint.Security.STARTTLS : ImapEndpoint.Security.IMPLICIT_TLS;
     int port = b.port != null ? b.port : security == ImapEndpoint.Security.IMPLICIT_TLS ? 993 : 143;
     ExchangeSessions exchange = b.sessions != null ? b.sessions
-        : ExchangeSessions.builder().sleeper(b.sleeper).build();
+        : ExchangeSessions.builder().sleeper(b.sleeper).maxKnownMessageIds(KNOWN_MESSAGE_IDS).build();
     this.endpoint = new ImapEndpoint(b.host != null ? b.host : b.credential.registration().cloud().imapHost(), port,
         security, trust == null ? null : trust.getSocketFactory(), b.timeout, b.timeout,
         b.executor != null ? b.executor : DefaultThreads.watchdog(), proxy);
     this.session = new MailboxSession(new MailboxSession.Settings(endpoint, b.mailbox, b.credential, b.clock,
         b.reauthMargin, b.throttleBudget, b.maxAttempts, b.logPii,
         b.executor != null ? b.executor : DefaultThreads.idleTimers(), b.sleeper, exchange.governor(),
-        exchange.logins()));
+        exchange.logins(), exchange.openConnections()));
     SmtpSender.Builder smtpBuilder = SmtpSender.builder().mailbox(b.mailbox).credential(b.credential)
         .port(b.smtpPort).timeout(b.timeout).logPii(b.logPii).sessions(exchange);
     if (b.executor != null) {
@@ -154,7 +157,7 @@ public final class ImapMailboxConnector implements MailboxConnector {
     smtpBuilder.proxy(proxy);
     this.smtp = smtpBuilder.build();
     ReadAhead readAhead = new ReadAhead(b.readAhead, READ_AHEAD_MESSAGE_SIZE);
-    KnownMessageIds handedOut = new KnownMessageIds(KNOWN_MESSAGE_IDS);
+    KnownMessageIds handedOut = new KnownMessageIds(exchange.knownMessageIds());
     this.folders = new MailboxFolders(b.mailbox, b.logPii, session);
     Renumbering renumbering = new Renumbering(folders, readAhead, handedOut);
     this.listing = new Listing(folders, readAhead, handedOut);

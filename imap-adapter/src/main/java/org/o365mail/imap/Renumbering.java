@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Where a message handed out under an earlier UIDVALIDITY is now: when Exchange renumbers a folder, the messages
- * this connector handed out (the last 20,000, see {@link KnownMessageIds}) are found again by their Message-IDs,
+ * this connector handed out (the last ones, see {@link KnownMessageIds}) are found again by their Message-IDs,
  * and what {@link ReadAhead} planned or holds moves to the new numbering with them. Thread-safe; runs inside the
  * caller's {@link MailboxSession} operation.
  */

@@ -32,6 +32,7 @@ public final class BodyStream extends InputStream {
   private long offset;
   private boolean lastChunk;
   private boolean closed;
+  private Runnable released;
 
   /**
    * @param first the first chunk, already read (so that a missing message fails when the stream is opened)
@@ -39,6 +40,16 @@ public final class BodyStream extends InputStream {
    * @param maxChunk the largest size asked for a later chunk
    */
   public BodyStream(ChunkSource source, String what, ByteArray first, int firstChunk, int maxChunk) {
+    this(source, what, first, firstChunk, maxChunk, () -> {});
+  }
+
+  /**
+   * Like the other constructor, and runs {@code released} once when no more chunks are to be read: the stream read
+   * its last chunk or was closed.
+   */
+  public BodyStream(ChunkSource source, String what, ByteArray first, int firstChunk, int maxChunk,
+      Runnable released) {
+    this.released = requireNonNull(released, "released");
     this.source = requireNonNull(source, "source");
     this.what = requireNonNull(what, "what");
     this.chunk = firstChunk;
@@ -52,6 +63,17 @@ public final class BodyStream extends InputStream {
     limit = bytes.getStart() + bytes.getCount();
     offset += bytes.getCount();
     lastChunk = bytes.getCount() < asked;
+    if (lastChunk) {
+      release();
+    }
+  }
+
+  private void release() {
+    Runnable r = released;
+    released = null;
+    if (r != null) {
+      r.run();
+    }
   }
 
   private boolean fill() throws IOException {
@@ -110,6 +132,7 @@ public final class BodyStream extends InputStream {
   @Override
   public void close() {
     closed = true;
+    release();
     buffer = new byte[0];
     position = 0;
     limit = 0;

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -36,9 +37,11 @@ import org.slf4j.LoggerFactory;
  * AccessTokenExpired}) runs again on a fresh one, so operations are written to be safe to repeat. Server answers
  * are turned into the SDK's exceptions here, once.
  *
- * <p>An IDLE in progress gives the connection up as soon as another operation asks for it.
+ * <p>An IDLE in progress gives the connection up as soon as another operation asks for it. The connection holds a
+ * place among the {@link OpenConnections} the session shares with others, and is logged out when another session
+ * needs the place while this one is idle; the next operation then opens a new one, as after a lost connection.
  */
-public final class MailboxSession implements AutoCloseable {
+public final class MailboxSession implements AutoCloseable, OpenConnections.Holder {
   private static final Logger logger = LoggerFactory.getLogger(MailboxSession.class);
   private static final Pattern BACKOFF = Pattern.compile("(?i)Suggested Backoff Time:\\s*(\\d+)\\s*milli");
   private static final String NOT_CONNECTED = "authenticated but not connected";
@@ -57,10 +60,12 @@ public final class MailboxSession implements AutoCloseable {
    * @param sleeper the throttling and reconnect waits, and the time the throttle budget is measured on
    * @param governor the throttling of mailboxes, shared with the connectors that share it
    * @param logins the logins that sharpen a refusal's diagnosis, shared likewise
+   * @param openConnections the cap on connections open at once, shared likewise
    */
   public record Settings(ImapEndpoint endpoint, String mailbox, CredentialStrategy credential, Clock clock,
       Duration reauthMargin, Duration throttleBudget, int maxAttempts, boolean logPii,
-      ScheduledExecutorService timers, Sleeper sleeper, MailboxGovernor governor, ExchangeLogins logins) {
+      ScheduledExecutorService timers, Sleeper sleeper, MailboxGovernor governor, ExchangeLogins logins,
+      OpenConnections openConnections) {
     public Settings {
       requireNonNull(endpoint, "endpoint");
       requireNonNull(mailbox, "mailbox");
@@ -72,6 +77,7 @@ public final class MailboxSession implements AutoCloseable {
       requireNonNull(sleeper, "sleeper");
       requireNonNull(governor, "governor");
       requireNonNull(logins, "logins");
+      requireNonNull(openConnections, "openConnections");
     }
   }
 
@@ -80,8 +86,11 @@ public final class MailboxSession implements AutoCloseable {
   private final MailboxGovernor governor;
   private final Sleeper sleeper;
   private final SessionLogin login;
+  private final OpenConnections openConnections;
   private final ReentrantLock lock = new ReentrantLock();
-  private ImapConnection connection;
+  /** Body streams handed out and not read to their end nor closed: their connection is in use. */
+  private final AtomicInteger streams = new AtomicInteger();
+  private volatile ImapConnection connection;
   private volatile ImapConnection idler;
   private volatile boolean idleBroken;
   private volatile boolean closed;
@@ -92,6 +101,7 @@ public final class MailboxSession implements AutoCloseable {
     this.governor = settings.governor();
     this.sleeper = settings.sleeper();
     this.login = new SessionLogin(settings, label);
+    this.openConnections = settings.openConnections();
   }
 
   /**
@@ -286,8 +296,19 @@ public final class MailboxSession implements AutoCloseable {
       c = null;
     }
     if (c == null) {
-      c = login.login(budgetEnd);
+      openConnections.take(this, System.nanoTime() + settings.endpoint().readTimeout().toNanos());
+      boolean opened = false;
+      try {
+        c = login.login(budgetEnd);
+        opened = true;
+      } finally {
+        if (!opened) {
+          openConnections.give(this);
+        }
+      }
       connection = c;
+    } else {
+      openConnections.touch(this);
     }
     return c;
   }
@@ -307,6 +328,44 @@ public final class MailboxSession implements AutoCloseable {
     connection = null;
     if (c != null) {
       c.close();
+      openConnections.give(this);
+    }
+  }
+
+  /** Notes a body stream handed out that will read more chunks: the connection stays open while it is read. */
+  public void streamOpened() {
+    streams.incrementAndGet();
+  }
+
+  /** Notes that a body stream was read to its end or closed. */
+  public void streamReleased() {
+    streams.decrementAndGet();
+  }
+
+  /**
+   * Called by {@link OpenConnections} (never blocks): detaches the connection if no operation, IDLE, streamed FETCH
+   * or body stream uses it, for the caller to log out; the next operation opens a new one.
+   */
+  @Override
+  public ImapConnection detachIfIdle() {
+    if (!lock.tryLock()) {
+      return null; // an operation or an IDLE holds it
+    }
+    try {
+      ImapConnection c = connection;
+      if (c == null || streams.get() > 0) {
+        return null;
+      }
+      BodyCursor cursor = c.cursor();
+      if (cursor != null && !cursor.done() && !cursor.atEnd()) {
+        return null; // messages of a streamed FETCH are still to be read
+      }
+      connection = null;
+      logger.debug("imap {}: idle connection logged out to stay within {} open connections", label,
+          openConnections.max());
+      return c;
+    } finally {
+      lock.unlock();
     }
   }
 
@@ -400,6 +459,7 @@ public final class MailboxSession implements AutoCloseable {
       connection = null;
       if (c != null) {
         c.logout();
+        openConnections.give(this);
       }
     } finally {
       lock.unlock();
