@@ -1,0 +1,142 @@
+package org.o365mail.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.o365mail.testsupport.Secrets.secret;
+
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.o365mail.MailboxAuthenticationException;
+import org.o365mail.SetupStep;
+import org.o365mail.testkit.ApiResource;
+import org.o365mail.testkit.Application;
+import org.o365mail.testkit.LocalTenant;
+import org.o365mail.testkit.LocalTenantExtension;
+import org.o365mail.testkit.SupportedAccountTypes;
+import org.o365mail.testkit.Tenant;
+import org.o365mail.testkit.User;
+import org.o365mail.testsupport.LeakCheck;
+
+/**
+ * Personal Microsoft accounts (outlook.com) signing in with the device code through /consumers and /common, as the
+ * ImageManager guide allows them: an app for "any organizational directory and personal Microsoft accounts" with the
+ * tenant left blank. Their access tokens are not JWTs.
+ */
+@Timeout(60)
+@ExtendWith(LeakCheck.class)
+class PersonalAccountsTest {
+  static final String PASSWORD = secret("Outl00k-Passw0rd!");
+
+  @RegisterExtension static final LocalTenantExtension M365 = LocalTenantExtension.create();
+
+  static LocalTenant m365;
+  static Tenant contoso;
+  static Application imageManager;
+  static Application orgOnly;
+  static User someone;
+
+  @BeforeAll
+  static void model() {
+    m365 = M365.tenant();
+    contoso = m365.createTenant("contoso.com");
+    imageManager = contoso.registerApp("ImageManager").accountTypes(SupportedAccountTypes.MULTI_TENANT_AND_PERSONAL)
+        .allowPublicClientFlows(true);
+    imageManager.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.Send", "Mail.ReadWrite")
+        .addDelegatedPermission(ApiResource.EXCHANGE_ONLINE, "IMAP.AccessAsUser.All", "SMTP.Send");
+    orgOnly = contoso.registerApp("organizations only").accountTypes(SupportedAccountTypes.MULTI_TENANT)
+        .allowPublicClientFlows(true);
+    orgOnly.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.Send").grantAdminConsent();
+    someone = m365.consumers().addUser("someone@outlook.com", PASSWORD);
+  }
+
+  static AppRegistration.Builder personalApp(Application app) {
+    return AppRegistration.builder().clientId(app.clientId()).accountTypes(AccountTypes.MULTI_TENANT_AND_PERSONAL)
+        .authorityHost(m365.authorityHost()).trust(m365.sslContext());
+  }
+
+  static AccessToken signIn(AppRegistration app, TokenRequest request) {
+    try (DeviceCodeCredential login = CredentialStrategy.deviceCode(app).signInRequest(request).build()) {
+      m365.deviceCodes().approve(login.start().userCode(), someone.userPrincipalName(), PASSWORD);
+      AccessToken token = login.await(Duration.ofSeconds(20));
+      secret(token.value());
+      // once the token is thrown away, the refresh token gets a new one without the user
+      long devicePolls = m365.count(r -> r.attribute("grant_type").contains("device_code"));
+      long refreshes = m365.count(r -> r.attribute("grant_type").contains("refresh_token"));
+      login.invalidate(request);
+      AccessToken again = login.token(request);
+      secret(again.value());
+      assertThat(again.value()).isNotEqualTo(token.value()).doesNotContain(".");
+      assertThat(m365.count(r -> r.attribute("grant_type").contains("refresh_token"))).isEqualTo(refreshes + 1);
+      assertThat(m365.count(r -> r.attribute("grant_type").contains("device_code"))).isEqualTo(devicePolls);
+      return token;
+    }
+  }
+
+  @Test
+  void deviceCodeThroughConsumers_givesATokenThatIsNotAJwt_andThePreflightLetsItPass() {
+    AppRegistration app = personalApp(imageManager).consumers().build();
+    assertThat(app.authority()).endsWith("/consumers/");
+    AccessToken token = signIn(app, TokenRequest.graph("Mail.Send"));
+    assertThat(token.value()).doesNotContain(".");
+    assertThatThrownBy(token::claims).isInstanceOf(IllegalArgumentException.class);
+    for (TokenPreflight.Requirement r : new TokenPreflight.Requirement[] {TokenPreflight.Requirement.graphSend(),
+        TokenPreflight.Requirement.graphReadWrite(), TokenPreflight.Requirement.imap(),
+        TokenPreflight.Requirement.smtp()}) {
+      assertThat(TokenPreflight.check(token, r, app)).isEmpty();
+    }
+  }
+
+  @Test
+  void deviceCodeThroughCommon_signsInThePersonalAccountToo() {
+    AppRegistration app = personalApp(imageManager).build();
+    assertThat(app.authority()).endsWith("/common/");
+    AccessToken token = signIn(app, TokenRequest.imap());
+    assertThat(token.value()).doesNotContain(".");
+  }
+
+  @Test
+  void personalAccountThroughOrganizations_isDiagnosedAsTheAccountTypesStep() {
+    AppRegistration app = AppRegistration.builder().clientId(orgOnly.clientId()).accountTypes(AccountTypes.MULTI_TENANT)
+        .authorityHost(m365.authorityHost()).trust(m365.sslContext()).build();
+    try (DeviceCodeCredential login = CredentialStrategy.deviceCode(app).build()) {
+      m365.deviceCodes().approve(login.start().userCode(), someone.userPrincipalName(), PASSWORD);
+      assertThatThrownBy(() -> login.await(Duration.ofSeconds(20)))
+          .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+            assertThat(e.serviceErrorCode()).contains("AADSTS50020");
+            assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SUPPORTED_ACCOUNT_TYPES);
+            assertThat(e.diagnosis().orElseThrow().fix()).contains("personal Microsoft accounts");
+          });
+    }
+  }
+
+  @Test
+  void appForOrganizationsOnlyThroughConsumers_isDiagnosedWithTheAccountTypesFix() {
+    // the registration says personal accounts, the app in Entra does not: Entra refuses /consumers
+    AppRegistration app = personalApp(orgOnly).consumers().build();
+    try (DeviceCodeCredential login = CredentialStrategy.deviceCode(app).build()) {
+      m365.deviceCodes().approve(login.start().userCode(), someone.userPrincipalName(), PASSWORD);
+      assertThatThrownBy(() -> login.await(Duration.ofSeconds(20)))
+          .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+            assertThat(e.serviceErrorCode()).contains("AADSTS9002332");
+            assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SUPPORTED_ACCOUNT_TYPES);
+            assertThat(e.diagnosis().orElseThrow().fix()).contains("personal Microsoft accounts");
+          });
+    }
+  }
+
+  @Test
+  void consumersNeedsAnAppForPersonalAccounts_andIsNoTenant() {
+    assertThatThrownBy(() -> AppRegistration.builder().clientId(orgOnly.clientId())
+        .accountTypes(AccountTypes.MULTI_TENANT).consumers().build())
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("MULTI_TENANT_AND_PERSONAL");
+    assertThatThrownBy(() -> AppRegistration.builder().tenant(AppRegistration.CONSUMERS_TENANT_ID))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("consumers()");
+    AppRegistration app = personalApp(imageManager).consumers().build();
+    assertThat(app.toBuilder().build().authorityTenant()).isEqualTo("consumers");
+    assertThat(app.hasSpecificTenant()).isFalse();
+  }
+}
