@@ -16,6 +16,7 @@ import org.o365mail.testkit.ApiResource;
 import org.o365mail.testkit.Application;
 import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.LocalTenantExtension;
+import org.o365mail.testkit.Platform;
 import org.o365mail.testkit.SupportedAccountTypes;
 import org.o365mail.testkit.Tenant;
 import org.o365mail.testkit.User;
@@ -125,6 +126,56 @@ class PersonalAccountsTest {
             assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.SUPPORTED_ACCOUNT_TYPES);
             assertThat(e.diagnosis().orElseThrow().fix()).contains("personal Microsoft accounts");
           });
+    }
+  }
+
+  @Test
+  void interactiveThroughConsumers_withTheMobileAndDesktopRedirect() throws Exception {
+    Application desktop = contoso.registerApp("ImageManager desktop")
+        .accountTypes(SupportedAccountTypes.MULTI_TENANT_AND_PERSONAL)
+        .addRedirectUri(Platform.MOBILE_AND_DESKTOP, "http://localhost");
+    desktop.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.Send");
+    DelegatedFlowsTest.ScriptedBrowser browser =
+        new DelegatedFlowsTest.ScriptedBrowser(m365, someone.userPrincipalName(), PASSWORD);
+    try (InteractiveCredential login = CredentialStrategy.interactive(personalApp(desktop).consumers().build())
+        .browser(browser).signInRequest(TokenRequest.graph("Mail.Send")).signInTimeout(Duration.ofSeconds(20))
+        .build()) {
+      AccessToken token = login.signIn();
+      secret(token.value());
+      assertThat(browser.visited).isTrue();
+      assertThat(token.value()).doesNotContain(".");
+      assertThat(login.isSignedIn()).isTrue();
+    }
+  }
+
+  @Test
+  void interactiveWithTheRedirectOnTheWebPlatform_isDiagnosedAsTheRedirectStep() {
+    // the guide's platform is "Mobile and desktop applications"; under "Web" the app is confidential and Entra asks
+    // the code's redeemer for a secret (AADSTS7000218), which for an interactive sign-in is the redirect platform
+    Application web = contoso.registerApp("ImageManager web platform")
+        .accountTypes(SupportedAccountTypes.MULTI_TENANT_AND_PERSONAL).addRedirectUri(Platform.WEB, "http://localhost");
+    web.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.Send");
+    try (InteractiveCredential login = CredentialStrategy.interactive(personalApp(web).consumers().build())
+        .browser(new DelegatedFlowsTest.ScriptedBrowser(m365, someone.userPrincipalName(), PASSWORD))
+        .signInRequest(TokenRequest.graph("Mail.Send")).signInTimeout(Duration.ofSeconds(20)).build()) {
+      assertThatThrownBy(login::signIn)
+          .isInstanceOfSatisfying(MailboxAuthenticationException.class, e -> {
+            assertThat(e.serviceErrorCode()).contains("AADSTS7000218");
+            assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.REDIRECT_URI);
+          });
+    }
+  }
+
+  @Test
+  void deviceCodeWithPublicClientFlowsOff_isDiagnosedAsThatStep() {
+    Application off = contoso.registerApp("ImageManager flows off")
+        .accountTypes(SupportedAccountTypes.MULTI_TENANT_AND_PERSONAL);
+    off.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.Send");
+    try (DeviceCodeCredential login = CredentialStrategy.deviceCode(personalApp(off).consumers().build()).build()) {
+      m365.deviceCodes().approve(login.start().userCode(), someone.userPrincipalName(), PASSWORD);
+      assertThatThrownBy(() -> login.await(Duration.ofSeconds(20)))
+          .isInstanceOfSatisfying(MailboxAuthenticationException.class,
+              e -> assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS));
     }
   }
 
