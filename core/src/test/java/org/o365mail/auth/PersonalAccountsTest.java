@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.o365mail.testsupport.Secrets.secret;
 
 import java.time.Duration;
+import java.time.Instant;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,6 +21,7 @@ import org.o365mail.testkit.Platform;
 import org.o365mail.testkit.SupportedAccountTypes;
 import org.o365mail.testkit.Tenant;
 import org.o365mail.testkit.User;
+import org.o365mail.testsupport.CapturingLoggerProvider;
 import org.o365mail.testsupport.LeakCheck;
 
 /**
@@ -177,6 +179,25 @@ class PersonalAccountsTest {
           .isInstanceOfSatisfying(MailboxAuthenticationException.class,
               e -> assertThat(e.diagnosis().orElseThrow().setupStep()).isEqualTo(SetupStep.ALLOW_PUBLIC_CLIENT_FLOWS));
     }
+  }
+
+  @Test
+  void preflight_letsEveryTokenItCannotRead_pass_withoutALogLine() {
+    AppRegistration app = personalApp(imageManager).consumers().build();
+    String[] unreadable = {
+      "EwBwA8l6BAAUbDba3x2OMJElkF7gJ4z",                    // a compact ticket
+      "eyJhbGciOiJSU0EtT0FFUCJ9.bm90LWpzb24.c2ln",             // three parts, the payload not JSON
+      "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d", // five parts (JWE), the second not base64url JSON
+      "a..b", "."};
+    CapturingLoggerProvider.clear();
+    for (String value : unreadable) {
+      AccessToken token = new AccessToken(value.length() > 10 ? secret(value) : value, Instant.now().plusSeconds(3600));
+      for (TokenPreflight.Requirement r : new TokenPreflight.Requirement[] {TokenPreflight.Requirement.graphSend(),
+          TokenPreflight.Requirement.imap(), TokenPreflight.Requirement.smtp()}) {
+        assertThat(TokenPreflight.check(token, r, app)).as(value).isEmpty();
+      }
+    }
+    assertThat(CapturingLoggerProvider.lines()).noneMatch(l -> l.contains("EwBwA8l6") || l.contains("bm90LWpzb24"));
   }
 
   @Test
