@@ -69,7 +69,8 @@ public final class PersonalAccountMail {
           mailbox.send(message);
         }
       } else {
-        try (GraphMailboxConnector mailbox = GraphMailboxConnector.builder().mailbox(args[1]).credential(user).build()) {
+        try (GraphMailboxConnector mailbox =
+            GraphMailboxConnector.builder().mailbox(args[1]).credential(user).build()) {
           mailbox.send(message);
         }
       }

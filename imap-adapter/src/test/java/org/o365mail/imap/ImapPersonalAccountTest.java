@@ -35,8 +35,8 @@ import org.o365mail.testsupport.Secrets;
 
 /**
  * An outlook.com user reads over IMAP and sends over SMTP AUTH with XOAUTH2, signed in through {@code /common} with
- * the delegated scopes Microsoft documents for Outlook.com users ({@code https://outlook.office.com/IMAP.AccessAsUser.All}
- * and {@code SMTP.Send}); the access token is not a JWT.
+ * the delegated scopes Microsoft documents for Outlook.com users ({@code
+ * https://outlook.office.com/IMAP.AccessAsUser.All} and {@code SMTP.Send}); the access token is not a JWT.
  */
 @Timeout(60)
 @ExtendWith({FreshLogs.class, LeakCheck.class})
