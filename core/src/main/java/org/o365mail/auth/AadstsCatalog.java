@@ -74,8 +74,15 @@ final class AadstsCatalog {
       e(53001, SetupStep.CONDITIONAL_ACCESS, "The device is not domain-joined", "Enrol the device or adjust the policy", false),
       e(50034, SetupStep.USER_ACCOUNT, "The user does not exist in this tenant",
           "Check the user name and the tenant (a guest signs in through its host tenant)", false),
-      e(50020, SetupStep.SUPPORTED_ACCOUNT_TYPES, "The user's account type or tenant is not allowed for this app",
-          "Check Supported account types and sign in with an account of the app's tenant", false),
+      // a personal account (identity provider live.com) through /organizations, a tenant, or /common for an app of
+      // organizational accounts only (entra-docs reference-error-codes.md; the ImageManager guide: personal accounts
+      // need "any organizational directory and personal Microsoft accounts" and the tenant left blank)
+      e(50020, SetupStep.SUPPORTED_ACCOUNT_TYPES, "The user's account type or tenant is not allowed for this app"
+              + " (a personal Microsoft account, such as outlook.com, needs an app that accepts personal accounts)",
+          "Check Supported account types and sign in with an account of the app's tenant; for outlook.com, hotmail.com"
+              + " or live.com users choose \"Accounts in any organizational directory and personal Microsoft"
+              + " accounts\", leave the tenant blank and use accountTypes MULTI_TENANT_AND_PERSONAL (through /common"
+              + " or /consumers)", false),
       e(50057, SetupStep.USER_ACCOUNT, "The user account is disabled", "Unblock sign-in for the user", false),
       e(50055, SetupStep.USER_ACCOUNT, "The user's password has expired",
           "Have the user set a new password, then update the configuration", false),
@@ -122,11 +129,17 @@ final class AadstsCatalog {
           "Register the app for organizational accounts", false),
       e(9002332, SetupStep.SUPPORTED_ACCOUNT_TYPES, "The app accepts organizational accounts only but was used"
               + " through /consumers",
-          "Configure the tenant or use the organizations authority", false),
+          "To sign in personal Microsoft accounts, change Supported account types to \"Accounts in any"
+              + " organizational directory and personal Microsoft accounts\"; otherwise configure the tenant or use"
+              + " the organizations authority", false),
       e(500208, SetupStep.SUPPORTED_ACCOUNT_TYPES, "The account type is not allowed for this app",
           "Check Supported account types", false),
       e(50011, SetupStep.REDIRECT_URI, "The redirect URI is not registered for the app",
           "Add http://localhost under Authentication > Mobile and desktop applications", false),
+      // interactive sign-in with no redirect URI on any platform (entra-docs reference-error-codes.md AADSTS500113)
+      e(500113, SetupStep.REDIRECT_URI, "No redirect URI is registered for the app",
+          "Add the platform Mobile and desktop applications with redirect URI http://localhost under Authentication",
+          false),
       e(70004, SetupStep.REDIRECT_URI, "The redirect URI is not valid for the app",
           "Add http://localhost under Authentication > Mobile and desktop applications", false),
       e(50173, SetupStep.SIGN_IN_AGAIN, "The stored sign-in was revoked (password change or admin action)",

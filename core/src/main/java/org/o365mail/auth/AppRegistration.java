@@ -23,6 +23,12 @@ import org.o365mail.ProxySettings;
  * }</pre>
  */
 public final class AppRegistration {
+  /**
+   * The tenant id Entra gives every personal Microsoft account ({@code tid} of its id tokens): the consumers tenant,
+   * which is not a tenant an app can name; use {@link Builder#consumers()}.
+   */
+  public static final String CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
   private static final Pattern GUID =
       Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
   private static final Pattern DOMAIN = Pattern.compile("(?i)[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+");
@@ -30,6 +36,7 @@ public final class AppRegistration {
   private final String clientId;
   private final String tenant;
   private final AccountTypes accountTypes;
+  private final boolean consumers;
   private final Cloud cloud;
   private final URI authorityHost;
   private final boolean authorityHostOverridden;
@@ -40,6 +47,7 @@ public final class AppRegistration {
     this.clientId = b.clientId;
     this.tenant = b.tenant;
     this.accountTypes = b.accountTypes;
+    this.consumers = b.consumers;
     this.cloud = b.cloud;
     this.authorityHostOverridden = b.authorityHost != null;
     this.authorityHost = b.authorityHost != null ? b.authorityHost : b.cloud.authorityHost();
@@ -92,10 +100,16 @@ public final class AppRegistration {
     return Optional.ofNullable(trust);
   }
 
-  /** The tenant segment of the authority: the tenant, else {@code organizations} or {@code common}. */
+  /**
+   * The tenant segment of the authority: the tenant, else {@code consumers} ({@link Builder#consumers()}), else
+   * {@code organizations} or {@code common}.
+   */
   public String authorityTenant() {
     if (tenant != null) {
       return tenant;
+    }
+    if (consumers) {
+      return "consumers";
     }
     return accountTypes == AccountTypes.MULTI_TENANT_AND_PERSONAL ? "common" : "organizations";
   }
@@ -124,6 +138,9 @@ public final class AppRegistration {
     if (tenant != null) {
       b.tenant(tenant);
     }
+    if (consumers) {
+      b.consumers();
+    }
     if (authorityHostOverridden) {
       b.authorityHost(authorityHost);
     }
@@ -144,6 +161,7 @@ public final class AppRegistration {
     private String clientId;
     private String tenant;
     private AccountTypes accountTypes = AccountTypes.SINGLE_TENANT;
+    private boolean consumers;
     private Cloud cloud = Cloud.GLOBAL;
     private URI authorityHost;
     private SSLContext trust;
@@ -166,9 +184,11 @@ public final class AppRegistration {
     public Builder tenant(String value) {
       String v = requireNonNull(value, "tenant").trim();
       String lower = v.toLowerCase(Locale.ROOT);
-      if (lower.equals("common") || lower.equals("organizations") || lower.equals("consumers")) {
+      if (lower.equals("common") || lower.equals("organizations") || lower.equals("consumers")
+          || lower.equals(CONSUMERS_TENANT_ID)) {
         throw new IllegalArgumentException("tenant '" + v + "' is not a tenant: leave tenant unset and choose"
-            + " accountTypes (MULTI_TENANT signs in through /organizations, MULTI_TENANT_AND_PERSONAL through /common)");
+            + " accountTypes (MULTI_TENANT signs in through /organizations, MULTI_TENANT_AND_PERSONAL through /common,"
+            + " or through /consumers with consumers())");
       }
       if (!GUID.matcher(v).matches() && !DOMAIN.matcher(v).matches()) {
         throw new IllegalArgumentException("tenant '" + v + "' is neither a Directory (tenant) ID (a GUID) nor a"
@@ -181,6 +201,17 @@ public final class AppRegistration {
     /** Supported account types (default {@link AccountTypes#SINGLE_TENANT}). */
     public Builder accountTypes(AccountTypes value) {
       this.accountTypes = requireNonNull(value, "accountTypes");
+      return this;
+    }
+
+    /**
+     * Signs in through {@code /consumers}: personal Microsoft accounts (outlook.com, hotmail.com, live.com) only, for
+     * an app whose supported account types include personal accounts ({@link AccountTypes#MULTI_TENANT_AND_PERSONAL},
+     * tenant left blank). Without it such an app signs in through {@code /common}, which takes both work and personal
+     * accounts. Delegated flows only: Entra refuses client credentials and username/password there.
+     */
+    public Builder consumers() {
+      this.consumers = true;
       return this;
     }
 
@@ -250,6 +281,14 @@ public final class AppRegistration {
         default -> {
           // MULTI_TENANT: tenant optional
         }
+      }
+      if (consumers && accountTypes != AccountTypes.MULTI_TENANT_AND_PERSONAL) {
+        throw new IllegalStateException("consumers() needs accountTypes MULTI_TENANT_AND_PERSONAL: an app whose"
+            + " Supported account types exclude personal Microsoft accounts is refused at /consumers (AADSTS9002332)");
+      }
+      if (consumers && cloud != Cloud.GLOBAL) {
+        throw new IllegalStateException("consumers() is for the global cloud only: national clouds have no personal"
+            + " Microsoft accounts");
       }
       return new AppRegistration(this);
     }

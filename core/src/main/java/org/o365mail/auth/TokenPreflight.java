@@ -69,7 +69,12 @@ public final class TokenPreflight {
     }
   }
 
-  /** The problem with {@code token} for {@code requirement}, if any. Opaque (non-JWT) tokens pass. */
+  /**
+   * The problem with {@code token} for {@code requirement}, if any. Opaque (non-JWT) tokens pass without a check and
+   * without a log line: Microsoft warns that tokens for its services need not be JWTs and may be encrypted for
+   * personal Microsoft accounts (entra-docs v2-oauth2-auth-code-flow.md, access-tokens.md), and only the service can
+   * judge them.
+   */
   public static Optional<Diagnosis> check(AccessToken token, Requirement requirement, AppRegistration app) {
     requireNonNull(token, "token");
     requireNonNull(requirement, "requirement");

@@ -221,7 +221,8 @@ public final class SetupGuide {
       case MULTI_TENANT -> "Supported account types: Accounts in any organizational directory. The tenant ID is"
           + " optional for user sign-ins (they go through /organizations).";
       case MULTI_TENANT_AND_PERSONAL -> "Supported account types: Accounts in any organizational directory and"
-          + " personal Microsoft accounts. Leave the tenant ID blank (sign-ins go through /common).";
+          + " personal Microsoft accounts. Leave the tenant ID blank (sign-ins go through /common, or through"
+          + " /consumers for personal accounts only).";
       case PERSONAL_ONLY -> "Personal Microsoft accounts only is not supported.";
     };
     if (flow.appOnly() && types != AccountTypes.SINGLE_TENANT) {

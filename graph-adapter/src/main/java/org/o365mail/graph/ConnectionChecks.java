@@ -8,8 +8,10 @@ import org.o365mail.Diagnosis;
 import org.o365mail.MailboxException;
 import org.o365mail.OutgoingMessage;
 import org.o365mail.SetupStep;
+import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.auth.TokenClaims;
 import org.o365mail.graph.internal.GraphCall;
 import org.o365mail.graph.internal.GraphCall.Access;
 import org.o365mail.graph.internal.GraphErrors.Target;
@@ -75,9 +77,9 @@ final class ConnectionChecks {
       }
       return ConnectionCheck.failed(d, elapsed(start));
     }
-    String scopes = transport.auth().currentToken(Access.SEND).map(t -> credential.kind() == CredentialKind.APP_ONLY
-        ? "roles " + new TreeSet<>(t.claims().roles()) : "scopes " + new TreeSet<>(t.claims()
-        .scopes())).orElse("a token");
+    String scopes = transport.auth().currentToken(Access.SEND).flatMap(ConnectionChecks::claims)
+        .map(c -> credential.kind() == CredentialKind.APP_ONLY
+            ? "roles " + new TreeSet<>(c.roles()) : "scopes " + new TreeSet<>(c.scopes())).orElse("a token");
     if (testRecipient.isEmpty()) {
       return ConnectionCheck.ok("Sending as " + mailbox + " over Microsoft Graph: " + scopes + " fit sending; no test"
           + " message sent", elapsed(start));
@@ -94,6 +96,15 @@ final class ConnectionChecks {
   }
 
   /** The failure's diagnosis, or one that names its type and points at its cause. */
+  /** The token's claims; none for a token that is not a JWT (personal Microsoft accounts get such tokens). */
+  private static Optional<TokenClaims> claims(AccessToken token) {
+    try {
+      return Optional.of(token.claims());
+    } catch (IllegalArgumentException notAJwt) {
+      return Optional.empty();
+    }
+  }
+
   private static Diagnosis diagnosis(MailboxException m) {
     return m.diagnosis().orElseGet(() -> Diagnosis.builder(SetupStep.UNKNOWN, m.getClass().getSimpleName())
         .summary(m.getMessage()).fix("See the exception's cause").build());

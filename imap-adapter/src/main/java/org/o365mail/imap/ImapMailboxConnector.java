@@ -404,7 +404,11 @@ public final class ImapMailboxConnector implements MailboxConnector {
       return this;
     }
 
-    /** SMTP host for {@link ImapMailboxConnector#send} (default: the cloud's, {@code smtp.office365.com}). */
+    /**
+     * SMTP host for {@link ImapMailboxConnector#send} (default: the cloud's, {@code smtp.office365.com}). For
+     * personal Microsoft accounts (outlook.com) Microsoft's "POP, IMAP, and SMTP settings for Outlook.com" names
+     * {@code smtp-mail.outlook.com} (port 587, STARTTLS, OAuth2) and IMAP on {@code outlook.office365.com}.
+     */
     public Builder smtpHost(String value) {
       this.smtpHost = Arguments.notBlank(value, "smtpHost");
       return this;

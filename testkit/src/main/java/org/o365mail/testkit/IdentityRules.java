@@ -120,6 +120,10 @@ final class IdentityRules {
   static void checkAudience(Application app, String tenantSegment, Tenant userTenant) throws AadError {
     String t = tenantSegment.toLowerCase(Locale.ROOT);
     SupportedAccountTypes types = app.accountTypes();
+    if (userTenant != null && userTenant.isConsumers()) {
+      checkPersonalAccount(app, t, userTenant);
+      return;
+    }
     if (types == SupportedAccountTypes.PERSONAL_ONLY) {
       throw AadError.unauthorizedClient(9002331, "Application '" + app.clientId() + "'(" + app.displayName()
           + ") is configured for use by Microsoft Account users only. Please use the /consumers endpoint to serve"
@@ -143,6 +147,33 @@ final class IdentityRules {
     if (userTenant != null && userTenant != app.homeTenant() && types == SupportedAccountTypes.SINGLE_TENANT) {
       throw appNotFound(app.clientId(), userTenant);
     }
+  }
+
+  /**
+   * A personal Microsoft account signs in through {@code /consumers} or {@code /common} to an app whose supported
+   * account types include personal accounts. Through {@code /organizations} or a tenant Entra answers AADSTS50020
+   * (the account from identity provider 'live.com' does not exist in the tenant); an app for organizational
+   * accounts only answers AADSTS9002332 through {@code /consumers} and, through {@code /common}, the same AADSTS50020
+   * for the Microsoft Services tenant (MicrosoftDocs/entra-docs reference-error-codes.md and
+   * troubleshoot "error code AADSTS50020 user account from identity provider does not exist in tenant").
+   */
+  private static void checkPersonalAccount(Application app, String t, Tenant userTenant) throws AadError {
+    SupportedAccountTypes types = app.accountTypes();
+    boolean personalApp =
+        types == SupportedAccountTypes.MULTI_TENANT_AND_PERSONAL || types == SupportedAccountTypes.PERSONAL_ONLY;
+    if (t.equals("consumers") && !personalApp) {
+      throw AadError.unauthorizedClient(9002332, "Application '" + app.clientId() + "'(" + app.displayName()
+          + ") is configured for use by Azure Active Directory users only. Please do not use the /consumers"
+          + " endpoint to serve this request.");
+    }
+    if (t.equals("consumers") || (t.equals("common") && personalApp)) {
+      return;
+    }
+    String where = t.equals("common") ? "Microsoft Services" : t;
+    throw AadError.invalidGrant(50020, "User account from identity provider 'live.com' does not exist in tenant '"
+        + where + "' and cannot access the application '" + app.clientId() + "'(" + app.displayName()
+        + ") in that tenant. The account needs to be added as an external user in the tenant first. Sign out and"
+        + " sign in again with a different Azure Active Directory user account.");
   }
 
   static void checkAudienceForAuthority(Application app, String tenantSegment) throws AadError {

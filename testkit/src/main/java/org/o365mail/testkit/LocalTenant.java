@@ -174,6 +174,27 @@ public final class LocalTenant implements AutoCloseable {
     return directory.createTenant(primaryDomain, tenantId);
   }
 
+  /**
+   * The well-known tenant id of personal Microsoft accounts (outlook.com, hotmail.com, live.com): the {@code tid} of
+   * their id tokens and the {@code utid} of their client info.
+   */
+  public static final String CONSUMERS_TENANT_ID = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+  /**
+   * The consumers tenant, created on first use with the domains outlook.com, hotmail.com and live.com. Users added
+   * to it ({@link Tenant#addUser}) are personal Microsoft accounts with an Outlook.com mailbox: they sign in through
+   * {@code /consumers} or {@code /common} to apps whose supported account types include personal accounts, consent
+   * for themselves, and get access tokens that are not JWTs (see CONTRACT.md, "Personal Microsoft accounts").
+   */
+  public synchronized Tenant consumers() {
+    return directory.tenant(CONSUMERS_TENANT_ID).orElseGet(() -> {
+      Tenant t = directory.createTenant("outlook.com", CONSUMERS_TENANT_ID);
+      t.addDomain("hotmail.com");
+      t.addDomain("live.com");
+      return t;
+    });
+  }
+
   /** The tenant named by its id or one of its domains. */
   public Tenant tenant(String idOrDomain) {
     return directory

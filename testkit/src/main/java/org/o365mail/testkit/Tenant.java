@@ -39,6 +39,11 @@ public final class Tenant {
     return directory;
   }
 
+  /** Whether this is the consumers tenant of personal Microsoft accounts ({@link LocalTenant#consumers()}). */
+  public boolean isConsumers() {
+    return LocalTenant.CONSUMERS_TENANT_ID.equals(id);
+  }
+
   /** Directory (tenant) ID. */
   public String id() {
     return id;

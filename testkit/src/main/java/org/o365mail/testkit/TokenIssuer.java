@@ -119,7 +119,7 @@ final class TokenIssuer {
     response.put("scope", String.join(" ", responseScopes));
     response.put("expires_in", Duration.between(now, exp).getSeconds());
     response.put("ext_expires_in", Duration.between(now, exp).getSeconds());
-    response.put("access_token", tokens.sign(claims));
+    response.put("access_token", userTenant.isConsumers() ? tokens.opaque(claims) : tokens.sign(claims));
     if (request.reserved.contains("offline_access")) {
       String refresh = "0.AX" + Application.randomToken(96);
       refreshTokens.put(refresh, new RefreshGrant(app.clientId(), userTenant, user, now));

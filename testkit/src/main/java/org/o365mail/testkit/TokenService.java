@@ -40,6 +40,8 @@ final class TokenService {
    * and a signature check plus claims parse each time made the stand-in slower than the code it serves.
    */
   private final Map<String, VerifiedToken> verified = new ConcurrentHashMap<>();
+  /** The opaque access tokens of personal accounts ({@link #opaque}) and what each stands for. */
+  private final Map<String, VerifiedToken> opaque = new ConcurrentHashMap<>();
 
   TokenService(KeyPair keys) {
     String kid = Base64URL.encode(UUID.randomUUID().toString().substring(0, 18)).toString();
@@ -101,6 +103,10 @@ final class TokenService {
     if (token == null || token.isEmpty()) {
       return Optional.empty();
     }
+    VerifiedToken personal = opaque.get(token);
+    if (personal != null) {
+      return Optional.of(personal);
+    }
     VerifiedToken known = verified.get(token);
     if (known != null) {
       return Optional.of(known);
@@ -119,6 +125,21 @@ final class TokenService {
     } catch (ParseException | JOSEException | IllegalArgumentException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * An access token that is not a JWT, standing for {@code claims}: what Microsoft issues to personal accounts (a
+   * compact ticket the client cannot read). Only this service can tell what it stands for.
+   */
+  String opaque(Map<String, Object> claims) {
+    String jwt = sign(claims);
+    VerifiedToken parsed = verify(jwt).orElseThrow(() -> new IllegalStateException("cannot read a token just signed"));
+    String token = "EwA" + Application.randomToken(400);
+    if (opaque.size() >= VERIFIED_LIMIT) {
+      opaque.clear(); // as for verified tokens: a test run issuing this many personal-account tokens is not expected
+    }
+    opaque.put(token, parsed);
+    return token;
   }
 
   static Date date(Instant instant) {
