@@ -95,7 +95,6 @@ final class ConnectionChecks {
         + " message went to " + testRecipient.get(), elapsed(start));
   }
 
-  /** The failure's diagnosis, or one that names its type and points at its cause. */
   /** The token's claims; none for a token that is not a JWT (personal Microsoft accounts get such tokens). */
   private static Optional<TokenClaims> claims(AccessToken token) {
     try {
@@ -105,6 +104,7 @@ final class ConnectionChecks {
     }
   }
 
+  /** The failure's diagnosis, or one that names its type and points at its cause. */
   private static Diagnosis diagnosis(MailboxException m) {
     return m.diagnosis().orElseGet(() -> Diagnosis.builder(SetupStep.UNKNOWN, m.getClass().getSimpleName())
         .summary(m.getMessage()).fix("See the exception's cause").build());

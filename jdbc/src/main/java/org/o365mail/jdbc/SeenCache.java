@@ -18,10 +18,10 @@ final class SeenCache {
    */
   static final int DEFAULT_CAPACITY = 10_000;
 
-  private record Entry(CheckpointKey key, String messageKey) {}
+  private record SeenKey(CheckpointKey key, String messageKey) {}
 
   private final int capacity;
-  private final LinkedHashMap<Entry, Boolean> entries;
+  private final LinkedHashMap<SeenKey, Boolean> entries;
 
   SeenCache(int capacity) {
     if (capacity < 0) {
@@ -30,7 +30,7 @@ final class SeenCache {
     this.capacity = capacity;
     this.entries = new LinkedHashMap<>(16, 0.75f, true) {
       @Override
-      protected boolean removeEldestEntry(Map.Entry<Entry, Boolean> eldest) {
+      protected boolean removeEldestEntry(Map.Entry<SeenKey, Boolean> eldest) {
         return size() > SeenCache.this.capacity;
       }
     };
@@ -38,7 +38,7 @@ final class SeenCache {
 
   /** Whether {@code messageKey} of {@code key} is known to be seen; a hit makes it the most recently used. */
   synchronized boolean contains(CheckpointKey key, String messageKey) {
-    return entries.get(new Entry(key, messageKey)) != null;
+    return entries.get(new SeenKey(key, messageKey)) != null;
   }
 
   /** Remembers these keys as seen, the oldest forgotten beyond the capacity. */
@@ -47,7 +47,7 @@ final class SeenCache {
       return;
     }
     for (String k : messageKeys) {
-      entries.put(new Entry(key, k), Boolean.TRUE);
+      entries.put(new SeenKey(key, k), Boolean.TRUE);
     }
   }
 
