@@ -45,6 +45,8 @@ public final class SignInHttp {
   private final ProxySettings proxy;
   private final Duration deadline;
   private final int maxBodyBytes;
+  /** The proxy credentials' authenticator, to tell a refusal of them from other failures; null without any. */
+  private final ProxyOnlyAuthenticator proxyAuthenticator;
 
   /** An answer read whole: status, headers and the body as text. */
   public record Answer(int status, Map<String, List<String>> headers, String body) {
@@ -97,6 +99,7 @@ public final class SignInHttp {
     this.deadline = deadline;
     this.maxBodyBytes = maxBodyBytes;
     this.proxy = proxy;
+    ProxyOnlyAuthenticator proxyAuthenticator = null;
     HttpClient.Builder b = HttpClient.newBuilder()
         .connectTimeout(CONNECT_TIMEOUT.compareTo(deadline) < 0 ? CONNECT_TIMEOUT : deadline)
         .followRedirects(HttpClient.Redirect.NEVER);
@@ -109,10 +112,12 @@ public final class SignInHttp {
     if (proxy.type() != ProxySettings.Type.DIRECT) {
       b.proxy(proxy.selector());
       if (proxy.hasCredentials()) {
-        b.authenticator(new ProxyOnlyAuthenticator(proxy));
+        proxyAuthenticator = new ProxyOnlyAuthenticator(proxy);
+        b.authenticator(proxyAuthenticator);
       }
     }
     this.client = b.build();
+    this.proxyAuthenticator = proxyAuthenticator;
   }
 
   public Duration deadline() {
@@ -129,6 +134,7 @@ public final class SignInHttp {
    */
   public Answer send(HttpRequest request) throws IOException, InterruptedException {
     URI uri = request.uri();
+    int credentialsAskedBefore = proxyAuthenticator == null ? 0 : proxyAuthenticator.asked.get();
     CompletableFuture<HttpResponse<byte[]>> future =
         client.sendAsync(request, info -> capped(info, uri, maxBodyBytes));
     HttpResponse<byte[]> response;
@@ -142,6 +148,13 @@ public final class SignInHttp {
       throw e;
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
+      if (proxyAuthenticator != null && proxyAuthenticator.asked.get() - credentialsAskedBefore >= 2) {
+        // the proxy answered 407 again after the configured credentials were sent: they were refused, whatever
+        // words the JDK's client fails with (JDK 17 says "too many authentication attempts"; JDK 25 has been seen
+        // failing on an internal null instead)
+        String target = uri.getHost() + ":" + (uri.getPort() >= 0 ? uri.getPort() : 443);
+        throw new ProxyFailures.RefusedException(proxy.describe(), 407, true, target);
+      }
       if (cause instanceof IOException io) {
         throw io;
       }
@@ -250,6 +263,8 @@ public final class SignInHttp {
   /** Answers a proxy's 407 (never a server's 401) with the proxy's own credentials. */
   private static final class ProxyOnlyAuthenticator extends java.net.Authenticator {
     private final ProxySettings proxy;
+    /** How often a proxy's 407 asked for the credentials. */
+    final java.util.concurrent.atomic.AtomicInteger asked = new java.util.concurrent.atomic.AtomicInteger();
 
     ProxyOnlyAuthenticator(ProxySettings proxy) {
       this.proxy = proxy;
@@ -260,6 +275,7 @@ public final class SignInHttp {
       if (getRequestorType() != RequestorType.PROXY) {
         return null;
       }
+      asked.incrementAndGet();
       return new java.net.PasswordAuthentication(proxy.username().orElseThrow(), proxy.password());
     }
   }
