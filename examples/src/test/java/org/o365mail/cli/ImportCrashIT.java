@@ -56,11 +56,7 @@ import org.o365mail.testkit.Tenant;
  */
 @Timeout(600)
 class ImportCrashIT {
-  /**
-   * 3,000 rather than the 5,000 of its first runs, for the suite's 15 minutes: the 20 kills still land at random
-   * points, with about 150 messages between two of them.
-   */
-  static final int MESSAGES = 3_000;
+  static final int MESSAGES = 5_000;
   static final int KILLS = 20;
 
   static LocalTenant m365;
