@@ -81,7 +81,8 @@ class GuardedSocketsTest {
   @Test
   void plainSocketsThroughAnHttpProxy_openTheTunnelOnConnect_andReadThroughTheGuard() throws Exception {
     CountingGuard guard = new CountingGuard();
-    try (ProxyTunnelTest.EchoServer target = new ProxyTunnelTest.EchoServer(); LoopbackProxy proxy = LoopbackProxy.http()) {
+    try (ProxyTunnelTest.EchoServer target = new ProxyTunnelTest.EchoServer();
+        LoopbackProxy proxy = LoopbackProxy.http()) {
       GuardedSockets sockets = GuardedSockets.of(guard, null, ProxySettings.http(proxy.host(), proxy.port()),
           "127.0.0.1", target.port());
       assertThat(sockets.proxied()).isTrue();
@@ -112,7 +113,8 @@ class GuardedSocketsTest {
 
   @Test
   void aHostOnTheNoProxyList_isReachedDirectly() throws Exception {
-    try (ProxyTunnelTest.EchoServer target = new ProxyTunnelTest.EchoServer(); LoopbackProxy proxy = LoopbackProxy.http()) {
+    try (ProxyTunnelTest.EchoServer target = new ProxyTunnelTest.EchoServer();
+        LoopbackProxy proxy = LoopbackProxy.http()) {
       GuardedSockets sockets = GuardedSockets.of(StreamGuard.none(), null, ProxySettings.http(proxy.host(),
           proxy.port()).withNoProxy(List.of("127.0.0.1")), "127.0.0.1", target.port());
       assertThat(sockets.proxied()).isFalse();
