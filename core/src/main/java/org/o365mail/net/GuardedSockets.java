@@ -35,8 +35,8 @@ import org.o365mail.ProxySettings;
  *
  * <pre>{@code
  * GuardedSockets sockets = GuardedSockets.of(guard, trust.getSocketFactory(), ProxySettings.system(), host, port);
- * props.put("mail.imaps.ssl.socketFactory", sockets.implicitTls());
- * props.put("mail.imaps.socketFactory", sockets.plain());
+ * props.put(prefix + ".ssl.socketFactory", sockets.implicitTls());   // the library's TLS factory
+ * props.put(prefix + ".socketFactory", sockets.plain());
  * }</pre>
  */
 public final class GuardedSockets {
