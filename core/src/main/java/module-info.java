@@ -15,5 +15,6 @@ module org.o365mail {
   exports org.o365mail.doctor;
   exports org.o365mail.expiry;
   exports org.o365mail.importer;
+  exports org.o365mail.net;
   exports org.o365mail.setup;
 }

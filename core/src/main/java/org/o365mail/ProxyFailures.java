@@ -28,6 +28,7 @@ public final class ProxyFailures {
     private final int status;
     private final String proxy;
     private final boolean credentialsSent;
+    private final String target;
 
     /**
      * @param proxy the proxy as {@link ProxySettings#describe()} names it
@@ -41,6 +42,7 @@ public final class ProxyFailures {
       this.status = status;
       this.proxy = proxy;
       this.credentialsSent = credentialsSent;
+      this.target = target;
     }
 
     public int status() {
@@ -54,6 +56,25 @@ public final class ProxyFailures {
     public boolean credentialsSent() {
       return credentialsSent;
     }
+
+    /** The host and port the tunnel was for. */
+    public String target() {
+      return target;
+    }
+  }
+
+  /**
+   * The diagnosis of a refusal the SDK's own tunnel recorded ({@link RefusedException} in {@code failure} or its
+   * causes), else empty: for callers that do not hold the {@link ProxySettings} the connection took.
+   */
+  public static Optional<Diagnosis> diagnose(Throwable failure) {
+    int depth = 0;
+    for (Throwable t = failure; t != null && depth < 20; t = t.getCause(), depth++) {
+      if (t instanceof RefusedException r) {
+        return Optional.of(of(r.status(), r.proxy(), r.credentialsSent(), r.target()));
+      }
+    }
+    return Optional.empty();
   }
 
   /**

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 /** Core's module descriptor exports exactly the API packages, and no exported signature shows an MSAL type. */
 class ModuleDescriptorTest {
   private static final Set<String> API = Set.of("org.o365mail", "org.o365mail.auth", "org.o365mail.doctor",
-      "org.o365mail.expiry", "org.o365mail.importer", "org.o365mail.setup");
+      "org.o365mail.expiry", "org.o365mail.importer", "org.o365mail.net", "org.o365mail.setup");
 
   private static Path classes() throws URISyntaxException {
     return Path.of(Json.class.getProtectionDomain().getCodeSource().getLocation().toURI());

@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
 import org.o365mail.Diagnosis;
 import org.o365mail.EmailAddress;
 import org.o365mail.MailboxException;
+import org.o365mail.ProxyFailures;
 import org.o365mail.ServiceText;
 import org.o365mail.SetupStep;
 import org.o365mail.TlsFailures;
@@ -36,6 +37,8 @@ import org.o365mail.auth.TokenPreflight;
  *   <li>SMTP {@code 535 5.7.139}: SMTP AUTH disabled for the mailbox or the tenant.
  *   <li>IMAP {@code User is authenticated but not connected}: the signed-in user may not open the mailbox.
  *   <li>A certificate refused in the TLS handshake (not trusted, expired, naming another host): the trust step.
+ *   <li>A proxy that refused the tunnel (403, or 407: credentials wanted, or the ones given rejected): the network
+ *       step ({@link SetupStep#TRUST}, as {@link ProxyFailures} names it), naming the proxy and the server.
  * </ul>
  *
  * <p>Other failures (network, a server answer not listed) have no diagnosis here: empty. The token's value is
@@ -67,6 +70,12 @@ public final class JakartaMailDiagnostics {
     for (Throwable t = failure; t != null; t = next(t)) {
       if (t instanceof MailboxException m && m.diagnosis().isPresent()) {
         return m.diagnosis();
+      }
+    }
+    for (Throwable t = failure; t != null; t = next(t)) {
+      Optional<Diagnosis> proxy = ProxyFailures.diagnose(t);
+      if (proxy.isPresent()) {
+        return proxy;
       }
     }
     Optional<TlsFailures.Refusal> tls = TlsFailures.refusal(failure);

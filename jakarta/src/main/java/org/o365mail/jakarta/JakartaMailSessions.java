@@ -7,7 +7,10 @@ import java.time.Duration;
 import java.util.Properties;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
+import org.o365mail.ProxySettings;
 import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.net.GuardedSockets;
+import org.o365mail.net.StreamGuard;
 
 /**
  * Jakarta Mail {@link Session}s for Exchange Online's IMAP and SMTP submission with XOAUTH2 and nothing else, their
@@ -32,6 +35,9 @@ import org.o365mail.auth.CredentialStrategy;
  * message bodies are fetched in parts of 1 MiB), an SMTP reply line 64 KiB and a reply 1 MiB. A server past a bound
  * fails the read with an {@code IOException} naming the bound, which Jakarta Mail reports as a lost connection; so
  * does a server whose answer, once started, comes slower than 1 KiB/s after the first {@code timeout}.
+ *
+ * <p>The server is reached through {@link Builder#proxy} (by default the credential's, whose default is the JVM's
+ * settings): an HTTP proxy through a {@code CONNECT} tunnel, its answer bounded by the timeout, or SOCKS5.
  *
  * <p>On a refused login ({@code jakarta.mail.AuthenticationFailedException}: IMAP {@code AUTHENTICATE failed.},
  * SMTP {@code 535 5.7.3} or {@code 5.7.139}) {@link JakartaMailDiagnostics#diagnose} names the setup step.
@@ -70,6 +76,7 @@ public final class JakartaMailSessions {
     private SSLContext trust;
     private Duration timeout = Duration.ofSeconds(60);
     private long maxLiteralBytes = 64L << 20;
+    private ProxySettings proxy;
 
     private Builder(OAuth2Authenticator authenticator) {
       this.authenticator = authenticator;
@@ -104,6 +111,18 @@ public final class JakartaMailSessions {
      */
     public Builder trust(SSLContext value) {
       this.trust = requireNonNull(value, "trust");
+      return this;
+    }
+
+    /**
+     * How the server is reached, default the credential's {@code registration().proxy()} (whose default is the JVM's
+     * settings, {@link ProxySettings#system()}): an HTTP proxy through a {@code CONNECT} tunnel opened by the SDK
+     * (Basic credentials only after the proxy's 407; Angus's own {@code mail.*.proxy.*} properties are not used, they
+     * send the credentials before being asked), or a SOCKS5 proxy through the JDK. The token goes only through the
+     * tunnel, inside TLS. A proxy that refuses the tunnel is diagnosed by {@link JakartaMailDiagnostics#diagnose}.
+     */
+    public Builder proxy(ProxySettings value) {
+      this.proxy = requireNonNull(value, "proxy");
       return this;
     }
 
@@ -143,8 +162,8 @@ public final class JakartaMailSessions {
       SSLContext tls = trust != null ? trust : authenticator.credentials().registration().trust().orElse(null);
       SSLSocketFactory tlsSockets = tls != null ? tls.getSocketFactory()
           : (SSLSocketFactory) SSLSocketFactory.getDefault();
-      BoundedSockets.Limits limits = imap ? BoundedSockets.Limits.imap(maxLiteralBytes, timeout)
-          : BoundedSockets.Limits.smtp(timeout);
+      BoundedReads.Limits limits = imap ? BoundedReads.Limits.imap(maxLiteralBytes, timeout)
+          : BoundedReads.Limits.smtp(timeout);
       String server = host != null ? host
           : imap ? authenticator.credentials().registration().cloud().imapHost()
               : authenticator.credentials().registration().cloud().smtpHost();
@@ -153,15 +172,26 @@ public final class JakartaMailSessions {
       props.put(imap ? "mail.store.protocol" : "mail.transport.protocol", protocol);
       props.put(p + ".host", server);
       props.put(p + ".port", Integer.toString(port));
+      ProxySettings route = proxy != null ? proxy : authenticator.credentials().registration().proxy();
+      // IMAP through a proxy: TLS sockets that open the tunnel when connected (GuardedSockets.implicitTls). Angus
+      // wraps each socket in its WriteTimeoutSocket, which is no SSLSocket, before it checks whether the socket is
+      // TLS already, and would layer TLS a second time on one of those (SocketFetcher.createSocket,
+      // https://github.com/eclipse-ee4j/angus-mail/blob/2.0.5/core/src/main/java/org/eclipse/angus/mail/util/
+      // SocketFetcher.java); so there the writes get the SDK's deadline instead of Angus's writetimeout
+      boolean tunnelledTls = imap && GuardedSockets.of(StreamGuard.none(), tlsSockets, route, server, port).proxied();
+      GuardedSockets sockets = GuardedSockets.of(new BoundedReads.Guard(limits, server + ":" + port,
+          tunnelledTls ? timeout : null), tlsSockets, route, server, port);
       String millis = Long.toString(timeout.toMillis());
       props.put(p + ".connectiontimeout", millis);
       props.put(p + ".timeout", millis);
-      props.put(p + ".writetimeout", millis);
-      // TLS: the host name checked against the certificate, never turned off; reads through the bounds
+      if (!tunnelledTls) {
+        props.put(p + ".writetimeout", millis);
+      }
+      // TLS: the host name checked against the certificate, never turned off; reads through the bounds; every socket
+      // made through these factories, with no fallback to an unbounded one of Angus's own
       props.put(p + ".ssl.checkserveridentity", "true");
-      BoundedSockets.Plain plain = new BoundedSockets.Plain(limits, server + ":" + port);
-      props.put(p + ".ssl.socketFactory", new BoundedSockets.Tls(tlsSockets, limits, server + ":" + port, plain));
-      props.put(p + ".socketFactory", plain);
+      props.put(p + ".ssl.socketFactory", imap ? sockets.implicitTls() : sockets.tls());
+      props.put(p + ".socketFactory", sockets.plain());
       props.put(p + ".socketFactory.fallback", "false");
       // XOAUTH2 and nothing else: no other mechanism could carry the token or a password
       props.put(p + ".auth.mechanisms", "XOAUTH2");

@@ -23,10 +23,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.o365mail.ProxySettings;
 import org.o365mail.auth.AccessToken;
 import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
+import org.o365mail.net.GuardedSockets;
 
 /**
  * What a server sends is read through bounds: a hostile SMTP server on loopback with an endless line or an endless
@@ -109,9 +111,9 @@ class BoundedReadsTest {
 
   @Test
   void anImapLiteralAboveTheBound_isRefusedBeforeItsBytes_andOneWithinPassesUnchanged() throws IOException {
-    BoundedSockets.Limits limits = BoundedSockets.Limits.imap(1 << 20, Duration.ofSeconds(60));
+    BoundedReads.Limits limits = BoundedReads.Limits.imap(1 << 20, Duration.ofSeconds(60));
     String small = "* 1 FETCH (BODY[] {5}\r\nhello)\r\n* 2 FETCH (BODY[] {0}\r\n)\r\nA1 OK done\r\n";
-    try (InputStream in = new BoundedSockets.BoundedInput(
+    try (InputStream in = new BoundedReads.BoundedInput(
         new ByteArrayInputStream(small.getBytes(StandardCharsets.US_ASCII)), limits, "imap.test:993")) {
       assertThat(new String(in.readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo(small);
     }
@@ -122,18 +124,18 @@ class BoundedReadsTest {
     big.writeBytes(("* 3 FETCH (BODY[]<0> {" + body.length + "}\r\n").getBytes(StandardCharsets.US_ASCII));
     big.writeBytes(body);
     big.writeBytes(")\r\n".getBytes(StandardCharsets.US_ASCII));
-    try (InputStream in = new BoundedSockets.BoundedInput(new ByteArrayInputStream(big.toByteArray()),
-        BoundedSockets.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993")) {
+    try (InputStream in = new BoundedReads.BoundedInput(new ByteArrayInputStream(big.toByteArray()),
+        BoundedReads.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993")) {
       assertThat(in.readAllBytes()).hasSize(big.size());
     }
 
     String huge = "* 1 FETCH (BODY[] {2147483000}\r\nzzzz";
-    InputStream in = new BoundedSockets.BoundedInput(
+    InputStream in = new BoundedReads.BoundedInput(
         new ByteArrayInputStream(huge.getBytes(StandardCharsets.US_ASCII)), limits, "imap.test:993");
-    assertThatThrownBy(in::readAllBytes).isInstanceOf(BoundedSockets.BoundExceededException.class)
+    assertThatThrownBy(in::readAllBytes).isInstanceOf(BoundedReads.BoundExceededException.class)
         .hasMessage("imap.test:993 sent a literal of 2147483000 bytes, more than 1048576; the connection is given up");
     // and it stays failed
-    assertThatThrownBy(in::read).isInstanceOf(BoundedSockets.BoundExceededException.class);
+    assertThatThrownBy(in::read).isInstanceOf(BoundedReads.BoundExceededException.class);
   }
 
   @Test
@@ -205,11 +207,12 @@ class BoundedReadsTest {
           }
           return null;
         });
-        BoundedSockets.Limits limits = BoundedSockets.Limits.smtp(Duration.ofSeconds(60));
-        BoundedSockets.Plain plain = new BoundedSockets.Plain(limits, "smtp.test:587");
-        BoundedSockets.Tls tls = new BoundedSockets.Tls((javax.net.ssl.SSLSocketFactory)
-            javax.net.ssl.SSLSocketFactory.getDefault(), limits, "smtp.test:587", plain);
-        Socket raw = plain.createSocket();
+        BoundedReads.Limits limits = BoundedReads.Limits.smtp(Duration.ofSeconds(60));
+        GuardedSockets sockets = GuardedSockets.of(new BoundedReads.Guard(limits, "smtp.test:587", null),
+            (javax.net.ssl.SSLSocketFactory) javax.net.ssl.SSLSocketFactory.getDefault(), ProxySettings.none(),
+            "smtp.test", 587);
+        javax.net.ssl.SSLSocketFactory tls = sockets.tls();
+        Socket raw = sockets.plain().createSocket();
         raw.connect(listener.getLocalSocketAddress(), 5_000);
         try (Socket wrapped = new Wrapper(raw)) {
           InputStream in = wrapped.getInputStream();
@@ -253,11 +256,11 @@ class BoundedReadsTest {
         return 1;
       }
     };
-    InputStream in = new BoundedSockets.BoundedInput(trickle,
-        BoundedSockets.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993", () -> now[0]);
+    InputStream in = new BoundedReads.BoundedInput(trickle,
+        BoundedReads.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993", () -> now[0]);
     // "* OK first" and CRLF: the clock starts at the first byte, so 11 more bytes take 110 s > 60 s + 0 s
     Throwable failure = catchThrowable(in::readAllBytes);
-    assertThat(failure).isInstanceOf(BoundedSockets.BoundExceededException.class)
+    assertThat(failure).isInstanceOf(BoundedReads.BoundExceededException.class)
         .hasMessage("imap.test:993 sent an answer slower than 1024 bytes/s after 60 s; the connection is given up");
 
     // whole answers of a few bytes a second apart are not one slow answer
@@ -284,8 +287,8 @@ class BoundedReadsTest {
         return n;
       }
     };
-    InputStream bounded = new BoundedSockets.BoundedInput(lines,
-        BoundedSockets.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993", () -> clock[0]);
+    InputStream bounded = new BoundedReads.BoundedInput(lines,
+        BoundedReads.Limits.imap(1 << 20, Duration.ofSeconds(60)), "imap.test:993", () -> clock[0]);
     assertThat(bounded.readAllBytes()).hasSize(36);
   }
 

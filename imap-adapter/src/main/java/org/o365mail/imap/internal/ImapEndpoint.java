@@ -7,6 +7,7 @@ import java.util.Properties;
 import java.util.concurrent.ScheduledExecutorService;
 import javax.net.ssl.SSLSocketFactory;
 import org.o365mail.ProxySettings;
+import org.o365mail.net.GuardedSockets;
 
 /**
  * Where and how to reach an IMAP or SMTP server: host, port, transport security, the TLS trust (null: the JVM's
@@ -67,13 +68,13 @@ public record ImapEndpoint(String host, int port, Security security, SSLSocketFa
     props.put(p + ".timeout", Long.toString(readTimeout.toMillis()));
     // Angus checks the host name with the JDK's endpoint identification; never turned off here
     props.put(p + ".ssl.checkserveridentity", "true");
-    boolean proxied = proxy.type() != ProxySettings.Type.DIRECT
-        && proxy.route(host, port, false).type() != java.net.Proxy.Type.DIRECT;
-    // implicit TLS through a proxy: sockets already TLS, connected through the proxy (see tunnelledTls)
-    props.put(p + ".ssl.socketFactory", proxied && security == Security.IMPLICIT_TLS
-        ? GuardedSockets.tunnelledTls(socketFactory, budget, proxy, host, port)
-        : GuardedSockets.tls(socketFactory, budget));
-    props.put(p + ".socketFactory", GuardedSockets.plain(budget, proxy, host, port));
+    // Angus makes every socket through these factories (SocketFetcher.getSocket and startTLS, https://github.com/
+    // eclipse-ee4j/angus-mail/blob/2.0.5/core/src/main/java/org/eclipse/angus/mail/util/SocketFetcher.java); with no
+    // fallback, a failure never falls back to an unguarded socket of its own. Implicit TLS through a proxy takes
+    // sockets already TLS, connected through the proxy (see GuardedSockets.implicitTls)
+    GuardedSockets sockets = GuardedSockets.of(budget, socketFactory, proxy, host, port);
+    props.put(p + ".ssl.socketFactory", security == Security.IMPLICIT_TLS ? sockets.implicitTls() : sockets.tls());
+    props.put(p + ".socketFactory", sockets.plain());
     props.put(p + ".socketFactory.fallback", "false");
     props.put("mail.debug.auth", "false");
     return props;

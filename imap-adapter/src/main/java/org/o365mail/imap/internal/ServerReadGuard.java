@@ -8,6 +8,8 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.util.function.LongSupplier;
+import org.o365mail.net.DeadlinedOutput;
+import org.o365mail.net.StreamGuard;
 
 /**
  * What a mail server sends, read through limits in size and in time, beneath Angus Mail's parsers. Angus reads
@@ -120,9 +122,10 @@ public final class ServerReadGuard extends FilterInputStream {
 
   /**
    * The limits and the running operation of one connection, shared by the streams of its sockets (the plain one
-   * and the TLS one after STARTTLS). Thread-safe.
+   * and the TLS one after STARTTLS): the {@link StreamGuard} of core's {@link org.o365mail.net.GuardedSockets}, whose
+   * inputs are {@link #guard}ed and whose outputs {@link #deadlined}. Thread-safe.
    */
-  public static final class Budget {
+  public static final class Budget implements StreamGuard {
     private final String server;
     private final Framing framing;
     private final Limits limits;
@@ -159,16 +162,6 @@ public final class ServerReadGuard extends FilterInputStream {
       return limits;
     }
 
-    /** {@code host:port}, for messages. */
-    String server() {
-      return server;
-    }
-
-    /** Where the deadlines of writes run. */
-    java.util.concurrent.ScheduledExecutorService watchdog() {
-      return watchdog;
-    }
-
     /** Starts an operation: from now on, reads end with {@link Limits#operationTime} (plus the rate allowance). */
     public void startOperation() {
       operationBytes = 0;
@@ -186,6 +179,16 @@ public final class ServerReadGuard extends FilterInputStream {
       return new ServerReadGuard(in, this);
     }
 
+    @Override
+    public InputStream input(InputStream in) {
+      return guard(in);
+    }
+
+    @Override
+    public OutputStream output(OutputStream out, java.net.Socket socket) {
+      return deadlined(out, socket);
+    }
+
     /**
      * {@code out} with a deadline on each write and flush: one that has not returned after {@link
      * Limits#responseTime} (the read timeout; the server stopped taking data, and its TCP window stays shut) closes
@@ -193,7 +196,10 @@ public final class ServerReadGuard extends FilterInputStream {
      */
     public OutputStream deadlined(OutputStream out, java.net.Socket socket) {
       sockets.add(socket);
-      return new DeadlinedOutput(out, socket, this);
+      long millis = limits.responseTime().toMillis();
+      return new DeadlinedOutput(out, socket, limits.responseTime(), watchdog,
+          () -> new LimitExceededException(LimitExceededException.Kind.WRITE_STALLED, millis, "the server at " + server
+              + " took no data for " + millis + " ms; stopped writing"));
     }
 
     /**
