@@ -25,8 +25,8 @@ import org.o365mail.testkit.LocalTenant;
 import org.o365mail.testkit.Mailbox;
 import org.o365mail.testkit.Tenant;
 import org.o365mail.testkit.TestMessages;
+import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -83,7 +83,9 @@ class InvoiceImportApplicationTest {
     registry.add(p + "trust-store-password", () -> "changeit");
   }
 
-  @LocalServerPort int port;
+  /** Set by Boot once the server listens (Boot 3's and 4's @LocalServerPort live in different packages). */
+  @Value("${local.server.port}")
+  int port;
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ObjectMapper json = new ObjectMapper();
