@@ -31,6 +31,8 @@ import org.springframework.context.annotation.Bean;
  *
  * Setup: application permission {@code Mail.ReadWrite} (Microsoft Graph) with admin consent ({@code o365mail setup
  * --flow client-secret --protocol graph} prints the steps); until then the health says which step is missing.
+ *
+ * <p>Holds no state of its own: Spring creates it once and calls its bean methods at start.
  */
 @SpringBootApplication
 public class InvoiceImportApplication {
