@@ -28,6 +28,9 @@ public final class Credentials {
     AppRegistration.Builder b = AppRegistration.builder().clientId(c.clientId()).accountTypes(c.accountTypes())
         .cloud(c.cloud());
     c.tenant().ifPresent(b::tenant);
+    if (c.consumers()) {
+      b.consumers();
+    }
     c.authorityHost().ifPresent(b::authorityHost);
     authorityTrust(c).ifPresent(b::trust);
     b.proxy(c.proxy()); // the connectors built on the credential take it from the registration

@@ -75,13 +75,25 @@ final class LoginCommand implements Callable<Integer> {
         }
         throw new IllegalStateException(e.getCause());
       }
-      out.println("Signed in" + token.claims().userPrincipalName().map(u -> " as " + u).orElse("")
+      out.println("Signed in" + signedInAs(token)
           + "; the refresh token is kept in " + c.tokenStore().map(Object::toString)
           .orElseGet(() -> "the o365mail_token table of " + JdbcUrls.shown(c.tokenStoreUrl().orElseThrow())));
       return O365Mail.OK;
     } catch (MailboxException e) {
       err.println("Sign-in failed: " + e.getMessage());
       return O365Mail.FAILURES;
+    }
+  }
+
+  /**
+   * " as user@..." from the token's claims; nothing for a token that is not a JWT, as Microsoft issues to personal
+   * accounts (entra-docs access-tokens.md: such tokens are opaque to the client).
+   */
+  private static String signedInAs(AccessToken token) {
+    try {
+      return token.claims().userPrincipalName().map(u -> " as " + u).orElse("");
+    } catch (IllegalArgumentException opaque) {
+      return "";
     }
   }
 

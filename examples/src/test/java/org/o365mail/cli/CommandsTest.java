@@ -419,6 +419,53 @@ class CommandsTest {
   }
 
   @Test
+  void tenantConsumers_signsInAnOutlookComUserThroughConsumers_andImportsItsMail(@TempDir Path out) throws Exception {
+    Application app = contoso.registerApp("personal app")
+        .accountTypes(org.o365mail.testkit.SupportedAccountTypes.MULTI_TENANT_AND_PERSONAL).allowPublicClientFlows(true);
+    app.addDelegatedPermission(ApiResource.MICROSOFT_GRAPH, "User.Read", "Mail.ReadWrite");
+    User someone = m365.consumers().addUser("cli-someone@outlook.com", PASSWORD);
+    Mailbox inbox = m365.consumers().mailbox(someone.userPrincipalName());
+    inbox.deliver(TestMessages.text("friend@example.org", someone.userPrincipalName(), "Scan finished", "3 pages"));
+    String base = "c.clientId = " + app.clientId() + "\nc.tenant = consumers\nc.flow = device-code\n"
+        + "c.protocol = graph\nc.mailbox = " + someone.userPrincipalName() + "\nc.authorityHost = "
+        + m365.authorityHost() + "\nc.graphBaseUrl = " + m365.graphBaseUrl()
+        + "\nc.trustStore = trust.p12\nc.trustStore.password = file:trust-password\nc.tokenStore = personal-tokens\n";
+    Path config = write("personal.properties", base);
+    long consumersSignIns = m365.count(r -> r.path().contains("/consumers/"));
+    Thread approver = new Thread(() -> {
+      try {
+        var session = m365.deviceCodes().awaitPending(Duration.ofSeconds(30));
+        m365.deviceCodes().approve(session.userCode(), someone.userPrincipalName(), PASSWORD);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    approver.start();
+    Result login = run("login", "--config", config.toString(), "--timeout", "PT30S");
+    approver.join(30_000);
+    assertThat(login.exit()).as(login.all()).isZero();
+    assertThat(login.out()).contains("Signed in; the refresh token is kept in");
+    assertThat(m365.count(r -> r.path().contains("/consumers/")))
+        .as("the sign-in went through /consumers").isGreaterThan(consumersSignIns);
+    assertThat(m365.count(r -> r.path().contains("/" + contoso.id() + "/") && r.path().contains("token")))
+        .as("never through the organization's tenant").isZero();
+
+    Result imported = run("import", "--config", config.toString(), "--out", out.toString());
+    assertThat(imported.exit()).as(imported.all()).isZero();
+    assertThat(emls(out)).hasSize(1);
+
+    // what the personal-accounts-only authority cannot do is named by its key
+    assertThat(run("doctor", "--config", write("personal-secret.properties", base.replace("device-code",
+        "client-secret") + "c.clientSecret = file:trust-password\n").toString()))
+        .satisfies(r -> assertThat(r.exit()).isEqualTo(O365Mail.USAGE))
+        .satisfies(r -> assertThat(r.all()).contains("c.flow client-secret cannot sign in personal Microsoft accounts"));
+    Result orgOnly = run("doctor", "--config",
+        write("personal-org.properties", base + "c.accountTypes = MULTI_TENANT\n").toString());
+    assertThat(orgOnly.exit()).isEqualTo(O365Mail.USAGE);
+    assertThat(orgOnly.all()).contains("c.accountTypes MULTI_TENANT cannot sign in through /consumers");
+  }
+
+  @Test
   void testkitServe_printsEndpointsAndAWorkingConfiguration(@TempDir Path serveDir) {
     Result r = run("testkit", "serve", "--dir", serveDir.toString(), "--for", "PT0.5S");
     assertThat(r.exit()).as(r.all()).isZero();

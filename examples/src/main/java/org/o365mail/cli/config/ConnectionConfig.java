@@ -38,6 +38,8 @@ public final class ConnectionConfig {
   private String clientId;
   private String tenant;
   private AccountTypes accountTypes = AccountTypes.SINGLE_TENANT;
+  /** {@code tenant = consumers}: personal Microsoft accounts only, through {@code /consumers}. */
+  private boolean consumers;
   private Cloud cloud = Cloud.GLOBAL;
   private SetupGuide.Flow flow;
   private final List<ClientSecret> clientSecrets = new ArrayList<>();
@@ -92,6 +94,23 @@ public final class ConnectionConfig {
     c.tenant = r.optional("tenant");
     c.accountTypes = r.enumValue("accountTypes", AccountTypes.class, AccountTypes.SINGLE_TENANT);
     c.cloud = r.enumValue("cloud", Cloud.class, Cloud.GLOBAL);
+    if (c.tenant != null && c.tenant.equalsIgnoreCase("consumers")) {
+      // personal Microsoft accounts only: AppRegistration.Builder.consumers(), which Entra serves to apps whose
+      // Supported account types include personal accounts (else AADSTS9002332)
+      c.tenant = null;
+      c.consumers = true;
+      if (r.optional("accountTypes") == null) {
+        c.accountTypes = AccountTypes.MULTI_TENANT_AND_PERSONAL;
+      } else if (c.accountTypes != AccountTypes.MULTI_TENANT_AND_PERSONAL) {
+        problems.add(name + ".accountTypes " + c.accountTypes + " cannot sign in through /consumers (" + name
+            + ".tenant = consumers): personal accounts need MULTI_TENANT_AND_PERSONAL (\"Accounts in any"
+            + " organizational directory and personal Microsoft accounts\")");
+      }
+      if (c.cloud != Cloud.GLOBAL) {
+        problems.add(name + ".cloud " + c.cloud + ": personal Microsoft accounts exist in the global cloud only;"
+            + " remove " + name + ".cloud or " + name + ".tenant = consumers");
+      }
+    }
     String flowText = r.required("flow", "one of client-secret, client-certificate, username-password, device-code,"
         + " interactive");
     if (flowText != null) {
@@ -259,7 +278,7 @@ public final class ConnectionConfig {
             problems.add(name + ".username '" + ConfigText.shown(c.username) + "' is not a sign-in name: write the"
                 + " user's UPN such as queue@contoso.com");
           }
-          if (c.tenant == null && c.accountTypes == AccountTypes.MULTI_TENANT_AND_PERSONAL) {
+          if (c.tenant == null && !c.consumers && c.accountTypes == AccountTypes.MULTI_TENANT_AND_PERSONAL) {
             problems.add(name + ".accountTypes MULTI_TENANT_AND_PERSONAL signs in through /common, where"
                 + " username-password cannot: set " + name + ".accountTypes to MULTI_TENANT or set " + name
                 + ".tenant");
@@ -272,14 +291,20 @@ public final class ConnectionConfig {
           // device code and interactive need nothing more
         }
       }
-      if (c.flow.appOnly() && c.tenant == null) {
+      if (c.consumers && (c.flow.appOnly() || c.flow == SetupGuide.Flow.USERNAME_PASSWORD)) {
+        problems.add(name + ".flow " + flowText + " cannot sign in personal Microsoft accounts (" + name
+            + ".tenant = consumers): Entra has no client credentials or username/password for them; use"
+            + " device-code or interactive");
+      } else if (c.flow.appOnly() && c.tenant == null) {
         problems.add(name + ".tenant is required for flow " + flowText + ": app-only tokens need the Directory (tenant) ID");
       }
     }
     if (c.accountTypes == AccountTypes.SINGLE_TENANT && c.tenant == null && c.flow != null && !c.flow.appOnly()) {
       problems.add(name + ".tenant is required when accountTypes is SINGLE_TENANT (or set accountTypes to MULTI_TENANT)");
     }
-    RegistrationChecks.checkRegistration(name, c.clientId, c.tenant, c.accountTypes, c.cloud, problems);
+    if (!c.consumers) {
+      RegistrationChecks.checkRegistration(name, c.clientId, c.tenant, c.accountTypes, c.cloud, problems);
+    }
     if (c.flow != null && !c.flow.appOnly() && c.tokenStore != null && c.tokenStoreKey == null
         && !problems.stream().anyMatch(p -> p.startsWith(name + ".tokenStore.key"))) {
       c.warn(name + ".tokenStore: refresh tokens will be stored unencrypted in " + c.tokenStore + "; set " + name
@@ -301,6 +326,11 @@ public final class ConnectionConfig {
 
   public Optional<String> tenant() {
     return Optional.ofNullable(tenant);
+  }
+
+  /** {@code tenant = consumers}: the app signs in through {@code /consumers}, personal accounts only. */
+  public boolean consumers() {
+    return consumers;
   }
 
   public AccountTypes accountTypes() {
@@ -542,7 +572,7 @@ public final class ConnectionConfig {
 
   @Override
   public String toString() {
-    return "ConnectionConfig[" + name + ", clientId=" + clientId + ", tenant=" + tenant + ", flow=" + flow
+    return "ConnectionConfig[" + name + ", clientId=" + clientId + ", tenant=" + (consumers ? "consumers" : tenant) + ", flow=" + flow
         + ", protocol=" + protocol + ", use=" + uses + ", mailbox=" + mailbox + ", secrets=" + clientSecrets.size()
         + "]";
   }
