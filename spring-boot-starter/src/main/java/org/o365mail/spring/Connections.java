@@ -145,7 +145,12 @@ final class Connections {
       }
     }
     if (c.getCloud() != null) {
-      b.cloud(enumValue(name, "cloud", Cloud.class, c.getCloud()));
+      Cloud cloud = enumValue(name, "cloud", Cloud.class, c.getCloud());
+      if (consumers(c) && cloud != Cloud.GLOBAL) {
+        throw new IllegalStateException(key(name, "cloud") + " is " + cloud + " but " + key(name, "tenant")
+            + " is consumers: national clouds have no personal Microsoft accounts");
+      }
+      b.cloud(cloud);
     }
     if (c.getAuthorityHost() != null) {
       b.authorityHost(c.getAuthorityHost());

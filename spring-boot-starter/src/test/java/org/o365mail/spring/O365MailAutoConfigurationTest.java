@@ -95,6 +95,15 @@ class O365MailAutoConfigurationTest {
   }
 
   @Test
+  void tenantConsumers_inANationalCloud_failsTheStart_namingTheCloud() {
+    List<String> props = personal("someone@outlook.com");
+    props.add("o365mail.connections.invoices.cloud=us-government");
+    runner.withPropertyValues(props(props))
+        .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+            .hasMessageContaining("o365mail.connections.invoices.cloud is US_GOVERNMENT"));
+  }
+
+  @Test
   void tenantConsumers_withAnAppOnlyFlow_failsTheStart_namingTheFlow() {
     List<String> props = personal("someone@outlook.com");
     props.removeIf(p -> p.startsWith("o365mail.connections.invoices.flow="));
