@@ -37,6 +37,8 @@ import org.springframework.util.ClassUtils;
  */
 final class Connections {
   static final String PREFIX = "o365mail.connections.";
+  /** The {@code tenant} value that means {@link AppRegistration.Builder#consumers()}. */
+  static final String CONSUMERS = "consumers";
   private static final int SECRET_FILE_LIMIT = 64 * 1024;
 
   private Connections() {}
@@ -57,6 +59,11 @@ final class Connections {
     if (flow.appOnly()) {
       required(name, "tenant", c.getTenant(), "app-only tokens need the Directory (tenant) ID");
     }
+    if (consumers(c) && flow != SetupGuide.Flow.DEVICE_CODE && flow != SetupGuide.Flow.INTERACTIVE) {
+      // Entra has neither client credentials nor username/password for personal accounts (README, personal accounts)
+      throw new IllegalStateException(key(name, "flow") + " is " + c.getFlow() + " but " + key(name, "tenant")
+          + " is consumers: personal Microsoft accounts sign in with device-code or interactive only");
+    }
     switch (flow) {
       case CLIENT_SECRET -> required(name, "client-secret", c.getClientSecret(), "the client secret's value, given"
           + " through an environment variable or ${...}");
@@ -75,6 +82,11 @@ final class Connections {
         // device code and interactive sign in once (the CLI's login) into the token store
       }
     }
+  }
+
+  /** Whether {@code tenant} is {@code consumers}: personal Microsoft accounts through {@code /consumers}. */
+  static boolean consumers(O365MailProperties.Connection c) {
+    return c.getTenant() != null && c.getTenant().trim().equalsIgnoreCase(CONSUMERS);
   }
 
   private static void required(String name, String key, Object value, String what) {
@@ -111,16 +123,34 @@ final class Connections {
 
   static AppRegistration app(String name, O365MailProperties.Connection c) {
     AppRegistration.Builder b = AppRegistration.builder().clientId(c.getClientId());
-    if (c.getTenant() != null) {
-      b.tenant(c.getTenant());
-    }
-    if (c.getAccountTypes() != null) {
-      b.accountTypes(enumValue(name, "account-types", AccountTypes.class, c.getAccountTypes()));
-    } else if (c.getTenant() == null) {
-      b.accountTypes(AccountTypes.MULTI_TENANT);
+    AccountTypes accountTypes = c.getAccountTypes() == null ? null
+        : enumValue(name, "account-types", AccountTypes.class, c.getAccountTypes());
+    if (consumers(c)) {
+      // personal Microsoft accounts only, through /consumers: the CLI's rule for <name>.tenant = consumers
+      if (accountTypes != null && accountTypes != AccountTypes.MULTI_TENANT_AND_PERSONAL) {
+        throw new IllegalStateException(key(name, "account-types") + " is " + accountTypes + " but "
+            + key(name, "tenant") + " is consumers, which signs in personal Microsoft accounts and needs"
+            + " MULTI_TENANT_AND_PERSONAL (the app registration's \"Accounts in any organizational directory and"
+            + " personal Microsoft accounts\"): set it so, or leave it out");
+      }
+      b.accountTypes(AccountTypes.MULTI_TENANT_AND_PERSONAL).consumers();
+    } else {
+      if (c.getTenant() != null) {
+        b.tenant(c.getTenant());
+      }
+      if (accountTypes != null) {
+        b.accountTypes(accountTypes);
+      } else if (c.getTenant() == null) {
+        b.accountTypes(AccountTypes.MULTI_TENANT);
+      }
     }
     if (c.getCloud() != null) {
-      b.cloud(enumValue(name, "cloud", Cloud.class, c.getCloud()));
+      Cloud cloud = enumValue(name, "cloud", Cloud.class, c.getCloud());
+      if (consumers(c) && cloud != Cloud.GLOBAL) {
+        throw new IllegalStateException(key(name, "cloud") + " is " + cloud + " but " + key(name, "tenant")
+            + " is consumers: national clouds have no personal Microsoft accounts");
+      }
+      b.cloud(cloud);
     }
     if (c.getAuthorityHost() != null) {
       b.authorityHost(c.getAuthorityHost());
@@ -128,7 +158,7 @@ final class Connections {
     trust(name, c).ifPresent(b::trust);
     try {
       return b.build();
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | IllegalStateException e) {
       throw new IllegalStateException(PREFIX + name + ": " + e.getMessage(), e);
     }
   }

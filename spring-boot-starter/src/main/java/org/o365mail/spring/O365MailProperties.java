@@ -63,13 +63,19 @@ public class O365MailProperties {
   public static class Connection {
     /** The Application (client) ID, a GUID from the app registration's Overview page. */
     private String clientId;
-    /** The Directory (tenant) ID or a verified domain; required for app-only flows. */
+    /**
+     * The Directory (tenant) ID or a verified domain; required for app-only flows. {@code consumers} signs personal
+     * Microsoft accounts in through {@code /consumers}.
+     */
     private String tenant;
-    /** Who may sign in: SINGLE_TENANT (default), MULTI_TENANT or MULTI_TENANT_AND_PERSONAL. */
+    /**
+     * Who may sign in: SINGLE_TENANT (the default with a tenant), MULTI_TENANT (the default without one) or
+     * MULTI_TENANT_AND_PERSONAL (the default, and the only choice, with tenant consumers).
+     */
     private String accountTypes;
-    /** The national cloud: GLOBAL (default), US_GOV, US_GOV_DOD or CHINA. */
+    /** The national cloud: GLOBAL (default), US_GOVERNMENT, US_GOVERNMENT_DOD or CHINA. */
     private String cloud;
-    /** client-secret, client-certificate, username-password, device-code or interactive. */
+    /** How it signs in: client-secret, client-certificate, username-password, device-code or interactive. */
     private String flow;
     /** The client secret's value (give it through an environment variable or a secrets store). */
     private String clientSecret;
@@ -89,7 +95,7 @@ public class O365MailProperties {
     private String username;
     /** The user's password (flow username-password). */
     private String password;
-    /** graph or imap. */
+    /** How the mailbox is reached: graph or imap (add o365-mail-graph or o365-mail-imap). */
     private String protocol;
     /** The mailbox address, e.g. invoices@contoso.com. */
     private String mailbox;

@@ -4,12 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.o365mail.MailboxConnector;
+import org.o365mail.auth.AccountTypes;
+import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.importer.ImportScheduler;
 import org.o365mail.importer.MessageHandler;
@@ -66,6 +70,64 @@ class O365MailAutoConfigurationTest {
     runner.withPropertyValues(props(props))
         .run(context -> assertThat(context).hasFailed().getFailure()
             .rootCause().hasMessageContaining("o365mail.connections.invoices.client-id is required"));
+  }
+
+  @Test
+  void tenantConsumers_signsInPersonalAccountsThroughConsumers() {
+    runner.withPropertyValues(props(personal("someone@outlook.com")))
+        .withUserConfiguration(NeedsInvoices.class)
+        .run(context -> {
+          assertThat(context).hasNotFailed();
+          AppRegistration registration = context.getBean(NeedsInvoices.class).credential.registration();
+          assertThat(registration.authority()).endsWith("/consumers/");
+          assertThat(registration.accountTypes()).isEqualTo(AccountTypes.MULTI_TENANT_AND_PERSONAL);
+        });
+  }
+
+  @Test
+  void tenantConsumers_withOrganizationalAccountTypes_failsTheStart_namingAccountTypes() {
+    List<String> props = personal("someone@outlook.com");
+    props.add("o365mail.connections.invoices.account-types=multi-tenant");
+    runner.withPropertyValues(props(props))
+        .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+            .hasMessageContaining("o365mail.connections.invoices.account-types is MULTI_TENANT")
+            .hasMessageContaining("MULTI_TENANT_AND_PERSONAL"));
+  }
+
+  @Test
+  void tenantConsumers_inANationalCloud_failsTheStart_namingTheCloud() {
+    List<String> props = personal("someone@outlook.com");
+    props.add("o365mail.connections.invoices.cloud=us-government");
+    runner.withPropertyValues(props(props))
+        .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+            .hasMessageContaining("o365mail.connections.invoices.cloud is US_GOVERNMENT"));
+  }
+
+  @Test
+  void tenantConsumers_withAnAppOnlyFlow_failsTheStart_namingTheFlow() {
+    List<String> props = personal("someone@outlook.com");
+    props.removeIf(p -> p.startsWith("o365mail.connections.invoices.flow="));
+    props.add("o365mail.connections.invoices.flow=client-secret");
+    props.add("o365mail.connections.invoices.client-secret=not-a-real-secret");
+    runner.withPropertyValues(props(props))
+        .run(context -> assertThat(context).hasFailed().getFailure().rootCause()
+            .hasMessageContaining("o365mail.connections.invoices.flow is client-secret")
+            .hasMessageNotContaining("not-a-real-secret"));
+  }
+
+  /** A delegated Graph connection of a personal Microsoft account, {@code tenant: consumers}. */
+  private static List<String> personal(String mailbox) {
+    String p = "o365mail.connections.invoices.";
+    return new ArrayList<>(List.of(
+        p + "client-id=" + UUID.randomUUID(),
+        p + "tenant=consumers",
+        p + "flow=device-code",
+        p + "protocol=graph",
+        p + "mailbox=" + mailbox,
+        p + "authority-host=" + TestTenant.M365.authorityHost(),
+        p + "graph-base-url=" + TestTenant.M365.graphBaseUrl(),
+        p + "trust-store=" + TestTenant.TRUST_STORE,
+        p + "trust-store-password=changeit"));
   }
 
   @Test
@@ -126,7 +188,7 @@ class O365MailAutoConfigurationTest {
   static class OwnBeans {
     static final ImportScheduler SCHEDULER = ImportScheduler.create(1);
     static final CredentialStrategy CREDENTIAL = CredentialStrategy.clientCredentials(
-        org.o365mail.auth.AppRegistration.builder().clientId("11111111-2222-3333-4444-555555555555")
+        AppRegistration.builder().clientId("11111111-2222-3333-4444-555555555555")
             .tenant("contoso.com").build()).secret(org.o365mail.auth.ClientSecret.of("own-secret-value")).build();
 
     @Bean
