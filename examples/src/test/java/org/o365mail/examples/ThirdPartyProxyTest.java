@@ -44,7 +44,9 @@ import org.o365mail.testkit.TestMessages;
  * {@code CONNECT} of a path carries none and gets Jetty's 407, and the credentials come only after it; wrong
  * credentials and a destination outside Jetty's white list (403) are diagnosed as the network step naming the proxy.
  * The sign-in goes through the open port only: the JDK's HTTP client sends Basic to a proxy for tunnels only when the
- * JVM runs with {@code -Djdk.http.auth.tunneling.disabledSchemes=}, which this test JVM does not.
+ * JVM runs with {@code -Djdk.http.auth.tunneling.disabledSchemes=}, which this test JVM does not. IMAP, SMTP and
+ * Graph also go through a SOCKS5 server made of Netty's codec ({@link NettySocksProxy}), which refuses a target
+ * outside its list with reply 2. Neither proxy ever lets a token or a message through in clear.
  */
 @Timeout(60)
 class ThirdPartyProxyTest {
@@ -63,6 +65,7 @@ class ThirdPartyProxyTest {
   static PasswordCredential secret;
   static Mailbox inbox;
   static JettyConnectProxy jetty;
+  static NettySocksProxy socks;
 
   @BeforeAll
   static void start() throws Exception {
@@ -79,6 +82,7 @@ class ThirdPartyProxyTest {
     jetty = new JettyConnectProxy(
         Map.of("svc-graph", PROXY_PASSWORD, "svc-imap", PROXY_PASSWORD, "svc-smtp", PROXY_PASSWORD),
         List.of(local(m365.identityPort()), local(m365.graphPort()), local(m365.imapPort()), local(m365.smtpPort())));
+    socks = new NettySocksProxy(List.of(local(m365.graphPort()), local(m365.imapPort()), local(m365.smtpPort())));
   }
 
   @AfterAll
@@ -86,12 +90,16 @@ class ThirdPartyProxyTest {
     if (jetty != null) {
       jetty.close();
     }
+    if (socks != null) {
+      socks.close();
+    }
     m365.close();
   }
 
   @BeforeEach
   void clear() {
     jetty.clear();
+    socks.clear();
   }
 
   static String local(int port) {
@@ -340,6 +348,45 @@ class ThirdPartyProxyTest {
       assertThat(d.serviceCode()).isEqualTo("proxy_403");
       assertThat(d.summary()).contains("HTTP proxy 127.0.0.1:" + jetty.openPort());
       assertThat(jetty.connects(jetty.openPort())).isNotEmpty().extracting(Connect::status).containsOnly(403);
+    }
+  }
+
+  static ProxySettings socks5() {
+    return ProxySettings.socks5(socks.host(), socks.port());
+  }
+
+  @Test
+  void imapReadSmtpSendAndGraphRead_goThroughNettysSocks5_withTheTokensNeverInClear() {
+    try (CredentialStrategy credential = credential();
+        ImapMailboxConnector imap = imap(credential, socks5());
+        GraphMailboxConnector graph = graph(credential, socks5())) {
+      assertThat(imap.listMessages(FolderRef.INBOX)).extracting(MessageSummary::subject).contains("Invoice 2026-001");
+      smtp(credential, socks5()).send(message("SMTP through Netty's SOCKS5"));
+      assertThat(sentSubjects()).contains("SMTP through Netty's SOCKS5");
+      assertThat(graph.listFolders()).isNotEmpty();
+      assertThat(socks.commands()).extracting(NettySocksProxy.Command::target)
+          .contains(local(m365.imapPort()), local(m365.smtpPort()), local(m365.graphPort()));
+      assertThat(socks.commands()).extracting(c -> c.status().byteValue()).containsOnly((byte) 0);
+      assertThat(socks.relayedBytes()).isPositive();
+      assertThat(socks.sawInClear(credential.token(TokenRequest.imap()).value())).isFalse();
+      assertThat(socks.sawInClear(credential.token(TokenRequest.smtp()).value())).isFalse();
+      assertThat(socks.sawInClear(credential.token(TokenRequest.graph()).value())).isFalse();
+      assertThat(socks.sawInClear("XOAUTH2")).isFalse();
+    }
+  }
+
+  @Test
+  void aDestinationNettysSocks5Refuses_isDiagnosedAsTheNetworkStepNamingIt() {
+    String target = "127.0.0.1:" + m365.imapPort();
+    try (CredentialStrategy credential = credential();
+        ImapMailboxConnector imap = ImapMailboxConnector.builder().mailbox(inbox.address()).credential(credential)
+            .host("127.0.0.1").port(m365.imapPort()).proxy(socks5()).maxAttempts(1).build()) {
+      Diagnosis d = diagnosisOf(catchThrowable(imap::listFolders));
+      assertThat(d.setupStep()).isEqualTo(SetupStep.TRUST);
+      assertThat(d.serviceCode()).startsWith("proxy_socks");
+      assertThat(d.summary()).contains("SOCKS5 proxy 127.0.0.1:" + socks.port()).contains(target);
+      assertThat(socks.commands()).containsExactly(new NettySocksProxy.Command(target,
+          io.netty.handler.codec.socksx.v5.Socks5CommandStatus.FORBIDDEN));
     }
   }
 }
