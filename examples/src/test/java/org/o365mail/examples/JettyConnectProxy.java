@@ -21,6 +21,7 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ConnectHandler;
+import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -139,7 +140,9 @@ final class JettyConnectProxy implements AutoCloseable {
   }
 
   void clear() {
-    connects.clear();
+    synchronized (connects) {
+      connects.clear();
+    }
     synchronized (tunnelled) {
       tunnelled.reset();
     }
@@ -172,8 +175,7 @@ final class JettyConnectProxy implements AutoCloseable {
       int port = localPort(request);
       boolean ok = port != authenticatingPort() || users.entrySet().stream()
           .anyMatch(u -> basic(u.getKey(), u.getValue()).equals(auth));
-      connects.add(new Connect(port, address, Optional.ofNullable(auth), List.copyOf(names), ok ? 0 : 407));
-      current.set(connects.size() - 1);
+      current.set(add(new Connect(port, address, Optional.ofNullable(auth), List.copyOf(names), ok ? 0 : 407)));
       if (!ok) {
         response.getHeaders().put(HttpHeader.PROXY_AUTHENTICATE, "Basic realm=\"jetty\"");
       }
@@ -190,8 +192,7 @@ final class JettyConnectProxy implements AutoCloseable {
     }
 
     @Override
-    protected void handleConnect(Request request, Response response, org.eclipse.jetty.util.Callback callback,
-        String serverAddress) {
+    protected void handleConnect(Request request, Response response, Callback callback, String serverAddress) {
       try {
         super.handleConnect(request, response, callback, serverAddress);
       } finally {
@@ -203,11 +204,13 @@ final class JettyConnectProxy implements AutoCloseable {
     protected void onConnectSuccess(ConnectContext context, UpstreamConnection upstream) {
       String target = context.getRequest().getHttpURI().getAuthority();
       int port = localPort(context.getRequest());
-      for (int i = connects.size() - 1; i >= 0; i--) {
-        Connect c = connects.get(i);
-        if (c.proxyPort() == port && c.target().equals(target) && c.status() == 0) {
-          connects.set(i, new Connect(c.proxyPort(), c.target(), c.proxyAuthorization(), c.headerNames(), 200));
-          break;
+      synchronized (connects) {
+        for (int i = connects.size() - 1; i >= 0; i--) {
+          Connect c = connects.get(i);
+          if (c.proxyPort() == port && c.target().equals(target) && c.status() == 0) {
+            connects.set(i, new Connect(c.proxyPort(), c.target(), c.proxyAuthorization(), c.headerNames(), 200));
+            break;
+          }
         }
       }
       super.onConnectSuccess(context, upstream);
@@ -228,11 +231,20 @@ final class JettyConnectProxy implements AutoCloseable {
       return n;
     }
 
+    private int add(Connect c) {
+      synchronized (connects) {
+        connects.add(c);
+        return connects.size() - 1;
+      }
+    }
+
     private void answered(int status) {
       Integer i = current.get();
-      if (i != null) {
-        Connect c = connects.get(i);
-        connects.set(i, new Connect(c.proxyPort(), c.target(), c.proxyAuthorization(), c.headerNames(), status));
+      synchronized (connects) {
+        if (i != null && i < connects.size()) {
+          Connect c = connects.get(i);
+          connects.set(i, new Connect(c.proxyPort(), c.target(), c.proxyAuthorization(), c.headerNames(), status));
+        }
       }
     }
 

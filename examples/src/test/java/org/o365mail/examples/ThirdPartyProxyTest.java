@@ -201,6 +201,8 @@ class ThirdPartyProxyTest {
       assertThat(jetty.targets(jetty.openPort())).contains(local(m365.graphPort()))
           .allMatch(t -> t.equals(local(m365.graphPort())) || t.equals(local(m365.identityPort())));
       assertThat(connects(jetty.openPort(), local(m365.graphPort()))).extracting(Connect::status).containsOnly(200);
+      assertThat(jetty.connects(jetty.openPort()))
+          .allMatch(c -> c.headerNames().stream().noneMatch("Authorization"::equalsIgnoreCase));
       assertThat(jetty.sawInClear(credential.token(TokenRequest.graph()).value())).isFalse();
       assertThat(jetty.sawInClear("Bearer")).isFalse();
       assertThat(jetty.sawInClear("Graph through Jetty")).isFalse();
