@@ -60,6 +60,7 @@ public final class LoopbackProxy implements AutoCloseable {
   private final ByteArrayOutputStream captured = new ByteArrayOutputStream();
   private final AtomicInteger tunnels = new AtomicInteger();
   private volatile int refuseWith;
+  private volatile boolean closeAfter407;
   private volatile boolean closed;
 
   private LoopbackProxy(Kind kind, String user, String password) throws IOException {
@@ -102,6 +103,18 @@ public final class LoopbackProxy implements AutoCloseable {
    */
   public LoopbackProxy refuseWith(int status) {
     this.refuseWith = status;
+    return this;
+  }
+
+  /**
+   * From now on answers a {@code CONNECT} without the right credentials with a 407 that says {@code Connection:
+   * close}, and closes the connection, so that the client must send its credentials on a new one. That is what
+   * Jetty 12's {@code ConnectHandler} does: its {@code sendConnectResponse} puts {@code Connection: close} on every
+   * answer but 200 (jetty-server 12.1, org/eclipse/jetty/server/handler/ConnectHandler.java). By default the
+   * connection stays open for the client's next try.
+   */
+  public LoopbackProxy closeAfter407() {
+    this.closeAfter407 = true;
     return this;
   }
 
@@ -239,9 +252,15 @@ public final class LoopbackProxy implements AutoCloseable {
       }
       if (user != null && !basic(user, password).equals(auth)) {
         answers.add(407);
+        boolean close = closeAfter407;
         out.write(("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"loopback\"\r\n"
-            + "Content-Length: 0\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            + "Content-Length: 0\r\n" + (close ? "Connection: close\r\n" : "") + "\r\n")
+            .getBytes(StandardCharsets.ISO_8859_1));
         out.flush();
+        if (close) {
+          closeQuietly(client);
+          return;
+        }
         continue; // the connection stays open for the client's next try
       }
       if (refuseWith != 0) {
