@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.CharBuffer;
@@ -37,7 +38,54 @@ final class ProxyTunnel {
   /** Proxies ({@code host:port user}) that answered 407: later connections to them send the credentials at once. */
   private static final Set<String> ASKED = ConcurrentHashMap.newKeySet();
 
+  /** Proxies ({@code host:port user}) already probed by {@link #learn}, whatever they answered. */
+  private static final Set<String> PROBED = ConcurrentHashMap.newKeySet();
+
   private ProxyTunnel() {}
+
+  /**
+   * Before the first tunnel through a proxy that credentials are configured for: asks the proxy once, on a
+   * connection of its own and without credentials, whether it wants them. A proxy may answer its 407 with {@code
+   * Connection: close} and close (Jetty's {@code ConnectHandler} does, as RFC 9110 section 15.5.8 allows), and a
+   * connected {@link Socket} cannot connect again: without this probe the first connection through such a proxy
+   * would fail although the credentials were at hand. After a 407 here, every tunnel to the proxy sends the
+   * credentials at once; the credentials still go only to a proxy that asked for them. The probe's own tunnel, if
+   * the proxy opens one, is closed unused.
+   *
+   * @throws IOException only when the proxy cannot be connected to (as the tunnel's own connection would fail)
+   */
+  static void learn(InetSocketAddress proxyAddress, int connectTimeoutMillis, ProxySettings proxy, String host,
+      int port, Duration bound) throws IOException {
+    if (!proxy.hasCredentials()) {
+      return;
+    }
+    String key = key(proxy);
+    if (ASKED.contains(key) || !PROBED.add(key)) {
+      return;
+    }
+    String target = target(host, port);
+    try (Socket probe = new Socket()) {
+      probe.connect(proxyAddress, connectTimeoutMillis);
+      try {
+        Answers answers = new Answers(probe, probe.getInputStream(), proxy.describe(), target, bound, bound,
+            System::nanoTime);
+        request(probe.getOutputStream(), target, null);
+        if (answers.next().status == 407) {
+          ASKED.add(key);
+        }
+      } catch (IOException e) {
+        // the tunnel's own connection meets whatever this was, and reports it
+      }
+    }
+  }
+
+  private static String key(ProxySettings proxy) {
+    return proxy.describe() + " " + proxy.username().orElse("");
+  }
+
+  private static String target(String host, int port) {
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
+  }
 
   /**
    * Opens the tunnel to {@code host:port} over {@code socket}'s raw streams {@code in} and {@code out}, and leaves
@@ -51,8 +99,8 @@ final class ProxyTunnel {
    */
   static void open(Socket socket, InputStream in, OutputStream out, ProxySettings proxy, String host, int port,
       Duration readTimeout, Duration total, LongSupplier nanoTime) throws IOException {
-    String target = (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + port;
-    String key = proxy.describe() + " " + proxy.username().orElse("");
+    String target = target(host, port);
+    String key = key(proxy);
     int previousTimeout = socket.getSoTimeout();
     Answers answers = new Answers(socket, in, proxy.describe(), target, readTimeout, total, nanoTime);
     boolean sent = proxy.hasCredentials() && ASKED.contains(key);

@@ -63,8 +63,9 @@ final class RoutedSocket extends Socket {
     }
     InetSocketAddress at = (InetSocketAddress) route.address();
     InetSocketAddress proxyAddress = at.isUnresolved() ? new InetSocketAddress(at.getHostString(), at.getPort()) : at;
-    super.connect(proxyAddress, timeout);
     Duration bound = timeout > 0 ? Duration.ofMillis(timeout) : UNBOUNDED_CONNECT;
+    ProxyTunnel.learn(proxyAddress, timeout, routeSettings(at), host, target.getPort(), bound);
+    super.connect(proxyAddress, timeout);
     ProxyTunnel.open(this, super.getInputStream(), super.getOutputStream(), routeSettings(at), host,
         target.getPort(), bound, bound, System::nanoTime);
   }

@@ -97,6 +97,30 @@ class GuardedSocketsTest {
   }
 
   @Test
+  void theFirstTunnelThroughAProxyThatClosesAfterIts407_isOpenedWithTheCredentials() throws Exception {
+    // Jetty's ConnectHandler answers 407 with Connection: close and closes; a connected socket cannot connect
+    // again, so the proxy is asked once on a connection of its own whether it wants the credentials
+    CountingGuard guard = new CountingGuard();
+    try (ProxyTunnelTest.EchoServer target = new ProxyTunnelTest.EchoServer();
+        LoopbackProxy proxy = LoopbackProxy.httpWithBasic("closing-user", "Closing-Pw-1").closeAfter407()) {
+      ProxySettings settings = ProxySettings.http(proxy.host(), proxy.port())
+          .withCredentials("closing-user", () -> "Closing-Pw-1".toCharArray());
+      GuardedSockets sockets = GuardedSockets.of(guard, null, settings, "127.0.0.1", target.port());
+      try (Socket s = sockets.plain().createSocket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", target.port()), 5_000);
+        assertThat(echo(s, "first try\n")).isEqualTo("first try\n");
+      }
+      assertThat(proxy.answers()).containsExactly(407, 200);
+      assertThat(proxy.proxyAuthorizations()).as("no credentials before the proxy asked").hasSize(1);
+      try (Socket s = sockets.plain().createSocket()) {
+        s.connect(new InetSocketAddress("127.0.0.1", target.port()), 5_000);
+        assertThat(echo(s, "again\n")).isEqualTo("again\n");
+      }
+      assertThat(proxy.answers()).as("asked once per proxy and user").containsExactly(407, 200, 200);
+    }
+  }
+
+  @Test
   void plainSocketsThroughSocks5_reachTheTargetByName() throws Exception {
     CountingGuard guard = new CountingGuard();
     try (ProxyTunnelTest.EchoServer target = new ProxyTunnelTest.EchoServer();

@@ -10,7 +10,6 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.o365mail.Diagnosis;
@@ -51,13 +50,6 @@ import org.o365mail.testkit.TestMessages;
 @Timeout(60)
 class ThirdPartyProxyTest {
   static final String PROXY_PASSWORD = "Jetty-Proxy-Pw-1";
-  /**
-   * Why the IMAP and SMTP paths with proxy credentials are not run yet: Jetty answers the first {@code CONNECT} with
-   * 407 and {@code Connection: close} and closes, and the SDK's tunnel gives the call up there instead of sending
-   * the credentials on a new connection (the next call sends them at once). The fix belongs to the tunnel code.
-   */
-  static final String CLOSE_AFTER_407 = "the IMAP/SMTP CONNECT tunnel gives up when a proxy closes after its 407"
-      + " (as Jetty's ConnectHandler does) instead of reconnecting with the credentials";
 
   static LocalTenant m365;
   static Tenant contoso;
@@ -239,7 +231,6 @@ class ThirdPartyProxyTest {
   }
 
   @Test
-  @Disabled(CLOSE_AFTER_407)
   void imapWithProxyCredentials_sendsThemOnlyAfterJettys407() {
     try (CredentialStrategy credential = credential();
         ImapMailboxConnector imap = imap(credential,
@@ -250,7 +241,6 @@ class ThirdPartyProxyTest {
   }
 
   @Test
-  @Disabled(CLOSE_AFTER_407)
   void smtpWithProxyCredentials_sendsThemOnlyAfterJettys407() {
     try (CredentialStrategy credential = credential()) {
       smtp(credential, authenticating().withCredentials("svc-smtp", PROXY_PASSWORD::toCharArray))
@@ -273,7 +263,6 @@ class ThirdPartyProxyTest {
   }
 
   @Test
-  @Disabled(CLOSE_AFTER_407)
   void wrongProxyCredentials_forImap_areDiagnosedAsTheNetworkStepNamingJetty() {
     try (CredentialStrategy credential = credential();
         ImapMailboxConnector imap = imap(credential,
