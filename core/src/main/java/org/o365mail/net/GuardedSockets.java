@@ -3,6 +3,7 @@ package org.o365mail.net;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Proxy;
@@ -46,8 +47,11 @@ public final class GuardedSockets {
   private final String host;
   private final int port;
   private final Proxy route;
-  /** The plain socket this thread made last, for {@link #tls()} given a wrapper of it. */
-  private final ThreadLocal<RoutedSocket> created = new ThreadLocal<>();
+  /**
+   * The plain socket this thread made last, for {@link #tls()} given a wrapper of it; weakly, so that a socket never
+   * upgraded to TLS is not kept for the thread's life.
+   */
+  private final ThreadLocal<WeakReference<RoutedSocket>> created = new ThreadLocal<>();
   private final SocketFactory plain = new Plain();
   private final SSLSocketFactory tls = new Tls();
   private final SocketFactory tunnelled = new Tunnelled();
@@ -149,7 +153,7 @@ public final class GuardedSockets {
     @Override
     public Socket createSocket() {
       RoutedSocket s = routed();
-      created.set(s);
+      created.set(new WeakReference<>(s));
       return s;
     }
 
@@ -202,7 +206,8 @@ public final class GuardedSockets {
      * by the same addresses and ports.
      */
     private RoutedSocket under(Socket layered) {
-      RoutedSocket last = created.get();
+      WeakReference<RoutedSocket> made = created.get();
+      RoutedSocket last = made == null ? null : made.get();
       created.remove();
       if (layered instanceof RoutedSocket r) {
         return r;

@@ -3,6 +3,7 @@ package org.o365mail.net;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -12,9 +13,14 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.Locale;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 import org.o365mail.ProxyFailures;
 import org.o365mail.ProxySettings;
@@ -28,59 +34,120 @@ import org.o365mail.ProxySettings;
  *
  * <p>The answer is bounded in size (a line of at most 8 KiB, at most 64 headers, a 407 body of at most 64 KiB) and
  * in time twice: each read within the read timeout, and the whole exchange within the total, so that a proxy
- * dripping a byte just within each read timeout is given up too. Thread-safe (stateless but for the set of proxies
- * that asked for credentials).
+ * dripping a byte just within each read timeout is given up too. Thread-safe (stateless but for what it learnt of each
+ * configured proxy).
  */
 final class ProxyTunnel {
   private static final int MAX_LINE = 8192;
   private static final int MAX_HEADERS = 64;
   private static final int MAX_BODY = 64 << 10;
-  /** Proxies ({@code host:port user}) that answered 407: later connections to them send the credentials at once. */
-  private static final Set<String> ASKED = ConcurrentHashMap.newKeySet();
-
-  /** Proxies ({@code host:port user}) already probed by {@link #learn}, whatever they answered. */
-  private static final Set<String> PROBED = ConcurrentHashMap.newKeySet();
+  /**
+   * What was learnt of each configured proxy, by the {@link ProxySettings} instance (its identity: an application
+   * configures one and every connection shares it; tests that each make their own never see another's): whether it
+   * asked for credentials, and the probe of {@link #learn} once it read an answer. Weak keys: a configuration
+   * thrown away takes its entry with it.
+   */
+  private static final Map<ProxySettings, Learnt> LEARNT = Collections.synchronizedMap(new WeakHashMap<>());
 
   private ProxyTunnel() {}
+
+  /** What is known of one proxy. */
+  private static final class Learnt {
+    /** It answered 407: tunnels to it send the credentials at once. */
+    volatile boolean asked;
+    /** The probe under way or done; completed once it read the proxy's answer, removed if it read none. */
+    CompletableFuture<Void> probe;
+  }
+
+  private static Learnt learnt(ProxySettings proxy) {
+    return LEARNT.computeIfAbsent(proxy, p -> new Learnt());
+  }
 
   /**
    * Before the first tunnel through a proxy that credentials are configured for: asks the proxy once, on a
    * connection of its own and without credentials, whether it wants them. A proxy may answer its 407 with {@code
-   * Connection: close} and close (Jetty's {@code ConnectHandler} does, as RFC 9110 section 15.5.8 allows), and a
-   * connected {@link Socket} cannot connect again: without this probe the first connection through such a proxy
-   * would fail although the credentials were at hand. After a 407 here, every tunnel to the proxy sends the
-   * credentials at once; the credentials still go only to a proxy that asked for them. The probe's own tunnel, if
-   * the proxy opens one, is closed unused.
+   * Connection: close} and close (Jetty's {@code ConnectHandler} does; RFC 9112 section 9.6: a server that sends
+   * "close" closes the connection after that response), and a connected {@link Socket} cannot connect again:
+   * without this probe the first connection through such a proxy would fail although the credentials were at hand.
+   * After a 407 here, every tunnel to the proxy sends the credentials at once; the credentials still go only to a
+   * proxy that asked for them. The probe's own tunnel, if the proxy opens one, is closed unused. One probe per
+   * proxy: connections made while it runs wait for it, within their own deadline; a probe that read no answer (the
+   * proxy down or silent) is tried again by the next connection.
    *
-   * @throws IOException only when the proxy cannot be connected to (as the tunnel's own connection would fail)
+   * @param deadline when, on {@code nanoTime}'s scale, the connection's whole connect must be done
+   * @throws IOException when the proxy cannot be connected to (as the tunnel's own connection would fail), or the
+   *     deadline passed waiting for another connection's probe
    */
-  static void learn(InetSocketAddress proxyAddress, int connectTimeoutMillis, ProxySettings proxy, String host,
-      int port, Duration bound) throws IOException {
+  static void learn(InetSocketAddress proxyAddress, ProxySettings proxy, String host, int port, long deadline,
+      LongSupplier nanoTime) throws IOException {
     if (!proxy.hasCredentials()) {
       return;
     }
-    String key = key(proxy);
-    if (ASKED.contains(key) || !PROBED.add(key)) {
+    Learnt learnt = learnt(proxy);
+    if (learnt.asked) {
       return;
     }
-    String target = target(host, port);
+    CompletableFuture<Void> mine = new CompletableFuture<>();
+    CompletableFuture<Void> running;
+    synchronized (learnt) {
+      running = learnt.probe;
+      if (running == null) {
+        learnt.probe = mine;
+      }
+    }
+    if (running != null) {
+      awaitProbe(running, proxy, deadline, nanoTime);
+      return;
+    }
+    boolean answered = false;
     try (Socket probe = new Socket()) {
-      probe.connect(proxyAddress, connectTimeoutMillis);
+      probe.connect(proxyAddress, remainingMillis(proxy, deadline, nanoTime));
+      String target = target(host, port);
+      Duration left = Duration.ofMillis(remainingMillis(proxy, deadline, nanoTime));
       try {
-        Answers answers = new Answers(probe, probe.getInputStream(), proxy.describe(), target, bound, bound,
-            System::nanoTime);
+        Answers answers = new Answers(probe, probe.getInputStream(), proxy.describe(), target, left, left, nanoTime);
         request(probe.getOutputStream(), target, null);
-        if (answers.next().status == 407) {
-          ASKED.add(key);
+        Answer answer = answers.next();
+        answered = true;
+        if (answer.status == 407) {
+          learnt.asked = true;
         }
       } catch (IOException e) {
         // the tunnel's own connection meets whatever this was, and reports it
       }
+    } finally {
+      if (answered) {
+        mine.complete(null);
+      } else {
+        synchronized (learnt) {
+          learnt.probe = null;
+        }
+        mine.complete(null); // the waiting connections go on, and meet the proxy themselves
+      }
     }
   }
 
-  private static String key(ProxySettings proxy) {
-    return proxy.describe() + " " + proxy.username().orElse("");
+  private static void awaitProbe(CompletableFuture<Void> running, ProxySettings proxy, long deadline,
+      LongSupplier nanoTime) throws IOException {
+    try {
+      running.get(remainingMillis(proxy, deadline, nanoTime), TimeUnit.MILLISECONDS);
+    } catch (TimeoutException e) {
+      throw new SocketTimeoutException("the " + proxy.describe() + " did not answer within the connect timeout");
+    } catch (ExecutionException e) {
+      // never completed exceptionally
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted waiting for the " + proxy.describe());
+    }
+  }
+
+  /** What is left of the connect timeout, at least 1 ms; a timeout naming the proxy once it is over. */
+  static int remainingMillis(ProxySettings proxy, long deadline, LongSupplier nanoTime) throws SocketTimeoutException {
+    long left = TimeUnit.NANOSECONDS.toMillis(deadline - nanoTime.getAsLong());
+    if (left <= 0) {
+      throw new SocketTimeoutException("the " + proxy.describe() + " did not answer within the connect timeout");
+    }
+    return (int) Math.min(Integer.MAX_VALUE, left);
   }
 
   private static String target(String host, int port) {
@@ -100,14 +167,13 @@ final class ProxyTunnel {
   static void open(Socket socket, InputStream in, OutputStream out, ProxySettings proxy, String host, int port,
       Duration readTimeout, Duration total, LongSupplier nanoTime) throws IOException {
     String target = target(host, port);
-    String key = key(proxy);
     int previousTimeout = socket.getSoTimeout();
     Answers answers = new Answers(socket, in, proxy.describe(), target, readTimeout, total, nanoTime);
-    boolean sent = proxy.hasCredentials() && ASKED.contains(key);
+    boolean sent = proxy.hasCredentials() && learnt(proxy).asked;
     request(out, target, sent ? proxy : null);
     Answer answer = answers.next();
     if (answer.status == 407 && proxy.hasCredentials() && !sent) {
-      ASKED.add(key);
+      learnt(proxy).asked = true;
       if (answer.close) {
         throw new ProxyFailures.RefusedException(proxy.describe(), 407, false, target + " (the proxy closed the"
             + " connection after asking for credentials; the next connection sends them)");
@@ -143,6 +209,9 @@ final class ProxyTunnel {
         Arrays.fill(password, '\0');
         Arrays.fill(pair.array(), '\0');
         Arrays.fill(raw, (byte) 0);
+        if (utf8.hasArray()) {
+          Arrays.fill(utf8.array(), (byte) 0);
+        }
         Arrays.fill(encoded, (byte) 0);
       }
     }

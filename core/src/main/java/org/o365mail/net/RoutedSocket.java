@@ -63,11 +63,20 @@ final class RoutedSocket extends Socket {
     }
     InetSocketAddress at = (InetSocketAddress) route.address();
     InetSocketAddress proxyAddress = at.isUnresolved() ? new InetSocketAddress(at.getHostString(), at.getPort()) : at;
+    // one deadline for all of it: the probe of a proxy with credentials, the connection to the proxy and its answer
     Duration bound = timeout > 0 ? Duration.ofMillis(timeout) : UNBOUNDED_CONNECT;
-    ProxyTunnel.learn(proxyAddress, timeout, routeSettings(at), host, target.getPort(), bound);
-    super.connect(proxyAddress, timeout);
-    ProxyTunnel.open(this, super.getInputStream(), super.getOutputStream(), routeSettings(at), host,
-        target.getPort(), bound, bound, System::nanoTime);
+    long deadline = System.nanoTime() + bound.toNanos();
+    ProxySettings settings = routeSettings(at);
+    ProxyTunnel.learn(proxyAddress, settings, host, target.getPort(), deadline, System::nanoTime);
+    super.connect(proxyAddress, ProxyTunnel.remainingMillis(settings, deadline, System::nanoTime));
+    try {
+      Duration left = Duration.ofMillis(ProxyTunnel.remainingMillis(settings, deadline, System::nanoTime));
+      ProxyTunnel.open(this, super.getInputStream(), super.getOutputStream(), settings, host, target.getPort(), left,
+          left, System::nanoTime);
+    } catch (IOException | RuntimeException e) {
+      close(); // the caller (Angus's SocketFetcher) does not close a socket whose connect failed
+      throw e;
+    }
   }
 
   /** The settings of the HTTP proxy the route goes through: the configured one, else the JVM's. */

@@ -121,6 +121,90 @@ class GuardedSocketsTest {
   }
 
   @Test
+  void connectionsMadeAtOnceThroughAProxyThatClosesAfterIts407_waitForOneProbe_andAllCarryTheCredentials()
+      throws Exception {
+    try (ProxyTunnelTest.EchoServer target = new ProxyTunnelTest.EchoServer();
+        LoopbackProxy proxy = LoopbackProxy.httpWithBasic("many-user", "Many-Pw-1").closeAfter407()) {
+      ProxySettings settings = ProxySettings.http(proxy.host(), proxy.port())
+          .withCredentials("many-user", () -> "Many-Pw-1".toCharArray());
+      GuardedSockets sockets = GuardedSockets.of(StreamGuard.none(), null, settings, "127.0.0.1", target.port());
+      int threads = 6;
+      java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(threads);
+      java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+      try {
+        List<java.util.concurrent.Future<String>> echoes = new java.util.ArrayList<>();
+        for (int i = 0; i < threads; i++) {
+          String text = "connection " + i + "\n";
+          echoes.add(pool.submit(() -> {
+            start.await();
+            try (Socket s = sockets.plain().createSocket()) {
+              s.connect(new InetSocketAddress("127.0.0.1", target.port()), 10_000);
+              return echo(s, text);
+            }
+          }));
+        }
+        for (int i = 0; i < threads; i++) {
+          assertThat(echoes.get(i).get()).isEqualTo("connection " + i + "\n");
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      assertThat(proxy.answers()).as("one probe answered 407, then only tunnels with the credentials")
+          .containsOnlyOnce(407).filteredOn(a -> a == 200).hasSize(threads);
+      assertThat(proxy.proxyAuthorizations()).hasSize(threads);
+    }
+  }
+
+  @Test
+  void theProbeAndTheTunnel_shareOneConnectTimeout() throws Exception {
+    // a proxy that takes connections and never answers: the probe waits out the whole connect timeout, and the
+    // tunnel's own connection is then not even made (before, each had the full timeout: twice as long)
+    ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    AtomicLong accepted = new AtomicLong();
+    List<Socket> held = new CopyOnWriteArrayList<>();
+    Thread acceptor = new Thread(() -> {
+      try {
+        while (true) {
+          held.add(silent.accept());
+          accepted.incrementAndGet();
+        }
+      } catch (IOException e) {
+        // closed
+      }
+    });
+    acceptor.start();
+    try {
+      ProxySettings settings = ProxySettings.http("127.0.0.1", silent.getLocalPort())
+          .withCredentials("silent-user", () -> "Silent-Pw-1".toCharArray());
+      GuardedSockets sockets = GuardedSockets.of(StreamGuard.none(), null, settings, "127.0.0.1", 993);
+      Socket s = sockets.plain().createSocket();
+      Throwable failure = catchThrowable(() -> s.connect(new InetSocketAddress("127.0.0.1", 993), 500));
+      assertThat(failure).isInstanceOf(java.net.SocketTimeoutException.class)
+          .hasMessageContaining("HTTP proxy 127.0.0.1:" + silent.getLocalPort());
+      assertThat(accepted).as("the probe's connection only").hasValue(1);
+    } finally {
+      silent.close();
+      acceptor.join(5_000);
+      for (Socket h : held) {
+        h.close();
+      }
+    }
+  }
+
+  @Test
+  void aSocketWhoseTunnelIsRefused_isClosed() throws Exception {
+    // Angus's SocketFetcher does not close a socket whose connect threw: an open one would hold the proxy connection
+    try (LoopbackProxy proxy = LoopbackProxy.http().refuseWith(403)) {
+      GuardedSockets sockets = GuardedSockets.of(StreamGuard.none(), null,
+          ProxySettings.http(proxy.host(), proxy.port()), "127.0.0.1", 993);
+      Socket s = sockets.plain().createSocket();
+      Throwable failure = catchThrowable(() -> s.connect(new InetSocketAddress("127.0.0.1", 993), 5_000));
+      assertThat(failure).isInstanceOf(org.o365mail.ProxyFailures.RefusedException.class);
+      assertThat(s.isClosed()).isTrue();
+    }
+  }
+
+  @Test
   void plainSocketsThroughSocks5_reachTheTargetByName() throws Exception {
     CountingGuard guard = new CountingGuard();
     try (ProxyTunnelTest.EchoServer target = new ProxyTunnelTest.EchoServer();

@@ -299,7 +299,8 @@ public final class ConnectionConfig {
         problems.add(name + ".tenant is required for flow " + flowText + ": app-only tokens need the Directory (tenant) ID");
       }
     }
-    if (c.accountTypes == AccountTypes.SINGLE_TENANT && c.tenant == null && c.flow != null && !c.flow.appOnly()) {
+    if (c.accountTypes == AccountTypes.SINGLE_TENANT && c.tenant == null && !c.consumers && c.flow != null
+        && !c.flow.appOnly()) {
       problems.add(name + ".tenant is required when accountTypes is SINGLE_TENANT (or set accountTypes to MULTI_TENANT)");
     }
     if (!c.consumers) {

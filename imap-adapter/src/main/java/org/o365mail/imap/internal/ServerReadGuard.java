@@ -234,7 +234,6 @@ public final class ServerReadGuard extends FilterInputStream {
   private final Budget budget;
   private final Limits limits;
   private final boolean imap;
-  private volatile boolean passThrough;
   private IOException failure;
   private final byte[] one = new byte[1];
 
@@ -258,14 +257,6 @@ public final class ServerReadGuard extends FilterInputStream {
     this.imap = budget.framing == Framing.IMAP;
   }
 
-  /**
-   * Lets bytes through unchecked from now on: the connection is being upgraded with STARTTLS, and what comes next
-   * is TLS records, read (and guarded) through the TLS socket's own stream.
-   */
-  public void passThrough() {
-    passThrough = true;
-  }
-
   @Override
   public int read() throws IOException {
     int n;
@@ -281,7 +272,7 @@ public final class ServerReadGuard extends FilterInputStream {
       throw failure;
     }
     int n = in.read(b, off, len);
-    if (n <= 0 || passThrough) {
+    if (n <= 0) {
       return n;
     }
     try {

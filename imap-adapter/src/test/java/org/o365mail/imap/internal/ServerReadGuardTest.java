@@ -210,15 +210,6 @@ class ServerReadGuardTest {
   }
 
   @Test
-  void passThrough_letsAnyBytesThrough_forTheTlsRecordsAfterStarttls() throws IOException {
-    byte[] records = new byte[5000];
-    new java.util.Random(1).nextBytes(records);
-    ServerReadGuard guard = budget(Framing.IMAP, 10, 10, 100).guard(chunked(records, 700, Duration.ZERO));
-    guard.passThrough();
-    assertThat(readAll(guard)).isEqualTo(records);
-  }
-
-  @Test
   void aResponseTricklingInAfterItsFirstByte_failsOnceItsTimeIsUp() throws IOException {
     ServerReadGuard.Budget budget = new ServerReadGuard.Budget(SERVER, Framing.IMAP,
         new Limits(1000, 1000, 10_000, Duration.ofSeconds(5), LONG, 1024), nanos::get);
