@@ -8,13 +8,16 @@ import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.o365mail.DeleteMode;
 import org.o365mail.FolderRef;
 import org.o365mail.MailboxConnector;
+import org.o365mail.ProxySettings;
 import org.o365mail.auth.AccountTypes;
 import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.CertificateCredential;
@@ -56,6 +59,7 @@ final class Connections {
     required(name, "mailbox", c.getMailbox(), "the mailbox address, e.g. invoices@contoso.com");
     SetupGuide.Flow flow = flow(name, c);
     protocol(name, c);
+    proxy(name, c);
     if (flow.appOnly()) {
       required(name, "tenant", c.getTenant(), "app-only tokens need the Directory (tenant) ID");
     }
@@ -156,6 +160,8 @@ final class Connections {
       b.authorityHost(c.getAuthorityHost());
     }
     trust(name, c).ifPresent(b::trust);
+    // the registration's proxy is the sign-in's and, by default, every connector's built on it (AppRegistration)
+    b.proxy(proxy(name, c));
     try {
       return b.build();
     } catch (IllegalArgumentException | IllegalStateException e) {
@@ -163,12 +169,73 @@ final class Connections {
     }
   }
 
+  /**
+   * The connection's route, from the CLI's proxy keys in Spring's form: {@code proxy} ({@code http://host:port},
+   * {@code socks5://host:port}, {@code none}, or {@code system}, the default), {@code proxy-user} with {@code
+   * proxy-password} (a plain value, {@code env:NAME} or {@code file:PATH}), {@code proxy-no-proxy} (separated by
+   * commas). Each mistake names its key; no message shows the password.
+   */
+  static ProxySettings proxy(String name, O365MailProperties.Connection c) {
+    String user = blankToNull(c.getProxyUser());
+    String password = blankToNull(c.getProxyPassword());
+    String noProxy = blankToNull(c.getProxyNoProxy());
+    if (blankToNull(c.getProxy()) == null) {
+      String orphan = user != null ? "proxy-user" : password != null ? "proxy-password"
+          : noProxy != null ? "proxy-no-proxy" : null;
+      if (orphan != null) {
+        throw new IllegalStateException(key(name, orphan) + " is set but " + key(name, "proxy") + " is missing:"
+            + " proxy-user, proxy-password and proxy-no-proxy need a proxy (http://host:port or socks5://host:port)");
+      }
+      return ProxySettings.system();
+    }
+    ProxySettings p;
+    try {
+      p = ProxySettings.parse(c.getProxy());
+    } catch (IllegalArgumentException e) {
+      // parse's own words name the CLI's keys (proxy.user, proxy.password); these are the Spring ones
+      throw new IllegalStateException(key(name, "proxy") + ": " + e.getMessage().replace("proxy.user, proxy.password",
+          key(name, "proxy-user") + ", " + key(name, "proxy-password")), e);
+    }
+    if (user != null || password != null) {
+      if (user == null || password == null) {
+        throw new IllegalStateException(key(name, user == null ? "proxy-user" : "proxy-password") + " is missing:"
+            + " the proxy's credentials need both " + key(name, "proxy-user") + " and " + key(name, "proxy-password"));
+      }
+      if (p.type() != ProxySettings.Type.HTTP) {
+        throw new IllegalStateException(key(name, "proxy-user") + ": proxy credentials need an HTTP proxy ("
+            + key(name, "proxy") + " = http://host:port); this one is " + p.type());
+      }
+      // resolved once at start, so that a missing variable or file fails the start; handed out as fresh copies
+      char[] kept = secret(name, "proxy-password", password).toCharArray();
+      if (kept.length == 0) {
+        throw new IllegalStateException(key(name, "proxy-password") + " is empty");
+      }
+      try {
+        p = p.withCredentials(user, kept::clone);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalStateException(key(name, "proxy-user") + ": " + e.getMessage(), e);
+      }
+    }
+    if (noProxy != null) {
+      try {
+        p = p.withNoProxy(List.of(noProxy.split(",")));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalStateException(key(name, "proxy-no-proxy") + ": " + e.getMessage(), e);
+      }
+    }
+    return p;
+  }
+
+  private static String blankToNull(String value) {
+    return value == null || value.isBlank() ? null : value;
+  }
+
   private static <E extends Enum<E>> E enumValue(String name, String key, Class<E> type, String text) {
     try {
       return Enum.valueOf(type, text.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException(key(name, key) + " '" + text + "' is not one of "
-          + java.util.Arrays.toString(type.getEnumConstants()), e);
+          + Arrays.toString(type.getEnumConstants()), e);
     }
   }
 

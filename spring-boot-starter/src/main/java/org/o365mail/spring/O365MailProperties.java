@@ -121,6 +121,17 @@ public class O365MailProperties {
     private Path tokenStore;
     /** Base64 of 32 random bytes that encrypts the token store. */
     private String tokenStoreKey;
+    /**
+     * How every path of the connection is reached: http://host:port, socks5://host:port, none, or system (the
+     * default, the JVM's proxy settings).
+     */
+    private String proxy;
+    /** The HTTP proxy's user, for Basic (with proxy-password). */
+    private String proxyUser;
+    /** The HTTP proxy's password (give it through an environment variable or a secrets store). */
+    private String proxyPassword;
+    /** Hosts reached directly, separated by commas: host names, *.suffix or IP addresses. */
+    private String proxyNoProxy;
 
     public String getClientId() {
       return clientId;
@@ -336,6 +347,38 @@ public class O365MailProperties {
 
     public void setTokenStoreKey(String tokenStoreKey) {
       this.tokenStoreKey = tokenStoreKey;
+    }
+
+    public String getProxy() {
+      return proxy;
+    }
+
+    public void setProxy(String proxy) {
+      this.proxy = proxy;
+    }
+
+    public String getProxyUser() {
+      return proxyUser;
+    }
+
+    public void setProxyUser(String proxyUser) {
+      this.proxyUser = proxyUser;
+    }
+
+    public String getProxyPassword() {
+      return proxyPassword;
+    }
+
+    public void setProxyPassword(String proxyPassword) {
+      this.proxyPassword = proxyPassword;
+    }
+
+    public String getProxyNoProxy() {
+      return proxyNoProxy;
+    }
+
+    public void setProxyNoProxy(String proxyNoProxy) {
+      this.proxyNoProxy = proxyNoProxy;
     }
 
     /** Names the connection's non-secret settings only. */

@@ -46,7 +46,7 @@ class ConfigurationMetadataTest {
       assertThat(properties).containsKey("o365mail.import.*." + key);
       assertThat(properties.get("o365mail.import.*." + key).path("description").asText()).as(key).isNotBlank();
     }
-    assertThat(keys(O365MailProperties.Connection.class)).hasSize(27);
+    assertThat(keys(O365MailProperties.Connection.class)).hasSize(31);
   }
 
   @Test
@@ -68,6 +68,9 @@ class ConfigurationMetadataTest {
     assertThat(values(hints, "o365mail.connections.*.cloud")).containsExactlyInAnyOrderElementsOf(
         Arrays.stream(Cloud.values()).map(Enum::name).toList());
     assertThat(values(hints, "o365mail.connections.*.protocol")).containsExactlyInAnyOrder("graph", "imap");
+    assertThat(values(hints, "o365mail.connections.*.proxy")).contains("system", "none");
+    assertThat(hints.get("o365mail.connections.*.proxy").path("providers").get(0).path("name").asText())
+        .as("any proxy URI may be given").isEqualTo("any");
     for (JsonNode hint : hints.values()) {
       for (JsonNode value : hint.path("values")) {
         assertThat(value.path("description").asText()).as(hint.path("name") + " " + value.path("value")).isNotBlank();
