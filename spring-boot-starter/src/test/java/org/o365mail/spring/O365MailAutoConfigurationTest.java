@@ -73,7 +73,7 @@ class O365MailAutoConfigurationTest {
   }
 
   @Test
-  void tenantConsumers_signsInPersonalAccountsThroughConsumers() {
+  void tenantConsumers_makesARegistrationForPersonalAccountsOnly_atTheConsumersAuthority() {
     runner.withPropertyValues(props(personal("someone@outlook.com")))
         .withUserConfiguration(NeedsInvoices.class)
         .run(context -> {

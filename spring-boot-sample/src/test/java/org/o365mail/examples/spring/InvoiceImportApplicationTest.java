@@ -183,6 +183,16 @@ class InvoiceImportApplicationTest {
     return box;
   }
 
+  @org.junit.jupiter.api.AfterAll
+  static void cleanUp() throws IOException {
+    M365.close();
+    try (java.util.stream.Stream<Path> all = Files.walk(DATA)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
   private static Path tempDirectory() {
     try {
       Path dir = Files.createTempDirectory("o365mail-sample");
