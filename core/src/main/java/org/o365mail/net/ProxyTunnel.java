@@ -116,14 +116,12 @@ final class ProxyTunnel {
         // the tunnel's own connection meets whatever this was, and reports it
       }
     } finally {
-      if (answered) {
-        mine.complete(null);
-      } else {
+      if (!answered) {
         synchronized (learnt) {
-          learnt.probe = null;
+          learnt.probe = null; // the next connection probes again
         }
-        mine.complete(null); // the waiting connections go on, and meet the proxy themselves
       }
+      mine.complete(null); // the waiting connections go on, and meet the proxy themselves if it read no answer
     }
   }
 

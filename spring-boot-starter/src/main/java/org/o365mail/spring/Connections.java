@@ -382,6 +382,9 @@ final class Connections {
   private static final class GraphConnectors {
     static MailboxConnector connector(String name, O365MailProperties.Connection c, CredentialStrategy credential) {
       GraphMailboxConnector.Builder b = GraphMailboxConnector.builder().mailbox(c.getMailbox()).credential(credential);
+      if (c.getProxy() != null) {
+        b.proxy(proxy(name, c)); // also when the application's own credential bean has another registration
+      }
       if (c.getGraphBaseUrl() != null) {
         b.baseUrl(c.getGraphBaseUrl()).allowedHosts(URI.create(c.getGraphBaseUrl()).getHost());
       }
@@ -394,6 +397,9 @@ final class Connections {
   private static final class ImapConnectors {
     static MailboxConnector connector(String name, O365MailProperties.Connection c, CredentialStrategy credential) {
       ImapMailboxConnector.Builder b = ImapMailboxConnector.builder().mailbox(c.getMailbox()).credential(credential);
+      if (c.getProxy() != null) {
+        b.proxy(proxy(name, c)); // also when the application's own credential bean has another registration
+      }
       if (c.getImapHost() != null) {
         b.host(c.getImapHost());
       }

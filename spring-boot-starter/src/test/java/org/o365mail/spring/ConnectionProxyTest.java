@@ -101,6 +101,37 @@ class ConnectionProxyTest {
     }
   }
 
+  /**
+   * The application declares its own credential bean (its registration without a proxy); the connection's proxy keys
+   * still route the starter's connector.
+   */
+  @Test
+  void theConnectorBean_takesTheConnectionsProxy_evenWithTheApplicationsOwnCredentialBean() {
+    Application app = TestTenant.app("ProxyOwnCredential", true);
+    TestTenant.mailbox("proxyown@contoso.com", 1);
+    List<String> plain = TestTenant.graphConnection("invoices", app, "proxyown@contoso.com");
+    O365MailProperties.Connection own = new org.springframework.boot.context.properties.bind.Binder(
+        new org.springframework.boot.context.properties.source.MapConfigurationPropertySource(plain.stream()
+            .map(kv -> kv.split("=", 2)).collect(java.util.stream.Collectors.toMap(kv -> kv[0], kv -> kv[1]))))
+        .bind("o365mail.connections.invoices", O365MailProperties.Connection.class).get();
+    try (LoopbackProxy proxy = LoopbackProxy.http()) {
+      List<String> props = new ArrayList<>(plain);
+      props.add(P + "proxy=http://" + proxy.host() + ":" + proxy.port());
+      runner.withPropertyValues(props.toArray(String[]::new))
+          .withBean("invoicesCredentialStrategy", CredentialStrategy.class,
+              () -> Connections.credential("invoices", own, org.o365mail.auth.CredentialListener.NONE))
+          .run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean("invoicesCredentialStrategy", CredentialStrategy.class).registration().proxy())
+                .isSameAs(ProxySettings.system());
+            MailboxConnector connector = context.getBean("invoicesMailboxConnector", MailboxConnector.class);
+            assertThat(connector.listMessages(FolderRef.INBOX)).extracting(MessageSummary::subject)
+                .contains("Invoice 0");
+            assertThat(proxy.connectTargets()).contains("localhost:" + TestTenant.M365.graphPort());
+          });
+    }
+  }
+
   static Stream<Arguments> mistakes() {
     return Stream.of(
         Arguments.of("user without password", List.of(P + "proxy=http://127.0.0.1:3128", P + "proxy-user=svc"),
