@@ -50,7 +50,7 @@ import org.o365mail.testing.InMemoryMailboxConnector;
  * TCP relay on loopback between the store and PostgreSQL that the test cuts (every relayed connection closed, every
  * new one closed at once) and restores. Nothing is lost, the only repeat is the message in flight at the cut and it
  * comes back flagged, the importer says it is degraded while the store fails, and its passes keep coming (no
- * exception ends the scheduling, no thread stays stuck: the pool gives up on a connection after a second, and every
+ * exception ends the scheduling, no thread stays stuck: the pool gives up on a connection after 250 ms, and every
  * statement's own wait is bounded by the store's network timeout, which {@link ReadTimeoutTest} checks). The bound on
  * repeats proven here is that of a plain handler, whose checkpoint is written around each message: exactly the one
  * message in hand at the cut. The point of the cut is drawn from a seed, printed, and replayed with {@code
@@ -189,13 +189,13 @@ class DatabaseOutageTest {
     return rows;
   }
 
-  /** HikariCP through the relay: a connection waited for at most a second, logins bounded. */
+  /** HikariCP through the relay: a connection waited for at most 250 ms, logins bounded. */
   private static HikariDataSource pool(int port, String database) {
     HikariConfig config = new HikariConfig();
     config.setJdbcUrl("jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?connectTimeout=5&loginTimeout=5");
     config.setUsername("postgres");
     config.setMaximumPoolSize(2);
-    config.setConnectionTimeout(1000);
+    config.setConnectionTimeout(250); // HikariCP's least (HikariConfig#setConnectionTimeout)
     return new HikariDataSource(config);
   }
 
