@@ -149,7 +149,9 @@ public final class MailImporter implements AutoCloseable {
 
   /**
    * Imports everything new in every folder now, on the calling thread, and returns what it did. Failures of
-   * the connector (token, permission, network) are not thrown: they set the health and end the pass.
+   * the connector (token, permission, network) are not thrown: they set the health and end the pass. A failure of
+   * the checkpoint store (its database gone away) ends the pass too, sets the health {@link MailboxHealth#DEGRADED}
+   * and is thrown.
    */
   public ImportResult runOnce() {
     return exclusively(this::cycle);
@@ -196,12 +198,12 @@ public final class MailImporter implements AutoCloseable {
 
   private ImportResult cycle() {
     ImportResult total = new ImportResult(0, 0, 0, true);
-    if (!store.acquire()) {
-      logger.debug("Mailbox {} is imported by another instance; skipping this pass", connector.mailbox());
-      return total;
-    }
-    postActions.beginPass();
     try {
+      if (!store.acquire()) {
+        logger.debug("Mailbox {} is imported by another instance; skipping this pass", connector.mailbox());
+        return total;
+      }
+      postActions.beginPass();
       for (FolderRef folder : folders) {
         if (stopping.get()) {
           return total.unfinished();
@@ -227,6 +229,11 @@ public final class MailImporter implements AutoCloseable {
           connector.mailbox());
       store.lost();
       return total.unfinished();
+    } catch (RuntimeException e) {
+      // the checkpoint store failed (a database gone away): nothing more of this pass is durable, the message in
+      // hand comes back flagged on the next; the health says the import is not running, and the caller hears why
+      health.set(MailboxHealth.DEGRADED, null);
+      throw e;
     }
     return total;
   }

@@ -16,7 +16,7 @@ public enum MailboxHealth {
   SECRET_EXPIRED,
   /** The identity may not open this mailbox (Exchange service principal, mailbox permission, access policy). */
   MAILBOX_ACCESS_DENIED,
-  /** Network or service failures; retried with back-off. */
+  /** Network or service failures, or the checkpoint store failing; retried with back-off. */
   DEGRADED,
   /** The importer was closed. */
   STOPPED
