@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.o365mail.ProxySettings;
 import org.o365mail.testkit.LoopbackProxy;
+import org.o365mail.testsupport.WrappingSocket;
 
 /**
  * The socket factories on loopback: plain sockets directly, through the testkit's HTTP proxy and SOCKS5 proxy, and
@@ -267,7 +268,7 @@ class GuardedSocketsTest {
           listener.getLocalPort());
       Socket plain = sockets.plain().createSocket();
       plain.connect(listener.getLocalSocketAddress(), 5_000);
-      try (Socket wrapped = new Wrapper(plain)) {
+      try (Socket wrapped = new WrappingSocket(plain)) {
         InputStream in = wrapped.getInputStream();
         assertThat(new String(in.readNBytes(6), StandardCharsets.US_ASCII)).isEqualTo("ready\n");
         Socket tls = sockets.tls().createSocket(wrapped, "127.0.0.1", listener.getLocalPort(), false);
@@ -322,50 +323,6 @@ class GuardedSocketsTest {
         assertThat(again).hasMessage("the test server took no data for 300 ms");
         assertThat(accepted.isClosed()).isFalse();
       }
-    }
-  }
-
-  /** A socket that is another, as a mail library's wrapper (a write timeout, say) is. */
-  static final class Wrapper extends Socket {
-    private final Socket inner;
-
-    Wrapper(Socket inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public InputStream getInputStream() throws IOException {
-      return inner.getInputStream();
-    }
-
-    @Override
-    public OutputStream getOutputStream() throws IOException {
-      return inner.getOutputStream();
-    }
-
-    @Override
-    public InetAddress getInetAddress() {
-      return inner.getInetAddress();
-    }
-
-    @Override
-    public int getPort() {
-      return inner.getPort();
-    }
-
-    @Override
-    public int getLocalPort() {
-      return inner.getLocalPort();
-    }
-
-    @Override
-    public boolean isConnected() {
-      return inner.isConnected();
-    }
-
-    @Override
-    public synchronized void close() throws IOException {
-      inner.close();
     }
   }
 }

@@ -176,6 +176,11 @@ class ConfigMistakesProcessTest {
             "password", "file:password"),
         Mistake.of("username 'queue' is not a sign-in name", "flow", "username-password", "username", "queue",
             "password", "file:password"),
+        Mistake.of("flow client-secret cannot sign in personal Microsoft accounts", "tenant", "consumers"),
+        Mistake.of("accountTypes MULTI_TENANT cannot sign in through /consumers", "tenant", "consumers",
+            "accountTypes", "MULTI_TENANT", "flow", "device-code", "clientSecret", null),
+        Mistake.of("cloud US_GOVERNMENT: personal Microsoft accounts exist in the global cloud only", "tenant",
+            "consumers", "cloud", "US_GOVERNMENT", "flow", "device-code", "clientSecret", null),
         Mistake.of("colour is not a known key", "colour", "blue"));
   }
 

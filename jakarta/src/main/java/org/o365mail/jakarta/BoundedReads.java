@@ -200,7 +200,7 @@ final class BoundedReads {
 
     private void endOfLine() throws BoundExceededException {
       if (limits.imap()) {
-        long announced = literal();
+        long announced = ImapLiteral.announced(tail, tailLength);
         if (announced > limits.maxLiteral()) {
           fail("a literal of " + announced + " bytes, more than " + limits.maxLiteral());
         }
@@ -221,32 +221,6 @@ final class BoundedReads {
     private void responseEnded() {
       responseStart = -1;
       responseBytes = 0;
-    }
-
-    /** The literal the line's tail announces ({@code {n}} or {@code {n+}} before an optional CR), or -1. */
-    private long literal() {
-      int end = tailLength;
-      if (end > 0 && tail[end - 1] == '\r') {
-        end--;
-      }
-      if (end < 3 || tail[end - 1] != '}') {
-        return -1;
-      }
-      int i = end - 2;
-      if (tail[i] == '+') {
-        i--;
-      }
-      int digitsEnd = i + 1;
-      while (i >= 0 && tail[i] >= '0' && tail[i] <= '9') {
-        i--;
-      }
-      if (i < 0 || tail[i] != '{' || i + 1 == digitsEnd) {
-        return -1;
-      }
-      if (digitsEnd - (i + 1) > 18) {
-        return Long.MAX_VALUE;
-      }
-      return Long.parseLong(new String(tail, i + 1, digitsEnd - (i + 1), java.nio.charset.StandardCharsets.US_ASCII));
     }
 
     private void fail(String what) throws BoundExceededException {

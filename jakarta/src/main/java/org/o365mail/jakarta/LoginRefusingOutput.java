@@ -52,7 +52,8 @@ final class LoginRefusingOutput extends FilterOutputStream {
       }
       byte c = b[i++];
       if (c == '\n') {
-        literalLeft = Math.max(literal(), 0);
+        long announced = ImapLiteral.announced(tail, tailLength);
+        literalLeft = announced == Long.MAX_VALUE ? 0 : Math.max(announced, 0); // 19 digits and more: no literal
         headLength = 0;
         tailLength = 0;
         continue;
@@ -91,29 +92,6 @@ final class LoginRefusingOutput extends FilterOutputStream {
       }
     }
     return true;
-  }
-
-  /** The literal the line's tail announces, or -1. */
-  private long literal() {
-    int end = tailLength;
-    if (end > 0 && tail[end - 1] == '\r') {
-      end--;
-    }
-    if (end < 3 || tail[end - 1] != '}') {
-      return -1;
-    }
-    int i = end - 2;
-    if (tail[i] == '+') {
-      i--;
-    }
-    int digitsEnd = i + 1;
-    while (i >= 0 && tail[i] >= '0' && tail[i] <= '9') {
-      i--;
-    }
-    if (i < 0 || tail[i] != '{' || i + 1 == digitsEnd || digitsEnd - (i + 1) > 18) {
-      return -1;
-    }
-    return Long.parseLong(new String(tail, i + 1, digitsEnd - (i + 1), StandardCharsets.US_ASCII));
   }
 
   private IOException refusal() {

@@ -29,6 +29,7 @@ import org.o365mail.auth.AppRegistration;
 import org.o365mail.auth.CredentialKind;
 import org.o365mail.auth.CredentialStrategy;
 import org.o365mail.net.GuardedSockets;
+import org.o365mail.testsupport.WrappingSocket;
 
 /**
  * What a server sends is read through bounds: a hostile SMTP server on loopback with an endless line or an endless
@@ -145,50 +146,6 @@ class BoundedReadsTest {
     assertThat(chain(failure)).contains("554 5.7.1 go away").doesNotContain("opaque-test-token-never-sent");
   }
 
-  /** A socket that only passes on to another, as Angus's write-timeout socket wraps the plain one. */
-  private static final class Wrapper extends Socket {
-    private final Socket inner;
-
-    Wrapper(Socket inner) {
-      this.inner = inner;
-    }
-
-    @Override
-    public InputStream getInputStream() throws IOException {
-      return inner.getInputStream();
-    }
-
-    @Override
-    public OutputStream getOutputStream() throws IOException {
-      return inner.getOutputStream();
-    }
-
-    @Override
-    public boolean isConnected() {
-      return inner.isConnected();
-    }
-
-    @Override
-    public int getPort() {
-      return inner.getPort();
-    }
-
-    @Override
-    public int getLocalPort() {
-      return inner.getLocalPort();
-    }
-
-    @Override
-    public InetAddress getInetAddress() {
-      return inner.getInetAddress();
-    }
-
-    @Override
-    public synchronized void close() throws IOException {
-      inner.close();
-    }
-  }
-
   @Test
   void onceStartTlsLayersTlsOverTheWrappedPlainSocket_itsBytesAreNoLongerFramedAsSmtpLines() throws Exception {
     byte[] records = new byte[200_000];
@@ -214,7 +171,7 @@ class BoundedReadsTest {
         javax.net.ssl.SSLSocketFactory tls = sockets.tls();
         Socket raw = sockets.plain().createSocket();
         raw.connect(listener.getLocalSocketAddress(), 5_000);
-        try (Socket wrapped = new Wrapper(raw)) {
+        try (Socket wrapped = new WrappingSocket(raw)) {
           InputStream in = wrapped.getInputStream();
           assertThat(new String(in.readNBytes(11), StandardCharsets.US_ASCII)).isEqualTo("220 ready\r\n");
           // STARTTLS: TLS is layered over Angus's wrapper (the handshake itself is left out here)
